@@ -1,0 +1,111 @@
+//! The rows the store reads and writes. Personal data only ever appears here sealed.
+
+/// An organisation id, required by every organisation-scoped store method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OrgId<'a>(pub &'a str);
+
+/// An organisation (tenant).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrgRow {
+    /// Random id (UUIDv4).
+    pub id: String,
+    /// Short name used in URLs and the CLI (`--org`).
+    pub slug: String,
+    /// The organisation's display name (a company, not a person).
+    pub name: String,
+    /// `entry` (name, email, admin status only) or `extended` (the full profile).
+    pub profile_mode: String,
+    /// Creation time, Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// An organisation key wrapped by the master key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrgKeyRow {
+    /// The organisation.
+    pub org_id: String,
+    /// `data` or `index`.
+    pub kind: String,
+    /// Key version; the highest data version is the current one.
+    pub version: u32,
+    /// The key, encrypted under the master key.
+    pub wrapped: Vec<u8>,
+    /// Creation time, Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// A user account. The profile (and picture) are sealed by the vault.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserRow {
+    /// Random id (UUIDv4).
+    pub id: String,
+    /// The organisation.
+    pub org_id: String,
+    /// Blind index of the normalised email.
+    pub email_index: Vec<u8>,
+    /// `admin`, `member` or `guest`.
+    pub role: String,
+    /// Fine-grained rights, comma separated.
+    pub rights: String,
+    /// False once deactivated.
+    pub active: bool,
+    /// The sealed profile (JSON).
+    pub profile: Vec<u8>,
+    /// The sealed picture, if any (left out of directory listings).
+    pub picture: Option<Vec<u8>>,
+    /// Argon2id PHC string; `None` until the user sets a password.
+    pub password_hash: Option<String>,
+    /// Creation time, Unix milliseconds.
+    pub created_at: i64,
+    /// Last change, Unix milliseconds.
+    pub updated_at: i64,
+}
+
+/// A signed-in session. Only the SHA-256 of the cookie token is stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRow {
+    /// SHA-256 of the session token.
+    pub token_hash: Vec<u8>,
+    /// The organisation.
+    pub org_id: String,
+    /// The user.
+    pub user_id: String,
+    /// Creation time, Unix milliseconds.
+    pub created_at: i64,
+    /// Expiry, Unix milliseconds.
+    pub expires_at: i64,
+}
+
+/// A single-use token (first-admin setup link, invitation, ...). Only its SHA-256 is stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenRow {
+    /// SHA-256 of the token.
+    pub token_hash: Vec<u8>,
+    /// The organisation.
+    pub org_id: String,
+    /// What the token allows, e.g. `setup`.
+    pub purpose: String,
+    /// The record the token is about (a user id), if any.
+    pub subject: Option<String>,
+    /// Creation time, Unix milliseconds.
+    pub created_at: i64,
+    /// Expiry, Unix milliseconds.
+    pub expires_at: i64,
+    /// When it was used, if it was.
+    pub used_at: Option<i64>,
+}
+
+/// An access-log entry; the details (IP address, browser) are sealed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessRow {
+    /// Random id.
+    pub id: String,
+    /// The organisation.
+    pub org_id: String,
+    /// The user, if known.
+    pub user_id: Option<String>,
+    /// When, Unix milliseconds.
+    pub at: i64,
+    /// Sealed details (JSON).
+    pub details: Vec<u8>,
+}
