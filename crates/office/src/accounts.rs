@@ -1,0 +1,292 @@
+//! Organisations, accounts, the first-admin setup link, sign-in and sessions.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bureau_store::vault::Slot;
+use bureau_store::{AccessRow, OrgId, OrgRow, SessionRow, TokenRow, UserRow};
+use rand::RngCore;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use crate::access::{AccessDetails, Client};
+use crate::error::{OfficeError, Result};
+use crate::profile::{Profile, ProfileMode, normalise_email, valid_name};
+use crate::rights::{Actor, Right, Role, rights_from_column, rights_to_column};
+use crate::{Office, OrgView, UserView, email_index, password, profile_slot};
+
+const SETUP: &str = "setup";
+
+/// A user to create.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    /// Display name.
+    pub name: String,
+    /// Email address (unique in the organisation).
+    pub email: String,
+    /// Role; `member` when absent.
+    #[serde(default = "member")]
+    pub role: Role,
+    /// Extra rights.
+    #[serde(default)]
+    pub rights: Vec<Right>,
+    /// Initial password; without one the user cannot sign in until one is set.
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+fn member() -> Role {
+    Role::Member
+}
+
+/// The outcome of a successful sign-in.
+#[derive(Debug)]
+pub struct SignedIn {
+    /// The session token for the cookie (never stored: only its hash is).
+    pub token: String,
+    /// When the session ends, Unix milliseconds.
+    pub expires_at: i64,
+    /// The signed-in user.
+    pub user: UserView,
+}
+
+/// A fresh 256-bit random token and the SHA-256 under which it is stored.
+fn new_token() -> (String, Vec<u8>) {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// The rate-limit key of a sign-in attempt: a hash, so the limiter holds no emails or IPs.
+fn limit_key(kind: &str, value: &str) -> [u8; 32] {
+    Sha256::new().chain_update(kind).chain_update([0]).chain_update(value).finalize().into()
+}
+
+impl Office {
+    /// Creates an organisation with fresh keys.
+    pub async fn create_org(&self, slug: &str, name: &str, mode: ProfileMode) -> Result<OrgView> {
+        let slug_ok = (1..=40).contains(&slug.len())
+            && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !slug_ok {
+            return Err(OfficeError::Invalid { field: "slug", message: "use 1 to 40 of a-z, 0-9 and -".into() });
+        }
+        let now = self.now();
+        let org = OrgRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            slug: slug.into(),
+            name: valid_name(name)?,
+            profile_mode: mode.as_str().into(),
+            created_at: now,
+        };
+        let (key_rows, _) = self.keyring.new_org_keys(&org.id, now)?;
+        self.store.create_org(&org, &key_rows).await?;
+        tracing::info!(org_id = %org.id, "organisation created");
+        Ok(OrgView::from(&org))
+    }
+
+    /// On every start: makes sure an organisation exists and, while it has no administrator who
+    /// can sign in, returns a fresh one-time setup token for the first admin.
+    pub async fn prepare_first_start(&self, slug: &str, name: &str) -> Result<Option<String>> {
+        let org = match self.store.orgs().await?.into_iter().next() {
+            Some(org) => OrgView::from(&org),
+            None => self.create_org(slug, name, ProfileMode::Entry).await?,
+        };
+        let has_admin = self
+            .store
+            .users(OrgId(&org.id))
+            .await?
+            .iter()
+            .any(|u| u.role == Role::Admin.as_str() && u.active && u.password_hash.is_some());
+        if has_admin {
+            return Ok(None);
+        }
+        let (token, hash) = new_token();
+        let now = self.now();
+        self.store
+            .insert_token(&TokenRow {
+                token_hash: hash,
+                org_id: org.id,
+                purpose: SETUP.into(),
+                subject: None,
+                created_at: now,
+                expires_at: now + self.policy.setup_link_ttl_ms,
+                used_at: None,
+            })
+            .await?;
+        Ok(Some(token))
+    }
+
+    /// Whether a setup token can still be used (the setup page asks before showing its form).
+    pub async fn setup_token_valid(&self, token: &str) -> Result<bool> {
+        Ok(self.store.token_valid(&token_hash(token), SETUP, self.now()).await?)
+    }
+
+    /// Uses a setup token: creates the first administrator and signs them in.
+    pub async fn complete_setup(&self, token: &str, name: &str, email: &str, pass: &str, client: &Client) -> Result<SignedIn> {
+        password::check_policy(pass)?;
+        let (name, email) = (valid_name(name)?, normalise_email(email)?);
+        let row = self.store.redeem_token(&token_hash(token), SETUP, self.now()).await?.ok_or(OfficeError::InvalidToken)?;
+        let user = NewUser { name, email, role: Role::Admin, rights: vec![], password: Some(pass.into()) };
+        let created = self.insert_user(&row.org_id, user).await?;
+        self.start_session(&row.org_id, created, client, "setup").await
+    }
+
+    /// Creates a user in the actor's organisation (administrators only).
+    pub async fn create_user(&self, actor: &Actor, user: NewUser) -> Result<UserView> {
+        actor.require_admin()?;
+        self.insert_user(&actor.org_id, user).await
+    }
+
+    /// Creates a user in the organisation with this slug (the `bureau admin` CLI).
+    pub async fn create_user_in(&self, org_slug: Option<&str>, user: NewUser) -> Result<UserView> {
+        let org = match org_slug {
+            Some(slug) => self.store.org_by_slug(slug).await?,
+            None => self.store.orgs().await?.into_iter().next(),
+        };
+        let org = org.ok_or(OfficeError::NotFound("organisation"))?;
+        self.insert_user(&org.id, user).await
+    }
+
+    async fn insert_user(&self, org_id: &str, user: NewUser) -> Result<UserView> {
+        let profile = Profile { name: valid_name(&user.name)?, email: normalise_email(&user.email)?, ..Profile::default() };
+        let password_hash = match user.password {
+            Some(pass) => {
+                password::check_policy(&pass)?;
+                Some(password::hash(pass).await?)
+            }
+            None => None,
+        };
+        let keys = self.keys(org_id).await?;
+        let org = self.org_row(org_id).await?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let now = self.now();
+        let row = UserRow {
+            email_index: email_index(&keys, &profile.email),
+            profile: keys.seal_json(profile_slot(&id), &profile),
+            id,
+            org_id: org_id.into(),
+            role: user.role.as_str().into(),
+            rights: rights_to_column(&user.rights),
+            active: true,
+            picture: None,
+            password_hash,
+            created_at: now,
+            updated_at: now,
+        };
+        self.store.insert_user(&row).await?;
+        tracing::info!(org_id, user_id = %row.id, "user created");
+        Ok(self.view(&row, profile, ProfileMode::from_name(&org.profile_mode), None))
+    }
+
+    /// Signs in with email and password. Unknown accounts, wrong passwords and deactivated
+    /// accounts answer alike and take alike time; attempts are limited per account and per IP.
+    pub async fn login(&self, email: &str, pass: &str, client: &Client) -> Result<SignedIn> {
+        let now = self.now();
+        let normalised = email.trim().to_lowercase();
+        let account_key = limit_key("account", &normalised);
+        let ip_key = limit_key("ip", &client.ip);
+        for (limiter, key) in [(&self.account_limiter, &account_key), (&self.ip_limiter, &ip_key)] {
+            if let Some(wait) = limiter.blocked(key, now) {
+                return Err(OfficeError::RateLimited(wait));
+            }
+        }
+        let found = self.find_by_email(&normalised).await?;
+        let hash = found.as_ref().and_then(|u| u.password_hash.clone()).unwrap_or_else(|| self.decoy_hash.clone());
+        let matches = password::verify(pass.into(), hash).await;
+        match found {
+            Some(row) if matches && row.active && row.password_hash.is_some() => {
+                self.account_limiter.clear(&account_key);
+                let keys = self.keys(&row.org_id).await?;
+                let profile = self.open_profile(&keys, &row)?;
+                let org = self.org_row(&row.org_id).await?;
+                let user = self.view(&row, profile, ProfileMode::from_name(&org.profile_mode), None);
+                let org_id = row.org_id.clone();
+                self.start_session(&org_id, user, client, "login").await
+            }
+            _ => {
+                self.account_limiter.fail(&account_key, now);
+                self.ip_limiter.fail(&ip_key, now);
+                Err(OfficeError::InvalidCredentials)
+            }
+        }
+    }
+
+    /// The user with this (normalised) email in any organisation.
+    async fn find_by_email(&self, normalised: &str) -> Result<Option<UserRow>> {
+        for org in self.store.orgs().await? {
+            let keys = self.keys(&org.id).await?;
+            if let Some(row) = self.store.user_by_email_index(OrgId(&org.id), &email_index(&keys, normalised)).await? {
+                return Ok(Some(row));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn start_session(&self, org_id: &str, user: UserView, client: &Client, event: &str) -> Result<SignedIn> {
+        let (token, hash) = new_token();
+        let now = self.now();
+        let expires_at = now + self.policy.session_ttl_ms;
+        let session =
+            SessionRow { token_hash: hash, org_id: org_id.into(), user_id: user.id.clone(), created_at: now, expires_at };
+        self.store.insert_session(&session).await?;
+        self.log_access(org_id, &user.id, event, client).await?;
+        Ok(SignedIn { token, expires_at, user })
+    }
+
+    async fn log_access(&self, org_id: &str, user_id: &str, event: &str, client: &Client) -> Result<()> {
+        let keys = self.keys(org_id).await?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let details = AccessDetails::new(event, client);
+        let slot = Slot { table: "access_log", column: "details", row: &id };
+        let entry = AccessRow {
+            details: keys.seal_json(slot, &details),
+            id: id.clone(),
+            org_id: org_id.into(),
+            user_id: Some(user_id.into()),
+            at: self.now(),
+        };
+        Ok(self.store.insert_access(&entry).await?)
+    }
+
+    /// The user's own access log (sign-ins), newest first.
+    pub async fn my_access_log(&self, actor: &Actor) -> Result<Vec<(i64, AccessDetails)>> {
+        let keys = self.keys(&actor.org_id).await?;
+        let rows = self.store.user_access(OrgId(&actor.org_id), &actor.user_id).await?;
+        rows.iter()
+            .map(|row| {
+                let slot = Slot { table: "access_log", column: "details", row: &row.id };
+                Ok((row.at, keys.open_json(slot, &row.details)?))
+            })
+            .collect()
+    }
+
+    /// Ends the session with this token (unknown tokens are ignored).
+    pub async fn logout(&self, token: &str) -> Result<()> {
+        Ok(self.store.delete_session(&token_hash(token)).await?)
+    }
+
+    /// The actor behind a session token; deactivated users and expired sessions are refused.
+    pub async fn authenticate(&self, token: &str) -> Result<Actor> {
+        if token.len() > 128 {
+            return Err(OfficeError::Unauthenticated);
+        }
+        let session = self.store.session(&token_hash(token), self.now()).await?.ok_or(OfficeError::Unauthenticated)?;
+        let user = self.store.user(OrgId(&session.org_id), &session.user_id).await?;
+        match user {
+            Some(user) if user.active => Ok(Actor {
+                org_id: user.org_id,
+                user_id: user.id,
+                role: Role::from_name(&user.role),
+                rights: rights_from_column(&user.rights),
+            }),
+            _ => Err(OfficeError::Unauthenticated),
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! The directory: listing, reading and editing users, and the organisation's settings.
+
+use bureau_store::{OrgId, UserRow};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::error::{OfficeError, Result};
+use crate::profile::{Editor, Profile, ProfileMode, UserPatch};
+use crate::rights::{Actor, Role, rights_to_column};
+use crate::{Office, OrgView, UserView, email_index, profile_slot};
+
+/// A change to the organisation's settings (administrators only).
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrgSettingsPatch {
+    /// Display name.
+    pub name: Option<String>,
+    /// Entry mode or extended profile.
+    pub profile_mode: Option<ProfileMode>,
+}
+
+impl Office {
+    /// The actor's organisation.
+    pub async fn org(&self, actor: &Actor) -> Result<OrgView> {
+        Ok(OrgView::from(&self.org_row(&actor.org_id).await?))
+    }
+
+    /// Changes the organisation's settings. Switching back to entry mode hides the extended
+    /// fields at once; they are dropped from each profile on its next write.
+    pub async fn update_org(&self, actor: &Actor, patch: OrgSettingsPatch) -> Result<OrgView> {
+        actor.require_admin()?;
+        let mut org = self.org_row(&actor.org_id).await?;
+        if let Some(name) = patch.name {
+            org.name = crate::profile::valid_name(&name)?;
+        }
+        if let Some(mode) = patch.profile_mode {
+            org.profile_mode = mode.as_str().into();
+        }
+        self.store.update_org(&org).await?;
+        Ok(OrgView::from(&org))
+    }
+
+    /// The directory of the actor's organisation, optionally filtered by a search text that
+    /// matches name, email, username, role, location or qualification. Members see active
+    /// colleagues; administrators also see deactivated accounts; guests see no directory.
+    pub async fn users(&self, actor: &Actor, search: Option<&str>) -> Result<Vec<UserView>> {
+        if actor.role == Role::Guest {
+            return Err(OfficeError::Forbidden);
+        }
+        let org = self.org_row(&actor.org_id).await?;
+        let mode = ProfileMode::from_name(&org.profile_mode);
+        let keys = self.keys(&actor.org_id).await?;
+        let needle = search.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
+        let rows = self.store.users(OrgId(&actor.org_id)).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows.iter().filter(|row| row.active || actor.is_admin()) {
+            let view = self.view(row, self.open_profile(&keys, row)?, mode, Some(actor));
+            if needle.as_deref().is_none_or(|n| matches(&view, n)) {
+                out.push(view);
+            }
+        }
+        Ok(out)
+    }
+
+    /// One user of the actor's organisation.
+    pub async fn user(&self, actor: &Actor, id: &str) -> Result<UserView> {
+        let (row, profile, mode) = self.load(actor, id).await?;
+        if !row.active && !actor.is_admin() && actor.user_id != row.id {
+            return Err(OfficeError::NotFound("user"));
+        }
+        Ok(self.view(&row, profile, mode, Some(actor)))
+    }
+
+    /// Edits the actor's own profile.
+    pub async fn update_me(&self, actor: &Actor, patch: UserPatch) -> Result<UserView> {
+        self.update(actor, &actor.user_id.clone(), patch, Editor::Owner).await
+    }
+
+    /// Edits any user of the organisation (administrators only), including role, rights and
+    /// deactivation. The last active administrator cannot be demoted or deactivated.
+    pub async fn update_user(&self, actor: &Actor, id: &str, patch: UserPatch) -> Result<UserView> {
+        actor.require_admin()?;
+        self.update(actor, id, patch, Editor::Admin).await
+    }
+
+    async fn update(&self, actor: &Actor, id: &str, patch: UserPatch, editor: Editor) -> Result<UserView> {
+        let (mut row, mut profile, mode) = self.load(actor, id).await?;
+        if let Some(Some(deputy)) = &patch.deputy_id {
+            let exists = deputy != id && self.store.user(OrgId(&actor.org_id), deputy).await?.is_some();
+            if !exists {
+                return Err(OfficeError::Invalid { field: "deputy_id", message: "must be another user".into() });
+            }
+        }
+        let (role, rights, active) = (patch.role, patch.rights.clone(), patch.active);
+        patch.apply(&mut profile, editor, mode)?;
+        if mode == ProfileMode::Entry {
+            profile.extended = Default::default();
+        }
+        let was_admin = row.role == Role::Admin.as_str() && row.active;
+        if let Some(role) = role {
+            row.role = role.as_str().into();
+        }
+        if let Some(rights) = rights {
+            row.rights = rights_to_column(&rights);
+        }
+        if let Some(active) = active {
+            row.active = active;
+        }
+        let still_admin = row.role == Role::Admin.as_str() && row.active;
+        if was_admin && !still_admin && self.active_admins(&actor.org_id).await? <= 1 {
+            return Err(OfficeError::Invalid {
+                field: "role",
+                message: "the organisation needs at least one active administrator".into(),
+            });
+        }
+        let keys = self.keys(&actor.org_id).await?;
+        row.email_index = email_index(&keys, &profile.email);
+        row.profile = keys.seal_json(profile_slot(&row.id), &profile);
+        row.updated_at = self.now();
+        if !self.store.update_user(&row).await? {
+            return Err(OfficeError::NotFound("user"));
+        }
+        if !row.active {
+            self.store.delete_user_sessions(OrgId(&actor.org_id), &row.id).await?;
+        }
+        tracing::info!(user_id = %row.id, by = %actor.user_id, "user updated");
+        Ok(self.view(&row, profile, mode, Some(actor)))
+    }
+
+    async fn active_admins(&self, org_id: &str) -> Result<usize> {
+        let rows = self.store.users(OrgId(org_id)).await?;
+        Ok(rows.iter().filter(|u| u.active && u.role == Role::Admin.as_str()).count())
+    }
+
+    async fn load(&self, actor: &Actor, id: &str) -> Result<(UserRow, Profile, ProfileMode)> {
+        let row = self.store.user(OrgId(&actor.org_id), id).await?.ok_or(OfficeError::NotFound("user"))?;
+        let keys = self.keys(&actor.org_id).await?;
+        let profile = self.open_profile(&keys, &row)?;
+        let org = self.org_row(&actor.org_id).await?;
+        Ok((row, profile, ProfileMode::from_name(&org.profile_mode)))
+    }
+}
+
+/// Whether a user matches a lower-case search text.
+fn matches(user: &UserView, needle: &str) -> bool {
+    let ext = &user.extended;
+    [Some(&user.name), Some(&user.email), ext.username.as_ref(), ext.company_role.as_ref()]
+        .into_iter()
+        .chain([ext.work_location.as_ref(), ext.qualification.as_ref()])
+        .flatten()
+        .any(|text| text.to_lowercase().contains(needle))
+}

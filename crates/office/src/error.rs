@@ -1,0 +1,72 @@
+//! Errors of the domain services. Each maps to exactly one REST status and code in the server.
+
+use bureau_store::{StoreError, VaultError};
+
+/// Why a domain operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OfficeError {
+    /// No valid session: sign in first.
+    #[error("sign in first")]
+    Unauthenticated,
+    /// The email or password is wrong, or the account does not exist or is deactivated
+    /// (deliberately indistinguishable, so accounts cannot be enumerated).
+    #[error("the email or password is not correct")]
+    InvalidCredentials,
+    /// Too many attempts; try again after the given number of seconds.
+    #[error("too many attempts; try again in {0} seconds")]
+    RateLimited(u64),
+    /// The signed-in user lacks the right for this operation.
+    #[error("you are not allowed to do this")]
+    Forbidden,
+    /// The record does not exist in this organisation.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A field value is invalid.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// The field, as named in the API.
+        field: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The field exists only in the extended profile, which the organisation has not switched on.
+    #[error("{0}: this field is only available when the organisation uses the extended profile")]
+    FieldDisabled(&'static str),
+    /// The record would clash with an existing one (for example the email is taken).
+    #[error("a record with this {0} already exists")]
+    Conflict(&'static str),
+    /// A link or token is unknown, used or expired.
+    #[error("this link is invalid, already used or expired")]
+    InvalidToken,
+    /// Stored data failed authentication: someone altered the database.
+    #[error("stored data failed an integrity check")]
+    Tampered,
+    /// The database failed.
+    #[error("storage failure: {0}")]
+    Store(StoreError),
+    /// Keys could not be loaded.
+    #[error("key failure: {0}")]
+    Vault(VaultError),
+}
+
+impl From<StoreError> for OfficeError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Conflict(what) => OfficeError::Conflict(what),
+            other => OfficeError::Store(other),
+        }
+    }
+}
+
+impl From<VaultError> for OfficeError {
+    fn from(err: VaultError) -> Self {
+        match err {
+            VaultError::Tampered | VaultError::UnknownKeyVersion(_) => OfficeError::Tampered,
+            VaultError::Store(store) => store.into(),
+            other => OfficeError::Vault(other),
+        }
+    }
+}
+
+/// The result of a domain operation.
+pub type Result<T, E = OfficeError> = std::result::Result<T, E>;

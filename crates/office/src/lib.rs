@@ -1,0 +1,197 @@
+//! Bureau's domain services: organisations, accounts, the directory and sign-in.
+//!
+//! [`Office`] is the one entry point. It talks to the database through
+//! [`bureau_store::Store`], seals every personal field with the organisation's keys before it
+//! reaches the store, and takes the time from an injected [`Clock`]. It knows nothing of HTTP:
+//! the server crate turns requests into calls here and [`OfficeError`]s into responses.
+
+mod access;
+mod accounts;
+mod clock;
+mod directory;
+mod error;
+mod limiter;
+mod password;
+mod profile;
+mod rights;
+
+use std::sync::Arc;
+
+use bureau_store::vault::{MasterKey, OrgKeys, Slot};
+use bureau_store::{Keyring, OrgId, OrgRow, Store, UserRow};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub use access::{AccessDetails, Client, browser};
+pub use accounts::{NewUser, SignedIn};
+pub use clock::{Clock, FakeClock, SystemClock};
+pub use directory::OrgSettingsPatch;
+pub use error::{OfficeError, Result};
+pub use profile::{Extended, Profile, ProfileMode, UserPatch, normalise_email};
+pub use rights::{Actor, Right, Role};
+
+use limiter::Limiter;
+
+/// Tunable rules of the domain (from the server's configuration).
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// How long a session lasts, in milliseconds.
+    pub session_ttl_ms: i64,
+    /// How long a first-admin setup link stays valid, in milliseconds.
+    pub setup_link_ttl_ms: i64,
+    /// Failed sign-ins allowed per account within [`Policy::login_window_ms`].
+    pub login_failures_per_account: usize,
+    /// Failed sign-ins allowed per IP address within [`Policy::login_window_ms`].
+    pub login_failures_per_ip: usize,
+    /// The sliding window of the sign-in rate limits, in milliseconds.
+    pub login_window_ms: i64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            session_ttl_ms: 7 * 24 * 3600 * 1000,
+            setup_link_ttl_ms: 24 * 3600 * 1000,
+            login_failures_per_account: 10,
+            login_failures_per_ip: 50,
+            login_window_ms: 15 * 60 * 1000,
+        }
+    }
+}
+
+/// The domain services over one store.
+pub struct Office {
+    store: Arc<dyn Store>,
+    keyring: Keyring,
+    clock: Arc<dyn Clock>,
+    policy: Policy,
+    account_limiter: Limiter,
+    ip_limiter: Limiter,
+    /// A hash verified when the account does not exist, so that both cases cost the same time.
+    decoy_hash: String,
+}
+
+/// An organisation's settings as shown to its members.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct OrgView {
+    /// Organisation id.
+    pub id: String,
+    /// Short name.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// Which profile fields exist.
+    pub profile_mode: ProfileMode,
+}
+
+impl From<&OrgRow> for OrgView {
+    fn from(org: &OrgRow) -> Self {
+        OrgView {
+            id: org.id.clone(),
+            slug: org.slug.clone(),
+            name: org.name.clone(),
+            profile_mode: ProfileMode::from_name(&org.profile_mode),
+        }
+    }
+}
+
+/// A user as the API shows them. Extended fields appear only in extended-profile mode.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct UserView {
+    /// User id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Email address.
+    pub email: String,
+    /// Role.
+    pub role: Role,
+    /// Extra rights.
+    pub rights: Vec<Right>,
+    /// False once deactivated.
+    pub active: bool,
+    /// Extended-profile fields (flattened into the object).
+    #[serde(flatten)]
+    pub extended: Extended,
+    /// Creation time, Unix milliseconds.
+    pub created_at: i64,
+}
+
+impl Office {
+    /// Opens the services: binds the master key to the store (refusing a mismatching one).
+    pub async fn open(store: Arc<dyn Store>, master: MasterKey, clock: Arc<dyn Clock>, policy: Policy) -> Result<Self> {
+        let keyring = Keyring::open(store.as_ref(), master).await?;
+        let decoy_hash = password::hash("decoy password for absent accounts".into()).await?;
+        Ok(Office {
+            account_limiter: Limiter::new(policy.login_failures_per_account, policy.login_window_ms),
+            ip_limiter: Limiter::new(policy.login_failures_per_ip, policy.login_window_ms),
+            store,
+            keyring,
+            clock,
+            policy,
+            decoy_hash,
+        })
+    }
+
+    /// The store, for readiness checks and maintenance commands.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The keyring, for master key rotation.
+    pub fn keyring(&self) -> &Keyring {
+        &self.keyring
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    async fn keys(&self, org_id: &str) -> Result<Arc<OrgKeys>> {
+        Ok(self.keyring.org(self.store.as_ref(), OrgId(org_id)).await?)
+    }
+
+    async fn org_row(&self, org_id: &str) -> Result<OrgRow> {
+        self.store.org(OrgId(org_id)).await?.ok_or(OfficeError::NotFound("organisation"))
+    }
+
+    /// Opens a user's sealed profile; a tampered row is refused and logged (without contents).
+    fn open_profile(&self, keys: &OrgKeys, row: &UserRow) -> Result<Profile> {
+        keys.open_json(profile_slot(&row.id), &row.profile).map_err(|err| {
+            tracing::error!(user_id = %row.id, "sealed profile failed to open: {err}");
+            OfficeError::Tampered
+        })
+    }
+
+    /// The API view of a user row as `viewer` may see it.
+    fn view(&self, row: &UserRow, profile: Profile, mode: ProfileMode, viewer: Option<&Actor>) -> UserView {
+        let mut extended = match mode {
+            ProfileMode::Extended => profile.extended,
+            ProfileMode::Entry => Extended::default(),
+        };
+        let sees_private = viewer.is_none_or(|v| v.is_admin() || v.user_id == row.id);
+        if !sees_private {
+            extended.personnel_id = None;
+        }
+        UserView {
+            id: row.id.clone(),
+            name: profile.name,
+            email: profile.email,
+            role: Role::from_name(&row.role),
+            rights: rights::rights_from_column(&row.rights),
+            active: row.active,
+            extended,
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// Where a user's sealed profile lives.
+fn profile_slot(user_id: &str) -> Slot<'_> {
+    Slot { table: "users", column: "profile", row: user_id }
+}
+
+/// The blind index of a normalised email.
+fn email_index(keys: &OrgKeys, normalised_email: &str) -> Vec<u8> {
+    keys.blind_index("email", normalised_email)
+}
