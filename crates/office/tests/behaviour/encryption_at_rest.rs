@@ -1,0 +1,103 @@
+//! Personal data never reaches the database file in clear; tampering is refused.
+
+use bureau_office::{OfficeError, UserPatch};
+use bureau_store::vault::Key;
+
+use crate::{member, office_in, org_with_admin};
+
+fn raw_database(dir: &std::path::Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for name in ["bureau.db", "bureau.db-wal"] {
+        if let Ok(mut part) = std::fs::read(dir.join(name)) {
+            bytes.append(&mut part);
+        }
+    }
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+#[tokio::test]
+async fn no_email_name_or_phone_appears_in_the_database_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (office, store, _) = office_in(dir.path(), &Key::generate()).await;
+    let admin = org_with_admin(&office, "acme", "root.admin@acme-example.org").await;
+    let mut secrets = vec!["root.admin@acme-example.org".to_string()];
+    for i in 0..20 {
+        let (name, email, phone) = (format!("Wilhelmina Zebedee{i}"), format!("wz{i}@private-mail.example"), format!("+49 171 55501{i:02}"));
+        let user = office.create_user(&admin, member(&name, &email)).await.unwrap();
+        let patch: UserPatch = serde_json::from_value(serde_json::json!({"phone_mobile": phone, "personnel_id": format!("PN-7731-{i}")})).unwrap();
+        office.update_user(&admin, &user.id, patch).await.unwrap();
+        secrets.extend([name, email, phone, format!("PN-7731-{i}")]);
+    }
+    // The data is there and readable through the office...
+    let listed = office.users(&admin, Some("zebedee19")).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].extended.phone_mobile.as_deref(), Some("+49 171 5550119"));
+    // ...but nowhere in the raw file, before or after the WAL is folded in.
+    for checkpoint in [false, true] {
+        if checkpoint {
+            store.checkpoint().await.unwrap();
+        }
+        let raw = raw_database(dir.path());
+        assert!(raw.len() > 10_000, "database file read");
+        for secret in &secrets {
+            assert!(!contains(&raw, secret), "{secret} found in clear (checkpoint: {checkpoint})");
+        }
+        assert!(!contains(&raw, "Zebedee"), "name fragment found in clear");
+    }
+}
+
+#[tokio::test]
+async fn a_tampered_or_moved_profile_is_refused_and_others_still_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let (office, store, _) = office_in(dir.path(), &Key::generate()).await;
+    let admin = org_with_admin(&office, "acme", "admin@acme.example").await;
+    let alice = office.create_user(&admin, member("Alice", "alice@acme.example")).await.unwrap();
+    let bob = office.create_user(&admin, member("Bob", "bob@acme.example")).await.unwrap();
+    use bureau_store::{OrgId, Store};
+    // Copy Bob's sealed profile into Alice's row: the associated data no longer matches.
+    let mut alice_row = store.user(OrgId(&admin.org_id), &alice.id).await.unwrap().unwrap();
+    let bob_row = store.user(OrgId(&admin.org_id), &bob.id).await.unwrap().unwrap();
+    alice_row.profile = bob_row.profile.clone();
+    store.update_user(&alice_row).await.unwrap();
+    assert!(matches!(office.user(&admin, &alice.id).await, Err(OfficeError::Tampered)));
+    // Flip one byte of Bob's ciphertext.
+    let mut bob_row = bob_row;
+    let last = bob_row.profile.len() - 1;
+    bob_row.profile[last] ^= 1;
+    store.update_user(&bob_row).await.unwrap();
+    assert!(matches!(office.user(&admin, &bob.id).await, Err(OfficeError::Tampered)));
+    // The admin's own record still opens.
+    assert_eq!(office.user(&admin, &admin.user_id).await.unwrap().name, "Admin of acme");
+}
+
+#[tokio::test]
+async fn master_key_rotation_rewraps_and_the_old_key_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = Key::generate();
+    let new = Key::generate();
+    {
+        let (office, store, _) = office_in(dir.path(), &old).await;
+        org_with_admin(&office, "acme", "admin@acme.example").await;
+        let rewrapped = office.keyring().rotate_master(&store, &bureau_store::vault::MasterKey::new(new.clone())).await.unwrap();
+        assert_eq!(rewrapped, 2, "one data key and one index key");
+        store.close().await;
+    }
+    // The new key opens everything; sign-in (blind index + profile) still works.
+    let (office, _, _) = office_in(dir.path(), &new).await;
+    office.login("admin@acme.example", "correct horse battery", &crate::client("10.0.0.9")).await.unwrap();
+    // A node started with the old key refuses to start.
+    let store = bureau_store::SqliteStore::open(&dir.path().join("bureau.db")).await.unwrap();
+    let clock = std::sync::Arc::new(bureau_office::FakeClock::at(0));
+    let refused = bureau_office::Office::open(
+        std::sync::Arc::new(store),
+        bureau_store::vault::MasterKey::new(old),
+        clock,
+        Default::default(),
+    )
+    .await;
+    assert!(matches!(refused, Err(OfficeError::Vault(bureau_store::VaultError::WrongMasterKey))));
+}

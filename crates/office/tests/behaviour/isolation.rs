@@ -1,0 +1,45 @@
+//! A member never sees or touches another organisation's data.
+
+use bureau_office::{OfficeError, UserPatch};
+use bureau_store::vault::Key;
+
+use crate::{member, office_in, org_with_admin};
+
+#[tokio::test]
+async fn organisations_cannot_see_or_edit_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let (office, _, _) = office_in(dir.path(), &Key::generate()).await;
+    let acme = org_with_admin(&office, "acme", "admin@acme.example").await;
+    let globex = org_with_admin(&office, "globex", "admin@globex.example").await;
+    let alice = office.create_user(&acme, member("Alice Acme", "alice@acme.example")).await.unwrap();
+
+    let globex_directory = office.users(&globex, None).await.unwrap();
+    assert_eq!(globex_directory.len(), 1);
+    assert!(globex_directory.iter().all(|u| u.email.ends_with("@globex.example")));
+    assert!(matches!(office.user(&globex, &alice.id).await, Err(OfficeError::NotFound(_))));
+    let patch: UserPatch = serde_json::from_str(r#"{"name":"Hijacked"}"#).unwrap();
+    assert!(matches!(office.update_user(&globex, &alice.id, patch).await, Err(OfficeError::NotFound(_))));
+    assert_eq!(office.user(&acme, &alice.id).await.unwrap().name, "Alice Acme");
+
+    // The same email may exist in both organisations without clashing.
+    office.create_user(&globex, member("Alice Globex", "alice@acme.example")).await.unwrap();
+    assert!(matches!(
+        office.create_user(&acme, member("Dup", "ALICE@acme.example")).await,
+        Err(OfficeError::Conflict("email"))
+    ));
+}
+
+#[tokio::test]
+async fn members_cannot_administer() {
+    let dir = tempfile::tempdir().unwrap();
+    let (office, _, _) = office_in(dir.path(), &Key::generate()).await;
+    let admin = org_with_admin(&office, "acme", "admin@acme.example").await;
+    office.create_user(&admin, member("Mia", "mia@acme.example")).await.unwrap();
+    let session = office.login("mia@acme.example", "member password 1", &crate::client("10.0.0.2")).await.unwrap();
+    let mia = office.authenticate(&session.token).await.unwrap();
+    assert!(matches!(office.create_user(&mia, member("X", "x@acme.example")).await, Err(OfficeError::Forbidden)));
+    let promote: UserPatch = serde_json::from_str(r#"{"role":"admin"}"#).unwrap();
+    assert!(office.update_me(&mia, promote).await.is_err());
+    let demote: UserPatch = serde_json::from_str(r#"{"role":"member"}"#).unwrap();
+    assert!(office.update_user(&admin, &admin.user_id, demote).await.is_err(), "last admin stays admin");
+}
