@@ -1,5 +1,7 @@
 //! The `bureau` binary: parses the command line and hands over to the library crates.
 //! It stays thin: every behaviour lives in `bureau-server` or `bureau-turn`.
+use std::io::Read;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -16,14 +18,81 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run Bureau: web app, API and signaling (zero configuration needed).
+    Serve(ServeArgs),
     /// Run the STUN/TURN server alone.
     Turn(turn_cmd::TurnArgs),
+    /// Maintenance of a data folder.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Configuration helpers.
+    #[command(subcommand)]
+    Config(ConfigCommand),
 }
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// TOML configuration file.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Data folder (database, master key, certificate).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Plain HTTP listener.
+    #[arg(long, value_name = "ADDR:PORT")]
+    listen: Option<String>,
+    /// HTTPS listener.
+    #[arg(long, value_name = "ADDR:PORT")]
+    tls_listen: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a user; the password is read from standard input.
+    CreateUser {
+        /// Data folder.
+        #[arg(long, value_name = "DIR", default_value = "./bureau-data")]
+        data_dir: PathBuf,
+        /// Email address.
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Organisation slug (default: the first organisation).
+        #[arg(long, value_name = "SLUG")]
+        org: Option<String>,
+        /// Make the user an administrator.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Re-wrap every organisation key under a fresh master key and replace the key file.
+    RotateMasterKey {
+        /// Data folder.
+        #[arg(long, value_name = "DIR", default_value = "./bureau-data")]
+        data_dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print a documented example configuration file.
+    Example,
+}
+
+/// Exit code for configuration and usage errors.
+const EXIT_CONFIG: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve(args) => return serve(args),
         Command::Turn(args) => turn_cmd::run(args),
+        Command::Admin(command) => admin(command),
+        Command::Config(ConfigCommand::Example) => {
+            print!("{}", bureau_server::Config::example());
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -32,4 +101,59 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+fn init_logs(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    let flags = bureau_server::Flags { config: args.config, data_dir: args.data_dir, listen: args.listen, tls_listen: args.tls_listen };
+    let config = match bureau_server::Config::load(&flags) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    init_logs(&config.log);
+    let run = async {
+        let server = bureau_server::Server::start(config).await?;
+        println!("Bureau is running: http://{} and https://{}", server.http_addr(), server.https_addr());
+        if let Some(link) = server.setup_link() {
+            println!("Set up the first administrator (the link works once): {link}");
+        }
+        server.run(bureau_server::shutdown_signal()).await;
+        anyhow::Ok(())
+    };
+    match runtime().and_then(|rt| rt.block_on(run)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn admin(command: AdminCommand) -> anyhow::Result<()> {
+    init_logs("warn");
+    match command {
+        AdminCommand::CreateUser { data_dir, email, name, org, admin } => {
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            let password = password.trim_end_matches(['\n', '\r']).to_owned();
+            let user = runtime()?.block_on(bureau_server::data::create_user(&data_dir, org.as_deref(), &name, &email, admin, password))?;
+            println!("created user {}", user.id);
+        }
+        AdminCommand::RotateMasterKey { data_dir } => {
+            let count = runtime()?.block_on(bureau_server::data::rotate_master_key(&data_dir))?;
+            println!("rotated the master key: {count} organisation keys re-wrapped");
+        }
+    }
+    Ok(())
 }

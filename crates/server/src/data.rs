@@ -1,0 +1,113 @@
+//! The data folder: the SQLite database, the master key file and the TLS files, and the
+//! maintenance operations of `bureau admin` that work on it directly.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bureau_office::{Clock, NewUser, Office, Policy, Role, SystemClock, UserView};
+use bureau_store::vault::{Key, MasterKey};
+use bureau_store::{SqliteStore, VaultError};
+
+use crate::StartError;
+
+const DATABASE: &str = "bureau.db";
+const MASTER_KEY: &str = "master.key";
+/// A master key being rotated in: written before the database is re-wrapped, renamed over
+/// `master.key` after, so a crash in between is recovered on the next start.
+const NEXT_MASTER_KEY: &str = "master.key.next";
+
+/// The files of a data folder.
+#[derive(Clone, Debug)]
+pub struct DataDir {
+    root: PathBuf,
+}
+
+impl DataDir {
+    /// Creates the folder (mode 0700) if needed.
+    pub fn create(root: &Path) -> Result<Self, StartError> {
+        std::fs::create_dir_all(root).map_err(|e| StartError::DataDir(root.to_owned(), e))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o700));
+        }
+        Ok(DataDir { root: root.to_owned() })
+    }
+
+    /// A path inside the folder.
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+
+    /// Opens the database and the domain services, creating the master key on first start.
+    pub async fn open(&self, policy: Policy, clock: Arc<dyn Clock>) -> Result<(Office, SqliteStore), StartError> {
+        let key_path = self.file(MASTER_KEY);
+        let db_path = self.file(DATABASE);
+        if !key_path.exists() && !self.file(NEXT_MASTER_KEY).exists() {
+            if db_path.exists() {
+                return Err(StartError::Vault(VaultError::KeyFile(std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("{} is missing but the database exists: restore the master key from your backup", key_path.display()),
+                ))));
+            }
+            Key::generate().write_new_file(&key_path)?;
+            tracing::info!("created master key {}", key_path.display());
+        }
+        let store = SqliteStore::open(&db_path).await?;
+        let shared: Arc<dyn bureau_store::Store> = Arc::new(store.clone());
+        let current = self.read_key(&key_path);
+        let opened = match current {
+            Ok(key) => Office::open(shared.clone(), MasterKey::new(key), clock.clone(), policy.clone()).await,
+            Err(err) => Err(err.into()),
+        };
+        match opened {
+            Ok(office) => Ok((office, store)),
+            Err(first) => {
+                // A rotation that committed but crashed before renaming the new key file.
+                let next_path = self.file(NEXT_MASTER_KEY);
+                let Ok(next) = self.read_key(&next_path) else { return Err(first.into()) };
+                let office = Office::open(shared, MasterKey::new(next), clock, policy).await?;
+                std::fs::rename(&next_path, &key_path).map_err(VaultError::KeyFile)?;
+                tracing::warn!("finished an interrupted master key rotation");
+                Ok((office, store))
+            }
+        }
+    }
+
+    fn read_key(&self, path: &Path) -> Result<Key, VaultError> {
+        Key::read_file(path)
+    }
+}
+
+/// `bureau admin create-user`: adds a user to an organisation (the first one by default).
+pub async fn create_user(data_dir: &Path, org: Option<&str>, name: &str, email: &str, admin: bool, password: String) -> Result<UserView, StartError> {
+    let dir = DataDir::create(data_dir)?;
+    let (office, store) = dir.open(Policy::default(), Arc::new(SystemClock)).await?;
+    let role = if admin { Role::Admin } else { Role::Member };
+    let user = NewUser { name: name.into(), email: email.into(), role, rights: vec![], password: Some(password) };
+    if store_has_no_org(&office).await? {
+        office.create_org("default", "Bureau", bureau_office::ProfileMode::Entry).await?;
+    }
+    let created = office.create_user_in(org, user).await?;
+    store.close().await;
+    Ok(created)
+}
+
+async fn store_has_no_org(office: &Office) -> Result<bool, StartError> {
+    Ok(office.store().orgs().await.map_err(bureau_office::OfficeError::from)?.is_empty())
+}
+
+/// `bureau admin rotate-master-key`: re-wraps every organisation key under a fresh master key
+/// and replaces the key file. Returns the number of keys re-wrapped.
+pub async fn rotate_master_key(data_dir: &Path) -> Result<usize, StartError> {
+    let dir = DataDir::create(data_dir)?;
+    let (office, store) = dir.open(Policy::default(), Arc::new(SystemClock)).await?;
+    let next_path = dir.file(NEXT_MASTER_KEY);
+    let _ = std::fs::remove_file(&next_path);
+    let next = Key::generate();
+    next.write_new_file(&next_path)?;
+    let count = office.keyring().rotate_master(&store, &MasterKey::new(next)).await?;
+    store.close().await;
+    std::fs::rename(&next_path, dir.file(MASTER_KEY)).map_err(VaultError::KeyFile)?;
+    Ok(count)
+}

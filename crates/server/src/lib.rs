@@ -1,0 +1,160 @@
+//! Bureau's server: the adapters around the domain.
+//!
+//! - [`config`]: the two-stage configuration (file, environment, flags -> validated [`Config`]).
+//! - [`Server`]: opens the data folder, binds the HTTP and HTTPS listeners and serves the REST
+//!   API, the operations endpoints and the embedded web client until shutdown.
+//! - [`data`]: the data folder and the `bureau admin` maintenance operations.
+
+pub mod config;
+pub mod data;
+mod error;
+mod metrics;
+mod routes;
+mod serve;
+mod session;
+mod tls;
+mod web;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bureau_office::{Clock, Office, OfficeError, Policy, SystemClock};
+use bureau_store::{SqliteStore, StoreError, VaultError};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+pub use config::{Config, ConfigError, Flags};
+pub use error::ApiError;
+
+/// Shared by every request handler.
+pub struct AppState {
+    /// The validated configuration.
+    pub config: Arc<Config>,
+    /// The domain services.
+    pub office: Office,
+    /// The clock (for cookie lifetimes).
+    pub clock: Arc<dyn Clock>,
+    /// Counters for `/metrics`.
+    pub metrics: metrics::Metrics,
+}
+
+/// Facts about the connection a request arrived on.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnInfo {
+    /// The peer's address.
+    pub peer: SocketAddr,
+    /// Whether the connection is TLS.
+    pub tls: bool,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The data folder could not be created.
+    #[error("cannot create the data folder {0}: {1}")]
+    DataDir(PathBuf, std::io::Error),
+    /// The master key or the organisation keys failed.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The domain services refused to start.
+    #[error(transparent)]
+    Office(#[from] OfficeError),
+    /// TLS could not be set up.
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    /// A listener could not be bound.
+    #[error(transparent)]
+    Bind(#[from] std::io::Error),
+}
+
+/// A started server: listeners bound, database open, not yet serving.
+pub struct Server {
+    state: Arc<AppState>,
+    store: SqliteStore,
+    http: TcpListener,
+    https: TcpListener,
+    tls: TlsAcceptor,
+    setup_token: Option<String>,
+}
+
+impl Server {
+    /// Opens the data folder (creating it, the master key, the database and a self-signed
+    /// certificate on first start) and binds both listeners.
+    pub async fn start(config: Config) -> Result<Server, StartError> {
+        let dir = data::DataDir::create(&config.data_dir)?;
+        let policy = Policy { session_ttl_ms: config.session_ttl_hours as i64 * 3600 * 1000, ..Policy::default() };
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let (office, store) = dir.open(policy, clock.clone()).await?;
+        let setup_token = office.prepare_first_start(&config.org_slug, &config.org_name).await?;
+        let (cert, key) = match (&config.tls_cert, &config.tls_key) {
+            (Some(cert), Some(key)) => (cert.clone(), key.clone()),
+            _ => {
+                let (cert, key) = (dir.file("tls-cert.pem"), dir.file("tls-key.pem"));
+                tls::ensure_self_signed(&cert, &key)?;
+                (cert, key)
+            }
+        };
+        let tls = TlsAcceptor::from(tls::server_config(&cert, &key)?);
+        let http = serve::bind(config.listen).await?;
+        let https = serve::bind(config.tls_listen).await?;
+        let state = Arc::new(AppState { config: Arc::new(config), office, clock, metrics: Default::default() });
+        Ok(Server { state, store, http, https, tls, setup_token })
+    }
+
+    /// The bound plain HTTP address.
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http.local_addr().unwrap_or(self.state.config.listen)
+    }
+
+    /// The bound HTTPS address.
+    pub fn https_addr(&self) -> SocketAddr {
+        self.https.local_addr().unwrap_or(self.state.config.tls_listen)
+    }
+
+    /// The one-time link for the first administrator, while the organisation has none.
+    /// The token sits in the fragment, which browsers never send to servers or proxies.
+    pub fn setup_link(&self) -> Option<String> {
+        let base = if self.state.config.public_url.is_empty() { String::new() } else { self.state.config.public_url.clone() };
+        self.setup_token.as_ref().map(|token| format!("{base}/setup#token={token}"))
+    }
+
+    /// Serves until `shutdown` completes, then drains connections and closes the database.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        let app = routes::router(self.state.clone());
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let http = tokio::spawn(serve::serve(self.http, app.clone(), None, stopped.clone()));
+        let https = tokio::spawn(serve::serve(self.https, app, Some(self.tls), stopped));
+        shutdown.await;
+        tracing::info!("shutting down");
+        let _ = stop.send(true);
+        let _ = tokio::join!(http, https);
+        self.store.close().await;
+    }
+}
+
+/// Resolves when the process gets Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

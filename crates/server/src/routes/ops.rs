@@ -1,0 +1,33 @@
+//! Operations endpoints: health, readiness, Prometheus metrics and the OpenAPI document.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+
+use crate::AppState;
+
+/// Liveness: the process answers.
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Readiness: the database answers too.
+pub async fn readyz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    match state.office.store().ping().await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
+    }
+}
+
+/// Prometheus metrics.
+pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+}
+
+/// The OpenAPI 3 description of the REST API, generated from the handlers' annotations.
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(super::api_doc())
+}

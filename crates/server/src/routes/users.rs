@@ -1,0 +1,113 @@
+//! The signed-in user, the directory and the organisation's settings.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use bureau_office::{AccessDetails, NewUser, OrgSettingsPatch, OrgView, UserPatch, UserView};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::error::{ApiResult, ErrorBody};
+use crate::session::{ApiJson, Session};
+
+/// The directory.
+#[derive(Serialize, ToSchema)]
+pub struct UserList {
+    /// Matching users, oldest account first.
+    pub users: Vec<UserView>,
+}
+
+/// Directory search.
+#[derive(Deserialize, IntoParams)]
+pub struct Search {
+    /// Text matched against name, email, username, role, location and qualification.
+    pub q: Option<String>,
+}
+
+/// One access-log entry.
+#[derive(Serialize, ToSchema)]
+pub struct AccessEntry {
+    /// When, Unix milliseconds.
+    pub at: i64,
+    /// What happened and from where.
+    #[serde(flatten)]
+    pub details: AccessDetails,
+}
+
+/// The user's own access log.
+#[derive(Serialize, ToSchema)]
+pub struct AccessLog {
+    /// Newest first.
+    pub entries: Vec<AccessEntry>,
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/me", tag = "directory",
+    responses((status = 200, body = UserView), (status = 401, body = ErrorBody)))]
+pub async fn me(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<Json<UserView>> {
+    Ok(Json(state.office.user(&session.actor, &session.actor.user_id).await?))
+}
+
+/// Edits the signed-in user's own profile.
+#[utoipa::path(patch, path = "/api/me", tag = "directory", request_body = UserPatch,
+    responses((status = 200, body = UserView), (status = 422, body = ErrorBody)))]
+pub async fn patch_me(State(state): State<Arc<AppState>>, session: Session, ApiJson(patch): ApiJson<UserPatch>) -> ApiResult<Json<UserView>> {
+    Ok(Json(state.office.update_me(&session.actor, patch).await?))
+}
+
+/// The signed-in user's sign-ins (browser, IP address, time).
+#[utoipa::path(get, path = "/api/me/access-log", tag = "directory", responses((status = 200, body = AccessLog)))]
+pub async fn access_log(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<Json<AccessLog>> {
+    let entries = state.office.my_access_log(&session.actor).await?;
+    Ok(Json(AccessLog { entries: entries.into_iter().map(|(at, details)| AccessEntry { at, details }).collect() }))
+}
+
+/// The organisation's settings.
+#[utoipa::path(get, path = "/api/org", tag = "organisation", responses((status = 200, body = OrgView)))]
+pub async fn org(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<Json<OrgView>> {
+    Ok(Json(state.office.org(&session.actor).await?))
+}
+
+/// Changes the organisation's settings (administrators).
+#[utoipa::path(patch, path = "/api/org", tag = "organisation", request_body = OrgSettingsPatch,
+    responses((status = 200, body = OrgView), (status = 403, body = ErrorBody)))]
+pub async fn patch_org(State(state): State<Arc<AppState>>, session: Session, ApiJson(patch): ApiJson<OrgSettingsPatch>) -> ApiResult<Json<OrgView>> {
+    Ok(Json(state.office.update_org(&session.actor, patch).await?))
+}
+
+/// The directory, optionally filtered.
+#[utoipa::path(get, path = "/api/users", tag = "directory", params(Search),
+    responses((status = 200, body = UserList), (status = 401, body = ErrorBody)))]
+pub async fn list(State(state): State<Arc<AppState>>, session: Session, Query(search): Query<Search>) -> ApiResult<Json<UserList>> {
+    Ok(Json(UserList { users: state.office.users(&session.actor, search.q.as_deref()).await? }))
+}
+
+/// Creates a user (administrators).
+#[utoipa::path(post, path = "/api/users", tag = "directory", request_body = NewUser,
+    responses((status = 201, body = UserView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn create(State(state): State<Arc<AppState>>, session: Session, ApiJson(user): ApiJson<NewUser>) -> ApiResult<(StatusCode, Json<UserView>)> {
+    Ok((StatusCode::CREATED, Json(state.office.create_user(&session.actor, user).await?)))
+}
+
+/// One user.
+#[utoipa::path(get, path = "/api/users/{id}", tag = "directory", params(("id" = String, Path, description = "User id")),
+    responses((status = 200, body = UserView), (status = 404, body = ErrorBody)))]
+pub async fn get(State(state): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<Json<UserView>> {
+    Ok(Json(state.office.user(&session.actor, &id).await?))
+}
+
+/// Edits a user, including role, rights and deactivation (administrators).
+#[utoipa::path(patch, path = "/api/users/{id}", tag = "directory", request_body = UserPatch,
+    params(("id" = String, Path, description = "User id")),
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn patch(
+    State(state): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<String>,
+    ApiJson(patch): ApiJson<UserPatch>,
+) -> ApiResult<Json<UserView>> {
+    Ok(Json(state.office.update_user(&session.actor, &id, patch).await?))
+}

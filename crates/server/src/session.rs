@@ -1,0 +1,108 @@
+//! Sessions over HTTP: the cookie, the [`Session`] extractor, the CSRF guard and the JSON body
+//! extractor that turns every malformed body into a clear [`ApiError`].
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{Method, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use bureau_office::{Actor, Client};
+
+use crate::error::ApiError;
+use crate::{AppState, ConnInfo};
+
+/// The session cookie's name.
+pub const COOKIE: &str = "bureau_session";
+
+/// A JSON body; rejections become [`ApiError`]s with the `{"code","message"}` shape.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+/// The signed-in user of a request, with the session token it came with.
+pub struct Session {
+    /// Who is acting.
+    pub actor: Actor,
+    /// The raw token (to end the session on logout).
+    pub token: String,
+}
+
+/// The session token from the `Cookie` header, if any.
+pub fn token_from(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+impl FromRequestParts<Arc<AppState>> for Session {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, ApiError> {
+        let token = token_from(parts).ok_or(ApiError::Office(bureau_office::OfficeError::Unauthenticated))?;
+        let actor = state.office.authenticate(&token).await?;
+        Ok(Session { actor, token })
+    }
+}
+
+impl axum::extract::OptionalFromRequestParts<Arc<AppState>> for Session {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Option<Self>, ApiError> {
+        Ok(<Session as FromRequestParts<_>>::from_request_parts(parts, state).await.ok())
+    }
+}
+
+/// The client's address and browser, for the access log.
+pub fn client(parts_headers: &axum::http::HeaderMap, conn: &ConnInfo) -> Client {
+    Client {
+        ip: conn.peer.ip().to_string(),
+        user_agent: parts_headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(512).collect()),
+    }
+}
+
+/// The `Set-Cookie` value that starts a session.
+pub fn session_cookie(token: &str, max_age_secs: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}")
+}
+
+/// The `Set-Cookie` value that ends a session.
+pub fn clear_cookie(secure: bool) -> String {
+    session_cookie("", 0, secure)
+}
+
+/// CSRF guard for state-changing requests: they must carry JSON (which a cross-site HTML form
+/// cannot send without a CORS preflight) and must not come from another origin. Together with
+/// SameSite=Strict cookies this closes cross-site request forgery.
+pub async fn csrf_guard(request: Request, next: Next) -> Result<Response, ApiError> {
+    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Ok(next.run(request).await);
+    }
+    let headers = request.headers();
+    if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
+        return Err(ApiError::CrossOrigin);
+    }
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let origin_host = origin.split_once("://").map_or("", |(_, rest)| rest);
+        if origin_host != host {
+            return Err(ApiError::CrossOrigin);
+        }
+    }
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+    if !is_json {
+        return Err(ApiError::NotJson);
+    }
+    Ok(next.run(request).await)
+}
