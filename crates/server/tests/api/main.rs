@@ -1,0 +1,80 @@
+//! Behaviour tests of the REST API against a real server on loopback (port 0).
+#![allow(missing_docs)]
+
+mod bad_input;
+mod sign_in;
+mod tls;
+
+use std::path::PathBuf;
+
+use bureau_server::{Config, Flags, Server};
+use serde_json::{Value, json};
+
+/// A running server with its data folder and a cookie-keeping HTTP client.
+pub struct Running {
+    pub base: String,
+    pub https: std::net::SocketAddr,
+    pub data_dir: PathBuf,
+    pub setup_token: Option<String>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Running {
+    pub async fn start() -> Running {
+        let dir = tempfile::tempdir().unwrap();
+        let data_dir = dir.path().join("data");
+        let flags = Flags {
+            data_dir: Some(data_dir.clone()),
+            listen: Some("127.0.0.1:0".into()),
+            tls_listen: Some("127.0.0.1:0".into()),
+            config: None,
+        };
+        let config = Config::load_from(&flags, |_| None).unwrap();
+        let server = Server::start(config).await.unwrap();
+        let base = format!("http://{}", server.http_addr());
+        let https = server.https_addr();
+        let setup_token = server.setup_link().map(|link| link.split_once("#token=").unwrap().1.to_owned());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(server.run(async move {
+            let _ = stopped.await;
+        }));
+        Running { base, https, data_dir, setup_token, stop: Some(stop), task: Some(task), _dir: dir }
+    }
+
+    /// Stops the server and waits until it has drained.
+    pub async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap();
+        }
+    }
+
+    pub fn client() -> reqwest::Client {
+        reqwest::Client::builder().cookie_store(true).build().unwrap()
+    }
+
+    /// Creates the first admin through the setup link and returns a signed-in client.
+    pub async fn admin(&self) -> reqwest::Client {
+        let client = Self::client();
+        let body = json!({"token": self.setup_token.clone().unwrap(), "name": "Ada Admin", "email": "ada@example.org", "password": "ada password 1"});
+        let response = client.post(self.url("/api/setup")).json(&body).send().await.unwrap();
+        assert_eq!(response.status(), 201);
+        client
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+/// Sends a request and returns the status and the JSON body (Null when there is none).
+pub async fn call(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}

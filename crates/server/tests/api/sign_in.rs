@@ -1,0 +1,124 @@
+//! Setup link, sign-in, sessions, the directory and the operations endpoints over HTTP.
+
+use serde_json::json;
+
+use crate::{Running, call};
+
+#[tokio::test]
+async fn setup_sign_in_directory_and_logout() {
+    let mut server = Running::start().await;
+    let admin = server.admin().await;
+    let (status, me) = call(admin.get(server.url("/api/me"))).await;
+    assert_eq!((status, me["role"].as_str()), (200, Some("admin")));
+
+    // The admin creates a member, who signs in and sees the directory but cannot administer.
+    let new_member = json!({"name": "Max Member", "email": "Max@Example.org", "password": "max password 1"});
+    let (status, max) = call(admin.post(server.url("/api/users")).json(&new_member)).await;
+    assert_eq!(status, 201, "{max}");
+    assert_eq!(max["email"], "max@example.org");
+
+    let member = Running::client();
+    let (status, _) = call(member.post(server.url("/api/auth/login")).json(&json!({"email": "max@example.org", "password": "max password 1"}))).await;
+    assert_eq!(status, 200);
+    let (status, list) = call(member.get(server.url("/api/users?q=ada"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(list["users"].as_array().unwrap().len(), 1);
+    let (status, err) = call(member.post(server.url("/api/users")).json(&json!({"name": "X", "email": "x@example.org"}))).await;
+    assert_eq!((status, err["code"].as_str()), (403, Some("forbidden")));
+
+    // Own profile edit; extended fields are refused in entry mode, accepted after the switch.
+    let (status, err) = call(member.patch(server.url("/api/me")).json(&json!({"device": "Laptop"}))).await;
+    assert_eq!((status, err["code"].as_str(), err["field"].as_str()), (422, Some("field_disabled"), Some("device")));
+    let (status, _) = call(admin.patch(server.url("/api/org")).json(&json!({"profile_mode": "extended"}))).await;
+    assert_eq!(status, 200);
+    let (status, me) = call(member.patch(server.url("/api/me")).json(&json!({"device": "Laptop", "name": "Max M."}))).await;
+    assert_eq!((status, me["device"].as_str(), me["name"].as_str()), (200, Some("Laptop"), Some("Max M.")));
+
+    // The sign-in is in the access log with the browser.
+    let (_, log) = call(member.get(server.url("/api/me/access-log")).header("user-agent", "x")).await;
+    assert_eq!(log["entries"][0]["event"], "login");
+    assert_eq!(log["entries"][0]["ip"], "127.0.0.1");
+
+    // Deactivation ends the member's session at once.
+    let id = max["id"].as_str().unwrap();
+    let (status, _) = call(admin.patch(server.url(&format!("/api/users/{id}"))).json(&json!({"active": false}))).await;
+    assert_eq!(status, 200);
+    let (status, _) = call(member.get(server.url("/api/me"))).await;
+    assert_eq!(status, 401);
+
+    // Logout ends the admin's session.
+    let (status, _) = call(admin.post(server.url("/api/auth/logout")).json(&json!({}))).await;
+    assert_eq!(status, 204);
+    let (status, err) = call(admin.get(server.url("/api/me"))).await;
+    assert_eq!((status, err["code"].as_str()), (401, Some("unauthenticated")));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_generic_and_rate_limited() {
+    let mut server = Running::start().await;
+    let _admin = server.admin().await;
+    let client = Running::client();
+    let mut codes = vec![];
+    for email in ["ada@example.org", "nobody@example.org"] {
+        let (status, err) = call(client.post(server.url("/api/auth/login")).json(&json!({"email": email, "password": "wrong password"}))).await;
+        codes.push((status, err["message"].clone()));
+    }
+    assert_eq!(codes[0], codes[1], "same answer for a wrong password and an unknown account");
+    assert_eq!(codes[0].0, 401);
+    for _ in 0..10 {
+        call(client.post(server.url("/api/auth/login")).json(&json!({"email": "ada@example.org", "password": "wrong password"}))).await;
+    }
+    let response = client
+        .post(server.url("/api/auth/login"))
+        .json(&json!({"email": "ada@example.org", "password": "ada password 1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    assert!(response.headers().contains_key("retry-after"));
+    let metrics = reqwest::get(server.url("/metrics")).await.unwrap().text().await.unwrap();
+    let limited = metrics.lines().find(|l| l.starts_with("bureau_login_attempts_total{outcome=\"rate_limited\"}")).unwrap();
+    assert!(!limited.ends_with(" 0"), "{metrics}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn operations_endpoints_and_the_web_client() {
+    let mut server = Running::start().await;
+    assert_eq!(reqwest::get(server.url("/healthz")).await.unwrap().text().await.unwrap(), "ok");
+    assert_eq!(reqwest::get(server.url("/readyz")).await.unwrap().status(), 200);
+    let (status, doc) = call(Running::client().get(server.url("/api/openapi.json"))).await;
+    assert_eq!(status, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for path in ["/api/auth/login", "/api/me", "/api/users", "/api/users/{id}", "/api/org"] {
+        assert!(doc["paths"][path].is_object(), "{path} documented");
+    }
+    let page = reqwest::get(server.url("/directory")).await.unwrap();
+    assert_eq!(page.headers()["content-type"], "text/html");
+    assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'self'"));
+    assert_eq!(reqwest::get(server.url("/nope.js")).await.unwrap().status(), 404);
+    assert_eq!(reqwest::get(server.url("/..%2fCargo.toml")).await.unwrap().status(), 404);
+    let (status, err) = call(Running::client().get(server.url("/api/nothing-here"))).await;
+    assert_eq!((status, err["code"].as_str()), (404, Some("not_found")));
+
+    // After shutdown the port no longer answers.
+    let url = server.url("/healthz");
+    server.stop().await;
+    assert!(reqwest::get(url).await.is_err());
+}
+
+#[tokio::test]
+async fn the_setup_link_works_once() {
+    let mut server = Running::start().await;
+    let token = server.setup_token.clone().unwrap();
+    let (_, valid) = call(Running::client().post(server.url("/api/setup/check")).json(&json!({"token": token}))).await;
+    assert_eq!(valid["valid"], true);
+    server.admin().await;
+    let (_, valid) = call(Running::client().post(server.url("/api/setup/check")).json(&json!({"token": token}))).await;
+    assert_eq!(valid["valid"], false);
+    let body = json!({"token": token, "name": "Eve", "email": "eve@example.org", "password": "eve password 1"});
+    let (status, err) = call(Running::client().post(server.url("/api/setup")).json(&body)).await;
+    assert_eq!((status, err["code"].as_str()), (410, Some("invalid_token")));
+    server.stop().await;
+}
