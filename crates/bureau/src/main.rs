@@ -1,6 +1,6 @@
 //! The `bureau` binary: parses the command line and hands over to the library crates.
 //! It stays thin: every behaviour lives in `bureau-server` or `bureau-turn`.
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -109,7 +109,8 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 fn init_logs(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(ansi).with_writer(std::io::stderr).init();
 }
 
 fn serve(args: ServeArgs) -> ExitCode {
@@ -123,12 +124,15 @@ fn serve(args: ServeArgs) -> ExitCode {
     };
     init_logs(&config.log);
     let run = async {
+        let shutdown = bureau_server::shutdown_signal();
         let server = bureau_server::Server::start(config).await?;
-        println!("Bureau is running: http://{} and https://{}", server.http_addr(), server.https_addr());
+        // Written with `writeln!` so a closed stdout (a supervisor gone) cannot panic the server.
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "Bureau is running: http://{} and https://{}", server.http_addr(), server.https_addr());
         if let Some(link) = server.setup_link() {
-            println!("Set up the first administrator (the link works once): {link}");
+            let _ = writeln!(out, "Set up the first administrator (the link works once): {link}");
         }
-        server.run(bureau_server::shutdown_signal()).await;
+        server.run(shutdown).await;
         anyhow::Ok(())
     };
     match runtime().and_then(|rt| rt.block_on(run)) {
