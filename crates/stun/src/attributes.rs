@@ -157,7 +157,7 @@ pub fn read_error_code(v: &[u8]) -> Result<(u16, &str), DecodeError> {
 
 /// Reads UNKNOWN-ATTRIBUTES.
 pub fn read_unknown_attributes(v: &[u8]) -> Result<impl Iterator<Item = AttrType> + '_, DecodeError> {
-    if v.len() % 2 != 0 {
+    if !v.len().is_multiple_of(2) {
         return Err(DecodeError::MalformedAttribute(UNKNOWN_ATTRIBUTES));
     }
     Ok(v.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])))
@@ -207,6 +207,7 @@ pub fn read_str(typ: AttrType, v: &[u8]) -> Result<&str, DecodeError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

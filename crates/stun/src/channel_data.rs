@@ -83,6 +83,7 @@ pub fn stream_frame_len(buf: &[u8]) -> Result<Option<usize>, DecodeError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -114,6 +114,7 @@ pub fn userhash(username: &str, realm: &str) -> [u8; 32] {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -298,6 +298,7 @@ pub fn is_stun(buf: &[u8]) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

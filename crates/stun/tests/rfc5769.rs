@@ -1,4 +1,5 @@
 //! The test vectors of RFC 5769 decode, verify and re-encode.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
 

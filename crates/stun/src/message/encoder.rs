@@ -136,6 +136,7 @@ impl<'b> Encoder<'b> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::message::Message;

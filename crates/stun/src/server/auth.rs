@@ -142,6 +142,7 @@ fn password_algorithm(msg: &Message<'_>) -> Result<PasswordAlgorithm, AuthFailur
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

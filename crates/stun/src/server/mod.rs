@@ -306,7 +306,7 @@ impl Server {
             self.stats.dropped += 1;
             return None;
         };
-        let Some(alloc) = self.allocations.get_mut(&five) else { return None };
+        let alloc = self.allocations.get_mut(&five)?;
         if !alloc.has_permission(peer.ip(), now) {
             self.stats.dropped += 1;
             return None;
