@@ -5,8 +5,9 @@ use crate::message::{HEADER_LEN, padded};
 
 /// Lowest valid channel number.
 pub const MIN_CHANNEL: u16 = 0x4000;
-/// Highest valid channel number.
-pub const MAX_CHANNEL: u16 = 0x4FFF;
+/// Highest valid channel number. RFC 8656 narrowed the range to 0x4FFF, but RFC 5766 clients
+/// (coturn's among them) use up to 0x7FFF, so the server accepts the RFC 5766 range.
+pub const MAX_CHANNEL: u16 = 0x7FFF;
 /// Size of the ChannelData header.
 pub const CHANNEL_HEADER_LEN: usize = 4;
 
@@ -18,7 +19,7 @@ pub fn is_valid_channel(n: u16) -> bool {
 /// A ChannelData message borrowing its payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChannelData<'a> {
-    /// The channel number (0x4000-0x4FFF).
+    /// The channel number (0x4000-0x7FFF).
     pub channel: u16,
     /// The application data.
     pub payload: &'a [u8],
@@ -103,7 +104,8 @@ mod tests {
     #[test]
     fn rejects_bad_channel_data() {
         assert_eq!(ChannelData::decode(&[0x40, 0]).unwrap_err(), DecodeError::Truncated);
-        assert_eq!(ChannelData::decode(&[0x50, 0, 0, 0]).unwrap_err(), DecodeError::InvalidChannel);
+        assert_eq!(ChannelData::decode(&[0x80, 0, 0, 0]).unwrap_err(), DecodeError::InvalidChannel);
+        assert_eq!(ChannelData::decode(&[0x3F, 0xFF, 0, 0]).unwrap_err(), DecodeError::InvalidChannel);
         assert_eq!(ChannelData::decode(&[0x40, 0, 0, 9, 1]).unwrap_err(), DecodeError::Truncated);
         assert_eq!(stream_frame_len(&[0xC0, 0, 0, 0]).unwrap_err(), DecodeError::NotStun);
         assert_eq!(stream_frame_len(&[0, 1, 0, 3]).unwrap_err(), DecodeError::UnalignedLength);

@@ -37,7 +37,7 @@ pub enum DecodeError {
     /// An attribute value is malformed (wrong length, unknown family, ...).
     #[error("malformed attribute 0x{0:04x}")]
     MalformedAttribute(u16),
-    /// A ChannelData message uses a channel number outside 0x4000-0x4FFF.
+    /// A ChannelData message uses a channel number outside 0x4000-0x7FFF.
     #[error("invalid channel number")]
     InvalidChannel,
 }

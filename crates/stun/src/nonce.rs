@@ -70,6 +70,17 @@ impl NonceKey {
         out
     }
 
+    /// An unguessable 8-byte token for the `n`-th reservation (RESERVATION-TOKEN).
+    pub fn token(&self, n: u64) -> [u8; 8] {
+        let mut out = [0u8; 8];
+        if let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.key) {
+            mac.update(b"reservation");
+            mac.update(&n.to_be_bytes());
+            out.copy_from_slice(&mac.finalize().into_bytes()[..8]);
+        }
+        out
+    }
+
     /// Checks a nonce presented by `client` at `now_secs`.
     pub fn check(&self, nonce: &[u8], now_secs: u64, client: IpAddr, lifetime_secs: u64) -> NonceCheck {
         let Some(body) = nonce.strip_prefix(&NONCE_PREFIX[..]) else { return NonceCheck::Invalid };

@@ -8,7 +8,7 @@ use std::time::Instant;
 use bureau_stun::attributes as attr;
 use bureau_stun::channel_data::{ChannelData, stream_frame_len};
 use bureau_stun::nonce::NonceKey;
-use bureau_stun::server::{BindFailure, Family, FiveTuple, RelayBinder, Server, ServerConfig, Transport};
+use bureau_stun::server::{BindFailure, Family, PortChoice, FiveTuple, RelayBinder, Server, ServerConfig, Transport};
 use bureau_stun::{Class, Encoder, Message, Method};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -16,7 +16,7 @@ use rand::{Rng, SeedableRng};
 struct Binder(u16);
 
 impl RelayBinder for Binder {
-    fn bind(&mut self, _: Family) -> Result<SocketAddr, BindFailure> {
+    fn bind(&mut self, _: Family, _: PortChoice) -> Result<SocketAddr, BindFailure> {
         self.0 = self.0.wrapping_add(1);
         Ok(SocketAddr::from(([203, 0, 113, 1], self.0)))
     }

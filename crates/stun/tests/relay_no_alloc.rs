@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use bureau_stun::attributes as attr;
 use bureau_stun::credentials::{self, LongTermKey, PasswordAlgorithm};
 use bureau_stun::nonce::NonceKey;
-use bureau_stun::server::{BindFailure, ClientAction, Family, FiveTuple, RelayBinder, Server, ServerConfig, Transport};
+use bureau_stun::server::{BindFailure, ClientAction, Family, PortChoice, FiveTuple, RelayBinder, Server, ServerConfig, Transport};
 use bureau_stun::{Class, Encoder, Message, Method};
 
 struct Counting;
@@ -55,7 +55,7 @@ static GLOBAL: Counting = Counting;
 struct Binder;
 
 impl RelayBinder for Binder {
-    fn bind(&mut self, _: Family) -> Result<SocketAddr, BindFailure> {
+    fn bind(&mut self, _: Family, _: PortChoice) -> Result<SocketAddr, BindFailure> {
         Ok("203.0.113.1:50000".parse().unwrap())
     }
     fn release(&mut self, _: SocketAddr) {}

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use bureau_stun::attributes as attr;
 use bureau_stun::credentials::{self, LongTermKey, PasswordAlgorithm};
 use bureau_stun::nonce::NonceKey;
-use bureau_stun::server::{BindFailure, ClientAction, Family, FiveTuple, RelayBinder, Server, ServerConfig, Transport};
+use bureau_stun::server::{BindFailure, ClientAction, Family, FiveTuple, PortChoice, RelayBinder, Server, ServerConfig, Transport};
 use bureau_stun::{Class, Encoder, Message, Method};
 
 const SECRET: &[u8] = b"s3cret";
@@ -23,14 +23,22 @@ struct FakeBinder {
 }
 
 impl RelayBinder for FakeBinder {
-    fn bind(&mut self, family: Family) -> Result<SocketAddr, BindFailure> {
+    fn bind(&mut self, family: Family, choice: PortChoice) -> Result<SocketAddr, BindFailure> {
         if self.full {
             return Err(BindFailure::Exhausted);
         }
         self.next += 1;
+        let port = match choice {
+            PortChoice::Any => 50001 + self.next,
+            PortChoice::Even => {
+                self.next += 1;
+                50000 + 2 * self.next
+            }
+            PortChoice::Exact(p) => p,
+        };
         match family {
-            Family::V4 => Ok(SocketAddr::from(([203, 0, 113, 1], 50000 + self.next))),
-            Family::V6 if self.v6 => Ok(SocketAddr::from(([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1], 50000 + self.next))),
+            Family::V4 => Ok(SocketAddr::from(([203, 0, 113, 1], port))),
+            Family::V6 if self.v6 => Ok(SocketAddr::from(([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1], port))),
             Family::V6 => Err(BindFailure::Unsupported),
         }
     }
@@ -248,7 +256,7 @@ fn channels_carry_channel_data_both_ways() {
     let peer: SocketAddr = PEER.parse().unwrap();
     let other: SocketAddr = "93.184.216.35:4000".parse().unwrap();
     assert_eq!(h.bind_channel(five(1), &c, 0x3FFF, peer), Some(400));
-    assert_eq!(h.bind_channel(five(1), &c, 0x5000, peer), Some(400));
+    assert_eq!(h.bind_channel(five(1), &c, 0x8000, peer), Some(400));
     assert_eq!(h.bind_channel(five(1), &c, 0x4000, peer), None);
     assert_eq!(h.bind_channel(five(1), &c, 0x4000, peer), None, "refresh");
     assert_eq!(h.bind_channel(five(1), &c, 0x4000, other), Some(400));
@@ -453,4 +461,50 @@ fn sha256_integrity_and_password_algorithm() {
     let m = Message::decode(&reply).unwrap();
     assert_eq!(m.class(), Class::Success);
     assert!(m.verify_integrity_sha256(key.as_bytes()));
+}
+
+#[test]
+fn even_port_with_reservation() {
+    let mut h = Harness::new(config());
+    let c = h.login(five(1), "alice", 600);
+    let req = h.request(Method::ALLOCATE, Some(&c), |e| {
+        e.attr(attr::REQUESTED_TRANSPORT, &[17, 0, 0, 0]).unwrap();
+        e.attr(attr::EVEN_PORT, &[0x80]).unwrap();
+    });
+    let reply = h.send(five(1), &req).1;
+    let m = Message::decode(&reply).unwrap();
+    assert_eq!(m.class(), Class::Success);
+    let relay = attr::read_xor_address(attr::XOR_RELAYED_ADDRESS, m.get(attr::XOR_RELAYED_ADDRESS).unwrap(), &m.transaction_id()).unwrap();
+    assert_eq!(relay.port() % 2, 0);
+    let token = m.get(attr::RESERVATION_TOKEN).unwrap().to_vec();
+    assert_eq!(token.len(), 8);
+    let c2 = h.login(five(2), "alice", 600);
+    let req = h.request(Method::ALLOCATE, Some(&c2), |e| {
+        e.attr(attr::REQUESTED_TRANSPORT, &[17, 0, 0, 0]).unwrap();
+        e.attr(attr::RESERVATION_TOKEN, &token).unwrap();
+    });
+    let reply = h.send(five(2), &req).1;
+    let m = Message::decode(&reply).unwrap();
+    let next = attr::read_xor_address(attr::XOR_RELAYED_ADDRESS, m.get(attr::XOR_RELAYED_ADDRESS).unwrap(), &m.transaction_id()).unwrap();
+    assert_eq!(next.port(), relay.port() + 1);
+    // A token works once.
+    let c3 = h.login(five(3), "alice", 600);
+    let req = h.request(Method::ALLOCATE, Some(&c3), |e| {
+        e.attr(attr::REQUESTED_TRANSPORT, &[17, 0, 0, 0]).unwrap();
+        e.attr(attr::RESERVATION_TOKEN, &token).unwrap();
+    });
+    assert_eq!(error_code(&Message::decode(&h.send(five(3), &req).1).unwrap()), Some(508));
+}
+
+#[test]
+fn unclaimed_reservations_are_released() {
+    let mut h = Harness::new(config());
+    let c = h.login(five(1), "alice", 600);
+    let req = h.request(Method::ALLOCATE, Some(&c), |e| {
+        e.attr(attr::REQUESTED_TRANSPORT, &[17, 0, 0, 0]).unwrap();
+        e.attr(attr::EVEN_PORT, &[0x80]).unwrap();
+    });
+    h.send(five(1), &req);
+    h.advance(31);
+    assert_eq!(h.binder.released.len(), 1);
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use super::allocation::Allocation;
 use super::auth::{AuthFailure, Authed};
 use super::reply::{Signer, seal};
-use super::{BindFailure, ClientAction, Event, Family, FiveTuple, RelayBinder, Server};
+use super::{BindFailure, ClientAction, Event, Family, FiveTuple, PortChoice, RelayBinder, Server};
 use crate::attributes as attr;
 use crate::channel_data::is_valid_channel;
 use crate::error::Reject;
@@ -19,6 +19,7 @@ const KNOWN: &[u16] = &[
     attr::CHANNEL_NUMBER, attr::LIFETIME, attr::XOR_PEER_ADDRESS, attr::DATA, attr::REALM, attr::NONCE,
     attr::XOR_RELAYED_ADDRESS, attr::REQUESTED_ADDRESS_FAMILY, attr::REQUESTED_TRANSPORT, attr::DONT_FRAGMENT,
     attr::MESSAGE_INTEGRITY_SHA256, attr::PASSWORD_ALGORITHM, attr::USERHASH, attr::XOR_MAPPED_ADDRESS,
+    attr::EVEN_PORT, attr::RESERVATION_TOKEN,
     0x0024, // PRIORITY (ICE)
     0x0025, // USE-CANDIDATE (ICE)
 ];
@@ -87,7 +88,7 @@ impl Server {
             }
             // A retransmitted Allocate: answer as the first time.
             let (relays, left) = (a.relays, a.expires.saturating_duration_since(now));
-            return Ok(self.allocate_success(out, msg, five, &relays, left, None, signer));
+            return Ok(self.allocate_success(out, msg, five, &relays, left, None, None, signer));
         }
         let transport = msg.get(attr::REQUESTED_TRANSPORT).ok_or(Reject::BadRequest)?;
         if attr::read_first_byte(attr::REQUESTED_TRANSPORT, transport)? != attr::TRANSPORT_UDP {
@@ -114,11 +115,36 @@ impl Server {
         if self.allocations.len() as u64 >= u64::from(self.config.total_quota) {
             return Err(Reject::InsufficientCapacity);
         }
+        let even_port = match msg.get(attr::EVEN_PORT) {
+            Some([flags, ..]) => Some(flags & 0x80 != 0),
+            Some([]) => return Err(Reject::BadRequest),
+            None => None,
+        };
+        let token = msg.get(attr::RESERVATION_TOKEN);
+        if token.is_some() && (even_port.is_some() || families[1].is_some() || msg.get(attr::REQUESTED_ADDRESS_FAMILY).is_some()) {
+            return Err(Reject::BadRequest);
+        }
         let mut relays = [None, None];
         let mut additional_error = None;
+        let mut new_token = None;
+        if let Some(t) = token {
+            let t = <[u8; 8]>::try_from(t).map_err(|_| Reject::BadRequest)?;
+            let (addr, _) = self.reservations.remove(&t).ok_or(Reject::InsufficientCapacity)?;
+            relays[Family::of(addr.ip()).index()] = Some(addr);
+        }
         for (i, family) in families.iter().enumerate() {
             let Some(family) = *family else { continue };
-            match binder.bind(family) {
+            if relays[family.index()].is_some() {
+                continue;
+            }
+            let bound = match (i, even_port) {
+                (0, Some(reserve)) => self.bind_even(now, family, reserve, binder).map(|(a, t)| {
+                    new_token = t;
+                    a
+                }),
+                _ => binder.bind(family, PortChoice::Any),
+            };
+            match bound {
                 Ok(addr) => relays[family.index()] = Some(addr),
                 Err(f) if i == 0 => {
                     return Err(match f {
@@ -137,11 +163,33 @@ impl Server {
         *self.per_user.entry(user).or_insert(0) += 1;
         self.stats.allocations_created += 1;
         self.events.push_back(Event::AllocationCreated { five, relays: relays.iter().flatten().copied().collect() });
-        Ok(self.allocate_success(out, msg, five, &relays, lifetime, additional_error, signer))
+        let reply = self.allocate_success(out, msg, five, &relays, lifetime, additional_error, new_token, signer);
+        Ok(reply)
+    }
+
+    /// Binds an even port; with `reserve`, also the next port, kept 30 s for a later Allocate
+    /// that presents the returned RESERVATION-TOKEN.
+    fn bind_even(&mut self, now: Instant, family: Family, reserve: bool, binder: &mut dyn RelayBinder) -> Result<(SocketAddr, Option<[u8; 8]>), BindFailure> {
+        for _ in 0..8 {
+            let addr = binder.bind(family, PortChoice::Even)?;
+            if !reserve {
+                return Ok((addr, None));
+            }
+            match binder.bind(family, PortChoice::Exact(addr.port().wrapping_add(1))) {
+                Ok(next) => {
+                    self.next_tid = self.next_tid.wrapping_add(1);
+                    let token = self.auth.nonce_key.token(self.next_tid);
+                    self.reservations.insert(token, (next, now + Duration::from_secs(30)));
+                    return Ok((addr, Some(token)));
+                }
+                Err(_) => binder.release(addr),
+            }
+        }
+        Err(BindFailure::Exhausted)
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn allocate_success(&self, out: &mut [u8], msg: &Message<'_>, five: FiveTuple, relays: &[Option<SocketAddr>; 2], lifetime: Duration, additional_error: Option<BindFailure>, signer: Signer<'_>) -> Option<usize> {
+    fn allocate_success(&self, out: &mut [u8], msg: &Message<'_>, five: FiveTuple, relays: &[Option<SocketAddr>; 2], lifetime: Duration, additional_error: Option<BindFailure>, token: Option<[u8; 8]>, signer: Signer<'_>) -> Option<usize> {
         let mut e = self.begin(out, msg, Class::Success)?;
         for r in relays.iter().flatten() {
             e.xor_address(attr::XOR_RELAYED_ADDRESS, *r).ok()?;
@@ -162,6 +210,9 @@ impl Server {
             .ok()?;
         }
         e.attr_u32(attr::LIFETIME, lifetime.as_secs() as u32).ok()?;
+        if let Some(t) = token {
+            e.attr(attr::RESERVATION_TOKEN, &t).ok()?;
+        }
         e.xor_address(attr::XOR_MAPPED_ADDRESS, five.client).ok()?;
         seal(e, msg, Some(signer))
     }

@@ -79,10 +79,21 @@ pub enum BindFailure {
     Exhausted,
 }
 
+/// Which port a relay socket should get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortChoice {
+    /// Any free port of the range.
+    Any,
+    /// An even port (EVEN-PORT).
+    Even,
+    /// Exactly this port (the reserved neighbour of an even port).
+    Exact(u16),
+}
+
 /// Binds and releases relay addresses; implemented by the I/O driver.
 pub trait RelayBinder {
-    /// Opens a relay socket of `family` and returns its address.
-    fn bind(&mut self, family: Family) -> Result<SocketAddr, BindFailure>;
+    /// Opens a relay socket of `family` on a port as chosen, and returns its address.
+    fn bind(&mut self, family: Family, port: PortChoice) -> Result<SocketAddr, BindFailure>;
     /// Closes the relay socket at `addr`.
     fn release(&mut self, addr: SocketAddr);
 }
@@ -215,6 +226,8 @@ pub struct Server {
     stats: Stats,
     events: VecDeque<Event>,
     next_tid: u64,
+    /// Relay addresses reserved by EVEN-PORT with the R bit, by RESERVATION-TOKEN.
+    reservations: HashMap<[u8; 8], (SocketAddr, Instant)>,
 }
 
 impl Server {
@@ -233,6 +246,7 @@ impl Server {
             stats: Stats::default(),
             events: VecDeque::new(),
             next_tid: 0,
+            reservations: HashMap::new(),
         }
     }
 
@@ -341,6 +355,13 @@ impl Server {
         }
         let secs = self.secs(now);
         self.auth.expire(secs);
+        self.reservations.retain(|_, (addr, expires)| {
+            let keep = *expires > now;
+            if !keep {
+                binder.release(*addr);
+            }
+            keep
+        });
     }
 
     fn remove_allocation(&mut self, five: FiveTuple, expired: bool, binder: &mut dyn RelayBinder) {
@@ -356,6 +377,11 @@ impl Server {
             }
         }
         self.events.push_back(Event::AllocationEnded { five, expired });
+    }
+
+    /// The client's TCP or TLS connection closed: its allocation ends with it.
+    pub fn handle_close(&mut self, five: FiveTuple, binder: &mut dyn RelayBinder) {
+        self.remove_allocation(five, false, binder);
     }
 
     /// When the next call to [`Server::handle_timeout`] has work to do, if anything is alive.
