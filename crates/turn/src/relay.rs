@@ -1,0 +1,102 @@
+//! Relay sockets: a pool of UDP ports on the relay IPs, one socket and one reader task per
+//! relayed address. Implements the state machine's `RelayBinder`.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Weak};
+
+use bureau_stun::server::{BindFailure, Family, PortChoice, RelayBinder};
+use rand::seq::SliceRandom;
+use tokio::net::UdpSocket;
+use tokio::task::JoinHandle;
+
+use crate::config::PortRange;
+use crate::server::Shared;
+
+/// Ports tried per bind before giving up (others may be taken by other programs).
+const BIND_ATTEMPTS: usize = 32;
+
+struct RelaySocket {
+    socket: Arc<UdpSocket>,
+    task: JoinHandle<()>,
+}
+
+/// The relay ports and the live relay sockets.
+pub(crate) struct RelayPool {
+    ip4: Option<IpAddr>,
+    ip6: Option<IpAddr>,
+    /// Free ports, in random order; released ports go to the back.
+    free: VecDeque<u16>,
+    live: HashMap<SocketAddr, RelaySocket>,
+    shared: Weak<Shared>,
+}
+
+impl RelayPool {
+    pub fn new(relay_ip: IpAddr, relay_ip6: Option<IpAddr>, ports: PortRange, shared: Weak<Shared>) -> Self {
+        let (ip4, ip6) = if relay_ip.is_ipv4() { (Some(relay_ip), relay_ip6) } else { (None, Some(relay_ip)) };
+        let mut v: Vec<u16> = (ports.low..=ports.high).collect();
+        v.shuffle(&mut rand::thread_rng());
+        RelayPool { ip4, ip6, free: v.into(), live: HashMap::new(), shared }
+    }
+
+    /// The socket of a live relayed address.
+    pub fn socket(&self, addr: &SocketAddr) -> Option<&Arc<UdpSocket>> {
+        self.live.get(addr).map(|r| &r.socket)
+    }
+
+    /// Closes every relay socket.
+    pub fn close_all(&mut self) {
+        for (_, r) in self.live.drain() {
+            r.task.abort();
+        }
+    }
+
+    fn open(&self, addr: SocketAddr) -> std::io::Result<UdpSocket> {
+        let std = std::net::UdpSocket::bind(addr)?;
+        std.set_nonblocking(true)?;
+        UdpSocket::from_std(std)
+    }
+}
+
+impl RelayBinder for RelayPool {
+    fn bind(&mut self, family: Family, choice: PortChoice) -> Result<SocketAddr, BindFailure> {
+        let ip = match family {
+            Family::V4 => self.ip4,
+            Family::V6 => self.ip6,
+        }
+        .ok_or(BindFailure::Unsupported)?;
+        let shared = self.shared.upgrade().ok_or(BindFailure::Exhausted)?;
+        for _ in 0..BIND_ATTEMPTS.min(self.free.len()) {
+            let found = match choice {
+                PortChoice::Any => self.free.pop_front(),
+                PortChoice::Even => self.free.iter().position(|p| p % 2 == 0).and_then(|i| self.free.remove(i)),
+                PortChoice::Exact(want) => self.free.iter().position(|&p| p == want).and_then(|i| self.free.remove(i)),
+            };
+            let Some(port) = found else { break };
+            let addr = SocketAddr::new(ip, port);
+            match self.open(addr) {
+                Ok(sock) => {
+                    let socket = Arc::new(sock);
+                    let task = tokio::spawn(crate::udp::relay_loop(shared, socket.clone(), addr));
+                    self.live.insert(addr, RelaySocket { socket, task });
+                    return Ok(addr);
+                }
+                Err(e) => {
+                    tracing::debug!(%addr, error = %e, "relay port unavailable");
+                    self.free.push_back(port);
+                    if matches!(choice, PortChoice::Exact(_)) {
+                        break;
+                    }
+                }
+            }
+        }
+        Err(BindFailure::Exhausted)
+    }
+
+    fn release(&mut self, addr: SocketAddr) {
+        if let Some(r) = self.live.remove(&addr) {
+            r.task.abort();
+            self.free.push_back(addr.port());
+        }
+    }
+}

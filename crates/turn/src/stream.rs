@@ -1,0 +1,144 @@
+//! TCP and TLS: accept connections and carry STUN messages and ChannelData over the stream
+//! (RFC 8656 §12.5: ChannelData padded to four bytes). A connection's allocation ends with it.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bureau_stun::channel_data::stream_frame_len;
+use bureau_stun::server::{ClientAction, FiveTuple, Transport};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+
+use crate::error::Error;
+use crate::server::{Shared, State};
+
+/// Messages queued to one connection before further ones are dropped.
+const QUEUE: usize = 1024;
+/// Largest frame: a STUN header plus a 65535-byte body, or ChannelData with padding.
+const MAX_FRAME: usize = 20 + 65_535 + 3;
+
+/// Builds a TLS acceptor (TLS 1.2 and 1.3, aws-lc-rs) from PEM files.
+pub(crate) fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, Error> {
+    let tls = |m: String| Error::Tls(m);
+    let certs = std::fs::read(cert).map_err(|e| tls(format!("cannot read {}: {e}", cert.display())))?;
+    let certs: Vec<_> = rustls_pemfile::certs(&mut &certs[..]).collect::<Result<_, _>>().map_err(|e| tls(format!("bad certificate: {e}")))?;
+    if certs.is_empty() {
+        return Err(tls(format!("no certificate in {}", cert.display())));
+    }
+    let key_pem = std::fs::read(key).map_err(|e| tls(format!("cannot read {}: {e}", key.display())))?;
+    let key = rustls_pemfile::private_key(&mut &key_pem[..])
+        .map_err(|e| tls(format!("bad key: {e}")))?
+        .ok_or_else(|| tls(format!("no private key in {}", key.display())))?;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| tls(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| tls(e.to_string()))?;
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Accepts TCP (or, with an acceptor, TLS) connections until aborted; dropping the loop ends
+/// every connection it started.
+pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tls: Option<TlsAcceptor>) -> std::io::Result<()> {
+    let server = listener.local_addr()?;
+    let mut conns = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (tcp, client) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "accept failed");
+                        continue;
+                    }
+                };
+                let _ = tcp.set_nodelay(true);
+                let shared = shared.clone();
+                let tls = tls.clone();
+                conns.spawn(async move {
+                    match tls {
+                        None => serve(shared, tcp, FiveTuple { client, server, transport: Transport::Tcp }).await,
+                        Some(acceptor) => match acceptor.accept(tcp).await {
+                            Ok(s) => serve(shared, s, FiveTuple { client, server, transport: Transport::Tls }).await,
+                            Err(e) => tracing::debug!(error = %e, "TLS handshake failed"),
+                        },
+                    }
+                });
+            }
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+        }
+    }
+}
+
+/// Serves one connection until it closes or sends something that cannot be framed.
+async fn serve<S: AsyncRead + AsyncWrite + Send + 'static>(shared: Arc<Shared>, stream: S, five: FiveTuple) {
+    let (mut rd, mut wr) = tokio::io::split(stream);
+    let (tx, mut rx) = mpsc::channel::<Vec<u8>>(QUEUE);
+    shared.streams().insert(five, tx.clone());
+    let writer = async move {
+        while let Some(b) = rx.recv().await {
+            if wr.write_all(&b).await.is_err() {
+                break;
+            }
+        }
+    };
+    let reader = async {
+        let mut buf = Vec::with_capacity(4096);
+        let mut out = vec![0u8; 4096];
+        let mut chunk = vec![0u8; 16 * 1024];
+        loop {
+            let n = match rd.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            buf.extend_from_slice(&chunk[..n]);
+            let mut start = 0;
+            loop {
+                let len = match stream_frame_len(&buf[start..]) {
+                    Ok(Some(len)) if len <= MAX_FRAME => len,
+                    Ok(None) => break,
+                    _ => return,
+                };
+                if buf.len() - start < len {
+                    break;
+                }
+                if let Some(reply) = client_frame(&shared, five, &buf[start..start + len], &mut out)
+                    && tx.send(reply).await.is_err()
+                {
+                    return;
+                }
+                start += len;
+            }
+            buf.drain(..start);
+        }
+    };
+    tokio::select! {
+        () = writer => {}
+        () = reader => {}
+    }
+    shared.streams().remove(&five);
+    let mut st = shared.lock();
+    let State { core, relays } = &mut *st;
+    core.handle_close(five, relays);
+}
+
+fn client_frame(shared: &Shared, five: FiveTuple, frame: &[u8], out: &mut [u8]) -> Option<Vec<u8>> {
+    let mut st = shared.lock();
+    let State { core, relays } = &mut *st;
+    match core.handle_client(Instant::now(), five, frame, out, relays) {
+        ClientAction::None => None,
+        ClientAction::Reply(n) => Some(out[..n].to_vec()),
+        ClientAction::Relay { relay, peer, payload } => {
+            if let Some(s) = relays.socket(&relay) {
+                let _ = s.try_send_to(&frame[payload], peer);
+            }
+            None
+        }
+    }
+}
