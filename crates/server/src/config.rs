@@ -366,6 +366,8 @@ mod tests {
         for field in FIELDS {
             assert!(example.contains(&format!("{} =", field.key)), "{}", field.key);
         }
+        let docs = include_str!("../../../docs/config.md");
+        assert!(docs.contains(&example), "docs/config.md is out of date: paste `bureau config example` into it");
         let from_example = load(Some(&example), &[], Flags::default()).unwrap();
         assert_eq!(from_example, load(None, &[], Flags::default()).unwrap());
     }
