@@ -175,7 +175,7 @@ impl Office {
             role: user.role.as_str().into(),
             rights: rights_to_column(&user.rights),
             active: true,
-            picture: None,
+            has_picture: false,
             password_hash,
             created_at: now,
             updated_at: now,

@@ -12,6 +12,7 @@ mod directory;
 mod error;
 mod limiter;
 mod password;
+mod picture;
 mod profile;
 mod rights;
 
@@ -28,6 +29,7 @@ pub use clock::{Clock, FakeClock, SystemClock};
 pub use directory::OrgSettingsPatch;
 pub use error::{OfficeError, Result};
 pub use profile::{Extended, Profile, ProfileMode, UserPatch, normalise_email};
+pub use picture::{MAX_PICTURE_BYTES, decode_data_url};
 pub use rights::{Actor, Right, Role};
 
 use limiter::Limiter;
@@ -110,6 +112,8 @@ pub struct UserView {
     pub rights: Vec<Right>,
     /// False once deactivated.
     pub active: bool,
+    /// Whether `GET /api/users/{id}/picture` has an image.
+    pub has_picture: bool,
     /// Extended-profile fields (flattened into the object).
     #[serde(flatten)]
     pub extended: Extended,
@@ -180,6 +184,7 @@ impl Office {
             role: Role::from_name(&row.role),
             rights: rights::rights_from_column(&row.rights),
             active: row.active,
+            has_picture: row.has_picture,
             extended,
             created_at: row.created_at,
         }

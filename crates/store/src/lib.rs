@@ -54,14 +54,19 @@ pub trait Store: Send + Sync + 'static {
 
     /// Inserts a user; [`StoreError::Conflict`] if the email index is taken in that organisation.
     async fn insert_user(&self, user: &UserRow) -> Result<()>;
-    /// Replaces a user's row (matched by organisation and id); false if there is no such user.
+    /// Replaces a user's row except the picture (matched by organisation and id); false if there
+    /// is no such user.
     async fn update_user(&self, user: &UserRow) -> Result<bool>;
     /// One user of the organisation.
     async fn user(&self, org: OrgId<'_>, id: &str) -> Result<Option<UserRow>>;
     /// The user of the organisation with this email blind index.
     async fn user_by_email_index(&self, org: OrgId<'_>, index: &[u8]) -> Result<Option<UserRow>>;
-    /// Every user of the organisation (without pictures), oldest first.
+    /// Every user of the organisation, oldest first.
     async fn users(&self, org: OrgId<'_>) -> Result<Vec<UserRow>>;
+    /// A user's sealed picture, if any.
+    async fn picture(&self, org: OrgId<'_>, user_id: &str) -> Result<Option<Vec<u8>>>;
+    /// Sets or removes a user's sealed picture; false if there is no such user.
+    async fn set_picture(&self, org: OrgId<'_>, user_id: &str, picture: Option<&[u8]>, now: i64) -> Result<bool>;
 
     /// Stores a new session.
     async fn insert_session(&self, session: &SessionRow) -> Result<()>;

@@ -51,8 +51,8 @@ pub struct UserRow {
     pub active: bool,
     /// The sealed profile (JSON).
     pub profile: Vec<u8>,
-    /// The sealed picture, if any (left out of directory listings).
-    pub picture: Option<Vec<u8>>,
+    /// Whether the user has a picture (read with [`crate::Store::picture`]).
+    pub has_picture: bool,
     /// Argon2id PHC string; `None` until the user sets a password.
     pub password_hash: Option<String>,
     /// Creation time, Unix milliseconds.

@@ -98,7 +98,7 @@ fn user_row(row: &SqliteRow) -> Result<UserRow> {
         rights: row.try_get("rights")?,
         active: row.try_get("active")?,
         profile: row.try_get("profile")?,
-        picture: row.try_get("picture")?,
+        has_picture: row.try_get("has_picture")?,
         password_hash: row.try_get("password_hash")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -137,10 +137,8 @@ fn access_row(row: &SqliteRow) -> Result<AccessRow> {
     })
 }
 
-const USER_COLUMNS: &str =
-    "id, org_id, email_index, role, rights, active, profile, picture, password_hash, created_at, updated_at";
-const USER_LIST_COLUMNS: &str =
-    "id, org_id, email_index, role, rights, active, profile, NULL AS picture, password_hash, created_at, updated_at";
+const USER_COLUMNS: &str = "id, org_id, email_index, role, rights, active, profile, picture IS NOT NULL AS has_picture,
+     password_hash, created_at, updated_at";
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -242,8 +240,8 @@ impl Store for SqliteStore {
 
     async fn insert_user(&self, user: &UserRow) -> Result<()> {
         sqlx::query(
-            "INSERT INTO users (id, org_id, email_index, role, rights, active, profile, picture, password_hash, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            "INSERT INTO users (id, org_id, email_index, role, rights, active, profile, password_hash, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&user.id)
         .bind(&user.org_id)
@@ -252,7 +250,6 @@ impl Store for SqliteStore {
         .bind(&user.rights)
         .bind(user.active)
         .bind(&user.profile)
-        .bind(&user.picture)
         .bind(&user.password_hash)
         .bind(user.created_at)
         .bind(user.updated_at)
@@ -264,8 +261,8 @@ impl Store for SqliteStore {
 
     async fn update_user(&self, user: &UserRow) -> Result<bool> {
         let done = sqlx::query(
-            "UPDATE users SET email_index = $3, role = $4, rights = $5, active = $6, profile = $7, picture = $8,
-             password_hash = $9, updated_at = $10 WHERE org_id = $1 AND id = $2",
+            "UPDATE users SET email_index = $3, role = $4, rights = $5, active = $6, profile = $7,
+             password_hash = $8, updated_at = $9 WHERE org_id = $1 AND id = $2",
         )
         .bind(&user.org_id)
         .bind(&user.id)
@@ -274,7 +271,6 @@ impl Store for SqliteStore {
         .bind(&user.rights)
         .bind(user.active)
         .bind(&user.profile)
-        .bind(&user.picture)
         .bind(&user.password_hash)
         .bind(user.updated_at)
         .execute(&self.pool)
@@ -296,9 +292,29 @@ impl Store for SqliteStore {
     }
 
     async fn users(&self, org: OrgId<'_>) -> Result<Vec<UserRow>> {
-        let sql = format!("SELECT {USER_LIST_COLUMNS} FROM users WHERE org_id = $1 ORDER BY created_at, id");
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 ORDER BY created_at, id");
         let rows = sqlx::query(&sql).bind(org.0).fetch_all(&self.pool).await?;
         rows.iter().map(user_row).collect()
+    }
+
+    async fn picture(&self, org: OrgId<'_>, user_id: &str) -> Result<Option<Vec<u8>>> {
+        let row = sqlx::query("SELECT picture FROM users WHERE org_id = $1 AND id = $2")
+            .bind(org.0)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get::<Option<Vec<u8>>, _>("picture")).transpose()?.flatten())
+    }
+
+    async fn set_picture(&self, org: OrgId<'_>, user_id: &str, picture: Option<&[u8]>, now: i64) -> Result<bool> {
+        let done = sqlx::query("UPDATE users SET picture = $3, updated_at = $4 WHERE org_id = $1 AND id = $2")
+            .bind(org.0)
+            .bind(user_id)
+            .bind(picture)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn insert_session(&self, session: &SessionRow) -> Result<()> {

@@ -24,6 +24,7 @@ use crate::{AppState, ConnInfo, session, web};
         auth::login, auth::logout, auth::setup_check, auth::setup,
         users::me, users::patch_me, users::access_log, users::org, users::patch_org,
         users::list, users::create, users::get, users::patch,
+        users::put_picture, users::delete_picture, users::picture,
     ),
     components(schemas(crate::error::ErrorBody))
 )]
@@ -43,9 +44,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/setup", post(auth::setup))
         .route("/me", get(users::me).patch(users::patch_me))
         .route("/me/access-log", get(users::access_log))
+        .route("/me/picture", axum::routing::put(users::put_picture).delete(users::delete_picture))
         .route("/org", get(users::org).patch(users::patch_org))
         .route("/users", get(users::list).post(users::create))
         .route("/users/{id}", get(users::get).patch(users::patch))
+        .route("/users/{id}/picture", get(users::picture))
         .route("/openapi.json", get(ops::openapi))
         .fallback(|| async { ApiError::NoRoute })
         .layer(middleware::from_fn(session::csrf_guard))

@@ -111,3 +111,37 @@ pub async fn patch(
 ) -> ApiResult<Json<UserView>> {
     Ok(Json(state.office.update_user(&session.actor, &id, patch).await?))
 }
+
+/// A picture upload.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PictureUpload {
+    /// `data:image/png;base64,...` (PNG, JPEG or WebP, at most 256 KiB).
+    pub data_url: String,
+}
+
+/// Sets the signed-in user's picture.
+#[utoipa::path(put, path = "/api/me/picture", tag = "directory", request_body = PictureUpload,
+    responses((status = 204), (status = 422, body = ErrorBody)))]
+pub async fn put_picture(State(state): State<Arc<AppState>>, session: Session, ApiJson(body): ApiJson<PictureUpload>) -> ApiResult<StatusCode> {
+    let image = bureau_office::decode_data_url(&body.data_url)?;
+    state.office.set_my_picture(&session.actor, Some(image)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes the signed-in user's picture.
+#[utoipa::path(delete, path = "/api/me/picture", tag = "directory", responses((status = 204)))]
+pub async fn delete_picture(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<StatusCode> {
+    state.office.set_my_picture(&session.actor, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A user's picture (the image bytes).
+#[utoipa::path(get, path = "/api/users/{id}/picture", tag = "directory", params(("id" = String, Path, description = "User id")),
+    responses((status = 200, content_type = "image/*"), (status = 404, body = ErrorBody)))]
+pub async fn picture(State(state): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let (kind, bytes) = state.office.picture(&session.actor, &id).await?.ok_or(bureau_office::OfficeError::NotFound("picture"))?;
+    let headers = [(axum::http::header::CONTENT_TYPE, kind), (axum::http::header::CACHE_CONTROL, "private, no-store")];
+    Ok((headers, bytes).into_response())
+}

@@ -34,6 +34,23 @@ async fn setup_sign_in_directory_and_logout() {
     let (status, me) = call(member.patch(server.url("/api/me")).json(&json!({"device": "Laptop", "name": "Max M."}))).await;
     assert_eq!((status, me["device"].as_str(), me["name"].as_str()), (200, Some("Laptop"), Some("Max M.")));
 
+    // A picture: only real images, readable by colleagues, removable.
+    let png = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+    let (status, _) = call(member.put(server.url("/api/me/picture")).json(&json!({"data_url": png}))).await;
+    assert_eq!(status, 204);
+    let (status, err) = call(member.put(server.url("/api/me/picture")).json(&json!({"data_url": "data:image/png;base64,PHNjcmlwdD4="}))).await;
+    assert_eq!((status, err["field"].as_str()), (422, Some("data_url")));
+    let max_id = max["id"].as_str().unwrap();
+    let picture = admin.get(server.url(&format!("/api/users/{max_id}/picture"))).send().await.unwrap();
+    assert_eq!(picture.headers()["content-type"], "image/png");
+    assert!(picture.bytes().await.unwrap().starts_with(b"\x89PNG"));
+    let (_, listed) = call(admin.get(server.url("/api/users?q=max"))).await;
+    assert_eq!(listed["users"][0]["has_picture"], true);
+    let (status, _) = call(member.delete(server.url("/api/me/picture")).json(&json!({}))).await;
+    assert_eq!(status, 204);
+    let (status, _) = call(admin.get(server.url(&format!("/api/users/{max_id}/picture")))).await;
+    assert_eq!(status, 404);
+
     // The sign-in is in the access log with the browser.
     let (_, log) = call(member.get(server.url("/api/me/access-log")).header("user-agent", "x")).await;
     assert_eq!(log["entries"][0]["event"], "login");
