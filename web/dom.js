@@ -22,6 +22,7 @@ export function h(tag, props = {}, ...children) {
     if (key === 'class') el.className = String(value);
     else if (key === 'text') el.textContent = String(value);
     else if (key === 'dataset') Object.assign(el.dataset, value);
+    else if (key === 'style') el.style.cssText = String(value); // CSSOM: allowed by the server's CSP, a style attribute is not
     else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2).toLowerCase(), value);
     else if (key === 'value' && 'value' in el) /** @type {HTMLInputElement} */ (el).value = String(value);
     else if (key === 'checked' && el instanceof HTMLInputElement) el.checked = Boolean(value);

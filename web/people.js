@@ -62,7 +62,7 @@ function facts(rows) {
  * @returns {HTMLAnchorElement}
  */
 function mailto(user) {
-  return h('a', { href: 'mailto:' + user.email }, user.email);
+  return h('a', { href: 'mailto:' + user.email, title: user.email }, user.email);
 }
 
 /**

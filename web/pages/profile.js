@@ -36,7 +36,7 @@ export async function render(ctx) {
             h('div', {}, h('dt', {}, 'Email'), h('dd', {}, me.email)),
             h('div', {}, h('dt', {}, 'Role'), h('dd', {}, roleLabel(me.role))),
             h('div', {}, h('dt', {}, 'Rights'), h('dd', {}, rightsText(me)))),
-          h('p', { class: 'hint', style: 'margin-top: var(--space-3)' }, 'Your email address, role and rights are managed by an administrator.')),
+          h('p', { class: 'hint space-top' }, 'Your email address, role and rights are managed by an administrator.')),
         signIns(entries, logError))));
 }
 
@@ -110,13 +110,13 @@ function signIns(entries, error) {
   else {
     body = h('ul', { class: 'log', 'aria-label': 'Recent sign-ins' }, list.map((e) => h('li', {},
       h('div', {}, h('div', { class: 'when' }, formatTime(e.at)), h('div', { class: 'muted' }, eventLabel(e.event))),
-      h('div', { style: 'text-align: right' },
+      h('div', { class: 'log-right' },
         h('div', {}, [e.browser, e.browser_version].filter(Boolean).join(' ') || 'Unknown browser'),
         h('code', {}, e.ip || '')))));
   }
   return h('section', { class: 'card sign-ins', 'aria-labelledby': 'sign-ins-title' },
     h('h2', { id: 'sign-ins-title' }, 'My sign-ins'),
-    h('p', { class: 'hint', style: 'margin-bottom: var(--space-3)' }, 'Recorded for your security and deleted after the retention period.'),
+    h('p', { class: 'hint space-bottom' }, 'Recorded for your security and deleted after the retention period.'),
     body);
 }
 
