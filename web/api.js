@@ -252,7 +252,7 @@ export function describeError(err) {
   if (err instanceof ApiError) {
     if (err.code === 'rate_limited') return tooManyAttempts(err.retryAfter);
     // Validation messages are about the input and meant to be shown as they are.
-    if ((err.code === 'invalid' || err.code === 'field_disabled' || err.code === 'conflict') && err.message) return err.message;
+    if ((err.code === 'invalid' || err.code === 'field_disabled') && err.message) return sentence(err.message, err.field);
     if (MESSAGES[err.code]) return MESSAGES[err.code];
     if (err.status >= 500) return MESSAGES.internal;
     return err.message || 'The request failed.';
@@ -271,4 +271,19 @@ function tooManyAttempts(seconds) {
   if (minutes < 90) return `Too many attempts. Please try again in ${minutes} minutes.`;
   const at = new Date(Date.now() + seconds * 1000);
   return `Too many attempts. Please try again after ${at.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}.`;
+}
+
+/**
+ * A server message as a sentence: without a leading "field: " (the message is shown next to the
+ * field already), capitalised, with a full stop.
+ * @param {string} message
+ * @param {string} [field]
+ * @returns {string}
+ */
+function sentence(message, field) {
+  let text = message.trim();
+  if (field && text.startsWith(field + ':')) text = text.slice(field.length + 1).trim();
+  if (!text) return 'This value is not accepted.';
+  text = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?]$/.test(text) ? text : text + '.';
 }

@@ -96,7 +96,7 @@ export function field(o) {
   }
   for (const [k, v] of Object.entries(o.attrs || {})) control.setAttribute(k, v);
   return h('div', { class: 'field', dataset: { field: o.name } },
-    h('label', { for: id }, o.label, o.required ? h('span', { class: 'req', 'aria-hidden': 'true', text: ' *' }) : null),
+    h('label', { for: id }, o.label),
     control,
     o.hint ? h('p', { class: 'hint', id: hintId, text: o.hint }) : null,
     h('p', { class: 'field-error', id: errorId, role: 'alert', hidden: true }));

@@ -54,6 +54,7 @@ export function openAddUser(onCreated) {
         toast(`${user.name} has been added.`, 'success');
         onCreated(user);
       } catch (err) {
+        if (err instanceof api.ApiError && err.code === 'conflict' && !err.field) err.field = 'email';
         showError(form, err, api.describeError);
       }
     });
@@ -129,6 +130,7 @@ export async function openEditUser(user, colleagues, ctx, onSaved) {
         toast(`Changes to ${saved.name} saved.`, 'success');
         await onSaved(saved);
       } catch (err) {
+        if (err instanceof api.ApiError && err.code === 'conflict' && !err.field && 'email' in patch) err.field = 'email';
         showError(form, err, api.describeError);
       }
     });
