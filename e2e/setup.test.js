@@ -34,7 +34,7 @@ test('setup link creates the first admin and lands on the directory', async () =
     await page.waitForURL('**/directory');
     await page.getByRole('heading', { name: 'Directory', level: 1 }).waitFor();
     await page.locator('.person', { hasText: 'Ada Lovelace' }).waitFor();
-    await page.getByRole('link', { name: 'Admin' }).waitFor();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin', exact: true }).waitFor();
 
     const me = await apiFromPage(page, 'GET', '/api/me');
     assert.equal(me.status, 200);
