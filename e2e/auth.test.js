@@ -95,3 +95,28 @@ test('signing out returns to the sign-in page and ends the session', async () =>
     await b.close();
   }
 });
+
+test('after too many failures the sign-in page says when to try again', async () => {
+  const victim = { email: 'locked@example.test', name: 'Locked Out', password: 'the-right-password' };
+  await bureau.createUser(victim);
+  const b = await openBrowser(bureau.baseUrl);
+  try {
+    const { page } = b;
+    await page.goto('/login');
+    let limited = false;
+    for (let i = 0; i < 15 && !limited; i++) {
+      const answer = await apiFromPage(page, 'POST', '/api/auth/login', { email: victim.email, password: `wrong-${i}-attempt` });
+      limited = answer.status === 429;
+      if (limited) assert.equal(answer.body.code, 'rate_limited');
+      else assert.equal(answer.status, 401);
+    }
+    assert.ok(limited, 'repeated failures are rate limited');
+    await page.getByLabel('Email').fill(victim.email);
+    await page.getByLabel('Password').fill(victim.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('.form-error[role="alert"]').getByText(/Too many attempts\. Please (try again|wait)/).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/login');
+  } finally {
+    await b.close();
+  }
+});

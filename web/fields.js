@@ -26,7 +26,7 @@ export const FIELDS = [
   { name: 'phone_extension', label: 'Phone extension', kind: 'tel', extended: true, adminOnly: false, autocomplete: 'tel-extension' },
   { name: 'phone_mobile', label: 'Mobile phone', kind: 'tel', extended: true, adminOnly: false, autocomplete: 'tel' },
   { name: 'device', label: 'Device', kind: 'text', extended: true, adminOnly: false, hint: 'Work laptop, desk phone, headset…' },
-  { name: 'deputy_id', label: 'Deputy', kind: 'deputy', extended: true, adminOnly: false, hint: 'The colleague who represents you when you are away.' },
+  { name: 'deputy_id', label: 'Deputy', kind: 'deputy', extended: true, adminOnly: false, hint: 'The colleague who stands in during absences.' },
   { name: 'office_hours_weekly', label: 'Office hours per week', kind: 'number', extended: true, adminOnly: true },
   { name: 'home_office_hours_weekly', label: 'Home-office hours per week', kind: 'number', extended: true, adminOnly: true },
 ];
