@@ -81,3 +81,48 @@ test('admin adds a member, who appears in the directory and has no admin powers'
     await member.close();
   }
 });
+
+test('admin edits a member in the dialog and deactivates them; they are greyed out and cannot sign in', async () => {
+  const admin = await openBrowser(bureau.baseUrl);
+  const member = await openBrowser(bureau.baseUrl);
+  try {
+    const page = admin.page;
+    await signIn(page, ADMIN.email, ADMIN.password);
+    await page.goto('/admin');
+    await page.getByRole('button', { name: `Edit ${MEMBER.name}` }).click();
+    const dialog = page.getByRole('dialog', { name: `Edit ${MEMBER.name}` });
+    await dialog.waitFor();
+    await dialog.getByLabel('See attendance').check();
+    await dialog.getByLabel('Account is active').uncheck();
+    await dialog.getByRole('button', { name: 'Save changes' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    const row = page.locator('.users-table tbody tr', { hasText: MEMBER.name });
+    await row.getByText('Deactivated').waitFor();
+
+    await page.goto('/directory');
+    await page.locator('.person.inactive', { hasText: MEMBER.name }).waitFor();
+    const user = (await apiFromPage(page, 'GET', '/api/users?q=Dorothy')).body.users[0];
+    assert.equal(user.active, false);
+    assert.deepEqual([...user.rights].sort(), ['create_rooms', 'see_attendance']);
+
+    const mp = member.page;
+    await mp.goto('/login');
+    await mp.getByLabel('Email').fill(MEMBER.email);
+    await mp.getByLabel('Password').fill(MEMBER.password);
+    await mp.getByRole('button', { name: 'Sign in' }).click();
+    await mp.locator('.form-error[role="alert"]').waitFor();
+    assert.equal(new URL(mp.url()).pathname, '/login');
+
+    // Reactivated, the member can sign in again.
+    await page.goto('/admin');
+    await page.getByRole('button', { name: `Edit ${MEMBER.name}` }).click();
+    await dialog.getByLabel('Account is active').check();
+    await dialog.getByRole('button', { name: 'Save changes' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await row.getByText('Active', { exact: true }).waitFor();
+    await signIn(mp, MEMBER.email, MEMBER.password);
+  } finally {
+    await admin.close();
+    await member.close();
+  }
+});
