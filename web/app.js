@@ -253,6 +253,11 @@ function interceptLinks() {
     else window.scrollTo(0, 0);
   });
   window.addEventListener('popstate', () => void render());
+  // A setup link pasted into a tab that already shows the app changes only the fragment.
+  window.addEventListener('hashchange', () => {
+    takeSetupToken();
+    if (ctx.setupToken) void render();
+  });
 }
 
 /** Reads a setup token from the URL fragment and removes it from the address bar at once. */

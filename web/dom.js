@@ -206,7 +206,7 @@ export async function busy(button, work) {
 export function toast(message, kind = 'info') {
   const region = document.getElementById('toasts');
   if (!region) return;
-  const item = h('div', { class: `toast toast-${kind}`, role: kind === 'error' ? 'alert' : 'status' }, message);
+  const item = h('div', { class: `toast toast-${kind}` }, message); // the region is aria-live
   region.append(item);
   setTimeout(() => item.classList.add('leaving'), 4000);
   setTimeout(() => item.remove(), 4400);
