@@ -94,3 +94,34 @@ test('own profile edits persist and extended fields appear after switching the m
     await b.close();
   }
 });
+
+test('every page fits a 360 px wide screen without sideways scrolling', async () => {
+  const b = await openBrowser(bureau.baseUrl, { width: 360, height: 740 });
+  try {
+    const { page } = b;
+    /** @param {string} where */
+    const fits = async (where) => {
+      const [scroll, inner] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+      assert.ok(scroll <= inner, `${where}: the page is ${scroll}px wide on a ${inner}px screen`);
+    };
+    await page.goto('/login');
+    await page.getByLabel('Email').waitFor();
+    await fits('sign-in');
+    await signIn(page, ADMIN.email, ADMIN.password);
+    await page.locator('.person').first().waitFor();
+    await fits('directory');
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('link', { name: 'My profile' }).click();
+    await page.getByRole('form', { name: 'Edit my profile' }).waitFor();
+    await fits('profile');
+    await nav.getByRole('link', { name: 'Admin' }).click();
+    await page.locator('.users-table').waitFor();
+    await fits('admin');
+    await page.getByRole('button', { name: 'Add user' }).click();
+    await page.getByRole('dialog', { name: 'Add user' }).waitFor();
+    await fits('add-user dialog');
+    await page.keyboard.press('Escape');
+  } finally {
+    await b.close();
+  }
+});
