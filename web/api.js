@@ -81,6 +81,17 @@ export class ApiError extends Error {
   }
 }
 
+/** @type {(() => void)|null} */
+let sessionEnded = null;
+
+/**
+ * Registers what to do when the server says the session is gone (401 `unauthenticated`).
+ * @param {(() => void)|null} handler
+ */
+export function onSessionEnded(handler) {
+  sessionEnded = handler;
+}
+
 /**
  * Sends one request to the API and decodes its JSON answer.
  * @param {'GET'|'POST'|'PATCH'|'DELETE'} method
@@ -121,6 +132,7 @@ export async function request(method, path, body) {
     const message = data && typeof data.message === 'string' ? data.message : response.statusText || 'Request failed';
     const field = data && typeof data.field === 'string' ? data.field : undefined;
     const retry = Number(response.headers.get('Retry-After'));
+    if (response.status === 401 && code === 'unauthenticated' && sessionEnded) sessionEnded();
     throw new ApiError(response.status, code, message, field, Number.isFinite(retry) && retry > 0 ? retry : undefined);
   }
   return data;

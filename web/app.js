@@ -271,8 +271,19 @@ function takeSetupToken() {
   }
 }
 
+/** A session that ends while the app is open (expired, signed out elsewhere, deactivated). */
+function sessionEnded() {
+  if (!ctx.me) return;
+  ctx.me = null;
+  ctx.org = null;
+  document.querySelectorAll('dialog[open]').forEach((d) => /** @type {HTMLDialogElement} */ (d).close());
+  navigate('/login', true);
+  toast('Your session has ended. Please sign in again.', 'info');
+}
+
 async function boot() {
   takeSetupToken();
+  api.onSessionEnded(sessionEnded);
   applyTheme(savedTheme());
   interceptLinks();
   try {
