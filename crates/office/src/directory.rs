@@ -109,7 +109,7 @@ impl Office {
         let still_admin = row.role == Role::Admin.as_str() && row.active;
         if was_admin && !still_admin && self.active_admins(&actor.org_id).await? <= 1 {
             return Err(OfficeError::Invalid {
-                field: "role",
+                field: if role.is_some() { "role" } else { "active" },
                 message: "the organisation needs at least one active administrator".into(),
             });
         }

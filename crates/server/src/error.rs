@@ -109,7 +109,9 @@ impl IntoResponse for ApiError {
             tracing::error!(code, "request failed: {err}");
         }
         let field = match &self {
-            ApiError::Office(OfficeError::Invalid { field, .. } | OfficeError::FieldDisabled(field)) => Some(*field),
+            ApiError::Office(
+                OfficeError::Invalid { field, .. } | OfficeError::FieldDisabled(field) | OfficeError::Conflict(field),
+            ) => Some(*field),
             _ => None,
         };
         let body = ErrorBody { code, message: self.message(), field };

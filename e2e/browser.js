@@ -1,0 +1,91 @@
+// Launches the system Chromium (Debian package) through playwright-core, each browser with a
+// fresh profile folder, and a few steps that several tests share.
+
+import { chromium } from 'playwright-core';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--no-first-run', '--disable-quic', '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+];
+
+/**
+ * @typedef {object} Browser
+ * @property {import('playwright-core').BrowserContext} context
+ * @property {import('playwright-core').Page} page
+ * @property {string[]} errors Uncaught errors of the page's scripts.
+ * @property {() => Promise<void>} close
+ */
+
+/**
+ * Opens a browser with a fresh profile on the given server.
+ * @param {string} baseUrl
+ * @param {{width?: number, height?: number}} [viewport]
+ * @returns {Promise<Browser>}
+ */
+export async function openBrowser(baseUrl, viewport = {}) {
+  const profile = await mkdtemp(path.join(os.tmpdir(), 'bureau-e2e-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    baseURL: baseUrl,
+    viewport: { width: viewport.width || 1280, height: viewport.height || 800 },
+  });
+  const page = context.pages()[0] || await context.newPage();
+  /** @type {string[]} */
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  return {
+    context,
+    page,
+    errors,
+    async close() {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Signs in through the sign-in page and waits for the directory.
+ * @param {import('playwright-core').Page} page
+ * @param {string} email
+ * @param {string} password
+ */
+export async function signIn(page, email, password) {
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL('**/directory');
+  await page.getByRole('heading', { name: 'Directory', level: 1 }).waitFor();
+}
+
+/**
+ * Calls the API from inside the page (same origin, with the session cookie).
+ * @param {import('playwright-core').Page} page
+ * @param {string} method
+ * @param {string} url
+ * @param {unknown} [body]
+ * @returns {Promise<{status: number, body: any}>}
+ */
+export function apiFromPage(page, method, url, body) {
+  return page.evaluate(async ([m, u, b]) => {
+    /** @type {RequestInit} */
+    const init = { method: String(m), credentials: 'same-origin' };
+    if (m !== 'GET') {
+      init.headers = { 'Content-Type': 'application/json' };
+      init.body = JSON.stringify(b === undefined ? {} : b);
+    }
+    const res = await fetch(String(u), init);
+    const text = await res.text();
+    let parsed = null;
+    try { parsed = text ? JSON.parse(text) : null; } catch { parsed = text; }
+    return { status: res.status, body: parsed };
+  }, [method, url, body]);
+}

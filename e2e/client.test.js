@@ -1,0 +1,82 @@
+// The DOM-free client modules (web/api.js, web/fields.js) under node, with a stubbed fetch.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as api from '../web/api.js';
+import { diffPatch, editableFields, passwordStrength, initials, FIELDS } from '../web/fields.js';
+
+/**
+ * Replaces fetch for one call and records the request.
+ * @param {number} status
+ * @param {unknown} body
+ * @param {Record<string, string>} [headers]
+ */
+function stubFetch(status, body, headers = {}) {
+  /** @type {{url: string, init: RequestInit}[]} */
+  const calls = [];
+  globalThis.fetch = async (url, init) => {
+    calls.push({ url: String(url), init: init || {} });
+    return new Response(body === undefined ? null : JSON.stringify(body), { status, headers });
+  };
+  return calls;
+}
+
+test('mutating requests send a JSON body with the JSON content type', async () => {
+  const calls = stubFetch(204, undefined);
+  await api.logout();
+  assert.equal(calls[0].url, '/api/auth/logout');
+  assert.equal(calls[0].init.method, 'POST');
+  assert.equal(calls[0].init.body, '{}');
+  assert.equal(/** @type {Record<string, string>} */ (calls[0].init.headers)['Content-Type'], 'application/json');
+  assert.equal(calls[0].init.credentials, 'same-origin');
+});
+
+test('GET requests carry no body; search text is encoded', async () => {
+  const calls = stubFetch(200, { users: [] });
+  assert.deepEqual(await api.users('Ada & Co'), []);
+  assert.equal(calls[0].url, '/api/users?q=Ada%20%26%20Co');
+  assert.equal(calls[0].init.body, undefined);
+});
+
+test('errors become ApiError with code, field and Retry-After', async () => {
+  stubFetch(422, { code: 'invalid', message: 'name: must be 1 to 100 characters', field: 'name' });
+  const err = await api.updateMe({ name: '' }).catch((e) => e);
+  assert.ok(err instanceof api.ApiError);
+  assert.equal(err.status, 422);
+  assert.equal(err.code, 'invalid');
+  assert.equal(err.field, 'name');
+  assert.equal(api.describeError(err), 'Must be 1 to 100 characters.');
+
+  stubFetch(429, { code: 'rate_limited', message: 'slow down' }, { 'Retry-After': '120' });
+  const limited = await api.login('a@b.c', 'x').catch((e) => e);
+  assert.equal(limited.retryAfter, 120);
+  assert.equal(api.describeError(limited), 'Too many attempts. Please try again in 2 minutes.');
+
+  globalThis.fetch = async () => { throw new TypeError('offline'); };
+  const offline = await api.me().catch((e) => e);
+  assert.equal(offline.code, 'network');
+});
+
+test('diffPatch sends only changes, null for cleared optional fields, numbers as numbers', () => {
+  const specs = editableFields('extended', true);
+  const before = { name: 'Ada', title: 'Dr.', work_location: 'Berlin', office_hours_weekly: 20 };
+  const patch = diffPatch(specs, before, {
+    name: 'Ada', title: '', work_location: 'Berlin', office_hours_weekly: '22.5', phone_mobile: ' +49 1 ',
+  });
+  assert.deepEqual(patch, { title: null, office_hours_weekly: 22.5, phone_mobile: '+49 1' });
+});
+
+test('owners do not get admin-only fields; entry mode has no extended fields', () => {
+  const owner = editableFields('extended', false).map((f) => f.name);
+  assert.ok(!owner.includes('email') && !owner.includes('company_role') && !owner.includes('office_hours_weekly'));
+  assert.ok(owner.includes('work_location'));
+  assert.deepEqual(editableFields('entry', false).map((f) => f.name), ['name']);
+  assert.equal(FIELDS.filter((f) => f.extended).length, 12);
+});
+
+test('password hints and initials', () => {
+  assert.equal(passwordStrength('short').score, 1);
+  assert.ok(passwordStrength('correct horse battery staple').score >= 3);
+  assert.equal(initials('Ada  King Lovelace'), 'AL');
+  assert.equal(initials(''), '?');
+});

@@ -1,0 +1,301 @@
+// The REST API of the Bureau server, without any DOM: a thin fetch wrapper plus one
+// function per endpoint. Every mutating request carries a JSON body and the
+// `Content-Type: application/json` header, which the server requires (CSRF defence).
+
+/**
+ * @typedef {'admin'|'member'|'guest'} Role
+ * @typedef {'invite'|'create_rooms'|'see_attendance'|'manage_privacy'} Right
+ * @typedef {'entry'|'extended'} ProfileMode
+ */
+
+/**
+ * @typedef {object} User
+ * @property {string} id
+ * @property {string} name
+ * @property {string} email
+ * @property {Role} role
+ * @property {Right[]} rights
+ * @property {boolean} active
+ * @property {number} created_at
+ * @property {string} [title]
+ * @property {string} [username]
+ * @property {string} [deputy_id]
+ * @property {string} [personnel_id]
+ * @property {string} [company_role]
+ * @property {string} [work_location]
+ * @property {string} [qualification]
+ * @property {string} [phone_extension]
+ * @property {string} [phone_mobile]
+ * @property {string} [device]
+ * @property {number} [office_hours_weekly]
+ * @property {number} [home_office_hours_weekly]
+ */
+
+/**
+ * A partial update of a user; `null` clears an optional field.
+ * @typedef {{[field: string]: string|number|boolean|string[]|null}} UserPatch
+ */
+
+/**
+ * @typedef {object} Org
+ * @property {string} id
+ * @property {string} slug
+ * @property {string} name
+ * @property {ProfileMode} profile_mode
+ */
+
+/**
+ * @typedef {object} AccessEntry
+ * @property {number} at Unix milliseconds.
+ * @property {string} event
+ * @property {string} ip
+ * @property {string} browser
+ * @property {string} browser_version
+ */
+
+/**
+ * @typedef {object} NewUser
+ * @property {string} name
+ * @property {string} email
+ * @property {Role} [role]
+ * @property {Right[]} [rights]
+ * @property {string} [password]
+ */
+
+/** An error answered by the server (or a network failure, with code `network`). */
+export class ApiError extends Error {
+  /**
+   * @param {number} status HTTP status, 0 for a network failure.
+   * @param {string} code Machine-readable code, e.g. `invalid_credentials`.
+   * @param {string} message Human-readable message.
+   * @param {string} [field] The request field the error is about.
+   * @param {number} [retryAfter] Seconds to wait (from the Retry-After header), if given.
+   */
+  constructor(status, code, message, field, retryAfter) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.field = field;
+    this.retryAfter = retryAfter;
+  }
+}
+
+/** @type {(() => void)|null} */
+let sessionEnded = null;
+
+/**
+ * Registers what to do when the server says the session is gone (401 `unauthenticated`).
+ * @param {(() => void)|null} handler
+ */
+export function onSessionEnded(handler) {
+  sessionEnded = handler;
+}
+
+/**
+ * Sends one request to the API and decodes its JSON answer.
+ * @param {'GET'|'POST'|'PATCH'|'DELETE'} method
+ * @param {string} path Absolute path starting with `/api/`.
+ * @param {unknown} [body] JSON body; mutating requests send `{}` when none is given.
+ * @returns {Promise<any>} The decoded body, or `null` for 204 and empty answers.
+ * @throws {ApiError}
+ */
+export async function request(method, path, body) {
+  /** @type {RequestInit} */
+  const init = {
+    method,
+    credentials: 'same-origin',
+    headers: { Accept: 'application/json' },
+  };
+  if (method !== 'GET') {
+    init.headers = { Accept: 'application/json', 'Content-Type': 'application/json' };
+    init.body = JSON.stringify(body === undefined ? {} : body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, 'network', 'The server cannot be reached. Check your connection and try again.');
+  }
+  const text = response.status === 204 ? '' : await response.text();
+  /** @type {any} */
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!response.ok) {
+    const code = data && typeof data.code === 'string' ? data.code : 'http_' + response.status;
+    const message = data && typeof data.message === 'string' ? data.message : response.statusText || 'Request failed';
+    const field = data && typeof data.field === 'string' ? data.field : undefined;
+    const retry = Number(response.headers.get('Retry-After'));
+    if (response.status === 401 && code === 'unauthenticated' && sessionEnded) sessionEnded();
+    throw new ApiError(response.status, code, message, field, Number.isFinite(retry) && retry > 0 ? retry : undefined);
+  }
+  return data;
+}
+
+/**
+ * @param {string} token
+ * @returns {Promise<boolean>} Whether the setup token can still be used.
+ */
+export async function checkSetupToken(token) {
+  const answer = await request('POST', '/api/setup/check', { token });
+  return Boolean(answer && answer.valid);
+}
+
+/**
+ * Creates the first administrator and signs them in.
+ * @param {{token: string, name: string, email: string, password: string}} form
+ * @returns {Promise<User>}
+ */
+export async function setup(form) {
+  const answer = await request('POST', '/api/setup', form);
+  return answer.user;
+}
+
+/**
+ * @param {string} email
+ * @param {string} password
+ * @returns {Promise<User>}
+ */
+export async function login(email, password) {
+  const answer = await request('POST', '/api/auth/login', { email, password });
+  return answer.user;
+}
+
+/** @returns {Promise<void>} */
+export async function logout() {
+  await request('POST', '/api/auth/logout', {});
+}
+
+/** @returns {Promise<User>} */
+export function me() {
+  return request('GET', '/api/me');
+}
+
+/**
+ * @param {UserPatch} patch
+ * @returns {Promise<User>}
+ */
+export function updateMe(patch) {
+  return request('PATCH', '/api/me', patch);
+}
+
+/** @returns {Promise<Org>} */
+export function org() {
+  return request('GET', '/api/org');
+}
+
+/**
+ * @param {{name?: string, profile_mode?: ProfileMode}} patch
+ * @returns {Promise<Org>}
+ */
+export function updateOrg(patch) {
+  return request('PATCH', '/api/org', patch);
+}
+
+/**
+ * Searches the directory.
+ * @param {string} [query]
+ * @returns {Promise<User[]>}
+ */
+export async function users(query) {
+  const q = (query || '').trim();
+  const answer = await request('GET', q ? '/api/users?q=' + encodeURIComponent(q) : '/api/users');
+  return answer && Array.isArray(answer.users) ? answer.users : [];
+}
+
+/**
+ * @param {string} id
+ * @returns {Promise<User>}
+ */
+export function user(id) {
+  return request('GET', '/api/users/' + encodeURIComponent(id));
+}
+
+/**
+ * @param {NewUser} form
+ * @returns {Promise<User>}
+ */
+export function createUser(form) {
+  return request('POST', '/api/users', form);
+}
+
+/**
+ * @param {string} id
+ * @param {UserPatch} patch
+ * @returns {Promise<User>}
+ */
+export function updateUser(id, patch) {
+  return request('PATCH', '/api/users/' + encodeURIComponent(id), patch);
+}
+
+/** @returns {Promise<AccessEntry[]>} */
+export async function accessLog() {
+  const answer = await request('GET', '/api/me/access-log');
+  return answer && Array.isArray(answer.entries) ? answer.entries : [];
+}
+
+/** @type {Record<string, string>} */
+const MESSAGES = {
+  network: 'The server cannot be reached. Check your connection and try again.',
+  unauthenticated: 'Your session has ended. Please sign in again.',
+  invalid_credentials: 'The email address or password is not correct.',
+  forbidden: 'You are not allowed to do this.',
+  not_found: 'This no longer exists.',
+  conflict: 'This email address is already in use.',
+  invalid_token: 'This link is no longer valid.',
+  payload_too_large: 'That is too much data for one request.',
+  unsupported_media_type: 'The request was refused by the server (unsupported format).',
+  bad_request: 'The request was refused by the server.',
+  internal: 'Something went wrong on the server. Please try again later.',
+};
+
+/**
+ * A sentence for the user describing an error.
+ * @param {unknown} err
+ * @returns {string}
+ */
+export function describeError(err) {
+  if (err instanceof ApiError) {
+    if (err.code === 'rate_limited') return tooManyAttempts(err.retryAfter);
+    // Validation messages are about the input and meant to be shown as they are.
+    if ((err.code === 'invalid' || err.code === 'field_disabled') && err.message) return sentence(err.message, err.field);
+    if (MESSAGES[err.code]) return MESSAGES[err.code];
+    if (err.status >= 500) return MESSAGES.internal;
+    return err.message || 'The request failed.';
+  }
+  return 'Something went wrong in the app. Please reload the page.';
+}
+
+/**
+ * @param {number} [seconds]
+ * @returns {string}
+ */
+function tooManyAttempts(seconds) {
+  if (!seconds) return 'Too many attempts. Please wait a moment before trying again.';
+  if (seconds < 90) return `Too many attempts. Please try again in ${seconds} second${seconds === 1 ? '' : 's'}.`;
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes < 90) return `Too many attempts. Please try again in ${minutes} minutes.`;
+  const at = new Date(Date.now() + seconds * 1000);
+  return `Too many attempts. Please try again after ${at.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}.`;
+}
+
+/**
+ * A server message as a sentence: without a leading "field: " (the message is shown next to the
+ * field already), capitalised, with a full stop.
+ * @param {string} message
+ * @param {string} [field]
+ * @returns {string}
+ */
+function sentence(message, field) {
+  let text = message.trim();
+  if (field && text.startsWith(field + ':')) text = text.slice(field.length + 1).trim();
+  if (!text) return 'This value is not accepted.';
+  text = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?]$/.test(text) ? text : text + '.';
+}

@@ -1,0 +1,298 @@
+// The application shell: reads the session, routes between pages with the History API and draws
+// the top bar. Pages are modules under /pages/ exporting `render(ctx)`.
+
+import * as api from '/api.js';
+import { h, toast } from '/dom.js';
+import { initials, avatarHue } from '/fields.js';
+import { applyTheme, savedTheme, saveTheme } from '/theme.js';
+
+/**
+ * What every page gets.
+ * @typedef {object} Context
+ * @property {api.User|null} me The signed-in user, or null.
+ * @property {api.Org|null} org The user's organisation, once signed in.
+ * @property {string} setupToken The token of a setup link, if the app was opened with one.
+ * @property {(path: string, replace?: boolean) => void} navigate Goes to a path of the app.
+ * @property {() => Promise<void>} refresh Reloads the user and organisation and redraws the shell.
+ * @property {(user: api.User) => Promise<void>} signedIn Called after a sign-in or setup.
+ */
+
+/**
+ * @typedef {object} Route
+ * @property {string} title
+ * @property {() => Promise<{render: (ctx: Context) => Node|Promise<Node>}>} load
+ * @property {'public'|'user'|'admin'} access
+ */
+
+/** @type {Record<string, Route>} */
+const ROUTES = {
+  '/login': { title: 'Sign in', load: () => import('/pages/login.js'), access: 'public' },
+  '/setup': { title: 'Set up Bureau', load: () => import('/pages/setup.js'), access: 'public' },
+  '/directory': { title: 'Directory', load: () => import('/pages/directory.js'), access: 'user' },
+  '/profile': { title: 'My profile', load: () => import('/pages/profile.js'), access: 'user' },
+  '/admin': { title: 'Administration', load: () => import('/pages/admin.js'), access: 'admin' },
+};
+
+/** @type {Context} */
+const ctx = {
+  me: null,
+  org: null,
+  setupToken: '',
+  navigate,
+  refresh,
+  signedIn,
+};
+
+let renderSeq = 0;
+let firstRender = true;
+
+/**
+ * Goes to a path of the app without reloading the page.
+ * @param {string} path
+ * @param {boolean} [replace]
+ */
+function navigate(path, replace = false) {
+  if (replace) history.replaceState(null, '', path);
+  else history.pushState(null, '', path);
+  void render();
+}
+
+/** Reloads the signed-in user and their organisation (or learns there is no session). */
+async function loadSession() {
+  try {
+    ctx.me = await api.me();
+  } catch (err) {
+    if (err instanceof api.ApiError && err.status === 401) {
+      ctx.me = null;
+      ctx.org = null;
+      return;
+    }
+    throw err;
+  }
+  ctx.org = await api.org();
+}
+
+async function refresh() {
+  await loadSession();
+  drawShell();
+}
+
+/** @param {api.User} user */
+async function signedIn(user) {
+  ctx.me = user;
+  ctx.org = await api.org();
+  navigate('/directory', true);
+}
+
+async function signOut() {
+  try {
+    await api.logout();
+  } catch (err) {
+    if (!(err instanceof api.ApiError && err.status === 401)) {
+      toast(api.describeError(err), 'error');
+      return;
+    }
+  }
+  ctx.me = null;
+  ctx.org = null;
+  navigate('/login', true);
+  toast('You have been signed out.', 'success');
+}
+
+/** Draws the top bar for the current session and path. */
+function drawShell() {
+  const header = /** @type {HTMLElement} */ (document.getElementById('topbar'));
+  header.replaceChildren();
+  const path = location.pathname;
+  const brand = h('a', { class: 'brand', href: ctx.me ? '/directory' : '/login' },
+    h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, 'B'),
+    h('span', { class: 'brand-name' }, ctx.org ? ctx.org.name : 'Bureau'));
+  header.append(brand);
+  if (!ctx.me) return;
+  const me = ctx.me;
+  /** @param {string} href @param {string} label */
+  const link = (href, label) => h('a', { href, class: 'nav-link', 'aria-current': path === href ? 'page' : undefined }, label);
+  header.append(h('nav', { class: 'mainnav', 'aria-label': 'Main' },
+    link('/directory', 'Directory'),
+    link('/profile', 'My profile'),
+    me.role === 'admin' ? link('/admin', 'Admin') : null));
+  header.append(userMenu(me));
+}
+
+/**
+ * The user menu: who is signed in, theme choice and sign out.
+ * @param {api.User} me
+ * @returns {HTMLElement}
+ */
+function userMenu(me) {
+  const menuId = 'user-menu';
+  const button = h('button', {
+    type: 'button', class: 'user-button', 'aria-haspopup': 'true', 'aria-expanded': 'false', 'aria-controls': menuId,
+  },
+  h('span', { class: 'avatar avatar-sm', style: `--hue:${avatarHue(me.id)}`, 'aria-hidden': 'true' }, initials(me.name)),
+  h('span', { class: 'user-button-name' }, me.name),
+  h('span', { class: 'sr-only' }, ' — account menu'));
+  const theme = h('select', { id: 'theme-select', name: 'theme', onchange: () => saveTheme(theme.value) },
+    [['system', 'System'], ['light', 'Light'], ['dark', 'Dark']].map(([v, l]) => h('option', { value: v, selected: savedTheme() === v }, l)));
+  const menu = h('div', { id: menuId, class: 'menu', hidden: true },
+    h('div', { class: 'menu-who' }, h('strong', {}, me.name), h('span', { class: 'muted' }, me.email)),
+    h('div', { class: 'menu-row' }, h('label', { for: 'theme-select' }, 'Theme'), theme),
+    h('a', { href: '/profile', class: 'menu-item' }, 'My profile'),
+    h('button', { type: 'button', class: 'menu-item', 'data-action': 'sign-out', onclick: () => { setOpen(false); void signOut(); } }, 'Sign out'));
+  /** @param {boolean} open */
+  const setOpen = (open) => {
+    menu.hidden = !open;
+    button.setAttribute('aria-expanded', String(open));
+  };
+  button.addEventListener('click', () => setOpen(menu.hidden));
+  const wrapper = h('div', { class: 'user' }, button, menu);
+  wrapper.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && !menu.hidden) {
+      setOpen(false);
+      button.focus();
+    }
+  });
+  wrapper.addEventListener('focusout', (event) => {
+    const next = /** @type {Node|null} */ (event.relatedTarget);
+    if (next && !wrapper.contains(next)) setOpen(false);
+  });
+  return wrapper;
+}
+
+/** Renders the page for the current path. */
+async function render() {
+  const seq = ++renderSeq;
+  const main = /** @type {HTMLElement} */ (document.getElementById('main'));
+  let path = location.pathname.replace(/\/+$/, '') || '/';
+  if (path === '/') path = ctx.me ? '/directory' : '/login';
+  let route = ROUTES[path];
+  if (route && route.access !== 'public' && !ctx.me) {
+    history.replaceState(null, '', '/login');
+    path = '/login';
+    route = ROUTES[path];
+  } else if (path === '/login' && ctx.me) {
+    history.replaceState(null, '', '/directory');
+    path = '/directory';
+    route = ROUTES[path];
+  } else if (path !== location.pathname) {
+    history.replaceState(null, '', path);
+  }
+  drawShell();
+  document.body.dataset.page = route ? path.slice(1) : 'not-found';
+  if (!route) {
+    document.title = 'Not found · Bureau';
+    main.replaceChildren(notFound());
+    return;
+  }
+  if (route.access === 'admin' && ctx.me && ctx.me.role !== 'admin') {
+    document.title = 'Not allowed · Bureau';
+    main.replaceChildren(h('section', { class: 'page narrow' },
+      h('h1', {}, 'Administrators only'),
+      h('p', {}, 'This page is for administrators of your organisation.'),
+      h('p', {}, h('a', { href: '/directory' }, 'Back to the directory'))));
+    return;
+  }
+  document.title = `${route.title} · ${ctx.org ? ctx.org.name : 'Bureau'}`;
+  main.setAttribute('aria-busy', 'true');
+  try {
+    const page = await route.load();
+    const node = await page.render(ctx);
+    if (seq !== renderSeq) return;
+    main.replaceChildren(node);
+  } catch (err) {
+    if (seq !== renderSeq) return;
+    if (err instanceof api.ApiError && err.status === 401) {
+      ctx.me = null;
+      ctx.org = null;
+      navigate('/login', true);
+      return;
+    }
+    main.replaceChildren(h('section', { class: 'page narrow' },
+      h('h1', {}, 'Something went wrong'),
+      h('p', { role: 'alert' }, api.describeError(err)),
+      h('button', { type: 'button', class: 'button', onclick: () => void render() }, 'Try again')));
+  } finally {
+    if (seq === renderSeq) main.removeAttribute('aria-busy');
+  }
+  const wanted = /** @type {HTMLElement|null} */ (main.querySelector('[data-autofocus]'));
+  if (wanted) wanted.focus();
+  else if (!firstRender && !main.contains(document.activeElement)) {
+    const heading = main.querySelector('h1');
+    if (heading) {
+      heading.setAttribute('tabindex', '-1');
+      heading.focus({ preventScroll: true });
+    }
+  }
+  firstRender = false;
+}
+
+/** @returns {HTMLElement} */
+function notFound() {
+  return h('section', { class: 'page narrow' },
+    h('h1', {}, 'Page not found'),
+    h('p', {}, 'There is nothing at this address.'),
+    h('p', {}, h('a', { href: ctx.me ? '/directory' : '/login' }, ctx.me ? 'Go to the directory' : 'Go to sign in')));
+}
+
+/** Follows same-origin links inside the app without reloading. */
+function interceptLinks() {
+  document.addEventListener('click', (event) => {
+    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    const target = /** @type {Element} */ (event.target);
+    const openMenu = document.querySelector('.user .menu:not([hidden])');
+    if (openMenu && !openMenu.parentElement?.contains(target)) {
+      openMenu.setAttribute('hidden', '');
+      openMenu.parentElement?.querySelector('.user-button')?.setAttribute('aria-expanded', 'false');
+    }
+    const anchor = target.closest ? target.closest('a') : null;
+    if (!anchor || anchor.target || anchor.hasAttribute('download')) return;
+    const url = new URL(anchor.href, location.href);
+    if (url.origin !== location.origin || url.pathname.startsWith('/api/') || /\.[a-z0-9]+$/i.test(url.pathname)) return;
+    event.preventDefault();
+    if (url.pathname !== location.pathname) navigate(url.pathname + url.search);
+    else window.scrollTo(0, 0);
+  });
+  window.addEventListener('popstate', () => void render());
+  // A setup link pasted into a tab that already shows the app changes only the fragment.
+  window.addEventListener('hashchange', () => {
+    takeSetupToken();
+    if (ctx.setupToken) void render();
+  });
+}
+
+/** Reads a setup token from the URL fragment and removes it from the address bar at once. */
+function takeSetupToken() {
+  if (!location.hash) return;
+  const params = new URLSearchParams(location.hash.slice(1));
+  const token = params.get('token');
+  if (token) {
+    ctx.setupToken = token;
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+}
+
+/** A session that ends while the app is open (expired, signed out elsewhere, deactivated). */
+function sessionEnded() {
+  if (!ctx.me) return;
+  ctx.me = null;
+  ctx.org = null;
+  document.querySelectorAll('dialog[open]').forEach((d) => /** @type {HTMLDialogElement} */ (d).close());
+  navigate('/login', true);
+  toast('Your session has ended. Please sign in again.', 'info');
+}
+
+async function boot() {
+  takeSetupToken();
+  api.onSessionEnded(sessionEnded);
+  applyTheme(savedTheme());
+  interceptLinks();
+  try {
+    await loadSession();
+  } catch (err) {
+    ctx.me = null;
+    toast(api.describeError(err), 'error');
+  }
+  await render();
+}
+
+void boot();

@@ -1,0 +1,122 @@
+// Administration: organisation settings and the users table. The user dialogs are in
+// /user-dialogs.js.
+
+import * as api from '/api.js';
+import { h, field, busy, clearErrors, showError, toast } from '/dom.js';
+import { roleLabel } from '/fields.js';
+import { radioGroup } from '/editor.js';
+import { avatar } from '/people.js';
+import { openAddUser, openEditUser } from '/user-dialogs.js';
+
+const MODES = [
+  {
+    value: 'entry', label: 'Entry profile',
+    hint: 'Stores and shows only name, email address and role. The most data-minimal choice, and the default.',
+  },
+  {
+    value: 'extended', label: 'Extended profile',
+    hint: 'Also stores title, username, deputy, personnel ID, company role, work location, qualification, phone numbers, device and weekly office/home-office hours — only when filled in.',
+  },
+];
+
+/**
+ * @param {import('/app.js').Context} ctx
+ * @returns {Promise<HTMLElement>}
+ */
+export async function render(ctx) {
+  const org = ctx.org || await api.org();
+  const users = await api.users('');
+  const tableHost = h('div', { class: 'table-wrap' });
+
+  const reload = async () => {
+    try {
+      const fresh = await api.users('');
+      drawTable(tableHost, fresh, ctx, reload);
+    } catch (err) {
+      toast(api.describeError(err), 'error');
+    }
+  };
+  drawTable(tableHost, users, ctx, reload);
+
+  const addButton = h('button', {
+    type: 'button', class: 'button primary', 'aria-haspopup': 'dialog',
+    onclick: () => openAddUser(() => void reload()),
+  }, '+ Add user');
+
+  return h('section', { class: 'page' },
+    h('div', { class: 'page-head' },
+      h('div', {}, h('h1', {}, 'Administration'), h('p', {}, 'Organisation settings and user accounts.'))),
+    orgCard(ctx, org),
+    h('section', { class: 'card', 'aria-labelledby': 'users-title' },
+      h('div', { class: 'card-head' }, h('h2', { id: 'users-title' }, 'Users'), addButton),
+      tableHost));
+}
+
+/**
+ * @param {import('/app.js').Context} ctx
+ * @param {api.Org} org
+ * @returns {HTMLElement}
+ */
+function orgCard(ctx, org) {
+  let current = org;
+  const save = h('button', { type: 'submit', class: 'button primary' }, 'Save settings');
+  const form = h('form', { class: 'org-form', novalidate: true, 'aria-label': 'Organisation settings' },
+    h('div', { class: 'form-error', role: 'alert', hidden: true }),
+    field({ name: 'name', label: 'Organisation name', value: org.name, required: true, attrs: { maxlength: '100' } }),
+    radioGroup('profile_mode', 'Profile mode', MODES, org.profile_mode),
+    h('div', { class: 'form-actions' }, save));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    const data = new FormData(form);
+    const name = String(data.get('name') || '').trim();
+    const mode = /** @type {api.ProfileMode} */ (String(data.get('profile_mode') || current.profile_mode));
+    /** @type {{name?: string, profile_mode?: api.ProfileMode}} */
+    const patch = {};
+    if (name !== current.name) patch.name = name;
+    if (mode !== current.profile_mode) patch.profile_mode = mode;
+    if (Object.keys(patch).length === 0) {
+      toast('Nothing to save: no setting was changed.');
+      return;
+    }
+    await busy(save, async () => {
+      try {
+        current = await api.updateOrg(patch);
+        await ctx.refresh();
+        toast('Organisation settings saved.', 'success');
+      } catch (err) {
+        showError(form, err, api.describeError);
+      }
+    });
+  });
+  return h('section', { class: 'card', 'aria-labelledby': 'org-title' },
+    h('h2', { id: 'org-title' }, 'Organisation'), form);
+}
+
+/**
+ * @param {HTMLElement} host
+ * @param {api.User[]} users
+ * @param {import('/app.js').Context} ctx
+ * @param {() => Promise<void>} reload
+ */
+function drawTable(host, users, ctx, reload) {
+  const sorted = [...users].sort((a, b) => Number(b.active) - Number(a.active) || a.name.localeCompare(b.name));
+  host.replaceChildren(h('table', { class: 'responsive users-table' },
+    h('caption', { class: 'sr-only' }, 'Users of the organisation'),
+    h('thead', {}, h('tr', {},
+      h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Email'), h('th', { scope: 'col' }, 'Role'),
+      h('th', { scope: 'col' }, 'Status'), h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')))),
+    h('tbody', {}, sorted.map((u) => h('tr', { class: u.active ? '' : 'inactive', dataset: { userId: u.id } },
+      h('td', {}, h('span', { class: 'cell-user' }, avatar(u, 'sm'), u.name,
+        ctx.me && ctx.me.id === u.id ? h('span', { class: 'muted' }, '(you)') : null)),
+      h('td', { class: 'col-email' }, u.email),
+      h('td', {}, h('span', { class: 'badge ' + u.role }, roleLabel(u.role))),
+      h('td', {}, u.active ? h('span', { class: 'badge active' }, 'Active') : h('span', { class: 'badge inactive' }, 'Deactivated')),
+      h('td', { class: 'actions' }, h('button', {
+        type: 'button', class: 'button small', 'aria-haspopup': 'dialog', 'aria-label': `Edit ${u.name}`,
+        onclick: () => openEditUser(u, users, ctx, async (changed) => {
+          if (ctx.me && changed.id === ctx.me.id) await ctx.refresh();
+          await reload();
+        }),
+      }, 'Edit')))))));
+}
