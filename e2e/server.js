@@ -12,7 +12,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** The binary under test. */
 export const BUREAU_BIN = process.env.BUREAU_BIN || '/var/tmp/bureau-target/debug/bureau';
 /** The web client under test: served from disk so the tests always see the files of this tree. */
-const WEB_DIR = process.env.BUREAU_E2E_EMBEDDED ? undefined : path.resolve(HERE, '..', 'web');
+// The shipped (embedded) client by default; BUREAU_E2E_WEB_DIR=1 serves web/ from disk while editing it.
+const WEB_DIR = process.env.BUREAU_E2E_WEB_DIR ? path.resolve(HERE, '..', 'web') : undefined;
 
 /**
  * @typedef {object} Bureau
