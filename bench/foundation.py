@@ -83,9 +83,11 @@ def main():
 
     with tempfile.TemporaryDirectory() as d:
         proc, port, _ = start(f"{d}/data")
-        link = ""
-        while "/setup#token=" not in link:
+        link = "start"
+        while link and "/setup#token=" not in link:
             link = proc.stdout.readline()
+        if not link:
+            sys.exit(f"bureau serve exited early; see its log in {d}")
         token = link.strip().split("#token=")[1]
         time.sleep(2)
         idle_rss = rss_mib(proc.pid)

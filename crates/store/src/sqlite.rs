@@ -1,12 +1,11 @@
 //! The SQLite backend: one file in the data folder, WAL mode, migrations embedded in the binary.
 
 use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
 
 use crate::{AccessRow, OrgId, OrgKeyRow, OrgRow, Result, SessionRow, Store, StoreError, TokenRow, UserRow};
 
@@ -29,14 +28,13 @@ impl SqliteStore {
         Self::connect(options, 4).await
     }
 
-    /// A private in-memory database, for tests.
-    pub async fn in_memory() -> Result<Self> {
-        let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
-        // One connection: every in-memory connection would otherwise be a separate database.
-        Self::connect(options, 1).await
-    }
-
     async fn connect(options: SqliteConnectOptions, connections: u32) -> Result<Self> {
+        // Switching a new database to WAL needs an exclusive lock and SQLite does not wait for it
+        // (no busy handler), so the pool's connections racing to open a fresh file could fail
+        // with "database is locked". One connection sets WAL and migrates before the pool opens.
+        let mut first = SqliteConnection::connect_with(&options).await?;
+        sqlx::migrate!("migrations/sqlite").run(&mut first).await?;
+        first.close().await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(connections)
             .min_connections(1)
@@ -44,7 +42,6 @@ impl SqliteStore {
             .max_lifetime(None)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
         Ok(SqliteStore { pool })
     }
 
