@@ -13,9 +13,11 @@
 //! Time is always an [`std::time::Instant`] argument, so tests drive a fake clock.
 
 pub mod error;
+pub mod hub;
 pub mod protocol;
 
 pub use error::ProtocolError;
+pub use hub::{CallLog, ConnId, ConnectInfo, Hub, HubConfig, Output, Room};
 pub use protocol::{
     Availability, CallState, ClientMsg, CloseCode, ErrorCode, Location, MAX_MESSAGE_BYTES,
     MAX_PAYLOAD_BYTES, MediaState, PROTOCOL_VERSION, PeerId, PeerInfo, PresenceUpdate, RoomKind,
