@@ -229,17 +229,18 @@ impl Hub {
     pub fn disconnect(&mut self, now: Instant, conn: ConnId) {
         let Some(c) = self.conns.get(&conn) else { return };
         let (org_id, user_id) = (c.org_id.clone(), c.user_id.clone());
-        self.leave_room(now, conn, false);
-        self.calls_on_disconnect(conn);
-        if let Some(c) = self.conns.remove(&conn) {
-            self.peers.remove(&c.peer_id);
-        }
+        // Off the organisation's lists first, so that nothing below is sent to it.
         let grace = now + self.config.presence_grace;
         if let Some(org) = self.orgs.get_mut(&org_id) {
             org.conns.remove(&conn);
             if let Some(user) = org.users.get_mut(&user_id) {
                 user.disconnected(conn, grace);
             }
+        }
+        self.calls_on_disconnect(conn);
+        self.leave_room(now, conn, false);
+        if let Some(c) = self.conns.remove(&conn) {
+            self.peers.remove(&c.peer_id);
         }
         self.refresh_user(&org_id, &user_id, None);
     }

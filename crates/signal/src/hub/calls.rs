@@ -147,13 +147,13 @@ impl Hub {
         }
     }
 
-    /// A connection is going: a ringing caller cancels; a callee's last connection means
-    /// `no_answer`. Accepted calls end when a party leaves the call room (or by timeout).
+    /// A connection is going (already off its user's list): a ringing caller cancels; a
+    /// callee's last connection means `no_answer`. Accepted calls end when a party leaves the call room (or by timeout).
     pub(super) fn calls_on_disconnect(&mut self, conn: ConnId) {
         let Some(c) = self.conns.get(&conn) else { return };
         let (org_id, user_id) = (c.org_id.clone(), c.user_id.clone());
         let Some(org) = self.orgs.get(&org_id) else { return };
-        let last_conn = org.users.get(&user_id).is_none_or(|u| u.conns.iter().all(|x| *x == conn));
+        let last_conn = org.users.get(&user_id).is_none_or(|u| u.conns.is_empty());
         let mut finished = Vec::new();
         for (call_id, call) in org.calls.iter().filter(|(_, call)| !call.accepted) {
             if call.caller_conn == conn {
@@ -205,7 +205,7 @@ impl Hub {
         let Some(call) = org.calls.get(call_id) else { return Vec::new() };
         let callee = org.users.get(&call.callee_user).map(|u| u.conns.clone()).unwrap_or_default();
         let mut parties: Vec<ConnId> = Some(call.caller_conn).into_iter().chain(callee).collect();
-        parties.retain(|c| self.conns.contains_key(c));
+        parties.retain(|c| org.conns.contains(c));
         parties
     }
 
