@@ -17,11 +17,13 @@
 //! - `signal` reaches any peer of the same organisation (rooms, direct messages, file transfer).
 
 mod calls;
+mod config;
+mod output;
 mod presence;
 mod rooms;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
@@ -32,33 +34,10 @@ use crate::protocol::{
 };
 use crate::error::ProtocolError;
 use calls::Call;
+pub use config::HubConfig;
+pub use output::{CallLog, Output};
 use presence::User;
 use rooms::RoomEntry;
-
-/// Tunables of the hub.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HubConfig {
-    /// How long a user without connections stays as they were before turning offline.
-    pub presence_grace: Duration,
-    /// How long a call rings before `no_answer`; also how long an accepted call waits for both
-    /// sides to join its room.
-    pub ring_timeout: Duration,
-    /// The most peers in one room (a full mesh costs every peer one connection per other peer).
-    pub mesh_cap: usize,
-    /// How many malformed messages a connection may send; one more closes it.
-    pub max_bad_messages: u32,
-}
-
-impl Default for HubConfig {
-    fn default() -> Self {
-        Self {
-            presence_grace: Duration::from_secs(15),
-            ring_timeout: Duration::from_secs(30),
-            mesh_cap: 8,
-            max_bad_messages: 10,
-        }
-    }
-}
 
 /// The driver's handle for one WebSocket connection; any value unique among open connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -90,45 +69,6 @@ pub struct Room {
     pub owner_user_id: Option<String>,
     /// The most peers the room admits; the mesh cap applies anyway.
     pub capacity: Option<usize>,
-}
-
-/// What the hub asks the driver to do.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Output {
-    /// Send a message on a connection.
-    Send {
-        /// The connection.
-        conn: ConnId,
-        /// The message; serialize with [`crate::encode_server`].
-        msg: ServerMsg,
-    },
-    /// Close a connection with a WebSocket close code. The hub has already forgotten it;
-    /// a later [`Hub::disconnect`] for it is harmless.
-    Close {
-        /// The connection.
-        conn: ConnId,
-        /// Why.
-        code: CloseCode,
-    },
-    /// A call or room session with at least two participants ended: store its metadata.
-    CallLog(CallLog),
-}
-
-/// Metadata of a finished call or room session (no content: who, where, when, how long).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CallLog {
-    /// The organisation.
-    pub org_id: String,
-    /// The organisation room, or `None` for a one-to-one call.
-    pub room_id: Option<String>,
-    /// The call id, or a random session id for a room session.
-    pub call_id: String,
-    /// When the second participant arrived (the driver converts it to wall-clock time).
-    pub started_at: Instant,
-    /// How long at least two participants were together.
-    pub duration: Duration,
-    /// Every user who took part, sorted.
-    pub participants: Vec<String>,
 }
 
 /// One open connection.
