@@ -16,7 +16,7 @@ pub enum Output {
         msg: ServerMsg,
     },
     /// Close a connection with a WebSocket close code. The hub has already forgotten it;
-    /// a later [`Hub::disconnect`] for it is harmless.
+    /// a later [`Hub::disconnect`](super::Hub::disconnect) for it is harmless.
     Close {
         /// The connection.
         conn: ConnId,

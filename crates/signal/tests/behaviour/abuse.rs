@@ -78,3 +78,31 @@ fn ping_is_answered_with_pong() {
     office.send(a, json!({"type": "ping"}));
     assert_eq!(office.take(a), [ServerMsg::Pong {}]);
 }
+
+#[test]
+fn shutdown_closes_everyone_with_going_away() {
+    let mut office = Office::default();
+    let (a, _) = office.connect("acme", "ada");
+    let (g, _) = office.connect("globex", "gus");
+    office.clear();
+    office.hub.shutdown();
+    let closes = office.closes();
+    assert_eq!(closes, [(a, CloseCode::GoingAway), (g, CloseCode::GoingAway)]);
+    assert!(closes.iter().all(|c| c.1.code() == 1001 && c.1.should_reconnect()));
+    assert_eq!((office.hub.connection_count(), office.hub.poll_timeout()), (0, None));
+}
+
+#[test]
+fn welcome_carries_the_drivers_ice_servers_and_the_rooms() {
+    let mut office = Office::default();
+    office.set_rooms("acme", vec![crate::room("hall", bureau_signal::RoomKind::Reception, None)]);
+    let (a, pa) = office.connect("acme", "ada");
+    let got = office.take(a);
+    let Some(ServerMsg::Welcome { version, peer_id, user_id, ice_servers, rooms, .. }) = got.first()
+    else {
+        panic!("{got:?}")
+    };
+    assert_eq!((*version, peer_id, user_id.as_str()), (1, &pa, "ada"));
+    assert_eq!(ice_servers, &json!([{"urls": ["stun:turn.example:3478"]}]));
+    assert_eq!(rooms.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["hall"]);
+}

@@ -173,3 +173,18 @@ fn only_the_parties_may_enter_a_call_room_and_it_ends_if_they_never_meet() {
     assert_eq!(states(&mut office, a), [CallState::Ended]);
     assert!(office.logs().is_empty(), "a call where only one side showed up is not logged");
 }
+
+#[test]
+fn the_callee_going_offline_while_ringing_is_no_answer() {
+    let mut office = Office::default();
+    let (a, _) = office.connect("acme", "ada");
+    let (b1, _) = office.connect("acme", "bob");
+    let (b2, _) = office.connect("acme", "bob");
+    office.clear();
+    let _ = ring(&mut office, a, &[b1, b2]);
+    office.disconnect(b1);
+    assert!(states(&mut office, a).is_empty(), "another tab still rings");
+    office.disconnect(b2);
+    assert_eq!(states(&mut office, a), [CallState::NoAnswer]);
+    assert_eq!(office.hub.poll_timeout().map(|t| t - office.now), Some(Duration::from_secs(15)));
+}
