@@ -23,7 +23,7 @@ mod presence;
 mod rooms;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
@@ -38,6 +38,9 @@ pub use config::HubConfig;
 pub use output::{CallLog, Output};
 use presence::User;
 use rooms::RoomEntry;
+
+/// The longest grace period or ring timeout honoured (a day).
+const MAX_DELAY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The driver's handle for one WebSocket connection; any value unique among open connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -116,7 +119,10 @@ impl Hub {
         Self::with_rng(config, StdRng::seed_from_u64(seed))
     }
 
-    fn with_rng(config: HubConfig, rng: StdRng) -> Self {
+    fn with_rng(mut config: HubConfig, rng: StdRng) -> Self {
+        // Bounded so that `now + duration` can never overflow.
+        config.presence_grace = config.presence_grace.min(MAX_DELAY);
+        config.ring_timeout = config.ring_timeout.min(MAX_DELAY);
         Self {
             config,
             rng,
