@@ -1,0 +1,45 @@
+//! What the hub asks its driver to do.
+
+use std::time::{Duration, Instant};
+
+use super::ConnId;
+use crate::protocol::{CloseCode, ServerMsg};
+
+/// What the hub asks the driver to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// Send a message on a connection.
+    Send {
+        /// The connection.
+        conn: ConnId,
+        /// The message; serialize with [`crate::encode_server`].
+        msg: ServerMsg,
+    },
+    /// Close a connection with a WebSocket close code. The hub has already forgotten it;
+    /// a later [`Hub::disconnect`](super::Hub::disconnect) for it is harmless.
+    Close {
+        /// The connection.
+        conn: ConnId,
+        /// Why.
+        code: CloseCode,
+    },
+    /// A call or room session with at least two participants ended: store its metadata.
+    CallLog(CallLog),
+}
+
+/// Metadata of a finished call or room session (no content: who, where, when, how long).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallLog {
+    /// The organisation.
+    pub org_id: String,
+    /// The organisation room, or `None` for a one-to-one call.
+    pub room_id: Option<String>,
+    /// The call id, or a random session id for a room session.
+    pub call_id: String,
+    /// When the second participant arrived (the driver converts it to wall-clock time).
+    pub started_at: Instant,
+    /// How long at least two participants were together.
+    pub duration: Duration,
+    /// Every user who took part, sorted.
+    pub participants: Vec<String>,
+}

@@ -1,0 +1,321 @@
+//! Rooms: the organisation's meeting rooms, reception and offices, plus the ad-hoc rooms of
+//! accepted calls.
+//!
+//! Joining a room leaves the previous one first. A room admits at most its capacity, bounded by
+//! the mesh cap. Everyone in the organisation gets a `room` message whenever the participants of
+//! an organisation room change (the floor plan); call rooms are only shown to the two parties.
+//! While a room holds two or more peers it has a session, logged as a [`CallLog`] when it ends.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use super::{CallLog, ConnId, Hub, Output, Room};
+use crate::protocol::{ErrorCode, MediaState, PeerInfo, RoomKind, RoomState, ServerMsg};
+
+/// The prefix of call room ids: `call:<call_id>`.
+pub(super) const CALL_ROOM_PREFIX: &str = "call:";
+
+/// A room and who is in it.
+#[derive(Debug)]
+pub(super) struct RoomEntry {
+    room: Room,
+    /// The most peers admitted.
+    capacity: usize,
+    /// The peers in the room, in order of arrival.
+    pub(super) members: Vec<ConnId>,
+    session: Option<Session>,
+}
+
+/// Two or more peers together in a room.
+#[derive(Debug)]
+struct Session {
+    call_id: String,
+    started: Instant,
+    users: BTreeSet<String>,
+}
+
+impl RoomEntry {
+    pub(super) fn new(room: Room, mesh_cap: usize) -> Self {
+        let capacity = room.capacity.unwrap_or(mesh_cap).min(mesh_cap);
+        Self { room, capacity, members: Vec::new(), session: None }
+    }
+
+    pub(super) fn kind(&self) -> RoomKind {
+        self.room.kind
+    }
+}
+
+impl Hub {
+    /// What others see of a peer.
+    fn peer_info(&self, conn: ConnId) -> Option<PeerInfo> {
+        let c = self.conns.get(&conn)?;
+        Some(PeerInfo {
+            peer_id: c.peer_id.clone(),
+            user_id: c.user_id.clone(),
+            name: c.name.clone(),
+            media_state: c.media,
+        })
+    }
+
+    pub(super) fn room_state(&self, org_id: &str, room_id: &str) -> Option<RoomState> {
+        let entry = self.orgs.get(org_id)?.rooms.get(room_id)?;
+        Some(RoomState {
+            id: entry.room.id.clone(),
+            name: entry.room.name.clone(),
+            kind: entry.room.kind,
+            owner_user_id: entry.room.owner_user_id.clone(),
+            capacity: entry.capacity,
+            participants: entry.members.iter().filter_map(|m| self.peer_info(*m)).collect(),
+        })
+    }
+
+    /// The organisation's rooms in the server's order (never call rooms).
+    pub(super) fn org_rooms(&self, org_id: &str) -> Vec<RoomState> {
+        let Some(org) = self.orgs.get(org_id) else { return Vec::new() };
+        org.order.iter().filter_map(|id| self.room_state(org_id, id)).collect()
+    }
+
+    pub(super) fn join_room(&mut self, now: Instant, conn: ConnId, room_id: &str) {
+        let Some(c) = self.conns.get(&conn) else { return };
+        let (org_id, user_id) = (c.org_id.clone(), c.user_id.clone());
+        let already = c.room.as_deref() == Some(room_id);
+        let Some(entry) = self.orgs.get(&org_id).and_then(|o| o.rooms.get(room_id)) else {
+            self.send(conn, ServerMsg::error(ErrorCode::UnknownRoom, "no such room"));
+            return;
+        };
+        let is_call = entry.kind() == RoomKind::Call;
+        let full = entry.members.len() >= entry.capacity;
+        if is_call && !self.may_join_call(&org_id, room_id, &user_id) {
+            self.send(conn, ServerMsg::error(ErrorCode::UnknownRoom, "no such room"));
+            return;
+        }
+        if !already && full {
+            self.send(conn, ServerMsg::error(ErrorCode::RoomFull, "the room is full"));
+            return;
+        }
+        if !already {
+            self.leave_room(now, conn, false);
+            let Some(entry) = self.orgs.get_mut(&org_id).and_then(|o| o.rooms.get_mut(room_id))
+            else {
+                return;
+            };
+            entry.members.push(conn);
+            if let Some(c) = self.conns.get_mut(&conn) {
+                c.room = Some(room_id.to_owned());
+            }
+        }
+        let members = self.members(&org_id, room_id);
+        let others: Vec<ConnId> = members.iter().copied().filter(|m| *m != conn).collect();
+        let peers = others.iter().filter_map(|m| self.peer_info(*m)).collect();
+        self.send(conn, ServerMsg::Joined { room_id: room_id.to_owned(), peers });
+        if already {
+            return;
+        }
+        if let Some(peer) = self.peer_info(conn) {
+            let msg = ServerMsg::PeerJoined { room_id: room_id.to_owned(), peer };
+            for other in others {
+                self.send(other, msg.clone());
+            }
+        }
+        self.room_changed(now, &org_id, room_id);
+        if is_call {
+            self.call_room_joined(&org_id, room_id);
+        }
+    }
+
+    /// Takes a peer out of its room; returns whether it was in one. With `notify_self` the peer
+    /// also gets a `peer_left` for itself (it was removed rather than leaving).
+    pub(super) fn leave_room(&mut self, now: Instant, conn: ConnId, notify_self: bool) -> bool {
+        let Some(c) = self.conns.get_mut(&conn) else { return false };
+        let Some(room_id) = c.room.take() else { return false };
+        let (org_id, peer_id) = (c.org_id.clone(), c.peer_id.clone());
+        let Some(entry) = self.orgs.get_mut(&org_id).and_then(|o| o.rooms.get_mut(&room_id)) else {
+            return true;
+        };
+        entry.members.retain(|m| *m != conn);
+        let is_call = entry.kind() == RoomKind::Call;
+        let others = entry.members.clone();
+        let msg = ServerMsg::PeerLeft { room_id: room_id.clone(), peer_id };
+        for other in others.into_iter().chain(notify_self.then_some(conn)) {
+            self.send(other, msg.clone());
+        }
+        self.room_changed(now, &org_id, &room_id);
+        if let Some(user_id) = self.conns.get(&conn).map(|c| c.user_id.clone()) {
+            self.refresh_user(&org_id, &user_id, None);
+        }
+        if is_call {
+            self.call_room_left(now, &org_id, &room_id);
+        }
+        true
+    }
+
+    /// Removes a room and everyone in it; each occupant gets a `peer_left` for itself.
+    pub(super) fn remove_room(&mut self, now: Instant, org_id: &str, room_id: &str) {
+        let members = self.members(org_id, room_id);
+        for &m in &members {
+            self.leave_room(now, m, true);
+        }
+        self.update_session(now, org_id, room_id);
+        if let Some(org) = self.orgs.get_mut(org_id) {
+            org.rooms.remove(room_id);
+            org.order.retain(|r| r != room_id);
+        }
+    }
+
+    /// The server's room list for an organisation changed. Rooms that disappear are emptied
+    /// (occupants get `peer_left` for themselves); rooms that stay keep their occupants even if
+    /// their new capacity is lower. Everyone in the organisation gets `rooms`.
+    pub fn set_rooms(&mut self, now: Instant, org_id: &str, rooms: Vec<Room>) {
+        let mut seen = BTreeSet::new();
+        let rooms: Vec<Room> = rooms
+            .into_iter()
+            .filter(|r| {
+                let ok = !r.id.is_empty()
+                    && !r.id.starts_with(CALL_ROOM_PREFIX)
+                    && r.kind != RoomKind::Call;
+                if !ok {
+                    tracing::warn!("set_rooms: refusing a room with a call id or kind");
+                }
+                ok && seen.insert(r.id.clone())
+            })
+            .collect();
+        let old: Vec<String> = self.orgs.get(org_id).map(|o| o.order.clone()).unwrap_or_default();
+        for gone in old.iter().filter(|id| !seen.contains(*id)) {
+            self.remove_room(now, org_id, gone);
+        }
+        let mesh_cap = self.config.mesh_cap;
+        let org = self.orgs.entry(org_id.to_owned()).or_default();
+        org.order = rooms.iter().map(|r| r.id.clone()).collect();
+        for room in rooms {
+            match org.rooms.get_mut(&room.id) {
+                Some(entry) => {
+                    let members = std::mem::take(&mut entry.members);
+                    let session = entry.session.take();
+                    *entry = RoomEntry::new(room, mesh_cap);
+                    entry.members = members;
+                    entry.session = session;
+                }
+                None => {
+                    org.rooms.insert(room.id.clone(), RoomEntry::new(room, mesh_cap));
+                }
+            }
+        }
+        let msg = ServerMsg::Rooms { rooms: self.org_rooms(org_id) };
+        self.broadcast(org_id, &msg, None);
+    }
+
+    /// `media_state`: remembered for `joined`/`room`, relayed to the other peers of the room.
+    pub(super) fn media_state(&mut self, conn: ConnId, state: MediaState) {
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let before = c.media;
+        c.media = state;
+        let (org_id, peer_id) = (c.org_id.clone(), c.peer_id.clone());
+        let Some(room_id) = c.room.clone() else { return };
+        let msg = ServerMsg::MediaState {
+            peer_id,
+            muted: state.muted,
+            camera: state.camera,
+            screen: state.screen,
+            speaking: state.speaking,
+        };
+        for other in self.members(&org_id, &room_id).into_iter().filter(|m| *m != conn) {
+            self.send(other, msg.clone());
+        }
+        let quiet = |m: MediaState| MediaState { speaking: false, ..m };
+        if quiet(state) != quiet(before) {
+            self.broadcast_room(&org_id, &room_id);
+        }
+    }
+
+    fn members(&self, org_id: &str, room_id: &str) -> Vec<ConnId> {
+        let room = self.orgs.get(org_id).and_then(|o| o.rooms.get(room_id));
+        room.map(|r| r.members.clone()).unwrap_or_default()
+    }
+
+    /// After a membership change: session bookkeeping, `room` fan-out, presence of occupants.
+    fn room_changed(&mut self, now: Instant, org_id: &str, room_id: &str) {
+        self.update_session(now, org_id, room_id);
+        self.broadcast_room(org_id, room_id);
+        let users: BTreeSet<String> = self
+            .members(org_id, room_id)
+            .iter()
+            .filter_map(|m| self.conns.get(m).map(|c| c.user_id.clone()))
+            .collect();
+        self.refresh_users(org_id, &users);
+    }
+
+    fn broadcast_room(&mut self, org_id: &str, room_id: &str) {
+        let Some(room) = self.room_state(org_id, room_id) else { return };
+        let msg = ServerMsg::Room { room };
+        if msg_is_call(&msg) {
+            for conn in self.call_party_conns(org_id, room_id) {
+                self.send(conn, msg.clone());
+            }
+        } else {
+            self.broadcast(org_id, &msg, None);
+        }
+    }
+
+    /// Starts, extends or ends the session of a room, emitting a [`CallLog`] when one ends.
+    fn update_session(&mut self, now: Instant, org_id: &str, room_id: &str) {
+        let users: BTreeSet<String> = self
+            .members(org_id, room_id)
+            .iter()
+            .filter_map(|m| self.conns.get(m).map(|c| c.user_id.clone()))
+            .collect();
+        let count = self.members(org_id, room_id).len();
+        let fresh = self.fresh_id();
+        let Some(entry) = self.orgs.get_mut(org_id).and_then(|o| o.rooms.get_mut(room_id)) else {
+            return;
+        };
+        let is_call = entry.kind() == RoomKind::Call;
+        match (&mut entry.session, count >= 2) {
+            (None, true) => {
+                let call_id = match room_id.strip_prefix(CALL_ROOM_PREFIX) {
+                    Some(id) if is_call => id.to_owned(),
+                    _ => fresh,
+                };
+                entry.session = Some(Session { call_id, started: now, users });
+            }
+            (Some(session), true) => session.users.extend(users),
+            (Some(_), false) => {
+                let Some(s) = entry.session.take() else { return };
+                self.out.push_back(Output::CallLog(CallLog {
+                    org_id: org_id.to_owned(),
+                    room_id: (!is_call).then(|| room_id.to_owned()),
+                    call_id: s.call_id,
+                    started_at: s.started,
+                    duration: now.saturating_duration_since(s.started),
+                    participants: s.users.into_iter().collect(),
+                }));
+            }
+            (None, false) => {}
+        }
+    }
+}
+
+fn msg_is_call(msg: &ServerMsg) -> bool {
+    matches!(msg, ServerMsg::Room { room } if room.kind == RoomKind::Call)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn room(capacity: Option<usize>) -> Room {
+        Room {
+            id: "r".into(),
+            name: "R".into(),
+            kind: RoomKind::Meeting,
+            owner_user_id: None,
+            capacity,
+        }
+    }
+
+    #[test]
+    fn capacity_is_bounded_by_the_mesh_cap() {
+        assert_eq!(RoomEntry::new(room(None), 8).capacity, 8);
+        assert_eq!(RoomEntry::new(room(Some(3)), 8).capacity, 3);
+        assert_eq!(RoomEntry::new(room(Some(50)), 8).capacity, 8);
+    }
+}

@@ -1,0 +1,243 @@
+//! The wire protocol: JSON text frames over a WebSocket at `/api/ws`.
+//!
+//! Every message is a JSON object tagged by `type` (see `docs/protocol.md`). Client messages are
+//! [`ClientMsg`], parsed with [`parse_client`]; server messages are [`ServerMsg`]. Fatal
+//! violations close the connection with a [`CloseCode`].
+
+mod client;
+mod close;
+mod server;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+pub use client::{Availability, CLIENT_TYPES, ClientMsg, Location, MediaState, PresenceUpdate};
+pub use close::CloseCode;
+pub use server::{
+    CallState, ErrorCode, PeerInfo, RoomKind, RoomState, ServerMsg, Status, UserPresence,
+};
+
+use crate::error::ProtocolError;
+
+/// The protocol version this crate speaks, sent in `welcome` and checked against `hello`.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The largest client text frame accepted, in bytes (64 KiB).
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// The largest `signal` payload accepted, serialized, in bytes (32 KiB: ample for SDP).
+pub const MAX_PAYLOAD_BYTES: usize = 32 * 1024;
+
+/// The longest `note` in `set_presence`, in characters.
+pub const MAX_NOTE_CHARS: usize = 280;
+
+/// The longest id accepted in a client message (room, user, call, peer ids), in bytes.
+pub const MAX_ID_BYTES: usize = 128;
+
+/// How much of a peer's input an error message may quote.
+const MAX_QUOTE_CHARS: usize = 40;
+
+/// A peer id: a random UUIDv4 string, fresh for every connection.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PeerId(String);
+
+impl PeerId {
+    /// Wraps a string as a peer id (for tests and drivers; the hub mints its own).
+    pub fn new(id: impl Into<String>) -> Self {
+        Self(id.into())
+    }
+
+    /// The id as a string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PeerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Parses one client text frame.
+///
+/// Checks the size first, then that the frame is a JSON object with a known `type`, then the
+/// fields and their values (lengths of ids, notes and signal payloads).
+pub fn parse_client(text: &str) -> Result<ClientMsg, ProtocolError> {
+    if text.len() > MAX_MESSAGE_BYTES {
+        return Err(ProtocolError::TooBig { len: text.len(), max: MAX_MESSAGE_BYTES });
+    }
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| ProtocolError::NotJson(e.to_string()))?;
+    let kind = match value.as_object().map(|o| o.get("type")) {
+        None => return Err(ProtocolError::NotJson("expected an object".into())),
+        Some(None) => return Err(ProtocolError::MissingType),
+        Some(Some(t)) => t.as_str().ok_or(ProtocolError::MissingType)?.to_owned(),
+    };
+    if !CLIENT_TYPES.contains(&kind.as_str()) {
+        return Err(ProtocolError::UnknownType(quote(&kind)));
+    }
+    let msg: ClientMsg = serde_json::from_value(value)
+        .map_err(|e| ProtocolError::InvalidFields { kind: kind.clone(), detail: quote_long(&e) })?;
+    validate(&msg)?;
+    Ok(msg)
+}
+
+/// Serializes a server message to its JSON text frame.
+pub fn encode_server(msg: &ServerMsg) -> String {
+    // Serializing these types cannot fail: every map key is a string.
+    serde_json::to_string(msg).unwrap_or_else(|_| String::from("{\"type\":\"pong\"}"))
+}
+
+/// Checks values that serde cannot: lengths and emptiness.
+fn validate(msg: &ClientMsg) -> Result<(), ProtocolError> {
+    match msg {
+        ClientMsg::JoinRoom { room_id } => id("room_id", room_id),
+        ClientMsg::Call { to_user } => id("to_user", to_user),
+        ClientMsg::CallAnswer { call_id, .. } | ClientMsg::CallCancel { call_id } => {
+            id("call_id", call_id)
+        }
+        ClientMsg::Signal { to_peer, payload } => {
+            id("to_peer", to_peer.as_str())?;
+            let len = serde_json::to_string(payload).map(|s| s.len()).unwrap_or(usize::MAX);
+            if len > MAX_PAYLOAD_BYTES {
+                return Err(ProtocolError::PayloadTooBig { len, max: MAX_PAYLOAD_BYTES });
+            }
+            Ok(())
+        }
+        ClientMsg::SetPresence(update) => {
+            if let Some(Some(deputy)) = &update.deputy_id {
+                id("deputy_id", deputy)?;
+            }
+            match &update.note {
+                Some(note) if note.chars().count() > MAX_NOTE_CHARS => {
+                    Err(ProtocolError::InvalidValue { field: "note", reason: "too long" })
+                }
+                _ => Ok(()),
+            }
+        }
+        ClientMsg::Hello { .. } | ClientMsg::LeaveRoom {} | ClientMsg::MediaState(_) => Ok(()),
+        ClientMsg::Ping {} => Ok(()),
+    }
+}
+
+fn id(field: &'static str, value: &str) -> Result<(), ProtocolError> {
+    if value.is_empty() {
+        Err(ProtocolError::InvalidValue { field, reason: "empty" })
+    } else if value.len() > MAX_ID_BYTES {
+        Err(ProtocolError::InvalidValue { field, reason: "too long" })
+    } else {
+        Ok(())
+    }
+}
+
+fn quote(s: &str) -> String {
+    s.chars().take(MAX_QUOTE_CHARS).collect()
+}
+
+fn quote_long(e: &serde_json::Error) -> String {
+    e.to_string().chars().take(4 * MAX_QUOTE_CHARS).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn ok(text: &str) -> ClientMsg {
+        match parse_client(text) {
+            Ok(m) => m,
+            Err(e) => panic!("{text}: {e}"),
+        }
+    }
+
+    #[test]
+    fn parses_every_client_message() {
+        assert_eq!(ok(r#"{"type":"hello","version":1}"#), ClientMsg::Hello { version: 1 });
+        assert_eq!(ok(r#"{"type":"leave_room"}"#), ClientMsg::LeaveRoom {});
+        assert_eq!(ok(r#"{"type":"ping"}"#), ClientMsg::Ping {});
+        assert_eq!(
+            ok(r#"{"type":"join_room","room_id":"r1"}"#),
+            ClientMsg::JoinRoom { room_id: "r1".into() }
+        );
+        assert_eq!(ok(r#"{"type":"call","to_user":"u"}"#), ClientMsg::Call { to_user: "u".into() });
+        assert_eq!(
+            ok(r#"{"type":"call_answer","call_id":"c","accept":true}"#),
+            ClientMsg::CallAnswer { call_id: "c".into(), accept: true }
+        );
+        assert_eq!(
+            ok(r#"{"type":"call_cancel","call_id":"c"}"#),
+            ClientMsg::CallCancel { call_id: "c".into() }
+        );
+        assert_eq!(
+            ok(r#"{"type":"signal","to_peer":"p","payload":{"sdp":"v=0"}}"#),
+            ClientMsg::Signal { to_peer: PeerId::new("p"), payload: json!({"sdp": "v=0"}) }
+        );
+        assert_eq!(
+            ok(r#"{"type":"media_state","muted":true,"camera":false,"screen":false,"speaking":true}"#),
+            ClientMsg::MediaState(MediaState { muted: true, speaking: true, ..Default::default() })
+        );
+    }
+
+    #[test]
+    fn set_presence_tells_absent_from_null() {
+        let m = ok(r#"{"type":"set_presence","status":"dnd","location":null}"#);
+        let ClientMsg::SetPresence(u) = m else { panic!("not set_presence") };
+        assert_eq!(u.status, Some(Availability::Dnd));
+        assert_eq!(u.location, Some(None));
+        assert_eq!(u.deputy_id, None);
+        let m = ok(r#"{"type":"set_presence","location":"on_the_go","deputy_id":"u2"}"#);
+        let ClientMsg::SetPresence(u) = m else { panic!("not set_presence") };
+        assert_eq!(u.location, Some(Some(Location::OnTheGo)));
+        assert_eq!(u.deputy_id, Some(Some("u2".into())));
+    }
+
+    #[test]
+    fn refuses_bad_frames_with_clear_errors() {
+        let cases: &[(&str, &str)] = &[
+            ("nope", "not a JSON object"),
+            ("[1]", "not a JSON object: expected an object"),
+            (r#"{"room_id":"x"}"#, "missing \"type\" field"),
+            (r#"{"type":7}"#, "missing \"type\" field"),
+            (r#"{"type":"frob"}"#, "unknown message type \"frob\""),
+            (r#"{"type":"join_room"}"#, "invalid join_room message"),
+            (r#"{"type":"ping","extra":1}"#, "invalid ping message"),
+            (r#"{"type":"set_presence","status":"sleepy"}"#, "invalid set_presence message"),
+            (r#"{"type":"join_room","room_id":""}"#, "invalid value for room_id: empty"),
+        ];
+        for (text, want) in cases {
+            match parse_client(text) {
+                Ok(m) => panic!("{text} parsed as {m:?}"),
+                Err(e) => assert!(e.to_string().starts_with(want), "{text}: {e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn enforces_size_limits() {
+        let big = format!(r#"{{"type":"ping","pad":"{}"}}"#, "x".repeat(MAX_MESSAGE_BYTES));
+        assert!(matches!(parse_client(&big), Err(ProtocolError::TooBig { .. })));
+        let payload = "x".repeat(MAX_PAYLOAD_BYTES);
+        let text = format!(r#"{{"type":"signal","to_peer":"p","payload":"{payload}"}}"#);
+        assert!(matches!(parse_client(&text), Err(ProtocolError::PayloadTooBig { .. })));
+        let note = "é".repeat(MAX_NOTE_CHARS + 1);
+        let text = format!(r#"{{"type":"set_presence","note":"{note}"}}"#);
+        assert!(matches!(parse_client(&text), Err(ProtocolError::InvalidValue { .. })));
+    }
+
+    #[test]
+    fn server_messages_are_tagged_snake_case() {
+        let m = ServerMsg::CallUpdate {
+            call_id: "c".into(),
+            state: CallState::NoAnswer,
+            room_id: None,
+        };
+        assert_eq!(encode_server(&m), r#"{"type":"call_update","call_id":"c","state":"no_answer"}"#);
+        assert_eq!(encode_server(&ServerMsg::Pong {}), r#"{"type":"pong"}"#);
+        let e = ServerMsg::error(ErrorCode::RoomFull, "full");
+        assert_eq!(encode_server(&e), r#"{"type":"error","code":"room_full","message":"full"}"#);
+    }
+}

@@ -1,0 +1,80 @@
+//! WebSocket close codes for fatal protocol violations and server decisions.
+
+use std::fmt;
+
+/// Why the server closes a connection. Each maps to one WebSocket close code and reason.
+///
+/// Codes below 4000 are RFC 6455 codes; 4000-4999 are private to Bureau. A client reconnects
+/// after [`CloseCode::GoingAway`]; after the others it shows the reason and stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CloseCode {
+    /// 1001: the server is shutting down or restarting. Reconnect with backoff.
+    GoingAway,
+    /// 1009: a message was larger than [`super::MAX_MESSAGE_BYTES`], repeatedly.
+    MessageTooBig,
+    /// 4000: `hello` announced a protocol version the server does not speak.
+    BadVersion,
+    /// 4001: too many malformed or invalid messages.
+    TooManyBadMessages,
+    /// 4002: the user was deactivated or removed from the organisation.
+    Kicked,
+}
+
+impl CloseCode {
+    /// The numeric WebSocket close code.
+    pub fn code(self) -> u16 {
+        match self {
+            Self::GoingAway => 1001,
+            Self::MessageTooBig => 1009,
+            Self::BadVersion => 4000,
+            Self::TooManyBadMessages => 4001,
+            Self::Kicked => 4002,
+        }
+    }
+
+    /// The close reason sent with the code (short, ASCII, well under the 123-byte limit).
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::GoingAway => "server going away",
+            Self::MessageTooBig => "message too big",
+            Self::BadVersion => "unsupported protocol version",
+            Self::TooManyBadMessages => "too many malformed messages",
+            Self::Kicked => "user removed",
+        }
+    }
+
+    /// Whether a client should reconnect after this close.
+    pub fn should_reconnect(self) -> bool {
+        matches!(self, Self::GoingAway)
+    }
+}
+
+impl fmt::Display for CloseCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.code(), self.reason())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_distinct_and_reasons_fit_a_close_frame() {
+        let all = [
+            CloseCode::GoingAway,
+            CloseCode::MessageTooBig,
+            CloseCode::BadVersion,
+            CloseCode::TooManyBadMessages,
+            CloseCode::Kicked,
+        ];
+        let mut codes: Vec<u16> = all.iter().map(|c| c.code()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), all.len());
+        for c in all {
+            assert!(c.reason().len() <= 123 && c.reason().is_ascii());
+        }
+        assert_eq!(CloseCode::BadVersion.to_string(), "4000 unsupported protocol version");
+    }
+}

@@ -1,0 +1,280 @@
+//! Messages from the server to a client.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Availability, Location, MediaState, PeerId};
+
+/// A message sent by the server.
+///
+/// On the wire each is a JSON object tagged by `type`. Clients must ignore fields they do not
+/// know, so that fields can be added without a new protocol version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMsg {
+    /// The first message of every connection.
+    Welcome {
+        /// The server's protocol version ([`super::PROTOCOL_VERSION`]).
+        version: u32,
+        /// This connection's peer id, fresh for every connection.
+        peer_id: PeerId,
+        /// The authenticated user.
+        user_id: String,
+        /// The `iceServers` to configure `RTCPeerConnection` with (STUN/TURN, credentials).
+        ice_servers: serde_json::Value,
+        /// Everyone of the organisation the hub knows about, including offline users it has seen.
+        presence: Vec<UserPresence>,
+        /// The organisation's rooms with their participants.
+        rooms: Vec<RoomState>,
+    },
+    /// One user's presence changed.
+    Presence {
+        /// The user's new presence.
+        user: UserPresence,
+    },
+    /// The participants (or media state) of one room changed.
+    Room {
+        /// The room's new state.
+        room: RoomState,
+    },
+    /// The organisation's room list changed.
+    Rooms {
+        /// All rooms of the organisation.
+        rooms: Vec<RoomState>,
+    },
+    /// The client entered a room; it must send offers to each of `peers`.
+    Joined {
+        /// The room entered.
+        room_id: String,
+        /// The peers already in the room.
+        peers: Vec<PeerInfo>,
+    },
+    /// A peer entered the client's room; it will send an offer.
+    PeerJoined {
+        /// The room.
+        room_id: String,
+        /// The peer that entered.
+        peer: PeerInfo,
+    },
+    /// A peer left the client's room. When `peer_id` is the client's own, the client was removed
+    /// from the room (room deleted, call ended).
+    PeerLeft {
+        /// The room.
+        room_id: String,
+        /// The peer that left.
+        peer_id: PeerId,
+    },
+    /// A colleague is calling.
+    Ring {
+        /// The call, to answer with `call_answer`.
+        call_id: String,
+        /// The caller's user id.
+        from_user: String,
+        /// The caller's display name.
+        from_name: String,
+    },
+    /// A call changed state.
+    CallUpdate {
+        /// The call.
+        call_id: String,
+        /// Its new state.
+        state: CallState,
+        /// With `accepted`: the room both sides join.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        room_id: Option<String>,
+    },
+    /// A payload relayed from another peer.
+    Signal {
+        /// The sending peer.
+        from_peer: PeerId,
+        /// The sending user.
+        from_user: String,
+        /// The payload, as sent.
+        payload: serde_json::Value,
+    },
+    /// A peer of the client's room changed its media state.
+    MediaState {
+        /// The peer.
+        peer_id: PeerId,
+        /// The microphone is muted.
+        muted: bool,
+        /// The camera is sending.
+        camera: bool,
+        /// The screen is shared.
+        screen: bool,
+        /// The peer is speaking.
+        speaking: bool,
+    },
+    /// A request failed; the connection stays open.
+    Error {
+        /// What went wrong, for programs.
+        code: ErrorCode,
+        /// What went wrong, for people.
+        message: String,
+    },
+    /// The answer to `ping`.
+    Pong {},
+}
+
+impl ServerMsg {
+    /// An `error` message.
+    pub fn error(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::Error { code, message: message.into() }
+    }
+
+    /// The wire name of this message's type.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Welcome { .. } => "welcome",
+            Self::Presence { .. } => "presence",
+            Self::Room { .. } => "room",
+            Self::Rooms { .. } => "rooms",
+            Self::Joined { .. } => "joined",
+            Self::PeerJoined { .. } => "peer_joined",
+            Self::PeerLeft { .. } => "peer_left",
+            Self::Ring { .. } => "ring",
+            Self::CallUpdate { .. } => "call_update",
+            Self::Signal { .. } => "signal",
+            Self::MediaState { .. } => "media_state",
+            Self::Error { .. } => "error",
+            Self::Pong {} => "pong",
+        }
+    }
+}
+
+/// The presence of one user as others see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserPresence {
+    /// The user.
+    pub user_id: String,
+    /// The display name.
+    pub name: String,
+    /// `offline`, or the availability the user chose.
+    pub status: Status,
+    /// One of the user's peers is in a room or call with at least one other person.
+    pub in_call: bool,
+    /// Where the user works today.
+    pub location: Option<Location>,
+    /// Out of office.
+    pub out_of_office: bool,
+    /// The colleague who stands in for the user.
+    pub deputy_id: Option<String>,
+    /// A short free-text note.
+    pub note: Option<String>,
+    /// The user's connected peers (tabs, devices), to open direct data channels to.
+    pub peers: Vec<PeerId>,
+}
+
+/// A user's status as others see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// No connection for longer than the presence grace period.
+    Offline,
+    /// Available.
+    Online,
+    /// Away from the desk.
+    Away,
+    /// Busy.
+    Busy,
+    /// Do not disturb.
+    Dnd,
+}
+
+impl From<Availability> for Status {
+    fn from(a: Availability) -> Self {
+        match a {
+            Availability::Online => Self::Online,
+            Availability::Away => Self::Away,
+            Availability::Busy => Self::Busy,
+            Availability::Dnd => Self::Dnd,
+        }
+    }
+}
+
+/// The kind of a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoomKind {
+    /// A meeting room.
+    Meeting,
+    /// The reception, where guests arrive.
+    Reception,
+    /// A user's own office.
+    Office,
+    /// The ad-hoc room of an accepted call; never in the room list.
+    Call,
+}
+
+/// A room and who is in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomState {
+    /// The room id.
+    pub id: String,
+    /// The display name.
+    pub name: String,
+    /// The kind of room.
+    pub kind: RoomKind,
+    /// The owner, for offices.
+    pub owner_user_id: Option<String>,
+    /// The most peers the room admits (its own capacity bounded by the mesh cap).
+    pub capacity: usize,
+    /// The peers in the room, in order of arrival.
+    pub participants: Vec<PeerInfo>,
+}
+
+/// A peer as other peers see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerInfo {
+    /// The peer.
+    pub peer_id: PeerId,
+    /// The peer's user.
+    pub user_id: String,
+    /// The user's display name.
+    pub name: String,
+    /// The peer's media state.
+    pub media_state: MediaState,
+}
+
+/// The state of a call in `call_update`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallState {
+    /// The callee's devices are ringing.
+    Ringing,
+    /// The callee accepted; both sides join `room_id`.
+    Accepted,
+    /// The callee declined.
+    Declined,
+    /// The callee is in do-not-disturb, in a call, or already ringing.
+    Busy,
+    /// Nobody answered within the ring timeout.
+    NoAnswer,
+    /// The caller hung up before an answer.
+    Cancelled,
+    /// The accepted call is over.
+    Ended,
+}
+
+/// The code of a non-fatal `error` message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The message could not be parsed or has invalid values.
+    BadMessage,
+    /// The message or a signal payload is too big.
+    TooBig,
+    /// No peer with that id in the organisation.
+    UnknownPeer,
+    /// No room with that id in the organisation (or a call room the user is not part of).
+    UnknownRoom,
+    /// The room is at its capacity or the mesh cap.
+    RoomFull,
+    /// `leave_room` while in no room.
+    NotInRoom,
+    /// The callee has no connection.
+    UserOffline,
+    /// The caller already has a call ringing.
+    Busy,
+    /// No ringing call with that id that this client may answer or cancel.
+    UnknownCall,
+}

@@ -1,0 +1,128 @@
+//! Presence: fan-out within the organisation, several tabs, the grace period.
+
+use std::time::Duration;
+
+use bureau_signal::{CloseCode, ServerMsg, Status, UserPresence};
+use serde_json::json;
+
+use crate::Office;
+
+fn presences(msgs: &[ServerMsg]) -> Vec<UserPresence> {
+    msgs.iter()
+        .filter_map(|m| match m {
+            ServerMsg::Presence { user } => Some(user.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn presence_reaches_the_organisation_and_never_another() {
+    let mut office = Office::default();
+    let (a, _) = office.connect("acme", "ada");
+    let (other, _) = office.connect("globex", "gus");
+    office.clear();
+    let (b, pb) = office.connect("acme", "bob");
+    let seen = presences(&office.take(a));
+    assert_eq!(seen.len(), 1);
+    assert_eq!((seen[0].user_id.as_str(), seen[0].status), ("bob", Status::Online));
+    assert_eq!(seen[0].peers, [pb]);
+    let welcome = office.take(b);
+    let Some(ServerMsg::Welcome { presence, .. }) = welcome.first() else { panic!("{welcome:?}") };
+    let mut users: Vec<&str> = presence.iter().map(|p| p.user_id.as_str()).collect();
+    users.sort_unstable();
+    assert_eq!(users, ["ada", "bob"]);
+
+    office.send(b, json!({"type": "set_presence", "status": "dnd", "location": "home_office",
+        "out_of_office": true, "deputy_id": "ada", "note": "back Monday"}));
+    let seen = presences(&office.take(a));
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].status, Status::Dnd);
+    assert_eq!(seen[0].deputy_id.as_deref(), Some("ada"));
+    assert!(seen[0].out_of_office);
+    assert!(office.take(other).is_empty(), "another organisation sees nothing");
+}
+
+#[test]
+fn several_tabs_are_one_presence() {
+    let mut office = Office::default();
+    let (watcher, _) = office.connect("acme", "ada");
+    let (tab1, p1) = office.connect("acme", "bob");
+    let (tab2, p2) = office.connect("acme", "bob");
+    office.clear();
+    office.send(tab2, json!({"type": "set_presence", "status": "away"}));
+    assert_eq!(office.hub.presence("acme", "bob").map(|p| p.status), Some(Status::Away));
+    assert_eq!(presences(&office.take(tab1))[0].peers, [p1, p2.clone()]);
+    office.clear();
+    office.disconnect(tab1);
+    office.advance(Duration::from_secs(60));
+    let seen = presences(&office.take(watcher));
+    assert_eq!(seen.len(), 1, "only the peer list changed: {seen:?}");
+    assert_eq!((seen[0].status, seen[0].peers.clone()), (Status::Away, vec![p2]));
+}
+
+#[test]
+fn the_last_connection_dropping_turns_offline_after_the_grace_period() {
+    let mut office = Office::default();
+    let (watcher, _) = office.connect("acme", "ada");
+    let (b, _) = office.connect("acme", "bob");
+    office.clear();
+    let dropped = office.now;
+    office.disconnect(b);
+    assert_eq!(office.hub.poll_timeout(), Some(dropped + Duration::from_secs(15)));
+    office.advance(Duration::from_secs(14));
+    let statuses: Vec<Status> = presences(&office.take(watcher)).iter().map(|p| p.status).collect();
+    assert!(!statuses.contains(&Status::Offline), "{statuses:?}");
+    office.advance(Duration::from_secs(1));
+    let last = presences(&office.take(watcher)).pop();
+    assert_eq!(last.map(|p| p.status), Some(Status::Offline));
+    assert_eq!(office.hub.poll_timeout(), None);
+}
+
+#[test]
+fn reconnecting_within_the_grace_period_shows_no_offline() {
+    let mut office = Office::default();
+    let (watcher, _) = office.connect("acme", "ada");
+    let (b, _) = office.connect("acme", "bob");
+    office.send(b, json!({"type": "set_presence", "status": "busy"}));
+    office.disconnect(b);
+    office.advance(Duration::from_secs(10));
+    let (b2, _) = office.connect("acme", "bob");
+    office.advance(Duration::from_secs(60));
+    let statuses: Vec<Status> = presences(&office.take(watcher)).iter().map(|p| p.status).collect();
+    assert!(!statuses.contains(&Status::Offline), "{statuses:?}");
+    assert_eq!(office.hub.presence("acme", "bob").map(|p| p.status), Some(Status::Busy));
+    assert!(office.take(b2).first().is_some_and(|m| m.kind() == "welcome"));
+}
+
+#[test]
+fn sharing_a_room_sets_in_call() {
+    let mut office = Office::default();
+    office.set_rooms("acme", vec![crate::room("meet", bureau_signal::RoomKind::Meeting, None)]);
+    let (a, _) = office.connect("acme", "ada");
+    let (b, _) = office.connect("acme", "bob");
+    office.send(a, json!({"type": "join_room", "room_id": "meet"}));
+    assert_eq!(office.hub.presence("acme", "ada").map(|p| p.in_call), Some(false));
+    office.send(b, json!({"type": "join_room", "room_id": "meet"}));
+    assert_eq!(office.hub.presence("acme", "ada").map(|p| p.in_call), Some(true));
+    office.send(b, json!({"type": "leave_room"}));
+    assert_eq!(office.hub.presence("acme", "ada").map(|p| p.in_call), Some(false));
+}
+
+#[test]
+fn a_removed_user_is_closed_and_offline_at_once() {
+    let mut office = Office::default();
+    let (watcher, _) = office.connect("acme", "ada");
+    let (b1, _) = office.connect("acme", "bob");
+    let (b2, _) = office.connect("acme", "bob");
+    office.clear();
+    office.hub.set_user_removed(office.now, "acme", "bob");
+    let mut closes = office.closes();
+    closes.sort_by_key(|c| c.0);
+    assert_eq!(closes, [(b1, CloseCode::Kicked), (b2, CloseCode::Kicked)]);
+    let last = presences(&office.take(watcher)).pop();
+    assert_eq!(last.map(|p| p.status), Some(Status::Offline));
+    assert_eq!(office.hub.presence("acme", "bob"), None);
+    office.disconnect(b1);
+    assert_eq!(office.hub.poll_timeout(), None);
+}
