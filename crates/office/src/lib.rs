@@ -11,10 +11,12 @@ mod clock;
 mod directory;
 mod error;
 mod limiter;
+mod logs;
 mod password;
 mod picture;
 mod profile;
 mod rights;
+mod rooms;
 
 use std::sync::Arc;
 
@@ -30,7 +32,9 @@ pub use directory::OrgSettingsPatch;
 pub use error::{OfficeError, Result};
 pub use profile::{Extended, Profile, ProfileMode, UserPatch, normalise_email};
 pub use picture::{MAX_PICTURE_BYTES, decode_data_url};
+pub use logs::{CallEntry, FinishedCall, TransferKind, TransferReport};
 pub use rights::{Actor, Right, Role};
+pub use rooms::{NewRoom, RoomKind, RoomPatch, RoomView};
 
 use limiter::Limiter;
 

@@ -17,7 +17,7 @@ pub mod vault;
 
 pub use error::{StoreError, VaultError};
 pub use keyring::Keyring;
-pub use rows::{AccessRow, OrgId, OrgKeyRow, OrgRow, SessionRow, TokenRow, UserRow};
+pub use rows::{AccessRow, CallLogRow, OrgId, OrgKeyRow, OrgRow, RoomRow, SessionRow, TokenRow, TransferRow, UserRow};
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
@@ -89,6 +89,23 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_access(&self, entry: &AccessRow) -> Result<()>;
     /// The access-log entries of one user, newest first.
     async fn user_access(&self, org: OrgId<'_>, user_id: &str) -> Result<Vec<AccessRow>>;
+
+    /// The rooms of the organisation, oldest first.
+    async fn rooms(&self, org: OrgId<'_>) -> Result<Vec<RoomRow>>;
+    /// Adds a room.
+    async fn insert_room(&self, room: &RoomRow) -> Result<()>;
+    /// Changes a room's name and capacity; false if there is no such room.
+    async fn update_room(&self, room: &RoomRow) -> Result<bool>;
+    /// Removes a room; false if there was no such room.
+    async fn delete_room(&self, org: OrgId<'_>, id: &str) -> Result<bool>;
+
+    /// Records a call or room session and its participants.
+    async fn insert_call_log(&self, call: &CallLogRow) -> Result<()>;
+    /// The calls a user took part in, newest first, each with every participant.
+    async fn user_calls(&self, org: OrgId<'_>, user_id: &str) -> Result<Vec<CallLogRow>>;
+
+    /// Records the metadata of a peer-to-peer message or file transfer.
+    async fn insert_transfer(&self, transfer: &TransferRow) -> Result<()>;
 
     /// Whether the database answers (readiness).
     async fn ping(&self) -> Result<()>;

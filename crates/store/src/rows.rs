@@ -109,3 +109,56 @@ pub struct AccessRow {
     /// Sealed details (JSON).
     pub details: Vec<u8>,
 }
+
+/// A room of an organisation; its name is sealed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoomRow {
+    /// Random id.
+    pub id: String,
+    /// The organisation.
+    pub org_id: String,
+    /// `meeting` or `reception`.
+    pub kind: String,
+    /// Most participants, if limited.
+    pub capacity: Option<i64>,
+    /// The sealed name.
+    pub name: Vec<u8>,
+    /// Creation time, Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// The metadata of one call or room session: who, when, how long, where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallLogRow {
+    /// The call id (or room session id).
+    pub id: String,
+    /// The organisation.
+    pub org_id: String,
+    /// The room, or `None` for a one-to-one call.
+    pub room_id: Option<String>,
+    /// When the second participant arrived, Unix milliseconds.
+    pub started_at: i64,
+    /// How long at least two participants were together.
+    pub duration_ms: i64,
+    /// Every participant's user id.
+    pub participants: Vec<String>,
+}
+
+/// The metadata of one peer-to-peer transfer (the contents never reach the server).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransferRow {
+    /// Random id.
+    pub id: String,
+    /// The organisation.
+    pub org_id: String,
+    /// The sender.
+    pub from_user: String,
+    /// The recipient.
+    pub to_user: String,
+    /// `message` or `file`.
+    pub kind: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// When, Unix milliseconds.
+    pub at: i64,
+}

@@ -13,13 +13,16 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use tokio::sync::Semaphore;
 
-use crate::{AccessRow, OrgId, OrgKeyRow, OrgRow, Result, SessionRow, Store, StoreError, TokenRow, UserRow};
+use crate::{AccessRow, CallLogRow, OrgId, RoomRow, TransferRow, OrgKeyRow, OrgRow, Result, SessionRow, Store, StoreError, TokenRow, UserRow};
 
 /// Connections kept open at most (readers run in parallel; writes serialise in SQLite).
 const CONNECTIONS: usize = 4;
 
 /// The migrations, in order. A migration is never edited once released: add a new one.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../migrations/sqlite/0002_live_office.sql")),
+];
 
 /// The SQLite implementation of [`Store`].
 #[derive(Clone)]
@@ -194,6 +197,17 @@ fn access_row(row: &Row<'_>) -> rusqlite::Result<AccessRow> {
         user_id: row.get("user_id")?,
         at: row.get("at")?,
         details: row.get("details")?,
+    })
+}
+
+fn room_row(row: &Row<'_>) -> rusqlite::Result<RoomRow> {
+    Ok(RoomRow {
+        id: row.get("id")?,
+        org_id: row.get("org_id")?,
+        kind: row.get("kind")?,
+        capacity: row.get("capacity")?,
+        name: row.get("name")?,
+        created_at: row.get("created_at")?,
     })
 }
 
@@ -459,6 +473,97 @@ impl Store for SqliteStore {
         let (org, id) = (org.0.to_owned(), user_id.to_owned());
         self.with(move |c| all(c, "SELECT * FROM access_log WHERE org_id = ?1 AND user_id = ?2 ORDER BY at DESC", [&org, &id], access_row))
             .await
+    }
+
+    async fn rooms(&self, org: OrgId<'_>) -> Result<Vec<RoomRow>> {
+        let org = org.0.to_owned();
+        self.with(move |c| all(c, "SELECT * FROM rooms WHERE org_id = ?1 ORDER BY created_at, id", [&org], room_row)).await
+    }
+
+    async fn insert_room(&self, room: &RoomRow) -> Result<()> {
+        let r = room.clone();
+        self.with(move |c| {
+            c.prepare_cached("INSERT INTO rooms (id, org_id, kind, capacity, name, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
+                .execute(params![r.id, r.org_id, r.kind, r.capacity, r.name, r.created_at])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn update_room(&self, room: &RoomRow) -> Result<bool> {
+        let r = room.clone();
+        self.with(move |c| {
+            let changed = c
+                .prepare_cached("UPDATE rooms SET capacity = ?3, name = ?4 WHERE org_id = ?1 AND id = ?2")?
+                .execute(params![r.org_id, r.id, r.capacity, r.name])?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn delete_room(&self, org: OrgId<'_>, id: &str) -> Result<bool> {
+        let (org, id) = (org.0.to_owned(), id.to_owned());
+        self.with(move |c| Ok(c.prepare_cached("DELETE FROM rooms WHERE org_id = ?1 AND id = ?2")?.execute([org, id])? == 1)).await
+    }
+
+    async fn insert_call_log(&self, call: &CallLogRow) -> Result<()> {
+        let call = call.clone();
+        self.with(move |c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "INSERT INTO call_logs (id, org_id, room_id, started_at, duration_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![call.id, call.org_id, call.room_id, call.started_at, call.duration_ms],
+            )?;
+            for user in &call.participants {
+                tx.execute(
+                    "INSERT OR IGNORE INTO call_participants (call_id, org_id, user_id) VALUES (?1, ?2, ?3)",
+                    params![call.id, call.org_id, user],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn user_calls(&self, org: OrgId<'_>, user_id: &str) -> Result<Vec<CallLogRow>> {
+        let (org, user) = (org.0.to_owned(), user_id.to_owned());
+        self.with(move |c| {
+            let calls = all(
+                c,
+                "SELECT l.id, l.org_id, l.room_id, l.started_at, l.duration_ms, group_concat(p2.user_id) AS participants
+                 FROM call_participants p JOIN call_logs l ON l.id = p.call_id
+                 JOIN call_participants p2 ON p2.call_id = l.id
+                 WHERE p.org_id = ?1 AND p.user_id = ?2 AND l.org_id = ?1
+                 GROUP BY l.id ORDER BY l.started_at DESC",
+                [&org, &user],
+                |r| {
+                    let participants: String = r.get("participants")?;
+                    Ok(CallLogRow {
+                        id: r.get("id")?,
+                        org_id: r.get("org_id")?,
+                        room_id: r.get("room_id")?,
+                        started_at: r.get("started_at")?,
+                        duration_ms: r.get("duration_ms")?,
+                        participants: participants.split(',').map(str::to_owned).collect(),
+                    })
+                },
+            )?;
+            Ok(calls)
+        })
+        .await
+    }
+
+    async fn insert_transfer(&self, transfer: &TransferRow) -> Result<()> {
+        let t = transfer.clone();
+        self.with(move |c| {
+            c.prepare_cached(
+                "INSERT INTO transfer_logs (id, org_id, from_user, to_user, kind, size, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![t.id, t.org_id, t.from_user, t.to_user, t.kind, t.size, t.at])?;
+            Ok(())
+        })
+        .await
     }
 
     async fn ping(&self) -> Result<()> {

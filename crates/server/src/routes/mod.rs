@@ -2,6 +2,7 @@
 
 mod auth;
 mod ops;
+mod rooms;
 mod users;
 
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use crate::{AppState, ConnInfo, session, web};
         users::me, users::patch_me, users::access_log, users::org, users::patch_org,
         users::list, users::create, users::get, users::patch,
         users::put_picture, users::delete_picture, users::picture,
+        rooms::list, rooms::create, rooms::patch, rooms::delete, rooms::my_calls, rooms::report_transfer,
     ),
     components(schemas(crate::error::ErrorBody))
 )]
@@ -49,6 +51,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/users", get(users::list).post(users::create))
         .route("/users/{id}", get(users::get).patch(users::patch))
         .route("/users/{id}/picture", get(users::picture))
+        .route("/rooms", get(rooms::list).post(rooms::create))
+        .route("/rooms/{id}", axum::routing::patch(rooms::patch).delete(rooms::delete))
+        .route("/me/calls", get(rooms::my_calls))
+        .route("/me/transfers", post(rooms::report_transfer))
+        .route("/ws", get(crate::live::ws::upgrade))
         .route("/openapi.json", get(ops::openapi))
         .fallback(|| async { ApiError::NoRoute })
         .layer(middleware::from_fn(session::csrf_guard))
