@@ -10,6 +10,7 @@ pub mod data;
 mod error;
 mod ice;
 mod live;
+mod mail;
 mod metrics;
 mod routes;
 mod serve;
@@ -78,6 +79,9 @@ pub enum StartError {
     /// A listener could not be bound.
     #[error(transparent)]
     Bind(#[from] std::io::Error),
+    /// The mail settings are invalid.
+    #[error("{0}")]
+    Mail(String),
     /// The embedded TURN server's configuration is invalid.
     #[error(transparent)]
     Turn(#[from] bureau_turn::Error),
@@ -102,6 +106,12 @@ impl Server {
         let policy = Policy { session_ttl_ms: config.session_ttl_hours as i64 * 3600 * 1000, ..Policy::default() };
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let (office, store) = dir.open(policy, clock.clone()).await?;
+        let from = mail::sender(&config.mail_from).map_err(StartError::Mail)?;
+        let mailer: Arc<dyn bureau_office::Mailer> = match &config.smtp_url {
+            Some(url) => Arc::new(mail::SmtpMailer::new(url, from).map_err(StartError::Mail)?),
+            None => Arc::new(mail::OutboxMailer::new(dir.file("outbox"), from)),
+        };
+        let office = office.with_mail(mailer, &config.public_url);
         let setup_token = office.prepare_first_start(&config.org_slug, &config.org_name).await?;
         let (cert, key) = match (&config.tls_cert, &config.tls_key) {
             (Some(cert), Some(key)) => (cert.clone(), key.clone()),

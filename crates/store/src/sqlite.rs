@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use tokio::sync::Semaphore;
 
-use crate::{AccessRow, CallLogRow, OrgId, RoomRow, TransferRow, OrgKeyRow, OrgRow, Result, SessionRow, Store, StoreError, TokenRow, UserRow};
+use crate::{AccessRow, CallLogRow, InvitationRow, OrgId, RegistrationRow, RoomRow, TicketRow, TransferRow, OrgKeyRow, OrgRow, Result, SessionRow, Store, StoreError, TokenRow, UserRow};
 
 /// Connections kept open at most (readers run in parallel; writes serialise in SQLite).
 const CONNECTIONS: usize = 4;
@@ -22,6 +22,7 @@ const CONNECTIONS: usize = 4;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_live_office.sql")),
+    (3, include_str!("../migrations/sqlite/0003_joining.sql")),
 ];
 
 /// The SQLite implementation of [`Store`].
@@ -138,6 +139,8 @@ fn org_row(row: &Row<'_>) -> rusqlite::Result<OrgRow> {
         slug: row.get("slug")?,
         name: row.get("name")?,
         profile_mode: row.get("profile_mode")?,
+        language: row.get("language")?,
+        support_email: row.get("support_email")?,
         created_at: row.get("created_at")?,
     })
 }
@@ -211,6 +214,35 @@ fn room_row(row: &Row<'_>) -> rusqlite::Result<RoomRow> {
     })
 }
 
+fn invitation_row(row: &Row<'_>) -> rusqlite::Result<InvitationRow> {
+    Ok(InvitationRow {
+        id: row.get("id")?,
+        org_id: row.get("org_id")?,
+        token_hash: row.get("token_hash")?,
+        email_index: row.get("email_index")?,
+        role: row.get("role")?,
+        details: row.get("details")?,
+        invited_by: row.get("invited_by")?,
+        created_at: row.get("created_at")?,
+        expires_at: row.get("expires_at")?,
+        used_at: row.get("used_at")?,
+        revoked_at: row.get("revoked_at")?,
+    })
+}
+
+fn ticket_row(row: &Row<'_>) -> rusqlite::Result<TicketRow> {
+    Ok(TicketRow {
+        id: row.get("id")?,
+        org_id: row.get("org_id")?,
+        user_id: row.get("user_id")?,
+        status: row.get("status")?,
+        details: row.get("details")?,
+        created_at: row.get("created_at")?,
+        updated_at: row.get("updated_at")?,
+        resolved_at: row.get("resolved_at")?,
+    })
+}
+
 const USER_COLUMNS: &str = "id, org_id, email_index, role, rights, active, profile, picture IS NOT NULL AS has_picture,
      password_hash, created_at, updated_at";
 
@@ -248,8 +280,8 @@ impl Store for SqliteStore {
         self.with(move |c| {
             let tx = c.transaction()?;
             tx.execute(
-                "INSERT INTO orgs (id, slug, name, profile_mode, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![org.id, org.slug, org.name, org.profile_mode, org.created_at],
+                "INSERT INTO orgs (id, slug, name, profile_mode, language, support_email, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![org.id, org.slug, org.name, org.profile_mode, org.language, org.support_email, org.created_at],
             )
             .map_err(|e| conflict_on_unique(e, "organisation slug"))?;
             for key in &keys {
@@ -281,8 +313,8 @@ impl Store for SqliteStore {
     async fn update_org(&self, org: &OrgRow) -> Result<()> {
         let org = org.clone();
         self.with(move |c| {
-            c.prepare_cached("UPDATE orgs SET name = ?2, profile_mode = ?3 WHERE id = ?1")?
-                .execute(params![org.id, org.name, org.profile_mode])?;
+            c.prepare_cached("UPDATE orgs SET name = ?2, profile_mode = ?3, language = ?4, support_email = ?5 WHERE id = ?1")?
+                .execute(params![org.id, org.name, org.profile_mode, org.language, org.support_email])?;
             Ok(())
         })
         .await
@@ -564,6 +596,95 @@ impl Store for SqliteStore {
             Ok(())
         })
         .await
+    }
+
+    async fn insert_invitation(&self, invitation: &InvitationRow) -> Result<()> {
+        let i = invitation.clone();
+        self.with(move |c| {
+            c.prepare_cached(
+                "INSERT INTO invitations (id, org_id, token_hash, email_index, role, details, invited_by, created_at, expires_at, used_at, revoked_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?
+            .execute(params![i.id, i.org_id, i.token_hash, i.email_index, i.role, i.details, i.invited_by, i.created_at, i.expires_at, i.used_at, i.revoked_at])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn update_invitation(&self, invitation: &InvitationRow) -> Result<bool> {
+        let i = invitation.clone();
+        self.with(move |c| {
+            let changed = c
+                .prepare_cached(
+                    "UPDATE invitations SET token_hash = ?3, role = ?4, details = ?5, created_at = ?6, expires_at = ?7,
+                     used_at = ?8, revoked_at = ?9 WHERE org_id = ?1 AND id = ?2",
+                )?
+                .execute(params![i.org_id, i.id, i.token_hash, i.role, i.details, i.created_at, i.expires_at, i.used_at, i.revoked_at])?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn invitations(&self, org: OrgId<'_>) -> Result<Vec<InvitationRow>> {
+        let org = org.0.to_owned();
+        self.with(move |c| all(c, "SELECT * FROM invitations WHERE org_id = ?1 ORDER BY created_at DESC", [&org], invitation_row)).await
+    }
+
+    async fn invitation_by_token(&self, token_hash: &[u8]) -> Result<Option<InvitationRow>> {
+        let hash = token_hash.to_owned();
+        self.with(move |c| one(c, "SELECT * FROM invitations WHERE token_hash = ?1", [&hash], invitation_row)).await
+    }
+
+    async fn use_invitation(&self, id: &str, now: i64) -> Result<bool> {
+        let id = id.to_owned();
+        self.with(move |c| {
+            let changed = c
+                .prepare_cached(
+                    "UPDATE invitations SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?2",
+                )?
+                .execute(params![id, now])?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn insert_registration(&self, registration: &RegistrationRow) -> Result<()> {
+        let r = registration.clone();
+        self.with(move |c| {
+            c.prepare_cached("INSERT INTO registrations (user_id, org_id, at, details) VALUES (?1, ?2, ?3, ?4)")?
+                .execute(params![r.user_id, r.org_id, r.at, r.details])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn insert_ticket(&self, ticket: &TicketRow) -> Result<()> {
+        let t = ticket.clone();
+        self.with(move |c| {
+            c.prepare_cached(
+                "INSERT INTO support_tickets (id, org_id, user_id, status, details, created_at, updated_at, resolved_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![t.id, t.org_id, t.user_id, t.status, t.details, t.created_at, t.updated_at, t.resolved_at])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn update_ticket(&self, ticket: &TicketRow) -> Result<bool> {
+        let t = ticket.clone();
+        self.with(move |c| {
+            let changed = c
+                .prepare_cached("UPDATE support_tickets SET status = ?3, details = ?4, updated_at = ?5, resolved_at = ?6 WHERE org_id = ?1 AND id = ?2")?
+                .execute(params![t.org_id, t.id, t.status, t.details, t.updated_at, t.resolved_at])?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn tickets(&self, org: OrgId<'_>) -> Result<Vec<TicketRow>> {
+        let org = org.0.to_owned();
+        self.with(move |c| all(c, "SELECT * FROM support_tickets WHERE org_id = ?1 ORDER BY created_at DESC", [&org], ticket_row)).await
     }
 
     async fn ping(&self) -> Result<()> {

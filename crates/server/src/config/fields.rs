@@ -33,6 +33,8 @@ pub const FIELDS: &[Field] = &[
     Field { key: "org_name", default: Some("\"Bureau\""), doc: "Name of the organisation created on first start (changeable later in the admin page)." },
     Field { key: "org_slug", default: Some("\"default\""), doc: "Short name of the organisation created on first start (a-z, 0-9, -)." },
     Field { key: "max_body_bytes", default: Some("1048576"), doc: "Largest accepted request body in bytes (1 KiB to 64 MiB); larger requests get 413." },
+    Field { key: "smtp_url", default: None, doc: "Mail server for outgoing email, e.g. \"smtp://127.0.0.1:2525\" (no TLS, local relay), \"smtp://user:password@mail.example.org:587?tls=required\" (STARTTLS) or \"smtps://user:password@mail.example.org:465\" (implicit TLS). Default: no mail server; emails are written as .eml files to the outbox folder in the data folder." },
+    Field { key: "mail_from", default: Some("\"Bureau <bureau@localhost>\""), doc: "Sender of Bureau's emails." },
     Field { key: "web_dir", default: None, doc: "Development only: serve the web client from this folder instead of the copy built into the binary." },
     Field { key: "signal.presence_grace_secs", default: Some("15"), doc: "Seconds a user whose last connection dropped still shows as before; reconnecting within them shows no offline flicker (1 to 3600)." },
     Field { key: "signal.ring_timeout_secs", default: Some("30"), doc: "Seconds a call rings before it ends as unanswered (5 to 600)." },

@@ -39,6 +39,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Serve the web client from this folder instead of the embedded copy (development).
     pub web_dir: Option<PathBuf>,
+    /// Outgoing mail server; `None` writes emails to the outbox folder.
+    pub smtp_url: Option<String>,
+    /// Sender of emails.
+    pub mail_from: String,
     /// Signaling timings and limits.
     pub signal: SignalSettings,
     /// The embedded STUN/TURN server; `None` when `turn.enabled = false`. An empty
@@ -322,6 +326,24 @@ impl Layers {
         Ok(Some(config))
     }
 
+    fn smtp_url(&self) -> Result<Option<String>, ConfigError> {
+        match self.string("smtp_url")? {
+            Some((url, source)) if !(url.starts_with("smtp://") || url.starts_with("smtps://")) => {
+                Err(invalid("smtp_url", source, "must start with smtp:// or smtps://"))
+            }
+            Some((url, _)) if url.is_empty() => Ok(None),
+            other => Ok(other.map(|(url, _)| url)),
+        }
+    }
+
+    fn mail_from(&self) -> Result<String, ConfigError> {
+        let (from, source) = self.required_string("mail_from")?;
+        if !from.contains('@') {
+            return Err(invalid("mail_from", source, "must be an address such as \"Bureau <bureau@example.org>\""));
+        }
+        Ok(from)
+    }
+
     fn path(&self, key: &str) -> Result<Option<PathBuf>, ConfigError> {
         Ok(self.string(key)?.filter(|(s, _)| !s.is_empty()).map(|(s, _)| PathBuf::from(s)))
     }
@@ -359,6 +381,8 @@ impl Layers {
             org_slug,
             max_body_bytes: self.integer("max_body_bytes", 1024..=64 * 1024 * 1024)? as usize,
             web_dir: self.path("web_dir")?,
+            smtp_url: self.smtp_url()?,
+            mail_from: self.mail_from()?,
             signal: SignalSettings {
                 presence_grace: self.seconds("signal.presence_grace_secs", 1..=3600)?,
                 ring_timeout: self.seconds("signal.ring_timeout_secs", 5..=600)?,

@@ -2,6 +2,7 @@
 #![allow(missing_docs)]
 
 mod bad_input;
+mod joining;
 mod live;
 mod sign_in;
 mod tls;
