@@ -151,7 +151,7 @@ impl Office {
         Ok(self.view(&row, profile, mode, Some(actor)))
     }
 
-    async fn active_admins(&self, org_id: &str) -> Result<usize> {
+    pub(crate) async fn active_admins(&self, org_id: &str) -> Result<usize> {
         let rows = self.store.users(OrgId(org_id)).await?;
         Ok(rows.iter().filter(|u| u.active && u.role == Role::Admin.as_str()).count())
     }

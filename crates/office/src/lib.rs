@@ -16,6 +16,7 @@ mod mail;
 mod logs;
 mod password;
 mod picture;
+mod privacy;
 mod profile;
 mod rights;
 mod rooms;
@@ -37,6 +38,7 @@ pub use profile::{Extended, Profile, ProfileMode, UserPatch, normalise_email};
 pub use picture::{MAX_PICTURE_BYTES, decode_data_url};
 pub use invitations::{InvitationStatus, InvitationView, NewInvitation, RegisterRequest, RegistrationInfo};
 pub use logs::{CallEntry, FinishedCall, TransferKind, TransferReport};
+pub use privacy::{EXPORT_VERSION, EraseRequest, Export, RetentionPeriods};
 pub use rights::{Actor, Right, Role};
 pub use mail::{Language, Mail, MailError, Mailer, MemoryMailer, compose, html_escape};
 pub use rooms::{NewRoom, RoomKind, RoomPatch, RoomView};
@@ -59,6 +61,8 @@ pub struct Policy {
     pub login_window_ms: i64,
     /// How long an invitation link stays valid, in milliseconds.
     pub invitation_ttl_ms: i64,
+    /// How long each category of data is kept.
+    pub retention: RetentionPeriods,
 }
 
 impl Default for Policy {
@@ -70,6 +74,7 @@ impl Default for Policy {
             login_failures_per_ip: 50,
             login_window_ms: 15 * 60 * 1000,
             invitation_ttl_ms: 7 * 24 * 3600 * 1000,
+            retention: RetentionPeriods::default(),
         }
     }
 }
@@ -87,6 +92,8 @@ pub struct Office {
     mailer: Arc<dyn Mailer>,
     /// The address users open, for links in emails.
     public_url: String,
+    /// Who personal data is passed to (mail relay, SMS provider), for exports.
+    recipients: Vec<String>,
 }
 
 /// An organisation's settings as shown to its members.
@@ -145,6 +152,7 @@ impl Office {
             decoy_hash,
             mailer: Arc::new(MemoryMailer::default()),
             public_url: "https://localhost".into(),
+            recipients: Vec::new(),
         })
     }
 
@@ -152,6 +160,12 @@ impl Office {
     pub fn with_mail(mut self, mailer: Arc<dyn Mailer>, public_url: &str) -> Self {
         self.mailer = mailer;
         self.public_url = public_url.trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// Names the services personal data is passed to (shown in exports, art. 19).
+    pub fn with_recipients(mut self, recipients: Vec<String>) -> Self {
+        self.recipients = recipients;
         self
     }
 

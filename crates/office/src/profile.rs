@@ -45,8 +45,8 @@ pub struct Profile {
 }
 
 /// The fields that only exist when the organisation uses the extended profile.
+/// (Not `deny_unknown_fields`: it is flattened into [`crate::UserView`]; input is [`UserPatch`].)
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct Extended {
     /// Academic or honorific title, e.g. "Dr.".
     #[serde(skip_serializing_if = "Option::is_none")]

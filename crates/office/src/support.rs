@@ -131,6 +131,11 @@ impl Office {
             .collect()
     }
 
+    /// The actor's own tickets (also for admins).
+    pub async fn my_tickets(&self, actor: &Actor) -> Result<Vec<TicketView>> {
+        Ok(self.tickets(actor).await?.into_iter().filter(|t| t.user_id.as_deref() == Some(actor.user_id.as_str())).collect())
+    }
+
     async fn ticket_row(&self, actor: &Actor, id: &str) -> Result<(TicketRow, TicketDetails)> {
         let rows = self.store.tickets(OrgId(&actor.org_id)).await?;
         let row = rows

@@ -30,6 +30,7 @@ use tokio_rustls::TlsAcceptor;
 
 pub use config::{Config, ConfigError, Flags};
 pub use error::ApiError;
+pub use routes::export_schema;
 
 /// Shared by every request handler.
 pub struct AppState {
@@ -103,7 +104,11 @@ impl Server {
     /// certificate on first start) and binds both listeners.
     pub async fn start(config: Config) -> Result<Server, StartError> {
         let dir = data::DataDir::create(&config.data_dir)?;
-        let policy = Policy { session_ttl_ms: config.session_ttl_hours as i64 * 3600 * 1000, ..Policy::default() };
+        let policy = Policy {
+            session_ttl_ms: config.session_ttl_hours as i64 * 3600 * 1000,
+            retention: config.retention.clone(),
+            ..Policy::default()
+        };
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let (office, store) = dir.open(policy, clock.clone()).await?;
         let from = mail::sender(&config.mail_from).map_err(StartError::Mail)?;
@@ -111,7 +116,11 @@ impl Server {
             Some(url) => Arc::new(mail::SmtpMailer::new(url, from).map_err(StartError::Mail)?),
             None => Arc::new(mail::OutboxMailer::new(dir.file("outbox"), from)),
         };
-        let office = office.with_mail(mailer, &config.public_url);
+        let recipients = match &config.smtp_url {
+            Some(url) => vec![format!("Email relay {}", mail::relay_host(url))],
+            None => Vec::new(),
+        };
+        let office = office.with_mail(mailer, &config.public_url).with_recipients(recipients);
         let setup_token = office.prepare_first_start(&config.org_slug, &config.org_name).await?;
         let (cert, key) = match (&config.tls_cert, &config.tls_key) {
             (Some(cert), Some(key)) => (cert.clone(), key.clone()),
@@ -169,8 +178,10 @@ impl Server {
                 let _ = stopped.wait_for(|stop| *stop).await;
             }))
         });
+        let retention = tokio::spawn(retention_job(self.state.office.clone(), self.store.clone(), self.state.config.retention_interval));
         shutdown.await;
         tracing::info!("shutting down");
+        retention.abort();
         // Tell every signaling client to reconnect (to this node once restarted, or another).
         self.state.live.shutdown().await;
         let _ = stop.send(true);
@@ -181,6 +192,24 @@ impl Server {
             tracing::warn!("TURN server stopped with an error: {err}");
         }
         self.store.close().await;
+    }
+}
+
+/// Deletes expired data at every interval, then folds the write-ahead log into the database
+/// file so that deleted rows (overwritten by SQLite's secure delete) are gone from disk too.
+async fn retention_job(office: Arc<Office>, store: SqliteStore, interval: std::time::Duration) {
+    let mut ticks = tokio::time::interval(interval);
+    loop {
+        ticks.tick().await;
+        match office.enforce_retention().await {
+            Ok(purged) => {
+                if let Err(err) = store.checkpoint().await {
+                    tracing::warn!("checkpoint after retention failed: {err}");
+                }
+                tracing::info!(?purged, "retention job done");
+            }
+            Err(err) => tracing::error!("retention job failed: {err}"),
+        }
     }
 }
 

@@ -84,3 +84,10 @@ impl Mailer for OutboxMailer {
         .map_err(|e| MailError(format!("outbox: {e}")))
     }
 }
+
+/// The host of an SMTP URL, without credentials (named as a recipient of personal data).
+pub fn relay_host(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    host.split(['/', '?']).next().unwrap_or(host).to_owned()
+}

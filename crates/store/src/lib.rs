@@ -18,7 +18,7 @@ pub mod vault;
 pub use error::{StoreError, VaultError};
 pub use keyring::Keyring;
 pub use rows::{
-    AccessRow, CallLogRow, InvitationRow, OrgId, OrgKeyRow, OrgRow, RegistrationRow, RoomRow, SessionRow, TicketRow, TokenRow,
+    AccessRow, CallLogRow, InvitationRow, OrgId, OrgKeyRow, OrgRow, Purge, Purged, RegistrationRow, RoomRow, SessionRow, TicketRow, TokenRow,
     TransferRow, UserRow,
 };
 pub use sqlite::SqliteStore;
@@ -129,6 +129,20 @@ pub trait Store: Send + Sync + 'static {
     async fn update_ticket(&self, ticket: &TicketRow) -> Result<bool>;
     /// The organisation's tickets, newest first.
     async fn tickets(&self, org: OrgId<'_>) -> Result<Vec<TicketRow>>;
+
+    /// The transfers a user sent or received, newest first.
+    async fn user_transfers(&self, org: OrgId<'_>, user_id: &str) -> Result<Vec<TransferRow>>;
+    /// How and when a user registered, if through an invitation.
+    async fn registration(&self, org: OrgId<'_>, user_id: &str) -> Result<Option<RegistrationRow>>;
+
+    /// Deletes what the retention periods have expired, in one transaction.
+    async fn purge(&self, purge: &Purge) -> Result<Purged>;
+    /// Users deactivated (last changed) before `before`, as `(org id, user id)`.
+    async fn deactivated_before(&self, before: i64) -> Result<Vec<(String, String)>>;
+    /// Erases a user: deletes the account, its sessions, access log, registration, tickets and
+    /// invitations, and replaces the user's id in call and transfer logs others keep by an
+    /// anonymous one. False if there was no such user.
+    async fn erase_user(&self, org: OrgId<'_>, user_id: &str) -> Result<bool>;
 
     /// Whether the database answers (readiness).
     async fn ping(&self) -> Result<()>;

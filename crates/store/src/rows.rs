@@ -228,3 +228,39 @@ pub struct TicketRow {
     /// When it was resolved (deleted after the retention grace period).
     pub resolved_at: Option<i64>,
 }
+
+/// What the retention job deletes: everything older than each cutoff (Unix milliseconds).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Purge {
+    /// Now: expired sessions and one-time tokens go.
+    pub now: i64,
+    /// Access-log entries before this go.
+    pub access_logs_before: i64,
+    /// Call logs that started before this go.
+    pub call_logs_before: i64,
+    /// Transfer logs before this go.
+    pub transfer_logs_before: i64,
+    /// Tickets resolved before this go.
+    pub tickets_resolved_before: i64,
+    /// Invitations used, revoked or expired before this go.
+    pub invitations_before: i64,
+}
+
+/// How many rows the retention job deleted, per category.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Purged {
+    /// Access-log entries.
+    pub access_logs: u64,
+    /// Call logs.
+    pub call_logs: u64,
+    /// Transfer logs.
+    pub transfer_logs: u64,
+    /// Support tickets.
+    pub tickets: u64,
+    /// Invitations.
+    pub invitations: u64,
+    /// Expired sessions and one-time tokens.
+    pub sessions_and_tokens: u64,
+    /// Accounts erased after their deactivation period.
+    pub accounts: u64,
+}

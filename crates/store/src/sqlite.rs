@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use tokio::sync::Semaphore;
 
-use crate::{AccessRow, CallLogRow, InvitationRow, OrgId, RegistrationRow, RoomRow, TicketRow, TransferRow, OrgKeyRow, OrgRow, Result, SessionRow, Store, StoreError, TokenRow, UserRow};
+use crate::{AccessRow, CallLogRow, InvitationRow, OrgId, Purge, Purged, RegistrationRow, RoomRow, TicketRow, TransferRow, OrgKeyRow, OrgRow, Result, SessionRow, Store, StoreError, TokenRow, UserRow};
 
 /// Connections kept open at most (readers run in parallel; writes serialise in SQLite).
 const CONNECTIONS: usize = 4;
@@ -48,6 +48,8 @@ fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.pragma_update(None, "foreign_keys", true)?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // Deleted rows are overwritten with zeros, so expired or erased data leaves the file.
+    conn.pragma_update(None, "secure_delete", true)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
@@ -241,6 +243,11 @@ fn ticket_row(row: &Row<'_>) -> rusqlite::Result<TicketRow> {
         updated_at: row.get("updated_at")?,
         resolved_at: row.get("resolved_at")?,
     })
+}
+
+/// A random id from SQLite's generator (inside the erasing transaction).
+fn uuid_like(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<String> {
+    tx.query_row("SELECT lower(hex(randomblob(8)))", [], |r| r.get(0))
 }
 
 const USER_COLUMNS: &str = "id, org_id, email_index, role, rights, active, profile, picture IS NOT NULL AS has_picture,
@@ -685,6 +692,92 @@ impl Store for SqliteStore {
     async fn tickets(&self, org: OrgId<'_>) -> Result<Vec<TicketRow>> {
         let org = org.0.to_owned();
         self.with(move |c| all(c, "SELECT * FROM support_tickets WHERE org_id = ?1 ORDER BY created_at DESC", [&org], ticket_row)).await
+    }
+
+    async fn user_transfers(&self, org: OrgId<'_>, user_id: &str) -> Result<Vec<TransferRow>> {
+        let (org, user) = (org.0.to_owned(), user_id.to_owned());
+        self.with(move |c| {
+            all(
+                c,
+                "SELECT * FROM transfer_logs WHERE org_id = ?1 AND (from_user = ?2 OR to_user = ?2) ORDER BY at DESC",
+                [&org, &user],
+                |r| {
+                    Ok(TransferRow {
+                        id: r.get("id")?,
+                        org_id: r.get("org_id")?,
+                        from_user: r.get("from_user")?,
+                        to_user: r.get("to_user")?,
+                        kind: r.get("kind")?,
+                        size: r.get("size")?,
+                        at: r.get("at")?,
+                    })
+                },
+            )
+        })
+        .await
+    }
+
+    async fn registration(&self, org: OrgId<'_>, user_id: &str) -> Result<Option<RegistrationRow>> {
+        let (org, user) = (org.0.to_owned(), user_id.to_owned());
+        self.with(move |c| {
+            one(c, "SELECT * FROM registrations WHERE org_id = ?1 AND user_id = ?2", [&org, &user], |r| {
+                Ok(RegistrationRow { user_id: r.get("user_id")?, org_id: r.get("org_id")?, at: r.get("at")?, details: r.get("details")? })
+            })
+        })
+        .await
+    }
+
+    async fn purge(&self, purge: &Purge) -> Result<Purged> {
+        let p = purge.clone();
+        self.with(move |c| {
+            let tx = c.transaction()?;
+            let count = |sql: &str, at: i64| -> rusqlite::Result<u64> { tx.execute(sql, [at]).map(|n| n as u64) };
+            let purged = Purged {
+                access_logs: count("DELETE FROM access_log WHERE at < ?1", p.access_logs_before)?,
+                call_logs: count("DELETE FROM call_logs WHERE started_at < ?1", p.call_logs_before)?,
+                transfer_logs: count("DELETE FROM transfer_logs WHERE at < ?1", p.transfer_logs_before)?,
+                tickets: count("DELETE FROM support_tickets WHERE resolved_at IS NOT NULL AND resolved_at < ?1", p.tickets_resolved_before)?,
+                invitations: count(
+                    "DELETE FROM invitations WHERE coalesce(used_at, revoked_at, expires_at) < ?1",
+                    p.invitations_before,
+                )?,
+                sessions_and_tokens: count("DELETE FROM sessions WHERE expires_at <= ?1", p.now)?
+                    + count("DELETE FROM one_time_tokens WHERE expires_at <= ?1 OR used_at IS NOT NULL", p.now)?,
+                accounts: 0,
+            };
+            tx.commit()?;
+            Ok(purged)
+        })
+        .await
+    }
+
+    async fn deactivated_before(&self, before: i64) -> Result<Vec<(String, String)>> {
+        self.with(move |c| all(c, "SELECT org_id, id FROM users WHERE active = 0 AND updated_at < ?1", [before], |r| Ok((r.get(0)?, r.get(1)?))))
+            .await
+    }
+
+    async fn erase_user(&self, org: OrgId<'_>, user_id: &str) -> Result<bool> {
+        let (org, user) = (org.0.to_owned(), user_id.to_owned());
+        self.with(move |c| {
+            let tx = c.transaction()?;
+            let index: Option<Vec<u8>> =
+                tx.query_row("SELECT email_index FROM users WHERE org_id = ?1 AND id = ?2", [&org, &user], |r| r.get(0)).optional()?;
+            let Some(index) = index else { return Ok(false) };
+            // Others keep their call and transfer history, with this person made anonymous.
+            let anonymous = format!("erased-{}", uuid_like(&tx)?);
+            tx.execute("UPDATE call_participants SET user_id = ?3 WHERE org_id = ?1 AND user_id = ?2", params![org, user, anonymous])?;
+            tx.execute("UPDATE transfer_logs SET from_user = ?3 WHERE org_id = ?1 AND from_user = ?2", params![org, user, anonymous])?;
+            tx.execute("UPDATE transfer_logs SET to_user = ?3 WHERE org_id = ?1 AND to_user = ?2", params![org, user, anonymous])?;
+            tx.execute("UPDATE invitations SET invited_by = NULL WHERE org_id = ?1 AND invited_by = ?2", [&org, &user])?;
+            tx.execute("DELETE FROM invitations WHERE org_id = ?1 AND email_index = ?2", params![org, index])?;
+            tx.execute("DELETE FROM support_tickets WHERE org_id = ?1 AND user_id = ?2", [&org, &user])?;
+            tx.execute("DELETE FROM access_log WHERE org_id = ?1 AND user_id = ?2", [&org, &user])?;
+            // Sessions, the registration record and the picture go with the row (cascade).
+            tx.execute("DELETE FROM users WHERE org_id = ?1 AND id = ?2", [&org, &user])?;
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
     }
 
     async fn ping(&self) -> Result<()> {

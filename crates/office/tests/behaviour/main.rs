@@ -2,6 +2,7 @@
 
 mod encryption_at_rest;
 mod isolation;
+mod privacy;
 mod sign_in;
 
 use std::path::Path;

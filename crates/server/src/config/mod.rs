@@ -43,6 +43,10 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// Sender of emails.
     pub mail_from: String,
+    /// How long each category of data is kept.
+    pub retention: bureau_office::RetentionPeriods,
+    /// How often the retention job runs.
+    pub retention_interval: Duration,
     /// Signaling timings and limits.
     pub signal: SignalSettings,
     /// The embedded STUN/TURN server; `None` when `turn.enabled = false`. An empty
@@ -326,6 +330,18 @@ impl Layers {
         Ok(Some(config))
     }
 
+    fn retention(&self) -> Result<bureau_office::RetentionPeriods, ConfigError> {
+        let days = |key: &str| self.integer(key, 1..=3650).map(|d| d as u32);
+        Ok(bureau_office::RetentionPeriods {
+            access_logs_days: days("retention.access_logs_days")?,
+            call_logs_days: days("retention.call_logs_days")?,
+            transfer_logs_days: days("retention.transfer_logs_days")?,
+            resolved_tickets_days: days("retention.resolved_tickets_days")?,
+            invitations_days: days("retention.invitations_days")?,
+            deactivated_accounts_days: days("retention.deactivated_accounts_days")?,
+        })
+    }
+
     fn smtp_url(&self) -> Result<Option<String>, ConfigError> {
         match self.string("smtp_url")? {
             Some((url, source)) if !(url.starts_with("smtp://") || url.starts_with("smtps://")) => {
@@ -383,6 +399,8 @@ impl Layers {
             web_dir: self.path("web_dir")?,
             smtp_url: self.smtp_url()?,
             mail_from: self.mail_from()?,
+            retention: self.retention()?,
+            retention_interval: Duration::from_secs(self.integer("retention.interval_minutes", 1..=1440)? * 60),
             signal: SignalSettings {
                 presence_grace: self.seconds("signal.presence_grace_secs", 1..=3600)?,
                 ring_timeout: self.seconds("signal.ring_timeout_secs", 5..=600)?,

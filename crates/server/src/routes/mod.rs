@@ -26,7 +26,7 @@ use crate::{AppState, ConnInfo, session, web};
         auth::login, auth::logout, auth::setup_check, auth::setup,
         users::me, users::patch_me, users::access_log, users::org, users::patch_org,
         users::list, users::create, users::get, users::patch,
-        users::put_picture, users::delete_picture, users::picture,
+        users::put_picture, users::delete_picture, users::picture, users::export, users::erase_me, users::erase,
         joining::invite, joining::invitations, joining::resend, joining::revoke, joining::check, joining::register,
         joining::open_ticket, joining::tickets, joining::answer, joining::resolve,
         rooms::list, rooms::create, rooms::patch, rooms::delete, rooms::my_calls, rooms::report_transfer,
@@ -40,6 +40,25 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
+/// The JSON Schema (2020-12) of the personal data export (`GET /api/me/export`), generated
+/// from the same types as the export itself; published as `docs/export.schema.json`.
+pub fn export_schema() -> serde_json::Value {
+    use utoipa::{PartialSchema, ToSchema};
+    let mut defs = Vec::new();
+    <bureau_office::Export as ToSchema>::schemas(&mut defs);
+    let mut schema = serde_json::to_value(<bureau_office::Export as PartialSchema>::schema()).unwrap_or_default();
+    let defs: serde_json::Map<String, serde_json::Value> =
+        defs.into_iter().map(|(name, def)| (name, serde_json::to_value(def).unwrap_or_default())).collect();
+    if let Some(object) = schema.as_object_mut() {
+        object.insert("$schema".into(), "https://json-schema.org/draft/2020-12/schema".into());
+        object.insert("$id".into(), "https://bureau.example/schemas/export-v1.json".into());
+        object.insert("title".into(), "Bureau personal data export, version 1".into());
+        object.insert("$defs".into(), serde_json::Value::Object(defs));
+    }
+    let text = serde_json::to_string(&schema).unwrap_or_default().replace("#/components/schemas/", "#/$defs/");
+    serde_json::from_str(&text).unwrap_or_default()
+}
+
 /// The whole application.
 pub fn router(state: Arc<AppState>) -> Router {
     let api = Router::new()
@@ -47,12 +66,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/auth/logout", post(auth::logout))
         .route("/setup/check", post(auth::setup_check))
         .route("/setup", post(auth::setup))
-        .route("/me", get(users::me).patch(users::patch_me))
+        .route("/me", get(users::me).patch(users::patch_me).delete(users::erase_me))
+        .route("/me/export", get(users::export))
         .route("/me/access-log", get(users::access_log))
         .route("/me/picture", axum::routing::put(users::put_picture).delete(users::delete_picture))
         .route("/org", get(users::org).patch(users::patch_org))
         .route("/users", get(users::list).post(users::create))
-        .route("/users/{id}", get(users::get).patch(users::patch))
+        .route("/users/{id}", get(users::get).patch(users::patch).delete(users::erase))
         .route("/users/{id}/picture", get(users::picture))
         .route("/rooms", get(rooms::list).post(rooms::create))
         .route("/rooms/{id}", axum::routing::patch(rooms::patch).delete(rooms::delete))

@@ -151,3 +151,34 @@ pub async fn picture(State(state): State<Arc<AppState>>, session: Session, Path(
     let headers = [(axum::http::header::CONTENT_TYPE, kind), (axum::http::header::CACHE_CONTROL, "private, no-store")];
     Ok((headers, bytes).into_response())
 }
+
+/// Everything Bureau holds about the signed-in user, as a JSON download (GDPR art. 15 and 20;
+/// the shape is described by `docs/export.schema.json`).
+#[utoipa::path(get, path = "/api/me/export", tag = "privacy", responses((status = 200, body = bureau_office::Export)))]
+pub async fn export(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let export = state.office.export(&session.actor).await?;
+    let headers = [
+        (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"bureau-export.json\""),
+        (axum::http::header::CACHE_CONTROL, "no-store"),
+    ];
+    Ok((headers, Json(export)).into_response())
+}
+
+/// Erases the signed-in user's account (confirmed by the password).
+#[utoipa::path(delete, path = "/api/me", tag = "privacy", request_body = bureau_office::EraseRequest,
+    responses((status = 204), (status = 422, body = ErrorBody)))]
+pub async fn erase_me(State(state): State<Arc<AppState>>, session: Session, ApiJson(body): ApiJson<bureau_office::EraseRequest>) -> ApiResult<StatusCode> {
+    state.office.erase_me(&session.actor, body).await?;
+    super::rooms::user_changed(&state, &session.actor.org_id, &session.actor.user_id, false).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Erases a user of the organisation (administrators).
+#[utoipa::path(delete, path = "/api/users/{id}", tag = "privacy", params(("id" = String, Path, description = "User id")),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn erase(State(state): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    state.office.erase_user(&session.actor, &id).await?;
+    super::rooms::user_changed(&state, &session.actor.org_id, &id, false).await;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -8,10 +8,10 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::{Running, call};
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Signs in and returns the `Cookie` header value.
-async fn cookie(server: &Running, email: &str, password: &str) -> String {
+pub async fn cookie(server: &Running, email: &str, password: &str) -> String {
     let response = reqwest::Client::new()
         .post(server.url("/api/auth/login"))
         .json(&json!({"email": email, "password": password}))
@@ -22,7 +22,7 @@ async fn cookie(server: &Running, email: &str, password: &str) -> String {
     response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned()
 }
 
-async fn connect(server: &Running, cookie: Option<&str>, origin: Option<&str>) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+pub async fn connect(server: &Running, cookie: Option<&str>, origin: Option<&str>) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
     let mut request = server.url("/api/ws").replace("http://", "ws://").into_client_request().unwrap();
     if let Some(cookie) = cookie {
         request.headers_mut().insert("cookie", cookie.parse().unwrap());
@@ -34,7 +34,7 @@ async fn connect(server: &Running, cookie: Option<&str>, origin: Option<&str>) -
 }
 
 /// The next message of `kind`, skipping others.
-async fn next(socket: &mut Socket, kind: &str) -> Value {
+pub async fn next(socket: &mut Socket, kind: &str) -> Value {
     loop {
         match socket.next().await.expect("socket open").expect("frame") {
             Message::Text(text) => {
@@ -49,7 +49,7 @@ async fn next(socket: &mut Socket, kind: &str) -> Value {
     }
 }
 
-async fn send(socket: &mut Socket, msg: Value) {
+pub async fn send(socket: &mut Socket, msg: Value) {
     socket.send(Message::Text(msg.to_string().into())).await.unwrap();
 }
 

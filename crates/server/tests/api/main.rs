@@ -4,6 +4,7 @@
 mod bad_input;
 mod joining;
 mod live;
+mod privacy;
 mod sign_in;
 mod tls;
 

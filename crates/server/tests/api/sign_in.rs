@@ -139,3 +139,14 @@ async fn the_setup_link_works_once() {
     assert_eq!((status, err["code"].as_str()), (410, Some("invalid_token")));
     server.stop().await;
 }
+
+#[test]
+fn the_published_export_schema_is_generated_from_the_code() {
+    let generated = serde_json::to_string_pretty(&bureau_server::export_schema()).unwrap() + "\n";
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/export.schema.json");
+    if std::env::var_os("BUREAU_WRITE_SCHEMA").is_some() {
+        std::fs::write(path, &generated).unwrap();
+    }
+    let published = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(published == generated, "docs/export.schema.json is out of date: run this test with BUREAU_WRITE_SCHEMA=1");
+}

@@ -1,0 +1,206 @@
+//! Data-subject rights and routine deletion: the complete export of what Bureau holds about a
+//! user (GDPR art. 15 and 20), erasure (art. 17) and the retention periods enforced by the
+//! background job. The export's shape is versioned and described by `docs/export.schema.json`.
+
+use bureau_store::vault::Slot;
+use bureau_store::{OrgId, Purge, Purged};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::access::AccessDetails;
+use crate::error::{OfficeError, Result};
+use crate::rights::Actor;
+use crate::{CallEntry, Office, OrgView, TicketView, UserView, password};
+
+/// The export format version; bump it (and the schema) when the shape changes.
+pub const EXPORT_VERSION: u32 = 1;
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+/// How long each category of data is kept, in days.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RetentionPeriods {
+    /// Access-log entries (sign-ins with IP address and browser).
+    pub access_logs_days: u32,
+    /// Call logs.
+    pub call_logs_days: u32,
+    /// Message and file transfer logs.
+    pub transfer_logs_days: u32,
+    /// Support tickets, counted from their resolution.
+    pub resolved_tickets_days: u32,
+    /// Invitations, counted from their use, revocation or expiry.
+    pub invitations_days: u32,
+    /// Deactivated accounts, counted from the deactivation; then erased.
+    pub deactivated_accounts_days: u32,
+}
+
+impl Default for RetentionPeriods {
+    fn default() -> Self {
+        RetentionPeriods {
+            access_logs_days: 90,
+            call_logs_days: 365,
+            transfer_logs_days: 365,
+            resolved_tickets_days: 30,
+            invitations_days: 30,
+            deactivated_accounts_days: 365,
+        }
+    }
+}
+
+/// One access-log entry in an export.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ExportedAccess {
+    /// When, Unix milliseconds.
+    pub at: i64,
+    /// What happened and from where.
+    #[serde(flatten)]
+    pub details: AccessDetails,
+}
+
+/// One peer-to-peer transfer in an export (metadata only).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ExportedTransfer {
+    /// Sender's user id.
+    pub from_user: String,
+    /// Recipient's user id.
+    pub to_user: String,
+    /// `message` or `file`.
+    pub kind: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// When, Unix milliseconds.
+    pub at: i64,
+}
+
+/// How and when the user registered.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ExportedRegistration {
+    /// When, Unix milliseconds.
+    pub at: i64,
+    /// The IP address and browser at registration, and the acceptance of the terms.
+    pub details: serde_json::Value,
+}
+
+/// Everything Bureau holds about one user.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Export {
+    /// The format version ([`EXPORT_VERSION`]).
+    pub version: u32,
+    /// When the export was made, Unix milliseconds.
+    pub generated_at: i64,
+    /// The organisation (the controller).
+    pub organisation: OrgView,
+    /// The profile.
+    pub profile: UserView,
+    /// Registration IP address and time, when registered through an invitation.
+    pub registration: Option<ExportedRegistration>,
+    /// Sign-ins: time, IP address, browser.
+    pub access_log: Vec<ExportedAccess>,
+    /// Calls taken part in.
+    pub calls: Vec<CallEntry>,
+    /// Messages and files sent or received (metadata).
+    pub transfers: Vec<ExportedTransfer>,
+    /// Support tickets.
+    pub support_tickets: Vec<TicketView>,
+    /// Recipients personal data is passed to (for notification under art. 19).
+    pub recipients: Vec<String>,
+    /// How long each category is kept.
+    pub retention: RetentionPeriods,
+}
+
+/// Erasure of one's own account: confirmed by the password.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EraseRequest {
+    /// The account's password.
+    pub password: String,
+}
+
+impl Office {
+    /// The complete export of the actor's data.
+    pub async fn export(&self, actor: &Actor) -> Result<Export> {
+        let keys = self.keys(&actor.org_id).await?;
+        let org = OrgId(&actor.org_id);
+        let registration = match self.store.registration(org, &actor.user_id).await? {
+            Some(row) => {
+                let slot = Slot { table: "registrations", column: "details", row: &row.user_id };
+                Some(ExportedRegistration { at: row.at, details: keys.open_json(slot, &row.details)? })
+            }
+            None => None,
+        };
+        let transfers = self
+            .store
+            .user_transfers(org, &actor.user_id)
+            .await?
+            .into_iter()
+            .map(|t| ExportedTransfer { from_user: t.from_user, to_user: t.to_user, kind: t.kind, size: t.size, at: t.at })
+            .collect();
+        Ok(Export {
+            version: EXPORT_VERSION,
+            generated_at: self.now(),
+            organisation: self.org(actor).await?,
+            profile: self.user(actor, &actor.user_id).await?,
+            registration,
+            access_log: self.my_access_log(actor).await?.into_iter().map(|(at, details)| ExportedAccess { at, details }).collect(),
+            calls: self.my_calls(actor).await?,
+            transfers,
+            support_tickets: self.my_tickets(actor).await?,
+            recipients: self.recipients.clone(),
+            retention: self.policy.retention.clone(),
+        })
+    }
+
+    /// Erases the actor's own account after checking the password.
+    pub async fn erase_me(&self, actor: &Actor, request: EraseRequest) -> Result<()> {
+        let row = self.store.user(OrgId(&actor.org_id), &actor.user_id).await?.ok_or(OfficeError::NotFound("user"))?;
+        let hash = row.password_hash.unwrap_or_else(|| self.decoy_hash.clone());
+        if !password::verify(request.password, hash).await {
+            return Err(OfficeError::Invalid { field: "password", message: "is not correct".into() });
+        }
+        self.erase(&actor.org_id, &actor.user_id).await
+    }
+
+    /// An administrator erases a user of the organisation (not themselves: use `erase_me`).
+    pub async fn erase_user(&self, actor: &Actor, user_id: &str) -> Result<()> {
+        actor.require_admin()?;
+        if user_id == actor.user_id {
+            return Err(OfficeError::Invalid { field: "id", message: "erase your own account from your privacy page".into() });
+        }
+        self.erase(&actor.org_id, user_id).await
+    }
+
+    async fn erase(&self, org_id: &str, user_id: &str) -> Result<()> {
+        let row = self.store.user(OrgId(org_id), user_id).await?.ok_or(OfficeError::NotFound("user"))?;
+        if row.role == "admin" && row.active && self.active_admins(org_id).await? <= 1 {
+            return Err(OfficeError::Invalid { field: "id", message: "the organisation needs at least one active administrator".into() });
+        }
+        if !self.store.erase_user(OrgId(org_id), user_id).await? {
+            return Err(OfficeError::NotFound("user"));
+        }
+        tracing::info!(org_id, user_id, "user erased");
+        Ok(())
+    }
+
+    /// Deletes everything whose retention period has ended, and erases accounts deactivated
+    /// longer than their period. Run by the server's background job.
+    pub async fn enforce_retention(&self) -> Result<Purged> {
+        let now = self.now();
+        let periods = &self.policy.retention;
+        let before = |days: u32| now - i64::from(days) * DAY_MS;
+        let purge = Purge {
+            now,
+            access_logs_before: before(periods.access_logs_days),
+            call_logs_before: before(periods.call_logs_days),
+            transfer_logs_before: before(periods.transfer_logs_days),
+            tickets_resolved_before: before(periods.resolved_tickets_days),
+            invitations_before: before(periods.invitations_days),
+        };
+        let mut purged = self.store.purge(&purge).await?;
+        for (org_id, user_id) in self.store.deactivated_before(before(periods.deactivated_accounts_days)).await? {
+            if self.store.erase_user(OrgId(&org_id), &user_id).await? {
+                purged.accounts += 1;
+            }
+        }
+        Ok(purged)
+    }
+}

@@ -1,0 +1,105 @@
+//! Data-subject rights and retention: a complete export, erasure that keeps colleagues' history
+//! anonymised, and expired data gone from the database file itself.
+
+use bureau_office::{FinishedCall, MemoryMailer, NewInvitation, NewTicket, RegisterRequest, Role, TransferKind, TransferReport};
+use bureau_store::vault::Key;
+use bureau_store::{OrgId, Store};
+
+use crate::{client, member, office_in, org_with_admin};
+
+fn raw_database(dir: &std::path::Path) -> Vec<u8> {
+    ["bureau.db", "bureau.db-wal"].iter().filter_map(|name| std::fs::read(dir.join(name)).ok()).flatten().collect()
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn the_export_holds_everything_and_erasure_leaves_colleagues_anonymised_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let (office, store, clock) = office_in(dir.path(), &Key::generate()).await;
+    let mailer = std::sync::Arc::new(MemoryMailer::default());
+    let office = office.with_mail(mailer.clone(), "https://bureau.example").with_recipients(vec!["Email relay".into()]);
+    let admin = org_with_admin(&office, "acme", "admin@acme.example").await;
+
+    // Nora joins through an invitation, signs in, calls the admin, sends a file, asks support.
+    office.invite(&admin, NewInvitation { name: "Nora".into(), email: "nora@acme.example".into(), role: Role::Member }).await.unwrap();
+    let link = mailer.sent()[0].text.clone();
+    let token = link.split("#token=").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    let request = RegisterRequest { token, name: None, password: "nora password 1".into(), accept_terms: true };
+    let signed_in = office.register(request, &client("192.0.2.7")).await.unwrap();
+    let nora = office.authenticate(&signed_in.token).await.unwrap();
+    clock.advance_ms(1000);
+    let call = FinishedCall {
+        org_id: admin.org_id.clone(),
+        call_id: "call-1".into(),
+        room_id: None,
+        started_at: clock_now(&clock),
+        duration_ms: 60_000,
+        participants: vec![admin.user_id.clone(), nora.user_id.clone()],
+    };
+    office.record_call(call).await.unwrap();
+    office.record_transfer(&nora, TransferReport { to_user: admin.user_id.clone(), kind: TransferKind::File, size: 42 }).await.unwrap();
+    office.open_ticket(&nora, NewTicket { subject: "Help".into(), message: "Where is the printer?".into() }).await.unwrap();
+
+    let export = serde_json::to_value(office.export(&nora).await.unwrap()).unwrap();
+    assert_eq!(export["version"], 1);
+    assert_eq!(export["profile"]["email"], "nora@acme.example");
+    assert_eq!(export["registration"]["details"]["ip"], "192.0.2.7");
+    assert_eq!(export["access_log"][0]["event"], "register");
+    assert_eq!(export["calls"][0]["call_id"], "call-1");
+    assert_eq!(export["transfers"][0]["size"], 42);
+    assert_eq!(export["support_tickets"][0]["subject"], "Help");
+    assert_eq!(export["recipients"][0], "Email relay");
+    assert_eq!(export["organisation"]["slug"], "acme");
+
+    // Erasure: Nora's sealed profile leaves the file; the admin still sees the call, anonymised.
+    let sealed_profile = store.user(OrgId(&admin.org_id), &nora.user_id).await.unwrap().unwrap().profile;
+    store.checkpoint().await.unwrap();
+    assert!(contains(&raw_database(dir.path()), &sealed_profile), "sanity: the sealed profile is in the file");
+    assert!(office.erase_me(&nora, bureau_office::EraseRequest { password: "wrong".into() }).await.is_err());
+    office.erase_me(&nora, bureau_office::EraseRequest { password: "nora password 1".into() }).await.unwrap();
+    store.checkpoint().await.unwrap();
+    assert!(!contains(&raw_database(dir.path()), &sealed_profile), "erased data is gone from the file");
+    assert!(office.authenticate(&signed_in.token).await.is_err());
+    let calls = office.my_calls(&admin).await.unwrap();
+    assert_eq!(calls.len(), 1);
+    assert!(calls[0].participants.contains(&admin.user_id));
+    assert!(calls[0].participants.iter().any(|p| p.starts_with("erased-")), "{:?}", calls[0].participants);
+    assert!(!calls[0].participants.contains(&nora.user_id));
+}
+
+fn clock_now(clock: &bureau_office::FakeClock) -> i64 {
+    use bureau_office::Clock;
+    clock.now_ms()
+}
+
+#[tokio::test]
+async fn retention_deletes_expired_data_from_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (office, store, clock) = office_in(dir.path(), &Key::generate()).await;
+    let admin = org_with_admin(&office, "acme", "admin@acme.example").await;
+    let mia = office.create_user(&admin, member("Mia", "mia@acme.example")).await.unwrap();
+    let old_entry = store.user_access(OrgId(&admin.org_id), &admin.user_id).await.unwrap().remove(0);
+
+    // 91 days later: a fresh sign-in, and the deactivation of Mia.
+    clock.advance_ms(91 * 24 * 3600 * 1000);
+    office.login("admin@acme.example", "correct horse battery", &client("10.9.9.9")).await.unwrap();
+    let deactivate: bureau_office::UserPatch = serde_json::from_str(r#"{"active": false}"#).unwrap();
+    office.update_user(&admin, &mia.id, deactivate).await.unwrap();
+    store.checkpoint().await.unwrap();
+    assert!(contains(&raw_database(dir.path()), &old_entry.details));
+
+    let purged = office.enforce_retention().await.unwrap();
+    assert_eq!(purged.access_logs, 1, "{purged:?}");
+    assert_eq!(purged.accounts, 0, "Mia was deactivated only now");
+    store.checkpoint().await.unwrap();
+    assert!(!contains(&raw_database(dir.path()), &old_entry.details), "the expired entry's bytes are gone");
+    assert_eq!(office.my_access_log(&admin).await.unwrap().len(), 1, "the recent sign-in stays");
+
+    clock.advance_ms(366 * 24 * 3600 * 1000);
+    let purged = office.enforce_retention().await.unwrap();
+    assert_eq!(purged.accounts, 1);
+    assert!(store.user(OrgId(&admin.org_id), &mia.id).await.unwrap().is_none());
+}

@@ -1,0 +1,76 @@
+//! Privacy rights over HTTP: a user with a full history exports everything (and the export is
+//! kept for the schema check in scripts/test), then erases the account; colleagues keep an
+//! anonymised history and the raw database file no longer holds the user's data.
+
+use serde_json::json;
+
+use crate::live::{connect, cookie, next, send};
+use crate::{Running, call};
+
+#[tokio::test]
+async fn export_everything_then_erase() {
+    let mut server = Running::start().await;
+    let admin = server.admin().await;
+    call(admin.patch(server.url("/api/org")).json(&json!({"profile_mode": "extended"}))).await;
+    let (_, max) = call(admin.post(server.url("/api/users")).json(&json!({"name": "Max Privacy", "email": "max@example.org", "password": "max password 1"}))).await;
+    let max_id = max["id"].as_str().unwrap().to_owned();
+    let member = Running::client();
+    call(member.post(server.url("/api/auth/login")).json(&json!({"email": "max@example.org", "password": "max password 1"}))).await;
+    call(member.patch(server.url("/api/me")).json(&json!({"phone_mobile": "+49 170 5550199", "device": "Laptop"}))).await;
+
+    // A call between Ada and Max, a file transfer, a support ticket.
+    let ada_cookie = cookie(&server, "ada@example.org", "ada password 1").await;
+    let max_cookie = cookie(&server, "max@example.org", "max password 1").await;
+    let mut ada = connect(&server, Some(&ada_cookie), None).await.unwrap();
+    let welcome = next(&mut ada, "welcome").await;
+    let mut max_socket = connect(&server, Some(&max_cookie), None).await.unwrap();
+    next(&mut max_socket, "welcome").await;
+    send(&mut ada, json!({"type": "call", "to_user": max_id})).await;
+    let ring = next(&mut max_socket, "ring").await;
+    send(&mut max_socket, json!({"type": "call_answer", "call_id": ring["call_id"], "accept": true})).await;
+    let room_id = loop {
+        let update = next(&mut ada, "call_update").await;
+        if update["state"] == "accepted" {
+            break update["room_id"].clone();
+        }
+    };
+    send(&mut ada, json!({"type": "join_room", "room_id": room_id})).await;
+    send(&mut max_socket, json!({"type": "join_room", "room_id": room_id})).await;
+    next(&mut max_socket, "joined").await;
+    send(&mut max_socket, json!({"type": "leave_room"})).await;
+    call(member.post(server.url("/api/me/transfers")).json(&json!({"to_user": welcome["user_id"], "kind": "file", "size": 1234}))).await;
+    call(member.post(server.url("/api/support")).json(&json!({"subject": "Privacy", "message": "What do you keep?"}))).await;
+
+    let mut export = serde_json::Value::Null;
+    for _ in 0..100 {
+        let response = member.get(server.url("/api/me/export")).send().await.unwrap();
+        assert!(response.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+        export = response.json().await.unwrap();
+        if !export["calls"].as_array().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(export["profile"]["phone_mobile"], "+49 170 5550199");
+    assert_eq!(export["access_log"][0]["ip"], "127.0.0.1");
+    assert_eq!(export["calls"][0]["participants"].as_array().unwrap().len(), 2);
+    assert_eq!(export["transfers"][0]["size"], 1234);
+    assert_eq!(export["support_tickets"][0]["subject"], "Privacy");
+    assert_eq!(export["retention"]["access_logs_days"], 90);
+    // Kept for scripts/test, which validates it against docs/export.schema.json.
+    let sample = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("export-sample.json");
+    std::fs::write(sample, serde_json::to_vec_pretty(&export).unwrap()).unwrap();
+
+    // Erasure needs the password; afterwards the session is gone and colleagues see "erased".
+    let (status, err) = call(member.delete(server.url("/api/me")).json(&json!({"password": "wrong"}))).await;
+    assert_eq!((status, err["field"].as_str()), (422, Some("password")));
+    let (status, _) = call(member.delete(server.url("/api/me")).json(&json!({"password": "max password 1"}))).await;
+    assert_eq!(status, 204);
+    assert_eq!(call(member.get(server.url("/api/me"))).await.0, 401);
+    let (_, calls) = call(admin.get(server.url("/api/me/calls"))).await;
+    let participants = calls["calls"][0]["participants"].as_array().unwrap();
+    assert!(participants.iter().any(|p| p.as_str().unwrap().starts_with("erased-")), "{participants:?}");
+    assert!(!participants.contains(&json!(max_id)));
+    assert_eq!(call(admin.get(server.url(&format!("/api/users/{max_id}")))).await.0, 404);
+    server.stop().await;
+}
