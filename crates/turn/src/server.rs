@@ -25,13 +25,20 @@ use crate::relay::RelayPool;
 pub(crate) struct State {
     pub core: Core,
     pub relays: RelayPool,
+    /// Listening UDP sockets by local address (one per address is enough to send).
+    pub udp: Vec<(SocketAddr, Arc<UdpSocket>)>,
+}
+
+impl State {
+    /// The UDP socket listening on `local`.
+    pub fn udp_socket(&self, local: SocketAddr) -> Option<&Arc<UdpSocket>> {
+        self.udp.iter().find(|(a, _)| *a == local).map(|(_, s)| s)
+    }
 }
 
 /// What every task of the server shares.
 pub(crate) struct Shared {
     state: Mutex<State>,
-    /// Listening UDP sockets by local address (one per address is enough to send).
-    pub udp: Vec<(SocketAddr, Arc<UdpSocket>)>,
     /// Writers of TCP and TLS connections.
     pub streams: Mutex<HashMap<FiveTuple, mpsc::Sender<Vec<u8>>>>,
 }
@@ -43,11 +50,6 @@ impl Shared {
 
     pub fn streams(&self) -> MutexGuard<'_, HashMap<FiveTuple, mpsc::Sender<Vec<u8>>>> {
         self.streams.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The UDP socket listening on `local`.
-    pub fn udp_socket(&self, local: SocketAddr) -> Option<&Arc<UdpSocket>> {
-        self.udp.iter().find(|(a, _)| *a == local).map(|(_, s)| s)
     }
 }
 
@@ -115,8 +117,7 @@ impl Server {
         let core = Core::new(core_config, Instant::now(), now_unix, NonceKey::new(key));
         let udp_map = vec![(addr, udp[0].clone())];
         let shared = Arc::new_cyclic(|weak| Shared {
-            state: Mutex::new(State { core, relays: RelayPool::new(relay_ip, config.relay_ip6, config.relay_ports, weak.clone()) }),
-            udp: udp_map,
+            state: Mutex::new(State { core, relays: RelayPool::new(relay_ip, config.relay_ip6, config.relay_ports, weak.clone()), udp: udp_map }),
             streams: Mutex::new(HashMap::new()),
         });
         Ok(Server { shared, udp, tcp, tls, addrs })
@@ -152,7 +153,11 @@ impl Server {
             },
         };
         tasks.shutdown().await;
-        self.shared.lock().relays.close_all();
+        {
+            let mut st = self.shared.lock();
+            st.relays.close_all();
+            st.udp.clear();
+        }
         self.shared.streams().clear();
         tracing::info!("TURN server stopped");
         result
@@ -165,7 +170,7 @@ async fn timer_loop(shared: Arc<Shared>) -> std::io::Result<()> {
     loop {
         tick.tick().await;
         let mut st = shared.lock();
-        let State { core, relays } = &mut *st;
+        let State { core, relays, .. } = &mut *st;
         core.handle_timeout(Instant::now(), relays);
         while let Some(e) = core.poll_event() {
             match e {

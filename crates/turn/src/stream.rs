@@ -124,13 +124,13 @@ async fn serve<S: AsyncRead + AsyncWrite + Send + 'static>(shared: Arc<Shared>, 
     }
     shared.streams().remove(&five);
     let mut st = shared.lock();
-    let State { core, relays } = &mut *st;
+    let State { core, relays, .. } = &mut *st;
     core.handle_close(five, relays);
 }
 
 fn client_frame(shared: &Shared, five: FiveTuple, frame: &[u8], out: &mut [u8]) -> Option<Vec<u8>> {
     let mut st = shared.lock();
-    let State { core, relays } = &mut *st;
+    let State { core, relays, .. } = &mut *st;
     match core.handle_client(Instant::now(), five, frame, out, relays) {
         ClientAction::None => None,
         ClientAction::Reply(n) => Some(out[..n].to_vec()),

@@ -62,7 +62,7 @@ pub(crate) async fn listener_loop(shared: Arc<Shared>, sock: Arc<UdpSocket>, loc
 fn client_datagram(shared: &Shared, sock: &UdpSocket, local: SocketAddr, from: SocketAddr, data: &[u8], out: &mut [u8]) {
     let five = FiveTuple { client: from, server: local, transport: Transport::Udp };
     let mut st = shared.lock();
-    let State { core, relays } = &mut *st;
+    let State { core, relays, .. } = &mut *st;
     match core.handle_client(Instant::now(), five, data, out, relays) {
         ClientAction::None => {}
         ClientAction::Reply(n) => {
@@ -98,11 +98,11 @@ pub(crate) async fn relay_loop(shared: Arc<Shared>, sock: Arc<UdpSocket>, relay:
 }
 
 fn peer_datagram(shared: &Shared, relay: SocketAddr, peer: SocketAddr, data: &[u8], out: &mut [u8]) {
-    let forwarded = shared.lock().core.handle_peer(Instant::now(), relay, peer, data, out);
-    let Some((five, n)) = forwarded else { return };
+    let st = &mut *shared.lock();
+    let Some((five, n)) = st.core.handle_peer(Instant::now(), relay, peer, data, out) else { return };
     match five.transport {
         Transport::Udp => {
-            if let Some(s) = shared.udp_socket(five.server) {
+            if let Some(s) = st.udp_socket(five.server) {
                 let _ = s.try_send_to(&out[..n], five.client);
             }
         }
