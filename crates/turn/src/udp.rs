@@ -10,7 +10,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bureau_stun::server::{ClientAction, FiveTuple, Transport};
+use std::io::IoSliceMut;
+
+use quinn_udp::{RecvMeta, UdpSocketState};
 use socket2::{Domain, Protocol, Socket, Type};
+use tokio::io::Interest;
 use tokio::net::UdpSocket;
 
 use crate::server::{Shared, State};
@@ -43,15 +47,29 @@ pub(crate) fn listener_socket(addr: SocketAddr, reuse_port: bool) -> std::io::Re
     UdpSocket::from_std(s.into())
 }
 
-/// Serves STUN, TURN and ChannelData on one listening socket.
+/// Serves STUN, TURN and ChannelData on one listening socket, receiving up to
+/// `quinn_udp::BATCH_SIZE` datagrams per system call (recvmmsg) and splitting GRO batches.
 pub(crate) async fn listener_loop(shared: Arc<Shared>, sock: Arc<UdpSocket>, local: SocketAddr) -> std::io::Result<()> {
-    let mut buf = vec![0u8; MAX_DATAGRAM];
+    let state = UdpSocketState::new((&*sock).into())?;
+    let slot = MAX_DATAGRAM;
+    let mut storage = vec![0u8; quinn_udp::BATCH_SIZE * slot];
+    let mut meta = [RecvMeta::default(); quinn_udp::BATCH_SIZE];
     let mut out = vec![0u8; 4096];
     loop {
         sock.readable().await?;
         loop {
-            match sock.try_recv_from(&mut buf) {
-                Ok((n, from)) => client_datagram(&shared, &sock, local, from, &buf[..n], &mut out),
+            // On the stack: no heap allocation per batch.
+            let mut chunks = storage.chunks_mut(slot);
+            let mut bufs: [IoSliceMut<'_>; quinn_udp::BATCH_SIZE] = std::array::from_fn(|_| IoSliceMut::new(chunks.next().unwrap_or_default()));
+            let received = sock.try_io(Interest::READABLE, || state.recv((&*sock).into(), &mut bufs, &mut meta));
+            match received {
+                Ok(n) => {
+                    for (m, buf) in meta.iter().zip(storage.chunks(slot)).take(n) {
+                        for datagram in buf[..m.len].chunks(m.stride.max(1)) {
+                            client_datagram(&shared, &sock, local, m.addr, datagram, &mut out);
+                        }
+                    }
+                }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                 Err(e) => tracing::trace!(error = %e, "UDP receive error"),
             }
