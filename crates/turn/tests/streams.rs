@@ -36,10 +36,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
 
     async fn read_frame(&mut self) -> Vec<u8> {
         loop {
-            if let Some(len) = stream_frame_len(&self.buf).unwrap() {
-                if self.buf.len() >= len {
-                    return self.buf.drain(..len).collect();
-                }
+            if let Some(len) = stream_frame_len(&self.buf).unwrap()
+                && self.buf.len() >= len
+            {
+                return self.buf.drain(..len).collect();
             }
             let mut chunk = [0u8; 4096];
             let n = self.stream.read(&mut chunk).await.unwrap();
