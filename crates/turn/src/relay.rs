@@ -12,12 +12,13 @@ use tokio::task::JoinHandle;
 
 use crate::config::PortRange;
 use crate::server::Shared;
+use crate::udp::Endpoint;
 
 /// Ports tried per bind before giving up (others may be taken by other programs).
 const BIND_ATTEMPTS: usize = 32;
 
 struct RelaySocket {
-    socket: Arc<UdpSocket>,
+    endpoint: Arc<Endpoint>,
     task: JoinHandle<()>,
 }
 
@@ -40,8 +41,8 @@ impl RelayPool {
     }
 
     /// The socket of a live relayed address.
-    pub fn socket(&self, addr: &SocketAddr) -> Option<&Arc<UdpSocket>> {
-        self.live.get(addr).map(|r| &r.socket)
+    pub fn socket(&self, addr: &SocketAddr) -> Option<&Arc<Endpoint>> {
+        self.live.get(addr).map(|r| &r.endpoint)
     }
 
     /// Closes every relay socket.
@@ -51,10 +52,10 @@ impl RelayPool {
         }
     }
 
-    fn open(&self, addr: SocketAddr) -> std::io::Result<UdpSocket> {
+    fn open(&self, addr: SocketAddr) -> std::io::Result<Endpoint> {
         let std = std::net::UdpSocket::bind(addr)?;
         std.set_nonblocking(true)?;
-        UdpSocket::from_std(std)
+        Endpoint::new(UdpSocket::from_std(std)?)
     }
 }
 
@@ -75,10 +76,10 @@ impl RelayBinder for RelayPool {
             let Some(port) = found else { break };
             let addr = SocketAddr::new(ip, port);
             match self.open(addr) {
-                Ok(sock) => {
-                    let socket = Arc::new(sock);
-                    let task = tokio::spawn(crate::udp::relay_loop(shared, socket.clone(), addr));
-                    self.live.insert(addr, RelaySocket { socket, task });
+                Ok(ep) => {
+                    let endpoint = Arc::new(ep);
+                    let task = tokio::spawn(crate::udp::relay_loop(shared, endpoint.clone(), addr));
+                    self.live.insert(addr, RelaySocket { endpoint, task });
                     return Ok(addr);
                 }
                 Err(e) => {

@@ -11,7 +11,7 @@ use bureau_stun::nonce::NonceKey;
 use bureau_stun::policy::PeerPolicy;
 use bureau_stun::server::{Event, FiveTuple, Server as Core, ServerConfig};
 use rand::RngCore;
-use tokio::net::{TcpListener, UdpSocket};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
@@ -20,18 +20,19 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::metrics::Metrics;
 use crate::relay::RelayPool;
+use crate::udp::Endpoint;
 
 /// The state machine and the relay sockets, locked together.
 pub(crate) struct State {
     pub core: Core,
     pub relays: RelayPool,
     /// Listening UDP sockets by local address (one per address is enough to send).
-    pub udp: Vec<(SocketAddr, Arc<UdpSocket>)>,
+    pub udp: Vec<(SocketAddr, Arc<Endpoint>)>,
 }
 
 impl State {
     /// The UDP socket listening on `local`.
-    pub fn udp_socket(&self, local: SocketAddr) -> Option<&Arc<UdpSocket>> {
+    pub fn udp_socket(&self, local: SocketAddr) -> Option<&Arc<Endpoint>> {
         self.udp.iter().find(|(a, _)| *a == local).map(|(_, s)| s)
     }
 }
@@ -67,7 +68,7 @@ pub struct LocalAddrs {
 /// A bound TURN server, ready to [`run`](Server::run).
 pub struct Server {
     shared: Arc<Shared>,
-    udp: Vec<Arc<UdpSocket>>,
+    udp: Vec<Arc<Endpoint>>,
     tcp: TcpListener,
     tls: Option<(TcpListener, TlsAcceptor)>,
     addrs: LocalAddrs,
@@ -87,7 +88,7 @@ impl Server {
         for _ in 0..count {
             let s = crate::udp::listener_socket(addr, count > 1).map_err(|source| Error::Bind { addr, source })?;
             addr = s.local_addr()?;
-            udp.push(Arc::new(s));
+            udp.push(Arc::new(Endpoint::new(s)?));
         }
         let tcp = TcpListener::bind(addr).await.map_err(|source| Error::Bind { addr, source })?;
         let tls = match (config.tls_listen, &config.cert, &config.key) {

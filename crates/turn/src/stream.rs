@@ -142,8 +142,8 @@ fn client_frame(shared: &Shared, five: FiveTuple, frame: &[u8], out: &mut [u8]) 
         ClientAction::None => None,
         ClientAction::Reply(n) => Some(out[..n].to_vec()),
         ClientAction::Relay { relay, peer, payload } => {
-            if let Some(s) = relays.socket(&relay) {
-                let _ = s.try_send_to(&frame[payload], peer);
+            if let Some(ep) = relays.socket(&relay) {
+                let _ = ep.socket.try_send_to(&frame[payload], peer);
             }
             None
         }
