@@ -226,13 +226,14 @@ fn relay(a: &Args) {
         sessions.push(s);
     }
     let done = Arc::new(AtomicU64::new(0));
+    let sent = Arc::new(AtomicU64::new(0));
     let start_usage = a.pid.map(|p| proc_usage(p, a.clk_tck));
     let t0 = Instant::now();
     let deadline = t0 + Duration::from_secs(a.seconds);
     let handles: Vec<_> = sessions
         .into_iter()
         .map(|s| {
-            let done = done.clone();
+            let (done, sent) = (done.clone(), sent.clone());
             let (size, window) = (a.size, a.window);
             std::thread::spawn(move || {
                 let mut pkt = vec![0u8; 4 + size];
@@ -243,14 +244,16 @@ fn relay(a: &Args) {
                     let _ = s.sock.send_to(&pkt, s.server);
                 }
                 let mut n = 0u64;
+                let mut out = window as u64;
                 while Instant::now() < deadline {
-                    match s.sock.recv(&mut buf) {
-                        Ok(_) => n += 1,
-                        Err(_) => {}
+                    if s.sock.recv(&mut buf).is_ok() {
+                        n += 1;
                     }
                     let _ = s.sock.send_to(&pkt, s.server);
+                    out += 1;
                 }
                 done.fetch_add(n, Ordering::Relaxed);
+                sent.fetch_add(out, Ordering::Relaxed);
             })
         })
         .collect();
@@ -262,8 +265,9 @@ fn relay(a: &Args) {
     stop.store(true, Ordering::Relaxed);
     let _ = echo.join();
     let trips = done.load(Ordering::Relaxed);
+    let lost = sent.load(Ordering::Relaxed).saturating_sub(trips + (a.clients * a.window) as u64);
     let packets = 2 * trips;
-    print!("relay round_trips={trips} packets_relayed={packets} seconds={elapsed:.2} packets_per_s={:.0}", packets as f64 / elapsed);
+    print!("relay round_trips={trips} lost={lost} packets_relayed={packets} seconds={elapsed:.2} packets_per_s={:.0}", packets as f64 / elapsed);
     if let (Some((c0, _)), Some((c1, rss))) = (start_usage, end_usage) {
         let cpu = c1 - c0;
         print!(" server_cpu_s={cpu:.2} packets_per_cpu_s={:.0} rss_kib={rss}", packets as f64 / cpu.max(0.01));
