@@ -7,6 +7,7 @@ use std::sync::{Arc, Weak};
 
 use bureau_stun::server::{BindFailure, Family, PortChoice, RelayBinder};
 use rand::seq::SliceRandom;
+use quinn_udp::UdpSocketState;
 use tokio::net::UdpSocket;
 use tokio::task::JoinHandle;
 
@@ -29,15 +30,17 @@ pub(crate) struct RelayPool {
     /// Free ports, in random order; released ports go to the back.
     free: VecDeque<u16>,
     live: HashMap<SocketAddr, RelaySocket>,
+    /// Batched-I/O state shared by every relay socket.
+    io_state: Arc<UdpSocketState>,
     shared: Weak<Shared>,
 }
 
 impl RelayPool {
-    pub fn new(relay_ip: IpAddr, relay_ip6: Option<IpAddr>, ports: PortRange, shared: Weak<Shared>) -> Self {
+    pub fn new(relay_ip: IpAddr, relay_ip6: Option<IpAddr>, ports: PortRange, io_state: Arc<UdpSocketState>, shared: Weak<Shared>) -> Self {
         let (ip4, ip6) = if relay_ip.is_ipv4() { (Some(relay_ip), relay_ip6) } else { (None, Some(relay_ip)) };
         let mut v: Vec<u16> = (ports.low..=ports.high).collect();
         v.shuffle(&mut rand::thread_rng());
-        RelayPool { ip4, ip6, free: v.into(), live: HashMap::new(), shared }
+        RelayPool { ip4, ip6, free: v.into(), live: HashMap::new(), io_state, shared }
     }
 
     /// The socket of a live relayed address.
@@ -55,7 +58,7 @@ impl RelayPool {
     fn open(&self, addr: SocketAddr) -> std::io::Result<Endpoint> {
         let std = std::net::UdpSocket::bind(addr)?;
         std.set_nonblocking(true)?;
-        Endpoint::new(UdpSocket::from_std(std)?)
+        Ok(Endpoint::relay(UdpSocket::from_std(std)?, self.io_state.clone()))
     }
 }
 

@@ -88,7 +88,7 @@ impl Server {
         for _ in 0..count {
             let s = crate::udp::listener_socket(addr, count > 1).map_err(|source| Error::Bind { addr, source })?;
             addr = s.local_addr()?;
-            udp.push(Arc::new(Endpoint::new(s)?));
+            udp.push(Arc::new(Endpoint::listener(s)?));
         }
         let tcp = TcpListener::bind(addr).await.map_err(|source| Error::Bind { addr, source })?;
         let tls = match (config.tls_listen, &config.cert, &config.key) {
@@ -117,8 +117,9 @@ impl Server {
         let now_unix = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let core = Core::new(core_config, Instant::now(), now_unix, NonceKey::new(key));
         let udp_map = vec![(addr, udp[0].clone())];
+        let io_state = Endpoint::shared_state(relay_ip).map_err(|source| Error::Bind { addr: SocketAddr::new(relay_ip, 0), source })?;
         let shared = Arc::new_cyclic(|weak| Shared {
-            state: Mutex::new(State { core, relays: RelayPool::new(relay_ip, config.relay_ip6, config.relay_ports, weak.clone()), udp: udp_map }),
+            state: Mutex::new(State { core, relays: RelayPool::new(relay_ip, config.relay_ip6, config.relay_ports, io_state.clone(), weak.clone()), udp: udp_map }),
             streams: Mutex::new(HashMap::new()),
         });
         Ok(Server { shared, udp, tcp, tls, addrs })

@@ -29,15 +29,29 @@ const OUT_MARGIN: usize = SLOT + 64;
 /// A UDP socket with its batched-I/O state.
 pub(crate) struct Endpoint {
     pub socket: UdpSocket,
-    state: UdpSocketState,
+    state: Arc<UdpSocketState>,
 }
 
 impl Endpoint {
-    pub fn new(socket: UdpSocket) -> std::io::Result<Self> {
-        let state = UdpSocketState::new((&socket).into())?;
+    /// A listening socket: GRO on, no fragmentation (`quinn-udp` defaults).
+    pub fn listener(socket: UdpSocket) -> std::io::Result<Self> {
+        let state = Arc::new(UdpSocketState::new((&socket).into())?);
         // ECN is not used: spare the kernel a control message per received datagram.
         let _ = socket2::SockRef::from(&socket).set_recv_tos_v4(false);
         Ok(Endpoint { socket, state })
+    }
+
+    /// A relay socket sharing `state`, made once per pool: creating a `UdpSocketState` probes
+    /// the kernel with extra sockets, too slow to do per allocation. Relay sockets keep the
+    /// kernel's defaults (no DF), and GSO is asked for per call.
+    pub fn relay(socket: UdpSocket, state: Arc<UdpSocketState>) -> Self {
+        Endpoint { socket, state }
+    }
+
+    /// The batched-I/O state of a probe socket on `ip`, to share among relay sockets.
+    pub fn shared_state(ip: std::net::IpAddr) -> std::io::Result<Arc<UdpSocketState>> {
+        let probe = std::net::UdpSocket::bind(SocketAddr::new(ip, 0))?;
+        Ok(Arc::new(UdpSocketState::new((&probe).into())?))
     }
 
     /// Sends `data` to `dst`; datagrams of `seg` bytes each when `data` is longer.
