@@ -187,3 +187,17 @@ fn sha256_integrity_and_password_algorithm() {
     assert!(m.verify_integrity_sha256(key.as_bytes()));
 }
 
+
+#[test]
+fn dont_fragment_without_binder_support_gets_420() {
+    let mut h = Harness::new(config());
+    let c = h.login(five(1), "alice", 600);
+    let req = h.request(Method::ALLOCATE, Some(&c), |e| {
+        e.attr(attr::REQUESTED_TRANSPORT, &[17, 0, 0, 0]).unwrap();
+        e.attr(attr::DONT_FRAGMENT, &[]).unwrap();
+    });
+    let reply = h.send(five(1), &req).1;
+    let m = Message::decode(&reply).unwrap();
+    assert_eq!(error_code(&m), Some(420));
+    assert_eq!(attr::read_unknown_attributes(m.get(attr::UNKNOWN_ATTRIBUTES).unwrap()).unwrap().collect::<Vec<_>>(), vec![attr::DONT_FRAGMENT]);
+}

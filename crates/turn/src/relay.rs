@@ -97,6 +97,20 @@ impl RelayBinder for RelayPool {
         Err(BindFailure::Exhausted)
     }
 
+    fn supports_dont_fragment(&self) -> bool {
+        cfg!(any(target_os = "linux", target_os = "android", target_os = "macos", target_os = "freebsd"))
+    }
+
+    fn set_dont_fragment(&mut self, addr: SocketAddr) {
+        if let Some(r) = self.live.get(&addr) {
+            // A state made for the socket sets IP_PMTUDISC_PROBE (DF) on it; the shared state
+            // keeps serving its I/O.
+            if let Err(e) = UdpSocketState::new((&r.endpoint.socket).into()) {
+                tracing::debug!(error = %e, "cannot set DF on a relay socket");
+            }
+        }
+    }
+
     fn release(&mut self, addr: SocketAddr) {
         if let Some(r) = self.live.remove(&addr) {
             r.task.abort();
