@@ -4,6 +4,8 @@
 //! - `relay`: `--clients` allocations, each with a channel to an echo peer, keep `--window`
 //!   ChannelData packets in flight for `--seconds`; counts relayed packets (two per round trip);
 //! - `alloc`: `--clients` threads allocate and delete (Refresh 0) in a loop for `--seconds`;
+//! - `rate`: like `relay`, but open loop: the clients together send `--rate` packets per
+//!   second (paced every 200 µs) whatever the answers, so every server sees the same load;
 //! - `hold`: creates `--count` allocations and keeps them while measuring the server's RSS.
 //!
 //! With `--pid`, reads the server's CPU time (utime+stime) and RSS from /proc over the measured
@@ -29,6 +31,7 @@ struct Args {
     count: usize,
     pid: Option<u32>,
     clk_tck: f64,
+    rate: u64,
 }
 
 fn parse_args() -> Args {
@@ -43,6 +46,7 @@ fn parse_args() -> Args {
         count: 1000,
         pid: None,
         clk_tck: 100.0,
+        rate: 0,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -63,6 +67,7 @@ fn parse_args() -> Args {
             "--count" => a.count = v.parse().unwrap_or_else(|_| bad("--count")),
             "--pid" => a.pid = Some(v.parse().unwrap_or_else(|_| bad("--pid"))),
             "--clk-tck" => a.clk_tck = v.parse().unwrap_or_else(|_| bad("--clk-tck")),
+            "--rate" => a.rate = v.parse().unwrap_or_else(|_| bad("--rate")),
             other => bad(other),
         }
         i += 2;
@@ -102,6 +107,7 @@ struct Session {
 impl Session {
     fn new(server: SocketAddr, secret: &str, user: &str, realm: &str, nonce: &[u8]) -> std::io::Result<Session> {
         let sock = UdpSocket::bind("127.0.0.1:0")?;
+        let _ = socket2::SockRef::from(&sock).set_recv_buffer_size(1 << 20);
         sock.set_read_timeout(Some(Duration::from_millis(500)))?;
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let (username, password) = credentials::mint(secret.as_bytes(), user, 86_400, now);
@@ -200,9 +206,12 @@ fn fail(msg: &str) -> ! {
     std::process::exit(1)
 }
 
-fn relay(a: &Args) {
+/// Starts the echo peer and sets up one allocation with a channel to it per client.
+fn setup_relay(a: &Args) -> (Vec<Session>, Arc<AtomicBool>, std::thread::JoinHandle<()>) {
     let (realm, nonce) = challenge(a.server, &a.secret);
     let peer = UdpSocket::bind("127.0.0.1:0").unwrap_or_else(|e| fail(&e.to_string()));
+    // Bursts from the servers must not overflow the echo peer: losses there are not theirs.
+    let _ = socket2::SockRef::from(&peer).set_recv_buffer_size(16 << 20);
     peer.set_read_timeout(Some(Duration::from_millis(200))).ok();
     let peer_addr = peer.local_addr().unwrap_or_else(|e| fail(&e.to_string()));
     let stop = Arc::new(AtomicBool::new(false));
@@ -225,6 +234,11 @@ fn relay(a: &Args) {
         s.sock.set_read_timeout(Some(Duration::from_millis(100))).ok();
         sessions.push(s);
     }
+    (sessions, stop, echo)
+}
+
+fn relay(a: &Args) {
+    let (sessions, stop, echo) = setup_relay(a);
     let done = Arc::new(AtomicU64::new(0));
     let sent = Arc::new(AtomicU64::new(0));
     let start_usage = a.pid.map(|p| proc_usage(p, a.clk_tck));
@@ -271,6 +285,74 @@ fn relay(a: &Args) {
     if let (Some((c0, _)), Some((c1, rss))) = (start_usage, end_usage) {
         let cpu = c1 - c0;
         print!(" server_cpu_s={cpu:.2} packets_per_cpu_s={:.0} rss_kib={rss}", packets as f64 / cpu.max(0.01));
+    }
+    println!();
+}
+
+fn rate(a: &Args) {
+    let (sessions, stop, echo) = setup_relay(a);
+    let per_client = (a.rate as f64 / a.clients as f64).max(1.0);
+    let start_usage = a.pid.map(|p| proc_usage(p, a.clk_tck));
+    let t0 = Instant::now();
+    let deadline = t0 + Duration::from_secs(a.seconds);
+    let handles: Vec<_> = sessions
+        .into_iter()
+        .map(|s| {
+            let size = a.size;
+            std::thread::spawn(move || {
+                let mut pkt = vec![0u8; 4 + size];
+                pkt[0] = 0x40;
+                pkt[2..4].copy_from_slice(&(size as u16).to_be_bytes());
+                let mut buf = [0u8; 4096];
+                let _ = s.sock.set_nonblocking(true);
+                let (mut sent, mut received) = (0u64, 0u64);
+                loop {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        break;
+                    }
+                    let due = (now.duration_since(t0).as_secs_f64() * per_client) as u64;
+                    while sent < due {
+                        let _ = s.sock.send_to(&pkt, s.server);
+                        sent += 1;
+                    }
+                    while s.sock.recv(&mut buf).is_ok() {
+                        received += 1;
+                    }
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+                let end = Instant::now() + Duration::from_millis(300);
+                while Instant::now() < end {
+                    while s.sock.recv(&mut buf).is_ok() {
+                        received += 1;
+                    }
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                (sent, received)
+            })
+        })
+        .collect();
+    let (mut sent, mut received) = (0, 0);
+    for h in handles {
+        if let Ok((s, r)) = h.join() {
+            sent += s;
+            received += r;
+        }
+    }
+    let end_usage = a.pid.map(|p| proc_usage(p, a.clk_tck));
+    stop.store(true, Ordering::Relaxed);
+    let _ = echo.join();
+    let secs = a.seconds as f64;
+    print!(
+        "rate offered_packets_per_s={:.0} packets_relayed={} lost={} relayed_per_s={:.0}",
+        2.0 * sent as f64 / secs,
+        2 * received,
+        sent.saturating_sub(received),
+        2.0 * received as f64 / secs
+    );
+    if let (Some((c0, _)), Some((c1, rss))) = (start_usage, end_usage) {
+        let cpu = c1 - c0;
+        print!(" server_cpu_s={cpu:.2} cpu_percent={:.0} packets_per_cpu_s={:.0} rss_kib={rss}", 100.0 * cpu / secs, 2.0 * received as f64 / cpu.max(0.01));
     }
     println!();
 }
@@ -353,6 +435,7 @@ fn main() {
     }
     match a.mode.as_str() {
         "relay" => relay(&a),
+        "rate" => rate(&a),
         "alloc" => alloc(&a),
         "hold" => hold(&a),
         m => fail(&format!("unknown mode {m}")),

@@ -17,6 +17,8 @@ use crate::udp::Endpoint;
 
 /// Ports tried per bind before giving up (others may be taken by other programs).
 const BIND_ATTEMPTS: usize = 32;
+/// Receive buffer limit of a relay socket.
+const RELAY_RECV_BUFFER: usize = 1 << 20;
 
 struct RelaySocket {
     endpoint: Arc<Endpoint>,
@@ -58,6 +60,8 @@ impl RelayPool {
     fn open(&self, addr: SocketAddr) -> std::io::Result<Endpoint> {
         let std = std::net::UdpSocket::bind(addr)?;
         std.set_nonblocking(true)?;
+        // A limit, not an allocation: room for bursts while the task waits for its turn.
+        let _ = socket2::SockRef::from(&std).set_recv_buffer_size(RELAY_RECV_BUFFER);
         Ok(Endpoint::relay(UdpSocket::from_std(std)?, self.io_state.clone()))
     }
 }

@@ -25,6 +25,9 @@ const SLOT: usize = 65_535;
 const OUT_LEN: usize = 4 * SLOT;
 /// Room needed in the output buffer for one message to a client (a Data indication's header).
 const OUT_MARGIN: usize = SLOT + 64;
+/// Batches a task handles before yielding, so that one busy socket cannot starve the others
+/// that share its worker thread.
+const BATCHES_PER_TURN: usize = 4;
 
 /// A UDP socket with its batched-I/O state.
 pub(crate) struct Endpoint {
@@ -184,7 +187,10 @@ pub(crate) async fn listener_loop(shared: Arc<Shared>, ep: Arc<Endpoint>, local:
     let mut reply = vec![0u8; 4096];
     loop {
         ep.socket.readable().await?;
-        loop {
+        for turn in 1.. {
+            if turn % BATCHES_PER_TURN == 0 {
+                tokio::task::yield_now().await;
+            }
             let n = match ep.recv(&mut storage, &mut meta) {
                 Ok(n) => n,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
@@ -226,18 +232,22 @@ pub(crate) async fn relay_loop(shared: Arc<Shared>, ep: Arc<Endpoint>, relay: So
         if ep.socket.readable().await.is_err() {
             return;
         }
-        SCRATCH.with(|cell| {
+        let drained = SCRATCH.with(|cell| {
             let mut scratch = cell.borrow_mut();
             let (storage, out) = &mut *scratch;
             let mut meta = [RecvMeta::default(); BATCH_SIZE];
-            loop {
+            for _ in 0..BATCHES_PER_TURN {
                 match ep.recv(storage, &mut meta) {
                     Ok(n) => peer_batch(&shared, relay, &meta[..n], storage, out),
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => return true,
                     Err(e) => tracing::trace!(error = %e, "relay receive error"),
                 }
             }
+            false
         });
+        if !drained {
+            tokio::task::yield_now().await;
+        }
     }
 }
 
