@@ -1,6 +1,7 @@
 //! `bureau turn`: the STUN/TURN server on its own.
 //!
-//! Settings come from the `[turn]` table of `--config FILE`, then from flags (flags win).
+//! Settings come from the `[turn]` table of `--config FILE`, then from `BUREAU_TURN_*`
+//! environment variables, then from flags (flags win).
 //! A bad value names its flag or key and exits with status 2.
 
 use std::net::{IpAddr, SocketAddr};
@@ -14,31 +15,31 @@ use serde::Deserialize;
 #[derive(clap::Args)]
 pub struct TurnArgs {
     /// UDP and TCP listening address.
-    #[arg(long, value_name = "ADDR:PORT")]
+    #[arg(long, env = "BUREAU_TURN_LISTEN", value_name = "ADDR:PORT")]
     listen: Option<SocketAddr>,
     /// TLS listening address (needs --cert and --key).
-    #[arg(long, value_name = "ADDR:PORT")]
+    #[arg(long, env = "BUREAU_TURN_TLS_LISTEN", value_name = "ADDR:PORT")]
     tls_listen: Option<SocketAddr>,
     /// PEM certificate chain for TLS.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, env = "BUREAU_TURN_CERT", value_name = "FILE")]
     cert: Option<PathBuf>,
     /// PEM private key for TLS.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, env = "BUREAU_TURN_KEY", value_name = "FILE")]
     key: Option<PathBuf>,
     /// REALM of the long-term credentials.
-    #[arg(long)]
+    #[arg(long, env = "BUREAU_TURN_REALM")]
     realm: Option<String>,
     /// Shared secret of REST credentials (coturn's --static-auth-secret).
     #[arg(long, env = "BUREAU_TURN_AUTH_SECRET", hide_env_values = true, value_name = "SECRET")]
     auth_secret: Option<String>,
     /// Address relay sockets bind to (default: the --listen IP).
-    #[arg(long, value_name = "IP")]
+    #[arg(long, env = "BUREAU_TURN_RELAY_IP", value_name = "IP")]
     relay_ip: Option<IpAddr>,
     /// IPv6 address for IPv6 relayed addresses.
-    #[arg(long, value_name = "IP")]
+    #[arg(long, env = "BUREAU_TURN_RELAY_IP6", value_name = "IP")]
     relay_ip6: Option<IpAddr>,
     /// Relay port range.
-    #[arg(long, value_name = "LOW-HIGH", value_parser = parse_ports)]
+    #[arg(long, env = "BUREAU_TURN_RELAY_PORTS", value_name = "LOW-HIGH", value_parser = parse_ports)]
     relay_ports: Option<PortRange>,
     /// Allow loopback peers (tests, single-host setups).
     #[arg(long)]
@@ -47,19 +48,19 @@ pub struct TurnArgs {
     #[arg(long, value_name = "CIDR")]
     allow_peer: Vec<Cidr>,
     /// Allocations per user.
-    #[arg(long, value_name = "N")]
+    #[arg(long, env = "BUREAU_TURN_USER_QUOTA", value_name = "N")]
     user_quota: Option<u32>,
     /// Allocations in total.
-    #[arg(long, value_name = "N")]
+    #[arg(long, env = "BUREAU_TURN_TOTAL_QUOTA", value_name = "N")]
     total_quota: Option<u32>,
     /// Bytes per second per allocation (0: no cap).
-    #[arg(long, value_name = "BYTES")]
+    #[arg(long, env = "BUREAU_TURN_BANDWIDTH", value_name = "BYTES")]
     bandwidth: Option<u64>,
     /// UDP listening sockets with SO_REUSEPORT (0: one per CPU).
-    #[arg(long, value_name = "N")]
+    #[arg(long, env = "BUREAU_TURN_UDP_SOCKETS", value_name = "N")]
     udp_sockets: Option<usize>,
     /// TOML config file; its [turn] table holds the same settings.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, env = "BUREAU_TURN_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
 }
 
@@ -107,6 +108,7 @@ pub fn run(args: TurnArgs) -> anyhow::Result<()> {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
     runtime.block_on(async {

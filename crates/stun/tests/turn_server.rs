@@ -1,162 +1,14 @@
-//! Behaviour of the TURN state machine, with a fake clock and a fake relay binder: no sockets.
+//! Behaviour of the TURN state machine: Binding, authentication, Allocate, Refresh, quotas.
+//! Fake clock and fake relay binder, no sockets.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+mod common;
 
 use bureau_stun::attributes as attr;
 use bureau_stun::credentials::{self, LongTermKey, PasswordAlgorithm};
-use bureau_stun::nonce::NonceKey;
-use bureau_stun::server::{BindFailure, ClientAction, Family, FiveTuple, PortChoice, RelayBinder, Server, ServerConfig, Transport};
+use bureau_stun::server::{ClientAction, FiveTuple, ServerConfig};
 use bureau_stun::{Class, Encoder, Message, Method};
-
-const SECRET: &[u8] = b"s3cret";
-const REALM: &str = "bureau.test";
-const UNIX0: u64 = 1_800_000_000;
-
-#[derive(Default)]
-struct FakeBinder {
-    next: u16,
-    v6: bool,
-    full: bool,
-    released: Vec<SocketAddr>,
-}
-
-impl RelayBinder for FakeBinder {
-    fn bind(&mut self, family: Family, choice: PortChoice) -> Result<SocketAddr, BindFailure> {
-        if self.full {
-            return Err(BindFailure::Exhausted);
-        }
-        self.next += 1;
-        let port = match choice {
-            PortChoice::Any => 50001 + self.next,
-            PortChoice::Even => {
-                self.next += 1;
-                50000 + 2 * self.next
-            }
-            PortChoice::Exact(p) => p,
-        };
-        match family {
-            Family::V4 => Ok(SocketAddr::from(([203, 0, 113, 1], port))),
-            Family::V6 if self.v6 => Ok(SocketAddr::from(([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1], port))),
-            Family::V6 => Err(BindFailure::Unsupported),
-        }
-    }
-    fn release(&mut self, addr: SocketAddr) {
-        self.released.push(addr);
-    }
-}
-
-struct Harness {
-    server: Server,
-    binder: FakeBinder,
-    t0: Instant,
-    now: Instant,
-    tid: u8,
-}
-
-fn config() -> ServerConfig {
-    let mut c = ServerConfig { realm: REALM.into(), auth_secret: SECRET.to_vec(), ..ServerConfig::default() };
-    c.policy.allow_loopback = false;
-    c
-}
-
-fn five(port: u16) -> FiveTuple {
-    FiveTuple { client: SocketAddr::from(([198, 51, 100, 9], port)), server: "192.0.2.10:3478".parse().unwrap(), transport: Transport::Udp }
-}
-
-const PEER: &str = "93.184.216.34:4000";
-
-/// A client's credentials and current nonce.
-struct Creds {
-    username: String,
-    key: LongTermKey,
-    nonce: Vec<u8>,
-}
-
-impl Harness {
-    fn new(config: ServerConfig) -> Self {
-        let t0 = Instant::now();
-        Harness { server: Server::new(config, t0, UNIX0, NonceKey::new([5; 32])), binder: FakeBinder::default(), t0, now: t0, tid: 0 }
-    }
-
-    fn advance(&mut self, secs: u64) {
-        self.now += Duration::from_secs(secs);
-        self.server.handle_timeout(self.now, &mut self.binder);
-    }
-
-    fn send(&mut self, five: FiveTuple, bytes: &[u8]) -> (ClientAction, Vec<u8>) {
-        let mut out = vec![0u8; 2048];
-        let a = self.server.handle_client(self.now, five, bytes, &mut out, &mut self.binder);
-        let reply = match a {
-            ClientAction::Reply(n) => out[..n].to_vec(),
-            _ => Vec::new(),
-        };
-        (a, reply)
-    }
-
-    /// Builds a request; with `creds`, signs it with MESSAGE-INTEGRITY.
-    fn request(&mut self, method: Method, creds: Option<&Creds>, add: impl FnOnce(&mut Encoder<'_>)) -> Vec<u8> {
-        self.tid += 1;
-        let mut buf = vec![0u8; 1024];
-        let mut e = Encoder::new(&mut buf, method, Class::Request, &[self.tid; 12]).unwrap();
-        add(&mut e);
-        if let Some(c) = creds {
-            e.attr(attr::USERNAME, c.username.as_bytes()).unwrap();
-            e.attr(attr::REALM, REALM.as_bytes()).unwrap();
-            e.attr(attr::NONCE, &c.nonce).unwrap();
-            e.integrity(c.key.as_bytes()).unwrap();
-        }
-        let n = e.finish();
-        buf.truncate(n);
-        buf
-    }
-
-    /// Gets a nonce with an unauthenticated request, as clients do.
-    fn login(&mut self, five: FiveTuple, user: &str, ttl: u64) -> Creds {
-        let now_unix = UNIX0 + (self.now - self.t0).as_secs();
-        let (username, password) = credentials::mint(SECRET, user, ttl, now_unix);
-        let req = self.request(Method::ALLOCATE, None, |e| e.attr(attr::REQUESTED_TRANSPORT, &[17, 0, 0, 0]).unwrap());
-        let (_, reply) = self.send(five, &req);
-        let m = Message::decode(&reply).unwrap();
-        assert_eq!(error_code(&m), Some(401));
-        assert_eq!(m.get(attr::REALM), Some(REALM.as_bytes()));
-        let key = LongTermKey::derive(PasswordAlgorithm::Md5, &username, REALM, password.as_bytes());
-        Creds { username, key, nonce: m.get(attr::NONCE).unwrap().to_vec() }
-    }
-
-    fn allocate(&mut self, five: FiveTuple, c: &Creds) -> Vec<u8> {
-        let req = self.request(Method::ALLOCATE, Some(c), |e| e.attr(attr::REQUESTED_TRANSPORT, &[17, 0, 0, 0]).unwrap());
-        self.send(five, &req).1
-    }
-
-    fn relayed(&mut self, five: FiveTuple, c: &Creds) -> SocketAddr {
-        let reply = self.allocate(five, c);
-        let m = Message::decode(&reply).unwrap();
-        assert_eq!(m.class(), Class::Success, "{:?}", error_code(&m));
-        assert!(m.verify_integrity(c.key.as_bytes()));
-        attr::read_xor_address(attr::XOR_RELAYED_ADDRESS, m.get(attr::XOR_RELAYED_ADDRESS).unwrap(), &m.transaction_id()).unwrap()
-    }
-
-    fn permit(&mut self, five: FiveTuple, c: &Creds, peer: SocketAddr) -> Option<u16> {
-        let req = self.request(Method::CREATE_PERMISSION, Some(c), |e| e.xor_address(attr::XOR_PEER_ADDRESS, peer).unwrap());
-        let (_, reply) = self.send(five, &req);
-        error_code(&Message::decode(&reply).unwrap())
-    }
-
-    fn bind_channel(&mut self, five: FiveTuple, c: &Creds, ch: u16, peer: SocketAddr) -> Option<u16> {
-        let req = self.request(Method::CHANNEL_BIND, Some(c), |e| {
-            e.attr(attr::CHANNEL_NUMBER, &[(ch >> 8) as u8, ch as u8, 0, 0]).unwrap();
-            e.xor_address(attr::XOR_PEER_ADDRESS, peer).unwrap();
-        });
-        let (_, reply) = self.send(five, &req);
-        error_code(&Message::decode(&reply).unwrap())
-    }
-}
-
-fn error_code(m: &Message<'_>) -> Option<u16> {
-    m.get(attr::ERROR_CODE).map(|v| attr::read_error_code(v).unwrap().0)
-}
+use common::*;
 
 #[test]
 fn binding_answers_the_mapped_address() {
@@ -212,80 +64,6 @@ fn wrong_password_expired_credentials_and_stale_nonces_are_refused() {
     let other = FiveTuple { client: "198.51.100.77:2".parse().unwrap(), ..five(2) };
     assert_eq!(error_code(&Message::decode(&h.allocate(other, &stolen)).unwrap()), Some(438));
     assert!(h.server.stats().unauthorized >= 3);
-}
-
-#[test]
-fn indications_relay_only_with_a_permission() {
-    let mut h = Harness::new(config());
-    let c = h.login(five(1), "alice", 600);
-    let relay = h.relayed(five(1), &c);
-    let peer: SocketAddr = PEER.parse().unwrap();
-    let send = |h: &mut Harness| {
-        let mut buf = vec![0u8; 256];
-        let mut e = Encoder::new(&mut buf, Method::SEND, Class::Indication, &[9; 12]).unwrap();
-        e.xor_address(attr::XOR_PEER_ADDRESS, peer).unwrap();
-        e.attr(attr::DATA, b"ping").unwrap();
-        let n = e.finish();
-        buf.truncate(n);
-        let (a, _) = h.send(five(1), &buf);
-        match a {
-            ClientAction::Relay { relay, peer, payload } => Some((relay, peer, buf[payload].to_vec())),
-            _ => None,
-        }
-    };
-    assert_eq!(send(&mut h), None);
-    let mut out = [0u8; 256];
-    assert!(h.server.handle_peer(h.now, relay, peer, b"x", &mut out).is_none());
-    assert_eq!(h.permit(five(1), &c, peer), None);
-    assert_eq!(send(&mut h), Some((relay, peer, b"ping".to_vec())));
-    let (to, n) = h.server.handle_peer(h.now, relay, peer, b"pong", &mut out).unwrap();
-    assert_eq!(to, five(1));
-    let m = Message::decode(&out[..n]).unwrap();
-    assert_eq!((m.method(), m.class()), (Method::DATA, Class::Indication));
-    assert_eq!(m.get(attr::DATA), Some(&b"pong"[..]));
-    // Permissions last 300 s unless refreshed.
-    h.advance(301);
-    assert_eq!(send(&mut h), None);
-}
-
-#[test]
-fn channels_carry_channel_data_both_ways() {
-    let mut h = Harness::new(config());
-    let c = h.login(five(1), "alice", 3600);
-    let relay = h.relayed(five(1), &c);
-    let peer: SocketAddr = PEER.parse().unwrap();
-    let other: SocketAddr = "93.184.216.35:4000".parse().unwrap();
-    assert_eq!(h.bind_channel(five(1), &c, 0x3FFF, peer), Some(400));
-    assert_eq!(h.bind_channel(five(1), &c, 0x8000, peer), Some(400));
-    assert_eq!(h.bind_channel(five(1), &c, 0x4000, peer), None);
-    assert_eq!(h.bind_channel(five(1), &c, 0x4000, peer), None, "refresh");
-    assert_eq!(h.bind_channel(five(1), &c, 0x4000, other), Some(400));
-    assert_eq!(h.bind_channel(five(1), &c, 0x4001, peer), Some(400));
-    let (a, _) = h.send(five(1), &[0x40, 0x00, 0x00, 0x03, b'a', b'b', b'c', 0]);
-    assert_eq!(a, ClientAction::Relay { relay, peer, payload: 4..7 });
-    let (a, _) = h.send(five(1), &[0x40, 0x01, 0x00, 0x01, b'a']);
-    assert_eq!(a, ClientAction::None, "unbound channel");
-    let mut out = [0u8; 64];
-    let (_, n) = h.server.handle_peer(h.now, relay, peer, b"xyz", &mut out).unwrap();
-    assert_eq!(&out[..n], &[0x40, 0, 0, 3, b'x', b'y', b'z']);
-    // Channels last 600 s; the permission they installed lasts 300 s.
-    h.advance(301);
-    assert_eq!(h.send(five(1), &[0x40, 0, 0, 1, b'a']).0, ClientAction::None);
-    assert!(h.server.stats().packets_to_peers == 1 && h.server.stats().packets_to_clients == 1);
-}
-
-#[test]
-fn forbidden_peers_get_403() {
-    let mut h = Harness::new(config());
-    let c = h.login(five(1), "alice", 600);
-    h.relayed(five(1), &c);
-    for p in ["10.0.0.1:1", "127.0.0.1:1", "[::ffff:192.168.1.1]:1", "169.254.169.254:80"] {
-        let p: SocketAddr = p.parse().unwrap();
-        let code = if p.is_ipv6() { 443 } else { 403 };
-        assert_eq!(h.permit(five(1), &c, p), Some(code), "{p}");
-    }
-    assert_eq!(h.bind_channel(five(1), &c, 0x4000, "192.168.0.1:9".parse().unwrap()), Some(403));
-    assert_eq!(h.server.stats().forbidden, 4);
 }
 
 #[test]
@@ -348,21 +126,6 @@ fn quotas_per_user_and_in_total() {
 }
 
 #[test]
-fn bandwidth_is_capped_per_allocation() {
-    let mut h = Harness::new(ServerConfig { bandwidth: Some(1000), ..config() });
-    let c = h.login(five(1), "alice", 600);
-    h.relayed(five(1), &c);
-    assert_eq!(h.bind_channel(five(1), &c, 0x4000, PEER.parse().unwrap()), None);
-    let mut pkt = vec![0x40, 0, 0x01, 0xF4];
-    pkt.extend_from_slice(&[0u8; 500]);
-    let relayed = (0..5).filter(|_| matches!(h.send(five(1), &pkt).0, ClientAction::Relay { .. })).count();
-    assert_eq!(relayed, 2);
-    h.now += Duration::from_secs(1);
-    assert!(matches!(h.send(five(1), &pkt).0, ClientAction::Relay { .. }));
-    assert_eq!(h.server.stats().dropped_bandwidth, 3);
-}
-
-#[test]
 fn challenges_are_capped_per_source_ip() {
     let mut h = Harness::new(config());
     let req = h.request(Method::ALLOCATE, None, |e| e.attr(attr::REQUESTED_TRANSPORT, &[17, 0, 0, 0]).unwrap());
@@ -371,45 +134,6 @@ fn challenges_are_capped_per_source_ip() {
     let other = FiveTuple { client: "198.51.100.10:1".parse().unwrap(), ..five(1) };
     assert!(matches!(h.send(other, &req).0, ClientAction::Reply(_)));
     assert_eq!(h.server.stats().auth_rate_limited, 80);
-}
-
-#[test]
-fn address_families() {
-    let mut h = Harness::new(config());
-    let c = h.login(five(1), "alice", 600);
-    let req = h.request(Method::ALLOCATE, Some(&c), |e| {
-        e.attr(attr::REQUESTED_TRANSPORT, &[17, 0, 0, 0]).unwrap();
-        e.attr(attr::REQUESTED_ADDRESS_FAMILY, &[2, 0, 0, 0]).unwrap();
-    });
-    assert_eq!(error_code(&Message::decode(&h.send(five(1), &req).1).unwrap()), Some(440));
-    let req = h.request(Method::ALLOCATE, Some(&c), |e| {
-        e.attr(attr::REQUESTED_TRANSPORT, &[17, 0, 0, 0]).unwrap();
-        e.attr(attr::ADDITIONAL_ADDRESS_FAMILY, &[2, 0, 0, 0]).unwrap();
-    });
-    let reply = h.send(five(1), &req).1;
-    let m = Message::decode(&reply).unwrap();
-    assert_eq!(m.class(), Class::Success);
-    assert_eq!(m.attributes().filter(|a| a.typ == attr::XOR_RELAYED_ADDRESS).count(), 1);
-    let v = m.get(attr::ADDRESS_ERROR_CODE).unwrap();
-    assert_eq!((v[0], v[2], v[3]), (2, 4, 40));
-
-    let mut h = Harness::new(config());
-    h.binder.v6 = true;
-    let c = h.login(five(1), "alice", 600);
-    let req = h.request(Method::ALLOCATE, Some(&c), |e| {
-        e.attr(attr::REQUESTED_TRANSPORT, &[17, 0, 0, 0]).unwrap();
-        e.attr(attr::ADDITIONAL_ADDRESS_FAMILY, &[2, 0, 0, 0]).unwrap();
-    });
-    let reply = h.send(five(1), &req).1;
-    let m = Message::decode(&reply).unwrap();
-    assert_eq!(m.attributes().filter(|a| a.typ == attr::XOR_RELAYED_ADDRESS).count(), 2);
-    let both = h.request(Method::ALLOCATE, Some(&c), |e| {
-        e.attr(attr::REQUESTED_TRANSPORT, &[17, 0, 0, 0]).unwrap();
-        e.attr(attr::REQUESTED_ADDRESS_FAMILY, &[1, 0, 0, 0]).unwrap();
-        e.attr(attr::ADDITIONAL_ADDRESS_FAMILY, &[2, 0, 0, 0]).unwrap();
-    });
-    assert_eq!(error_code(&Message::decode(&h.send(five(2), &both).1).unwrap()), Some(400));
-    assert_eq!(h.permit(five(1), &c, "[2606:4700::1]:1".parse().unwrap()), None);
 }
 
 #[test]
@@ -463,48 +187,17 @@ fn sha256_integrity_and_password_algorithm() {
     assert!(m.verify_integrity_sha256(key.as_bytes()));
 }
 
+
 #[test]
-fn even_port_with_reservation() {
+fn dont_fragment_without_binder_support_gets_420() {
     let mut h = Harness::new(config());
     let c = h.login(five(1), "alice", 600);
     let req = h.request(Method::ALLOCATE, Some(&c), |e| {
         e.attr(attr::REQUESTED_TRANSPORT, &[17, 0, 0, 0]).unwrap();
-        e.attr(attr::EVEN_PORT, &[0x80]).unwrap();
+        e.attr(attr::DONT_FRAGMENT, &[]).unwrap();
     });
     let reply = h.send(five(1), &req).1;
     let m = Message::decode(&reply).unwrap();
-    assert_eq!(m.class(), Class::Success);
-    let relay = attr::read_xor_address(attr::XOR_RELAYED_ADDRESS, m.get(attr::XOR_RELAYED_ADDRESS).unwrap(), &m.transaction_id()).unwrap();
-    assert_eq!(relay.port() % 2, 0);
-    let token = m.get(attr::RESERVATION_TOKEN).unwrap().to_vec();
-    assert_eq!(token.len(), 8);
-    let c2 = h.login(five(2), "alice", 600);
-    let req = h.request(Method::ALLOCATE, Some(&c2), |e| {
-        e.attr(attr::REQUESTED_TRANSPORT, &[17, 0, 0, 0]).unwrap();
-        e.attr(attr::RESERVATION_TOKEN, &token).unwrap();
-    });
-    let reply = h.send(five(2), &req).1;
-    let m = Message::decode(&reply).unwrap();
-    let next = attr::read_xor_address(attr::XOR_RELAYED_ADDRESS, m.get(attr::XOR_RELAYED_ADDRESS).unwrap(), &m.transaction_id()).unwrap();
-    assert_eq!(next.port(), relay.port() + 1);
-    // A token works once.
-    let c3 = h.login(five(3), "alice", 600);
-    let req = h.request(Method::ALLOCATE, Some(&c3), |e| {
-        e.attr(attr::REQUESTED_TRANSPORT, &[17, 0, 0, 0]).unwrap();
-        e.attr(attr::RESERVATION_TOKEN, &token).unwrap();
-    });
-    assert_eq!(error_code(&Message::decode(&h.send(five(3), &req).1).unwrap()), Some(508));
-}
-
-#[test]
-fn unclaimed_reservations_are_released() {
-    let mut h = Harness::new(config());
-    let c = h.login(five(1), "alice", 600);
-    let req = h.request(Method::ALLOCATE, Some(&c), |e| {
-        e.attr(attr::REQUESTED_TRANSPORT, &[17, 0, 0, 0]).unwrap();
-        e.attr(attr::EVEN_PORT, &[0x80]).unwrap();
-    });
-    h.send(five(1), &req);
-    h.advance(31);
-    assert_eq!(h.binder.released.len(), 1);
+    assert_eq!(error_code(&m), Some(420));
+    assert_eq!(attr::read_unknown_attributes(m.get(attr::UNKNOWN_ATTRIBUTES).unwrap()).unwrap().collect::<Vec<_>>(), vec![attr::DONT_FRAGMENT]);
 }

@@ -5,12 +5,12 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use bureau_stun::policy::Cidr;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::ConfigError;
 
 /// Settings of the STUN/TURN server. Every field has a default except `auth_secret`.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// UDP and TCP listening address (STUN/TURN over UDP and TCP). Default `0.0.0.0:3478`.
@@ -31,12 +31,12 @@ pub struct Config {
     /// IPv6 address for IPv6 relayed addresses (REQUESTED-ADDRESS-FAMILY / ADDITIONAL-ADDRESS-FAMILY).
     pub relay_ip6: Option<IpAddr>,
     /// UDP port range of relay sockets, `LOW-HIGH`. Default `49152-65535`.
-    #[serde(deserialize_with = "de_from_str")]
+    #[serde(deserialize_with = "de_from_str", serialize_with = "ser_display")]
     pub relay_ports: PortRange,
     /// Let peers be loopback addresses (for tests and single-host setups). Default false.
     pub allow_loopback_peers: bool,
     /// Peer networks allowed although the default policy refuses them (CIDRs, e.g. `10.0.0.0/8`).
-    #[serde(deserialize_with = "de_cidrs")]
+    #[serde(deserialize_with = "de_cidrs", serialize_with = "ser_cidrs")]
     pub allow_peers: Vec<Cidr>,
     /// Allocations one user may hold at once. Default 10.
     pub user_quota: u32,
@@ -113,6 +113,20 @@ impl FromStr for PortRange {
     }
 }
 
+impl std::fmt::Display for PortRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.low, self.high)
+    }
+}
+
+fn ser_display<S: Serializer, T: std::fmt::Display>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+fn ser_cidrs<S: Serializer>(v: &[Cidr], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(v.iter().map(|c| c.to_string()))
+}
+
 fn de_from_str<'de, D: Deserializer<'de>, T: FromStr<Err = String>>(d: D) -> Result<T, D::Error> {
     let s = String::deserialize(d)?;
     s.parse().map_err(serde::de::Error::custom)
@@ -187,6 +201,9 @@ mod tests {
         assert_eq!(c.allow_peers.len(), 2);
         c.validate().unwrap();
         assert!(!format!("{c:?}").contains("\"s\""));
+        let again: Config = toml::from_str(&toml::to_string(&c).unwrap()).unwrap();
+        assert_eq!(again.relay_ports, c.relay_ports);
+        assert_eq!(again.allow_peers, c.allow_peers);
     }
 
     #[test]

@@ -7,17 +7,21 @@ use std::sync::{Arc, Weak};
 
 use bureau_stun::server::{BindFailure, Family, PortChoice, RelayBinder};
 use rand::seq::SliceRandom;
+use quinn_udp::UdpSocketState;
 use tokio::net::UdpSocket;
 use tokio::task::JoinHandle;
 
 use crate::config::PortRange;
 use crate::server::Shared;
+use crate::udp::Endpoint;
 
 /// Ports tried per bind before giving up (others may be taken by other programs).
 const BIND_ATTEMPTS: usize = 32;
+/// Receive buffer limit of a relay socket.
+const RELAY_RECV_BUFFER: usize = 1 << 20;
 
 struct RelaySocket {
-    socket: Arc<UdpSocket>,
+    endpoint: Arc<Endpoint>,
     task: JoinHandle<()>,
 }
 
@@ -28,20 +32,22 @@ pub(crate) struct RelayPool {
     /// Free ports, in random order; released ports go to the back.
     free: VecDeque<u16>,
     live: HashMap<SocketAddr, RelaySocket>,
+    /// Batched-I/O state shared by every relay socket.
+    io_state: Arc<UdpSocketState>,
     shared: Weak<Shared>,
 }
 
 impl RelayPool {
-    pub fn new(relay_ip: IpAddr, relay_ip6: Option<IpAddr>, ports: PortRange, shared: Weak<Shared>) -> Self {
+    pub fn new(relay_ip: IpAddr, relay_ip6: Option<IpAddr>, ports: PortRange, io_state: Arc<UdpSocketState>, shared: Weak<Shared>) -> Self {
         let (ip4, ip6) = if relay_ip.is_ipv4() { (Some(relay_ip), relay_ip6) } else { (None, Some(relay_ip)) };
         let mut v: Vec<u16> = (ports.low..=ports.high).collect();
         v.shuffle(&mut rand::thread_rng());
-        RelayPool { ip4, ip6, free: v.into(), live: HashMap::new(), shared }
+        RelayPool { ip4, ip6, free: v.into(), live: HashMap::new(), io_state, shared }
     }
 
     /// The socket of a live relayed address.
-    pub fn socket(&self, addr: &SocketAddr) -> Option<&Arc<UdpSocket>> {
-        self.live.get(addr).map(|r| &r.socket)
+    pub fn socket(&self, addr: &SocketAddr) -> Option<&Arc<Endpoint>> {
+        self.live.get(addr).map(|r| &r.endpoint)
     }
 
     /// Closes every relay socket.
@@ -51,10 +57,12 @@ impl RelayPool {
         }
     }
 
-    fn open(&self, addr: SocketAddr) -> std::io::Result<UdpSocket> {
+    fn open(&self, addr: SocketAddr) -> std::io::Result<Endpoint> {
         let std = std::net::UdpSocket::bind(addr)?;
         std.set_nonblocking(true)?;
-        UdpSocket::from_std(std)
+        // A limit, not an allocation: room for bursts while the task waits for its turn.
+        let _ = socket2::SockRef::from(&std).set_recv_buffer_size(RELAY_RECV_BUFFER);
+        Ok(Endpoint::relay(UdpSocket::from_std(std)?, self.io_state.clone()))
     }
 }
 
@@ -75,10 +83,10 @@ impl RelayBinder for RelayPool {
             let Some(port) = found else { break };
             let addr = SocketAddr::new(ip, port);
             match self.open(addr) {
-                Ok(sock) => {
-                    let socket = Arc::new(sock);
-                    let task = tokio::spawn(crate::udp::relay_loop(shared, socket.clone(), addr));
-                    self.live.insert(addr, RelaySocket { socket, task });
+                Ok(ep) => {
+                    let endpoint = Arc::new(ep);
+                    let task = tokio::spawn(crate::udp::relay_loop(shared, endpoint.clone(), addr));
+                    self.live.insert(addr, RelaySocket { endpoint, task });
                     return Ok(addr);
                 }
                 Err(e) => {
@@ -91,6 +99,20 @@ impl RelayBinder for RelayPool {
             }
         }
         Err(BindFailure::Exhausted)
+    }
+
+    fn supports_dont_fragment(&self) -> bool {
+        cfg!(any(target_os = "linux", target_os = "android", target_os = "macos", target_os = "freebsd"))
+    }
+
+    fn set_dont_fragment(&mut self, addr: SocketAddr) {
+        if let Some(r) = self.live.get(&addr) {
+            // A state made for the socket sets IP_PMTUDISC_PROBE (DF) on it; the shared state
+            // keeps serving its I/O.
+            if let Err(e) = UdpSocketState::new((&r.endpoint.socket).into()) {
+                tracing::debug!(error = %e, "cannot set DF on a relay socket");
+            }
+        }
     }
 
     fn release(&mut self, addr: SocketAddr) {

@@ -11,7 +11,7 @@ use bureau_stun::nonce::NonceKey;
 use bureau_stun::policy::PeerPolicy;
 use bureau_stun::server::{Event, FiveTuple, Server as Core, ServerConfig};
 use rand::RngCore;
-use tokio::net::{TcpListener, UdpSocket};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
@@ -20,18 +20,26 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::metrics::Metrics;
 use crate::relay::RelayPool;
+use crate::udp::Endpoint;
 
 /// The state machine and the relay sockets, locked together.
 pub(crate) struct State {
     pub core: Core,
     pub relays: RelayPool,
+    /// Listening UDP sockets by local address (one per address is enough to send).
+    pub udp: Vec<(SocketAddr, Arc<Endpoint>)>,
+}
+
+impl State {
+    /// The UDP socket listening on `local`.
+    pub fn udp_socket(&self, local: SocketAddr) -> Option<&Arc<Endpoint>> {
+        self.udp.iter().find(|(a, _)| *a == local).map(|(_, s)| s)
+    }
 }
 
 /// What every task of the server shares.
 pub(crate) struct Shared {
     state: Mutex<State>,
-    /// Listening UDP sockets by local address (one per address is enough to send).
-    pub udp: Vec<(SocketAddr, Arc<UdpSocket>)>,
     /// Writers of TCP and TLS connections.
     pub streams: Mutex<HashMap<FiveTuple, mpsc::Sender<Vec<u8>>>>,
 }
@@ -43,11 +51,6 @@ impl Shared {
 
     pub fn streams(&self) -> MutexGuard<'_, HashMap<FiveTuple, mpsc::Sender<Vec<u8>>>> {
         self.streams.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The UDP socket listening on `local`.
-    pub fn udp_socket(&self, local: SocketAddr) -> Option<&Arc<UdpSocket>> {
-        self.udp.iter().find(|(a, _)| *a == local).map(|(_, s)| s)
     }
 }
 
@@ -65,7 +68,7 @@ pub struct LocalAddrs {
 /// A bound TURN server, ready to [`run`](Server::run).
 pub struct Server {
     shared: Arc<Shared>,
-    udp: Vec<Arc<UdpSocket>>,
+    udp: Vec<Arc<Endpoint>>,
     tcp: TcpListener,
     tls: Option<(TcpListener, TlsAcceptor)>,
     addrs: LocalAddrs,
@@ -85,7 +88,7 @@ impl Server {
         for _ in 0..count {
             let s = crate::udp::listener_socket(addr, count > 1).map_err(|source| Error::Bind { addr, source })?;
             addr = s.local_addr()?;
-            udp.push(Arc::new(s));
+            udp.push(Arc::new(Endpoint::listener(s)?));
         }
         let tcp = TcpListener::bind(addr).await.map_err(|source| Error::Bind { addr, source })?;
         let tls = match (config.tls_listen, &config.cert, &config.key) {
@@ -114,9 +117,9 @@ impl Server {
         let now_unix = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let core = Core::new(core_config, Instant::now(), now_unix, NonceKey::new(key));
         let udp_map = vec![(addr, udp[0].clone())];
+        let io_state = Endpoint::shared_state(relay_ip).map_err(|source| Error::Bind { addr: SocketAddr::new(relay_ip, 0), source })?;
         let shared = Arc::new_cyclic(|weak| Shared {
-            state: Mutex::new(State { core, relays: RelayPool::new(relay_ip, config.relay_ip6, config.relay_ports, weak.clone()) }),
-            udp: udp_map,
+            state: Mutex::new(State { core, relays: RelayPool::new(relay_ip, config.relay_ip6, config.relay_ports, io_state.clone(), weak.clone()), udp: udp_map }),
             streams: Mutex::new(HashMap::new()),
         });
         Ok(Server { shared, udp, tcp, tls, addrs })
@@ -152,7 +155,11 @@ impl Server {
             },
         };
         tasks.shutdown().await;
-        self.shared.lock().relays.close_all();
+        {
+            let mut st = self.shared.lock();
+            st.relays.close_all();
+            st.udp.clear();
+        }
         self.shared.streams().clear();
         tracing::info!("TURN server stopped");
         result
@@ -165,7 +172,7 @@ async fn timer_loop(shared: Arc<Shared>) -> std::io::Result<()> {
     loop {
         tick.tick().await;
         let mut st = shared.lock();
-        let State { core, relays } = &mut *st;
+        let State { core, relays, .. } = &mut *st;
         core.handle_timeout(Instant::now(), relays);
         while let Some(e) = core.poll_event() {
             match e {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bureau_stun::channel_data::stream_frame_len;
 use bureau_stun::server::{ClientAction, FiveTuple, Transport};
@@ -20,6 +20,10 @@ use crate::server::{Shared, State};
 const QUEUE: usize = 1024;
 /// Largest frame: a STUN header plus a 65535-byte body, or ChannelData with padding.
 const MAX_FRAME: usize = 20 + 65_535 + 3;
+/// A connection silent this long without an allocation is closed.
+const IDLE: Duration = Duration::from_secs(60);
+/// Time allowed for a TLS handshake.
+const HANDSHAKE: Duration = Duration::from_secs(10);
 
 /// Builds a TLS acceptor (TLS 1.2 and 1.3, aws-lc-rs) from PEM files.
 pub(crate) fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, Error> {
@@ -64,9 +68,10 @@ pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tls:
                 conns.spawn(async move {
                     match tls {
                         None => serve(shared, tcp, FiveTuple { client, server, transport: Transport::Tcp }).await,
-                        Some(acceptor) => match acceptor.accept(tcp).await {
-                            Ok(s) => serve(shared, s, FiveTuple { client, server, transport: Transport::Tls }).await,
-                            Err(e) => tracing::debug!(error = %e, "TLS handshake failed"),
+                        Some(acceptor) => match tokio::time::timeout(HANDSHAKE, acceptor.accept(tcp)).await {
+                            Ok(Ok(s)) => serve(shared, s, FiveTuple { client, server, transport: Transport::Tls }).await,
+                            Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+                            Err(_) => tracing::debug!("TLS handshake timed out"),
                         },
                     }
                 });
@@ -93,9 +98,11 @@ async fn serve<S: AsyncRead + AsyncWrite + Send + 'static>(shared: Arc<Shared>, 
         let mut out = vec![0u8; 4096];
         let mut chunk = vec![0u8; 16 * 1024];
         loop {
-            let n = match rd.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => n,
+            let n = match tokio::time::timeout(IDLE, rd.read(&mut chunk)).await {
+                Ok(Ok(0) | Err(_)) => return,
+                Ok(Ok(n)) => n,
+                Err(_) if shared.lock().core.has_allocation(&five) => continue,
+                Err(_) => return,
             };
             buf.extend_from_slice(&chunk[..n]);
             let mut start = 0;
@@ -124,19 +131,19 @@ async fn serve<S: AsyncRead + AsyncWrite + Send + 'static>(shared: Arc<Shared>, 
     }
     shared.streams().remove(&five);
     let mut st = shared.lock();
-    let State { core, relays } = &mut *st;
+    let State { core, relays, .. } = &mut *st;
     core.handle_close(five, relays);
 }
 
 fn client_frame(shared: &Shared, five: FiveTuple, frame: &[u8], out: &mut [u8]) -> Option<Vec<u8>> {
     let mut st = shared.lock();
-    let State { core, relays } = &mut *st;
+    let State { core, relays, .. } = &mut *st;
     match core.handle_client(Instant::now(), five, frame, out, relays) {
         ClientAction::None => None,
         ClientAction::Reply(n) => Some(out[..n].to_vec()),
         ClientAction::Relay { relay, peer, payload } => {
-            if let Some(s) = relays.socket(&relay) {
-                let _ = s.try_send_to(&frame[payload], peer);
+            if let Some(ep) = relays.socket(&relay) {
+                let _ = ep.socket.try_send_to(&frame[payload], peer);
             }
             None
         }

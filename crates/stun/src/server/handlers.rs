@@ -38,10 +38,14 @@ impl Server {
                 n += 1;
             }
         }
+        let method = msg.method();
+        if method == Method::ALLOCATE && n < MAX_UNKNOWN && msg.get(attr::DONT_FRAGMENT).is_some() && !binder.supports_dont_fragment() {
+            unknown[n] = attr::DONT_FRAGMENT;
+            n += 1;
+        }
         if n > 0 {
             return self.error_reply(out, msg, Reject::UnknownAttribute, None, &unknown[..n]);
         }
-        let method = msg.method();
         if method == Method::BINDING {
             return self.binding(five, msg, out);
         }
@@ -154,6 +158,9 @@ impl Server {
                 }
                 Err(f) => additional_error = Some(f),
             }
+        }
+        if msg.get(attr::DONT_FRAGMENT).is_some() {
+            relays.iter().flatten().for_each(|r| binder.set_dont_fragment(*r));
         }
         let alloc = Allocation::new(relays, now + lifetime, authed.username.clone().into_owned(), user.clone(), msg.transaction_id(), self.config.bandwidth, now);
         for r in relays.iter().flatten() {

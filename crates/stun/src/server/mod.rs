@@ -96,6 +96,13 @@ pub trait RelayBinder {
     fn bind(&mut self, family: Family, port: PortChoice) -> Result<SocketAddr, BindFailure>;
     /// Closes the relay socket at `addr`.
     fn release(&mut self, addr: SocketAddr);
+    /// Whether relay sockets can send with the DF bit set (DONT-FRAGMENT). When not, an
+    /// Allocate with DONT-FRAGMENT gets 420, as RFC 8656 §7.2 requires.
+    fn supports_dont_fragment(&self) -> bool {
+        false
+    }
+    /// Makes the relay socket at `addr` send with the DF bit set.
+    fn set_dont_fragment(&mut self, _addr: SocketAddr) {}
 }
 
 /// Settings of the state machine.
