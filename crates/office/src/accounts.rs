@@ -181,6 +181,8 @@ impl Office {
             rights: rights_to_column(&user.rights),
             active: true,
             has_picture: false,
+            restricted: false,
+            objections: String::new(),
             password_hash,
             created_at: now,
             updated_at: now,

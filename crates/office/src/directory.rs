@@ -77,7 +77,10 @@ impl Office {
         let needle = search.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
         let rows = self.store.users(OrgId(&actor.org_id)).await?;
         let mut out = Vec::with_capacity(rows.len());
-        for row in rows.iter().filter(|row| row.active || actor.is_admin()) {
+        let visible = |row: &&bureau_store::UserRow| {
+            actor.is_admin() || row.id == actor.user_id || (row.active && !row.restricted)
+        };
+        for row in rows.iter().filter(visible) {
             let view = self.view(row, self.open_profile(&keys, row)?, mode, Some(actor));
             if needle.as_deref().is_none_or(|n| matches(&view, n)) {
                 out.push(view);
@@ -89,7 +92,7 @@ impl Office {
     /// One user of the actor's organisation.
     pub async fn user(&self, actor: &Actor, id: &str) -> Result<UserView> {
         let (row, profile, mode) = self.load(actor, id).await?;
-        if !row.active && !actor.is_admin() && actor.user_id != row.id {
+        if (!row.active || row.restricted) && !actor.is_admin() && actor.user_id != row.id {
             return Err(OfficeError::NotFound("user"));
         }
         Ok(self.view(&row, profile, mode, Some(actor)))
@@ -116,6 +119,8 @@ impl Office {
             }
         }
         let (role, rights, active) = (patch.role, patch.rights.clone(), patch.active);
+        let objected = crate::privacy::objections_from(&row.objections).contains(&crate::Objection::ExtendedProfile);
+        let mode = if objected { ProfileMode::Entry } else { mode };
         patch.apply(&mut profile, editor, mode)?;
         if mode == ProfileMode::Entry {
             profile.extended = Default::default();

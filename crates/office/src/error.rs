@@ -18,6 +18,9 @@ pub enum OfficeError {
     /// The signed-in user lacks the right for this operation.
     #[error("you are not allowed to do this")]
     Forbidden,
+    /// The user restricted the processing of their data, which this needs.
+    #[error("processing of your data is restricted; lift the restriction in your privacy settings to use the live office")]
+    Restricted,
     /// The record does not exist in this organisation.
     #[error("{0} not found")]
     NotFound(&'static str),

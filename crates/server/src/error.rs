@@ -68,6 +68,7 @@ impl ApiError {
                 O::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
                 O::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
                 O::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+                O::Restricted => (StatusCode::FORBIDDEN, "restricted"),
                 O::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
                 O::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
                 O::FieldDisabled(_) => (StatusCode::UNPROCESSABLE_ENTITY, "field_disabled"),

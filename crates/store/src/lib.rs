@@ -18,7 +18,7 @@ pub mod vault;
 pub use error::{StoreError, VaultError};
 pub use keyring::Keyring;
 pub use rows::{
-    AccessRow, CallLogRow, InvitationRow, OrgId, OrgKeyRow, OrgRow, Purge, Purged, RegistrationRow, RoomRow, SessionRow, TicketRow, TokenRow,
+    AccessRow, AuditRow, CallLogRow, InvitationRow, PrivacyRequestRow, OrgId, OrgKeyRow, OrgRow, Purge, Purged, RegistrationRow, RoomRow, SessionRow, TicketRow, TokenRow,
     TransferRow, UserRow,
 };
 pub use sqlite::SqliteStore;
@@ -134,6 +134,17 @@ pub trait Store: Send + Sync + 'static {
     async fn user_transfers(&self, org: OrgId<'_>, user_id: &str) -> Result<Vec<TransferRow>>;
     /// How and when a user registered, if through an invitation.
     async fn registration(&self, org: OrgId<'_>, user_id: &str) -> Result<Option<RegistrationRow>>;
+
+    /// Stores a privacy request.
+    async fn insert_privacy_request(&self, request: &PrivacyRequestRow) -> Result<()>;
+    /// Replaces a privacy request (answered, closed).
+    async fn update_privacy_request(&self, request: &PrivacyRequestRow) -> Result<bool>;
+    /// The organisation's privacy requests, earliest deadline first.
+    async fn privacy_requests(&self, org: OrgId<'_>) -> Result<Vec<PrivacyRequestRow>>;
+    /// Appends to the audit log.
+    async fn insert_audit(&self, entry: &AuditRow) -> Result<()>;
+    /// The organisation's audit log, newest first.
+    async fn audit_log(&self, org: OrgId<'_>) -> Result<Vec<AuditRow>>;
 
     /// Deletes what the retention periods have expired, in one transaction.
     async fn purge(&self, purge: &Purge) -> Result<Purged>;

@@ -3,6 +3,7 @@
 mod auth;
 mod joining;
 mod ops;
+mod privacy;
 mod rooms;
 mod users;
 
@@ -29,6 +30,7 @@ use crate::{AppState, ConnInfo, session, web};
         users::put_picture, users::delete_picture, users::picture, users::export, users::erase_me, users::erase,
         joining::invite, joining::invitations, joining::resend, joining::revoke, joining::check, joining::register,
         joining::open_ticket, joining::tickets, joining::answer, joining::resolve,
+        privacy::settings, privacy::update_settings, privacy::file, privacy::list, privacy::close, privacy::audit,
         rooms::list, rooms::create, rooms::patch, rooms::delete, rooms::my_calls, rooms::report_transfer,
     ),
     components(schemas(crate::error::ErrorBody))
@@ -68,6 +70,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/setup", post(auth::setup))
         .route("/me", get(users::me).patch(users::patch_me).delete(users::erase_me))
         .route("/me/export", get(users::export))
+        .route("/me/privacy", get(privacy::settings).patch(privacy::update_settings))
+        .route("/privacy/requests", get(privacy::list).post(privacy::file))
+        .route("/privacy/requests/{id}/close", post(privacy::close))
+        .route("/privacy/audit", get(privacy::audit))
         .route("/me/access-log", get(users::access_log))
         .route("/me/picture", axum::routing::put(users::put_picture).delete(users::delete_picture))
         .route("/org", get(users::org).patch(users::patch_org))
