@@ -17,12 +17,16 @@ pub struct OrgSettingsPatch {
     pub name: Option<String>,
     /// Entry mode or extended profile.
     pub profile_mode: Option<ProfileMode>,
+    /// Whether every user must sign in with a second factor.
+    pub require_two_factor: Option<bool>,
 }
 
 impl Office {
     /// The actor's organisation.
     pub async fn org(&self, actor: &Actor) -> Result<OrgView> {
-        Ok(OrgView::from(&self.org_row(&actor.org_id).await?))
+        let mut view = OrgView::from(&self.org_row(&actor.org_id).await?);
+        view.require_two_factor = self.requires_two_factor(&actor.org_id).await?;
+        Ok(view)
     }
 
     /// Changes the organisation's settings. Switching back to entry mode hides the extended
@@ -37,7 +41,10 @@ impl Office {
             org.profile_mode = mode.as_str().into();
         }
         self.store.update_org(&org).await?;
-        Ok(OrgView::from(&org))
+        if let Some(required) = patch.require_two_factor {
+            self.set_requires_two_factor(actor, required).await?;
+        }
+        self.org(actor).await
     }
 
     /// The directory of the actor's organisation, optionally filtered by a search text that

@@ -7,6 +7,7 @@
 
 mod access;
 mod accounts;
+mod challenge;
 mod clock;
 mod directory;
 mod error;
@@ -17,6 +18,9 @@ mod picture;
 mod profile;
 mod rights;
 mod rooms;
+mod sms;
+mod totp;
+mod two_factor;
 
 use std::sync::Arc;
 
@@ -27,6 +31,10 @@ use utoipa::ToSchema;
 
 pub use access::{AccessDetails, Client, browser};
 pub use accounts::{NewUser, SignedIn};
+pub use challenge::{CHALLENGE_TTL_MS, Challenge, Proof, SecondFactorMethod, SignInStep};
+pub use sms::{SmsError, SmsProvider, normalise_phone};
+pub use totp::{base32_decode, code_at_step, step_at};
+pub use two_factor::{RecoveryCodes, TotpEnrolment, TwoFactorStatus};
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use directory::OrgSettingsPatch;
 pub use error::{OfficeError, Result};
@@ -75,6 +83,8 @@ pub struct Office {
     ip_limiter: Limiter,
     /// A hash verified when the account does not exist, so that both cases cost the same time.
     decoy_hash: String,
+    /// Second factors: the SMS provider and the limits on codes and messages.
+    two_factor: two_factor::TwoFactor,
 }
 
 /// An organisation's settings as shown to its members.
@@ -88,6 +98,8 @@ pub struct OrgView {
     pub name: String,
     /// Which profile fields exist.
     pub profile_mode: ProfileMode,
+    /// Every user must sign in with a second factor.
+    pub require_two_factor: bool,
 }
 
 impl From<&OrgRow> for OrgView {
@@ -97,6 +109,7 @@ impl From<&OrgRow> for OrgView {
             slug: org.slug.clone(),
             name: org.name.clone(),
             profile_mode: ProfileMode::from_name(&org.profile_mode),
+            require_two_factor: false,
         }
     }
 }
@@ -133,6 +146,7 @@ impl Office {
         Ok(Office {
             account_limiter: Limiter::new(policy.login_failures_per_account, policy.login_window_ms),
             ip_limiter: Limiter::new(policy.login_failures_per_ip, policy.login_window_ms),
+            two_factor: two_factor::TwoFactor::new(policy.login_window_ms),
             store,
             keyring,
             clock,

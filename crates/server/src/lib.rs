@@ -14,6 +14,7 @@ mod metrics;
 mod routes;
 mod serve;
 mod session;
+mod sms;
 mod tls;
 mod web;
 
@@ -81,6 +82,9 @@ pub enum StartError {
     /// The embedded TURN server's configuration is invalid.
     #[error(transparent)]
     Turn(#[from] bureau_turn::Error),
+    /// The SMS provider could not be set up.
+    #[error("SMS provider: {0}")]
+    Sms(#[from] bureau_office::SmsError),
 }
 
 /// A started server: listeners bound, database open, not yet serving.
@@ -98,10 +102,13 @@ impl Server {
     /// Opens the data folder (creating it, the master key, the database and a self-signed
     /// certificate on first start) and binds both listeners.
     pub async fn start(config: Config) -> Result<Server, StartError> {
+        // One crypto provider in the process (outgoing HTTPS clients pick up the default).
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let dir = data::DataDir::create(&config.data_dir)?;
         let policy = Policy { session_ttl_ms: config.session_ttl_hours as i64 * 3600 * 1000, ..Policy::default() };
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let (office, store) = dir.open(policy, clock.clone()).await?;
+        let (mut office, store) = dir.open(policy, clock.clone()).await?;
+        office.set_sms_provider(sms::provider(&config.sms)?);
         let setup_token = office.prepare_first_start(&config.org_slug, &config.org_name).await?;
         let (cert, key) = match (&config.tls_cert, &config.tls_key) {
             (Some(cert), Some(key)) => (cert.clone(), key.clone()),

@@ -13,6 +13,8 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use tokio::sync::Semaphore;
 
+mod two_factor;
+
 use crate::{AccessRow, CallLogRow, OrgId, RoomRow, TransferRow, OrgKeyRow, OrgRow, Result, SessionRow, Store, StoreError, TokenRow, UserRow};
 
 /// Connections kept open at most (readers run in parallel; writes serialise in SQLite).
@@ -22,6 +24,7 @@ const CONNECTIONS: usize = 4;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_live_office.sql")),
+    (4, include_str!("../migrations/sqlite/0004_two_factor.sql")),
 ];
 
 /// The SQLite implementation of [`Store`].

@@ -3,6 +3,7 @@
 mod auth;
 mod ops;
 mod rooms;
+mod two_factor;
 mod users;
 
 use std::sync::Arc;
@@ -27,6 +28,8 @@ use crate::{AppState, ConnInfo, session, web};
         users::list, users::create, users::get, users::patch,
         users::put_picture, users::delete_picture, users::picture,
         rooms::list, rooms::create, rooms::patch, rooms::delete, rooms::my_calls, rooms::report_transfer,
+        two_factor::second_factor, two_factor::enrol_totp, two_factor::status, two_factor::start_totp,
+        two_factor::confirm_totp, two_factor::start_sms, two_factor::confirm_sms, two_factor::disable,
     ),
     components(schemas(crate::error::ErrorBody))
 )]
@@ -42,6 +45,13 @@ pub fn router(state: Arc<AppState>) -> Router {
     let api = Router::new()
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
+        .route("/auth/second-factor", post(two_factor::second_factor))
+        .route("/auth/enrol-totp", post(two_factor::enrol_totp))
+        .route("/me/2fa", get(two_factor::status).delete(two_factor::disable))
+        .route("/me/2fa/totp", post(two_factor::start_totp))
+        .route("/me/2fa/totp/confirm", post(two_factor::confirm_totp))
+        .route("/me/2fa/sms", post(two_factor::start_sms))
+        .route("/me/2fa/sms/confirm", post(two_factor::confirm_sms))
         .route("/setup/check", post(auth::setup_check))
         .route("/setup", post(auth::setup))
         .route("/me", get(users::me).patch(users::patch_me))

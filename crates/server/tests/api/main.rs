@@ -62,6 +62,8 @@ impl Running {
     }
 
     pub fn client() -> reqwest::Client {
+        // reqwest's rustls takes the process-wide provider: aws-lc-rs, as everywhere in Bureau.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         reqwest::Client::builder().cookie_store(true).build().unwrap()
     }
 
