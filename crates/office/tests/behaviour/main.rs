@@ -3,6 +3,7 @@
 mod encryption_at_rest;
 mod isolation;
 mod sign_in;
+mod two_factor;
 
 use std::path::Path;
 use std::sync::Arc;
