@@ -5,6 +5,7 @@ mod bad_input;
 mod live;
 mod sign_in;
 mod tls;
+mod two_factor;
 
 use std::path::PathBuf;
 
@@ -24,6 +25,11 @@ pub struct Running {
 
 impl Running {
     pub async fn start() -> Running {
+        Self::start_with(&[]).await
+    }
+
+    /// Starts a server with extra `BUREAU_*` environment variables (e.g. the `[sms]` section).
+    pub async fn start_with(extra_env: &[(&str, String)]) -> Running {
         let dir = tempfile::tempdir().unwrap();
         let data_dir = dir.path().join("data");
         let flags = Flags {
@@ -37,7 +43,7 @@ impl Running {
             "BUREAU_TURN_LISTEN" => Some("127.0.0.1:0".to_owned()),
             "BUREAU_TURN_ALLOW_LOOPBACK_PEERS" => Some("true".to_owned()),
             "BUREAU_SIGNAL_PRESENCE_GRACE_SECS" => Some("1".to_owned()),
-            _ => None,
+            other => extra_env.iter().find(|(k, _)| *k == other).map(|(_, v)| v.clone()),
         };
         let config = Config::load_from(&flags, env).unwrap();
         let server = Server::start(config).await.unwrap();
