@@ -190,7 +190,7 @@ impl Office {
     /// [`OfficeError::SecondFactorRequired`] (the API uses [`Office::sign_in`]).
     pub async fn login(&self, email: &str, pass: &str, client: &Client) -> Result<SignedIn> {
         match self.sign_in(email, pass, client).await? {
-            SignInStep::Done(signed_in) => Ok(signed_in),
+            SignInStep::Done(signed_in) => Ok(*signed_in),
             SignInStep::SecondFactor(_) => Err(OfficeError::SecondFactorRequired),
         }
     }

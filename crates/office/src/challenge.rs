@@ -26,7 +26,7 @@ const ENROL: &str = "enrol";
 #[derive(Debug)]
 pub enum SignInStep {
     /// Signed in: no second factor needed.
-    Done(SignedIn),
+    Done(Box<SignedIn>),
     /// A second factor is needed (or must first be enrolled).
     SecondFactor(Challenge),
 }
@@ -84,7 +84,7 @@ impl Office {
                 (SIGN_IN, methods)
             }
             None if self.requires_two_factor(&row.org_id).await? => (ENROL, Vec::new()),
-            None => return Ok(SignInStep::Done(self.session_for(row, client, "login").await?)),
+            None => return Ok(SignInStep::Done(Box::new(self.session_for(row, client, "login").await?))),
         };
         let (token, hash) = new_token();
         let now = self.now();

@@ -84,7 +84,7 @@ pub async fn login(
         Err(_) => LoginOutcome::Failure,
     });
     match result? {
-        SignInStep::Done(signed_in) => Ok(signed_in_response(StatusCode::OK, signed_in, state.clock.now_ms(), conn.tls)),
+        SignInStep::Done(signed_in) => Ok(signed_in_response(StatusCode::OK, *signed_in, state.clock.now_ms(), conn.tls)),
         SignInStep::SecondFactor(challenge) => Ok(super::two_factor::challenge_response(challenge)),
     }
 }
