@@ -42,6 +42,7 @@
  * @property {string} slug
  * @property {string} name
  * @property {ProfileMode} profile_mode
+ * @property {boolean} [require_two_factor]
  */
 
 /**
@@ -191,7 +192,7 @@ export function org() {
 }
 
 /**
- * @param {{name?: string, profile_mode?: ProfileMode}} patch
+ * @param {{name?: string, profile_mode?: ProfileMode, require_two_factor?: boolean}} patch
  * @returns {Promise<Org>}
  */
 export function updateOrg(patch) {
@@ -249,6 +250,8 @@ const MESSAGES = {
   not_found: 'This no longer exists.',
   conflict: 'This email address is already in use.',
   invalid_token: 'This link is no longer valid.',
+  invalid_code: 'The code is not correct.',
+  sms_unavailable: 'The text message could not be sent. Try again later or use another method.',
   payload_too_large: 'That is too much data for one request.',
   unsupported_media_type: 'The request was refused by the server (unsupported format).',
   bad_request: 'The request was refused by the server.',

@@ -64,6 +64,11 @@ function orgCard(ctx, org) {
     h('div', { class: 'form-error', role: 'alert', hidden: true }),
     field({ name: 'name', label: 'Organisation name', value: org.name, required: true, attrs: { maxlength: '100' } }),
     radioGroup('profile_mode', 'Profile mode', MODES, org.profile_mode),
+    h('div', { class: 'field switch-field' },
+      h('label', {},
+        h('input', { type: 'checkbox', name: 'require_two_factor', role: 'switch', checked: Boolean(org.require_two_factor) }),
+        ' Require two-factor sign-in'),
+      h('p', { class: 'hint' }, 'Everyone without an authenticator or SMS codes is asked to set up an authenticator app at their next sign-in.')),
     h('div', { class: 'form-actions' }, save));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -71,10 +76,12 @@ function orgCard(ctx, org) {
     const data = new FormData(form);
     const name = String(data.get('name') || '').trim();
     const mode = /** @type {api.ProfileMode} */ (String(data.get('profile_mode') || current.profile_mode));
-    /** @type {{name?: string, profile_mode?: api.ProfileMode}} */
+    const required = data.get('require_two_factor') === 'on';
+    /** @type {{name?: string, profile_mode?: api.ProfileMode, require_two_factor?: boolean}} */
     const patch = {};
     if (name !== current.name) patch.name = name;
     if (mode !== current.profile_mode) patch.profile_mode = mode;
+    if (required !== Boolean(current.require_two_factor)) patch.require_two_factor = required;
     if (Object.keys(patch).length === 0) {
       toast('Nothing to save: no setting was changed.');
       return;

@@ -23,13 +23,17 @@ pub struct OrgSettingsPatch {
     #[serde(default, deserialize_with = "crate::profile::nullable")]
     #[schema(value_type = Option<String>)]
     pub support_email: Option<Option<String>>,
+    /// Whether every user must sign in with a second factor.
+    pub require_two_factor: Option<bool>,
 }
 
 impl Office {
     /// The actor's organisation.
     pub async fn org(&self, actor: &Actor) -> Result<OrgView> {
         let keys = self.keys(&actor.org_id).await?;
-        self.org_view(&keys, &self.org_row(&actor.org_id).await?)
+        let mut view = self.org_view(&keys, &self.org_row(&actor.org_id).await?)?;
+        view.require_two_factor = self.requires_two_factor(&actor.org_id).await?;
+        Ok(view)
     }
 
     /// Changes the organisation's settings. Switching back to entry mode hides the extended
@@ -61,7 +65,10 @@ impl Office {
             };
         }
         self.store.update_org(&org).await?;
-        self.org_view(&keys, &org)
+        if let Some(required) = patch.require_two_factor {
+            self.set_requires_two_factor(actor, required).await?;
+        }
+        self.org(actor).await
     }
 
     /// The directory of the actor's organisation, optionally filtered by a search text that

@@ -12,6 +12,16 @@ pub enum OfficeError {
     /// (deliberately indistinguishable, so accounts cannot be enumerated).
     #[error("the email or password is not correct")]
     InvalidCredentials,
+    /// The second-factor code (TOTP, SMS or recovery code) is wrong, expired or used.
+    #[error("the code is not correct")]
+    InvalidCode,
+    /// The password was right but the account needs a second factor: use the sign-in flow
+    /// that asks for it.
+    #[error("a second factor is required")]
+    SecondFactorRequired,
+    /// The SMS provider did not take the message.
+    #[error("the text message could not be sent; try again later or use another method")]
+    SmsFailed,
     /// Too many attempts; try again after the given number of seconds.
     #[error("too many attempts; try again in {0} seconds")]
     RateLimited(u64),

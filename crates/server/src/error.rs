@@ -66,6 +66,9 @@ impl ApiError {
             ApiError::Office(err) => match err {
                 O::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
                 O::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+                O::InvalidCode => (StatusCode::UNAUTHORIZED, "invalid_code"),
+                O::SecondFactorRequired => (StatusCode::UNAUTHORIZED, "second_factor_required"),
+                O::SmsFailed => (StatusCode::BAD_GATEWAY, "sms_unavailable"),
                 O::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
                 O::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
                 O::Restricted => (StatusCode::FORBIDDEN, "restricted"),

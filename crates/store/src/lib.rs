@@ -13,6 +13,7 @@ mod error;
 mod keyring;
 mod rows;
 mod sqlite;
+mod two_factor;
 pub mod vault;
 
 pub use error::{StoreError, VaultError};
@@ -22,15 +23,17 @@ pub use rows::{
     TransferRow, UserRow,
 };
 pub use sqlite::SqliteStore;
+pub use two_factor::{ChallengeRow, TwoFactorRow, TwoFactorStore};
 
 use async_trait::async_trait;
 
 /// The result of a store operation.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// The database boundary: every read and write Bureau makes.
+/// The database boundary: every read and write Bureau makes (two-factor sign-in's in the
+/// supertrait [`TwoFactorStore`]).
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: TwoFactorStore + Send + Sync + 'static {
     /// Reads a value of the key/value `meta` table.
     async fn meta(&self, key: &str) -> Result<Option<Vec<u8>>>;
     /// Writes a value of the key/value `meta` table.

@@ -13,7 +13,12 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use tokio::sync::Semaphore;
 
-use crate::{AccessRow, AuditRow, CallLogRow, PrivacyRequestRow, InvitationRow, OrgId, Purge, Purged, RegistrationRow, RoomRow, TicketRow, TransferRow, OrgKeyRow, OrgRow, Result, SessionRow, Store, StoreError, TokenRow, UserRow};
+mod two_factor;
+
+use crate::{
+    AccessRow, AuditRow, CallLogRow, InvitationRow, OrgId, OrgKeyRow, OrgRow, PrivacyRequestRow, Purge, Purged, RegistrationRow, Result,
+    RoomRow, SessionRow, Store, StoreError, TicketRow, TokenRow, TransferRow, UserRow,
+};
 
 /// Connections kept open at most (readers run in parallel; writes serialise in SQLite).
 const CONNECTIONS: usize = 4;
@@ -23,6 +28,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_live_office.sql")),
     (3, include_str!("../migrations/sqlite/0003_joining.sql")),
+    (4, include_str!("../migrations/sqlite/0004_two_factor.sql")),
     (5, include_str!("../migrations/sqlite/0005_privacy.sql")),
 ];
 

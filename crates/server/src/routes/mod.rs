@@ -5,6 +5,7 @@ mod joining;
 mod ops;
 mod privacy;
 mod rooms;
+mod two_factor;
 mod users;
 
 use std::sync::Arc;
@@ -32,6 +33,8 @@ use crate::{AppState, ConnInfo, session, web};
         joining::open_ticket, joining::tickets, joining::answer, joining::resolve,
         privacy::settings, privacy::update_settings, privacy::file, privacy::list, privacy::close, privacy::audit,
         rooms::list, rooms::create, rooms::patch, rooms::delete, rooms::my_calls, rooms::report_transfer,
+        two_factor::second_factor, two_factor::enrol_totp, two_factor::status, two_factor::start_totp,
+        two_factor::confirm_totp, two_factor::start_sms, two_factor::confirm_sms, two_factor::disable,
     ),
     components(schemas(crate::error::ErrorBody))
 )]
@@ -66,6 +69,13 @@ pub fn router(state: Arc<AppState>) -> Router {
     let api = Router::new()
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
+        .route("/auth/second-factor", post(two_factor::second_factor))
+        .route("/auth/enrol-totp", post(two_factor::enrol_totp))
+        .route("/me/2fa", get(two_factor::status).delete(two_factor::disable))
+        .route("/me/2fa/totp", post(two_factor::start_totp))
+        .route("/me/2fa/totp/confirm", post(two_factor::confirm_totp))
+        .route("/me/2fa/sms", post(two_factor::start_sms))
+        .route("/me/2fa/sms/confirm", post(two_factor::confirm_sms))
         .route("/setup/check", post(auth::setup_check))
         .route("/setup", post(auth::setup))
         .route("/me", get(users::me).patch(users::patch_me).delete(users::erase_me))
