@@ -200,6 +200,14 @@ export class Office {
     this.leave();
   }
 
+  /** Forgets the outcome of a finished outgoing call. */
+  dismissCall() {
+    if (this.call && this.call.state !== 'accepted' && this.call.state !== 'calling' && this.call.state !== 'ringing') {
+      this.call = null;
+      this.changed('call');
+    }
+  }
+
   /**
    * Answers the ringing call.
    * @param {boolean} accept
