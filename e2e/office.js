@@ -54,7 +54,7 @@ export function peerStats(page) {
  * @returns {Promise<PeerStats[]>}
  */
 export async function waitForFrames(page, count, above = 0) {
-  await page.waitForFunction(async ([n, min]) => {
+  await pollUntil(page, async ([n, min]) => {
     const pcs = /** @type {Map<string, RTCPeerConnection>} */ (/** @type {any} */ (window).bureau?.peerConnections);
     if (!pcs || pcs.size !== n) return false;
     for (const pc of pcs.values()) {
@@ -63,8 +63,24 @@ export async function waitForFrames(page, count, above = 0) {
       if (frames <= min) return false;
     }
     return true;
-  }, [count, above], { polling: 250, timeout: 0 });
+  }, [count, above]);
   return peerStats(page);
+}
+
+/**
+ * Evaluates an async predicate in the page every 250 ms until it is true (page.waitForFunction
+ * does not wait for promises). No limit of its own: the test's timeout bounds it.
+ * @template A
+ * @param {import('playwright-core').Page} page
+ * @param {(arg: A) => Promise<boolean>} predicate
+ * @param {A} arg
+ * @returns {Promise<void>}
+ */
+export async function pollUntil(page, predicate, arg) {
+  for (;;) {
+    if (await page.evaluate(predicate, arg)) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 /**

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBureau } from './server.js';
 import { openBrowser, apiFromPage } from './browser.js';
-import { enterOffice, waitPresence, callAndAccept, waitForFrames, peerStats, officeOf } from './office.js';
+import { enterOffice, waitPresence, callAndAccept, waitForFrames, peerStats, officeOf, pollUntil } from './office.js';
 
 const ALICE = { email: 'alice@example.test', name: 'Alice Ball', password: 'chaulmoogra-oil', admin: true };
 const BOB = { email: 'bob@example.test', name: 'Bob Kahn', password: 'transmission-control' };
@@ -76,10 +76,10 @@ test('a call: the callee accepts and both receive video', LONG, async () => {
   await alice.evaluate(() => /** @type {any} */ (window).bureau.media.setMuted(false));
 
   // The call is in the call history of both.
-  await alice.waitForFunction(async () => {
+  await pollUntil(alice, async () => {
     const res = await fetch('/api/me/calls');
     return res.ok && (await res.json()).calls.length > 0;
-  }, null, { polling: 500, timeout: 0 });
+  }, null);
   const calls = await apiFromPage(alice, 'GET', '/api/me/calls');
   assert.equal(calls.body.calls[0].participants.length, 2);
 });
