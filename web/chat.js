@@ -4,6 +4,7 @@
 import { h, toast } from '/dom.js';
 import { OfflineError } from '/transfer.js';
 import { presenceAvatar, presenceLine } from '/presence.js';
+import { icon } from '/icons.js';
 
 /**
  * @typedef {import('/office.js').Office} Office
@@ -171,7 +172,7 @@ function entryItem(office, userId, e) {
   const active = f.state === 'sending' || f.state === 'receiving';
   const percent = f.size ? Math.floor((f.done / f.size) * 100) : 100;
   return h('li', { class: `chat-msg chat-file ${e.dir} state-${f.state}`, dataset: { entryId: e.id, state: f.state } },
-    h('div', { class: 'file-name' }, h('span', { 'aria-hidden': 'true' }, '📄 '), h('span', { class: 'sr-only' }, `${who} sent the file `), f.name,
+    h('div', { class: 'file-name' }, icon('file'), h('span', { class: 'sr-only' }, `${who} sent the file `), f.name,
       h('span', { class: 'muted' }, ` · ${formatSize(f.size)}`)),
     active ? h('progress', { max: '100', value: String(percent), 'aria-label': `Transfer of ${f.name}` }) : null,
     h('div', { class: 'file-state', role: active ? undefined : 'status' },

@@ -3,6 +3,7 @@
 
 import { h, openDialog, toast } from '/dom.js';
 import { avatarHue, initials } from '/fields.js';
+import { icon } from '/icons.js';
 
 /**
  * @typedef {import('/messages.js').UserPresence} UserPresence
@@ -17,9 +18,9 @@ export const STATUS_LABELS = {
 
 /** @type {Record<string, {icon: string, label: string}>} */
 export const LOCATIONS = {
-  home_office: { icon: '🏠', label: 'Home office' },
-  real_office: { icon: '🏢', label: 'In the office' },
-  on_the_go: { icon: '🚶', label: 'On the go' },
+  home_office: { icon: 'home', label: 'Home office' },
+  real_office: { icon: 'office', label: 'In the office' },
+  on_the_go: { icon: 'go', label: 'On the go' },
 };
 
 /**
@@ -69,7 +70,7 @@ export function presenceLine(p, nameOf) {
   const parts = [h('span', { class: 'presence-status' }, STATUS_LABELS[presenceState(p)])];
   if (p && p.location && LOCATIONS[p.location]) {
     const loc = LOCATIONS[p.location];
-    parts.push(h('span', { class: 'presence-location', title: loc.label }, h('span', { 'aria-hidden': 'true' }, loc.icon), ' ', loc.label));
+    parts.push(h('span', { class: 'presence-location', title: loc.label }, icon(loc.icon), loc.label));
   }
   if (p && p.out_of_office) {
     const deputy = p.deputy_id ? nameOf(p.deputy_id) : '';
@@ -118,7 +119,7 @@ export function openPresenceDialog(office) {
     ['online', 'away', 'busy', 'dnd'].map((v) => h('option', { value: v, selected: v === status }, STATUS_LABELS[v])));
   const locationSelect = h('select', { id: 'presence-location', name: 'location' },
     h('option', { value: '' }, 'Not set'),
-    Object.entries(LOCATIONS).map(([v, l]) => h('option', { value: v, selected: mine && mine.location === v }, `${l.icon} ${l.label}`)));
+    Object.entries(LOCATIONS).map(([v, l]) => h('option', { value: v, selected: mine && mine.location === v }, l.label)));
   const ooo = h('input', { type: 'checkbox', id: 'presence-ooo', name: 'out_of_office', checked: Boolean(mine && mine.out_of_office) });
   const deputy = h('select', { id: 'presence-deputy', name: 'deputy_id' },
     h('option', { value: '' }, 'Nobody'),

@@ -4,6 +4,7 @@
 
 import { h, openDialog } from '/dom.js';
 import { presenceAvatar } from '/presence.js';
+import { icon } from '/icons.js';
 
 /**
  * @typedef {import('/office.js').Office} Office
@@ -193,8 +194,8 @@ function updateTile(office, id, tile) {
   if (!avatar.firstChild && userId) avatar.append(presenceAvatar(userId, name, undefined, 'lg'));
   const marks = /** @type {HTMLElement} */ (tile.querySelector('.tile-marks'));
   marks.replaceChildren(
-    state && state.muted ? h('span', { title: 'Muted' }, h('span', { 'aria-hidden': 'true' }, '🔇'), h('span', { class: 'sr-only' }, ' muted')) : '',
-    state && state.screen ? h('span', { title: 'Sharing the screen' }, h('span', { 'aria-hidden': 'true' }, '🖥'), h('span', { class: 'sr-only' }, ' sharing the screen')) : '',
+    state && state.muted ? h('span', { title: 'Muted' }, icon('micOff'), h('span', { class: 'sr-only' }, ' muted')) : '',
+    state && state.screen ? h('span', { title: 'Sharing the screen' }, icon('screen'), h('span', { class: 'sr-only' }, ' sharing the screen')) : '',
     state && state.speaking && !state.muted ? h('span', { class: 'sr-only' }, ' speaking') : '',
     peer && (peer.pc.connectionState === 'connecting' || peer.pc.connectionState === 'new') ? h('span', { class: 'tile-state' }, ' connecting…') : '',
     peer && peer.pc.connectionState === 'failed' ? h('span', { class: 'tile-state' }, ' connection failed') : '');

@@ -6,6 +6,7 @@ import { h, openDialog, toast } from '/dom.js';
 import { runningOffice } from '/office.js';
 import { presenceAvatar, presenceLine } from '/presence.js';
 import { openChat } from '/chat.js';
+import { icon } from '/icons.js';
 
 /**
  * @typedef {import('/office.js').Office} Office
@@ -131,8 +132,8 @@ function occupant(office, peer) {
   },
   presenceAvatar(peer.user_id, peer.name, p, 'sm'),
   h('span', { class: 'occupant-name' }, me ? `${peer.name} (you)` : peer.name),
-  peer.media_state.muted ? h('span', { class: 'mark', title: 'Muted' }, h('span', { 'aria-hidden': 'true' }, '🔇'), h('span', { class: 'sr-only' }, 'muted')) : null,
-  peer.media_state.screen ? h('span', { class: 'mark', title: 'Sharing the screen' }, h('span', { 'aria-hidden': 'true' }, '🖥'), h('span', { class: 'sr-only' }, 'sharing the screen')) : null);
+  peer.media_state.muted ? h('span', { class: 'mark', title: 'Muted' }, icon('micOff'), h('span', { class: 'sr-only' }, 'muted')) : null,
+  peer.media_state.screen ? h('span', { class: 'mark', title: 'Sharing the screen' }, icon('screen'), h('span', { class: 'sr-only' }, 'sharing the screen')) : null);
 }
 
 /**
