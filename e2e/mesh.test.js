@@ -128,6 +128,31 @@ test('the newcomer offers; both receive video; turning the camera off and on kee
   }, before);
 });
 
+test('an offer collision (both sides renegotiate at once) resolves and video keeps flowing', { timeout: 120_000 }, async () => {
+  const page = browser.page;
+  const before = await frames('a');
+  const states = await page.evaluate(async () => {
+    const t = /** @type {any} */ (window).t;
+    const [pa] = t.a.mesh.peerConnections.values();
+    const [pb] = t.b.mesh.peerConnections.values();
+    pa.restartIce();
+    pb.restartIce();
+    await new Promise((resolve) => {
+      const check = () => (pa.signalingState === 'stable' && pb.signalingState === 'stable' && pa.connectionState === 'connected' && pb.connectionState === 'connected'
+        ? resolve(undefined) : setTimeout(check, 100));
+      setTimeout(check, 300);
+    });
+    return [pa.signalingState, pb.signalingState];
+  });
+  assert.deepEqual(states, ['stable', 'stable']);
+  await pollUntil(page, async (min) => {
+    const t = /** @type {any} */ (window).t;
+    let n = 0;
+    for (const pc of t.a.mesh.peerConnections.values()) (await pc.getStats()).forEach((/** @type {any} */ r) => { if (r.type === 'inbound-rtp' && r.kind === 'video') n += r.framesDecoded || 0; });
+    return n > min + 10;
+  }, before);
+});
+
 test('a message and a file over a data channel between the two', { timeout: 120_000 }, async () => {
   const page = browser.page;
   const result = await page.evaluate(async () => {
