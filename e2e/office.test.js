@@ -27,7 +27,7 @@ before(async () => {
   bob = browsers[1].page;
   await enterOffice(alice, ALICE);
   await enterOffice(bob, BOB);
-});
+}, { timeout: 120_000 });
 after(async () => {
   for (const b of browsers) await b.close().catch(() => {});
   if (bureau) await bureau.stop();

@@ -32,7 +32,7 @@ before(async () => {
   await enterOffice(grace, GRACE);
   await enterOffice(linus, LINUS);
   dir = await mkdtemp(path.join(os.tmpdir(), 'bureau-e2e-files-'));
-});
+}, { timeout: 120_000 });
 after(async () => {
   for (const b of browsers) await b.close().catch(() => {});
   if (bureau) await bureau.stop();
