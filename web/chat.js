@@ -137,7 +137,7 @@ function drawHead(office, userId) {
   if (!head) return;
   const p = office.presence.get(userId);
   const name = office.nameOf(userId) || 'Colleague';
-  head.replaceChildren(presenceAvatar(userId, name, p, 'sm'),
+  head.replaceChildren(presenceAvatar(userId, name, p, 'sm', false),
     h('div', { class: 'chat-who' }, h('h2', { id: 'chat-title' }, name), presenceLine(p, (id) => office.nameOf(id))),
     h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Close the conversation', onclick: closeChat }, '×'));
 }
@@ -150,9 +150,27 @@ function drawEntries(office, userId) {
   const log = document.getElementById('chat-log');
   if (!log) return;
   const entries = office.transfers.conversation(userId);
-  log.replaceChildren(...entries.map((e) => entryItem(office, userId, e)));
-  if (entries.length === 0) log.append(h('li', { class: 'chat-empty muted' }, 'No messages yet.'));
-  log.scrollTop = log.scrollHeight;
+  const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  /** @type {Map<string, HTMLElement>} */
+  const shown = new Map();
+  log.querySelectorAll('li[data-entry-id]').forEach((li) => shown.set(/** @type {HTMLElement} */ (li).dataset.entryId || '', /** @type {HTMLElement} */ (li)));
+  const items = entries.map((e) => {
+    const old = shown.get(e.id);
+    // A transfer in progress updates its bar in place, so Cancel keeps the keyboard focus.
+    if (old && e.file && old.dataset.state === e.file.state && (e.file.state === 'sending' || e.file.state === 'receiving')) {
+      const percent = e.file.size ? Math.floor((e.file.done / e.file.size) * 100) : 100;
+      const bar = /** @type {HTMLProgressElement|null} */ (old.querySelector('progress'));
+      if (bar) bar.value = percent;
+      const label = old.querySelector('.file-progress');
+      if (label) label.textContent = `${RESULT_LABELS[e.file.state]} ${percent} %`;
+      return old;
+    }
+    if (old && !e.file) return old;
+    return entryItem(office, userId, e);
+  });
+  if (items.length === 0) items.push(h('li', { class: 'chat-empty muted' }, 'No messages yet.'));
+  if (items.length !== log.children.length || items.some((li, i) => log.children[i] !== li)) log.replaceChildren(...items);
+  if (atBottom || entries.length === 0) log.scrollTop = log.scrollHeight;
 }
 
 /**
@@ -176,7 +194,7 @@ function entryItem(office, userId, e) {
       h('span', { class: 'muted' }, ` · ${formatSize(f.size)}`)),
     active ? h('progress', { max: '100', value: String(percent), 'aria-label': `Transfer of ${f.name}` }) : null,
     h('div', { class: 'file-state', role: active ? undefined : 'status' },
-      active ? `${RESULT_LABELS[f.state]} ${percent} %` : RESULT_LABELS[f.state],
+      h('span', { class: 'file-progress' }, active ? `${RESULT_LABELS[f.state]} ${percent} %` : RESULT_LABELS[f.state]),
       active ? h('button', { type: 'button', class: 'button small', onclick: () => office.transfers.cancel(userId, e.id) }, 'Cancel') : null,
       f.url ? h('a', { class: 'button small', href: f.url, download: f.name }, 'Save') : null),
     f.hash && !active ? h('code', { class: 'file-hash', title: 'SHA-256 of the file' }, 'SHA-256 ' + f.hash.slice(0, 16) + '…') : null,

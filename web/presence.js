@@ -35,14 +35,15 @@ export function presenceState(p) {
 }
 
 /**
- * A presence dot with its label for screen readers.
+ * A presence dot, with its label for screen readers unless the text beside it says it already.
  * @param {UserPresence|undefined} p
+ * @param {boolean} [labelled]
  * @returns {HTMLElement}
  */
-export function dot(p) {
+export function dot(p, labelled = true) {
   const state = presenceState(p);
   return h('span', { class: `dot dot-${state.replace('_', '-')}`, title: STATUS_LABELS[state], dataset: { presence: state } },
-    h('span', { class: 'sr-only' }, STATUS_LABELS[state]));
+    labelled ? h('span', { class: 'sr-only' }, STATUS_LABELS[state]) : null);
 }
 
 /**
@@ -51,12 +52,13 @@ export function dot(p) {
  * @param {string} name
  * @param {UserPresence|undefined} p
  * @param {string} [size]
+ * @param {boolean} [labelled] Whether the dot names the status for screen readers.
  * @returns {HTMLElement}
  */
-export function presenceAvatar(userId, name, p, size) {
+export function presenceAvatar(userId, name, p, size, labelled = true) {
   return h('span', { class: 'presence-avatar' },
     h('span', { class: 'avatar' + (size ? ' avatar-' + size : ''), style: `--hue:${avatarHue(userId)}`, 'aria-hidden': 'true' }, initials(name)),
-    dot(p));
+    dot(p, labelled));
 }
 
 /**
@@ -90,7 +92,7 @@ export function presenceControl(office) {
   const draw = () => {
     const mine = office.presence.get(office.me.id);
     const state = mine ? presenceState(mine) : 'offline';
-    button.replaceChildren(dot(mine), h('span', { class: 'presence-button-label' }, STATUS_LABELS[state]),
+    button.replaceChildren(dot(mine, false), h('span', { class: 'presence-button-label' }, STATUS_LABELS[state]),
       h('span', { class: 'sr-only' }, ' — set your presence'));
   };
   draw();

@@ -112,7 +112,7 @@ function ownerLine(office, userId) {
     type: 'button', class: 'owner-line', 'aria-haspopup': 'dialog', dataset: { userId, focusKey: 'owner-' + userId },
     onclick: () => openPersonCard(office, userId),
   },
-  presenceAvatar(userId, name, p, 'sm'),
+  presenceAvatar(userId, name, p, 'sm', false),
   h('span', { class: 'owner-text' }, h('span', { class: 'sr-only' }, name + ': '), presenceLine(p, (id) => office.nameOf(id))));
 }
 
@@ -151,7 +151,7 @@ export function openPersonCard(office, userId) {
     title: name,
     className: 'person-dialog',
     body: [
-      h('div', { class: 'detail-head' }, presenceAvatar(userId, name, p, 'lg'),
+      h('div', { class: 'detail-head' }, presenceAvatar(userId, name, p, 'lg', false),
         h('div', {}, h('h3', {}, name), presenceLine(p, (id) => office.nameOf(id)))),
       offline && !mine ? h('p', { class: 'notice' }, `${name} is offline. Calls, messages and files need both of you online.`) : null,
       p && p.status === 'dnd' && !mine ? h('p', { class: 'notice warning' }, `${name} does not want to be disturbed.`) : null,
