@@ -105,9 +105,10 @@ function confirmDelete(room, reload) {
 }
 
 /**
- * @param {() => Promise<void>} reload
+ * Opens the "Add room" dialog (admins and users with the `create_rooms` right).
+ * @param {() => Promise<void>|void} reload Called after the room was added.
  */
-function openAddRoom(reload) {
+export function openAddRoom(reload) {
   const submit = h('button', { type: 'submit', class: 'button primary', form: 'add-room-form' }, 'Add room');
   const form = h('form', { id: 'add-room-form', novalidate: true },
     field({ name: 'name', label: 'Name', required: true, attrs: { maxlength: '100' }, placeholder: 'Meeting room 1' }),

@@ -7,6 +7,7 @@ import { runningOffice } from '/office.js';
 import { presenceAvatar, presenceLine } from '/presence.js';
 import { openChat } from '/chat.js';
 import { icon } from '/icons.js';
+import { openAddRoom } from '/pages/admin-rooms.js';
 
 /**
  * @typedef {import('/office.js').Office} Office
@@ -29,7 +30,9 @@ export async function render(ctx) {
   const offices = h('ul', { class: 'floor floor-offices', 'aria-label': 'Offices' });
   const calls = h('div', { id: 'my-calls' });
   const section = h('section', { class: 'page office-page' },
-    h('div', { class: 'page-head' }, h('div', {}, h('h1', {}, 'Office'), summary)),
+    h('div', { class: 'page-head' }, h('div', {}, h('h1', {}, 'Office'), summary),
+      ctx.me.role === 'admin' || ctx.me.rights.includes('create_rooms')
+        ? h('button', { type: 'button', class: 'button', 'aria-haspopup': 'dialog', onclick: () => openAddRoom(() => {}) }, '+ Add room') : null),
     h('section', { 'aria-labelledby': 'rooms-title', class: 'floor-section' }, h('h2', { id: 'rooms-title' }, 'Rooms'), shared),
     h('section', { 'aria-labelledby': 'offices-title', class: 'floor-section' }, h('h2', { id: 'offices-title' }, 'Offices'), offices),
     h('section', { class: 'card', 'aria-labelledby': 'calls-title' },
