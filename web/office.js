@@ -42,6 +42,8 @@ export class Office {
     this.presence = new Map();
     /** @type {RoomState[]} */
     this.rooms = [];
+    /** @type {Map<string, string>} Names from the directory, for people the hub has not seen yet. */
+    this.names = new Map();
     /** @type {Call|null} */
     this.call = null;
     /** The room this tab is in ('' when none), and its state for call rooms. */
@@ -167,6 +169,10 @@ export class Office {
   /** Opens the connection. */
   start() {
     this.signal.connect();
+    api.users('').then((list) => {
+      this.names = new Map(list.map((u) => [u.id, u.name]));
+      this.changed('presence');
+    }).catch(() => {});
   }
 
   /** Closes everything (sign-out). */
@@ -242,8 +248,9 @@ export class Office {
    * @returns {string}
    */
   nameOf(userId) {
-    const p = userId ? this.presence.get(userId) : undefined;
-    return p ? p.name : '';
+    if (!userId) return '';
+    const p = this.presence.get(userId);
+    return p ? p.name : this.names.get(userId) || '';
   }
 
   /** The room (or call) this tab is in, as shown on the stage. @returns {{id: string, title: string}|null} */
