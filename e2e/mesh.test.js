@@ -62,8 +62,10 @@ before(async () => {
     const mk = (/** @type {Loopback} */ s) => {
       const media = new LocalMedia();
       const mesh = new Mesh(/** @type {any} */ (s), media);
-      const transfers = new Transfers(/** @type {any} */ (s), /** @type {any} */ (presence), async () => {});
-      return { s, media, mesh, transfers };
+      /** @type {any[]} */
+      const reports = [];
+      const transfers = new Transfers(/** @type {any} */ (s), /** @type {any} */ (presence), async (to, kind, size) => { reports.push({ to, kind, size }); });
+      return { s, media, mesh, transfers, reports };
     };
     /** @type {any} */ (window).t = { a: mk(a), b: mk(b) };
   });
@@ -169,9 +171,13 @@ test('a message and a file over a data channel between the two', { timeout: 120_
       const check = () => (entry.file.state === 'sending' ? setTimeout(check, 100) : resolve(undefined));
       check();
     });
-    return { sent: entry.file.state, seen };
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    return { sent: entry.file.state, seen, reports: t.a.reports, received: t.b.reports };
   });
   assert.equal(result.sent, 'verified');
   assert.deepEqual(result.seen.find((/** @type {any} */ e) => e.kind === 'message'), { user: 'user-a', kind: 'message', text: 'hello b', state: undefined });
   assert.equal(result.seen.filter((/** @type {any} */ e) => e.kind === 'file').at(-1).state, 'verified');
+  // Only the sender reports, and only metadata: kind and size in bytes.
+  assert.deepEqual(result.reports, [{ to: 'user-b', kind: 'message', size: 7 }, { to: 'user-b', kind: 'file', size: 300 * 1024 }]);
+  assert.deepEqual(result.received, []);
 });
