@@ -245,7 +245,7 @@ export async function accessLog() {
  * @property {string} id
  * @property {string} name
  * @property {'meeting'|'reception'|'office'} kind
- * @property {number} capacity
+ * @property {number|null} capacity At most this many people; null: only the mesh cap limits it.
  * @property {string|null} owner_user_id
  */
 
@@ -274,7 +274,7 @@ export function createRoom(form) {
 
 /**
  * @param {string} id
- * @param {{name?: string, capacity?: number}} patch
+ * @param {{name?: string, capacity?: number|null}} patch `capacity: null` removes the limit.
  * @returns {Promise<Room>}
  */
 export function updateRoom(id, patch) {

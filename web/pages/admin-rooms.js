@@ -9,6 +9,7 @@ const KINDS = [
   { value: 'reception', label: 'Reception' },
 ];
 const MESH_CAP = 8;
+const MAX_CAPACITY = 16;
 
 /**
  * The rooms card of the admin page.
@@ -27,7 +28,7 @@ export async function roomsCard() {
   return h('section', { class: 'card', 'aria-labelledby': 'rooms-admin-title' },
     h('div', { class: 'card-head' }, h('h2', { id: 'rooms-admin-title' }, 'Rooms'),
       h('button', { type: 'button', class: 'button primary', 'aria-haspopup': 'dialog', onclick: () => openAddRoom(reload) }, '+ Add room')),
-    h('p', { class: 'hint space-bottom' }, `Meeting rooms and the reception. Everyone's own office is created automatically. A room holds at most ${MESH_CAP} people, because each one connects to every other.`),
+    h('p', { class: 'hint space-bottom' }, `Meeting rooms and the reception. Everyone's own office is created automatically. A room admits at most ${MESH_CAP} people at once by default, because each one connects to every other; leave the capacity empty for no limit of its own.`),
     host);
 }
 
@@ -57,13 +58,17 @@ function draw(host, rooms, reload) {
  */
 function row(room, reload) {
   const name = h('input', { value: room.name, 'aria-label': `Name of ${room.name}`, maxlength: '100', required: true });
-  const capacity = h('input', { type: 'number', class: 'cap', min: '2', max: String(MESH_CAP), value: String(room.capacity), 'aria-label': `Capacity of ${room.name}` });
+  const capacity = h('input', {
+    type: 'number', class: 'cap', min: '2', max: String(MAX_CAPACITY), value: room.capacity === null ? '' : String(room.capacity),
+    placeholder: 'No limit', 'aria-label': `Capacity of ${room.name}`,
+  });
   const save = h('button', { type: 'button', class: 'button small', 'aria-label': `Save ${room.name}` }, 'Save');
   save.addEventListener('click', () => busy(save, async () => {
-    /** @type {{name?: string, capacity?: number}} */
+    /** @type {{name?: string, capacity?: number|null}} */
     const patch = {};
     if (name.value.trim() !== room.name) patch.name = name.value.trim();
-    if (Number(capacity.value) !== room.capacity) patch.capacity = Number(capacity.value);
+    const cap = capacity.value.trim() === '' ? null : Number(capacity.value);
+    if (cap !== room.capacity) patch.capacity = cap;
     if (Object.keys(patch).length === 0) return toast('Nothing to save: the room was not changed.');
     try {
       await api.updateRoom(room.id, patch);
@@ -113,7 +118,7 @@ export function openAddRoom(reload) {
   const form = h('form', { id: 'add-room-form', novalidate: true },
     field({ name: 'name', label: 'Name', required: true, attrs: { maxlength: '100' }, placeholder: 'Meeting room 1' }),
     field({ name: 'kind', label: 'Kind', type: 'select', value: 'meeting', options: KINDS }),
-    field({ name: 'capacity', label: 'Capacity', type: 'number', value: String(MESH_CAP), hint: `2 to ${MESH_CAP} people.`, attrs: { min: '2', max: String(MESH_CAP) } }));
+    field({ name: 'capacity', label: 'Capacity', type: 'number', value: '', placeholder: 'No limit', hint: `2 to ${MAX_CAPACITY} people, or empty for no limit of its own (at most ${MESH_CAP} meet at once).`, attrs: { min: '2', max: String(MAX_CAPACITY) } }));
   const { close } = openDialog({
     title: 'Add room', body: form,
     footer: [h('button', { type: 'button', class: 'button', onclick: () => close() }, 'Cancel'), submit],
@@ -124,7 +129,8 @@ export function openAddRoom(reload) {
     clearErrors(form);
     const data = new FormData(form);
     const kind = /** @type {'meeting'|'reception'} */ (String(data.get('kind')));
-    const capacity = Number(data.get('capacity'));
+    const raw = String(data.get('capacity') || '').trim();
+    const capacity = raw ? Number(raw) : NaN;
     void busy(submit, async () => {
       try {
         await api.createRoom({ name: String(data.get('name') || '').trim(), kind, capacity: Number.isFinite(capacity) && capacity > 0 ? capacity : undefined });
