@@ -15,6 +15,7 @@ use crate::profile::{Profile, ProfileMode, normalise_email, valid_name};
 use crate::rights::{Actor, Right, Role, rights_from_column, rights_to_column};
 use crate::{Office, OrgView, UserView, email_index, password, profile_slot};
 
+
 const SETUP: &str = "setup";
 
 /// A user to create.
@@ -49,10 +50,12 @@ pub struct SignedIn {
     pub expires_at: i64,
     /// The signed-in user.
     pub user: UserView,
+    /// The user's organisation.
+    pub org_id: String,
 }
 
 /// A fresh 256-bit random token and the SHA-256 under which it is stored.
-fn new_token() -> (String, Vec<u8>) {
+pub(crate) fn new_token() -> (String, Vec<u8>) {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = URL_SAFE_NO_PAD.encode(bytes);
@@ -60,7 +63,7 @@ fn new_token() -> (String, Vec<u8>) {
     (token, hash)
 }
 
-fn token_hash(token: &str) -> Vec<u8> {
+pub(crate) fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
@@ -83,24 +86,26 @@ impl Office {
             slug: slug.into(),
             name: valid_name(name)?,
             profile_mode: mode.as_str().into(),
+            language: "en".into(),
+            support_email: None,
             created_at: now,
         };
-        let (key_rows, _) = self.keyring.new_org_keys(&org.id, now)?;
+        let (key_rows, keys) = self.keyring.new_org_keys(&org.id, now)?;
         self.store.create_org(&org, &key_rows).await?;
         tracing::info!(org_id = %org.id, "organisation created");
-        Ok(OrgView::from(&org))
+        self.org_view(&keys, &org)
     }
 
     /// On every start: makes sure an organisation exists and, while it has no administrator who
     /// can sign in, returns a fresh one-time setup token for the first admin.
     pub async fn prepare_first_start(&self, slug: &str, name: &str) -> Result<Option<String>> {
-        let org = match self.store.orgs().await?.into_iter().next() {
-            Some(org) => OrgView::from(&org),
-            None => self.create_org(slug, name, ProfileMode::Entry).await?,
+        let org_id = match self.store.orgs().await?.into_iter().next() {
+            Some(org) => org.id,
+            None => self.create_org(slug, name, ProfileMode::Entry).await?.id,
         };
         let has_admin = self
             .store
-            .users(OrgId(&org.id))
+            .users(OrgId(&org_id))
             .await?
             .iter()
             .any(|u| u.role == Role::Admin.as_str() && u.active && u.password_hash.is_some());
@@ -112,7 +117,7 @@ impl Office {
         self.store
             .insert_token(&TokenRow {
                 token_hash: hash,
-                org_id: org.id,
+                org_id,
                 purpose: SETUP.into(),
                 subject: None,
                 created_at: now,
@@ -154,7 +159,7 @@ impl Office {
         self.insert_user(&org.id, user).await
     }
 
-    async fn insert_user(&self, org_id: &str, user: NewUser) -> Result<UserView> {
+    pub(crate) async fn insert_user(&self, org_id: &str, user: NewUser) -> Result<UserView> {
         let profile = Profile { name: valid_name(&user.name)?, email: normalise_email(&user.email)?, ..Profile::default() };
         let password_hash = match user.password {
             Some(pass) => {
@@ -229,7 +234,7 @@ impl Office {
         Ok(None)
     }
 
-    async fn start_session(&self, org_id: &str, user: UserView, client: &Client, event: &str) -> Result<SignedIn> {
+    pub(crate) async fn start_session(&self, org_id: &str, user: UserView, client: &Client, event: &str) -> Result<SignedIn> {
         let (token, hash) = new_token();
         let now = self.now();
         let expires_at = now + self.policy.session_ttl_ms;
@@ -237,7 +242,7 @@ impl Office {
             SessionRow { token_hash: hash, org_id: org_id.into(), user_id: user.id.clone(), created_at: now, expires_at };
         self.store.insert_session(&session).await?;
         self.log_access(org_id, &user.id, event, client).await?;
-        Ok(SignedIn { token, expires_at, user })
+        Ok(SignedIn { token, expires_at, user, org_id: org_id.into() })
     }
 
     async fn log_access(&self, org_id: &str, user_id: &str, event: &str, client: &Client) -> Result<()> {

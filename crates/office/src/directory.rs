@@ -17,12 +17,19 @@ pub struct OrgSettingsPatch {
     pub name: Option<String>,
     /// Entry mode or extended profile.
     pub profile_mode: Option<ProfileMode>,
+    /// Language of emails: `en` or `de`.
+    pub language: Option<String>,
+    /// Where support requests are emailed; `null` sends them to all administrators.
+    #[serde(default, deserialize_with = "crate::profile::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub support_email: Option<Option<String>>,
 }
 
 impl Office {
     /// The actor's organisation.
     pub async fn org(&self, actor: &Actor) -> Result<OrgView> {
-        Ok(OrgView::from(&self.org_row(&actor.org_id).await?))
+        let keys = self.keys(&actor.org_id).await?;
+        self.org_view(&keys, &self.org_row(&actor.org_id).await?)
     }
 
     /// Changes the organisation's settings. Switching back to entry mode hides the extended
@@ -36,8 +43,25 @@ impl Office {
         if let Some(mode) = patch.profile_mode {
             org.profile_mode = mode.as_str().into();
         }
+        if let Some(language) = patch.language {
+            if language != "en" && language != "de" {
+                return Err(OfficeError::Invalid { field: "language", message: "must be en or de".into() });
+            }
+            org.language = language;
+        }
+        let keys = self.keys(&actor.org_id).await?;
+        if let Some(address) = patch.support_email {
+            org.support_email = match address {
+                Some(address) => {
+                    let address = crate::profile::normalise_email(&address)
+                        .map_err(|_| OfficeError::Invalid { field: "support_email", message: "is not a valid email address".into() })?;
+                    Some(keys.seal(crate::org_slot(&org.id), address.as_bytes()))
+                }
+                None => None,
+            };
+        }
         self.store.update_org(&org).await?;
-        Ok(OrgView::from(&org))
+        self.org_view(&keys, &org)
     }
 
     /// The directory of the actor's organisation, optionally filtered by a search text that

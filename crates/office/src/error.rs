@@ -38,6 +38,9 @@ pub enum OfficeError {
     /// A link or token is unknown, used or expired.
     #[error("this link is invalid, already used or expired")]
     InvalidToken,
+    /// The record was saved but its email could not be handed to the mail server.
+    #[error("the email could not be sent; it was saved and can be sent again once mail works")]
+    MailFailed,
     /// Stored data failed authentication: someone altered the database.
     #[error("stored data failed an integrity check")]
     Tampered,

@@ -10,11 +10,16 @@ mod accounts;
 mod clock;
 mod directory;
 mod error;
+mod invitations;
 mod limiter;
+mod mail;
+mod logs;
 mod password;
 mod picture;
 mod profile;
 mod rights;
+mod rooms;
+mod support;
 
 use std::sync::Arc;
 
@@ -30,7 +35,12 @@ pub use directory::OrgSettingsPatch;
 pub use error::{OfficeError, Result};
 pub use profile::{Extended, Profile, ProfileMode, UserPatch, normalise_email};
 pub use picture::{MAX_PICTURE_BYTES, decode_data_url};
+pub use invitations::{InvitationStatus, InvitationView, NewInvitation, RegisterRequest, RegistrationInfo};
+pub use logs::{CallEntry, FinishedCall, TransferKind, TransferReport};
 pub use rights::{Actor, Right, Role};
+pub use mail::{Language, Mail, MailError, Mailer, MemoryMailer, compose, html_escape};
+pub use rooms::{NewRoom, RoomKind, RoomPatch, RoomView};
+pub use support::{NewTicket, TicketMessage, TicketView};
 
 use limiter::Limiter;
 
@@ -47,6 +57,8 @@ pub struct Policy {
     pub login_failures_per_ip: usize,
     /// The sliding window of the sign-in rate limits, in milliseconds.
     pub login_window_ms: i64,
+    /// How long an invitation link stays valid, in milliseconds.
+    pub invitation_ttl_ms: i64,
 }
 
 impl Default for Policy {
@@ -57,6 +69,7 @@ impl Default for Policy {
             login_failures_per_account: 10,
             login_failures_per_ip: 50,
             login_window_ms: 15 * 60 * 1000,
+            invitation_ttl_ms: 7 * 24 * 3600 * 1000,
         }
     }
 }
@@ -71,6 +84,9 @@ pub struct Office {
     ip_limiter: Limiter,
     /// A hash verified when the account does not exist, so that both cases cost the same time.
     decoy_hash: String,
+    mailer: Arc<dyn Mailer>,
+    /// The address users open, for links in emails.
+    public_url: String,
 }
 
 /// An organisation's settings as shown to its members.
@@ -84,17 +100,10 @@ pub struct OrgView {
     pub name: String,
     /// Which profile fields exist.
     pub profile_mode: ProfileMode,
-}
-
-impl From<&OrgRow> for OrgView {
-    fn from(org: &OrgRow) -> Self {
-        OrgView {
-            id: org.id.clone(),
-            slug: org.slug.clone(),
-            name: org.name.clone(),
-            profile_mode: ProfileMode::from_name(&org.profile_mode),
-        }
-    }
+    /// Language of emails: `en` or `de`.
+    pub language: String,
+    /// Where support requests are emailed (all administrators when unset).
+    pub support_email: Option<String>,
 }
 
 /// A user as the API shows them. Extended fields appear only in extended-profile mode.
@@ -134,7 +143,16 @@ impl Office {
             clock,
             policy,
             decoy_hash,
+            mailer: Arc::new(MemoryMailer::default()),
+            public_url: "https://localhost".into(),
         })
+    }
+
+    /// Sends emails through `mailer`, with links to `public_url`.
+    pub fn with_mail(mut self, mailer: Arc<dyn Mailer>, public_url: &str) -> Self {
+        self.mailer = mailer;
+        self.public_url = public_url.trim_end_matches('/').to_owned();
+        self
     }
 
     /// The store, for readiness checks and maintenance commands.
@@ -153,6 +171,22 @@ impl Office {
 
     async fn keys(&self, org_id: &str) -> Result<Arc<OrgKeys>> {
         Ok(self.keyring.org(self.store.as_ref(), OrgId(org_id)).await?)
+    }
+
+    /// The view of an organisation row (opens the sealed support address).
+    fn org_view(&self, keys: &OrgKeys, org: &OrgRow) -> Result<OrgView> {
+        let support_email = match &org.support_email {
+            Some(sealed) => Some(String::from_utf8(keys.open(org_slot(&org.id), sealed)?).map_err(|_| OfficeError::Tampered)?),
+            None => None,
+        };
+        Ok(OrgView {
+            id: org.id.clone(),
+            slug: org.slug.clone(),
+            name: org.name.clone(),
+            profile_mode: ProfileMode::from_name(&org.profile_mode),
+            language: org.language.clone(),
+            support_email,
+        })
     }
 
     async fn org_row(&self, org_id: &str) -> Result<OrgRow> {
@@ -189,6 +223,11 @@ impl Office {
             created_at: row.created_at,
         }
     }
+}
+
+/// Where an organisation's sealed support address lives.
+fn org_slot(org_id: &str) -> Slot<'_> {
+    Slot { table: "orgs", column: "support_email", row: org_id }
 }
 
 /// Where a user's sealed profile lives.

@@ -158,7 +158,7 @@ pub struct UserPatch {
 }
 
 /// Distinguishes an explicit `null` (clear: `Some(None)`) from an absent field (`None`).
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+pub(crate) fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 

@@ -15,6 +15,8 @@ const MASTER_KEY: &str = "master.key";
 /// A master key being rotated in: written before the database is re-wrapped, renamed over
 /// `master.key` after, so a crash in between is recovered on the next start.
 const NEXT_MASTER_KEY: &str = "master.key.next";
+/// The shared secret of TURN credentials, when the configuration gives none.
+const TURN_SECRET: &str = "turn-secret";
 
 /// The files of a data folder.
 #[derive(Clone, Debug)]
@@ -72,6 +74,15 @@ impl DataDir {
                 Ok((office, store))
             }
         }
+    }
+
+    /// The TURN shared secret kept in the data folder, created (mode 0600) on first use.
+    pub fn turn_secret(&self) -> Result<String, StartError> {
+        let path = self.file(TURN_SECRET);
+        if !path.exists() {
+            Key::generate().write_new_file(&path)?;
+        }
+        Ok(std::fs::read_to_string(&path).map_err(VaultError::KeyFile)?.trim().to_owned())
     }
 
     fn read_key(&self, path: &Path) -> Result<Key, VaultError> {

@@ -73,6 +73,7 @@ impl ApiError {
                 O::FieldDisabled(_) => (StatusCode::UNPROCESSABLE_ENTITY, "field_disabled"),
                 O::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
                 O::InvalidToken => (StatusCode::GONE, "invalid_token"),
+                O::MailFailed => (StatusCode::BAD_GATEWAY, "mail_failed"),
                 O::Tampered => (StatusCode::INTERNAL_SERVER_ERROR, "integrity"),
                 O::Store(_) | O::Vault(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             },

@@ -8,6 +8,9 @@
 pub mod config;
 pub mod data;
 mod error;
+mod ice;
+mod live;
+mod mail;
 mod metrics;
 mod routes;
 mod serve;
@@ -33,7 +36,13 @@ pub struct AppState {
     /// The validated configuration.
     pub config: Arc<Config>,
     /// The domain services.
-    pub office: Office,
+    pub office: Arc<Office>,
+    /// The signaling hub.
+    pub live: Arc<live::Live>,
+    /// What browsers are told about STUN/TURN.
+    pub ice: ice::IceServers,
+    /// Metrics of the embedded TURN server, when it runs.
+    pub turn_metrics: Option<bureau_turn::Metrics>,
     /// The clock (for cookie lifetimes).
     pub clock: Arc<dyn Clock>,
     /// Counters for `/metrics`.
@@ -70,6 +79,12 @@ pub enum StartError {
     /// A listener could not be bound.
     #[error(transparent)]
     Bind(#[from] std::io::Error),
+    /// The mail settings are invalid.
+    #[error("{0}")]
+    Mail(String),
+    /// The embedded TURN server's configuration is invalid.
+    #[error(transparent)]
+    Turn(#[from] bureau_turn::Error),
 }
 
 /// A started server: listeners bound, database open, not yet serving.
@@ -79,6 +94,7 @@ pub struct Server {
     http: TcpListener,
     https: TcpListener,
     tls: TlsAcceptor,
+    turn: Option<bureau_turn::Server>,
     setup_token: Option<String>,
 }
 
@@ -90,6 +106,12 @@ impl Server {
         let policy = Policy { session_ttl_ms: config.session_ttl_hours as i64 * 3600 * 1000, ..Policy::default() };
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let (office, store) = dir.open(policy, clock.clone()).await?;
+        let from = mail::sender(&config.mail_from).map_err(StartError::Mail)?;
+        let mailer: Arc<dyn bureau_office::Mailer> = match &config.smtp_url {
+            Some(url) => Arc::new(mail::SmtpMailer::new(url, from).map_err(StartError::Mail)?),
+            None => Arc::new(mail::OutboxMailer::new(dir.file("outbox"), from)),
+        };
+        let office = office.with_mail(mailer, &config.public_url);
         let setup_token = office.prepare_first_start(&config.org_slug, &config.org_name).await?;
         let (cert, key) = match (&config.tls_cert, &config.tls_key) {
             (Some(cert), Some(key)) => (cert.clone(), key.clone()),
@@ -102,13 +124,25 @@ impl Server {
         let tls = TlsAcceptor::from(tls::server_config(&cert, &key)?);
         let http = serve::bind(config.listen).await?;
         let https = serve::bind(config.tls_listen).await?;
-        let state = Arc::new(AppState { config: Arc::new(config), office, clock, metrics: Default::default() });
-        Ok(Server { state, store, http, https, tls, setup_token })
+        let (turn, secret) = start_turn(&config, &dir).await?;
+        let turn_addr = turn.as_ref().map(|t| t.local_addrs().udp);
+        let ice = ice::IceServers::new(&config.ice.urls, turn_addr, secret, config.ice.credential_ttl);
+        let office = Arc::new(office);
+        let live = live::Live::start(&config.signal, office.clone());
+        let turn_metrics = turn.as_ref().map(bureau_turn::Server::metrics);
+        let config = Arc::new(config);
+        let state = Arc::new(AppState { config, office, live, ice, turn_metrics, clock, metrics: Default::default() });
+        Ok(Server { state, store, http, https, tls, turn, setup_token })
     }
 
     /// The bound plain HTTP address.
     pub fn http_addr(&self) -> SocketAddr {
         self.http.local_addr().unwrap_or(self.state.config.listen)
+    }
+
+    /// The bound address of the embedded STUN/TURN server (UDP and TCP), when it runs.
+    pub fn turn_addr(&self) -> Option<SocketAddr> {
+        self.turn.as_ref().map(|t| t.local_addrs().udp)
     }
 
     /// The bound HTTPS address.
@@ -128,12 +162,44 @@ impl Server {
         let app = routes::router(self.state.clone());
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let http = tokio::spawn(serve::serve(self.http, app.clone(), None, stopped.clone()));
-        let https = tokio::spawn(serve::serve(self.https, app, Some(self.tls), stopped));
+        let https = tokio::spawn(serve::serve(self.https, app, Some(self.tls), stopped.clone()));
+        let turn = self.turn.map(|turn| {
+            let mut stopped = stopped;
+            tokio::spawn(turn.run(async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            }))
+        });
         shutdown.await;
         tracing::info!("shutting down");
+        // Tell every signaling client to reconnect (to this node once restarted, or another).
+        self.state.live.shutdown().await;
         let _ = stop.send(true);
         let _ = tokio::join!(http, https);
+        if let Some(turn) = turn
+            && let Ok(Err(err)) = turn.await
+        {
+            tracing::warn!("TURN server stopped with an error: {err}");
+        }
         self.store.close().await;
+    }
+}
+
+/// Binds the embedded STUN/TURN server. A port that is taken (another TURN server on 3478, say)
+/// does not stop Bureau: calls then use direct connections only, and the log says how to fix it.
+async fn start_turn(config: &Config, dir: &data::DataDir) -> Result<(Option<bureau_turn::Server>, Option<String>), StartError> {
+    let Some(turn) = &config.turn else { return Ok((None, None)) };
+    let mut turn = turn.clone();
+    if turn.auth_secret.is_empty() {
+        turn.auth_secret = dir.turn_secret()?;
+    }
+    let secret = Some(turn.auth_secret.clone());
+    match bureau_turn::Server::bind(turn).await {
+        Ok(server) => Ok((Some(server), secret)),
+        Err(bureau_turn::Error::Bind { addr, source }) => {
+            tracing::error!("STUN/TURN disabled: cannot listen on {addr}: {source}; set turn.listen to a free address or turn.enabled = false");
+            Ok((None, secret))
+        }
+        Err(err) => Err(err.into()),
     }
 }
 

@@ -5,10 +5,10 @@
 pub enum StoreError {
     /// The database could not be reached or answered with an error.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
-    /// Applying the schema migrations failed.
-    #[error("database migration failed: {0}")]
-    Migration(#[from] sqlx::migrate::MigrateError),
+    Database(#[from] rusqlite::Error),
+    /// The store was closed.
+    #[error("the database is closed")]
+    Closed,
     /// A row would break a uniqueness rule (for example a second user with the same email).
     #[error("a record with the same {0} already exists")]
     Conflict(&'static str),

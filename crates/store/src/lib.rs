@@ -17,7 +17,10 @@ pub mod vault;
 
 pub use error::{StoreError, VaultError};
 pub use keyring::Keyring;
-pub use rows::{AccessRow, OrgId, OrgKeyRow, OrgRow, SessionRow, TokenRow, UserRow};
+pub use rows::{
+    AccessRow, CallLogRow, InvitationRow, OrgId, OrgKeyRow, OrgRow, RegistrationRow, RoomRow, SessionRow, TicketRow, TokenRow,
+    TransferRow, UserRow,
+};
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
@@ -41,7 +44,7 @@ pub trait Store: Send + Sync + 'static {
     async fn org(&self, org: OrgId<'_>) -> Result<Option<OrgRow>>;
     /// One organisation by its slug.
     async fn org_by_slug(&self, slug: &str) -> Result<Option<OrgRow>>;
-    /// Replaces an organisation's settings (name, profile mode).
+    /// Replaces an organisation's settings (name, profile mode, language, support address).
     async fn update_org(&self, org: &OrgRow) -> Result<()>;
 
     /// The wrapped keys of one organisation.
@@ -89,6 +92,43 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_access(&self, entry: &AccessRow) -> Result<()>;
     /// The access-log entries of one user, newest first.
     async fn user_access(&self, org: OrgId<'_>, user_id: &str) -> Result<Vec<AccessRow>>;
+
+    /// The rooms of the organisation, oldest first.
+    async fn rooms(&self, org: OrgId<'_>) -> Result<Vec<RoomRow>>;
+    /// Adds a room.
+    async fn insert_room(&self, room: &RoomRow) -> Result<()>;
+    /// Changes a room's name and capacity; false if there is no such room.
+    async fn update_room(&self, room: &RoomRow) -> Result<bool>;
+    /// Removes a room; false if there was no such room.
+    async fn delete_room(&self, org: OrgId<'_>, id: &str) -> Result<bool>;
+
+    /// Records a call or room session and its participants.
+    async fn insert_call_log(&self, call: &CallLogRow) -> Result<()>;
+    /// The calls a user took part in, newest first, each with every participant.
+    async fn user_calls(&self, org: OrgId<'_>, user_id: &str) -> Result<Vec<CallLogRow>>;
+
+    /// Records the metadata of a peer-to-peer message or file transfer.
+    async fn insert_transfer(&self, transfer: &TransferRow) -> Result<()>;
+
+    /// Stores a new invitation.
+    async fn insert_invitation(&self, invitation: &InvitationRow) -> Result<()>;
+    /// Replaces an invitation (resend: new token and expiry; revoke; use).
+    async fn update_invitation(&self, invitation: &InvitationRow) -> Result<bool>;
+    /// The organisation's invitations, newest first.
+    async fn invitations(&self, org: OrgId<'_>) -> Result<Vec<InvitationRow>>;
+    /// The invitation whose link token has this hash, in any organisation.
+    async fn invitation_by_token(&self, token_hash: &[u8]) -> Result<Option<InvitationRow>>;
+    /// Marks a usable invitation as used, atomically: false if it was used, revoked or expired.
+    async fn use_invitation(&self, id: &str, now: i64) -> Result<bool>;
+    /// Records a registration.
+    async fn insert_registration(&self, registration: &RegistrationRow) -> Result<()>;
+
+    /// Stores a new support ticket.
+    async fn insert_ticket(&self, ticket: &TicketRow) -> Result<()>;
+    /// Replaces a ticket (answer, resolve).
+    async fn update_ticket(&self, ticket: &TicketRow) -> Result<bool>;
+    /// The organisation's tickets, newest first.
+    async fn tickets(&self, org: OrgId<'_>) -> Result<Vec<TicketRow>>;
 
     /// Whether the database answers (readiness).
     async fn ping(&self) -> Result<()>;

@@ -15,6 +15,10 @@ pub struct OrgRow {
     pub name: String,
     /// `entry` (name, email, admin status only) or `extended` (the full profile).
     pub profile_mode: String,
+    /// Language of emails and templates: `en` or `de`.
+    pub language: String,
+    /// The sealed address support requests are sent to, if set.
+    pub support_email: Option<Vec<u8>>,
     /// Creation time, Unix milliseconds.
     pub created_at: i64,
 }
@@ -108,4 +112,119 @@ pub struct AccessRow {
     pub at: i64,
     /// Sealed details (JSON).
     pub details: Vec<u8>,
+}
+
+/// A room of an organisation; its name is sealed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoomRow {
+    /// Random id.
+    pub id: String,
+    /// The organisation.
+    pub org_id: String,
+    /// `meeting` or `reception`.
+    pub kind: String,
+    /// Most participants, if limited.
+    pub capacity: Option<i64>,
+    /// The sealed name.
+    pub name: Vec<u8>,
+    /// Creation time, Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// The metadata of one call or room session: who, when, how long, where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallLogRow {
+    /// The call id (or room session id).
+    pub id: String,
+    /// The organisation.
+    pub org_id: String,
+    /// The room, or `None` for a one-to-one call.
+    pub room_id: Option<String>,
+    /// When the second participant arrived, Unix milliseconds.
+    pub started_at: i64,
+    /// How long at least two participants were together.
+    pub duration_ms: i64,
+    /// Every participant's user id.
+    pub participants: Vec<String>,
+}
+
+/// The metadata of one peer-to-peer transfer (the contents never reach the server).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransferRow {
+    /// Random id.
+    pub id: String,
+    /// The organisation.
+    pub org_id: String,
+    /// The sender.
+    pub from_user: String,
+    /// The recipient.
+    pub to_user: String,
+    /// `message` or `file`.
+    pub kind: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// When, Unix milliseconds.
+    pub at: i64,
+}
+
+/// An invitation to join an organisation. Only the SHA-256 of the link's token is stored; the
+/// invitee's name and email are sealed in `details`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvitationRow {
+    /// Random id.
+    pub id: String,
+    /// The organisation.
+    pub org_id: String,
+    /// SHA-256 of the current link token (replaced on resend).
+    pub token_hash: Vec<u8>,
+    /// Blind index of the invitee's email.
+    pub email_index: Vec<u8>,
+    /// The role the invitee gets.
+    pub role: String,
+    /// Sealed JSON: name, email.
+    pub details: Vec<u8>,
+    /// Who invited.
+    pub invited_by: Option<String>,
+    /// Creation (or last resend), Unix milliseconds.
+    pub created_at: i64,
+    /// Expiry, Unix milliseconds.
+    pub expires_at: i64,
+    /// When it was used to register.
+    pub used_at: Option<i64>,
+    /// When an admin revoked it.
+    pub revoked_at: Option<i64>,
+}
+
+/// When and from where a user registered; the details (IP address) are sealed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegistrationRow {
+    /// The user.
+    pub user_id: String,
+    /// The organisation.
+    pub org_id: String,
+    /// When, Unix milliseconds.
+    pub at: i64,
+    /// Sealed JSON: IP address, browser.
+    pub details: Vec<u8>,
+}
+
+/// A support ticket; subject, messages and contact details are sealed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TicketRow {
+    /// Random id.
+    pub id: String,
+    /// The organisation.
+    pub org_id: String,
+    /// Who asked, if a user.
+    pub user_id: Option<String>,
+    /// `open` or `resolved`.
+    pub status: String,
+    /// Sealed JSON: subject, the conversation.
+    pub details: Vec<u8>,
+    /// Creation, Unix milliseconds.
+    pub created_at: i64,
+    /// Last change, Unix milliseconds.
+    pub updated_at: i64,
+    /// When it was resolved (deleted after the retention grace period).
+    pub resolved_at: Option<i64>,
 }

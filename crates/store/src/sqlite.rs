@@ -1,420 +1,693 @@
 //! The SQLite backend: one file in the data folder, WAL mode, migrations embedded in the binary.
+//!
+//! SQLite is synchronous, so every operation runs on Tokio's blocking pool with a connection
+//! taken from a small pool: WAL lets readers proceed while one writer writes, and the busy
+//! timeout makes concurrent writers wait instead of failing. Statements are prepared once per
+//! connection and cached.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
-use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use tokio::sync::Semaphore;
 
-use crate::{AccessRow, OrgId, OrgKeyRow, OrgRow, Result, SessionRow, Store, StoreError, TokenRow, UserRow};
+use crate::{AccessRow, CallLogRow, InvitationRow, OrgId, RegistrationRow, RoomRow, TicketRow, TransferRow, OrgKeyRow, OrgRow, Result, SessionRow, Store, StoreError, TokenRow, UserRow};
+
+/// Connections kept open at most (readers run in parallel; writes serialise in SQLite).
+const CONNECTIONS: usize = 4;
+
+/// The migrations, in order. A migration is never edited once released: add a new one.
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../migrations/sqlite/0002_live_office.sql")),
+    (3, include_str!("../migrations/sqlite/0003_joining.sql")),
+];
 
 /// The SQLite implementation of [`Store`].
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pool: Arc<Pool>,
+}
+
+struct Pool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    permits: Arc<Semaphore>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.pool.path).finish()
+    }
+}
+
+fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    // Switching to WAL needs an exclusive lock; done once here, before any other connection opens.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")?;
+    for (version, sql) in MIGRATIONS {
+        let tx = conn.transaction()?;
+        let applied: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)", [version], |r| r.get(0))?;
+        if !applied {
+            tx.execute_batch(sql)?;
+            tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, strftime('%s','now'))", [version])?;
+        }
+        tx.commit()?;
+    }
+    Ok(())
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub async fn open(path: &Path) -> Result<Self> {
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        Self::connect(options, 4).await
+        let owned = path.to_owned();
+        let first = tokio::task::spawn_blocking(move || {
+            let mut conn = open_connection(&owned)?;
+            migrate(&mut conn)?;
+            Ok::<_, rusqlite::Error>(conn)
+        })
+        .await
+        .map_err(|_| StoreError::Malformed("migration task failed"))??;
+        let pool = Pool { path: path.to_owned(), idle: Mutex::new(vec![first]), permits: Arc::new(Semaphore::new(CONNECTIONS)) };
+        Ok(SqliteStore { pool: Arc::new(pool) })
     }
 
-    async fn connect(options: SqliteConnectOptions, connections: u32) -> Result<Self> {
-        // Switching a new database to WAL needs an exclusive lock and SQLite does not wait for it
-        // (no busy handler), so the pool's connections racing to open a fresh file could fail
-        // with "database is locked". One connection sets WAL and migrates before the pool opens.
-        let mut first = SqliteConnection::connect_with(&options).await?;
-        sqlx::migrate!("migrations/sqlite").run(&mut first).await?;
-        first.close().await?;
-        let pool = SqlitePoolOptions::new()
-            .max_connections(connections)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .connect_with(options)
-            .await?;
-        Ok(SqliteStore { pool })
+    /// Runs `work` on a pooled connection on the blocking thread pool.
+    async fn with<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let permit = self.pool.permits.clone().acquire_owned().await.map_err(|_| StoreError::Closed)?;
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let taken = pool.idle.lock().ok().and_then(|mut idle| idle.pop());
+            let mut conn = match taken {
+                Some(conn) => conn,
+                None => open_connection(&pool.path)?,
+            };
+            let result = work(&mut conn);
+            if let Ok(mut idle) = pool.idle.lock() {
+                idle.push(conn);
+            }
+            drop(permit);
+            result
+        })
+        .await
+        .map_err(|_| StoreError::Malformed("database task failed"))?
     }
 
     /// Folds the write-ahead log into the main file (used before backups and by tests that
     /// inspect the raw file).
     pub async fn checkpoint(&self) -> Result<()> {
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await?;
-        Ok(())
+        self.with(|conn| Ok(conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?)).await
     }
 
-    /// Closes every connection.
+    /// Closes every idle connection; later calls reopen them.
     pub async fn close(&self) {
-        self.pool.close().await;
+        let permits = self.pool.permits.clone();
+        if let Ok(all) = permits.acquire_many(CONNECTIONS as u32).await {
+            if let Ok(mut idle) = self.pool.idle.lock() {
+                idle.clear();
+            }
+            drop(all);
+        }
     }
 }
 
-fn conflict_on_unique(err: sqlx::Error, what: &'static str) -> StoreError {
-    match &err {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what),
+fn conflict_on_unique(err: rusqlite::Error, what: &'static str) -> StoreError {
+    match err.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ConstraintViolation) => StoreError::Conflict(what),
         _ => StoreError::Database(err),
     }
 }
 
-fn org_row(row: &SqliteRow) -> Result<OrgRow> {
+fn org_row(row: &Row<'_>) -> rusqlite::Result<OrgRow> {
     Ok(OrgRow {
-        id: row.try_get("id")?,
-        slug: row.try_get("slug")?,
-        name: row.try_get("name")?,
-        profile_mode: row.try_get("profile_mode")?,
-        created_at: row.try_get("created_at")?,
+        id: row.get("id")?,
+        slug: row.get("slug")?,
+        name: row.get("name")?,
+        profile_mode: row.get("profile_mode")?,
+        language: row.get("language")?,
+        support_email: row.get("support_email")?,
+        created_at: row.get("created_at")?,
     })
 }
 
-fn key_row(row: &SqliteRow) -> Result<OrgKeyRow> {
-    let version: i64 = row.try_get("version")?;
+fn key_row(row: &Row<'_>) -> rusqlite::Result<OrgKeyRow> {
     Ok(OrgKeyRow {
-        org_id: row.try_get("org_id")?,
-        kind: row.try_get("kind")?,
-        version: u32::try_from(version).map_err(|_| StoreError::Malformed("key version"))?,
-        wrapped: row.try_get("wrapped")?,
-        created_at: row.try_get("created_at")?,
+        org_id: row.get("org_id")?,
+        kind: row.get("kind")?,
+        version: row.get("version")?,
+        wrapped: row.get("wrapped")?,
+        created_at: row.get("created_at")?,
     })
 }
 
-fn user_row(row: &SqliteRow) -> Result<UserRow> {
+fn user_row(row: &Row<'_>) -> rusqlite::Result<UserRow> {
     Ok(UserRow {
-        id: row.try_get("id")?,
-        org_id: row.try_get("org_id")?,
-        email_index: row.try_get("email_index")?,
-        role: row.try_get("role")?,
-        rights: row.try_get("rights")?,
-        active: row.try_get("active")?,
-        profile: row.try_get("profile")?,
-        has_picture: row.try_get("has_picture")?,
-        password_hash: row.try_get("password_hash")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        id: row.get("id")?,
+        org_id: row.get("org_id")?,
+        email_index: row.get("email_index")?,
+        role: row.get("role")?,
+        rights: row.get("rights")?,
+        active: row.get("active")?,
+        profile: row.get("profile")?,
+        has_picture: row.get("has_picture")?,
+        password_hash: row.get("password_hash")?,
+        created_at: row.get("created_at")?,
+        updated_at: row.get("updated_at")?,
     })
 }
 
-fn session_row(row: &SqliteRow) -> Result<SessionRow> {
+fn session_row(row: &Row<'_>) -> rusqlite::Result<SessionRow> {
     Ok(SessionRow {
-        token_hash: row.try_get("token_hash")?,
-        org_id: row.try_get("org_id")?,
-        user_id: row.try_get("user_id")?,
-        created_at: row.try_get("created_at")?,
-        expires_at: row.try_get("expires_at")?,
+        token_hash: row.get("token_hash")?,
+        org_id: row.get("org_id")?,
+        user_id: row.get("user_id")?,
+        created_at: row.get("created_at")?,
+        expires_at: row.get("expires_at")?,
     })
 }
 
-fn token_row(row: &SqliteRow) -> Result<TokenRow> {
+fn token_row(row: &Row<'_>) -> rusqlite::Result<TokenRow> {
     Ok(TokenRow {
-        token_hash: row.try_get("token_hash")?,
-        org_id: row.try_get("org_id")?,
-        purpose: row.try_get("purpose")?,
-        subject: row.try_get("subject")?,
-        created_at: row.try_get("created_at")?,
-        expires_at: row.try_get("expires_at")?,
-        used_at: row.try_get("used_at")?,
+        token_hash: row.get("token_hash")?,
+        org_id: row.get("org_id")?,
+        purpose: row.get("purpose")?,
+        subject: row.get("subject")?,
+        created_at: row.get("created_at")?,
+        expires_at: row.get("expires_at")?,
+        used_at: row.get("used_at")?,
     })
 }
 
-fn access_row(row: &SqliteRow) -> Result<AccessRow> {
+fn access_row(row: &Row<'_>) -> rusqlite::Result<AccessRow> {
     Ok(AccessRow {
-        id: row.try_get("id")?,
-        org_id: row.try_get("org_id")?,
-        user_id: row.try_get("user_id")?,
-        at: row.try_get("at")?,
-        details: row.try_get("details")?,
+        id: row.get("id")?,
+        org_id: row.get("org_id")?,
+        user_id: row.get("user_id")?,
+        at: row.get("at")?,
+        details: row.get("details")?,
+    })
+}
+
+fn room_row(row: &Row<'_>) -> rusqlite::Result<RoomRow> {
+    Ok(RoomRow {
+        id: row.get("id")?,
+        org_id: row.get("org_id")?,
+        kind: row.get("kind")?,
+        capacity: row.get("capacity")?,
+        name: row.get("name")?,
+        created_at: row.get("created_at")?,
+    })
+}
+
+fn invitation_row(row: &Row<'_>) -> rusqlite::Result<InvitationRow> {
+    Ok(InvitationRow {
+        id: row.get("id")?,
+        org_id: row.get("org_id")?,
+        token_hash: row.get("token_hash")?,
+        email_index: row.get("email_index")?,
+        role: row.get("role")?,
+        details: row.get("details")?,
+        invited_by: row.get("invited_by")?,
+        created_at: row.get("created_at")?,
+        expires_at: row.get("expires_at")?,
+        used_at: row.get("used_at")?,
+        revoked_at: row.get("revoked_at")?,
+    })
+}
+
+fn ticket_row(row: &Row<'_>) -> rusqlite::Result<TicketRow> {
+    Ok(TicketRow {
+        id: row.get("id")?,
+        org_id: row.get("org_id")?,
+        user_id: row.get("user_id")?,
+        status: row.get("status")?,
+        details: row.get("details")?,
+        created_at: row.get("created_at")?,
+        updated_at: row.get("updated_at")?,
+        resolved_at: row.get("resolved_at")?,
     })
 }
 
 const USER_COLUMNS: &str = "id, org_id, email_index, role, rights, active, profile, picture IS NOT NULL AS has_picture,
      password_hash, created_at, updated_at";
 
+/// Runs a query and collects every row.
+fn all<T>(conn: &Connection, sql: &str, params: impl rusqlite::Params, map: fn(&Row<'_>) -> rusqlite::Result<T>) -> Result<Vec<T>> {
+    let mut statement = conn.prepare_cached(sql)?;
+    let rows = statement.query_map(params, map)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<T>>>()?)
+}
+
+/// Runs a query and returns its first row, if any.
+fn one<T>(conn: &Connection, sql: &str, params: impl rusqlite::Params, map: fn(&Row<'_>) -> rusqlite::Result<T>) -> Result<Option<T>> {
+    Ok(conn.prepare_cached(sql)?.query_row(params, map).optional()?)
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        let row = sqlx::query("SELECT value FROM meta WHERE key = $1").bind(key).fetch_optional(&self.pool).await?;
-        Ok(row.map(|r| r.try_get("value")).transpose()?)
+        let key = key.to_owned();
+        self.with(move |c| one(c, "SELECT value FROM meta WHERE key = ?1", [&key], |r| r.get(0))).await
     }
 
     async fn put_meta(&self, key: &str, value: &[u8]) -> Result<()> {
-        sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-            .bind(key)
-            .bind(value)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        let (key, value) = (key.to_owned(), value.to_owned());
+        self.with(move |c| {
+            c.prepare_cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?
+                .execute(params![key, value])?;
+            Ok(())
+        })
+        .await
     }
 
     async fn create_org(&self, org: &OrgRow, keys: &[OrgKeyRow]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("INSERT INTO orgs (id, slug, name, profile_mode, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&org.id)
-            .bind(&org.slug)
-            .bind(&org.name)
-            .bind(&org.profile_mode)
-            .bind(org.created_at)
-            .execute(&mut *tx)
-            .await
+        let (org, keys) = (org.clone(), keys.to_vec());
+        self.with(move |c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "INSERT INTO orgs (id, slug, name, profile_mode, language, support_email, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![org.id, org.slug, org.name, org.profile_mode, org.language, org.support_email, org.created_at],
+            )
             .map_err(|e| conflict_on_unique(e, "organisation slug"))?;
-        for key in keys {
-            sqlx::query("INSERT INTO org_keys (org_id, kind, version, wrapped, created_at) VALUES ($1, $2, $3, $4, $5)")
-                .bind(&key.org_id)
-                .bind(&key.kind)
-                .bind(i64::from(key.version))
-                .bind(&key.wrapped)
-                .bind(key.created_at)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+            for key in &keys {
+                tx.execute(
+                    "INSERT INTO org_keys (org_id, kind, version, wrapped, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![key.org_id, key.kind, key.version, key.wrapped, key.created_at],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
     }
 
     async fn orgs(&self) -> Result<Vec<OrgRow>> {
-        let rows = sqlx::query("SELECT * FROM orgs ORDER BY created_at, id").fetch_all(&self.pool).await?;
-        rows.iter().map(org_row).collect()
+        self.with(|c| all(c, "SELECT * FROM orgs ORDER BY created_at, id", [], org_row)).await
     }
 
     async fn org(&self, org: OrgId<'_>) -> Result<Option<OrgRow>> {
-        let row = sqlx::query("SELECT * FROM orgs WHERE id = $1").bind(org.0).fetch_optional(&self.pool).await?;
-        row.as_ref().map(org_row).transpose()
+        let id = org.0.to_owned();
+        self.with(move |c| one(c, "SELECT * FROM orgs WHERE id = ?1", [&id], org_row)).await
     }
 
     async fn org_by_slug(&self, slug: &str) -> Result<Option<OrgRow>> {
-        let row = sqlx::query("SELECT * FROM orgs WHERE slug = $1").bind(slug).fetch_optional(&self.pool).await?;
-        row.as_ref().map(org_row).transpose()
+        let slug = slug.to_owned();
+        self.with(move |c| one(c, "SELECT * FROM orgs WHERE slug = ?1", [&slug], org_row)).await
     }
 
     async fn update_org(&self, org: &OrgRow) -> Result<()> {
-        sqlx::query("UPDATE orgs SET name = $2, profile_mode = $3 WHERE id = $1")
-            .bind(&org.id)
-            .bind(&org.name)
-            .bind(&org.profile_mode)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        let org = org.clone();
+        self.with(move |c| {
+            c.prepare_cached("UPDATE orgs SET name = ?2, profile_mode = ?3, language = ?4, support_email = ?5 WHERE id = ?1")?
+                .execute(params![org.id, org.name, org.profile_mode, org.language, org.support_email])?;
+            Ok(())
+        })
+        .await
     }
 
     async fn org_keys(&self, org: OrgId<'_>) -> Result<Vec<OrgKeyRow>> {
-        let rows = sqlx::query("SELECT * FROM org_keys WHERE org_id = $1 ORDER BY kind, version")
-            .bind(org.0)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(key_row).collect()
+        let id = org.0.to_owned();
+        self.with(move |c| all(c, "SELECT * FROM org_keys WHERE org_id = ?1 ORDER BY kind, version", [&id], key_row)).await
     }
 
     async fn all_org_keys(&self) -> Result<Vec<OrgKeyRow>> {
-        let rows = sqlx::query("SELECT * FROM org_keys ORDER BY org_id, kind, version").fetch_all(&self.pool).await?;
-        rows.iter().map(key_row).collect()
+        self.with(|c| all(c, "SELECT * FROM org_keys ORDER BY org_id, kind, version", [], key_row)).await
     }
 
     async fn rewrap_keys(&self, keys: &[OrgKeyRow], master_check: &[u8]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        for key in keys {
-            sqlx::query("UPDATE org_keys SET wrapped = $4 WHERE org_id = $1 AND kind = $2 AND version = $3")
-                .bind(&key.org_id)
-                .bind(&key.kind)
-                .bind(i64::from(key.version))
-                .bind(&key.wrapped)
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::query("INSERT INTO meta (key, value) VALUES ('master_check', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-            .bind(master_check)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        let (keys, check) = (keys.to_vec(), master_check.to_owned());
+        self.with(move |c| {
+            let tx = c.transaction()?;
+            for key in &keys {
+                tx.execute(
+                    "UPDATE org_keys SET wrapped = ?4 WHERE org_id = ?1 AND kind = ?2 AND version = ?3",
+                    params![key.org_id, key.kind, key.version, key.wrapped],
+                )?;
+            }
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('master_check', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [&check],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
     }
 
     async fn insert_user(&self, user: &UserRow) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO users (id, org_id, email_index, role, rights, active, profile, password_hash, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(&user.id)
-        .bind(&user.org_id)
-        .bind(&user.email_index)
-        .bind(&user.role)
-        .bind(&user.rights)
-        .bind(user.active)
-        .bind(&user.profile)
-        .bind(&user.password_hash)
-        .bind(user.created_at)
-        .bind(user.updated_at)
-        .execute(&self.pool)
+        let u = user.clone();
+        self.with(move |c| {
+            c.prepare_cached(
+                "INSERT INTO users (id, org_id, email_index, role, rights, active, profile, password_hash, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![u.id, u.org_id, u.email_index, u.role, u.rights, u.active, u.profile, u.password_hash, u.created_at, u.updated_at])
+            .map_err(|e| conflict_on_unique(e, "email"))?;
+            Ok(())
+        })
         .await
-        .map_err(|e| conflict_on_unique(e, "email"))?;
-        Ok(())
     }
 
     async fn update_user(&self, user: &UserRow) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE users SET email_index = $3, role = $4, rights = $5, active = $6, profile = $7,
-             password_hash = $8, updated_at = $9 WHERE org_id = $1 AND id = $2",
-        )
-        .bind(&user.org_id)
-        .bind(&user.id)
-        .bind(&user.email_index)
-        .bind(&user.role)
-        .bind(&user.rights)
-        .bind(user.active)
-        .bind(&user.profile)
-        .bind(&user.password_hash)
-        .bind(user.updated_at)
-        .execute(&self.pool)
+        let u = user.clone();
+        self.with(move |c| {
+            let changed = c
+                .prepare_cached(
+                    "UPDATE users SET email_index = ?3, role = ?4, rights = ?5, active = ?6, profile = ?7,
+                     password_hash = ?8, updated_at = ?9 WHERE org_id = ?1 AND id = ?2",
+                )?
+                .execute(params![u.org_id, u.id, u.email_index, u.role, u.rights, u.active, u.profile, u.password_hash, u.updated_at])
+                .map_err(|e| conflict_on_unique(e, "email"))?;
+            Ok(changed == 1)
+        })
         .await
-        .map_err(|e| conflict_on_unique(e, "email"))?;
-        Ok(done.rows_affected() == 1)
     }
 
     async fn user(&self, org: OrgId<'_>, id: &str) -> Result<Option<UserRow>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND id = $2");
-        let row = sqlx::query(&sql).bind(org.0).bind(id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(user_row).transpose()
+        let (org, id) = (org.0.to_owned(), id.to_owned());
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE org_id = ?1 AND id = ?2");
+        self.with(move |c| one(c, &sql, [&org, &id], user_row)).await
     }
 
     async fn user_by_email_index(&self, org: OrgId<'_>, index: &[u8]) -> Result<Option<UserRow>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND email_index = $2");
-        let row = sqlx::query(&sql).bind(org.0).bind(index).fetch_optional(&self.pool).await?;
-        row.as_ref().map(user_row).transpose()
+        let (org, index) = (org.0.to_owned(), index.to_owned());
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE org_id = ?1 AND email_index = ?2");
+        self.with(move |c| one(c, &sql, params![org, index], user_row)).await
     }
 
     async fn users(&self, org: OrgId<'_>) -> Result<Vec<UserRow>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 ORDER BY created_at, id");
-        let rows = sqlx::query(&sql).bind(org.0).fetch_all(&self.pool).await?;
-        rows.iter().map(user_row).collect()
+        let org = org.0.to_owned();
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE org_id = ?1 ORDER BY created_at, id");
+        self.with(move |c| all(c, &sql, [&org], user_row)).await
     }
 
     async fn picture(&self, org: OrgId<'_>, user_id: &str) -> Result<Option<Vec<u8>>> {
-        let row = sqlx::query("SELECT picture FROM users WHERE org_id = $1 AND id = $2")
-            .bind(org.0)
-            .bind(user_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|r| r.try_get::<Option<Vec<u8>>, _>("picture")).transpose()?.flatten())
+        let (org, id) = (org.0.to_owned(), user_id.to_owned());
+        let found: Option<Option<Vec<u8>>> =
+            self.with(move |c| one(c, "SELECT picture FROM users WHERE org_id = ?1 AND id = ?2", [&org, &id], |r| r.get(0))).await?;
+        Ok(found.flatten())
     }
 
     async fn set_picture(&self, org: OrgId<'_>, user_id: &str, picture: Option<&[u8]>, now: i64) -> Result<bool> {
-        let done = sqlx::query("UPDATE users SET picture = $3, updated_at = $4 WHERE org_id = $1 AND id = $2")
-            .bind(org.0)
-            .bind(user_id)
-            .bind(picture)
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        let (org, id, picture) = (org.0.to_owned(), user_id.to_owned(), picture.map(<[u8]>::to_vec));
+        self.with(move |c| {
+            let changed = c
+                .prepare_cached("UPDATE users SET picture = ?3, updated_at = ?4 WHERE org_id = ?1 AND id = ?2")?
+                .execute(params![org, id, picture, now])?;
+            Ok(changed == 1)
+        })
+        .await
     }
 
     async fn insert_session(&self, session: &SessionRow) -> Result<()> {
-        sqlx::query("INSERT INTO sessions (token_hash, org_id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&session.token_hash)
-            .bind(&session.org_id)
-            .bind(&session.user_id)
-            .bind(session.created_at)
-            .bind(session.expires_at)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        let s = session.clone();
+        self.with(move |c| {
+            c.prepare_cached("INSERT INTO sessions (token_hash, org_id, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)")?
+                .execute(params![s.token_hash, s.org_id, s.user_id, s.created_at, s.expires_at])?;
+            Ok(())
+        })
+        .await
     }
 
     async fn session(&self, token_hash: &[u8], now: i64) -> Result<Option<SessionRow>> {
-        let row = sqlx::query("SELECT * FROM sessions WHERE token_hash = $1 AND expires_at > $2")
-            .bind(token_hash)
-            .bind(now)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(session_row).transpose()
+        let hash = token_hash.to_owned();
+        self.with(move |c| one(c, "SELECT * FROM sessions WHERE token_hash = ?1 AND expires_at > ?2", params![hash, now], session_row))
+            .await
     }
 
     async fn delete_session(&self, token_hash: &[u8]) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
-        Ok(())
+        let hash = token_hash.to_owned();
+        self.with(move |c| {
+            c.prepare_cached("DELETE FROM sessions WHERE token_hash = ?1")?.execute([hash])?;
+            Ok(())
+        })
+        .await
     }
 
     async fn delete_user_sessions(&self, org: OrgId<'_>, user_id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND user_id = $2")
-            .bind(org.0)
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        let (org, id) = (org.0.to_owned(), user_id.to_owned());
+        self.with(move |c| {
+            c.prepare_cached("DELETE FROM sessions WHERE org_id = ?1 AND user_id = ?2")?.execute([org, id])?;
+            Ok(())
+        })
+        .await
     }
 
     async fn insert_token(&self, token: &TokenRow) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO one_time_tokens (token_hash, org_id, purpose, subject, created_at, expires_at, used_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&token.token_hash)
-        .bind(&token.org_id)
-        .bind(&token.purpose)
-        .bind(&token.subject)
-        .bind(token.created_at)
-        .bind(token.expires_at)
-        .bind(token.used_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        let t = token.clone();
+        self.with(move |c| {
+            c.prepare_cached(
+                "INSERT INTO one_time_tokens (token_hash, org_id, purpose, subject, created_at, expires_at, used_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![t.token_hash, t.org_id, t.purpose, t.subject, t.created_at, t.expires_at, t.used_at])?;
+            Ok(())
+        })
+        .await
     }
 
     async fn redeem_token(&self, token_hash: &[u8], purpose: &str, now: i64) -> Result<Option<TokenRow>> {
+        let (hash, purpose) = (token_hash.to_owned(), purpose.to_owned());
         // A single conditional UPDATE makes redemption atomic: a second caller matches no row.
-        let row = sqlx::query(
-            "UPDATE one_time_tokens SET used_at = $3
-             WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 RETURNING *",
-        )
-        .bind(token_hash)
-        .bind(purpose)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(token_row).transpose()
+        self.with(move |c| {
+            one(
+                c,
+                "UPDATE one_time_tokens SET used_at = ?3
+                 WHERE token_hash = ?1 AND purpose = ?2 AND used_at IS NULL AND expires_at > ?3 RETURNING *",
+                params![hash, purpose, now],
+                token_row,
+            )
+        })
+        .await
     }
 
     async fn token_valid(&self, token_hash: &[u8], purpose: &str, now: i64) -> Result<bool> {
-        let row = sqlx::query(
-            "SELECT 1 FROM one_time_tokens WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
-        )
-        .bind(token_hash)
-        .bind(purpose)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.is_some())
+        let (hash, purpose) = (token_hash.to_owned(), purpose.to_owned());
+        let found: Option<i64> = self
+            .with(move |c| {
+                one(
+                    c,
+                    "SELECT 1 FROM one_time_tokens WHERE token_hash = ?1 AND purpose = ?2 AND used_at IS NULL AND expires_at > ?3",
+                    params![hash, purpose, now],
+                    |r| r.get(0),
+                )
+            })
+            .await?;
+        Ok(found.is_some())
     }
 
     async fn insert_access(&self, entry: &AccessRow) -> Result<()> {
-        sqlx::query("INSERT INTO access_log (id, org_id, user_id, at, details) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&entry.id)
-            .bind(&entry.org_id)
-            .bind(&entry.user_id)
-            .bind(entry.at)
-            .bind(&entry.details)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        let e = entry.clone();
+        self.with(move |c| {
+            c.prepare_cached("INSERT INTO access_log (id, org_id, user_id, at, details) VALUES (?1, ?2, ?3, ?4, ?5)")?
+                .execute(params![e.id, e.org_id, e.user_id, e.at, e.details])?;
+            Ok(())
+        })
+        .await
     }
 
     async fn user_access(&self, org: OrgId<'_>, user_id: &str) -> Result<Vec<AccessRow>> {
-        let rows = sqlx::query("SELECT * FROM access_log WHERE org_id = $1 AND user_id = $2 ORDER BY at DESC")
-            .bind(org.0)
-            .bind(user_id)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(access_row).collect()
+        let (org, id) = (org.0.to_owned(), user_id.to_owned());
+        self.with(move |c| all(c, "SELECT * FROM access_log WHERE org_id = ?1 AND user_id = ?2 ORDER BY at DESC", [&org, &id], access_row))
+            .await
+    }
+
+    async fn rooms(&self, org: OrgId<'_>) -> Result<Vec<RoomRow>> {
+        let org = org.0.to_owned();
+        self.with(move |c| all(c, "SELECT * FROM rooms WHERE org_id = ?1 ORDER BY created_at, id", [&org], room_row)).await
+    }
+
+    async fn insert_room(&self, room: &RoomRow) -> Result<()> {
+        let r = room.clone();
+        self.with(move |c| {
+            c.prepare_cached("INSERT INTO rooms (id, org_id, kind, capacity, name, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
+                .execute(params![r.id, r.org_id, r.kind, r.capacity, r.name, r.created_at])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn update_room(&self, room: &RoomRow) -> Result<bool> {
+        let r = room.clone();
+        self.with(move |c| {
+            let changed = c
+                .prepare_cached("UPDATE rooms SET capacity = ?3, name = ?4 WHERE org_id = ?1 AND id = ?2")?
+                .execute(params![r.org_id, r.id, r.capacity, r.name])?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn delete_room(&self, org: OrgId<'_>, id: &str) -> Result<bool> {
+        let (org, id) = (org.0.to_owned(), id.to_owned());
+        self.with(move |c| Ok(c.prepare_cached("DELETE FROM rooms WHERE org_id = ?1 AND id = ?2")?.execute([org, id])? == 1)).await
+    }
+
+    async fn insert_call_log(&self, call: &CallLogRow) -> Result<()> {
+        let call = call.clone();
+        self.with(move |c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "INSERT INTO call_logs (id, org_id, room_id, started_at, duration_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![call.id, call.org_id, call.room_id, call.started_at, call.duration_ms],
+            )?;
+            for user in &call.participants {
+                tx.execute(
+                    "INSERT OR IGNORE INTO call_participants (call_id, org_id, user_id) VALUES (?1, ?2, ?3)",
+                    params![call.id, call.org_id, user],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn user_calls(&self, org: OrgId<'_>, user_id: &str) -> Result<Vec<CallLogRow>> {
+        let (org, user) = (org.0.to_owned(), user_id.to_owned());
+        self.with(move |c| {
+            let calls = all(
+                c,
+                "SELECT l.id, l.org_id, l.room_id, l.started_at, l.duration_ms, group_concat(p2.user_id) AS participants
+                 FROM call_participants p JOIN call_logs l ON l.id = p.call_id
+                 JOIN call_participants p2 ON p2.call_id = l.id
+                 WHERE p.org_id = ?1 AND p.user_id = ?2 AND l.org_id = ?1
+                 GROUP BY l.id ORDER BY l.started_at DESC",
+                [&org, &user],
+                |r| {
+                    let participants: String = r.get("participants")?;
+                    Ok(CallLogRow {
+                        id: r.get("id")?,
+                        org_id: r.get("org_id")?,
+                        room_id: r.get("room_id")?,
+                        started_at: r.get("started_at")?,
+                        duration_ms: r.get("duration_ms")?,
+                        participants: participants.split(',').map(str::to_owned).collect(),
+                    })
+                },
+            )?;
+            Ok(calls)
+        })
+        .await
+    }
+
+    async fn insert_transfer(&self, transfer: &TransferRow) -> Result<()> {
+        let t = transfer.clone();
+        self.with(move |c| {
+            c.prepare_cached(
+                "INSERT INTO transfer_logs (id, org_id, from_user, to_user, kind, size, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![t.id, t.org_id, t.from_user, t.to_user, t.kind, t.size, t.at])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn insert_invitation(&self, invitation: &InvitationRow) -> Result<()> {
+        let i = invitation.clone();
+        self.with(move |c| {
+            c.prepare_cached(
+                "INSERT INTO invitations (id, org_id, token_hash, email_index, role, details, invited_by, created_at, expires_at, used_at, revoked_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?
+            .execute(params![i.id, i.org_id, i.token_hash, i.email_index, i.role, i.details, i.invited_by, i.created_at, i.expires_at, i.used_at, i.revoked_at])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn update_invitation(&self, invitation: &InvitationRow) -> Result<bool> {
+        let i = invitation.clone();
+        self.with(move |c| {
+            let changed = c
+                .prepare_cached(
+                    "UPDATE invitations SET token_hash = ?3, role = ?4, details = ?5, created_at = ?6, expires_at = ?7,
+                     used_at = ?8, revoked_at = ?9 WHERE org_id = ?1 AND id = ?2",
+                )?
+                .execute(params![i.org_id, i.id, i.token_hash, i.role, i.details, i.created_at, i.expires_at, i.used_at, i.revoked_at])?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn invitations(&self, org: OrgId<'_>) -> Result<Vec<InvitationRow>> {
+        let org = org.0.to_owned();
+        self.with(move |c| all(c, "SELECT * FROM invitations WHERE org_id = ?1 ORDER BY created_at DESC", [&org], invitation_row)).await
+    }
+
+    async fn invitation_by_token(&self, token_hash: &[u8]) -> Result<Option<InvitationRow>> {
+        let hash = token_hash.to_owned();
+        self.with(move |c| one(c, "SELECT * FROM invitations WHERE token_hash = ?1", [&hash], invitation_row)).await
+    }
+
+    async fn use_invitation(&self, id: &str, now: i64) -> Result<bool> {
+        let id = id.to_owned();
+        self.with(move |c| {
+            let changed = c
+                .prepare_cached(
+                    "UPDATE invitations SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?2",
+                )?
+                .execute(params![id, now])?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn insert_registration(&self, registration: &RegistrationRow) -> Result<()> {
+        let r = registration.clone();
+        self.with(move |c| {
+            c.prepare_cached("INSERT INTO registrations (user_id, org_id, at, details) VALUES (?1, ?2, ?3, ?4)")?
+                .execute(params![r.user_id, r.org_id, r.at, r.details])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn insert_ticket(&self, ticket: &TicketRow) -> Result<()> {
+        let t = ticket.clone();
+        self.with(move |c| {
+            c.prepare_cached(
+                "INSERT INTO support_tickets (id, org_id, user_id, status, details, created_at, updated_at, resolved_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![t.id, t.org_id, t.user_id, t.status, t.details, t.created_at, t.updated_at, t.resolved_at])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn update_ticket(&self, ticket: &TicketRow) -> Result<bool> {
+        let t = ticket.clone();
+        self.with(move |c| {
+            let changed = c
+                .prepare_cached("UPDATE support_tickets SET status = ?3, details = ?4, updated_at = ?5, resolved_at = ?6 WHERE org_id = ?1 AND id = ?2")?
+                .execute(params![t.org_id, t.id, t.status, t.details, t.updated_at, t.resolved_at])?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn tickets(&self, org: OrgId<'_>) -> Result<Vec<TicketRow>> {
+        let org = org.0.to_owned();
+        self.with(move |c| all(c, "SELECT * FROM support_tickets WHERE org_id = ?1 ORDER BY created_at DESC", [&org], ticket_row)).await
     }
 
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        self.with(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?)).await
     }
 }

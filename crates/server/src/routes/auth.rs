@@ -61,7 +61,7 @@ pub struct SetupRequest {
     pub password: String,
 }
 
-fn signed_in_response(status: StatusCode, signed_in: SignedIn, now_ms: i64, tls: bool) -> Response {
+pub(super) fn signed_in_response(status: StatusCode, signed_in: SignedIn, now_ms: i64, tls: bool) -> Response {
     let max_age = ((signed_in.expires_at - now_ms) / 1000).max(0);
     let cookie = session_cookie(&signed_in.token, max_age, tls);
     (status, [(header::SET_COOKIE, cookie)], Json(UserEnvelope { user: signed_in.user })).into_response()

@@ -1,7 +1,9 @@
 //! The HTTP routes: the REST API under `/api`, operations endpoints and the web client.
 
 mod auth;
+mod joining;
 mod ops;
+mod rooms;
 mod users;
 
 use std::sync::Arc;
@@ -25,6 +27,9 @@ use crate::{AppState, ConnInfo, session, web};
         users::me, users::patch_me, users::access_log, users::org, users::patch_org,
         users::list, users::create, users::get, users::patch,
         users::put_picture, users::delete_picture, users::picture,
+        joining::invite, joining::invitations, joining::resend, joining::revoke, joining::check, joining::register,
+        joining::open_ticket, joining::tickets, joining::answer, joining::resolve,
+        rooms::list, rooms::create, rooms::patch, rooms::delete, rooms::my_calls, rooms::report_transfer,
     ),
     components(schemas(crate::error::ErrorBody))
 )]
@@ -49,6 +54,19 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/users", get(users::list).post(users::create))
         .route("/users/{id}", get(users::get).patch(users::patch))
         .route("/users/{id}/picture", get(users::picture))
+        .route("/rooms", get(rooms::list).post(rooms::create))
+        .route("/rooms/{id}", axum::routing::patch(rooms::patch).delete(rooms::delete))
+        .route("/me/calls", get(rooms::my_calls))
+        .route("/me/transfers", post(rooms::report_transfer))
+        .route("/ws", get(crate::live::ws::upgrade))
+        .route("/invitations", get(joining::invitations).post(joining::invite))
+        .route("/invitations/{id}", axum::routing::delete(joining::revoke))
+        .route("/invitations/{id}/resend", post(joining::resend))
+        .route("/register/check", post(joining::check))
+        .route("/register", post(joining::register))
+        .route("/support", get(joining::tickets).post(joining::open_ticket))
+        .route("/support/{id}/answer", post(joining::answer))
+        .route("/support/{id}/resolve", post(joining::resolve))
         .route("/openapi.json", get(ops::openapi))
         .fallback(|| async { ApiError::NoRoute })
         .layer(middleware::from_fn(session::csrf_guard))

@@ -55,7 +55,9 @@ pub async fn me(State(state): State<Arc<AppState>>, session: Session) -> ApiResu
 #[utoipa::path(patch, path = "/api/me", tag = "directory", request_body = UserPatch,
     responses((status = 200, body = UserView), (status = 422, body = ErrorBody)))]
 pub async fn patch_me(State(state): State<Arc<AppState>>, session: Session, ApiJson(patch): ApiJson<UserPatch>) -> ApiResult<Json<UserView>> {
-    Ok(Json(state.office.update_me(&session.actor, patch).await?))
+    let user = state.office.update_me(&session.actor, patch).await?;
+    super::rooms::user_changed(&state, &session.actor.org_id, &user.id, user.active).await;
+    Ok(Json(user))
 }
 
 /// The signed-in user's sign-ins (browser, IP address, time).
@@ -89,7 +91,9 @@ pub async fn list(State(state): State<Arc<AppState>>, session: Session, Query(se
 #[utoipa::path(post, path = "/api/users", tag = "directory", request_body = NewUser,
     responses((status = 201, body = UserView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn create(State(state): State<Arc<AppState>>, session: Session, ApiJson(user): ApiJson<NewUser>) -> ApiResult<(StatusCode, Json<UserView>)> {
-    Ok((StatusCode::CREATED, Json(state.office.create_user(&session.actor, user).await?)))
+    let user = state.office.create_user(&session.actor, user).await?;
+    super::rooms::user_changed(&state, &session.actor.org_id, &user.id, user.active).await;
+    Ok((StatusCode::CREATED, Json(user)))
 }
 
 /// One user.
@@ -109,7 +113,9 @@ pub async fn patch(
     Path(id): Path<String>,
     ApiJson(patch): ApiJson<UserPatch>,
 ) -> ApiResult<Json<UserView>> {
-    Ok(Json(state.office.update_user(&session.actor, &id, patch).await?))
+    let user = state.office.update_user(&session.actor, &id, patch).await?;
+    super::rooms::user_changed(&state, &session.actor.org_id, &user.id, user.active).await;
+    Ok(Json(user))
 }
 
 /// A picture upload.

@@ -2,6 +2,8 @@
 #![allow(missing_docs)]
 
 mod bad_input;
+mod joining;
+mod live;
 mod sign_in;
 mod tls;
 
@@ -31,7 +33,14 @@ impl Running {
             tls_listen: Some("127.0.0.1:0".into()),
             config: None,
         };
-        let config = Config::load_from(&flags, |_| None).unwrap();
+        // Every server on its own TURN port, with loopback peers allowed for local calls.
+        let env = |name: &str| match name {
+            "BUREAU_TURN_LISTEN" => Some("127.0.0.1:0".to_owned()),
+            "BUREAU_TURN_ALLOW_LOOPBACK_PEERS" => Some("true".to_owned()),
+            "BUREAU_SIGNAL_PRESENCE_GRACE_SECS" => Some("1".to_owned()),
+            _ => None,
+        };
+        let config = Config::load_from(&flags, env).unwrap();
         let server = Server::start(config).await.unwrap();
         let base = format!("http://{}", server.http_addr());
         let https = server.https_addr();

@@ -6,9 +6,14 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
+
+mod fields;
+
+pub use fields::{FIELDS, Field};
 
 /// The validated configuration of `bureau serve`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Config {
     /// Folder for the database, the master key and the TLS certificate.
     pub data_dir: PathBuf,
@@ -34,34 +39,38 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Serve the web client from this folder instead of the embedded copy (development).
     pub web_dir: Option<PathBuf>,
+    /// Outgoing mail server; `None` writes emails to the outbox folder.
+    pub smtp_url: Option<String>,
+    /// Sender of emails.
+    pub mail_from: String,
+    /// Signaling timings and limits.
+    pub signal: SignalSettings,
+    /// The embedded STUN/TURN server; `None` when `turn.enabled = false`. An empty
+    /// `auth_secret` is replaced by the secret kept in the data folder at start.
+    pub turn: Option<bureau_turn::Config>,
+    /// What browsers are told about STUN/TURN.
+    pub ice: IceSettings,
 }
 
-/// One configuration key: its name, default (as TOML text, `None` when unset by default),
-/// and documentation.
-pub struct Field {
-    /// Key in the TOML file; the environment variable is `BUREAU_` + upper-case key.
-    pub key: &'static str,
-    /// Default value as TOML text.
-    pub default: Option<&'static str>,
-    /// What the key does.
-    pub doc: &'static str,
+/// Signaling timings and limits (`[signal]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignalSettings {
+    /// How long a disconnected user keeps their presence before turning offline.
+    pub presence_grace: Duration,
+    /// How long a call rings.
+    pub ring_timeout: Duration,
+    /// Most participants in one room.
+    pub mesh_cap: usize,
 }
 
-/// Every key of the `[bureau serve]` configuration, in the example file's order.
-pub const FIELDS: &[Field] = &[
-    Field { key: "data_dir", default: Some("\"./bureau-data\""), doc: "Folder for the database (SQLite, WAL), the master key file (mode 0600) and the self-signed certificate. Created on first start." },
-    Field { key: "listen", default: Some("\"127.0.0.1:8080\""), doc: "Address and port of the plain HTTP listener (for a reverse proxy or local use)." },
-    Field { key: "tls_listen", default: Some("\"127.0.0.1:8443\""), doc: "Address and port of the HTTPS listener (TLS 1.2 and 1.3 only)." },
-    Field { key: "public_url", default: None, doc: "The address users open, used in links such as the first-admin setup link. Default: https://<tls_listen>." },
-    Field { key: "tls_cert", default: None, doc: "PEM certificate chain for HTTPS. Default: a self-signed certificate created in the data folder." },
-    Field { key: "tls_key", default: None, doc: "PEM private key for tls_cert (required when tls_cert is set)." },
-    Field { key: "log", default: Some("\"info\""), doc: "Log filter, e.g. \"info\" or \"bureau_server=debug,info\". Logs never contain personal data." },
-    Field { key: "session_ttl_hours", default: Some("168"), doc: "How long a sign-in lasts, in hours (1 to 8760)." },
-    Field { key: "org_name", default: Some("\"Bureau\""), doc: "Name of the organisation created on first start (changeable later in the admin page)." },
-    Field { key: "org_slug", default: Some("\"default\""), doc: "Short name of the organisation created on first start (a-z, 0-9, -)." },
-    Field { key: "max_body_bytes", default: Some("1048576"), doc: "Largest accepted request body in bytes (1 KiB to 64 MiB); larger requests get 413." },
-    Field { key: "web_dir", default: None, doc: "Development only: serve the web client from this folder instead of the copy built into the binary." },
-];
+/// STUN/TURN servers handed to browsers (`[ice]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IceSettings {
+    /// Explicit URLs; empty means the embedded server's.
+    pub urls: Vec<String>,
+    /// Lifetime of minted TURN credentials.
+    pub credential_ttl: Duration,
+}
 
 /// Where a value came from, for error messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -151,7 +160,7 @@ impl Config {
             layers.read_file(path)?;
         }
         for field in FIELDS {
-            let name = format!("BUREAU_{}", field.key.to_uppercase());
+            let name = field.env_name();
             if let Some(value) = env(&name) {
                 layers.values.insert(field.key.into(), (toml::Value::String(value), Source::Env(name)));
             }
@@ -171,22 +180,7 @@ impl Config {
 
     /// The documented example configuration file, generated from [`FIELDS`].
     pub fn example() -> String {
-        let mut out = String::from(
-            "# Bureau configuration. Every key is optional; the values shown are the defaults.\n\
-             # Each key can also be set by the environment variable BUREAU_<KEY> (upper case),\n\
-             # and some by flags of `bureau serve`; flags win over the environment, which wins over this file.\n",
-        );
-        for field in FIELDS {
-            out.push('\n');
-            for line in wrap(field.doc, 96) {
-                out.push_str(&format!("# {line}\n"));
-            }
-            match field.default {
-                Some(default) => out.push_str(&format!("{} = {default}\n", field.key)),
-                None => out.push_str(&format!("# {} = \n", field.key)),
-            }
-        }
-        out
+        fields::example()
     }
 }
 
@@ -195,12 +189,20 @@ impl Layers {
         let file_error = |message: String| ConfigError::File { path: path.clone(), message };
         let text = std::fs::read_to_string(path).map_err(|e| file_error(e.to_string()))?;
         let table: toml::Table = text.parse().map_err(|e: toml::de::Error| file_error(e.message().to_owned()))?;
+        let mut entries = Vec::new();
         for (key, value) in table {
-            if FIELDS.iter().any(|f| f.key == key) {
-                self.values.insert(key, (value, Source::File(path.clone())));
-            } else {
+            match value {
+                toml::Value::Table(section) if FIELDS.iter().any(|f| f.key.starts_with(&format!("{key}."))) => {
+                    entries.extend(section.into_iter().map(|(sub, v)| (format!("{key}.{sub}"), v)));
+                }
+                value => entries.push((key, value)),
+            }
+        }
+        for (key, value) in entries {
+            if !FIELDS.iter().any(|f| f.key == key) {
                 return Err(ConfigError::UnknownKey { key, origin: Source::File(path.clone()) });
             }
+            self.values.insert(key, (value, Source::File(path.clone())));
         }
         Ok(())
     }
@@ -247,6 +249,101 @@ impl Layers {
         }
     }
 
+    fn boolean(&self, key: &str) -> Result<bool, ConfigError> {
+        match self.raw(key) {
+            None => Ok(false),
+            Some((toml::Value::Boolean(b), _)) => Ok(b),
+            Some((toml::Value::String(s), source)) => match s.trim() {
+                "true" | "1" | "yes" => Ok(true),
+                "false" | "0" | "no" => Ok(false),
+                _ => Err(invalid(key, source, "expected true or false")),
+            },
+            Some((_, source)) => Err(invalid(key, source, "expected true or false")),
+        }
+    }
+
+    /// A list of strings: a TOML array, or a comma-separated string from the environment.
+    fn list(&self, key: &str) -> Result<(Vec<String>, Source), ConfigError> {
+        match self.raw(key) {
+            None => Ok((Vec::new(), Source::Default)),
+            Some((toml::Value::Array(items), source)) => {
+                let strings = items.into_iter().map(|v| v.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>();
+                Ok((strings.ok_or_else(|| invalid(key, source.clone(), "expected a list of strings"))?, source))
+            }
+            Some((toml::Value::String(s), source)) => {
+                Ok((s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(), source))
+            }
+            Some((_, source)) => Err(invalid(key, source, "expected a list of strings")),
+        }
+    }
+
+    fn optional_parsed<T: std::str::FromStr>(&self, key: &str, what: &str) -> Result<Option<T>, ConfigError> {
+        match self.string(key)? {
+            None => Ok(None),
+            Some((text, source)) => text.parse().map(Some).map_err(|_| invalid(key, source, &format!("`{text}` is not {what}"))),
+        }
+    }
+
+    fn seconds(&self, key: &str, range: std::ops::RangeInclusive<u64>) -> Result<Duration, ConfigError> {
+        Ok(Duration::from_secs(self.integer(key, range)?))
+    }
+
+    fn turn(&self) -> Result<Option<bureau_turn::Config>, ConfigError> {
+        if !self.boolean("turn.enabled")? {
+            return Ok(None);
+        }
+        let (relay_ports, ports_source) = self.required_string("turn.relay_ports")?;
+        let relay_ports = relay_ports.parse().map_err(|e: String| invalid("turn.relay_ports", ports_source, &e))?;
+        let (cidrs, cidr_source) = self.list("turn.allow_peers")?;
+        let allow_peers = cidrs
+            .iter()
+            .map(|c| c.parse().map_err(|_| invalid("turn.allow_peers", cidr_source.clone(), &format!("`{c}` is not a CIDR such as 10.0.0.0/8"))))
+            .collect::<Result<_, _>>()?;
+        let u32_key = |key: &str| self.integer(key, 1..=u64::from(u32::MAX)).map(|n| n as u32);
+        let config = bureau_turn::Config {
+            listen: self.addr("turn.listen")?,
+            tls_listen: self.optional_parsed("turn.tls_listen", "an ADDRESS:PORT")?,
+            cert: self.path("turn.cert")?,
+            key: self.path("turn.key")?,
+            realm: self.required_string("turn.realm")?.0,
+            auth_secret: self.string("turn.auth_secret")?.map(|(s, _)| s).unwrap_or_default(),
+            relay_ip: self.optional_parsed("turn.relay_ip", "an IP address")?,
+            relay_ports,
+            allow_loopback_peers: self.boolean("turn.allow_loopback_peers")?,
+            allow_peers,
+            user_quota: u32_key("turn.user_quota")?,
+            total_quota: u32_key("turn.total_quota")?,
+            bandwidth: self.integer("turn.bandwidth", 0..=u64::MAX)?,
+            ..bureau_turn::Config::default()
+        };
+        // The secret may still be empty here (it then comes from the data folder); check the rest.
+        let check = bureau_turn::Config { auth_secret: "placeholder".into(), ..config.clone() };
+        if let Err(err) = check.validate() {
+            let key = format!("turn.{}", err.key);
+            let source = self.raw(&key).map_or(Source::Default, |(_, s)| s);
+            return Err(ConfigError::Invalid { key, origin: source, message: err.message });
+        }
+        Ok(Some(config))
+    }
+
+    fn smtp_url(&self) -> Result<Option<String>, ConfigError> {
+        match self.string("smtp_url")? {
+            Some((url, source)) if !(url.starts_with("smtp://") || url.starts_with("smtps://")) => {
+                Err(invalid("smtp_url", source, "must start with smtp:// or smtps://"))
+            }
+            Some((url, _)) if url.is_empty() => Ok(None),
+            other => Ok(other.map(|(url, _)| url)),
+        }
+    }
+
+    fn mail_from(&self) -> Result<String, ConfigError> {
+        let (from, source) = self.required_string("mail_from")?;
+        if !from.contains('@') {
+            return Err(invalid("mail_from", source, "must be an address such as \"Bureau <bureau@example.org>\""));
+        }
+        Ok(from)
+    }
+
     fn path(&self, key: &str) -> Result<Option<PathBuf>, ConfigError> {
         Ok(self.string(key)?.filter(|(s, _)| !s.is_empty()).map(|(s, _)| PathBuf::from(s)))
     }
@@ -284,30 +381,24 @@ impl Layers {
             org_slug,
             max_body_bytes: self.integer("max_body_bytes", 1024..=64 * 1024 * 1024)? as usize,
             web_dir: self.path("web_dir")?,
+            smtp_url: self.smtp_url()?,
+            mail_from: self.mail_from()?,
+            signal: SignalSettings {
+                presence_grace: self.seconds("signal.presence_grace_secs", 1..=3600)?,
+                ring_timeout: self.seconds("signal.ring_timeout_secs", 5..=600)?,
+                mesh_cap: self.integer("signal.mesh_cap", 2..=16)? as usize,
+            },
+            turn: self.turn()?,
+            ice: IceSettings {
+                urls: self.list("ice.urls")?.0,
+                credential_ttl: self.seconds("ice.credential_ttl_secs", 60..=604_800)?,
+            },
         })
     }
 }
 
 fn invalid(key: &str, source: Source, message: &str) -> ConfigError {
     ConfigError::Invalid { key: key.into(), origin: source, message: message.into() }
-}
-
-/// Splits a paragraph into lines of at most `width` characters at spaces.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = vec![String::new()];
-    for word in text.split(' ') {
-        let line = lines.last_mut().map(|l| l.len()).unwrap_or(0);
-        if line > 0 && line + 1 + word.len() > width {
-            lines.push(String::new());
-        }
-        if let Some(last) = lines.last_mut() {
-            if !last.is_empty() {
-                last.push(' ');
-            }
-            last.push_str(word);
-        }
-    }
-    lines
 }
 
 #[cfg(test)]
@@ -361,14 +452,35 @@ mod tests {
     }
 
     #[test]
+    fn sections_come_from_tables_and_environment() {
+        let file = "[turn]\nlisten = \"127.0.0.1:5000\"\nallow_peers = [\"10.0.0.0/8\"]\n[signal]\nmesh_cap = 4";
+        let env = [("BUREAU_TURN_ALLOW_LOOPBACK_PEERS", "true"), ("BUREAU_SIGNAL_PRESENCE_GRACE_SECS", "3")];
+        let config = load(Some(file), &env, Flags::default()).unwrap();
+        let turn = config.turn.unwrap();
+        assert_eq!(turn.listen.port(), 5000);
+        assert!(turn.allow_loopback_peers);
+        assert_eq!(turn.allow_peers.len(), 1);
+        assert_eq!(config.signal.mesh_cap, 4);
+        assert_eq!(config.signal.presence_grace, Duration::from_secs(3));
+        assert!(load(Some("[turn]\nenabled = false"), &[], Flags::default()).unwrap().turn.is_none());
+        let err = load(Some("[turn]\nlisten = \"0.0.0.0:3478\""), &[], Flags::default()).unwrap_err().to_string();
+        assert!(err.contains("turn.relay_ip"), "{err}");
+        let err = load(Some("[turn]\nlisen = 1"), &[], Flags::default()).unwrap_err().to_string();
+        assert!(err.contains("unknown key `turn.lisen`"), "{err}");
+        let err = load(None, &[("BUREAU_TURN_RELAY_PORTS", "9-1")], Flags::default()).unwrap_err().to_string();
+        assert!(err.contains("turn.relay_ports") && err.contains("BUREAU_TURN_RELAY_PORTS"), "{err}");
+    }
+
+    #[test]
     fn the_example_file_is_valid_and_documents_every_key() {
         let example = Config::example();
         for field in FIELDS {
-            assert!(example.contains(&format!("{} =", field.key)), "{}", field.key);
+            let key = field.key.rsplit('.').next().unwrap_or(field.key);
+            assert!(example.contains(&format!("\n{key} =")) || example.contains(&format!("# {key} =")), "{}", field.key);
         }
-        let docs = include_str!("../../../docs/config.md");
+        let docs = include_str!("../../../../docs/config.md");
         assert!(docs.contains(&example), "docs/config.md is out of date: paste `bureau config example` into it");
         let from_example = load(Some(&example), &[], Flags::default()).unwrap();
-        assert_eq!(from_example, load(None, &[], Flags::default()).unwrap());
+        assert_eq!(format!("{from_example:?}"), format!("{:?}", load(None, &[], Flags::default()).unwrap()));
     }
 }

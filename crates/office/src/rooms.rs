@@ -1,0 +1,193 @@
+//! Rooms of the office floor plan: the organisation's meeting rooms and reception (stored,
+//! names sealed) and every active user's own office (derived from the directory).
+
+use bureau_store::vault::Slot;
+use bureau_store::{OrgId, RoomRow};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::{OfficeError, Result};
+use crate::profile::valid_name;
+use crate::rights::{Actor, Right};
+use crate::Office;
+
+/// What a room is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoomKind {
+    /// A meeting room anyone of the organisation may walk into.
+    Meeting,
+    /// The reception, where guests arrive.
+    Reception,
+    /// A user's own office.
+    Office,
+}
+
+impl RoomKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            RoomKind::Meeting => "meeting",
+            RoomKind::Reception => "reception",
+            RoomKind::Office => "office",
+        }
+    }
+
+    fn from_name(name: &str) -> Self {
+        match name {
+            "reception" => RoomKind::Reception,
+            "office" => RoomKind::Office,
+            _ => RoomKind::Meeting,
+        }
+    }
+}
+
+/// A room as the API and the signaling hub see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RoomView {
+    /// Room id (`office:<user id>` for a user's own office).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// What it is for.
+    pub kind: RoomKind,
+    /// Most participants, if limited.
+    pub capacity: Option<u32>,
+    /// The owner of an office.
+    pub owner_user_id: Option<String>,
+}
+
+/// A room to create.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRoom {
+    /// Display name (1–100 characters).
+    pub name: String,
+    /// `meeting` (default) or `reception`.
+    #[serde(default = "meeting")]
+    pub kind: RoomKind,
+    /// Most participants (2–16); the mesh cap applies anyway.
+    pub capacity: Option<u32>,
+}
+
+fn meeting() -> RoomKind {
+    RoomKind::Meeting
+}
+
+/// A change to a room. `capacity: null` removes the limit.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoomPatch {
+    /// Display name.
+    pub name: Option<String>,
+    /// Most participants.
+    #[serde(default, deserialize_with = "crate::profile::nullable")]
+    #[schema(value_type = Option<u32>)]
+    pub capacity: Option<Option<u32>>,
+}
+
+fn name_slot(room_id: &str) -> Slot<'_> {
+    Slot { table: "rooms", column: "name", row: room_id }
+}
+
+fn check_capacity(capacity: Option<u32>) -> Result<()> {
+    match capacity {
+        Some(c) if !(2..=16).contains(&c) => {
+            Err(OfficeError::Invalid { field: "capacity", message: "must be between 2 and 16".into() })
+        }
+        _ => Ok(()),
+    }
+}
+
+fn require_room_right(actor: &Actor) -> Result<()> {
+    if actor.can(Right::CreateRooms) { Ok(()) } else { Err(OfficeError::Forbidden) }
+}
+
+impl Office {
+    /// The floor plan of an organisation: its rooms, then every active user's office.
+    /// (Used by the signaling hub, which serves the organisation's members.)
+    pub async fn floor_plan(&self, org_id: &str) -> Result<Vec<RoomView>> {
+        let keys = self.keys(org_id).await?;
+        let mut rooms = Vec::new();
+        for row in self.store.rooms(OrgId(org_id)).await? {
+            let name = String::from_utf8(keys.open(name_slot(&row.id), &row.name)?).map_err(|_| OfficeError::Tampered)?;
+            rooms.push(RoomView {
+                id: row.id,
+                name,
+                kind: RoomKind::from_name(&row.kind),
+                capacity: row.capacity.and_then(|c| u32::try_from(c).ok()),
+                owner_user_id: None,
+            });
+        }
+        for user in self.store.users(OrgId(org_id)).await?.iter().filter(|u| u.active && u.role != "guest") {
+            let profile = self.open_profile(&keys, user)?;
+            rooms.push(RoomView {
+                id: format!("office:{}", user.id),
+                name: profile.name,
+                kind: RoomKind::Office,
+                capacity: None,
+                owner_user_id: Some(user.id.clone()),
+            });
+        }
+        Ok(rooms)
+    }
+
+    /// The organisation's rooms for the actor (members and admins).
+    pub async fn rooms(&self, actor: &Actor) -> Result<Vec<RoomView>> {
+        self.floor_plan(&actor.org_id).await
+    }
+
+    /// Creates a meeting room or reception (admins, or users with the `create_rooms` right).
+    pub async fn create_room(&self, actor: &Actor, room: NewRoom) -> Result<RoomView> {
+        require_room_right(actor)?;
+        let name = valid_name(&room.name).map_err(|_| OfficeError::Invalid { field: "name", message: "must be 1 to 100 characters".into() })?;
+        if room.kind == RoomKind::Office {
+            return Err(OfficeError::Invalid { field: "kind", message: "offices belong to users and are created with them".into() });
+        }
+        check_capacity(room.capacity)?;
+        let keys = self.keys(&actor.org_id).await?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let row = RoomRow {
+            name: keys.seal(name_slot(&id), name.as_bytes()),
+            id: id.clone(),
+            org_id: actor.org_id.clone(),
+            kind: room.kind.as_str().into(),
+            capacity: room.capacity.map(i64::from),
+            created_at: self.now(),
+        };
+        self.store.insert_room(&row).await?;
+        Ok(RoomView { id, name, kind: room.kind, capacity: room.capacity, owner_user_id: None })
+    }
+
+    /// Renames a room or changes its capacity.
+    pub async fn update_room(&self, actor: &Actor, id: &str, patch: RoomPatch) -> Result<RoomView> {
+        require_room_right(actor)?;
+        let keys = self.keys(&actor.org_id).await?;
+        let rows = self.store.rooms(OrgId(&actor.org_id)).await?;
+        let mut row = rows.into_iter().find(|r| r.id == id).ok_or(OfficeError::NotFound("room"))?;
+        let mut name = String::from_utf8(keys.open(name_slot(&row.id), &row.name)?).map_err(|_| OfficeError::Tampered)?;
+        if let Some(new_name) = patch.name {
+            name = valid_name(&new_name)?;
+            row.name = keys.seal(name_slot(&row.id), name.as_bytes());
+        }
+        if let Some(capacity) = patch.capacity {
+            check_capacity(capacity)?;
+            row.capacity = capacity.map(i64::from);
+        }
+        if !self.store.update_room(&row).await? {
+            return Err(OfficeError::NotFound("room"));
+        }
+        Ok(RoomView {
+            id: row.id,
+            name,
+            kind: RoomKind::from_name(&row.kind),
+            capacity: row.capacity.and_then(|c| u32::try_from(c).ok()),
+            owner_user_id: None,
+        })
+    }
+
+    /// Removes a room (its occupants are moved out by the signaling hub).
+    pub async fn delete_room(&self, actor: &Actor, id: &str) -> Result<()> {
+        require_room_right(actor)?;
+        if self.store.delete_room(OrgId(&actor.org_id), id).await? { Ok(()) } else { Err(OfficeError::NotFound("room")) }
+    }
+}

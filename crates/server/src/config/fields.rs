@@ -1,0 +1,103 @@
+//! Every configuration key of `bureau serve`, with its default and documentation, and the
+//! example file generated from them.
+
+/// One configuration key: its name, default (as TOML text, `None` when unset by default),
+/// and documentation.
+pub struct Field {
+    /// Key in the TOML file, `section.key` for keys in a `[section]`; the environment variable
+    /// is `BUREAU_` + the key in upper case with `.` replaced by `_` (e.g. `BUREAU_TURN_LISTEN`).
+    pub key: &'static str,
+    /// Default value as TOML text.
+    pub default: Option<&'static str>,
+    /// What the key does.
+    pub doc: &'static str,
+}
+
+impl Field {
+    /// The environment variable that sets this key.
+    pub fn env_name(&self) -> String {
+        format!("BUREAU_{}", self.key.replace('.', "_").to_uppercase())
+    }
+}
+
+/// Every key, in the example file's order (top-level keys first, then each section).
+pub const FIELDS: &[Field] = &[
+    Field { key: "data_dir", default: Some("\"./bureau-data\""), doc: "Folder for the database (SQLite, WAL), the master key file (mode 0600), the TURN secret and the self-signed certificate. Created on first start." },
+    Field { key: "listen", default: Some("\"127.0.0.1:8080\""), doc: "Address and port of the plain HTTP listener (for a reverse proxy or local use)." },
+    Field { key: "tls_listen", default: Some("\"127.0.0.1:8443\""), doc: "Address and port of the HTTPS listener (TLS 1.2 and 1.3 only)." },
+    Field { key: "public_url", default: None, doc: "The address users open, used in links such as the first-admin setup link. Default: https://<tls_listen>." },
+    Field { key: "tls_cert", default: None, doc: "PEM certificate chain for HTTPS. Default: a self-signed certificate created in the data folder." },
+    Field { key: "tls_key", default: None, doc: "PEM private key for tls_cert (required when tls_cert is set)." },
+    Field { key: "log", default: Some("\"info\""), doc: "Log filter, e.g. \"info\" or \"bureau_server=debug,info\". Logs never contain personal data." },
+    Field { key: "session_ttl_hours", default: Some("168"), doc: "How long a sign-in lasts, in hours (1 to 8760)." },
+    Field { key: "org_name", default: Some("\"Bureau\""), doc: "Name of the organisation created on first start (changeable later in the admin page)." },
+    Field { key: "org_slug", default: Some("\"default\""), doc: "Short name of the organisation created on first start (a-z, 0-9, -)." },
+    Field { key: "max_body_bytes", default: Some("1048576"), doc: "Largest accepted request body in bytes (1 KiB to 64 MiB); larger requests get 413." },
+    Field { key: "smtp_url", default: None, doc: "Mail server for outgoing email, e.g. \"smtp://127.0.0.1:2525\" (no TLS, local relay), \"smtp://user:password@mail.example.org:587?tls=required\" (STARTTLS) or \"smtps://user:password@mail.example.org:465\" (implicit TLS). Default: no mail server; emails are written as .eml files to the outbox folder in the data folder." },
+    Field { key: "mail_from", default: Some("\"Bureau <bureau@localhost>\""), doc: "Sender of Bureau's emails." },
+    Field { key: "web_dir", default: None, doc: "Development only: serve the web client from this folder instead of the copy built into the binary." },
+    Field { key: "signal.presence_grace_secs", default: Some("15"), doc: "Seconds a user whose last connection dropped still shows as before; reconnecting within them shows no offline flicker (1 to 3600)." },
+    Field { key: "signal.ring_timeout_secs", default: Some("30"), doc: "Seconds a call rings before it ends as unanswered (5 to 600)." },
+    Field { key: "signal.mesh_cap", default: Some("8"), doc: "Most participants in one room's peer-to-peer mesh (2 to 16): each sends its media to every other." },
+    Field { key: "turn.enabled", default: Some("true"), doc: "Run Bureau's own STUN/TURN server inside `bureau serve`." },
+    Field { key: "turn.listen", default: Some("\"127.0.0.1:3478\""), doc: "UDP and TCP address of the STUN/TURN server. Use the machine's public address (or 0.0.0.0 with turn.relay_ip) so that browsers elsewhere reach it." },
+    Field { key: "turn.realm", default: Some("\"bureau\""), doc: "REALM of the TURN long-term credentials." },
+    Field { key: "turn.auth_secret", default: None, doc: "Shared secret for TURN credentials (coturn's static-auth-secret). Default: a random secret kept in the data folder. Set the same value on every `bureau turn` node." },
+    Field { key: "turn.relay_ip", default: None, doc: "Address relay sockets bind to. Default: the turn.listen address." },
+    Field { key: "turn.relay_ports", default: Some("\"49152-65535\""), doc: "Range of UDP ports for relayed addresses, LOW-HIGH." },
+    Field { key: "turn.allow_loopback_peers", default: Some("false"), doc: "Relay to loopback addresses (single-host setups and tests); refused by default like every private range." },
+    Field { key: "turn.allow_peers", default: Some("[]"), doc: "Networks (CIDR) relaying may reach although the default policy refuses them, e.g. [\"10.1.0.0/16\"]." },
+    Field { key: "turn.tls_listen", default: None, doc: "Address of TURN over TLS (needs turn.cert and turn.key); port 443 gets through most firewalls." },
+    Field { key: "turn.cert", default: None, doc: "PEM certificate chain for TURN over TLS." },
+    Field { key: "turn.key", default: None, doc: "PEM private key for TURN over TLS." },
+    Field { key: "turn.user_quota", default: Some("10"), doc: "Most simultaneous relay allocations per user." },
+    Field { key: "turn.total_quota", default: Some("10000"), doc: "Most simultaneous relay allocations in total." },
+    Field { key: "turn.bandwidth", default: Some("0"), doc: "Bytes per second one allocation may relay (0: no cap)." },
+    Field { key: "ice.urls", default: Some("[]"), doc: "STUN/TURN URLs handed to browsers, e.g. [\"turn:turn1.example.org:3478?transport=udp\", \"turns:turn1.example.org:443?transport=tcp\"] for separate `bureau turn` nodes sharing turn.auth_secret. Default: the embedded server's address." },
+    Field { key: "ice.credential_ttl_secs", default: Some("43200"), doc: "Lifetime of the TURN credentials handed to each connection, in seconds (60 to 604800)." },
+];
+
+/// The documented example configuration file.
+pub fn example() -> String {
+    let mut out = String::from(
+        "# Bureau configuration. Every key is optional; the values shown are the defaults.\n\
+         # Each key can also be set by the environment variable BUREAU_<KEY> (upper case; for keys in a\n\
+         # [section], BUREAU_<SECTION>_<KEY>), and some by flags of `bureau serve`; flags win over the\n\
+         # environment, which wins over this file.\n",
+    );
+    let mut section = "";
+    for field in FIELDS {
+        let (this_section, key) = field.key.split_once('.').unwrap_or(("", field.key));
+        if this_section != section {
+            section = this_section;
+            out.push_str(&format!("\n[{section}]\n"));
+        }
+        out.push('\n');
+        for line in wrap(field.doc, 96) {
+            out.push_str(&format!("# {line}\n"));
+        }
+        match field.default {
+            Some(default) => out.push_str(&format!("{key} = {default}\n")),
+            None => out.push_str(&format!("# {key} = \n")),
+        }
+    }
+    out
+}
+
+/// Splits a paragraph into lines of at most `width` characters at spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split(' ') {
+        let line = lines.last().map_or(0, String::len);
+        if line > 0 && line + 1 + word.len() > width {
+            lines.push(String::new());
+        }
+        if let Some(last) = lines.last_mut() {
+            if !last.is_empty() {
+                last.push(' ');
+            }
+            last.push_str(word);
+        }
+    }
+    lines
+}

@@ -1,0 +1,97 @@
+//! Rooms of the floor plan and the metadata logs of the live office.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use bureau_office::{CallEntry, NewRoom, RoomPatch, RoomView, TransferReport};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::error::{ApiResult, ErrorBody};
+use crate::session::{ApiJson, Session};
+
+/// The floor plan.
+#[derive(Serialize, ToSchema)]
+pub struct RoomList {
+    /// Meeting rooms and receptions, then every user's own office.
+    pub rooms: Vec<RoomView>,
+}
+
+/// The user's call history.
+#[derive(Serialize, ToSchema)]
+pub struct CallList {
+    /// Newest first.
+    pub calls: Vec<CallEntry>,
+}
+
+/// Tells the signaling hub that the floor plan changed; a failure only delays the update.
+async fn push_floor_plan(state: &AppState, org_id: &str) {
+    if let Err(err) = state.live.refresh_rooms(&state.office, org_id).await {
+        tracing::warn!("could not refresh the floor plan: {err}");
+    }
+}
+
+/// The rooms of the organisation.
+#[utoipa::path(get, path = "/api/rooms", tag = "office", responses((status = 200, body = RoomList)))]
+pub async fn list(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<Json<RoomList>> {
+    Ok(Json(RoomList { rooms: state.office.rooms(&session.actor).await? }))
+}
+
+/// Creates a meeting room or reception (admins, or the `create_rooms` right).
+#[utoipa::path(post, path = "/api/rooms", tag = "office", request_body = NewRoom,
+    responses((status = 201, body = RoomView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(State(state): State<Arc<AppState>>, session: Session, ApiJson(room): ApiJson<NewRoom>) -> ApiResult<(StatusCode, Json<RoomView>)> {
+    let room = state.office.create_room(&session.actor, room).await?;
+    push_floor_plan(&state, &session.actor.org_id).await;
+    Ok((StatusCode::CREATED, Json(room)))
+}
+
+/// Renames a room or changes its capacity.
+#[utoipa::path(patch, path = "/api/rooms/{id}", tag = "office", request_body = RoomPatch,
+    params(("id" = String, Path, description = "Room id")),
+    responses((status = 200, body = RoomView), (status = 404, body = ErrorBody)))]
+pub async fn patch(
+    State(state): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<String>,
+    ApiJson(patch): ApiJson<RoomPatch>,
+) -> ApiResult<Json<RoomView>> {
+    let room = state.office.update_room(&session.actor, &id, patch).await?;
+    push_floor_plan(&state, &session.actor.org_id).await;
+    Ok(Json(room))
+}
+
+/// Removes a room; whoever is in it is moved out.
+#[utoipa::path(delete, path = "/api/rooms/{id}", tag = "office", params(("id" = String, Path, description = "Room id")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete(State(state): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    state.office.delete_room(&session.actor, &id).await?;
+    push_floor_plan(&state, &session.actor.org_id).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in user's call history (metadata only).
+#[utoipa::path(get, path = "/api/me/calls", tag = "office", responses((status = 200, body = CallList)))]
+pub async fn my_calls(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<Json<CallList>> {
+    Ok(Json(CallList { calls: state.office.my_calls(&session.actor).await? }))
+}
+
+/// Records the metadata of a direct message or file the signed-in user sent peer to peer.
+#[utoipa::path(post, path = "/api/me/transfers", tag = "office", request_body = TransferReport,
+    responses((status = 204), (status = 422, body = ErrorBody)))]
+pub async fn report_transfer(State(state): State<Arc<AppState>>, session: Session, ApiJson(report): ApiJson<TransferReport>) -> ApiResult<StatusCode> {
+    state.office.record_transfer(&session.actor, report).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// After a user was created or changed: their office and name on the floor plan, and the end
+/// of their live connections when deactivated.
+pub async fn user_changed(state: &AppState, org_id: &str, user_id: &str, active: bool) {
+    if !active {
+        state.live.user_removed(org_id, user_id);
+    }
+    push_floor_plan(state, org_id).await;
+}
