@@ -97,7 +97,7 @@ function roomTile(office, room) {
       h('span', { class: 'room-kind' }, KIND_LABELS[room.kind]),
       h('h3', {}, title)),
     h('span', { class: 'room-count', title: 'People in the room and its capacity' }, `${room.participants.length}/${room.capacity}`)),
-  owner && room.owner_user_id ? ownerLine(office, room.owner_user_id) : null,
+  room.owner_user_id ? ownerLine(office, room.owner_user_id) : null,
   people.length ? h('ul', { class: 'occupants', 'aria-label': `In ${title}` }, people) : h('p', { class: 'room-empty' }, 'Nobody is here.'),
   h('div', { class: 'room-foot' }, walk));
 }
