@@ -128,3 +128,27 @@ test('three meet in a room; one leaves; the other two keep their call', LONG, as
   for (const page of [alice, bob]) await page.getByRole('toolbar', { name: 'Call controls' }).getByRole('button', { name: 'Leave' }).click();
   assert.deepEqual(carolBrowser.errors, []);
 });
+
+test('an admin adds, renames and deletes a room; colleagues see the floor plan change', LONG, async () => {
+  await alice.goto('/admin');
+  await alice.getByRole('heading', { name: 'Rooms', exact: true }).waitFor();
+  await alice.getByRole('button', { name: 'Add room' }).click();
+  const dialog = alice.getByRole('dialog', { name: 'Add room' });
+  await dialog.getByLabel('Name').fill('Library');
+  await dialog.getByLabel('Kind').selectOption('reception');
+  await dialog.getByLabel('Capacity').fill('4');
+  await dialog.getByRole('button', { name: 'Add room' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  await bob.locator('article.room-reception[aria-label="Library"]').waitFor({ timeout: 0 });
+
+  await alice.getByLabel('Name of Library').fill('Quiet library');
+  await alice.getByRole('button', { name: 'Save Library' }).click();
+  await bob.locator('article.room-tile[aria-label="Quiet library"]').getByText('0/4').waitFor({ timeout: 0 });
+
+  await alice.getByRole('button', { name: 'Delete Quiet library' }).click();
+  await alice.getByRole('dialog', { name: 'Delete Quiet library?' }).getByRole('button', { name: 'Delete room' }).click();
+  await bob.locator('article.room-tile[aria-label="Quiet library"]').waitFor({ state: 'detached', timeout: 0 });
+  await alice.goto('/office');
+  await alice.getByRole('heading', { name: 'Office', level: 1 }).waitFor();
+  assert.deepEqual(browsers[0].errors, []);
+});
