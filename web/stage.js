@@ -5,6 +5,7 @@
 import { h, openDialog } from '/dom.js';
 import { presenceAvatar } from '/presence.js';
 import { icon } from '/icons.js';
+import { avatarHue, initials } from '/fields.js';
 
 /**
  * @typedef {import('/office.js').Office} Office
@@ -182,7 +183,8 @@ function updateTile(office, id, tile) {
   const stream = self ? office.media.stream : peer ? peer.stream : null;
   if (stream && video.srcObject !== stream) video.srcObject = stream;
   const state = self ? office.media.state : peer ? peer.info.media_state : null;
-  const name = self ? `${office.me.name} (you)` : (peer && (peer.info.name || office.nameOf(peer.info.user_id))) || 'Colleague';
+  const plain = self ? office.me.name : (peer && (peer.info.name || office.nameOf(peer.info.user_id))) || 'Colleague';
+  const name = self ? `${plain} (you)` : plain;
   const userId = self ? office.me.id : peer ? peer.info.user_id : '';
   /** @type {HTMLElement} */ (tile.querySelector('.tile-name')).textContent = name;
   const hasVideo = Boolean(state && (state.camera || state.screen));
@@ -191,7 +193,7 @@ function updateTile(office, id, tile) {
   tile.classList.toggle('muted', Boolean(state && state.muted));
   tile.dataset.peerId = id;
   const avatar = /** @type {HTMLElement} */ (tile.querySelector('.tile-avatar'));
-  if (!avatar.firstChild && userId) avatar.append(presenceAvatar(userId, name, undefined, 'lg'));
+  if (!avatar.firstChild && userId) avatar.append(h('span', { class: 'avatar avatar-lg', style: `--hue:${avatarHue(userId)}` }, initials(plain)));
   const marks = /** @type {HTMLElement} */ (tile.querySelector('.tile-marks'));
   marks.replaceChildren(
     state && state.muted ? h('span', { title: 'Muted' }, icon('micOff'), h('span', { class: 'sr-only' }, ' muted')) : '',
