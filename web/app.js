@@ -5,6 +5,10 @@ import * as api from '/api.js';
 import { h, toast } from '/dom.js';
 import { initials, avatarHue } from '/fields.js';
 import { applyTheme, savedTheme, saveTheme } from '/theme.js';
+import { startOffice, stopOffice, runningOffice } from '/office.js';
+import { presenceControl } from '/presence.js';
+import { mountStage } from '/stage.js';
+import { mountChat, closeChat } from '/chat.js';
 
 /**
  * What every page gets.
@@ -28,6 +32,7 @@ import { applyTheme, savedTheme, saveTheme } from '/theme.js';
 const ROUTES = {
   '/login': { title: 'Sign in', load: () => import('/pages/login.js'), access: 'public' },
   '/setup': { title: 'Set up Bureau', load: () => import('/pages/setup.js'), access: 'public' },
+  '/office': { title: 'Office', load: () => import('/pages/office.js'), access: 'user' },
   '/directory': { title: 'Directory', load: () => import('/pages/directory.js'), access: 'user' },
   '/profile': { title: 'My profile', load: () => import('/pages/profile.js'), access: 'user' },
   '/admin': { title: 'Administration', load: () => import('/pages/admin.js'), access: 'admin' },
@@ -74,14 +79,37 @@ async function loadSession() {
 
 async function refresh() {
   await loadSession();
+  goLive();
   drawShell();
+}
+
+/** Starts the live office (signaling, calls, messages) once a user is signed in. */
+function goLive() {
+  if (!ctx.me) return;
+  const running = runningOffice();
+  if (running && running.me.id === ctx.me.id) {
+    running.me = ctx.me;
+    return;
+  }
+  const office = startOffice(ctx.me);
+  mountStage(office);
+  mountChat(office);
+}
+
+/** Ends the live office (sign-out, session ended). */
+function goOffline() {
+  stopOffice();
+  closeChat();
+  document.getElementById('stage')?.remove();
+  document.getElementById('conn-banner')?.remove();
 }
 
 /** @param {api.User} user */
 async function signedIn(user) {
   ctx.me = user;
   ctx.org = await api.org();
-  navigate('/directory', true);
+  goLive();
+  navigate('/office', true);
 }
 
 async function signOut() {
@@ -95,6 +123,7 @@ async function signOut() {
   }
   ctx.me = null;
   ctx.org = null;
+  goOffline();
   navigate('/login', true);
   toast('You have been signed out.', 'success');
 }
@@ -104,7 +133,7 @@ function drawShell() {
   const header = /** @type {HTMLElement} */ (document.getElementById('topbar'));
   header.replaceChildren();
   const path = location.pathname;
-  const brand = h('a', { class: 'brand', href: ctx.me ? '/directory' : '/login' },
+  const brand = h('a', { class: 'brand', href: ctx.me ? '/office' : '/login' },
     h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, 'B'),
     h('span', { class: 'brand-name' }, ctx.org ? ctx.org.name : 'Bureau'));
   header.append(brand);
@@ -113,9 +142,12 @@ function drawShell() {
   /** @param {string} href @param {string} label */
   const link = (href, label) => h('a', { href, class: 'nav-link', 'aria-current': path === href ? 'page' : undefined }, label);
   header.append(h('nav', { class: 'mainnav', 'aria-label': 'Main' },
+    link('/office', 'Office'),
     link('/directory', 'Directory'),
     link('/profile', 'My profile'),
     me.role === 'admin' ? link('/admin', 'Admin') : null));
+  const office = runningOffice();
+  if (office) header.append(presenceControl(office));
   header.append(userMenu(me));
 }
 
@@ -164,15 +196,15 @@ async function render() {
   const seq = ++renderSeq;
   const main = /** @type {HTMLElement} */ (document.getElementById('main'));
   let path = location.pathname.replace(/\/+$/, '') || '/';
-  if (path === '/') path = ctx.me ? '/directory' : '/login';
+  if (path === '/') path = ctx.me ? '/office' : '/login';
   let route = ROUTES[path];
   if (route && route.access !== 'public' && !ctx.me) {
     history.replaceState(null, '', '/login');
     path = '/login';
     route = ROUTES[path];
   } else if (path === '/login' && ctx.me) {
-    history.replaceState(null, '', '/directory');
-    path = '/directory';
+    history.replaceState(null, '', '/office');
+    path = '/office';
     route = ROUTES[path];
   } else if (path !== location.pathname) {
     history.replaceState(null, '', path);
@@ -189,7 +221,7 @@ async function render() {
     main.replaceChildren(h('section', { class: 'page narrow' },
       h('h1', {}, 'Administrators only'),
       h('p', {}, 'This page is for administrators of your organisation.'),
-      h('p', {}, h('a', { href: '/directory' }, 'Back to the directory'))));
+      h('p', {}, h('a', { href: '/office' }, 'Back to the office'))));
     return;
   }
   document.title = `${route.title} · ${ctx.org ? ctx.org.name : 'Bureau'}`;
@@ -231,7 +263,7 @@ function notFound() {
   return h('section', { class: 'page narrow' },
     h('h1', {}, 'Page not found'),
     h('p', {}, 'There is nothing at this address.'),
-    h('p', {}, h('a', { href: ctx.me ? '/directory' : '/login' }, ctx.me ? 'Go to the directory' : 'Go to sign in')));
+    h('p', {}, h('a', { href: ctx.me ? '/office' : '/login' }, ctx.me ? 'Go to the office' : 'Go to sign in')));
 }
 
 /** Follows same-origin links inside the app without reloading. */
@@ -276,6 +308,7 @@ function sessionEnded() {
   if (!ctx.me) return;
   ctx.me = null;
   ctx.org = null;
+  goOffline();
   document.querySelectorAll('dialog[open]').forEach((d) => /** @type {HTMLDialogElement} */ (d).close());
   navigate('/login', true);
   toast('Your session has ended. Please sign in again.', 'info');
@@ -292,6 +325,7 @@ async function boot() {
     ctx.me = null;
     toast(api.describeError(err), 'error');
   }
+  goLive();
   await render();
 }
 

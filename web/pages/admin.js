@@ -7,6 +7,7 @@ import { roleLabel } from '/fields.js';
 import { radioGroup } from '/editor.js';
 import { avatar } from '/people.js';
 import { openAddUser, openEditUser } from '/user-dialogs.js';
+import { roomsCard } from '/pages/admin-rooms.js';
 
 const MODES = [
   {
@@ -26,6 +27,7 @@ const MODES = [
 export async function render(ctx) {
   const org = ctx.org || await api.org();
   const users = await api.users('');
+  const rooms = await roomsCard();
   const tableHost = h('div', { class: 'table-wrap' });
 
   const reload = async () => {
@@ -45,11 +47,12 @@ export async function render(ctx) {
 
   return h('section', { class: 'page' },
     h('div', { class: 'page-head' },
-      h('div', {}, h('h1', {}, 'Administration'), h('p', {}, 'Organisation settings and user accounts.'))),
+      h('div', {}, h('h1', {}, 'Administration'), h('p', {}, 'Organisation settings, user accounts and rooms.'))),
     orgCard(ctx, org),
     h('section', { class: 'card', 'aria-labelledby': 'users-title' },
       h('div', { class: 'card-head' }, h('h2', { id: 'users-title' }, 'Users'), addButton),
-      tableHost));
+      tableHost),
+    rooms);
 }
 
 /**
