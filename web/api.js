@@ -42,6 +42,8 @@
  * @property {string} slug
  * @property {string} name
  * @property {ProfileMode} profile_mode
+ * @property {'en'|'de'} [language] Language of the emails Bureau sends.
+ * @property {string|null} [support_email] Where support requests go; null: every administrator.
  */
 
 /**
@@ -191,7 +193,7 @@ export function org() {
 }
 
 /**
- * @param {{name?: string, profile_mode?: ProfileMode}} patch
+ * @param {{name?: string, profile_mode?: ProfileMode, language?: 'en'|'de', support_email?: string|null}} patch
  * @returns {Promise<Org>}
  */
 export function updateOrg(patch) {

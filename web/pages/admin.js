@@ -7,6 +7,9 @@ import { roleLabel } from '/fields.js';
 import { radioGroup } from '/editor.js';
 import { avatar } from '/people.js';
 import { openAddUser, openEditUser } from '/user-dialogs.js';
+import { mailSettingsCard } from '/admin-mail.js';
+import { invitationsSection } from '/admin-invitations.js';
+import { supportSection } from '/admin-support.js';
 
 const MODES = [
   {
@@ -26,6 +29,7 @@ const MODES = [
 export async function render(ctx) {
   const org = ctx.org || await api.org();
   const users = await api.users('');
+  const [invitations, support] = await Promise.all([invitationsSection(), supportSection(ctx)]);
   const tableHost = h('div', { class: 'table-wrap' });
 
   const reload = async () => {
@@ -47,9 +51,12 @@ export async function render(ctx) {
     h('div', { class: 'page-head' },
       h('div', {}, h('h1', {}, 'Administration'), h('p', {}, 'Organisation settings and user accounts.'))),
     orgCard(ctx, org),
+    mailSettingsCard(ctx, org),
     h('section', { class: 'card', 'aria-labelledby': 'users-title' },
       h('div', { class: 'card-head' }, h('h2', { id: 'users-title' }, 'Users'), addButton),
-      tableHost));
+      tableHost),
+    invitations,
+    support);
 }
 
 /**
