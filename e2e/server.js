@@ -70,10 +70,18 @@ function run(args, input) {
 }
 
 /**
+ * @typedef {object} StartOptions
+ * @property {Record<string, string>} [env] Extra environment, e.g. `BUREAU_SMTP_URL`.
+ * @property {boolean} [publicUrl] Set `public_url` to the plain HTTP address, so links in emails
+ *   point at this server.
+ */
+
+/**
  * Starts a server and waits until `/healthz` answers.
+ * @param {StartOptions} [options]
  * @returns {Promise<Bureau>}
  */
-export async function startBureau() {
+export async function startBureau(options = {}) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bureau-e2e-'));
   const httpPort = await freePort();
   let tlsPort = await freePort();
@@ -83,6 +91,10 @@ export async function startBureau() {
   const env = { ...process.env, NO_COLOR: '1', RUST_LOG: process.env.RUST_LOG || 'info' };
   if (WEB_DIR) env.BUREAU_WEB_DIR = WEB_DIR;
   else delete env.BUREAU_WEB_DIR;
+  // The embedded TURN server on a free port: test files run in parallel, and coturn may hold 3478.
+  if (!env.BUREAU_TURN_LISTEN) env.BUREAU_TURN_LISTEN = '127.0.0.1:0';
+  if (options.publicUrl) env.BUREAU_PUBLIC_URL = baseUrl;
+  Object.assign(env, options.env || {});
   const child = spawn(BUREAU_BIN, ['serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${httpPort}`, '--tls-listen', `127.0.0.1:${tlsPort}`], {
     env, stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -46,7 +46,7 @@ export function documentSections(doc, level, idPrefix) {
   const tag = level === 2 ? 'h2' : 'h3';
   const nodes = doc.sections.map((section, i) => {
     const id = `${idPrefix}-s${i + 1}`;
-    return h('section', { class: 'legal-section', 'aria-labelledby': id },
+    return h('div', { class: 'legal-section' },
       h(tag, { id }, section.heading),
       (section.paragraphs || []).map((p) => h('p', {}, p)),
       section.items ? h('ul', {}, section.items.map((item) => h('li', {}, item))) : null,

@@ -147,7 +147,7 @@ function registerForm(ctx, token, info) {
  */
 function legalBox(label, doc, href) {
   const headingId = uid('legal');
-  return h('section', { class: 'legal-box-wrap', 'aria-labelledby': headingId },
+  return h('div', { class: 'legal-box-wrap' },
     h('div', { class: 'legal-box-head' },
       h('h2', { id: headingId }, label),
       h('a', { href, target: '_blank', rel: 'noopener' }, 'Open in a new tab', h('span', { class: 'sr-only' }, ` (${label})`))),
