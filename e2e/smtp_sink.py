@@ -12,6 +12,11 @@ from email.parser import BytesParser
 from aiosmtpd.smtp import SMTP
 
 
+def lines(content):
+    """Mail bodies travel with CRLF line ends; the tests compare with LF."""
+    return content.replace("\r\n", "\n")
+
+
 class Saver:
     def __init__(self, folder):
         self.folder = folder
@@ -31,8 +36,8 @@ class Saver:
             "from": str(message["from"] or ""),
             "to": str(message["to"] or ""),
             "subject": str(message["subject"] or ""),
-            "text": text.get_content() if text is not None else "",
-            "html": html.get_content() if html is not None else "",
+            "text": lines(text.get_content()) if text is not None else "",
+            "html": lines(html.get_content()) if html is not None else "",
         }
         base = os.path.join(self.folder, "%04d" % self.count)
         with open(base + ".eml", "wb") as f:
