@@ -60,7 +60,8 @@ export function ticketView(ticket, options) {
       heading.focus();
     }
   };
-  if (open && options.asAdmin) node.append(answerForm(ticket, author, replace));
+  const form = open && options.asAdmin ? answerForm(ticket, author, replace) : null;
+  if (form) node.append(form);
   if (open) {
     const resolve = h('button', { type: 'button', class: 'button small' }, 'Mark as resolved');
     resolve.setAttribute('aria-label', `Mark “${ticket.subject}” as resolved`);
@@ -73,7 +74,10 @@ export function ticketView(ticket, options) {
         toast(joining.describe(err), 'error');
       }
     }));
-    node.append(h('div', { class: 'ticket-actions' }, resolve));
+    // Beside "Send answer" for administrators, alone otherwise.
+    const formActions = form ? form.querySelector('.form-actions') : null;
+    if (formActions) formActions.prepend(resolve);
+    else node.append(h('div', { class: 'ticket-actions' }, resolve));
   }
   return node;
 }

@@ -72,7 +72,7 @@ function registerForm(ctx, token, info) {
   const emailField = field({ name: 'email', label: 'Email', type: 'email', value: info.email, autocomplete: 'username', hint: 'You sign in with this address.' });
   const passwordField = field({
     name: 'password', label: 'Password', type: 'password', required: true, autocomplete: 'new-password',
-    hint: 'At least 10 characters. A passphrase of several words is easy to remember and hard to guess.',
+    hint: 'A passphrase of several words is easy to remember and hard to guess.',
     attrs: { minlength: '10' },
   });
   const confirmField = field({ name: 'confirm', label: 'Confirm password', type: 'password', required: true, autocomplete: 'new-password' });
