@@ -234,3 +234,37 @@ test('the privacy policy, terms and local-storage notice are public and keyboard
     await b.close();
   }
 });
+
+test('a member with the invite right invites colleagues (but no administrators) from the user menu', async () => {
+  const inviter = { email: 'mary@example.test', name: 'Mary Jackson', password: 'wind-tunnel-1958' };
+  await bureau.createUser(inviter);
+  const admin = await openBrowser(bureau.baseUrl);
+  const b = await openBrowser(bureau.baseUrl);
+  try {
+    await signIn(admin.page, ADMIN.email, ADMIN.password);
+    const found = await apiFromPage(admin.page, 'GET', '/api/users?q=mary');
+    const id = found.body.users.find((/** @type {{email: string}} */ u) => u.email === inviter.email).id;
+    assert.equal((await apiFromPage(admin.page, 'PATCH', `/api/users/${id}`, { rights: ['invite'] })).status, 200);
+
+    const { page } = b;
+    await signIn(page, inviter.email, inviter.password);
+    await page.getByRole('button', { name: /account menu/ }).click();
+    await page.locator('#user-menu').getByRole('link', { name: 'Invite colleagues' }).click();
+    await page.waitForURL('**/invitations');
+    await page.getByRole('button', { name: '+ Invite someone' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Invite someone' });
+    const roles = await dialog.getByLabel('Role').locator('option').allTextContents();
+    assert.deepEqual(roles, ['Member', 'Guest']);
+    await dialog.getByLabel('Name').fill('Christine Darden');
+    await dialog.getByLabel('Email').fill('christine@example.test');
+    await dialog.getByRole('button', { name: 'Send invitation' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.locator('.invitations-table tr', { hasText: 'christine@example.test' }).getByText('Pending').waitFor();
+    const mail = await sink.waitFor((m) => m.rcpt_tos.includes('christine@example.test'), 'invitation email');
+    assert.ok(linkIn(mail, '/register#token=').startsWith(bureau.baseUrl));
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+    await admin.close();
+  }
+});

@@ -11,9 +11,11 @@ const STATUS_LABELS = { pending: 'Pending', accepted: 'Accepted', revoked: 'Revo
 
 /**
  * The section, loading the invitations itself.
+ * @param {{canInviteAdmins?: boolean}} [options] Only administrators may invite administrators.
  * @returns {Promise<HTMLElement>}
  */
-export async function invitationsSection() {
+export async function invitationsSection(options = {}) {
+  const canInviteAdmins = options.canInviteAdmins !== false;
   const tableHost = h('div', { class: 'table-wrap' });
   // A lasting message (not a toast) for "saved, but the email could not be sent".
   const notice = h('div', { class: 'notice warning', role: 'alert', hidden: true });
@@ -31,7 +33,7 @@ export async function invitationsSection() {
   await reload();
   const inviteButton = h('button', {
     type: 'button', class: 'button primary', 'aria-haspopup': 'dialog',
-    onclick: () => openInvite(async (email, mailFailed) => {
+    onclick: () => openInvite(canInviteAdmins, async (email, mailFailed) => {
       notice.hidden = true;
       if (mailFailed) showMailFailure(email);
       await reload();
@@ -140,9 +142,10 @@ function confirmRevoke(inv, reload) {
 
 /**
  * The invite dialog.
+ * @param {boolean} canInviteAdmins
  * @param {(email: string, mailFailed: boolean) => Promise<void>} onSaved
  */
-function openInvite(onSaved) {
+function openInvite(canInviteAdmins, onSaved) {
   const formId = 'invite-form';
   const submit = h('button', { type: 'submit', class: 'button primary', form: formId }, 'Send invitation');
   const form = h('form', { id: formId, novalidate: true, 'aria-label': 'Invite someone' },
@@ -152,7 +155,7 @@ function openInvite(onSaved) {
       field({ name: 'email', label: 'Email', type: 'email', required: true, attrs: { inputmode: 'email' } }),
       h('div', { class: 'span-2' }, field({
         name: 'role', label: 'Role', type: 'select', value: 'member',
-        options: ROLES.map((r) => ({ value: r.value, label: r.label })),
+        options: ROLES.filter((r) => canInviteAdmins || r.value !== 'admin').map((r) => ({ value: r.value, label: r.label })),
         hint: 'Members are colleagues; administrators manage the organisation; guests see only what they are invited to.',
       }))),
     h('p', { class: 'hint' }, 'The email is written in the organisation’s email language and links to the privacy policy and terms of use.'));

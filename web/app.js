@@ -32,6 +32,7 @@ const ROUTES = {
   '/profile': { title: 'My profile', load: () => import('/pages/profile.js'), access: 'user' },
   '/admin': { title: 'Administration', load: () => import('/pages/admin.js'), access: 'admin' },
   '/register': { title: 'Join', load: () => import('/pages/register.js'), access: 'public' },
+  '/invitations': { title: 'Invite colleagues', load: () => import('/pages/invitations.js'), access: 'user' },
   '/support': { title: 'Help & support', load: () => import('/pages/support.js'), access: 'user' },
   '/privacy': { title: 'Privacy policy', load: () => import('/pages/legal.js'), access: 'public' },
   '/terms': { title: 'Terms of use', load: () => import('/pages/legal.js'), access: 'public' },
@@ -158,6 +159,7 @@ function userMenu(me) {
     h('div', { class: 'menu-who' }, h('strong', {}, me.name), h('span', { class: 'muted' }, me.email)),
     h('div', { class: 'menu-row' }, h('label', { for: 'theme-select' }, 'Theme'), theme),
     h('a', { href: '/profile', class: 'menu-item' }, 'My profile'),
+    me.role !== 'admin' && (me.rights || []).includes('invite') ? h('a', { href: '/invitations', class: 'menu-item' }, 'Invite colleagues') : null,
     h('a', { href: '/support', class: 'menu-item' }, 'Help & support'),
     h('a', { href: '/local-storage', class: 'menu-item' }, 'Privacy & local storage'),
     h('button', { type: 'button', class: 'menu-item', 'data-action': 'sign-out', onclick: () => { setOpen(false); void signOut(); } }, 'Sign out'));
