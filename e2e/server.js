@@ -28,11 +28,6 @@ const WEB_DIR = process.env.BUREAU_E2E_WEB_DIR ? path.resolve(HERE, '..', 'web')
  * @property {() => Promise<void>} restart Stops the server and starts it again: same data, same ports.
  */
 
-/**
- * @typedef {object} StartOptions
- * @property {number} [presenceGraceSecs] `BUREAU_SIGNAL_PRESENCE_GRACE_SECS`
- */
-
 /** @returns {Promise<number>} A port that was free a moment ago. */
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -101,6 +96,14 @@ function run(args, input) {
 }
 
 /**
+ * @typedef {object} StartOptions
+ * @property {Record<string, string>} [env] Extra environment, e.g. `BUREAU_SMTP_URL`.
+ * @property {boolean} [publicUrl] Set `public_url` to the plain HTTP address, so links in emails
+ *   point at this server.
+ * @property {number} [presenceGraceSecs] The signaling presence grace period, shortened for tests.
+ */
+
+/**
  * Starts a server and waits until `/healthz` answers.
  * @param {StartOptions} [options]
  * @returns {Promise<Bureau>}
@@ -121,6 +124,8 @@ export async function startBureau(options = {}) {
   if (options.presenceGraceSecs !== undefined) env.BUREAU_SIGNAL_PRESENCE_GRACE_SECS = String(options.presenceGraceSecs);
   if (WEB_DIR) env.BUREAU_WEB_DIR = WEB_DIR;
   else delete env.BUREAU_WEB_DIR;
+  if (options.publicUrl) env.BUREAU_PUBLIC_URL = baseUrl;
+  Object.assign(env, options.env || {});
   const args = ['serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${httpPort}`, '--tls-listen', `127.0.0.1:${tlsPort}`];
 
   let output = '';

@@ -43,6 +43,8 @@
  * @property {string} name
  * @property {ProfileMode} profile_mode
  * @property {boolean} [require_two_factor]
+ * @property {'en'|'de'} [language] Language of the emails Bureau sends.
+ * @property {string|null} [support_email] Where support requests go; null: every administrator.
  */
 
 /**
@@ -192,7 +194,7 @@ export function org() {
 }
 
 /**
- * @param {{name?: string, profile_mode?: ProfileMode, require_two_factor?: boolean}} patch
+ * @param {{name?: string, profile_mode?: ProfileMode, require_two_factor?: boolean, language?: 'en'|'de', support_email?: string|null}} patch
  * @returns {Promise<Org>}
  */
 export function updateOrg(patch) {

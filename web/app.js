@@ -15,7 +15,7 @@ import { mountChat, closeChat } from '/chat.js';
  * @typedef {object} Context
  * @property {api.User|null} me The signed-in user, or null.
  * @property {api.Org|null} org The user's organisation, once signed in.
- * @property {string} setupToken The token of a setup link, if the app was opened with one.
+ * @property {string} setupToken The token of a setup or invitation link, if the app was opened with one.
  * @property {(path: string, replace?: boolean) => void} navigate Goes to a path of the app.
  * @property {() => Promise<void>} refresh Reloads the user and organisation and redraws the shell.
  * @property {(user: api.User) => Promise<void>} signedIn Called after a sign-in or setup.
@@ -36,6 +36,12 @@ const ROUTES = {
   '/directory': { title: 'Directory', load: () => import('/pages/directory.js'), access: 'user' },
   '/profile': { title: 'My profile', load: () => import('/pages/profile.js'), access: 'user' },
   '/admin': { title: 'Administration', load: () => import('/pages/admin.js'), access: 'admin' },
+  '/register': { title: 'Join', load: () => import('/pages/register.js'), access: 'public' },
+  '/invitations': { title: 'Invite colleagues', load: () => import('/pages/invitations.js'), access: 'user' },
+  '/support': { title: 'Help & support', load: () => import('/pages/support.js'), access: 'user' },
+  '/privacy': { title: 'Privacy policy', load: () => import('/pages/legal.js'), access: 'public' },
+  '/terms': { title: 'Terms of use', load: () => import('/pages/legal.js'), access: 'public' },
+  '/local-storage': { title: 'Local storage', load: () => import('/pages/legal.js'), access: 'public' },
 };
 
 /** @type {Context} */
@@ -137,6 +143,7 @@ function drawShell() {
     h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, 'B'),
     h('span', { class: 'brand-name' }, ctx.org ? ctx.org.name : 'Bureau'));
   header.append(brand);
+  drawFooter();
   if (!ctx.me) return;
   const me = ctx.me;
   /** @param {string} href @param {string} label */
@@ -149,6 +156,20 @@ function drawShell() {
   const office = runningOffice();
   if (office) header.append(presenceControl(office));
   header.append(userMenu(me));
+}
+
+/** The footer: links to the legal pages (public) and to help. */
+function drawFooter() {
+  let footer = document.getElementById('footer');
+  if (!footer) {
+    footer = h('footer', { id: 'footer', class: 'site-footer' });
+    document.getElementById('main')?.after(footer);
+  }
+  footer.replaceChildren(h('nav', { 'aria-label': 'Legal and help' },
+    h('a', { href: '/privacy' }, 'Privacy policy'),
+    h('a', { href: '/terms' }, 'Terms of use'),
+    h('a', { href: '/local-storage' }, 'Local storage'),
+    ctx.me ? h('a', { href: '/support' }, 'Help & support') : null));
 }
 
 /**
@@ -170,6 +191,9 @@ function userMenu(me) {
     h('div', { class: 'menu-who' }, h('strong', {}, me.name), h('span', { class: 'muted' }, me.email)),
     h('div', { class: 'menu-row' }, h('label', { for: 'theme-select' }, 'Theme'), theme),
     h('a', { href: '/profile', class: 'menu-item' }, 'My profile'),
+    me.role !== 'admin' && (me.rights || []).includes('invite') ? h('a', { href: '/invitations', class: 'menu-item' }, 'Invite colleagues') : null,
+    h('a', { href: '/support', class: 'menu-item' }, 'Help & support'),
+    h('a', { href: '/local-storage', class: 'menu-item' }, 'Privacy & local storage'),
     h('button', { type: 'button', class: 'menu-item', 'data-action': 'sign-out', onclick: () => { setOpen(false); void signOut(); } }, 'Sign out'));
   /** @param {boolean} open */
   const setOpen = (open) => {
@@ -279,6 +303,7 @@ function interceptLinks() {
     const anchor = target.closest ? target.closest('a') : null;
     if (!anchor || anchor.target || anchor.hasAttribute('download')) return;
     const url = new URL(anchor.href, location.href);
+    if (url.hash && url.pathname === location.pathname) return; // in-page anchors, e.g. the skip link
     if (url.origin !== location.origin || url.pathname.startsWith('/api/') || /\.[a-z0-9]+$/i.test(url.pathname)) return;
     event.preventDefault();
     if (url.pathname !== location.pathname) navigate(url.pathname + url.search);

@@ -8,6 +8,9 @@ import { radioGroup } from '/editor.js';
 import { avatar } from '/people.js';
 import { openAddUser, openEditUser } from '/user-dialogs.js';
 import { roomsCard } from '/pages/admin-rooms.js';
+import { mailSettingsCard } from '/admin-mail.js';
+import { invitationsSection } from '/admin-invitations.js';
+import { supportSection } from '/admin-support.js';
 
 const MODES = [
   {
@@ -27,7 +30,7 @@ const MODES = [
 export async function render(ctx) {
   const org = ctx.org || await api.org();
   const users = await api.users('');
-  const rooms = await roomsCard();
+  const [rooms, invitations, support] = await Promise.all([roomsCard(), invitationsSection(), supportSection(ctx)]);
   const tableHost = h('div', { class: 'table-wrap' });
 
   const reload = async () => {
@@ -49,10 +52,13 @@ export async function render(ctx) {
     h('div', { class: 'page-head' },
       h('div', {}, h('h1', {}, 'Administration'), h('p', {}, 'Organisation settings, user accounts and rooms.'))),
     orgCard(ctx, org),
+    mailSettingsCard(ctx, org),
     h('section', { class: 'card', 'aria-labelledby': 'users-title' },
       h('div', { class: 'card-head' }, h('h2', { id: 'users-title' }, 'Users'), addButton),
       tableHost),
-    rooms);
+    rooms,
+    invitations,
+    support);
 }
 
 /**
