@@ -103,7 +103,7 @@ test('an invitation email registers the invitee once, who can then sign in again
     assert.ok(await accept.evaluate((el) => el === document.activeElement), 'the unchecked box gets the focus');
     await accept.check();
     await page.getByRole('button', { name: 'Create my account' }).click();
-    await page.waitForURL('**/directory');
+    await page.waitForURL('**/office');
     await page.getByRole('button', { name: new RegExp(invitee.name) }).first().waitFor();
     const me = await apiFromPage(page, 'GET', '/api/me');
     assert.equal(me.body.email, invitee.email);

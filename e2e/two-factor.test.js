@@ -86,7 +86,7 @@ test('enrol an authenticator, then sign in with password and code; a recovery co
     assert.equal(await field.getAttribute('autocomplete'), 'one-time-code');
     await field.fill(totp(secret, 1));
     await page.getByRole('button', { name: 'Verify' }).click();
-    await page.waitForURL('**/directory');
+    await page.waitForURL('**/office');
     assert.deepEqual(b.errors, []);
   } finally {
     await b.close();
@@ -102,7 +102,7 @@ test('enrol an authenticator, then sign in with password and code; a recovery co
       await page.getByLabel('Recovery code').fill(recovery);
       await page.getByRole('button', { name: 'Verify' }).click();
       if (attempt === 'first') {
-        await page.waitForURL('**/directory');
+        await page.waitForURL('**/office');
       } else {
         await page.locator('.form-error[role="alert"]').getByText('The code is not correct.').waitFor();
         assert.equal(new URL(page.url()).pathname, '/login');
