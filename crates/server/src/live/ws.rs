@@ -2,14 +2,14 @@
 //! other origins; each socket is one task that moves frames between the browser and the hub.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use bureau_office::Actor;
-use bureau_signal::{ConnectInfo, MAX_MESSAGE_BYTES};
+use bureau_signal::{CloseCode, ConnectInfo, ErrorCode, MAX_MESSAGE_BYTES, ServerMsg, encode_server};
 use tokio::sync::mpsc;
 
 use super::{Live, OUTBOX, Outbound};
@@ -19,6 +19,48 @@ use crate::session::Session;
 
 /// A client that sends nothing (not even its keep-alive `ping`) for this long is gone.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Messages per second a connection may send on average (a call's ICE candidates come in
+/// bursts, hence the larger burst allowance).
+const RATE_PER_SEC: f64 = 50.0;
+/// Messages a connection may send at once.
+const BURST: f64 = 300.0;
+/// Messages dropped for flooding before the connection is closed with 4003.
+const MAX_DROPPED: u32 = 500;
+
+/// A token bucket per connection: one token per message, refilled at [`RATE_PER_SEC`].
+struct RateLimit {
+    tokens: f64,
+    refilled: Instant,
+    dropped: u32,
+}
+
+/// What to do with an incoming message.
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    Accept,
+    /// Drop it; `true` when the client should be told (the first drop of a burst).
+    Drop(bool),
+    Close,
+}
+
+impl RateLimit {
+    fn new(now: Instant) -> Self {
+        RateLimit { tokens: BURST, refilled: now, dropped: 0 }
+    }
+
+    fn check(&mut self, now: Instant) -> Verdict {
+        let elapsed = now.saturating_duration_since(self.refilled).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * RATE_PER_SEC).min(BURST);
+        self.refilled = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            return Verdict::Accept;
+        }
+        self.dropped += 1;
+        if self.dropped > MAX_DROPPED { Verdict::Close } else { Verdict::Drop(self.dropped % 100 == 1) }
+    }
+}
 
 /// Upgrades to the signaling WebSocket.
 pub async fn upgrade(
@@ -55,13 +97,31 @@ pub async fn upgrade(
 async fn run_socket(mut socket: WebSocket, live: Arc<Live>, actor: Actor, info: ConnectInfo) {
     let (outbox, mut outgoing) = mpsc::channel(OUTBOX);
     let conn = live.connect(info, outbox);
+    let mut limit = RateLimit::new(Instant::now());
     tracing::debug!(conn = conn.0, user_id = %actor.user_id, "signaling connection opened");
     loop {
         tokio::select! {
             incoming = tokio::time::timeout(IDLE_TIMEOUT, socket.recv()) => match incoming {
-                Ok(Some(Ok(Message::Text(text)))) => live.send(super::Event::Message(conn, text.to_string())),
-                // The protocol is text only: a binary frame counts as a malformed message.
-                Ok(Some(Ok(Message::Binary(_)))) => live.send(super::Event::Message(conn, String::new())),
+                Ok(Some(Ok(message @ (Message::Text(_) | Message::Binary(_))))) => match limit.check(Instant::now()) {
+                    Verdict::Accept => {
+                        // The protocol is text only: a binary frame counts as a malformed message.
+                        let text = if let Message::Text(text) = message { text.to_string() } else { String::new() };
+                        live.send(super::Event::Message(conn, text));
+                    }
+                    Verdict::Drop(tell) => {
+                        if tell {
+                            let error = ServerMsg::error(ErrorCode::RateLimited, "too many messages; slow down");
+                            if socket.send(Message::Text(encode_server(&error).into())).await.is_err() {
+                                break;
+                            }
+                        }
+                    }
+                    Verdict::Close => {
+                        tracing::warn!(conn = conn.0, "closing a flooding signaling connection");
+                        close(&mut socket, CloseCode::Flooding.code(), CloseCode::Flooding.reason()).await;
+                        break;
+                    }
+                },
                 Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
                 Ok(Some(Ok(Message::Close(_)) | Err(_)) | None) => break,
                 Err(_) => {
@@ -76,8 +136,7 @@ async fn run_socket(mut socket: WebSocket, live: Arc<Live>, actor: Actor, info: 
                     }
                 }
                 Some(Outbound::Close(code, reason)) => {
-                    let frame = CloseFrame { code, reason: reason.into() };
-                    let _ = socket.send(Message::Close(Some(frame))).await;
+                    close(&mut socket, code, reason).await;
                     break;
                 }
                 // The hub dropped this connection (too slow, or shutting down).
@@ -87,4 +146,44 @@ async fn run_socket(mut socket: WebSocket, live: Arc<Live>, actor: Actor, info: 
     }
     live.send(super::Event::Disconnect(conn));
     tracing::debug!(conn = conn.0, "signaling connection closed");
+}
+
+/// The closing handshake: sends the close frame, then reads (and discards) what the client
+/// still sends until its close frame, so the socket is not reset with unread data and the client
+/// learns the code.
+async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
+    if socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await.is_err() {
+        return;
+    }
+    let drain = async {
+        while let Some(Ok(message)) = socket.recv().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(2), drain).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bursts_pass_floods_are_dropped_then_closed() {
+        let start = Instant::now();
+        let mut limit = RateLimit::new(start);
+        for _ in 0..BURST as usize {
+            assert_eq!(limit.check(start), Verdict::Accept);
+        }
+        assert_eq!(limit.check(start), Verdict::Drop(true), "the first drop is reported");
+        assert_eq!(limit.check(start), Verdict::Drop(false), "later drops are not, to avoid amplification");
+        // A second later, the rate allows 50 more.
+        let later = start + Duration::from_secs(1);
+        for _ in 0..RATE_PER_SEC as usize {
+            assert_eq!(limit.check(later), Verdict::Accept);
+        }
+        let verdicts: Vec<Verdict> = (0..MAX_DROPPED).map(|_| limit.check(later)).collect();
+        assert_eq!(verdicts.last(), Some(&Verdict::Close));
+    }
 }

@@ -176,3 +176,35 @@ async fn call_history_and_transfer_reports() {
     assert_eq!((status, err["field"].as_str()), (422, Some("to_user")));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_flooding_connection_is_limited_then_closed_and_others_keep_working() {
+    let mut server = Running::start().await;
+    server.admin().await;
+    let ada_cookie = cookie(&server, "ada@example.org", "ada password 1").await;
+    let mut flooder = connect(&server, Some(&ada_cookie), None).await.unwrap();
+    next(&mut flooder, "welcome").await;
+    let mut calm = connect(&server, Some(&ada_cookie), None).await.unwrap();
+    next(&mut calm, "welcome").await;
+    for _ in 0..1200 {
+        if flooder.send(Message::Text(json!({"type": "ping"}).to_string().into())).await.is_err() {
+            break;
+        }
+    }
+    let (mut limited, mut code) = (false, None);
+    while let Some(Ok(message)) = flooder.next().await {
+        match message {
+            Message::Text(text) if text.contains("rate_limited") => limited = true,
+            Message::Close(frame) => {
+                code = frame.map(|f| u16::from(f.code));
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert!(limited, "told to slow down");
+    assert_eq!(code, Some(4003));
+    send(&mut calm, json!({"type": "ping"})).await;
+    next(&mut calm, "pong").await;
+    server.stop().await;
+}

@@ -18,6 +18,8 @@ pub enum CloseCode {
     TooManyBadMessages,
     /// 4002: the user was deactivated or removed from the organisation.
     Kicked,
+    /// 4003: the connection kept sending faster than the rate limit.
+    Flooding,
 }
 
 impl CloseCode {
@@ -29,6 +31,7 @@ impl CloseCode {
             Self::BadVersion => 4000,
             Self::TooManyBadMessages => 4001,
             Self::Kicked => 4002,
+            Self::Flooding => 4003,
         }
     }
 
@@ -40,6 +43,7 @@ impl CloseCode {
             Self::BadVersion => "unsupported protocol version",
             Self::TooManyBadMessages => "too many malformed messages",
             Self::Kicked => "user removed",
+            Self::Flooding => "too many messages",
         }
     }
 
@@ -66,6 +70,7 @@ mod tests {
             CloseCode::MessageTooBig,
             CloseCode::BadVersion,
             CloseCode::TooManyBadMessages,
+            CloseCode::Flooding,
             CloseCode::Kicked,
         ];
         let mut codes: Vec<u16> = all.iter().map(|c| c.code()).collect();

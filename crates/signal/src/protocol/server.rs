@@ -277,4 +277,6 @@ pub enum ErrorCode {
     Busy,
     /// No ringing call with that id that this client may answer or cancel.
     UnknownCall,
+    /// The connection sends faster than allowed; the message was dropped.
+    RateLimited,
 }
