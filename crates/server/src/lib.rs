@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod data;
+pub mod keys;
 mod error;
 mod ice;
 mod live;
@@ -86,6 +87,9 @@ pub enum StartError {
     /// The embedded TURN server's configuration is invalid.
     #[error(transparent)]
     Turn(#[from] bureau_turn::Error),
+    /// An organisation key file, export or backup failed.
+    #[error(transparent)]
+    Archive(#[from] bureau_store::ArchiveError),
 }
 
 /// A started server: listeners bound, database open, not yet serving.

@@ -53,6 +53,18 @@ pub enum ArchiveError {
     /// The key file did not open: wrong passphrase, or the file was altered.
     #[error("the key file does not open: wrong passphrase, or the file was altered")]
     WrongPassphrase,
+    /// The data folder holds no database.
+    #[error("there is no Bureau database at {0}")]
+    NoDatabase(std::path::PathBuf),
+    /// The data folder has no master key file.
+    #[error("there is no master key at {0}: copy the master key file of this installation there first")]
+    NoMasterKey(std::path::PathBuf),
+    /// The named organisation does not exist (or there is none).
+    #[error("no organisation {0}")]
+    NoOrganisation(String),
+    /// A file would be overwritten.
+    #[error("{0} already exists: refusing to overwrite it")]
+    Exists(std::path::PathBuf),
     /// A file is not what the command expects (format, version or JSON shape).
     #[error("{0}")]
     Format(String),

@@ -20,7 +20,7 @@ pub(crate) fn org_snapshot(conn: &mut Connection, org_id: &str, now: i64) -> Res
     let mut tables = Map::new();
     for (table, sql) in ORG_TABLES {
         let mut statement = tx.prepare(sql)?;
-        let names: Vec<String> = statement.column_names().into_iter().map(str::to_owned).collect();
+        let names: Vec<String> = statement.column_names().map(str::to_owned).collect();
         let mut rows = statement.query([org_id])?;
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
