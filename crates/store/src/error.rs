@@ -85,7 +85,7 @@ pub enum ArchiveError {
     #[error("the backup is truncated (it ends before its last chunk)")]
     Truncated,
     /// A backup chunk failed authentication.
-    #[error("the backup does not open: it was altered, or it was made with another master key")]
+    #[error("the backup does not open: it was altered or cut short, or it was made with another master key")]
     BackupAltered,
     /// A database snapshot does not belong to this master key.
     #[error("the database was not made with this master key")]
