@@ -130,7 +130,12 @@ impl OrgExportFile {
 
     /// Opens the snapshot with the organisation's keys.
     pub fn open(&self, keys: &OrgKeys) -> Result<Value, ArchiveError> {
-        let key = keys.data_key(self.key_version).ok_or(ArchiveError::ExportAltered)?;
+        let key = keys.data_key(self.key_version).ok_or_else(|| {
+            ArchiveError::Format(format!(
+                "the export is sealed with data key version {}, which this key file does not hold: export the organisation key again",
+                self.key_version
+            ))
+        })?;
         let mut sealed = STANDARD.decode(&self.nonce).map_err(|_| ArchiveError::ExportAltered)?;
         if sealed.len() != NONCE_LEN {
             return Err(ArchiveError::ExportAltered);
