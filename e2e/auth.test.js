@@ -38,7 +38,8 @@ test('a wrong password shows the generic error; the right one signs in', async (
     await page.getByLabel('Email').fill(ADMIN.email);
     await page.getByLabel('Password').fill(ADMIN.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL('**/directory');
+    await page.waitForURL('**/office');
+    await page.goto('/directory');
     await page.locator('.person', { hasText: ADMIN.name }).waitFor();
     await page.getByRole('button', { name: /Grace Hopper/ }).first().waitFor();
     assert.deepEqual(b.errors, []);
@@ -67,8 +68,8 @@ test('the sign-in form works with the keyboard only', async () => {
     assert.ok(await page.getByRole('button', { name: 'Sign in' }).evaluate((el) => el === document.activeElement), 'Tab moves to the button');
     await page.keyboard.press('Shift+Tab');
     await page.keyboard.press('Enter');
-    await page.waitForURL('**/directory');
-    await page.getByRole('heading', { name: 'Directory', level: 1 }).waitFor();
+    await page.waitForURL('**/office');
+    await page.getByRole('heading', { name: 'Office', level: 1 }).waitFor();
   } finally {
     await b.close();
   }

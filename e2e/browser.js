@@ -52,7 +52,7 @@ export async function openBrowser(baseUrl, viewport = {}) {
 }
 
 /**
- * Signs in through the sign-in page and waits for the directory.
+ * Signs in through the sign-in page and waits for the office (the home page).
  * @param {import('playwright-core').Page} page
  * @param {string} email
  * @param {string} password
@@ -62,8 +62,8 @@ export async function signIn(page, email, password) {
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL('**/directory');
-  await page.getByRole('heading', { name: 'Directory', level: 1 }).waitFor();
+  await page.waitForURL('**/office');
+  await page.getByRole('heading', { name: 'Office', level: 1 }).waitFor();
 }
 
 /**

@@ -108,6 +108,8 @@ test('every page fits a 360 px wide screen without sideways scrolling', async ()
     await page.getByLabel('Email').waitFor();
     await fits('sign-in');
     await signIn(page, ADMIN.email, ADMIN.password);
+    await fits('office');
+    await page.goto('/directory');
     await page.locator('.person').first().waitFor();
     await fits('directory');
     const nav = page.getByRole('navigation', { name: 'Main' });

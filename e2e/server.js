@@ -2,6 +2,7 @@
 // link read from its output. Also creates users with `bureau admin create-user`.
 
 import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -22,7 +23,9 @@ const WEB_DIR = process.env.BUREAU_E2E_WEB_DIR ? path.resolve(HERE, '..', 'web')
  * @property {string} dataDir
  * @property {() => string} output Everything the server printed so far.
  * @property {(user: {email: string, name: string, password: string, admin?: boolean}) => Promise<void>} createUser
+ * @property {string} turnListen `127.0.0.1:PORT` of the built-in STUN/TURN server (UDP and TCP).
  * @property {() => Promise<void>} stop
+ * @property {() => Promise<void>} restart Stops the server and starts it again: same data, same ports.
  */
 
 /** @returns {Promise<number>} A port that was free a moment ago. */
@@ -37,6 +40,29 @@ function freePort() {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * @param {number} port
+ * @returns {Promise<boolean>} Whether the UDP port can be bound.
+ */
+function udpFree(port) {
+  return new Promise((resolve) => {
+    const sock = dgram.createSocket('udp4');
+    sock.on('error', () => resolve(false));
+    sock.bind(port, '127.0.0.1', () => sock.close(() => resolve(true)));
+  });
+}
+
+/**
+ * @param {number[]} taken
+ * @returns {Promise<number>} A port free for both TCP and UDP, not in `taken`.
+ */
+async function freeTcpUdpPort(taken) {
+  for (;;) {
+    const port = await freePort();
+    if (!taken.includes(port) && await udpFree(port)) return port;
+  }
 }
 
 /**
@@ -70,80 +96,118 @@ function run(args, input) {
 }
 
 /**
+ * @typedef {object} StartOptions
+ * @property {Record<string, string>} [env] Extra environment, e.g. `BUREAU_SMTP_URL`.
+ * @property {boolean} [publicUrl] Set `public_url` to the plain HTTP address, so links in emails
+ *   point at this server.
+ * @property {number} [presenceGraceSecs] The signaling presence grace period, shortened for tests.
+ */
+
+/**
  * Starts a server and waits until `/healthz` answers.
+ * @param {StartOptions} [options]
  * @returns {Promise<Bureau>}
  */
-export async function startBureau() {
+export async function startBureau(options = {}) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bureau-e2e-'));
   const httpPort = await freePort();
   let tlsPort = await freePort();
   while (tlsPort === httpPort) tlsPort = await freePort();
+  const turnPort = await freeTcpUdpPort([httpPort, tlsPort]);
   const baseUrl = `http://127.0.0.1:${httpPort}`;
+  const turnListen = `127.0.0.1:${turnPort}`;
   /** @type {NodeJS.ProcessEnv} */
-  const env = { ...process.env, NO_COLOR: '1', RUST_LOG: process.env.RUST_LOG || 'info' };
+  const env = {
+    ...process.env, NO_COLOR: '1', RUST_LOG: process.env.RUST_LOG || 'info',
+    BUREAU_TURN_LISTEN: turnListen, BUREAU_TURN_ALLOW_LOOPBACK_PEERS: 'true',
+  };
+  if (options.presenceGraceSecs !== undefined) env.BUREAU_SIGNAL_PRESENCE_GRACE_SECS = String(options.presenceGraceSecs);
   if (WEB_DIR) env.BUREAU_WEB_DIR = WEB_DIR;
   else delete env.BUREAU_WEB_DIR;
-  const child = spawn(BUREAU_BIN, ['serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${httpPort}`, '--tls-listen', `127.0.0.1:${tlsPort}`], {
-    env, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  if (options.publicUrl) env.BUREAU_PUBLIC_URL = baseUrl;
+  Object.assign(env, options.env || {});
+  const args = ['serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${httpPort}`, '--tls-listen', `127.0.0.1:${tlsPort}`];
+
   let output = '';
-  /** @type {number|null} */
-  let exitCode = null;
-  let exited = false;
-  const exitPromise = new Promise((resolve) => child.on('exit', (code) => { exited = true; exitCode = code; resolve(undefined); }));
-  child.stdout.on('data', (d) => { output += stripAnsi(String(d)); });
-  child.stderr.on('data', (d) => { output += stripAnsi(String(d)); });
-  child.on('error', (err) => { output += `\nspawn error: ${err.message}\n`; });
+  let proc = await launch(args, env, baseUrl, (text) => { output += text; }, () => output, true);
 
   const stop = async () => {
-    if (!exited) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 5000);
-      await exitPromise;
-      clearTimeout(timer);
-    }
+    await proc.kill();
     await rm(dataDir, { recursive: true, force: true });
   };
-
-  // Wait (bounded in attempts) for the health check and the setup link.
-  let setupUrl = '';
-  for (let attempt = 0; attempt < 600; attempt++) {
-    if (exited) {
-      await stop();
-      throw new Error(`bureau serve exited with ${exitCode} before it was ready:\n${output}`);
-    }
-    const link = /\S*\/setup#token=([A-Za-z0-9_\-.~%]+)/.exec(output);
-    if (link && !setupUrl) setupUrl = `${baseUrl}/setup#token=${link[1]}`;
-    if (setupUrl) {
-      try {
-        const res = await fetch(baseUrl + '/healthz');
-        if (res.ok) break;
-      } catch {
-        // not listening yet
-      }
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const setupUrl = proc.setupUrl;
   if (!setupUrl) {
     await stop();
     throw new Error(`bureau serve printed no setup link (a line with /setup#token=):\n${output}`);
-  }
-  const health = await fetch(baseUrl + '/healthz').catch(() => null);
-  if (!health || !health.ok) {
-    await stop();
-    throw new Error(`bureau serve did not answer /healthz:\n${output}`);
   }
 
   return {
     baseUrl,
     setupUrl,
     dataDir,
+    turnListen,
     output: () => output,
     stop,
+    async restart() {
+      await proc.kill();
+      output += '\n--- restart ---\n';
+      proc = await launch(args, env, baseUrl, (text) => { output += text; }, () => output, false);
+    },
     async createUser(user) {
-      const args = ['admin', 'create-user', '--data-dir', dataDir, '--email', user.email, '--name', user.name];
-      if (user.admin) args.push('--admin');
-      await run(args, user.password + '\n');
+      const cmd = ['admin', 'create-user', '--data-dir', dataDir, '--email', user.email, '--name', user.name];
+      if (user.admin) cmd.push('--admin');
+      await run(cmd, user.password + '\n');
     },
   };
+}
+
+/**
+ * Spawns `bureau serve` and waits (bounded in attempts) for `/healthz` and, on a first start,
+ * the setup link.
+ * @param {string[]} args
+ * @param {NodeJS.ProcessEnv} env
+ * @param {string} baseUrl
+ * @param {(text: string) => void} log
+ * @param {() => string} output
+ * @param {boolean} wantSetupLink
+ * @returns {Promise<{setupUrl: string, kill: () => Promise<void>}>}
+ */
+async function launch(args, env, baseUrl, log, output, wantSetupLink) {
+  const child = spawn(BUREAU_BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** @type {number|null} */
+  let exitCode = null;
+  let exited = false;
+  const exitPromise = new Promise((resolve) => child.on('exit', (code) => { exited = true; exitCode = code; resolve(undefined); }));
+  child.stdout.on('data', (d) => log(stripAnsi(String(d))));
+  child.stderr.on('data', (d) => log(stripAnsi(String(d))));
+  child.on('error', (err) => log(`\nspawn error: ${err.message}\n`));
+  const kill = async () => {
+    if (exited) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 5000);
+    await exitPromise;
+    clearTimeout(timer);
+  };
+  const started = output().length;
+  let setupUrl = '';
+  let healthy = false;
+  for (let attempt = 0; attempt < 600; attempt++) {
+    if (exited) throw new Error(`bureau serve exited with ${exitCode} before it was ready:\n${output()}`);
+    const link = /\S*\/setup#token=([A-Za-z0-9_\-.~%]+)/.exec(output().slice(started));
+    if (link && !setupUrl) setupUrl = `${baseUrl}/setup#token=${link[1]}`;
+    if (setupUrl || !wantSetupLink) {
+      try {
+        const res = await fetch(baseUrl + '/healthz');
+        if (res.ok) { healthy = true; break; }
+      } catch {
+        // not listening yet
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!healthy) {
+    await kill();
+    throw new Error(`bureau serve did not answer /healthz:\n${output()}`);
+  }
+  return { setupUrl, kill };
 }

@@ -1,4 +1,4 @@
-// (a) The setup link creates the first administrator, who lands on the directory; the link then
+// (a) The setup link creates the first administrator, who lands on the office; the link then
 // no longer works and the page says what to do instead.
 
 import { test, before, after } from 'node:test';
@@ -11,7 +11,7 @@ let bureau;
 before(async () => { bureau = await startBureau(); });
 after(async () => { if (bureau) await bureau.stop(); });
 
-test('setup link creates the first admin and lands on the directory', async () => {
+test('setup link creates the first admin and lands on the office', async () => {
   const b = await openBrowser(bureau.baseUrl);
   try {
     const { page } = b;
@@ -31,7 +31,9 @@ test('setup link creates the first admin and lands on the directory', async () =
     await page.getByLabel('Password', { exact: true }).fill('correct horse battery');
     await page.getByLabel('Confirm password').fill('correct horse battery');
     await page.getByRole('button', { name: 'Create administrator account' }).click();
-    await page.waitForURL('**/directory');
+    await page.waitForURL('**/office');
+    await page.getByRole('heading', { name: 'Office', level: 1 }).waitFor();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Directory' }).click();
     await page.getByRole('heading', { name: 'Directory', level: 1 }).waitFor();
     await page.locator('.person', { hasText: 'Ada Lovelace' }).waitFor();
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin', exact: true }).waitFor();

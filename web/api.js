@@ -42,6 +42,9 @@
  * @property {string} slug
  * @property {string} name
  * @property {ProfileMode} profile_mode
+ * @property {boolean} [require_two_factor]
+ * @property {'en'|'de'} [language] Language of the emails Bureau sends.
+ * @property {string|null} [support_email] Where support requests go; null: every administrator.
  */
 
 /**
@@ -191,7 +194,7 @@ export function org() {
 }
 
 /**
- * @param {{name?: string, profile_mode?: ProfileMode}} patch
+ * @param {{name?: string, profile_mode?: ProfileMode, require_two_factor?: boolean, language?: 'en'|'de', support_email?: string|null}} patch
  * @returns {Promise<Org>}
  */
 export function updateOrg(patch) {
@@ -240,6 +243,72 @@ export async function accessLog() {
   return answer && Array.isArray(answer.entries) ? answer.entries : [];
 }
 
+/**
+ * @typedef {object} Room
+ * @property {string} id
+ * @property {string} name
+ * @property {'meeting'|'reception'|'office'} kind
+ * @property {number|null} capacity At most this many people; null: only the mesh cap limits it.
+ * @property {string|null} owner_user_id
+ */
+
+/**
+ * @typedef {object} CallLog
+ * @property {string} call_id
+ * @property {string|null} room_id
+ * @property {number} started_at Unix milliseconds.
+ * @property {number} duration_ms
+ * @property {string[]} participants User ids.
+ */
+
+/** @returns {Promise<Room[]>} */
+export async function rooms() {
+  const answer = await request('GET', '/api/rooms');
+  return answer && Array.isArray(answer.rooms) ? answer.rooms : [];
+}
+
+/**
+ * @param {{name: string, kind: 'meeting'|'reception', capacity?: number}} form
+ * @returns {Promise<Room>}
+ */
+export function createRoom(form) {
+  return request('POST', '/api/rooms', form);
+}
+
+/**
+ * @param {string} id
+ * @param {{name?: string, capacity?: number|null}} patch `capacity: null` removes the limit.
+ * @returns {Promise<Room>}
+ */
+export function updateRoom(id, patch) {
+  return request('PATCH', '/api/rooms/' + encodeURIComponent(id), patch);
+}
+
+/**
+ * @param {string} id
+ * @returns {Promise<void>}
+ */
+export async function deleteRoom(id) {
+  await request('DELETE', '/api/rooms/' + encodeURIComponent(id));
+}
+
+/** @returns {Promise<CallLog[]>} The signed-in user's call history. */
+export async function myCalls() {
+  const answer = await request('GET', '/api/me/calls');
+  return answer && Array.isArray(answer.calls) ? answer.calls : [];
+}
+
+/**
+ * Logs the metadata of a sent message or file (never its contents).
+ * @param {string} toUser
+ * @param {'message'|'file'} kind
+ * @param {number} size Bytes.
+ * @returns {Promise<void>}
+ */
+export async function reportTransfer(toUser, kind, size) {
+  await request('POST', '/api/me/transfers', { to_user: toUser, kind, size });
+}
+
 /** @type {Record<string, string>} */
 const MESSAGES = {
   network: 'The server cannot be reached. Check your connection and try again.',
@@ -249,6 +318,8 @@ const MESSAGES = {
   not_found: 'This no longer exists.',
   conflict: 'This email address is already in use.',
   invalid_token: 'This link is no longer valid.',
+  invalid_code: 'The code is not correct.',
+  sms_unavailable: 'The text message could not be sent. Try again later or use another method.',
   payload_too_large: 'That is too much data for one request.',
   unsupported_media_type: 'The request was refused by the server (unsupported format).',
   bad_request: 'The request was refused by the server.',

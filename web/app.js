@@ -5,13 +5,17 @@ import * as api from '/api.js';
 import { h, toast } from '/dom.js';
 import { initials, avatarHue } from '/fields.js';
 import { applyTheme, savedTheme, saveTheme } from '/theme.js';
+import { startOffice, stopOffice, runningOffice } from '/office.js';
+import { presenceControl } from '/presence.js';
+import { mountStage } from '/stage.js';
+import { mountChat, closeChat } from '/chat.js';
 
 /**
  * What every page gets.
  * @typedef {object} Context
  * @property {api.User|null} me The signed-in user, or null.
  * @property {api.Org|null} org The user's organisation, once signed in.
- * @property {string} setupToken The token of a setup link, if the app was opened with one.
+ * @property {string} setupToken The token of a setup or invitation link, if the app was opened with one.
  * @property {(path: string, replace?: boolean) => void} navigate Goes to a path of the app.
  * @property {() => Promise<void>} refresh Reloads the user and organisation and redraws the shell.
  * @property {(user: api.User) => Promise<void>} signedIn Called after a sign-in or setup.
@@ -28,9 +32,16 @@ import { applyTheme, savedTheme, saveTheme } from '/theme.js';
 const ROUTES = {
   '/login': { title: 'Sign in', load: () => import('/pages/login.js'), access: 'public' },
   '/setup': { title: 'Set up Bureau', load: () => import('/pages/setup.js'), access: 'public' },
+  '/office': { title: 'Office', load: () => import('/pages/office.js'), access: 'user' },
   '/directory': { title: 'Directory', load: () => import('/pages/directory.js'), access: 'user' },
   '/profile': { title: 'My profile', load: () => import('/pages/profile.js'), access: 'user' },
   '/admin': { title: 'Administration', load: () => import('/pages/admin.js'), access: 'admin' },
+  '/register': { title: 'Join', load: () => import('/pages/register.js'), access: 'public' },
+  '/invitations': { title: 'Invite colleagues', load: () => import('/pages/invitations.js'), access: 'user' },
+  '/support': { title: 'Help & support', load: () => import('/pages/support.js'), access: 'user' },
+  '/privacy': { title: 'Privacy policy', load: () => import('/pages/legal.js'), access: 'public' },
+  '/terms': { title: 'Terms of use', load: () => import('/pages/legal.js'), access: 'public' },
+  '/local-storage': { title: 'Local storage', load: () => import('/pages/legal.js'), access: 'public' },
 };
 
 /** @type {Context} */
@@ -74,14 +85,37 @@ async function loadSession() {
 
 async function refresh() {
   await loadSession();
+  goLive();
   drawShell();
+}
+
+/** Starts the live office (signaling, calls, messages) once a user is signed in. */
+function goLive() {
+  if (!ctx.me) return;
+  const running = runningOffice();
+  if (running && running.me.id === ctx.me.id) {
+    running.me = ctx.me;
+    return;
+  }
+  const office = startOffice(ctx.me);
+  mountStage(office);
+  mountChat(office);
+}
+
+/** Ends the live office (sign-out, session ended). */
+function goOffline() {
+  stopOffice();
+  closeChat();
+  document.getElementById('stage')?.remove();
+  document.getElementById('conn-banner')?.remove();
 }
 
 /** @param {api.User} user */
 async function signedIn(user) {
   ctx.me = user;
   ctx.org = await api.org();
-  navigate('/directory', true);
+  goLive();
+  navigate('/office', true);
 }
 
 async function signOut() {
@@ -95,6 +129,7 @@ async function signOut() {
   }
   ctx.me = null;
   ctx.org = null;
+  goOffline();
   navigate('/login', true);
   toast('You have been signed out.', 'success');
 }
@@ -104,19 +139,37 @@ function drawShell() {
   const header = /** @type {HTMLElement} */ (document.getElementById('topbar'));
   header.replaceChildren();
   const path = location.pathname;
-  const brand = h('a', { class: 'brand', href: ctx.me ? '/directory' : '/login' },
+  const brand = h('a', { class: 'brand', href: ctx.me ? '/office' : '/login' },
     h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, 'B'),
     h('span', { class: 'brand-name' }, ctx.org ? ctx.org.name : 'Bureau'));
   header.append(brand);
+  drawFooter();
   if (!ctx.me) return;
   const me = ctx.me;
   /** @param {string} href @param {string} label */
   const link = (href, label) => h('a', { href, class: 'nav-link', 'aria-current': path === href ? 'page' : undefined }, label);
   header.append(h('nav', { class: 'mainnav', 'aria-label': 'Main' },
+    link('/office', 'Office'),
     link('/directory', 'Directory'),
     link('/profile', 'My profile'),
     me.role === 'admin' ? link('/admin', 'Admin') : null));
+  const office = runningOffice();
+  if (office) header.append(presenceControl(office));
   header.append(userMenu(me));
+}
+
+/** The footer: links to the legal pages (public) and to help. */
+function drawFooter() {
+  let footer = document.getElementById('footer');
+  if (!footer) {
+    footer = h('footer', { id: 'footer', class: 'site-footer' });
+    document.getElementById('main')?.after(footer);
+  }
+  footer.replaceChildren(h('nav', { 'aria-label': 'Legal and help' },
+    h('a', { href: '/privacy' }, 'Privacy policy'),
+    h('a', { href: '/terms' }, 'Terms of use'),
+    h('a', { href: '/local-storage' }, 'Local storage'),
+    ctx.me ? h('a', { href: '/support' }, 'Help & support') : null));
 }
 
 /**
@@ -138,6 +191,9 @@ function userMenu(me) {
     h('div', { class: 'menu-who' }, h('strong', {}, me.name), h('span', { class: 'muted' }, me.email)),
     h('div', { class: 'menu-row' }, h('label', { for: 'theme-select' }, 'Theme'), theme),
     h('a', { href: '/profile', class: 'menu-item' }, 'My profile'),
+    me.role !== 'admin' && (me.rights || []).includes('invite') ? h('a', { href: '/invitations', class: 'menu-item' }, 'Invite colleagues') : null,
+    h('a', { href: '/support', class: 'menu-item' }, 'Help & support'),
+    h('a', { href: '/local-storage', class: 'menu-item' }, 'Privacy & local storage'),
     h('button', { type: 'button', class: 'menu-item', 'data-action': 'sign-out', onclick: () => { setOpen(false); void signOut(); } }, 'Sign out'));
   /** @param {boolean} open */
   const setOpen = (open) => {
@@ -164,15 +220,15 @@ async function render() {
   const seq = ++renderSeq;
   const main = /** @type {HTMLElement} */ (document.getElementById('main'));
   let path = location.pathname.replace(/\/+$/, '') || '/';
-  if (path === '/') path = ctx.me ? '/directory' : '/login';
+  if (path === '/') path = ctx.me ? '/office' : '/login';
   let route = ROUTES[path];
   if (route && route.access !== 'public' && !ctx.me) {
     history.replaceState(null, '', '/login');
     path = '/login';
     route = ROUTES[path];
   } else if (path === '/login' && ctx.me) {
-    history.replaceState(null, '', '/directory');
-    path = '/directory';
+    history.replaceState(null, '', '/office');
+    path = '/office';
     route = ROUTES[path];
   } else if (path !== location.pathname) {
     history.replaceState(null, '', path);
@@ -189,7 +245,7 @@ async function render() {
     main.replaceChildren(h('section', { class: 'page narrow' },
       h('h1', {}, 'Administrators only'),
       h('p', {}, 'This page is for administrators of your organisation.'),
-      h('p', {}, h('a', { href: '/directory' }, 'Back to the directory'))));
+      h('p', {}, h('a', { href: '/office' }, 'Back to the office'))));
     return;
   }
   document.title = `${route.title} · ${ctx.org ? ctx.org.name : 'Bureau'}`;
@@ -231,7 +287,7 @@ function notFound() {
   return h('section', { class: 'page narrow' },
     h('h1', {}, 'Page not found'),
     h('p', {}, 'There is nothing at this address.'),
-    h('p', {}, h('a', { href: ctx.me ? '/directory' : '/login' }, ctx.me ? 'Go to the directory' : 'Go to sign in')));
+    h('p', {}, h('a', { href: ctx.me ? '/office' : '/login' }, ctx.me ? 'Go to the office' : 'Go to sign in')));
 }
 
 /** Follows same-origin links inside the app without reloading. */
@@ -247,6 +303,7 @@ function interceptLinks() {
     const anchor = target.closest ? target.closest('a') : null;
     if (!anchor || anchor.target || anchor.hasAttribute('download')) return;
     const url = new URL(anchor.href, location.href);
+    if (url.hash && url.pathname === location.pathname) return; // in-page anchors, e.g. the skip link
     if (url.origin !== location.origin || url.pathname.startsWith('/api/') || /\.[a-z0-9]+$/i.test(url.pathname)) return;
     event.preventDefault();
     if (url.pathname !== location.pathname) navigate(url.pathname + url.search);
@@ -276,6 +333,7 @@ function sessionEnded() {
   if (!ctx.me) return;
   ctx.me = null;
   ctx.org = null;
+  goOffline();
   document.querySelectorAll('dialog[open]').forEach((d) => /** @type {HTMLDialogElement} */ (d).close());
   navigate('/login', true);
   toast('Your session has ended. Please sign in again.', 'info');
@@ -292,6 +350,7 @@ async function boot() {
     ctx.me = null;
     toast(api.describeError(err), 'error');
   }
+  goLive();
   await render();
 }
 

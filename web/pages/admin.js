@@ -7,6 +7,10 @@ import { roleLabel } from '/fields.js';
 import { radioGroup } from '/editor.js';
 import { avatar } from '/people.js';
 import { openAddUser, openEditUser } from '/user-dialogs.js';
+import { roomsCard } from '/pages/admin-rooms.js';
+import { mailSettingsCard } from '/admin-mail.js';
+import { invitationsSection } from '/admin-invitations.js';
+import { supportSection } from '/admin-support.js';
 
 const MODES = [
   {
@@ -26,6 +30,7 @@ const MODES = [
 export async function render(ctx) {
   const org = ctx.org || await api.org();
   const users = await api.users('');
+  const [rooms, invitations, support] = await Promise.all([roomsCard(), invitationsSection(), supportSection(ctx)]);
   const tableHost = h('div', { class: 'table-wrap' });
 
   const reload = async () => {
@@ -45,11 +50,15 @@ export async function render(ctx) {
 
   return h('section', { class: 'page' },
     h('div', { class: 'page-head' },
-      h('div', {}, h('h1', {}, 'Administration'), h('p', {}, 'Organisation settings and user accounts.'))),
+      h('div', {}, h('h1', {}, 'Administration'), h('p', {}, 'Organisation settings, user accounts and rooms.'))),
     orgCard(ctx, org),
+    mailSettingsCard(ctx, org),
     h('section', { class: 'card', 'aria-labelledby': 'users-title' },
       h('div', { class: 'card-head' }, h('h2', { id: 'users-title' }, 'Users'), addButton),
-      tableHost));
+      tableHost),
+    rooms,
+    invitations,
+    support);
 }
 
 /**
@@ -64,6 +73,11 @@ function orgCard(ctx, org) {
     h('div', { class: 'form-error', role: 'alert', hidden: true }),
     field({ name: 'name', label: 'Organisation name', value: org.name, required: true, attrs: { maxlength: '100' } }),
     radioGroup('profile_mode', 'Profile mode', MODES, org.profile_mode),
+    h('div', { class: 'field switch-field' },
+      h('label', {},
+        h('input', { type: 'checkbox', name: 'require_two_factor', role: 'switch', checked: Boolean(org.require_two_factor) }),
+        ' Require two-factor sign-in'),
+      h('p', { class: 'hint' }, 'Everyone without an authenticator or SMS codes is asked to set up an authenticator app at their next sign-in.')),
     h('div', { class: 'form-actions' }, save));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -71,10 +85,12 @@ function orgCard(ctx, org) {
     const data = new FormData(form);
     const name = String(data.get('name') || '').trim();
     const mode = /** @type {api.ProfileMode} */ (String(data.get('profile_mode') || current.profile_mode));
-    /** @type {{name?: string, profile_mode?: api.ProfileMode}} */
+    const required = data.get('require_two_factor') === 'on';
+    /** @type {{name?: string, profile_mode?: api.ProfileMode, require_two_factor?: boolean}} */
     const patch = {};
     if (name !== current.name) patch.name = name;
     if (mode !== current.profile_mode) patch.profile_mode = mode;
+    if (required !== Boolean(current.require_two_factor)) patch.require_two_factor = required;
     if (Object.keys(patch).length === 0) {
       toast('Nothing to save: no setting was changed.');
       return;

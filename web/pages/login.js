@@ -1,8 +1,11 @@
 // Sign-in page: email and password, a generic message on wrong credentials (no account
-// enumeration) and a clear "try again at" message when rate limited.
+// enumeration) and a clear "try again at" message when rate limited; then, when the account
+// needs one, the second step (security.js).
 
 import * as api from '/api.js';
 import { h, field, busy, clearErrors, setFormError, setFieldError } from '/dom.js';
+import { secondStep, requiredEnrolment } from '/security.js';
+import { signIn } from '/two-factor.js';
 
 /**
  * @param {import('/app.js').Context} ctx
@@ -33,8 +36,16 @@ export function render(ctx) {
     }
     await busy(submit, async () => {
       try {
-        const user = await api.login(email.value.trim(), password.value);
-        await ctx.signedIn(user);
+        const answer = await signIn(email.value.trim(), password.value);
+        const challenge = answer.second_factor;
+        if (!challenge) {
+          await ctx.signedIn(/** @type {api.User} */ (answer.user));
+          return;
+        }
+        const next = challenge.enrol_required
+          ? await requiredEnrolment(challenge, ctx.signedIn)
+          : secondStep(challenge, ctx.signedIn);
+        form.replaceWith(next);
       } catch (err) {
         password.value = '';
         setFormError(form, message(err));

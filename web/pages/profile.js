@@ -5,6 +5,7 @@ import { h, busy, clearErrors, formValues, showError, toast, setFormError } from
 import { editableFields, diffPatch, roleLabel, RIGHTS } from '/fields.js';
 import { profileFields } from '/editor.js';
 import { avatar, badges, fullName } from '/people.js';
+import { securityCard } from '/security.js';
 
 /**
  * @param {import('/app.js').Context} ctx
@@ -37,6 +38,7 @@ export async function render(ctx) {
             h('div', {}, h('dt', {}, 'Role'), h('dd', {}, roleLabel(me.role))),
             h('div', {}, h('dt', {}, 'Rights'), h('dd', {}, rightsText(me)))),
           h('p', { class: 'hint space-top' }, 'Your email address, role and rights are managed by an administrator.')),
+        securityCard(),
         signIns(entries, logError))));
 }
 
@@ -138,6 +140,8 @@ function eventLabel(event) {
   const known = {
     login: 'Signed in', sign_in: 'Signed in', signin: 'Signed in', setup: 'Account created', logout: 'Signed out',
     sign_out: 'Signed out', login_failed: 'Failed sign-in', sign_in_failed: 'Failed sign-in',
+    login_totp: 'Signed in with an authenticator code', login_sms: 'Signed in with an SMS code',
+    login_recovery: 'Signed in with a recovery code', login_enrol: 'Signed in and set up two-factor sign-in',
   };
   return known[event] || (event ? event.charAt(0).toUpperCase() + event.slice(1).replace(/_/g, ' ') : '');
 }

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::access::{AccessDetails, Client};
+use crate::challenge::SignInStep;
 use crate::error::{OfficeError, Result};
 use crate::profile::{Profile, ProfileMode, normalise_email, valid_name};
 use crate::rights::{Actor, Right, Role, rights_from_column, rights_to_column};
@@ -181,6 +182,8 @@ impl Office {
             rights: rights_to_column(&user.rights),
             active: true,
             has_picture: false,
+            restricted: false,
+            objections: String::new(),
             password_hash,
             created_at: now,
             updated_at: now,
@@ -190,9 +193,19 @@ impl Office {
         Ok(self.view(&row, profile, ProfileMode::from_name(&org.profile_mode), None))
     }
 
-    /// Signs in with email and password. Unknown accounts, wrong passwords and deactivated
-    /// accounts answer alike and take alike time; attempts are limited per account and per IP.
+    /// Signs in an account without a second factor; an account that needs one is refused with
+    /// [`OfficeError::SecondFactorRequired`] (the API uses [`Office::sign_in`]).
     pub async fn login(&self, email: &str, pass: &str, client: &Client) -> Result<SignedIn> {
+        match self.sign_in(email, pass, client).await? {
+            SignInStep::Done(signed_in) => Ok(*signed_in),
+            SignInStep::SecondFactor(_) => Err(OfficeError::SecondFactorRequired),
+        }
+    }
+
+    /// Signs in with email and password: a session, or a challenge when a second factor is
+    /// needed. Unknown accounts, wrong passwords and deactivated accounts answer alike and take
+    /// alike time; attempts are limited per account and per IP.
+    pub async fn sign_in(&self, email: &str, pass: &str, client: &Client) -> Result<SignInStep> {
         let now = self.now();
         let normalised = email.trim().to_lowercase();
         let account_key = limit_key("account", &normalised);
@@ -208,12 +221,7 @@ impl Office {
         match found {
             Some(row) if matches && row.active && row.password_hash.is_some() => {
                 self.account_limiter.clear(&account_key);
-                let keys = self.keys(&row.org_id).await?;
-                let profile = self.open_profile(&keys, &row)?;
-                let org = self.org_row(&row.org_id).await?;
-                let user = self.view(&row, profile, ProfileMode::from_name(&org.profile_mode), None);
-                let org_id = row.org_id.clone();
-                self.start_session(&org_id, user, client, "login").await
+                self.password_accepted(&row, client).await
             }
             _ => {
                 self.account_limiter.fail(&account_key, now);
@@ -232,6 +240,15 @@ impl Office {
             }
         }
         Ok(None)
+    }
+
+    /// Starts a session for a user whose credentials were checked; `event` goes to the access log.
+    pub(crate) async fn session_for(&self, row: &UserRow, client: &Client, event: &str) -> Result<SignedIn> {
+        let keys = self.keys(&row.org_id).await?;
+        let profile = self.open_profile(&keys, row)?;
+        let org = self.org_row(&row.org_id).await?;
+        let user = self.view(row, profile, ProfileMode::from_name(&org.profile_mode), None);
+        self.start_session(&row.org_id, user, client, event).await
     }
 
     pub(crate) async fn start_session(&self, org_id: &str, user: UserView, client: &Client, event: &str) -> Result<SignedIn> {

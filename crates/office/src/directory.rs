@@ -23,13 +23,17 @@ pub struct OrgSettingsPatch {
     #[serde(default, deserialize_with = "crate::profile::nullable")]
     #[schema(value_type = Option<String>)]
     pub support_email: Option<Option<String>>,
+    /// Whether every user must sign in with a second factor.
+    pub require_two_factor: Option<bool>,
 }
 
 impl Office {
     /// The actor's organisation.
     pub async fn org(&self, actor: &Actor) -> Result<OrgView> {
         let keys = self.keys(&actor.org_id).await?;
-        self.org_view(&keys, &self.org_row(&actor.org_id).await?)
+        let mut view = self.org_view(&keys, &self.org_row(&actor.org_id).await?)?;
+        view.require_two_factor = self.requires_two_factor(&actor.org_id).await?;
+        Ok(view)
     }
 
     /// Changes the organisation's settings. Switching back to entry mode hides the extended
@@ -61,7 +65,10 @@ impl Office {
             };
         }
         self.store.update_org(&org).await?;
-        self.org_view(&keys, &org)
+        if let Some(required) = patch.require_two_factor {
+            self.set_requires_two_factor(actor, required).await?;
+        }
+        self.org(actor).await
     }
 
     /// The directory of the actor's organisation, optionally filtered by a search text that
@@ -77,7 +84,10 @@ impl Office {
         let needle = search.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
         let rows = self.store.users(OrgId(&actor.org_id)).await?;
         let mut out = Vec::with_capacity(rows.len());
-        for row in rows.iter().filter(|row| row.active || actor.is_admin()) {
+        let visible = |row: &&bureau_store::UserRow| {
+            actor.is_admin() || row.id == actor.user_id || (row.active && !row.restricted)
+        };
+        for row in rows.iter().filter(visible) {
             let view = self.view(row, self.open_profile(&keys, row)?, mode, Some(actor));
             if needle.as_deref().is_none_or(|n| matches(&view, n)) {
                 out.push(view);
@@ -89,7 +99,7 @@ impl Office {
     /// One user of the actor's organisation.
     pub async fn user(&self, actor: &Actor, id: &str) -> Result<UserView> {
         let (row, profile, mode) = self.load(actor, id).await?;
-        if !row.active && !actor.is_admin() && actor.user_id != row.id {
+        if (!row.active || row.restricted) && !actor.is_admin() && actor.user_id != row.id {
             return Err(OfficeError::NotFound("user"));
         }
         Ok(self.view(&row, profile, mode, Some(actor)))
@@ -116,6 +126,8 @@ impl Office {
             }
         }
         let (role, rights, active) = (patch.role, patch.rights.clone(), patch.active);
+        let objected = crate::privacy::objections_from(&row.objections).contains(&crate::Objection::ExtendedProfile);
+        let mode = if objected { ProfileMode::Entry } else { mode };
         patch.apply(&mut profile, editor, mode)?;
         if mode == ProfileMode::Entry {
             profile.extended = Default::default();

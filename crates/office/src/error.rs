@@ -12,12 +12,25 @@ pub enum OfficeError {
     /// (deliberately indistinguishable, so accounts cannot be enumerated).
     #[error("the email or password is not correct")]
     InvalidCredentials,
+    /// The second-factor code (TOTP, SMS or recovery code) is wrong, expired or used.
+    #[error("the code is not correct")]
+    InvalidCode,
+    /// The password was right but the account needs a second factor: use the sign-in flow
+    /// that asks for it.
+    #[error("a second factor is required")]
+    SecondFactorRequired,
+    /// The SMS provider did not take the message.
+    #[error("the text message could not be sent; try again later or use another method")]
+    SmsFailed,
     /// Too many attempts; try again after the given number of seconds.
     #[error("too many attempts; try again in {0} seconds")]
     RateLimited(u64),
     /// The signed-in user lacks the right for this operation.
     #[error("you are not allowed to do this")]
     Forbidden,
+    /// The user restricted the processing of their data, which this needs.
+    #[error("processing of your data is restricted; lift the restriction in your privacy settings to use the live office")]
+    Restricted,
     /// The record does not exist in this organisation.
     #[error("{0} not found")]
     NotFound(&'static str),

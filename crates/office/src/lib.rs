@@ -7,6 +7,7 @@
 
 mod access;
 mod accounts;
+mod challenge;
 mod clock;
 mod directory;
 mod error;
@@ -18,9 +19,13 @@ mod password;
 mod picture;
 mod privacy;
 mod profile;
+mod requests;
 mod rights;
 mod rooms;
 mod support;
+mod sms;
+mod totp;
+mod two_factor;
 
 use std::sync::Arc;
 
@@ -31,6 +36,10 @@ use utoipa::ToSchema;
 
 pub use access::{AccessDetails, Client, browser};
 pub use accounts::{NewUser, SignedIn};
+pub use challenge::{CHALLENGE_TTL_MS, Challenge, Proof, SecondFactorMethod, SignInStep};
+pub use sms::{SmsError, SmsProvider, normalise_phone};
+pub use totp::{base32_decode, code_at_step, step_at};
+pub use two_factor::{RecoveryCodes, TotpEnrolment, TwoFactorStatus};
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use directory::OrgSettingsPatch;
 pub use error::{OfficeError, Result};
@@ -38,7 +47,8 @@ pub use profile::{Extended, Profile, ProfileMode, UserPatch, normalise_email};
 pub use picture::{MAX_PICTURE_BYTES, decode_data_url};
 pub use invitations::{InvitationStatus, InvitationView, NewInvitation, RegisterRequest, RegistrationInfo};
 pub use logs::{CallEntry, FinishedCall, TransferKind, TransferReport};
-pub use privacy::{EXPORT_VERSION, EraseRequest, Export, RetentionPeriods};
+pub use privacy::{EXPORT_VERSION, EraseRequest, Export, Objection, PrivacySettings, PrivacySettingsPatch, RetentionPeriods};
+pub use requests::{AuditEntry, CloseRequest, NewPrivacyRequest, PrivacyRequestView, RequestKind};
 pub use rights::{Actor, Right, Role};
 pub use mail::{Language, Mail, MailError, Mailer, MemoryMailer, compose, html_escape};
 pub use rooms::{NewRoom, RoomKind, RoomPatch, RoomView};
@@ -94,6 +104,8 @@ pub struct Office {
     public_url: String,
     /// Who personal data is passed to (mail relay, SMS provider), for exports.
     recipients: Vec<String>,
+    /// Second factors: the SMS provider and the limits on codes and messages.
+    two_factor: two_factor::TwoFactor,
 }
 
 /// An organisation's settings as shown to its members.
@@ -111,6 +123,8 @@ pub struct OrgView {
     pub language: String,
     /// Where support requests are emailed (all administrators when unset).
     pub support_email: Option<String>,
+    /// Every user must sign in with a second factor.
+    pub require_two_factor: bool,
 }
 
 /// A user as the API shows them. Extended fields appear only in extended-profile mode.
@@ -145,6 +159,7 @@ impl Office {
         Ok(Office {
             account_limiter: Limiter::new(policy.login_failures_per_account, policy.login_window_ms),
             ip_limiter: Limiter::new(policy.login_failures_per_ip, policy.login_window_ms),
+            two_factor: two_factor::TwoFactor::new(policy.login_window_ms),
             store,
             keyring,
             clock,
@@ -200,6 +215,7 @@ impl Office {
             profile_mode: ProfileMode::from_name(&org.profile_mode),
             language: org.language.clone(),
             support_email,
+            require_two_factor: false,
         })
     }
 

@@ -64,8 +64,17 @@ pub struct FinishedCall {
 }
 
 impl Office {
-    /// Stores a finished call.
+    /// Stores a finished call. Participants who objected to call logs appear anonymously.
     pub async fn record_call(&self, call: FinishedCall) -> Result<()> {
+        let mut participants = Vec::with_capacity(call.participants.len());
+        for user_id in call.participants {
+            let objected = match self.store.user(OrgId(&call.org_id), &user_id).await? {
+                Some(row) => crate::privacy::objections_from(&row.objections).contains(&crate::Objection::CallLogs),
+                None => false,
+            };
+            participants.push(if objected { format!("anonymous-{}", uuid::Uuid::new_v4().simple()) } else { user_id });
+        }
+        let call = FinishedCall { participants, ..call };
         let row = CallLogRow {
             id: call.call_id,
             org_id: call.org_id,

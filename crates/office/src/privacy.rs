@@ -104,6 +104,10 @@ pub struct Export {
     pub support_tickets: Vec<TicketView>,
     /// Recipients personal data is passed to (for notification under art. 19).
     pub recipients: Vec<String>,
+    /// Restriction and objections.
+    pub privacy_settings: PrivacySettings,
+    /// Privacy requests made.
+    pub privacy_requests: Vec<crate::PrivacyRequestView>,
     /// How long each category is kept.
     pub retention: RetentionPeriods,
 }
@@ -116,7 +120,85 @@ pub struct EraseRequest {
     pub password: String,
 }
 
+/// An optional processing a user may object to (art. 21).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Objection {
+    /// Keeping the extended profile fields: they are deleted and cannot be set again.
+    ExtendedProfile,
+    /// Naming the user in call logs: calls are logged with an anonymous participant instead.
+    CallLogs,
+    /// Recording attendance times.
+    Attendance,
+}
+
+impl Objection {
+    const ALL: [Objection; 3] = [Objection::ExtendedProfile, Objection::CallLogs, Objection::Attendance];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Objection::ExtendedProfile => "extended_profile",
+            Objection::CallLogs => "call_logs",
+            Objection::Attendance => "attendance",
+        }
+    }
+}
+
+/// Parses the stored objections.
+pub(crate) fn objections_from(column: &str) -> Vec<Objection> {
+    column.split(',').filter_map(|name| Objection::ALL.into_iter().find(|o| o.as_str() == name)).collect()
+}
+
+/// A user's restriction and objections.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct PrivacySettings {
+    /// Processing restricted: the data is kept but the user is hidden from the directory and
+    /// the office (no presence), until lifted.
+    pub restricted: bool,
+    /// The optional processing the user objected to.
+    pub objections: Vec<Objection>,
+}
+
+/// A change to the privacy settings; absent fields stay as they are.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacySettingsPatch {
+    /// Restrict (true) or lift the restriction (false).
+    pub restricted: Option<bool>,
+    /// The complete list of objections.
+    pub objections: Option<Vec<Objection>>,
+}
+
 impl Office {
+    /// The actor's restriction and objections.
+    pub async fn privacy_settings(&self, actor: &Actor) -> Result<PrivacySettings> {
+        let row = self.store.user(OrgId(&actor.org_id), &actor.user_id).await?.ok_or(OfficeError::NotFound("user"))?;
+        Ok(PrivacySettings { restricted: row.restricted, objections: objections_from(&row.objections) })
+    }
+
+    /// Restricts processing or objects, for the actor. Objecting to the extended profile deletes
+    /// its fields at once.
+    pub async fn set_privacy_settings(&self, actor: &Actor, patch: PrivacySettingsPatch) -> Result<PrivacySettings> {
+        let mut row = self.store.user(OrgId(&actor.org_id), &actor.user_id).await?.ok_or(OfficeError::NotFound("user"))?;
+        if let Some(restricted) = patch.restricted {
+            row.restricted = restricted;
+        }
+        if let Some(mut objections) = patch.objections {
+            objections.sort();
+            objections.dedup();
+            if objections.contains(&Objection::ExtendedProfile) {
+                let keys = self.keys(&actor.org_id).await?;
+                let mut profile = self.open_profile(&keys, &row)?;
+                profile.extended = Default::default();
+                row.profile = keys.seal_json(crate::profile_slot(&row.id), &profile);
+            }
+            row.objections = objections.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(",");
+        }
+        row.updated_at = self.now();
+        self.store.update_user(&row).await?;
+        Ok(PrivacySettings { restricted: row.restricted, objections: objections_from(&row.objections) })
+    }
+
     /// The complete export of the actor's data.
     pub async fn export(&self, actor: &Actor) -> Result<Export> {
         let keys = self.keys(&actor.org_id).await?;
@@ -146,6 +228,13 @@ impl Office {
             transfers,
             support_tickets: self.my_tickets(actor).await?,
             recipients: self.recipients.clone(),
+            privacy_settings: self.privacy_settings(actor).await?,
+            privacy_requests: self
+                .privacy_requests(actor)
+                .await?
+                .into_iter()
+                .filter(|r| r.user_id.as_deref() == Some(actor.user_id.as_str()))
+                .collect(),
             retention: self.policy.retention.clone(),
         })
     }

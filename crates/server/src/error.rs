@@ -66,8 +66,12 @@ impl ApiError {
             ApiError::Office(err) => match err {
                 O::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
                 O::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+                O::InvalidCode => (StatusCode::UNAUTHORIZED, "invalid_code"),
+                O::SecondFactorRequired => (StatusCode::UNAUTHORIZED, "second_factor_required"),
+                O::SmsFailed => (StatusCode::BAD_GATEWAY, "sms_unavailable"),
                 O::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
                 O::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+                O::Restricted => (StatusCode::FORBIDDEN, "restricted"),
                 O::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
                 O::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
                 O::FieldDisabled(_) => (StatusCode::UNPROCESSABLE_ENTITY, "field_disabled"),

@@ -16,6 +16,7 @@ mod metrics;
 mod routes;
 mod serve;
 mod session;
+mod sms;
 mod tls;
 mod web;
 
@@ -87,6 +88,9 @@ pub enum StartError {
     /// The embedded TURN server's configuration is invalid.
     #[error(transparent)]
     Turn(#[from] bureau_turn::Error),
+    /// The SMS provider could not be set up.
+    #[error("SMS provider: {0}")]
+    Sms(#[from] bureau_office::SmsError),
     /// An organisation key file, export or backup failed.
     #[error(transparent)]
     Archive(#[from] bureau_store::ArchiveError),
@@ -107,6 +111,8 @@ impl Server {
     /// Opens the data folder (creating it, the master key, the database and a self-signed
     /// certificate on first start) and binds both listeners.
     pub async fn start(config: Config) -> Result<Server, StartError> {
+        // One crypto provider in the process (outgoing HTTPS clients pick up the default).
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let dir = data::DataDir::create(&config.data_dir)?;
         let policy = Policy {
             session_ttl_ms: config.session_ttl_hours as i64 * 3600 * 1000,
@@ -114,7 +120,8 @@ impl Server {
             ..Policy::default()
         };
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let (office, store) = dir.open(policy, clock.clone()).await?;
+        let (mut office, store) = dir.open(policy, clock.clone()).await?;
+        office.set_sms_provider(sms::provider(&config.sms)?);
         let from = mail::sender(&config.mail_from).map_err(StartError::Mail)?;
         let mailer: Arc<dyn bureau_office::Mailer> = match &config.smtp_url {
             Some(url) => Arc::new(mail::SmtpMailer::new(url, from).map_err(StartError::Mail)?),

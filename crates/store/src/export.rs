@@ -43,11 +43,17 @@ pub const ORG_TABLES: &[(&str, &str)] = &[
     ("transfer_logs", "SELECT * FROM transfer_logs WHERE org_id = ?1 ORDER BY at, id"),
     ("support_tickets", "SELECT * FROM support_tickets WHERE org_id = ?1 ORDER BY created_at, id"),
     ("one_time_tokens", "SELECT * FROM one_time_tokens WHERE org_id = ?1 ORDER BY created_at, token_hash"),
+    ("org_two_factor", "SELECT * FROM org_two_factor WHERE org_id = ?1"),
+    ("two_factor", "SELECT * FROM two_factor WHERE org_id = ?1 ORDER BY user_id"),
+    ("recovery_codes", "SELECT * FROM recovery_codes WHERE org_id = ?1 ORDER BY user_id, code_hash"),
+    ("privacy_requests", "SELECT * FROM privacy_requests WHERE org_id = ?1 ORDER BY created_at, id"),
+    ("audit_log", "SELECT * FROM audit_log WHERE org_id = ?1 ORDER BY at, id"),
 ];
 
 /// Organisation-scoped tables deliberately left out of a snapshot: the keys wrapped by the
-/// master key (the key file carries them) and live sessions (credentials, not data).
-pub const EXCLUDED_TABLES: &[&str] = &["org_keys", "sessions"];
+/// master key (the key file carries them), live sessions and pending two-factor sign-in
+/// challenges (short-lived credentials, not data).
+pub const EXCLUDED_TABLES: &[&str] = &["org_keys", "sessions", "two_factor_challenges"];
 
 /// How a sealed column's plaintext reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +64,8 @@ pub enum Plain {
     Text,
     /// An image, shown as a `data:` URL.
     Image,
+    /// Raw bytes (two-factor secrets), shown as base64.
+    Bytes,
 }
 
 /// Every sealed column: table, column, the column holding the row id bound into the associated
@@ -71,6 +79,11 @@ pub const SEALED_COLUMNS: &[(&str, &str, &str, Plain)] = &[
     ("registrations", "details", "user_id", Plain::Json),
     ("access_log", "details", "id", Plain::Json),
     ("support_tickets", "details", "id", Plain::Json),
+    ("privacy_requests", "details", "id", Plain::Json),
+    ("two_factor", "totp_secret", "user_id", Plain::Bytes),
+    ("two_factor", "totp_pending", "user_id", Plain::Bytes),
+    ("two_factor", "phone", "user_id", Plain::Text),
+    ("two_factor", "phone_pending", "user_id", Plain::Text),
 ];
 
 /// An organisation export file as stored on disk.
@@ -177,6 +190,7 @@ fn open_cell(keys: &OrgKeys, row: &mut Map<String, Value>, table: &str, column: 
     let value = match plain {
         Plain::Json => serde_json::from_slice(&bytes).map_err(|_| failed())?,
         Plain::Text => Value::String(String::from_utf8(bytes).map_err(|_| failed())?),
+        Plain::Bytes => Value::String(STANDARD.encode(&bytes)),
         Plain::Image => {
             let kind = image_type(&bytes);
             Value::String(format!("data:{kind};base64,{}", STANDARD.encode(&bytes)))

@@ -20,24 +20,27 @@ mod keyring;
 mod rows;
 mod sqlite;
 mod sqlite_export;
+mod two_factor;
 pub mod vault;
 
 pub use error::{ArchiveError, StoreError, VaultError};
 pub use keyring::Keyring;
 pub use rows::{
-    AccessRow, CallLogRow, InvitationRow, OrgId, OrgKeyRow, OrgRow, Purge, Purged, RegistrationRow, RoomRow, SessionRow, TicketRow, TokenRow,
+    AccessRow, AuditRow, CallLogRow, InvitationRow, PrivacyRequestRow, OrgId, OrgKeyRow, OrgRow, Purge, Purged, RegistrationRow, RoomRow, SessionRow, TicketRow, TokenRow,
     TransferRow, UserRow,
 };
 pub use sqlite::SqliteStore;
+pub use two_factor::{ChallengeRow, TwoFactorRow, TwoFactorStore};
 
 use async_trait::async_trait;
 
 /// The result of a store operation.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// The database boundary: every read and write Bureau makes.
+/// The database boundary: every read and write Bureau makes (two-factor sign-in's in the
+/// supertrait [`TwoFactorStore`]).
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: TwoFactorStore + Send + Sync + 'static {
     /// Reads a value of the key/value `meta` table.
     async fn meta(&self, key: &str) -> Result<Option<Vec<u8>>>;
     /// Writes a value of the key/value `meta` table.
@@ -141,6 +144,17 @@ pub trait Store: Send + Sync + 'static {
     async fn user_transfers(&self, org: OrgId<'_>, user_id: &str) -> Result<Vec<TransferRow>>;
     /// How and when a user registered, if through an invitation.
     async fn registration(&self, org: OrgId<'_>, user_id: &str) -> Result<Option<RegistrationRow>>;
+
+    /// Stores a privacy request.
+    async fn insert_privacy_request(&self, request: &PrivacyRequestRow) -> Result<()>;
+    /// Replaces a privacy request (answered, closed).
+    async fn update_privacy_request(&self, request: &PrivacyRequestRow) -> Result<bool>;
+    /// The organisation's privacy requests, earliest deadline first.
+    async fn privacy_requests(&self, org: OrgId<'_>) -> Result<Vec<PrivacyRequestRow>>;
+    /// Appends to the audit log.
+    async fn insert_audit(&self, entry: &AuditRow) -> Result<()>;
+    /// The organisation's audit log, newest first.
+    async fn audit_log(&self, org: OrgId<'_>) -> Result<Vec<AuditRow>>;
 
     /// Deletes what the retention periods have expired, in one transaction.
     async fn purge(&self, purge: &Purge) -> Result<Purged>;

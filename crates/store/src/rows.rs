@@ -59,6 +59,10 @@ pub struct UserRow {
     pub has_picture: bool,
     /// Argon2id PHC string; `None` until the user sets a password.
     pub password_hash: Option<String>,
+    /// Processing restricted (art. 18): kept, but hidden and not processed.
+    pub restricted: bool,
+    /// Optional processing the user objected to (art. 21), comma separated.
+    pub objections: String,
     /// Creation time, Unix milliseconds.
     pub created_at: i64,
     /// Last change, Unix milliseconds.
@@ -263,4 +267,46 @@ pub struct Purged {
     pub sessions_and_tokens: u64,
     /// Accounts erased after their deactivation period.
     pub accounts: u64,
+}
+
+/// A data-subject request to the organisation, due one month after it was made (art. 12(3)).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrivacyRequestRow {
+    /// Random id.
+    pub id: String,
+    /// The organisation.
+    pub org_id: String,
+    /// Who asked (`None` once erased).
+    pub user_id: Option<String>,
+    /// `access`, `rectification`, `erasure`, `restriction`, `objection`, `withdrawal` or `other`.
+    pub kind: String,
+    /// `open`, `done` or `rejected`.
+    pub status: String,
+    /// Sealed JSON: the request text and the answer.
+    pub details: Vec<u8>,
+    /// When it was made, Unix milliseconds.
+    pub created_at: i64,
+    /// The deadline, Unix milliseconds.
+    pub due_at: i64,
+    /// Who handled it.
+    pub handled_by: Option<String>,
+    /// When.
+    pub handled_at: Option<i64>,
+}
+
+/// An administrative access to personal data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditRow {
+    /// Random id.
+    pub id: String,
+    /// The organisation.
+    pub org_id: String,
+    /// The administrator.
+    pub actor_id: String,
+    /// What was done, e.g. `view_user`.
+    pub action: String,
+    /// Whose data, if one person's.
+    pub target_id: Option<String>,
+    /// When, Unix milliseconds.
+    pub at: i64,
 }

@@ -13,7 +13,12 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use tokio::sync::Semaphore;
 
-use crate::{AccessRow, CallLogRow, InvitationRow, OrgId, Purge, Purged, RegistrationRow, RoomRow, TicketRow, TransferRow, OrgKeyRow, OrgRow, Result, SessionRow, Store, StoreError, TokenRow, UserRow};
+mod two_factor;
+
+use crate::{
+    AccessRow, AuditRow, CallLogRow, InvitationRow, OrgId, OrgKeyRow, OrgRow, PrivacyRequestRow, Purge, Purged, RegistrationRow, Result,
+    RoomRow, SessionRow, Store, StoreError, TicketRow, TokenRow, TransferRow, UserRow,
+};
 
 /// Connections kept open at most (readers run in parallel; writes serialise in SQLite).
 const CONNECTIONS: usize = 4;
@@ -23,6 +28,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_live_office.sql")),
     (3, include_str!("../migrations/sqlite/0003_joining.sql")),
+    (4, include_str!("../migrations/sqlite/0004_two_factor.sql")),
+    (5, include_str!("../migrations/sqlite/0005_privacy.sql")),
 ];
 
 /// The SQLite implementation of [`Store`].
@@ -168,6 +175,8 @@ fn user_row(row: &Row<'_>) -> rusqlite::Result<UserRow> {
         profile: row.get("profile")?,
         has_picture: row.get("has_picture")?,
         password_hash: row.get("password_hash")?,
+        restricted: row.get("restricted")?,
+        objections: row.get("objections")?,
         created_at: row.get("created_at")?,
         updated_at: row.get("updated_at")?,
     })
@@ -251,7 +260,7 @@ fn uuid_like(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<String> {
 }
 
 const USER_COLUMNS: &str = "id, org_id, email_index, role, rights, active, profile, picture IS NOT NULL AS has_picture,
-     password_hash, created_at, updated_at";
+     password_hash, restricted, objections, created_at, updated_at";
 
 /// Runs a query and collects every row.
 fn all<T>(conn: &Connection, sql: &str, params: impl rusqlite::Params, map: fn(&Row<'_>) -> rusqlite::Result<T>) -> Result<Vec<T>> {
@@ -360,10 +369,13 @@ impl Store for SqliteStore {
         let u = user.clone();
         self.with(move |c| {
             c.prepare_cached(
-                "INSERT INTO users (id, org_id, email_index, role, rights, active, profile, password_hash, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT INTO users (id, org_id, email_index, role, rights, active, profile, password_hash, restricted, objections, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?
-            .execute(params![u.id, u.org_id, u.email_index, u.role, u.rights, u.active, u.profile, u.password_hash, u.created_at, u.updated_at])
+            .execute(params![
+                u.id, u.org_id, u.email_index, u.role, u.rights, u.active, u.profile, u.password_hash, u.restricted, u.objections,
+                u.created_at, u.updated_at
+            ])
             .map_err(|e| conflict_on_unique(e, "email"))?;
             Ok(())
         })
@@ -376,9 +388,12 @@ impl Store for SqliteStore {
             let changed = c
                 .prepare_cached(
                     "UPDATE users SET email_index = ?3, role = ?4, rights = ?5, active = ?6, profile = ?7,
-                     password_hash = ?8, updated_at = ?9 WHERE org_id = ?1 AND id = ?2",
+                     password_hash = ?8, restricted = ?9, objections = ?10, updated_at = ?11 WHERE org_id = ?1 AND id = ?2",
                 )?
-                .execute(params![u.org_id, u.id, u.email_index, u.role, u.rights, u.active, u.profile, u.password_hash, u.updated_at])
+                .execute(params![
+                    u.org_id, u.id, u.email_index, u.role, u.rights, u.active, u.profile, u.password_hash, u.restricted, u.objections,
+                    u.updated_at
+                ])
                 .map_err(|e| conflict_on_unique(e, "email"))?;
             Ok(changed == 1)
         })
@@ -722,6 +737,80 @@ impl Store for SqliteStore {
         self.with(move |c| {
             one(c, "SELECT * FROM registrations WHERE org_id = ?1 AND user_id = ?2", [&org, &user], |r| {
                 Ok(RegistrationRow { user_id: r.get("user_id")?, org_id: r.get("org_id")?, at: r.get("at")?, details: r.get("details")? })
+            })
+        })
+        .await
+    }
+
+    async fn insert_privacy_request(&self, request: &PrivacyRequestRow) -> Result<()> {
+        let r = request.clone();
+        self.with(move |c| {
+            c.prepare_cached(
+                "INSERT INTO privacy_requests (id, org_id, user_id, kind, status, details, created_at, due_at, handled_by, handled_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![r.id, r.org_id, r.user_id, r.kind, r.status, r.details, r.created_at, r.due_at, r.handled_by, r.handled_at])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn update_privacy_request(&self, request: &PrivacyRequestRow) -> Result<bool> {
+        let r = request.clone();
+        self.with(move |c| {
+            let changed = c
+                .prepare_cached(
+                    "UPDATE privacy_requests SET status = ?3, details = ?4, handled_by = ?5, handled_at = ?6 WHERE org_id = ?1 AND id = ?2",
+                )?
+                .execute(params![r.org_id, r.id, r.status, r.details, r.handled_by, r.handled_at])?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn privacy_requests(&self, org: OrgId<'_>) -> Result<Vec<PrivacyRequestRow>> {
+        let org = org.0.to_owned();
+        self.with(move |c| {
+            all(c, "SELECT * FROM privacy_requests WHERE org_id = ?1 ORDER BY due_at, id", [&org], |r| {
+                Ok(PrivacyRequestRow {
+                    id: r.get("id")?,
+                    org_id: r.get("org_id")?,
+                    user_id: r.get("user_id")?,
+                    kind: r.get("kind")?,
+                    status: r.get("status")?,
+                    details: r.get("details")?,
+                    created_at: r.get("created_at")?,
+                    due_at: r.get("due_at")?,
+                    handled_by: r.get("handled_by")?,
+                    handled_at: r.get("handled_at")?,
+                })
+            })
+        })
+        .await
+    }
+
+    async fn insert_audit(&self, entry: &AuditRow) -> Result<()> {
+        let e = entry.clone();
+        self.with(move |c| {
+            c.prepare_cached("INSERT INTO audit_log (id, org_id, actor_id, action, target_id, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
+                .execute(params![e.id, e.org_id, e.actor_id, e.action, e.target_id, e.at])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn audit_log(&self, org: OrgId<'_>) -> Result<Vec<AuditRow>> {
+        let org = org.0.to_owned();
+        self.with(move |c| {
+            all(c, "SELECT * FROM audit_log WHERE org_id = ?1 ORDER BY at DESC, id", [&org], |r| {
+                Ok(AuditRow {
+                    id: r.get("id")?,
+                    org_id: r.get("org_id")?,
+                    actor_id: r.get("actor_id")?,
+                    action: r.get("action")?,
+                    target_id: r.get("target_id")?,
+                    at: r.get("at")?,
+                })
             })
         })
         .await

@@ -69,6 +69,10 @@ mod tests {
         ("one_time_tokens", "token_hash"),
         ("invitations", "token_hash"),
         ("invitations", "email_index"),
+        ("two_factor", "phone_code"),
+        ("recovery_codes", "code_hash"),
+        ("two_factor_challenges", "token_hash"),
+        ("two_factor_challenges", "sms_code"),
     ];
 
     fn schema() -> (tempfile::TempDir, rusqlite::Connection) {

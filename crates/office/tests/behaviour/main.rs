@@ -4,6 +4,7 @@ mod encryption_at_rest;
 mod isolation;
 mod privacy;
 mod sign_in;
+mod two_factor;
 
 use std::path::Path;
 use std::sync::Arc;

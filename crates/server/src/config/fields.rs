@@ -62,6 +62,11 @@ pub const FIELDS: &[Field] = &[
     Field { key: "turn.bandwidth", default: Some("0"), doc: "Bytes per second one allocation may relay (0: no cap)." },
     Field { key: "ice.urls", default: Some("[]"), doc: "STUN/TURN URLs handed to browsers, e.g. [\"turn:turn1.example.org:3478?transport=udp\", \"turns:turn1.example.org:443?transport=tcp\"] for separate `bureau turn` nodes sharing turn.auth_secret. Default: the embedded server's address." },
     Field { key: "ice.credential_ttl_secs", default: Some("43200"), doc: "Lifetime of the TURN credentials handed to each connection, in seconds (60 to 604800)." },
+    Field { key: "sms.provider", default: Some("\"log\""), doc: "How second-factor codes are sent by text message: \"twilio\" (Twilio's Messages API; only the phone number and the code leave the server) or \"log\" (development: logs that a message was sent; the text, with its code, only at debug level, never the number)." },
+    Field { key: "sms.twilio_account_sid", default: None, doc: "Twilio Account SID (AC...), required with sms.provider = \"twilio\"." },
+    Field { key: "sms.twilio_auth_token", default: None, doc: "Twilio auth token, required with sms.provider = \"twilio\". Prefer the environment variable BUREAU_SMS_TWILIO_AUTH_TOKEN to keep it out of files." },
+    Field { key: "sms.twilio_from", default: None, doc: "The sender: a Twilio phone number in E.164 form (+15551234567) or a Messaging Service SID (MG...)." },
+    Field { key: "sms.twilio_base_url", default: Some("\"https://api.twilio.com\""), doc: "Base URL of Twilio's API (change only for tests or a proxy)." },
 ];
 
 /// The documented example configuration file.

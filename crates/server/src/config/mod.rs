@@ -9,8 +9,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 mod fields;
+mod sms;
 
 pub use fields::{FIELDS, Field};
+pub use sms::{SmsSettings, TwilioSettings};
 
 /// The validated configuration of `bureau serve`.
 #[derive(Clone, Debug)]
@@ -54,6 +56,8 @@ pub struct Config {
     pub turn: Option<bureau_turn::Config>,
     /// What browsers are told about STUN/TURN.
     pub ice: IceSettings,
+    /// How second-factor codes are sent by SMS.
+    pub sms: SmsSettings,
 }
 
 /// Signaling timings and limits (`[signal]`).
@@ -411,6 +415,7 @@ impl Layers {
                 urls: self.list("ice.urls")?.0,
                 credential_ttl: self.seconds("ice.credential_ttl_secs", 60..=604_800)?,
             },
+            sms: self.sms()?,
         })
     }
 }

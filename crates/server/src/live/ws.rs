@@ -35,6 +35,9 @@ pub async fn upgrade(
         }
     }
     let actor = session.actor;
+    if state.office.privacy_settings(&actor).await?.restricted {
+        return Err(bureau_office::OfficeError::Restricted.into());
+    }
     let me = state.office.user(&actor, &actor.user_id).await?;
     state.live.ensure_rooms(&state.office, &actor.org_id).await?;
     let info = ConnectInfo {

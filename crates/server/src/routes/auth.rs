@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use bureau_office::{OfficeError, SignedIn, UserView};
+use bureau_office::{OfficeError, SignInStep, SignedIn, UserView};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -67,22 +67,26 @@ pub(super) fn signed_in_response(status: StatusCode, signed_in: SignedIn, now_ms
     (status, [(header::SET_COOKIE, cookie)], Json(UserEnvelope { user: signed_in.user })).into_response()
 }
 
-/// Signs in with email and password and sets the session cookie.
+/// Signs in with email and password and sets the session cookie; when a second factor is needed,
+/// answers 202 with a challenge and sets no cookie (see `POST /api/auth/second-factor`).
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = UserEnvelope), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = UserEnvelope), (status = 202, body = super::two_factor::SecondFactorEnvelope), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(state): State<Arc<AppState>>,
     Extension(conn): Extension<ConnInfo>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
-    let result = state.office.login(&body.email, &body.password, &client(&headers, &conn)).await;
+    let result = state.office.sign_in(&body.email, &body.password, &client(&headers, &conn)).await;
     state.metrics.login(match &result {
         Ok(_) => LoginOutcome::Success,
         Err(OfficeError::RateLimited(_)) => LoginOutcome::RateLimited,
         Err(_) => LoginOutcome::Failure,
     });
-    Ok(signed_in_response(StatusCode::OK, result?, state.clock.now_ms(), conn.tls))
+    match result? {
+        SignInStep::Done(signed_in) => Ok(signed_in_response(StatusCode::OK, *signed_in, state.clock.now_ms(), conn.tls)),
+        SignInStep::SecondFactor(challenge) => Ok(super::two_factor::challenge_response(challenge)),
+    }
 }
 
 /// Ends the session and clears the cookie.

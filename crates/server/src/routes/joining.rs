@@ -104,7 +104,11 @@ pub async fn open_ticket(State(state): State<Arc<AppState>>, session: Session, A
 /// Tickets: all for admins, one's own otherwise.
 #[utoipa::path(get, path = "/api/support", tag = "support", responses((status = 200, body = TicketList)))]
 pub async fn tickets(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<Json<TicketList>> {
-    Ok(Json(TicketList { tickets: state.office.tickets(&session.actor).await? }))
+    let tickets = state.office.tickets(&session.actor).await?;
+    if session.actor.is_admin() {
+        state.office.audit(&session.actor, "view_tickets", None).await?;
+    }
+    Ok(Json(TicketList { tickets }))
 }
 
 /// Answers a ticket by email (admins).

@@ -3,7 +3,9 @@
 mod auth;
 mod joining;
 mod ops;
+mod privacy;
 mod rooms;
+mod two_factor;
 mod users;
 
 use std::sync::Arc;
@@ -29,7 +31,10 @@ use crate::{AppState, ConnInfo, session, web};
         users::put_picture, users::delete_picture, users::picture, users::export, users::erase_me, users::erase,
         joining::invite, joining::invitations, joining::resend, joining::revoke, joining::check, joining::register,
         joining::open_ticket, joining::tickets, joining::answer, joining::resolve,
+        privacy::settings, privacy::update_settings, privacy::file, privacy::list, privacy::close, privacy::audit,
         rooms::list, rooms::create, rooms::patch, rooms::delete, rooms::my_calls, rooms::report_transfer,
+        two_factor::second_factor, two_factor::enrol_totp, two_factor::status, two_factor::start_totp,
+        two_factor::confirm_totp, two_factor::start_sms, two_factor::confirm_sms, two_factor::disable,
     ),
     components(schemas(crate::error::ErrorBody))
 )]
@@ -64,10 +69,21 @@ pub fn router(state: Arc<AppState>) -> Router {
     let api = Router::new()
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
+        .route("/auth/second-factor", post(two_factor::second_factor))
+        .route("/auth/enrol-totp", post(two_factor::enrol_totp))
+        .route("/me/2fa", get(two_factor::status).delete(two_factor::disable))
+        .route("/me/2fa/totp", post(two_factor::start_totp))
+        .route("/me/2fa/totp/confirm", post(two_factor::confirm_totp))
+        .route("/me/2fa/sms", post(two_factor::start_sms))
+        .route("/me/2fa/sms/confirm", post(two_factor::confirm_sms))
         .route("/setup/check", post(auth::setup_check))
         .route("/setup", post(auth::setup))
         .route("/me", get(users::me).patch(users::patch_me).delete(users::erase_me))
         .route("/me/export", get(users::export))
+        .route("/me/privacy", get(privacy::settings).patch(privacy::update_settings))
+        .route("/privacy/requests", get(privacy::list).post(privacy::file))
+        .route("/privacy/requests/{id}/close", post(privacy::close))
+        .route("/privacy/audit", get(privacy::audit))
         .route("/me/access-log", get(users::access_log))
         .route("/me/picture", axum::routing::put(users::put_picture).delete(users::delete_picture))
         .route("/org", get(users::org).patch(users::patch_org))

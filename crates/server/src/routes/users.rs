@@ -84,7 +84,11 @@ pub async fn patch_org(State(state): State<Arc<AppState>>, session: Session, Api
 #[utoipa::path(get, path = "/api/users", tag = "directory", params(Search),
     responses((status = 200, body = UserList), (status = 401, body = ErrorBody)))]
 pub async fn list(State(state): State<Arc<AppState>>, session: Session, Query(search): Query<Search>) -> ApiResult<Json<UserList>> {
-    Ok(Json(UserList { users: state.office.users(&session.actor, search.q.as_deref()).await? }))
+    let users = state.office.users(&session.actor, search.q.as_deref()).await?;
+    if session.actor.is_admin() {
+        state.office.audit(&session.actor, "list_users", None).await?;
+    }
+    Ok(Json(UserList { users }))
 }
 
 /// Creates a user (administrators).
@@ -100,7 +104,11 @@ pub async fn create(State(state): State<Arc<AppState>>, session: Session, ApiJso
 #[utoipa::path(get, path = "/api/users/{id}", tag = "directory", params(("id" = String, Path, description = "User id")),
     responses((status = 200, body = UserView), (status = 404, body = ErrorBody)))]
 pub async fn get(State(state): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<Json<UserView>> {
-    Ok(Json(state.office.user(&session.actor, &id).await?))
+    let user = state.office.user(&session.actor, &id).await?;
+    if session.actor.is_admin() && id != session.actor.user_id {
+        state.office.audit(&session.actor, "view_user", Some(&id)).await?;
+    }
+    Ok(Json(user))
 }
 
 /// Edits a user, including role, rights and deactivation (administrators).
@@ -114,6 +122,7 @@ pub async fn patch(
     ApiJson(patch): ApiJson<UserPatch>,
 ) -> ApiResult<Json<UserView>> {
     let user = state.office.update_user(&session.actor, &id, patch).await?;
+    state.office.audit(&session.actor, "update_user", Some(&id)).await?;
     super::rooms::user_changed(&state, &session.actor.org_id, &user.id, user.active).await;
     Ok(Json(user))
 }
@@ -179,6 +188,7 @@ pub async fn erase_me(State(state): State<Arc<AppState>>, session: Session, ApiJ
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn erase(State(state): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<StatusCode> {
     state.office.erase_user(&session.actor, &id).await?;
+    state.office.audit(&session.actor, "erase_user", Some(&id)).await?;
     super::rooms::user_changed(&state, &session.actor.org_id, &id, false).await;
     Ok(StatusCode::NO_CONTENT)
 }

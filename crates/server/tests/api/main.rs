@@ -7,6 +7,7 @@ mod live;
 mod privacy;
 mod sign_in;
 mod tls;
+mod two_factor;
 
 use std::path::PathBuf;
 
@@ -26,6 +27,11 @@ pub struct Running {
 
 impl Running {
     pub async fn start() -> Running {
+        Self::start_with(&[]).await
+    }
+
+    /// Starts a server with extra `BUREAU_*` environment variables (e.g. the `[sms]` section).
+    pub async fn start_with(extra_env: &[(&str, String)]) -> Running {
         let dir = tempfile::tempdir().unwrap();
         let data_dir = dir.path().join("data");
         let flags = Flags {
@@ -39,7 +45,7 @@ impl Running {
             "BUREAU_TURN_LISTEN" => Some("127.0.0.1:0".to_owned()),
             "BUREAU_TURN_ALLOW_LOOPBACK_PEERS" => Some("true".to_owned()),
             "BUREAU_SIGNAL_PRESENCE_GRACE_SECS" => Some("1".to_owned()),
-            _ => None,
+            other => extra_env.iter().find(|(k, _)| *k == other).map(|(_, v)| v.clone()),
         };
         let config = Config::load_from(&flags, env).unwrap();
         let server = Server::start(config).await.unwrap();
@@ -64,6 +70,8 @@ impl Running {
     }
 
     pub fn client() -> reqwest::Client {
+        // reqwest's rustls takes the process-wide provider: aws-lc-rs, as everywhere in Bureau.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         reqwest::Client::builder().cookie_store(true).build().unwrap()
     }
 

@@ -74,3 +74,65 @@ async fn export_everything_then_erase() {
     assert_eq!(call(admin.get(server.url(&format!("/api/users/{max_id}")))).await.0, 404);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn restriction_objection_requests_and_the_audit_log() {
+    let mut server = Running::start().await;
+    let admin = server.admin().await;
+    call(admin.patch(server.url("/api/org")).json(&json!({"profile_mode": "extended"}))).await;
+    let (_, max) = call(admin.post(server.url("/api/users")).json(&json!({"name": "Max", "email": "max@example.org", "password": "max password 1"}))).await;
+    let max_id = max["id"].as_str().unwrap().to_owned();
+    let member = Running::client();
+    call(member.post(server.url("/api/auth/login")).json(&json!({"email": "max@example.org", "password": "max password 1"}))).await;
+    call(member.patch(server.url("/api/me")).json(&json!({"device": "Laptop"}))).await;
+
+    // Objecting to the extended profile deletes its fields and refuses new ones.
+    let (status, settings) = call(member.patch(server.url("/api/me/privacy")).json(&json!({"objections": ["extended_profile", "call_logs"]}))).await;
+    assert_eq!(status, 200, "{settings}");
+    assert_eq!(settings["objections"], json!(["extended_profile", "call_logs"]));
+    let (_, me) = call(member.get(server.url("/api/me"))).await;
+    assert!(me.get("device").is_none(), "{me}");
+    let (status, _) = call(member.patch(server.url("/api/me")).json(&json!({"device": "Phone"}))).await;
+    assert_eq!(status, 422);
+
+    // Restriction hides Max from colleagues and keeps him out of the live office.
+    call(admin.post(server.url("/api/users")).json(&json!({"name": "Zoe", "email": "zoe@example.org", "password": "zoe password 1"}))).await;
+    let zoe = Running::client();
+    call(zoe.post(server.url("/api/auth/login")).json(&json!({"email": "zoe@example.org", "password": "zoe password 1"}))).await;
+    let (_, settings) = call(member.patch(server.url("/api/me/privacy")).json(&json!({"restricted": true}))).await;
+    assert_eq!(settings["restricted"], true);
+    let (_, list) = call(zoe.get(server.url("/api/users"))).await;
+    assert!(list["users"].as_array().unwrap().iter().all(|u| u["id"] != max["id"]), "hidden from colleagues");
+    assert_eq!(call(zoe.get(server.url(&format!("/api/users/{max_id}")))).await.0, 404);
+    let max_cookie = cookie(&server, "max@example.org", "max password 1").await;
+    let refused = connect(&server, Some(&max_cookie), None).await.unwrap_err().to_string();
+    assert!(refused.contains("403"), "{refused}");
+    call(member.patch(server.url("/api/me/privacy")).json(&json!({"restricted": false}))).await;
+    let (_, list) = call(zoe.get(server.url("/api/users"))).await;
+    assert!(list["users"].as_array().unwrap().iter().any(|u| u["id"] == max["id"]), "visible again");
+
+    // A privacy request is due in a month; the admin answers it by email.
+    let (status, request) = call(member.post(server.url("/api/privacy/requests")).json(&json!({"kind": "rectification", "message": "My personnel ID is wrong."}))).await;
+    assert_eq!(status, 201, "{request}");
+    let month = request["due_at"].as_i64().unwrap() - request["created_at"].as_i64().unwrap();
+    assert_eq!(month, 30 * 24 * 3600 * 1000);
+    assert_eq!(call(zoe.get(server.url("/api/privacy/requests"))).await.1["requests"], json!([]), "members see only their own");
+    let (_, queue) = call(admin.get(server.url("/api/privacy/requests"))).await;
+    assert_eq!(queue["requests"][0]["overdue"], false);
+    let id = request["id"].as_str().unwrap();
+    let (status, closed) = call(admin.post(server.url(&format!("/api/privacy/requests/{id}/close"))).json(&json!({"done": true, "response": "Corrected."}))).await;
+    assert_eq!((status, closed["status"].as_str(), closed["handled_by"].is_string()), (200, Some("done"), true));
+    let (status, _) = call(member.post(server.url(&format!("/api/privacy/requests/{id}/close"))).json(&json!({"done": true, "response": "x"}))).await;
+    assert_eq!(status, 403);
+
+    // The audit log names the administrative accesses.
+    call(admin.get(server.url(&format!("/api/users/{max_id}")))).await;
+    let (status, audit) = call(admin.get(server.url("/api/privacy/audit"))).await;
+    assert_eq!(status, 200);
+    let actions: Vec<&str> = audit["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    for action in ["view_user", "handle_privacy_request", "view_privacy_requests"] {
+        assert!(actions.contains(&action), "{action} in {actions:?}");
+    }
+    assert_eq!(call(member.get(server.url("/api/privacy/audit"))).await.0, 403);
+    server.stop().await;
+}

@@ -1,0 +1,85 @@
+//! The privacy centre's API: restriction and objections, the privacy request queue with its
+//! deadlines, and the audit log of administrative access.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use bureau_office::{AuditEntry, CloseRequest, NewPrivacyRequest, PrivacyRequestView, PrivacySettings, PrivacySettingsPatch};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::error::{ApiResult, ErrorBody};
+use crate::session::{ApiJson, Session};
+
+/// Privacy requests.
+#[derive(Serialize, ToSchema)]
+pub struct RequestList {
+    /// Earliest deadline first.
+    pub requests: Vec<PrivacyRequestView>,
+}
+
+/// The audit log.
+#[derive(Serialize, ToSchema)]
+pub struct AuditList {
+    /// Newest first.
+    pub entries: Vec<AuditEntry>,
+}
+
+/// The signed-in user's restriction and objections.
+#[utoipa::path(get, path = "/api/me/privacy", tag = "privacy", responses((status = 200, body = PrivacySettings)))]
+pub async fn settings(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<Json<PrivacySettings>> {
+    Ok(Json(state.office.privacy_settings(&session.actor).await?))
+}
+
+/// Restricts processing (art. 18) or objects to optional processing (art. 21).
+#[utoipa::path(patch, path = "/api/me/privacy", tag = "privacy", request_body = PrivacySettingsPatch,
+    responses((status = 200, body = PrivacySettings), (status = 422, body = ErrorBody)))]
+pub async fn update_settings(
+    State(state): State<Arc<AppState>>,
+    session: Session,
+    ApiJson(patch): ApiJson<PrivacySettingsPatch>,
+) -> ApiResult<Json<PrivacySettings>> {
+    let settings = state.office.set_privacy_settings(&session.actor, patch).await?;
+    // A restricted user leaves the live office: their connections close and presence ends.
+    super::rooms::user_changed(&state, &session.actor.org_id, &session.actor.user_id, !settings.restricted).await;
+    Ok(Json(settings))
+}
+
+/// Files a privacy request (due within one month).
+#[utoipa::path(post, path = "/api/privacy/requests", tag = "privacy", request_body = NewPrivacyRequest,
+    responses((status = 201, body = PrivacyRequestView), (status = 422, body = ErrorBody)))]
+pub async fn file(State(state): State<Arc<AppState>>, session: Session, ApiJson(body): ApiJson<NewPrivacyRequest>) -> ApiResult<(StatusCode, Json<PrivacyRequestView>)> {
+    Ok((StatusCode::CREATED, Json(state.office.file_privacy_request(&session.actor, body).await?)))
+}
+
+/// Privacy requests: the queue for admins and the `manage_privacy` right, one's own otherwise.
+#[utoipa::path(get, path = "/api/privacy/requests", tag = "privacy", responses((status = 200, body = RequestList)))]
+pub async fn list(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<Json<RequestList>> {
+    let requests = state.office.privacy_requests(&session.actor).await?;
+    if session.actor.can(bureau_office::Right::ManagePrivacy) {
+        state.office.audit(&session.actor, "view_privacy_requests", None).await?;
+    }
+    Ok(Json(RequestList { requests }))
+}
+
+/// Closes a request with an answer (emailed to the person).
+#[utoipa::path(post, path = "/api/privacy/requests/{id}/close", tag = "privacy", request_body = CloseRequest,
+    params(("id" = String, Path, description = "Request id")),
+    responses((status = 200, body = PrivacyRequestView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn close(
+    State(state): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<CloseRequest>,
+) -> ApiResult<Json<PrivacyRequestView>> {
+    Ok(Json(state.office.close_privacy_request(&session.actor, &id, body).await?))
+}
+
+/// The audit log of administrative access to personal data.
+#[utoipa::path(get, path = "/api/privacy/audit", tag = "privacy", responses((status = 200, body = AuditList), (status = 403, body = ErrorBody)))]
+pub async fn audit(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<Json<AuditList>> {
+    Ok(Json(AuditList { entries: state.office.audit_log(&session.actor).await? }))
+}

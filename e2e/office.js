@@ -1,0 +1,132 @@
+// Steps the office tests share: signing several people in, reading WebRTC statistics from a
+// page's peer connections (window.bureau.peerConnections) and waiting for media to flow.
+
+import { signIn } from './browser.js';
+
+/**
+ * @typedef {object} PeerStats
+ * @property {string} peerId
+ * @property {number} framesDecoded Of the inbound video.
+ * @property {string} localType Candidate type of the selected pair's local side ('' if none yet).
+ * @property {string} remoteType
+ * @property {string} policy The connection's iceTransportPolicy.
+ */
+
+/**
+ * Statistics of every peer connection of the page's current room.
+ * @param {import('playwright-core').Page} page
+ * @returns {Promise<PeerStats[]>}
+ */
+export function peerStats(page) {
+  return page.evaluate(async () => {
+    const pcs = /** @type {Map<string, RTCPeerConnection>} */ (/** @type {any} */ (window).bureau.peerConnections);
+    const out = [];
+    for (const [peerId, pc] of pcs) {
+      const stats = await pc.getStats();
+      let framesDecoded = 0;
+      let localType = '';
+      let remoteType = '';
+      /** @type {Map<string, any>} */
+      const byId = new Map();
+      stats.forEach((s) => byId.set(s.id, s));
+      stats.forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video') framesDecoded += s.framesDecoded || 0;
+        if (s.type === 'transport' && s.selectedCandidatePairId) {
+          const pair = byId.get(s.selectedCandidatePairId);
+          if (pair) {
+            localType = (byId.get(pair.localCandidateId) || {}).candidateType || '';
+            remoteType = (byId.get(pair.remoteCandidateId) || {}).candidateType || '';
+          }
+        }
+      });
+      out.push({ peerId, framesDecoded, localType, remoteType, policy: pc.getConfiguration().iceTransportPolicy || 'all' });
+    }
+    return out;
+  });
+}
+
+/**
+ * Waits until the page has `count` peer connections and each decodes more than `above` frames.
+ * Polls without a limit of its own: the test's timeout bounds it.
+ * @param {import('playwright-core').Page} page
+ * @param {number} count
+ * @param {number} [above]
+ * @returns {Promise<PeerStats[]>}
+ */
+export async function waitForFrames(page, count, above = 0) {
+  await pollUntil(page, async ([n, min]) => {
+    const pcs = /** @type {Map<string, RTCPeerConnection>} */ (/** @type {any} */ (window).bureau?.peerConnections);
+    if (!pcs || pcs.size !== n) return false;
+    for (const pc of pcs.values()) {
+      let frames = 0;
+      (await pc.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded || 0; });
+      if (frames <= min) return false;
+    }
+    return true;
+  }, [count, above]);
+  return peerStats(page);
+}
+
+/**
+ * Evaluates an async predicate in the page every 250 ms until it is true (page.waitForFunction
+ * does not wait for promises). No limit of its own: the test's timeout bounds it.
+ * @template A
+ * @param {import('playwright-core').Page} page
+ * @param {(arg: A) => Promise<boolean>} predicate
+ * @param {A} arg
+ * @returns {Promise<void>}
+ */
+export async function pollUntil(page, predicate, arg) {
+  for (;;) {
+    if (await page.evaluate(predicate, arg)) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * Signs in and waits until the office connection is open.
+ * @param {import('playwright-core').Page} page
+ * @param {{email: string, password: string}} user
+ */
+export async function enterOffice(page, user) {
+  await signIn(page, user.email, user.password);
+  await page.waitForFunction(() => /** @type {any} */ (window).bureau?.signal?.status?.state === 'open', null, { timeout: 0 });
+}
+
+/**
+ * The presence a page shows for a colleague on their office tile ('online', 'busy', 'in_call'…).
+ * @param {import('playwright-core').Page} page
+ * @param {string} name
+ * @returns {import('playwright-core').Locator}
+ */
+export function officeOf(page, name) {
+  return page.locator(`article.room-tile[aria-label="Office of ${name}"]`);
+}
+
+/**
+ * Waits until the page shows the colleague's presence as `state`.
+ * @param {import('playwright-core').Page} page
+ * @param {string} name
+ * @param {string} state
+ */
+export async function waitPresence(page, name, state) {
+  await officeOf(page, name).locator(`.owner-line .dot[data-presence="${state}"]`).waitFor({ timeout: 0 });
+}
+
+/**
+ * Rings a colleague from their office card; the callee accepts in the ring dialog.
+ * @param {import('playwright-core').Page} caller
+ * @param {import('playwright-core').Page} callee
+ * @param {string} calleeName
+ * @param {string} callerName
+ */
+export async function callAndAccept(caller, callee, calleeName, callerName) {
+  await officeOf(caller, calleeName).locator('.owner-line').click();
+  const card = caller.getByRole('dialog', { name: calleeName });
+  await card.getByRole('button', { name: 'Call' }).click();
+  await card.waitFor({ state: 'detached' });
+  const ring = callee.getByRole('dialog', { name: 'Incoming call' });
+  await ring.getByText(`${callerName} is calling you.`).waitFor({ timeout: 0 });
+  await ring.getByRole('button', { name: 'Accept' }).click();
+  await ring.waitFor({ state: 'detached' });
+}

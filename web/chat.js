@@ -1,0 +1,202 @@
+// The chat panel: direct messages and file transfers with one colleague, peer to peer. A side
+// panel that stays open across pages; a message from someone else opens it when it is closed.
+
+import { h, toast } from '/dom.js';
+import { OfflineError } from '/transfer.js';
+import { presenceAvatar, presenceLine } from '/presence.js';
+import { icon } from '/icons.js';
+
+/**
+ * @typedef {import('/office.js').Office} Office
+ * @typedef {import('/transfer.js').Entry} Entry
+ */
+
+/** @type {{office: Office, userId: string}|null} */
+let open = null;
+
+const RESULT_LABELS = {
+  sending: 'Sending…', receiving: 'Receiving…', verified: 'Verified ✓', corrupted: 'Corrupted: the checksum does not match',
+  cancelled: 'Cancelled', failed: 'Failed',
+};
+
+/**
+ * @param {number} bytes
+ * @returns {string}
+ */
+export function formatSize(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** @returns {HTMLElement} */
+function panel() {
+  let aside = document.getElementById('chat');
+  if (!aside) {
+    aside = h('aside', { id: 'chat', class: 'chat', 'aria-labelledby': 'chat-title', hidden: true });
+    document.body.append(aside);
+  }
+  return aside;
+}
+
+/**
+ * Listens for incoming messages and files (once per office).
+ * @param {Office} office
+ */
+export function mountChat(office) {
+  office.transfers.onChange((userId, entry) => {
+    if (open && open.office === office && open.userId === userId) {
+      drawEntries(office, userId);
+      return;
+    }
+    if (entry.dir === 'in' && (entry.kind === 'message' || (entry.file && entry.file.state === 'receiving'))) {
+      if (!open) openChat(office, userId, false);
+      else toast(`New ${entry.kind === 'file' ? 'file' : 'message'} from ${office.nameOf(userId) || 'a colleague'}.`);
+    }
+  });
+  office.onChange((topic) => {
+    if (topic === 'presence' && open && open.office === office) drawHead(office, open.userId);
+  });
+}
+
+/**
+ * Opens the chat panel with a colleague.
+ * @param {Office} office
+ * @param {string} userId
+ * @param {boolean} [focus] Move the focus to the message box (not when a message opened it).
+ */
+export function openChat(office, userId, focus = true) {
+  open = { office, userId };
+  const aside = panel();
+  const name = office.nameOf(userId) || 'Colleague';
+  const input = h('textarea', { id: 'chat-input', name: 'message', rows: '2', maxlength: '10000', placeholder: `Message ${name}`, 'aria-label': `Message to ${name}` });
+  const fileInput = h('input', { type: 'file', id: 'chat-file', class: 'sr-only' });
+  const send = h('button', { type: 'submit', class: 'button primary small' }, 'Send');
+  const form = h('form', { class: 'chat-form', novalidate: true },
+    input,
+    h('div', { class: 'chat-actions' },
+      h('label', { for: 'chat-file', class: 'button small', tabindex: '0', role: 'button', onkeydown: (/** @type {KeyboardEvent} */ e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); fileInput.click(); } } }, 'Send file'),
+      fileInput, send));
+  aside.replaceChildren(
+    h('div', { class: 'chat-head', id: 'chat-head' }),
+    h('p', { class: 'chat-note' }, 'Peer to peer and end-to-end encrypted; nothing is stored on the server.'),
+    h('ol', { class: 'chat-log', id: 'chat-log', 'aria-label': `Conversation with ${name}`, 'aria-live': 'polite' }),
+    form);
+  aside.dataset.userId = userId;
+  aside.hidden = false;
+  document.body.classList.add('chat-open');
+  drawHead(office, userId);
+  drawEntries(office, userId);
+  const submit = async () => {
+    const text = input.value.trim();
+    if (!text) return;
+    send.disabled = true;
+    try {
+      await office.transfers.sendMessage(userId, text);
+      input.value = '';
+    } catch (err) {
+      toast(err instanceof OfflineError ? `${name} is offline; the message was not sent.` : err instanceof Error ? err.message : 'The message was not sent.', 'error');
+    } finally {
+      send.disabled = false;
+      input.focus();
+    }
+  };
+  form.addEventListener('submit', (event) => { event.preventDefault(); void submit(); });
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey) {
+      event.preventDefault();
+      void submit();
+    }
+  });
+  fileInput.addEventListener('change', () => {
+    const file = fileInput.files && fileInput.files[0];
+    fileInput.value = '';
+    if (!file) return;
+    office.transfers.sendFile(userId, file).catch((err) => {
+      toast(err instanceof OfflineError ? `${name} is offline; the file was not sent.` : err instanceof Error ? err.message : 'The file was not sent.', 'error');
+    });
+  });
+  aside.addEventListener('keydown', (event) => { if (event.key === 'Escape') closeChat(); });
+  if (focus) input.focus();
+}
+
+/** Closes the chat panel. */
+export function closeChat() {
+  open = null;
+  const aside = document.getElementById('chat');
+  if (aside) aside.hidden = true;
+  document.body.classList.remove('chat-open');
+}
+
+/**
+ * @param {Office} office
+ * @param {string} userId
+ */
+function drawHead(office, userId) {
+  const head = document.getElementById('chat-head');
+  if (!head) return;
+  const p = office.presence.get(userId);
+  const name = office.nameOf(userId) || 'Colleague';
+  head.replaceChildren(presenceAvatar(userId, name, p, 'sm', false),
+    h('div', { class: 'chat-who' }, h('h2', { id: 'chat-title' }, name), presenceLine(p, (id) => office.nameOf(id))),
+    h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Close the conversation', onclick: closeChat }, '×'));
+}
+
+/**
+ * @param {Office} office
+ * @param {string} userId
+ */
+function drawEntries(office, userId) {
+  const log = document.getElementById('chat-log');
+  if (!log) return;
+  const entries = office.transfers.conversation(userId);
+  const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  /** @type {Map<string, HTMLElement>} */
+  const shown = new Map();
+  log.querySelectorAll('li[data-entry-id]').forEach((li) => shown.set(/** @type {HTMLElement} */ (li).dataset.entryId || '', /** @type {HTMLElement} */ (li)));
+  const items = entries.map((e) => {
+    const old = shown.get(e.id);
+    // A transfer in progress updates its bar in place, so Cancel keeps the keyboard focus.
+    if (old && e.file && old.dataset.state === e.file.state && (e.file.state === 'sending' || e.file.state === 'receiving')) {
+      const percent = e.file.size ? Math.floor((e.file.done / e.file.size) * 100) : 100;
+      const bar = /** @type {HTMLProgressElement|null} */ (old.querySelector('progress'));
+      if (bar) bar.value = percent;
+      const label = old.querySelector('.file-progress');
+      if (label) label.textContent = `${RESULT_LABELS[e.file.state]} ${percent} %`;
+      return old;
+    }
+    if (old && !e.file) return old;
+    return entryItem(office, userId, e);
+  });
+  if (items.length === 0) items.push(h('li', { class: 'chat-empty muted' }, 'No messages yet.'));
+  if (items.length !== log.children.length || items.some((li, i) => log.children[i] !== li)) log.replaceChildren(...items);
+  if (atBottom || entries.length === 0) log.scrollTop = log.scrollHeight;
+}
+
+/**
+ * @param {Office} office
+ * @param {string} userId
+ * @param {Entry} e
+ * @returns {HTMLElement}
+ */
+function entryItem(office, userId, e) {
+  const time = new Date(e.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  const who = e.dir === 'out' ? 'You' : office.nameOf(userId) || 'Colleague';
+  if (e.kind === 'message') {
+    return h('li', { class: `chat-msg ${e.dir}`, dataset: { entryId: e.id } },
+      h('span', { class: 'sr-only' }, `${who}: `), h('span', { class: 'chat-text' }, e.text || ''), h('span', { class: 'chat-time' }, time));
+  }
+  const f = /** @type {NonNullable<Entry['file']>} */ (e.file);
+  const active = f.state === 'sending' || f.state === 'receiving';
+  const percent = f.size ? Math.floor((f.done / f.size) * 100) : 100;
+  return h('li', { class: `chat-msg chat-file ${e.dir} state-${f.state}`, dataset: { entryId: e.id, state: f.state } },
+    h('div', { class: 'file-name' }, icon('file'), h('span', { class: 'sr-only' }, `${who} sent the file `), f.name,
+      h('span', { class: 'muted' }, ` · ${formatSize(f.size)}`)),
+    active ? h('progress', { max: '100', value: String(percent), 'aria-label': `Transfer of ${f.name}` }) : null,
+    h('div', { class: 'file-state', role: active ? undefined : 'status' },
+      h('span', { class: 'file-progress' }, active ? `${RESULT_LABELS[f.state]} ${percent} %` : RESULT_LABELS[f.state]),
+      active ? h('button', { type: 'button', class: 'button small', onclick: () => office.transfers.cancel(userId, e.id) }, 'Cancel') : null,
+      f.url ? h('a', { class: 'button small', href: f.url, download: f.name }, 'Save') : null),
+    f.hash && !active ? h('code', { class: 'file-hash', title: 'SHA-256 of the file' }, 'SHA-256 ' + f.hash.slice(0, 16) + '…') : null,
+    h('span', { class: 'chat-time' }, time));
+}

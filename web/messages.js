@@ -1,0 +1,109 @@
+// The messages of the signaling protocol (docs/protocol.md) as JSDoc types, for protocol.js and
+// the UI. Nothing runs here.
+
+/**
+ * @typedef {'offline'|'online'|'away'|'busy'|'dnd'} Status
+ * @typedef {'online'|'away'|'busy'|'dnd'} Availability
+ * @typedef {'home_office'|'real_office'|'on_the_go'} Location
+ * @typedef {'meeting'|'reception'|'office'|'call'} RoomKind
+ * @typedef {'ringing'|'accepted'|'declined'|'busy'|'no_answer'|'cancelled'|'ended'} CallState
+ * @typedef {'bad_message'|'too_big'|'unknown_peer'|'unknown_room'|'room_full'|'not_in_room'|'user_offline'|'busy'|'unknown_call'} ErrorCode
+ */
+
+/**
+ * @typedef {object} MediaState
+ * @property {boolean} muted
+ * @property {boolean} camera
+ * @property {boolean} screen
+ * @property {boolean} speaking
+ */
+
+/**
+ * @typedef {object} UserPresence
+ * @property {string} user_id
+ * @property {string} name
+ * @property {Status} status
+ * @property {boolean} in_call
+ * @property {Location|null} location
+ * @property {boolean} out_of_office
+ * @property {string|null} deputy_id
+ * @property {string|null} note
+ * @property {string[]} peers
+ */
+
+/**
+ * @typedef {object} PeerInfo
+ * @property {string} peer_id
+ * @property {string} user_id
+ * @property {string} name
+ * @property {MediaState} media_state
+ */
+
+/**
+ * @typedef {object} RoomState
+ * @property {string} id
+ * @property {string} name
+ * @property {RoomKind} kind
+ * @property {string|null} owner_user_id
+ * @property {number} capacity
+ * @property {PeerInfo[]} participants
+ */
+
+/**
+ * A `set_presence` request: absent fields stay unchanged, `null` clears location and deputy,
+ * `''` clears the note.
+ * @typedef {object} PresenceUpdate
+ * @property {Availability} [status]
+ * @property {Location|null} [location]
+ * @property {boolean} [out_of_office]
+ * @property {string|null} [deputy_id]
+ * @property {string} [note]
+ */
+
+/**
+ * @typedef {{type: 'welcome', version: number, peer_id: string, user_id: string, ice_servers: RTCIceServer[], presence: UserPresence[], rooms: RoomState[]}} WelcomeMsg
+ * @typedef {{type: 'presence', user: UserPresence}} PresenceMsg
+ * @typedef {{type: 'room', room: RoomState}} RoomMsg
+ * @typedef {{type: 'rooms', rooms: RoomState[]}} RoomsMsg
+ * @typedef {{type: 'joined', room_id: string, peers: PeerInfo[]}} JoinedMsg
+ * @typedef {{type: 'peer_joined', room_id: string, peer: PeerInfo}} PeerJoinedMsg
+ * @typedef {{type: 'peer_left', room_id: string, peer_id: string}} PeerLeftMsg
+ * @typedef {{type: 'ring', call_id: string, from_user: string, from_name: string}} RingMsg
+ * @typedef {{type: 'call_update', call_id: string, state: CallState, room_id?: string}} CallUpdateMsg
+ * @typedef {{type: 'signal', from_peer: string, from_user: string, payload: any}} SignalMsg
+ * @typedef {{type: 'media_state', peer_id: string} & MediaState} MediaStateMsg
+ * @typedef {{type: 'error', code: ErrorCode, message: string}} ErrorMsg
+ * @typedef {{type: 'pong'}} PongMsg
+ */
+
+/**
+ * The connection's state, for a "reconnecting" banner.
+ * @typedef {object} ConnectionStatus
+ * @property {'connecting'|'open'|'reconnecting'|'closed'} state
+ * @property {number} [code] The close code that caused it.
+ * @property {string} [reason]
+ * @property {number} [retryIn] Milliseconds until the next attempt, when reconnecting.
+ */
+
+/**
+ * Events by name: every server message type, plus `status` (connection state) and `left`
+ * (the client is no longer in a room, whatever the reason).
+ * @typedef {object} Events
+ * @property {WelcomeMsg} welcome
+ * @property {PresenceMsg} presence
+ * @property {RoomMsg} room
+ * @property {RoomsMsg} rooms
+ * @property {JoinedMsg} joined
+ * @property {PeerJoinedMsg} peer_joined
+ * @property {PeerLeftMsg} peer_left
+ * @property {RingMsg} ring
+ * @property {CallUpdateMsg} call_update
+ * @property {SignalMsg} signal
+ * @property {MediaStateMsg} media_state
+ * @property {ErrorMsg} error
+ * @property {PongMsg} pong
+ * @property {ConnectionStatus} status
+ * @property {{room_id: string, reason: 'left'|'removed'|'disconnected'|'refused'}} left
+ */
+
+export {};

@@ -1,0 +1,294 @@
+// The live office of the signed-in user: the signaling connection, presence and rooms, calls
+// (ringing, accepted, ended), the mesh of the current room and the data links for messages and
+// files. It lives from sign-in to sign-out, across page changes; the UI listens to `onChange`.
+
+import * as api from '/api.js';
+import { SignalClient, socketUrl } from '/protocol.js';
+import { LocalMedia } from '/media.js';
+import { Mesh } from '/rtc.js';
+import { Transfers } from '/transfer.js';
+
+/**
+ * @typedef {import('/messages.js').UserPresence} UserPresence
+ * @typedef {import('/messages.js').RoomState} RoomState
+ * @typedef {import('/messages.js').ConnectionStatus} ConnectionStatus
+ */
+
+/**
+ * A call (knock) this tab takes part in.
+ * @typedef {object} Call
+ * @property {'out'|'in'} dir
+ * @property {string} id '' until the server names it.
+ * @property {string} userId The other party.
+ * @property {string} name
+ * @property {'calling'|'ringing'|'accepted'|'declined'|'busy'|'no_answer'|'cancelled'|'ended'|'offline'|'failed'} state
+ * @property {boolean} answered This tab accepted it.
+ */
+
+/**
+ * What changed, so that views redraw only what they show.
+ * @typedef {'presence'|'rooms'|'call'|'room'|'status'|'media'} Topic
+ */
+
+export class Office {
+  /** @param {api.User} me */
+  constructor(me) {
+    this.me = me;
+    this.signal = new SignalClient(socketUrl(location));
+    this.media = new LocalMedia();
+    this.mesh = new Mesh(this.signal, this.media);
+    this.transfers = new Transfers(this.signal, (id) => this.presence.get(id), api.reportTransfer);
+    /** @type {Map<string, UserPresence>} */
+    this.presence = new Map();
+    /** @type {RoomState[]} */
+    this.rooms = [];
+    /** @type {Map<string, string>} Names from the directory, for people the hub has not seen yet. */
+    this.names = new Map();
+    /** @type {Call|null} */
+    this.call = null;
+    /** The room this tab is in ('' when none), and its state for call rooms. */
+    this.roomId = '';
+    /** Whether the connection was open once (the first connection shows no banner). */
+    this.everOpen = false;
+    /** @type {Set<(topic: Topic) => void>} */
+    this.listeners = new Set();
+    /** @type {any} */
+    this.clearCallTimer = null;
+    this.wire();
+  }
+
+  /**
+   * @param {(topic: Topic) => void} fn
+   * @returns {() => void}
+   */
+  onChange(fn) {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /**
+   * @param {Topic} topic
+   * @private
+   */
+  changed(topic) {
+    for (const fn of [...this.listeners]) fn(topic);
+  }
+
+  /** @private */
+  wire() {
+    const s = this.signal;
+    s.on('welcome', (msg) => {
+      this.everOpen = true;
+      this.presence = new Map(msg.presence.map((p) => [p.user_id, p]));
+      this.rooms = msg.rooms;
+      this.changed('presence');
+      this.changed('rooms');
+    });
+    s.on('presence', (msg) => {
+      this.presence.set(msg.user.user_id, msg.user);
+      this.changed('presence');
+    });
+    s.on('rooms', (msg) => {
+      this.rooms = msg.rooms;
+      this.changed('rooms');
+    });
+    s.on('room', (msg) => {
+      const i = this.rooms.findIndex((r) => r.id === msg.room.id);
+      if (i >= 0) this.rooms[i] = msg.room;
+      else if (msg.room.kind !== 'call') this.rooms.push(msg.room);
+      this.changed('rooms');
+    });
+    s.on('joined', (msg) => {
+      this.roomId = msg.room_id;
+      this.changed('room');
+    });
+    s.on('left', (msg) => {
+      if (this.roomId === msg.room_id || !s.roomId) this.roomId = '';
+      if (this.call && this.call.state === 'accepted' && msg.room_id.startsWith('call:') && msg.reason !== 'refused') this.endCall('ended');
+      this.changed('room');
+    });
+    s.on('status', (status) => {
+      this.changed('status');
+      if (status.state === 'reconnecting' && s.attempts >= 2) void api.me().catch(() => {}); // a 401 ends the session
+      if (status.state === 'closed' && status.code === 4002) void api.me().catch(() => {});
+    });
+    s.on('ring', (msg) => {
+      if (this.call && this.call.state !== 'ringing' && this.call.dir === 'in') return;
+      this.call = { dir: 'in', id: msg.call_id, userId: msg.from_user, name: msg.from_name, state: 'ringing', answered: false };
+      this.changed('call');
+    });
+    s.on('call_update', (msg) => {
+      const call = this.call;
+      if (!call) return;
+      if (call.dir === 'out' && !call.id && ['ringing', 'busy', 'declined', 'no_answer'].includes(msg.state)) call.id = msg.call_id;
+      if (call.id !== msg.call_id) return;
+      if (msg.state === 'accepted') {
+        call.state = 'accepted';
+        if ((call.dir === 'out' || call.answered) && msg.room_id) s.joinRoom(msg.room_id);
+        else this.call = null; // another tab of ours took it
+      } else if (msg.state === 'ringing') {
+        call.state = 'ringing';
+      } else {
+        this.endCall(msg.state);
+        return;
+      }
+      this.changed('call');
+    });
+    s.on('error', (msg) => {
+      if (this.call && this.call.dir === 'out' && !this.call.id && (msg.code === 'user_offline' || msg.code === 'busy')) {
+        this.endCall(msg.code === 'user_offline' ? 'offline' : 'failed');
+      }
+    });
+    this.media.onChange(() => this.changed('media'));
+    this.mesh.onChange(() => this.changed('media'));
+  }
+
+  /**
+   * Ends the call: an outgoing one shows its outcome for a moment, an incoming one goes at once.
+   * @param {Call['state']} state
+   * @private
+   */
+  endCall(state) {
+    const call = this.call;
+    if (!call) return;
+    clearTimeout(this.clearCallTimer);
+    if (call.dir === 'out' && state !== 'ended' && state !== 'cancelled') {
+      call.state = state;
+      this.clearCallTimer = setTimeout(() => {
+        if (this.call === call) {
+          this.call = null;
+          this.changed('call');
+        }
+      }, 5000);
+    } else {
+      this.call = null;
+    }
+    this.changed('call');
+  }
+
+  /** Opens the connection. */
+  start() {
+    this.signal.connect();
+    api.users('').then((list) => {
+      this.names = new Map(list.map((u) => [u.id, u.name]));
+      this.changed('presence');
+    }).catch(() => {});
+  }
+
+  /** Closes everything (sign-out). */
+  stop() {
+    this.mesh.closeAll();
+    this.signal.close();
+    for (const link of this.transfers.links.values()) link.pc.close();
+  }
+
+  /**
+   * Rings a colleague.
+   * @param {string} userId
+   */
+  ring(userId) {
+    const who = this.presence.get(userId);
+    clearTimeout(this.clearCallTimer);
+    this.call = { dir: 'out', id: '', userId, name: who ? who.name : 'Colleague', state: 'calling', answered: false };
+    if (!this.signal.call(userId)) this.call.state = 'failed';
+    this.changed('call');
+  }
+
+  /** Hangs up: cancels a ringing call, or leaves the call room. */
+  hangUp() {
+    const call = this.call;
+    if (call && call.dir === 'out' && call.state !== 'accepted') {
+      if (call.id) this.signal.cancelCall(call.id);
+      this.call = null;
+      this.changed('call');
+      return;
+    }
+    this.leave();
+  }
+
+  /** Forgets the outcome of a finished outgoing call. */
+  dismissCall() {
+    if (this.call && this.call.state !== 'accepted' && this.call.state !== 'calling' && this.call.state !== 'ringing') {
+      this.call = null;
+      this.changed('call');
+    }
+  }
+
+  /**
+   * Answers the ringing call.
+   * @param {boolean} accept
+   */
+  answer(accept) {
+    const call = this.call;
+    if (!call || call.dir !== 'in') return;
+    call.answered = accept;
+    this.signal.answer(call.id, accept);
+    if (!accept) this.call = null;
+    this.changed('call');
+  }
+
+  /**
+   * Walks into a room (leaving the current one).
+   * @param {string} roomId
+   */
+  enter(roomId) {
+    if (this.call && this.call.state === 'accepted') this.call = null;
+    this.signal.joinRoom(roomId);
+  }
+
+  /** Leaves the current room or call. */
+  leave() {
+    this.signal.leaveRoom();
+    if (this.call && this.call.state === 'accepted') this.endCall('ended');
+  }
+
+  /**
+   * The name of a user, from presence.
+   * @param {string|null|undefined} userId
+   * @returns {string}
+   */
+  nameOf(userId) {
+    if (!userId) return '';
+    const p = this.presence.get(userId);
+    return p ? p.name : this.names.get(userId) || '';
+  }
+
+  /** The room (or call) this tab is in, as shown on the stage. @returns {{id: string, title: string}|null} */
+  currentRoom() {
+    if (!this.roomId) return null;
+    const room = this.rooms.find((r) => r.id === this.roomId);
+    if (room) return { id: room.id, title: room.name };
+    return { id: this.roomId, title: this.call ? `Call with ${this.call.name}` : 'Call' };
+  }
+}
+
+/** @type {Office|null} */
+let current = null;
+
+/**
+ * Starts the live office for the signed-in user (once) and returns it.
+ * @param {api.User} me
+ * @returns {Office}
+ */
+export function startOffice(me) {
+  if (current && current.me.id === me.id) return current;
+  if (current) current.stop();
+  current = new Office(me);
+  current.start();
+  /** @type {any} */ (window).bureau = {
+    office: current, signal: current.signal, mesh: current.mesh, media: current.media,
+    transfers: current.transfers, peerConnections: current.mesh.peerConnections,
+  };
+  return current;
+}
+
+/** Stops the live office (sign-out). */
+export function stopOffice() {
+  if (current) current.stop();
+  current = null;
+}
+
+/** @returns {Office|null} The running office, if any. */
+export function runningOffice() {
+  return current;
+}

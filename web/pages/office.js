@@ -1,0 +1,203 @@
+// The office: a floor plan of the organisation's rooms with live presence — meeting rooms and
+// the reception first, then everyone's own office — and the user's recent calls.
+
+import * as api from '/api.js';
+import { h, openDialog, toast } from '/dom.js';
+import { runningOffice } from '/office.js';
+import { presenceAvatar, presenceLine } from '/presence.js';
+import { openChat } from '/chat.js';
+import { icon } from '/icons.js';
+import { openAddRoom } from '/pages/admin-rooms.js';
+
+/**
+ * @typedef {import('/office.js').Office} Office
+ * @typedef {import('/messages.js').RoomState} RoomState
+ * @typedef {import('/messages.js').PeerInfo} PeerInfo
+ */
+
+const KIND_ORDER = { meeting: 0, reception: 1, office: 2, call: 3 };
+const KIND_LABELS = { meeting: 'Meeting room', reception: 'Reception', office: 'Office', call: 'Call' };
+
+/**
+ * @param {import('/app.js').Context} ctx
+ * @returns {Promise<HTMLElement>}
+ */
+export async function render(ctx) {
+  const office = runningOffice();
+  if (!office || !ctx.me) throw new Error('The office is not running.');
+  const summary = h('p', { id: 'office-summary', 'aria-live': 'polite' });
+  const shared = h('ul', { class: 'floor', 'aria-label': 'Meeting rooms and reception' });
+  const offices = h('ul', { class: 'floor floor-offices', 'aria-label': 'Offices' });
+  const calls = h('div', { id: 'my-calls' });
+  const section = h('section', { class: 'page office-page' },
+    h('div', { class: 'page-head' }, h('div', {}, h('h1', {}, 'Office'), summary),
+      ctx.me.role === 'admin' || ctx.me.rights.includes('create_rooms')
+        ? h('button', { type: 'button', class: 'button', 'aria-haspopup': 'dialog', onclick: () => openAddRoom(() => {}) }, '+ Add room') : null),
+    h('section', { 'aria-labelledby': 'rooms-title', class: 'floor-section' }, h('h2', { id: 'rooms-title' }, 'Rooms'), shared),
+    h('section', { 'aria-labelledby': 'offices-title', class: 'floor-section' }, h('h2', { id: 'offices-title' }, 'Offices'), offices),
+    h('section', { class: 'card', 'aria-labelledby': 'calls-title' },
+      h('div', { class: 'card-head' }, h('h2', { id: 'calls-title' }, 'My calls'),
+        h('button', { type: 'button', class: 'button small', onclick: () => void drawCalls(office, calls) }, 'Refresh')),
+      calls));
+
+  const draw = () => {
+    const focusedKey = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.focusKey : undefined;
+    const online = [...office.presence.values()].filter((p) => p.status !== 'offline').length;
+    summary.textContent = office.signal.status.state === 'open'
+      ? `${online} of ${office.presence.size} ${office.presence.size === 1 ? 'person' : 'people'} online.`
+      : 'Connecting to the office…';
+    const rooms = [...office.rooms].sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || a.name.localeCompare(b.name));
+    shared.replaceChildren(...rooms.filter((r) => r.kind !== 'office').map((r) => h('li', {}, roomTile(office, r))));
+    if (shared.childElementCount === 0) shared.append(h('li', { class: 'empty' }, 'No rooms yet. An administrator can add meeting rooms.'));
+    offices.replaceChildren(...rooms.filter((r) => r.kind === 'office').map((r) => h('li', {}, roomTile(office, r))));
+    if (focusedKey) {
+      const again = /** @type {HTMLElement|null} */ (section.querySelector(`[data-focus-key="${CSS.escape(focusedKey)}"]`));
+      if (again) again.focus();
+    }
+  };
+  draw();
+  let seen = false;
+  const stop = office.onChange((topic) => {
+    if (section.isConnected) seen = true;
+    else if (seen) {
+      stop();
+      return;
+    }
+    if (topic === 'presence' || topic === 'rooms' || topic === 'room' || topic === 'status') draw();
+    if (topic === 'room' && !office.roomId) void drawCalls(office, calls);
+  });
+  void drawCalls(office, calls);
+  return section;
+}
+
+/**
+ * One room of the floor plan.
+ * @param {Office} office
+ * @param {RoomState} room
+ * @returns {HTMLElement}
+ */
+function roomTile(office, room) {
+  const here = office.roomId === room.id;
+  const owner = room.owner_user_id ? office.presence.get(room.owner_user_id) : undefined;
+  const title = room.kind === 'office' && room.owner_user_id ? `${office.nameOf(room.owner_user_id) || room.name}` : room.name;
+  const full = room.participants.length >= room.capacity;
+  const walk = h('button', {
+    type: 'button', class: 'button small' + (here ? '' : ' primary'), disabled: !here && full,
+    dataset: { focusKey: 'walk-' + room.id, action: here ? 'leave' : 'enter' },
+    'aria-label': here ? `Leave ${title}` : `Walk into ${title}`,
+    onclick: () => (here ? office.leave() : office.enter(room.id)),
+  }, here ? 'Leave' : full ? 'Full' : 'Walk in');
+  const people = room.participants.map((p) => h('li', {}, occupant(office, p)));
+  return h('article', {
+    class: `room-tile room-${room.kind}` + (here ? ' here' : '') + (owner && owner.status === 'offline' ? ' away' : ''),
+    dataset: { roomId: room.id, kind: room.kind }, 'aria-label': room.kind === 'office' ? `Office of ${title}` : title,
+  },
+  h('div', { class: 'room-head' },
+    h('div', { class: 'room-name' },
+      h('span', { class: 'room-kind' }, KIND_LABELS[room.kind]),
+      h('h3', {}, title)),
+    h('span', { class: 'room-count', title: 'People in the room and its capacity' }, `${room.participants.length}/${room.capacity}`)),
+  room.owner_user_id ? ownerLine(office, room.owner_user_id) : null,
+  people.length ? h('ul', { class: 'occupants', 'aria-label': `In ${title}` }, people) : h('p', { class: 'room-empty' }, 'Nobody is here.'),
+  h('div', { class: 'room-foot' }, walk));
+}
+
+/**
+ * The owner of an office, with presence, as a button that opens their card.
+ * @param {Office} office
+ * @param {string} userId
+ * @returns {HTMLElement}
+ */
+function ownerLine(office, userId) {
+  const p = office.presence.get(userId);
+  const name = office.nameOf(userId);
+  return h('button', {
+    type: 'button', class: 'owner-line', 'aria-haspopup': 'dialog', dataset: { userId, focusKey: 'owner-' + userId },
+    onclick: () => openPersonCard(office, userId),
+  },
+  presenceAvatar(userId, name, p, 'sm', false),
+  h('span', { class: 'owner-text' }, h('span', { class: 'sr-only' }, name + ': '), presenceLine(p, (id) => office.nameOf(id))));
+}
+
+/**
+ * Someone in a room: avatar with presence, name, muted and speaking marks.
+ * @param {Office} office
+ * @param {PeerInfo} peer
+ * @returns {HTMLElement}
+ */
+function occupant(office, peer) {
+  const p = office.presence.get(peer.user_id);
+  const me = peer.user_id === office.me.id;
+  return h('button', {
+    type: 'button', class: 'occupant' + (peer.media_state.speaking ? ' speaking' : ''), 'aria-haspopup': me ? undefined : 'dialog',
+    dataset: { userId: peer.user_id, focusKey: 'peer-' + peer.peer_id }, disabled: me,
+    onclick: () => openPersonCard(office, peer.user_id),
+  },
+  presenceAvatar(peer.user_id, peer.name, p, 'sm'),
+  h('span', { class: 'occupant-name' }, me ? `${peer.name} (you)` : peer.name),
+  peer.media_state.muted ? h('span', { class: 'mark', title: 'Muted' }, icon('micOff'), h('span', { class: 'sr-only' }, 'muted')) : null,
+  peer.media_state.screen ? h('span', { class: 'mark', title: 'Sharing the screen' }, icon('screen'), h('span', { class: 'sr-only' }, 'sharing the screen')) : null);
+}
+
+/**
+ * A colleague's card: presence and the ways to reach them.
+ * @param {Office} office
+ * @param {string} userId
+ */
+export function openPersonCard(office, userId) {
+  const p = office.presence.get(userId);
+  const name = office.nameOf(userId) || 'Colleague';
+  const offline = !p || p.status === 'offline';
+  const mine = userId === office.me.id;
+  const fileInput = h('input', { type: 'file', class: 'sr-only', tabindex: '-1', 'aria-hidden': 'true' });
+  const { close } = openDialog({
+    title: name,
+    className: 'person-dialog',
+    body: [
+      h('div', { class: 'detail-head' }, presenceAvatar(userId, name, p, 'lg', false),
+        h('div', {}, h('h3', {}, name), presenceLine(p, (id) => office.nameOf(id)))),
+      offline && !mine ? h('p', { class: 'notice' }, `${name} is offline. Calls, messages and files need both of you online.`) : null,
+      p && p.status === 'dnd' && !mine ? h('p', { class: 'notice warning' }, `${name} does not want to be disturbed.`) : null,
+      fileInput,
+    ],
+    footer: mine ? [] : [
+      h('button', { type: 'button', class: 'button primary', disabled: offline, onclick: () => { close(); office.ring(userId); } }, 'Call'),
+      h('button', { type: 'button', class: 'button', disabled: offline, onclick: () => { close(); openChat(office, userId); } }, 'Message'),
+      h('button', { type: 'button', class: 'button', disabled: offline, onclick: () => fileInput.click() }, 'Send file'),
+    ],
+  });
+  fileInput.addEventListener('change', () => {
+    const file = fileInput.files && fileInput.files[0];
+    if (!file) return;
+    close();
+    openChat(office, userId);
+    office.transfers.sendFile(userId, file).catch((err) => toast(err instanceof Error ? err.message : 'The file could not be sent.', 'error'));
+  });
+}
+
+/**
+ * Draws the call history.
+ * @param {Office} office
+ * @param {HTMLElement} host
+ * @returns {Promise<void>}
+ */
+async function drawCalls(office, host) {
+  try {
+    const calls = await api.myCalls();
+    if (calls.length === 0) {
+      host.replaceChildren(h('p', { class: 'muted' }, 'No calls yet.'));
+      return;
+    }
+    host.replaceChildren(h('ul', { class: 'log', 'aria-label': 'My calls' }, calls.slice(0, 20).map((c) => {
+      const room = c.room_id ? office.rooms.find((r) => r.id === c.room_id) : undefined;
+      const others = c.participants.filter((id) => id !== office.me.id).map((id) => office.nameOf(id) || 'A colleague');
+      const minutes = Math.max(1, Math.round(c.duration_ms / 60000));
+      return h('li', {},
+        h('span', {}, h('span', { class: 'when' }, new Date(c.started_at).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })),
+          ' · ', room ? room.name : 'Call', others.length ? ` with ${others.join(', ')}` : ''),
+        h('span', { class: 'log-right muted' }, c.duration_ms < 60000 ? `${Math.round(c.duration_ms / 1000)} s` : `${minutes} min`));
+    })));
+  } catch (err) {
+    host.replaceChildren(h('p', { class: 'muted' }, err instanceof api.ApiError && err.status === 404 ? 'Call history is not available.' : api.describeError(err)));
+  }
+}

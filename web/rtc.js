@@ -1,0 +1,245 @@
+// The room's full mesh: one RTCPeerConnection per other peer of the room. The newcomer offers to
+// the peers listed in `joined`; the others answer (docs/protocol.md). Renegotiation uses the
+// "perfect negotiation" pattern, so an offer collision never wedges a connection.
+
+/**
+ * @typedef {import('/protocol.js').SignalClient} SignalClient
+ * @typedef {import('/protocol.js').PeerInfo} PeerInfo
+ * @typedef {import('/media.js').LocalMedia} LocalMedia
+ */
+
+/**
+ * One remote peer of the room.
+ * @typedef {object} RemotePeer
+ * @property {PeerInfo} info
+ * @property {RTCPeerConnection} pc
+ * @property {MediaStream} stream What the peer sends.
+ * @property {boolean} polite Yields on an offer collision.
+ * @property {boolean} makingOffer
+ * @property {boolean} ignoreOffer
+ * @property {Promise<void>} queue Signals are handled one after another.
+ */
+
+const POLICY_KEY = 'bureau.iceTransportPolicy';
+
+/**
+ * The ICE transport policy: `relay` forces media through the TURN server (set
+ * `localStorage['bureau.iceTransportPolicy'] = 'relay'`), `all` otherwise.
+ * @returns {RTCIceTransportPolicy}
+ */
+export function iceTransportPolicy() {
+  try {
+    return localStorage.getItem(POLICY_KEY) === 'relay' ? 'relay' : 'all';
+  } catch {
+    return 'all';
+  }
+}
+
+/** The peer connections of the room the user is in. */
+export class Mesh {
+  /**
+   * @param {SignalClient} signal
+   * @param {LocalMedia} media
+   */
+  constructor(signal, media) {
+    this.signal = signal;
+    this.media = media;
+    /** The room the mesh belongs to, '' when none. */
+    this.roomId = '';
+    /** @type {Map<string, RemotePeer>} by peer id */
+    this.peers = new Map();
+    /** @type {Map<string, RTCPeerConnection>} by peer id, for tests and diagnostics (getStats). */
+    this.peerConnections = new Map();
+    /** @type {Promise<void>} */
+    this.ready = Promise.resolve();
+    /** @type {Set<() => void>} */
+    this.listeners = new Set();
+
+    signal.on('joined', (msg) => this.joined(msg.room_id, msg.peers));
+    signal.on('peer_joined', (msg) => {
+      if (msg.room_id === this.roomId && msg.peer.peer_id !== signal.peerId) this.add(msg.peer, false);
+    });
+    signal.on('peer_left', (msg) => {
+      if (msg.room_id === this.roomId && msg.peer_id !== signal.peerId) this.remove(msg.peer_id);
+    });
+    signal.on('left', () => this.closeAll());
+    signal.on('media_state', (msg) => {
+      const peer = this.peers.get(msg.peer_id);
+      if (!peer) return;
+      peer.info.media_state = { muted: msg.muted, camera: msg.camera, screen: msg.screen, speaking: msg.speaking };
+      this.changed();
+    });
+    signal.on('signal', (msg) => {
+      if (!msg.payload || msg.payload.kind !== 'media') return;
+      let peer = this.peers.get(msg.from_peer);
+      if (!peer) {
+        if (!this.roomId || !msg.payload.description || msg.payload.description.type !== 'offer') return;
+        peer = this.add({ peer_id: msg.from_peer, user_id: msg.from_user, name: '', media_state: { muted: false, camera: true, screen: false, speaking: false } }, false);
+      }
+      const target = peer;
+      target.queue = target.queue.then(() => this.handle(target, msg.payload)).catch((err) => console.warn('negotiation failed', err));
+    });
+    media.onChange(() => this.mediaChanged());
+  }
+
+  /**
+   * Calls `fn` when peers, their streams or their media state change.
+   * @param {() => void} fn
+   * @returns {() => void}
+   */
+  onChange(fn) {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** @private */
+  changed() {
+    for (const fn of [...this.listeners]) fn();
+  }
+
+  /**
+   * Entered a room: open the local media, then offer to everyone already there.
+   * @param {string} roomId
+   * @param {PeerInfo[]} peers
+   * @private
+   */
+  joined(roomId, peers) {
+    if (this.roomId && this.roomId !== roomId) this.closeAll();
+    this.roomId = roomId;
+    this.ready = this.media.start();
+    for (const info of peers) if (info.peer_id !== this.signal.peerId) this.add(info, true);
+    this.changed();
+  }
+
+  /**
+   * @param {PeerInfo} info
+   * @param {boolean} offerer
+   * @returns {RemotePeer}
+   * @private
+   */
+  add(info, offerer) {
+    const old = this.peers.get(info.peer_id);
+    if (old) {
+      old.info = info;
+      return old;
+    }
+    const pc = new RTCPeerConnection({ iceServers: this.signal.iceServers, iceTransportPolicy: iceTransportPolicy() });
+    /** @type {RemotePeer} */
+    const peer = {
+      info, pc, stream: new MediaStream(), polite: this.signal.peerId < info.peer_id,
+      makingOffer: false, ignoreOffer: false, queue: Promise.resolve(),
+    };
+    this.peers.set(info.peer_id, peer);
+    this.peerConnections.set(info.peer_id, pc);
+    const send = (/** @type {object} */ payload) => this.signal.signal(info.peer_id, { kind: 'media', ...payload });
+    pc.onicecandidate = ({ candidate }) => { if (candidate) send({ candidate: candidate.toJSON() }); };
+    pc.onnegotiationneeded = async () => {
+      try {
+        peer.makingOffer = true;
+        await pc.setLocalDescription();
+        send({ description: pc.localDescription && pc.localDescription.toJSON() });
+      } catch (err) {
+        console.warn('offer failed', err);
+      } finally {
+        peer.makingOffer = false;
+      }
+    };
+    pc.ontrack = ({ track }) => {
+      for (const t of peer.stream.getTracks()) if (t.kind === track.kind && t !== track) peer.stream.removeTrack(t);
+      if (!peer.stream.getTracks().includes(track)) peer.stream.addTrack(track);
+      this.changed();
+    };
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState === 'failed' && !peer.polite) pc.restartIce();
+      this.changed();
+    };
+    if (offerer) {
+      // Transceivers for both kinds from the start, so a peer without a camera still receives video.
+      peer.queue = this.ready.then(() => {
+        if (this.peers.get(info.peer_id) !== peer) return;
+        pc.addTransceiver(this.media.audio || 'audio', { direction: 'sendrecv', streams: [this.media.stream] });
+        pc.addTransceiver(this.media.videoTrack || 'video', { direction: 'sendrecv', streams: [this.media.stream] });
+      });
+    }
+    this.changed();
+    return peer;
+  }
+
+  /**
+   * Handles one negotiation payload from a peer.
+   * @param {RemotePeer} peer
+   * @param {{description?: RTCSessionDescriptionInit, candidate?: RTCIceCandidateInit}} payload
+   * @private
+   */
+  async handle(peer, payload) {
+    const { pc } = peer;
+    if (pc.signalingState === 'closed') return;
+    if (payload.description) {
+      const description = payload.description;
+      const collision = description.type === 'offer' && (peer.makingOffer || pc.signalingState !== 'stable');
+      peer.ignoreOffer = !peer.polite && collision;
+      if (peer.ignoreOffer) return;
+      await pc.setRemoteDescription(description);
+      if (description.type === 'offer') {
+        await this.ready;
+        this.attachLocal(peer);
+        await pc.setLocalDescription();
+        this.signal.signal(peer.info.peer_id, { kind: 'media', description: pc.localDescription && pc.localDescription.toJSON() });
+      }
+    } else if (payload.candidate) {
+      try {
+        await pc.addIceCandidate(payload.candidate);
+      } catch (err) {
+        if (!peer.ignoreOffer) console.warn('ICE candidate refused', err);
+      }
+    }
+  }
+
+  /**
+   * Sends the local tracks on the transceivers an offer created (answering side).
+   * @param {RemotePeer} peer
+   * @private
+   */
+  attachLocal(peer) {
+    for (const t of peer.pc.getTransceivers()) {
+      const kind = t.receiver.track.kind;
+      const track = kind === 'audio' ? this.media.audio : this.media.videoTrack;
+      if (t.direction === 'recvonly' || t.direction === 'inactive') t.direction = 'sendrecv';
+      if (t.sender.track !== track) void t.sender.replaceTrack(track);
+      t.sender.setStreams(this.media.stream);
+    }
+  }
+
+  /** Puts the current tracks on every sender (mute keeps the track; camera and screen swap it). @private */
+  mediaChanged() {
+    for (const peer of this.peers.values()) {
+      for (const t of peer.pc.getTransceivers()) {
+        const track = t.receiver.track.kind === 'audio' ? this.media.audio : this.media.videoTrack;
+        if (t.sender.track !== track) void t.sender.replaceTrack(track).catch(() => {});
+      }
+    }
+    this.signal.sendMediaState({ ...this.media.state });
+    this.changed();
+  }
+
+  /**
+   * @param {string} peerId
+   * @private
+   */
+  remove(peerId) {
+    const peer = this.peers.get(peerId);
+    if (!peer) return;
+    peer.pc.close();
+    this.peers.delete(peerId);
+    this.peerConnections.delete(peerId);
+    this.changed();
+  }
+
+  /** Closes every connection and releases the camera and microphone. */
+  closeAll() {
+    for (const id of [...this.peers.keys()]) this.remove(id);
+    this.roomId = '';
+    this.media.stop();
+    this.changed();
+  }
+}

@@ -1,0 +1,268 @@
+// What stays on screen on every page while the office runs: the stage of the current room or
+// call (video grid, controls, devices), the outgoing call status, the incoming ring dialog and the
+// reconnecting banner.
+
+import { h, openDialog } from '/dom.js';
+import { presenceAvatar } from '/presence.js';
+import { icon } from '/icons.js';
+import { avatarHue, initials } from '/fields.js';
+
+/**
+ * @typedef {import('/office.js').Office} Office
+ * @typedef {import('/office.js').Call} Call
+ */
+
+const OUTGOING = {
+  calling: 'Calling…', ringing: 'Ringing…', accepted: 'Connecting…', declined: 'declined the call.', busy: 'is busy.',
+  no_answer: 'did not answer.', cancelled: 'Call cancelled.', ended: 'Call ended.', offline: 'is offline.', failed: 'The call could not be placed.',
+};
+
+/**
+ * Mounts the stage, ring dialog and banner for a running office.
+ * @param {Office} office
+ */
+export function mountStage(office) {
+  const header = /** @type {HTMLElement} */ (document.getElementById('topbar'));
+  document.getElementById('stage')?.remove();
+  document.getElementById('conn-banner')?.remove();
+  const banner = h('div', { id: 'conn-banner', class: 'conn-banner', role: 'status', hidden: true });
+  const stage = h('section', { id: 'stage', class: 'stage', 'aria-label': 'Call', hidden: true });
+  header.after(banner, stage);
+  /** @type {Map<string, HTMLElement>} */
+  const tiles = new Map();
+  /** @type {{close: () => void, callId: string}|null} */
+  let ringing = null;
+
+  const drawBanner = () => {
+    const s = office.signal.status;
+    if (s.state === 'reconnecting' && office.everOpen) {
+      banner.hidden = false;
+      banner.className = 'conn-banner';
+      banner.textContent = 'Reconnecting to the office… Calls resume once the connection is back.';
+    } else if (s.state === 'closed' && s.code && s.code !== 1000) {
+      banner.hidden = false;
+      banner.className = 'conn-banner error';
+      banner.textContent = s.code === 4000 ? 'This page is out of date. Please reload it.' : `The connection to the office was closed (${s.reason || s.code}). Reload the page to reconnect.`;
+    } else {
+      banner.hidden = true;
+    }
+  };
+
+  const drawRing = () => {
+    const call = office.call;
+    const wanted = call && call.dir === 'in' && call.state === 'ringing' ? call : null;
+    if (ringing && (!wanted || wanted.id !== ringing.callId)) {
+      const r = ringing;
+      ringing = null;
+      r.close();
+    }
+    if (wanted && !ringing) ringing = { callId: wanted.id, close: openRing(office, wanted, () => { ringing = null; }) };
+  };
+
+  const draw = () => {
+    const room = office.currentRoom();
+    const call = office.call;
+    const outgoing = call && call.dir === 'out' && call.state !== 'accepted' ? call : null;
+    stage.hidden = !room && !outgoing;
+    document.body.classList.toggle('in-room', Boolean(room));
+    if (stage.hidden) {
+      stage.replaceChildren();
+      tiles.clear();
+      return;
+    }
+    if (!room && outgoing) {
+      tiles.clear();
+      stage.replaceChildren(outgoingBar(office, outgoing));
+      return;
+    }
+    if (!room) return;
+    let grid = /** @type {HTMLElement|null} */ (stage.querySelector('.video-grid'));
+    if (!grid || stage.dataset.roomId !== room.id) {
+      tiles.clear();
+      grid = h('div', { class: 'video-grid', role: 'list', 'aria-label': 'Participants' });
+      stage.dataset.roomId = room.id;
+      stage.replaceChildren(
+        h('div', { class: 'stage-head' }, h('h2', { class: 'stage-title' }, room.title), h('span', { class: 'stage-count' })),
+        grid, controls(office));
+    }
+    const title = /** @type {HTMLElement} */ (stage.querySelector('.stage-title'));
+    title.textContent = room.title;
+    const wanted = new Map([['self', null], ...[...office.mesh.peers.keys()].map((id) => /** @type {[string, null]} */ ([id, null]))]);
+    for (const [id, tile] of tiles) if (!wanted.has(id)) { tile.remove(); tiles.delete(id); }
+    for (const id of wanted.keys()) {
+      let tile = tiles.get(id);
+      if (!tile) {
+        tile = videoTile(id === 'self');
+        tiles.set(id, tile);
+        grid.append(tile);
+      }
+      updateTile(office, id, tile);
+    }
+    grid.dataset.count = String(tiles.size);
+    const count = /** @type {HTMLElement} */ (stage.querySelector('.stage-count'));
+    count.textContent = tiles.size === 1 ? 'Waiting for others…' : `${tiles.size} people`;
+    updateControls(office, stage);
+  };
+
+  office.onChange((topic) => {
+    if (topic === 'status') drawBanner();
+    if (topic === 'call') drawRing();
+    if (topic === 'call' || topic === 'room' || topic === 'media' || topic === 'rooms') draw();
+  });
+  drawBanner();
+  draw();
+}
+
+/**
+ * The incoming call dialog; returns a function that closes it.
+ * @param {Office} office
+ * @param {Call} call
+ * @param {() => void} closed
+ * @returns {() => void}
+ */
+function openRing(office, call, closed) {
+  let answered = false;
+  const accept = h('button', { type: 'button', class: 'button primary', onclick: () => { answered = true; close(); office.answer(true); } }, 'Accept');
+  const decline = h('button', { type: 'button', class: 'button danger', onclick: () => { answered = true; close(); office.answer(false); } }, 'Decline');
+  const { close } = openDialog({
+    title: 'Incoming call',
+    className: 'ring-dialog',
+    body: h('div', { class: 'ring-body' },
+      h('span', { class: 'ring-pulse', 'aria-hidden': 'true' }, presenceAvatar(call.userId, call.name, office.presence.get(call.userId), 'lg')),
+      h('p', { class: 'ring-text' }, h('strong', {}, call.name), ' is calling you.')),
+    footer: [decline, accept],
+    onClose: () => {
+      closed();
+      // Escape or the close button decline a call that is still ringing.
+      if (!answered && office.call && office.call.id === call.id && office.call.state === 'ringing') office.answer(false);
+    },
+  });
+  accept.focus();
+  return () => { answered = true; close(); };
+}
+
+/**
+ * The status of an outgoing call, with Cancel.
+ * @param {Office} office
+ * @param {Call} call
+ * @returns {HTMLElement}
+ */
+function outgoingBar(office, call) {
+  const live = call.state === 'calling' || call.state === 'ringing';
+  const text = live ? `${OUTGOING[call.state]} ${call.name}` : call.state === 'failed' || call.state === 'cancelled' ? OUTGOING[call.state] : `${call.name} ${OUTGOING[call.state]}`;
+  return h('div', { class: 'outgoing' + (live ? ' live' : ''), dataset: { callState: call.state } },
+    h('span', { class: live ? 'ring-pulse' : '', 'aria-hidden': 'true' }, presenceAvatar(call.userId, call.name, office.presence.get(call.userId), 'sm')),
+    h('p', { class: 'outgoing-text', role: 'status' }, text),
+    live
+      ? h('button', { type: 'button', class: 'button danger small', onclick: () => office.hangUp() }, 'Cancel')
+      : h('button', { type: 'button', class: 'button small', onclick: () => office.dismissCall() }, 'Dismiss'));
+}
+
+/**
+ * @param {boolean} self
+ * @returns {HTMLElement}
+ */
+function videoTile(self) {
+  const video = h('video', { autoplay: true, playsinline: true });
+  video.muted = self; // the self view never plays the own microphone back
+  return h('figure', { class: 'video-tile' + (self ? ' self' : ''), role: 'listitem' },
+    video,
+    h('div', { class: 'tile-avatar', 'aria-hidden': 'true' }),
+    h('figcaption', {}, h('span', { class: 'tile-name' }), h('span', { class: 'tile-marks' })));
+}
+
+/**
+ * @param {Office} office
+ * @param {string} id 'self' or a peer id
+ * @param {HTMLElement} tile
+ */
+function updateTile(office, id, tile) {
+  const video = /** @type {HTMLVideoElement} */ (tile.querySelector('video'));
+  const self = id === 'self';
+  const peer = self ? null : office.mesh.peers.get(id);
+  const stream = self ? office.media.stream : peer ? peer.stream : null;
+  if (stream && video.srcObject !== stream) video.srcObject = stream;
+  const state = self ? office.media.state : peer ? peer.info.media_state : null;
+  const plain = self ? office.me.name : (peer && (peer.info.name || office.nameOf(peer.info.user_id))) || 'Colleague';
+  const name = self ? `${plain} (you)` : plain;
+  const userId = self ? office.me.id : peer ? peer.info.user_id : '';
+  /** @type {HTMLElement} */ (tile.querySelector('.tile-name')).textContent = name;
+  const hasVideo = Boolean(state && (state.camera || state.screen));
+  tile.classList.toggle('no-video', !hasVideo);
+  tile.classList.toggle('speaking', Boolean(state && state.speaking && !state.muted));
+  tile.classList.toggle('muted', Boolean(state && state.muted));
+  tile.dataset.peerId = id;
+  const avatar = /** @type {HTMLElement} */ (tile.querySelector('.tile-avatar'));
+  if (!avatar.firstChild && userId) avatar.append(h('span', { class: 'avatar avatar-lg', style: `--hue:${avatarHue(userId)}` }, initials(plain)));
+  const marks = /** @type {HTMLElement} */ (tile.querySelector('.tile-marks'));
+  marks.replaceChildren(
+    state && state.muted ? h('span', { title: 'Muted' }, icon('micOff'), h('span', { class: 'sr-only' }, ' muted')) : '',
+    state && state.screen ? h('span', { title: 'Sharing the screen' }, icon('screen'), h('span', { class: 'sr-only' }, ' sharing the screen')) : '',
+    state && state.speaking && !state.muted ? h('span', { class: 'sr-only' }, ' speaking') : '',
+    peer && (peer.pc.connectionState === 'connecting' || peer.pc.connectionState === 'new') ? h('span', { class: 'tile-state' }, ' connecting…') : '',
+    peer && peer.pc.connectionState === 'failed' ? h('span', { class: 'tile-state' }, ' connection failed') : '');
+}
+
+/**
+ * The control bar: mute, camera, screen, devices, leave.
+ * @param {Office} office
+ * @returns {HTMLElement}
+ */
+function controls(office) {
+  const m = office.media;
+  const devices = h('div', { class: 'devices', hidden: true });
+  const toggleDevices = h('button', { type: 'button', class: 'button small', 'aria-expanded': 'false', dataset: { control: 'devices' } }, 'Devices');
+  toggleDevices.addEventListener('click', async () => {
+    const show = devices.hidden;
+    devices.hidden = !show;
+    toggleDevices.setAttribute('aria-expanded', String(show));
+    if (show) await drawDevices(office, devices);
+  });
+  return h('div', { class: 'controls', role: 'toolbar', 'aria-label': 'Call controls' },
+    h('button', { type: 'button', class: 'button small', dataset: { control: 'mute' }, 'aria-pressed': 'false', onclick: () => m.setMuted(!m.state.muted) }, 'Mute'),
+    h('button', { type: 'button', class: 'button small', dataset: { control: 'camera' }, 'aria-pressed': 'false', onclick: () => void m.setCamera(!m.state.camera) }, 'Camera off'),
+    h('button', { type: 'button', class: 'button small', dataset: { control: 'screen' }, 'aria-pressed': 'false', onclick: () => void m.setScreen(!m.state.screen) }, 'Share screen'),
+    toggleDevices,
+    h('button', { type: 'button', class: 'button small danger', dataset: { control: 'leave' }, onclick: () => office.leave() }, 'Leave'),
+    h('p', { class: 'media-problem', role: 'alert' }),
+    devices);
+}
+
+/**
+ * @param {Office} office
+ * @param {HTMLElement} stage
+ */
+function updateControls(office, stage) {
+  const s = office.media.state;
+  /** @param {string} name @param {boolean} on @param {string} label */
+  const set = (name, on, label) => {
+    const b = stage.querySelector(`[data-control="${name}"]`);
+    if (!b) return;
+    b.setAttribute('aria-pressed', String(on));
+    b.textContent = label;
+  };
+  set('mute', s.muted, s.muted ? 'Unmute' : 'Mute');
+  set('camera', !s.camera, s.camera ? 'Camera off' : 'Camera on');
+  set('screen', s.screen, s.screen ? 'Stop sharing' : 'Share screen');
+  const problem = stage.querySelector('.media-problem');
+  if (problem) problem.textContent = office.media.problem;
+}
+
+/**
+ * The microphone and camera menus.
+ * @param {Office} office
+ * @param {HTMLElement} host
+ * @returns {Promise<void>}
+ */
+async function drawDevices(office, host) {
+  const d = await office.media.devices();
+  /**
+   * @param {string} id @param {string} label @param {MediaDeviceInfo[]} list @param {string} current @param {'audio'|'video'} kind
+   * @returns {HTMLElement}
+   */
+  const menu = (id, label, list, current, kind) => h('div', { class: 'field' },
+    h('label', { for: id }, label),
+    h('select', { id, onchange: (/** @type {Event} */ e) => void office.media.useDevice(kind, /** @type {HTMLSelectElement} */ (e.target).value) },
+      list.length ? list.map((dev, i) => h('option', { value: dev.deviceId, selected: dev.deviceId === current }, dev.label || `${label} ${i + 1}`)) : h('option', { value: '' }, 'None found')));
+  host.replaceChildren(menu('device-mic', 'Microphone', d.microphones, d.micId, 'audio'), menu('device-cam', 'Camera', d.cameras, d.camId, 'video'));
+}
