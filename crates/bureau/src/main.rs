@@ -72,6 +72,64 @@ enum AdminCommand {
         #[arg(long, value_name = "DIR", default_value = "./bureau-data")]
         data_dir: PathBuf,
     },
+    /// Write an organisation's keys to a file encrypted under a passphrase read from standard
+    /// input (at least 12 characters), for reading exports without Bureau.
+    ExportOrgKey {
+        /// Data folder.
+        #[arg(long, value_name = "DIR", default_value = "./bureau-data")]
+        data_dir: PathBuf,
+        /// Organisation slug (default: the first organisation).
+        #[arg(long, value_name = "SLUG")]
+        org: Option<String>,
+        /// The key file to write (must not exist).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Write every record of an organisation to a file encrypted under its data key.
+    ExportOrg {
+        /// Data folder.
+        #[arg(long, value_name = "DIR", default_value = "./bureau-data")]
+        data_dir: PathBuf,
+        /// Organisation slug (default: the first organisation).
+        #[arg(long, value_name = "SLUG")]
+        org: Option<String>,
+        /// The export file to write (must not exist).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Decrypt an organisation export with its key file (passphrase from standard input), offline.
+    DecryptExport {
+        /// The organisation key file written by `export-org-key`.
+        #[arg(long, value_name = "KEYFILE")]
+        key: PathBuf,
+        /// The export written by `export-org`.
+        #[arg(long = "in", value_name = "FILE")]
+        input: PathBuf,
+        /// The readable JSON to write (must not exist).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Write an encrypted backup of the whole database (safe while Bureau runs).
+    Backup {
+        /// Data folder.
+        #[arg(long, value_name = "DIR", default_value = "./bureau-data")]
+        data_dir: PathBuf,
+        /// The backup file to write (must not exist).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Restore a backup into a data folder holding the installation's master key.
+    Restore {
+        /// Data folder.
+        #[arg(long, value_name = "DIR", default_value = "./bureau-data")]
+        data_dir: PathBuf,
+        /// The backup written by `backup`.
+        #[arg(long = "in", value_name = "FILE")]
+        input: PathBuf,
+        /// Replace an existing database (stop Bureau first).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -158,6 +216,38 @@ fn admin(command: AdminCommand) -> anyhow::Result<()> {
             let count = runtime()?.block_on(bureau_server::data::rotate_master_key(&data_dir))?;
             println!("rotated the master key: {count} organisation keys re-wrapped");
         }
+        AdminCommand::ExportOrgKey { data_dir, org, out } => {
+            let passphrase = read_passphrase()?;
+            let written = runtime()?.block_on(bureau_server::keys::export_org_key(&data_dir, org.as_deref(), &out, &passphrase))?;
+            println!("wrote the keys of organisation {} to {}: keep it and its passphrase apart from the exports", written.org_slug, out.display());
+        }
+        AdminCommand::ExportOrg { data_dir, org, out } => {
+            let written = runtime()?.block_on(bureau_server::keys::export_org(&data_dir, org.as_deref(), &out))?;
+            println!("wrote the encrypted export of organisation {} to {} ({} bytes)", written.org_slug, out.display(), written.bytes);
+        }
+        AdminCommand::DecryptExport { key, input, out } => {
+            let passphrase = read_passphrase()?;
+            let written = bureau_server::keys::decrypt_export(&key, &input, &out, &passphrase)?;
+            println!("wrote the readable data of organisation {} to {} ({} bytes)", written.org_slug, out.display(), written.bytes);
+        }
+        AdminCommand::Backup { data_dir, out } => {
+            let written = bureau_server::keys::backup(&data_dir, &out)?;
+            println!("wrote an encrypted backup to {} ({} bytes); the master key is not in it", out.display(), written.bytes);
+        }
+        AdminCommand::Restore { data_dir, input, force } => {
+            bureau_server::keys::restore(&data_dir, &input, force)?;
+            println!("restored the database into {}", data_dir.display());
+        }
     }
     Ok(())
+}
+
+/// The passphrase: the first line of standard input (prompted for on a terminal).
+fn read_passphrase() -> anyhow::Result<String> {
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        eprint!("Passphrase of the organisation key file (at least 12 characters): ");
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_owned())
 }

@@ -10,8 +10,8 @@ use bureau_store::{SqliteStore, VaultError};
 
 use crate::StartError;
 
-const DATABASE: &str = "bureau.db";
-const MASTER_KEY: &str = "master.key";
+pub(crate) const DATABASE: &str = "bureau.db";
+pub(crate) const MASTER_KEY: &str = "master.key";
 /// A master key being rotated in: written before the database is re-wrapped, renamed over
 /// `master.key` after, so a crash in between is recovered on the next start.
 const NEXT_MASTER_KEY: &str = "master.key.next";

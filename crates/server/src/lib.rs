@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod data;
+pub mod keys;
 mod error;
 mod ice;
 mod live;
@@ -90,6 +91,9 @@ pub enum StartError {
     /// The SMS provider could not be set up.
     #[error("SMS provider: {0}")]
     Sms(#[from] bureau_office::SmsError),
+    /// An organisation key file, export or backup failed.
+    #[error(transparent)]
+    Archive(#[from] bureau_store::ArchiveError),
 }
 
 /// A started server: listeners bound, database open, not yet serving.

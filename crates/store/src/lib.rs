@@ -5,18 +5,25 @@
 //! - [`vault`]: envelope encryption. The master key wraps per-organisation keys; personal fields
 //!   are sealed with XChaCha20-Poly1305, bound to their table, column and row.
 //! - [`Keyring`]: loads, caches and creates organisation keys through a `Store`.
+//! - [`keyfile`], [`export`], [`backup`]: the customer holds the keys — a passphrase-protected
+//!   organisation key file, encrypted organisation exports that open offline with it, and
+//!   encrypted backups of the whole database.
 //!
 //! Every organisation-scoped method takes an [`OrgId`]: a query can only ever reach the rows of
 //! the organisation it was given, so cross-organisation access is impossible by construction.
 
+pub mod backup;
 mod error;
+pub mod export;
+pub mod keyfile;
 mod keyring;
 mod rows;
 mod sqlite;
+mod sqlite_export;
 mod two_factor;
 pub mod vault;
 
-pub use error::{StoreError, VaultError};
+pub use error::{ArchiveError, StoreError, VaultError};
 pub use keyring::Keyring;
 pub use rows::{
     AccessRow, AuditRow, CallLogRow, InvitationRow, PrivacyRequestRow, OrgId, OrgKeyRow, OrgRow, Purge, Purged, RegistrationRow, RoomRow, SessionRow, TicketRow, TokenRow,
@@ -157,6 +164,10 @@ pub trait Store: TwoFactorStore + Send + Sync + 'static {
     /// invitations, and replaces the user's id in call and transfer logs others keep by an
     /// anonymous one. False if there was no such user.
     async fn erase_user(&self, org: OrgId<'_>, user_id: &str) -> Result<bool>;
+
+    /// Every row of the organisation, read in one transaction, as a `bureau-org-snapshot`
+    /// document ([`export`]): sealed columns stay sealed. `None` if there is no such organisation.
+    async fn org_snapshot(&self, org: OrgId<'_>, now: i64) -> Result<Option<serde_json::Value>>;
 
     /// Whether the database answers (readiness).
     async fn ping(&self) -> Result<()>;

@@ -869,6 +869,11 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn org_snapshot(&self, org: OrgId<'_>, now: i64) -> Result<Option<serde_json::Value>> {
+        let org_id = org.0.to_owned();
+        self.with(move |c| crate::sqlite_export::org_snapshot(c, &org_id, now)).await
+    }
+
     async fn ping(&self) -> Result<()> {
         self.with(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?)).await
     }

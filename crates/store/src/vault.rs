@@ -74,12 +74,12 @@ impl Key {
         file.sync_all().map_err(VaultError::KeyFile)
     }
 
-    fn cipher(&self) -> XChaCha20Poly1305 {
+    pub(crate) fn cipher(&self) -> XChaCha20Poly1305 {
         XChaCha20Poly1305::new((&self.0).into())
     }
 
     /// Encrypts `plaintext` bound to `aad` with a random nonce: `nonce || ciphertext+tag`.
-    fn encrypt(&self, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
+    pub(crate) fn encrypt(&self, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let mut out = Vec::with_capacity(NONCE_LEN + plaintext.len() + 16);
@@ -94,7 +94,7 @@ impl Key {
     }
 
     /// Opens `nonce || ciphertext+tag` bound to `aad`.
-    fn decrypt(&self, sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>, VaultError> {
+    pub(crate) fn decrypt(&self, sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>, VaultError> {
         if sealed.len() < NONCE_LEN + 16 {
             return Err(VaultError::Tampered);
         }
@@ -132,6 +132,14 @@ impl MasterKey {
         let bytes: [u8; KEY_LEN] = plain.as_slice().try_into().map_err(|_| VaultError::WrongMasterKey)?;
         plain.zeroize();
         Ok(Key(bytes))
+    }
+
+    /// A key for one purpose derived from the master key: HMAC-SHA256(master, purpose). Used for
+    /// backups (`"bureau backup v1"`), so the master key itself never encrypts bulk data.
+    pub fn derive(&self, purpose: &str) -> Key {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&(self.0).0).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        mac.update(purpose.as_bytes());
+        Key(mac.finalize().into_bytes().into())
     }
 
     /// A value stored beside the data so that a node started with another master key refuses
@@ -231,6 +239,28 @@ impl OrgKeys {
         let version = u32::from_be_bytes([sealed[1], sealed[2], sealed[3], sealed[4]]);
         let key = self.data.get(&version).ok_or(VaultError::UnknownKeyVersion(version))?;
         key.decrypt(&sealed[5..], &slot.aad(version))
+    }
+
+    /// The version of the data key new values are sealed with.
+    pub fn current_version(&self) -> u32 {
+        self.current
+    }
+
+    /// Every data key version, oldest first (for the organisation key file).
+    pub(crate) fn data_keys(&self) -> Vec<(u32, &Key)> {
+        let mut keys: Vec<(u32, &Key)> = self.data.iter().map(|(v, k)| (*v, k)).collect();
+        keys.sort_by_key(|(v, _)| *v);
+        keys
+    }
+
+    /// One data key version.
+    pub(crate) fn data_key(&self, version: u32) -> Option<&Key> {
+        self.data.get(&version)
+    }
+
+    /// The blind-index key (for the organisation key file).
+    pub(crate) fn index_key(&self) -> &Key {
+        &self.index
     }
 
     /// Seals a value serialised as JSON.

@@ -1,0 +1,261 @@
+//! The organisation export: every row of one organisation, read in one transaction by
+//! [`crate::Store::org_snapshot`], then encrypted as a whole under the organisation's current data
+//! key. With the organisation key file ([`crate::keyfile`]) it opens anywhere, offline.
+//!
+//! The snapshot (`bureau-org-snapshot`, version 1) is backend-neutral JSON:
+//! `{"format", "version", "org_id", "schema_version", "exported_at", "tables": {"users": [{..}], ..}}`.
+//! Each row maps column names to values: integers, text and null as they are, BLOBs as base64.
+//! Sealed columns ([`SEALED_COLUMNS`]) stay sealed; [`reveal`] opens them with the keys.
+//!
+//! The export file (`bureau-org-export`, version 1) is JSON:
+//! `{"format", "version", "org_id", "org_slug", "key_version", "nonce", "ciphertext"}`; the
+//! snapshot is sealed with XChaCha20-Poly1305 under data key `key_version`, the associated data
+//! `bureau-org-export/1/<org_id>/<key_version>` binding format, organisation and key.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::ArchiveError;
+use crate::vault::{OrgKeys, Slot};
+
+/// The `format` field of an export file.
+pub const EXPORT_FORMAT: &str = "bureau-org-export";
+/// The `format` field of the snapshot inside it.
+pub const SNAPSHOT_FORMAT: &str = "bureau-org-snapshot";
+/// The `format` field of the readable document `decrypt-export` writes.
+pub const PLAIN_FORMAT: &str = "bureau-org-data";
+const VERSION: u32 = 1;
+const NONCE_LEN: usize = 24;
+
+/// The tables of an organisation snapshot, each with the SQL that selects the organisation's
+/// rows (`?1` is the organisation id) in a stable order. Plain SQL, so every backend runs it.
+pub const ORG_TABLES: &[(&str, &str)] = &[
+    ("orgs", "SELECT * FROM orgs WHERE id = ?1"),
+    ("users", "SELECT * FROM users WHERE org_id = ?1 ORDER BY created_at, id"),
+    ("rooms", "SELECT * FROM rooms WHERE org_id = ?1 ORDER BY created_at, id"),
+    ("invitations", "SELECT * FROM invitations WHERE org_id = ?1 ORDER BY created_at, id"),
+    ("registrations", "SELECT * FROM registrations WHERE org_id = ?1 ORDER BY at, user_id"),
+    ("access_log", "SELECT * FROM access_log WHERE org_id = ?1 ORDER BY at, id"),
+    ("call_logs", "SELECT * FROM call_logs WHERE org_id = ?1 ORDER BY started_at, id"),
+    ("call_participants", "SELECT * FROM call_participants WHERE org_id = ?1 ORDER BY call_id, user_id"),
+    ("transfer_logs", "SELECT * FROM transfer_logs WHERE org_id = ?1 ORDER BY at, id"),
+    ("support_tickets", "SELECT * FROM support_tickets WHERE org_id = ?1 ORDER BY created_at, id"),
+    ("one_time_tokens", "SELECT * FROM one_time_tokens WHERE org_id = ?1 ORDER BY created_at, token_hash"),
+    ("org_two_factor", "SELECT * FROM org_two_factor WHERE org_id = ?1"),
+    ("two_factor", "SELECT * FROM two_factor WHERE org_id = ?1 ORDER BY user_id"),
+    ("recovery_codes", "SELECT * FROM recovery_codes WHERE org_id = ?1 ORDER BY user_id, code_hash"),
+    ("privacy_requests", "SELECT * FROM privacy_requests WHERE org_id = ?1 ORDER BY created_at, id"),
+    ("audit_log", "SELECT * FROM audit_log WHERE org_id = ?1 ORDER BY at, id"),
+];
+
+/// Organisation-scoped tables deliberately left out of a snapshot: the keys wrapped by the
+/// master key (the key file carries them), live sessions and pending two-factor sign-in
+/// challenges (short-lived credentials, not data).
+pub const EXCLUDED_TABLES: &[&str] = &["org_keys", "sessions", "two_factor_challenges"];
+
+/// How a sealed column's plaintext reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Plain {
+    /// A JSON document (profiles, details).
+    Json,
+    /// UTF-8 text (room names, addresses).
+    Text,
+    /// An image, shown as a `data:` URL.
+    Image,
+    /// Raw bytes (two-factor secrets), shown as base64.
+    Bytes,
+}
+
+/// Every sealed column: table, column, the column holding the row id bound into the associated
+/// data, and how its plaintext reads.
+pub const SEALED_COLUMNS: &[(&str, &str, &str, Plain)] = &[
+    ("orgs", "support_email", "id", Plain::Text),
+    ("users", "profile", "id", Plain::Json),
+    ("users", "picture", "id", Plain::Image),
+    ("rooms", "name", "id", Plain::Text),
+    ("invitations", "details", "id", Plain::Json),
+    ("registrations", "details", "user_id", Plain::Json),
+    ("access_log", "details", "id", Plain::Json),
+    ("support_tickets", "details", "id", Plain::Json),
+    ("privacy_requests", "details", "id", Plain::Json),
+    ("two_factor", "totp_secret", "user_id", Plain::Bytes),
+    ("two_factor", "totp_pending", "user_id", Plain::Bytes),
+    ("two_factor", "phone", "user_id", Plain::Text),
+    ("two_factor", "phone_pending", "user_id", Plain::Text),
+];
+
+/// An organisation export file as stored on disk.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OrgExportFile {
+    /// Always [`EXPORT_FORMAT`].
+    pub format: String,
+    /// Format version (1).
+    pub version: u32,
+    /// The organisation's id.
+    pub org_id: String,
+    /// The organisation's slug (informative).
+    pub org_slug: String,
+    /// The data key version the snapshot is sealed with.
+    pub key_version: u32,
+    /// Base64 of the 24-byte nonce.
+    pub nonce: String,
+    /// Base64 of the sealed snapshot and its tag.
+    pub ciphertext: String,
+}
+
+fn aad(org_id: &str, key_version: u32) -> Vec<u8> {
+    format!("{EXPORT_FORMAT}/{VERSION}/{org_id}/{key_version}").into_bytes()
+}
+
+impl OrgExportFile {
+    /// Seals a snapshot under the organisation's current data key.
+    pub fn seal(org_id: &str, org_slug: &str, keys: &OrgKeys, snapshot: &Value) -> Result<Self, ArchiveError> {
+        let version = keys.current_version();
+        let key = keys.data_key(version).ok_or(crate::VaultError::UnknownKeyVersion(version))?;
+        let plain = zeroize::Zeroizing::new(serde_json::to_vec(snapshot).map_err(|e| ArchiveError::Format(e.to_string()))?);
+        let sealed = key.encrypt(&plain, &aad(org_id, version));
+        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+        Ok(OrgExportFile {
+            format: EXPORT_FORMAT.into(),
+            version: VERSION,
+            org_id: org_id.into(),
+            org_slug: org_slug.into(),
+            key_version: version,
+            nonce: STANDARD.encode(nonce),
+            ciphertext: STANDARD.encode(ciphertext),
+        })
+    }
+
+    /// Parses an export file's JSON text, checking its format and version.
+    pub fn parse(text: &[u8]) -> Result<Self, ArchiveError> {
+        let file: OrgExportFile =
+            serde_json::from_slice(text).map_err(|_| ArchiveError::Format("not a Bureau organisation export (bureau-org-export JSON expected)".into()))?;
+        if file.format != EXPORT_FORMAT {
+            return Err(ArchiveError::Format(format!("not a Bureau organisation export (format {:?})", file.format)));
+        }
+        if file.version != VERSION {
+            return Err(ArchiveError::Format(format!("organisation export version {} is not supported", file.version)));
+        }
+        Ok(file)
+    }
+
+    /// Opens the snapshot with the organisation's keys.
+    pub fn open(&self, keys: &OrgKeys) -> Result<Value, ArchiveError> {
+        let key = keys.data_key(self.key_version).ok_or_else(|| {
+            ArchiveError::Format(format!(
+                "the export is sealed with data key version {}, which this key file does not hold: export the organisation key again",
+                self.key_version
+            ))
+        })?;
+        let mut sealed = STANDARD.decode(&self.nonce).map_err(|_| ArchiveError::ExportAltered)?;
+        if sealed.len() != NONCE_LEN {
+            return Err(ArchiveError::ExportAltered);
+        }
+        sealed.extend(STANDARD.decode(&self.ciphertext).map_err(|_| ArchiveError::ExportAltered)?);
+        let plain = zeroize::Zeroizing::new(key.decrypt(&sealed, &aad(&self.org_id, self.key_version)).map_err(|_| ArchiveError::ExportAltered)?);
+        let snapshot: Value = serde_json::from_slice(&plain).map_err(|_| ArchiveError::ExportAltered)?;
+        if snapshot.get("format").and_then(Value::as_str) != Some(SNAPSHOT_FORMAT) {
+            return Err(ArchiveError::Format("the export holds no organisation snapshot".into()));
+        }
+        Ok(snapshot)
+    }
+}
+
+/// The readable document of a snapshot: every sealed value opened (JSON values as objects, text as
+/// strings, pictures as `data:` URLs); other BLOB columns stay base64. Any value that does not
+/// open fails the whole document.
+pub fn reveal(keys: &OrgKeys, snapshot: &Value) -> Result<Value, ArchiveError> {
+    let mut out = snapshot.clone();
+    out["format"] = Value::from(PLAIN_FORMAT);
+    let Some(tables) = out.get_mut("tables").and_then(Value::as_object_mut) else {
+        return Err(ArchiveError::Format("the snapshot has no tables".into()));
+    };
+    for &(table, column, id_column, plain) in SEALED_COLUMNS {
+        let Some(rows) = tables.get_mut(table).and_then(Value::as_array_mut) else { continue };
+        for row in rows.iter_mut().filter_map(Value::as_object_mut) {
+            open_cell(keys, row, table, column, id_column, plain)?;
+        }
+    }
+    Ok(out)
+}
+
+fn open_cell(keys: &OrgKeys, row: &mut Map<String, Value>, table: &str, column: &str, id_column: &str, plain: Plain) -> Result<(), ArchiveError> {
+    let id = row.get(id_column).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let failed = || ArchiveError::SealedValue { table: table.into(), column: column.into(), row: id.clone() };
+    let Some(Value::String(encoded)) = row.get(column) else { return Ok(()) };
+    let sealed = STANDARD.decode(encoded).map_err(|_| failed())?;
+    let bytes = keys.open(Slot { table, column, row: &id }, &sealed).map_err(|_| failed())?;
+    let value = match plain {
+        Plain::Json => serde_json::from_slice(&bytes).map_err(|_| failed())?,
+        Plain::Text => Value::String(String::from_utf8(bytes).map_err(|_| failed())?),
+        Plain::Bytes => Value::String(STANDARD.encode(&bytes)),
+        Plain::Image => {
+            let kind = image_type(&bytes);
+            Value::String(format!("data:{kind};base64,{}", STANDARD.encode(&bytes)))
+        }
+    };
+    row.insert(column.to_owned(), value);
+    Ok(())
+}
+
+fn image_type(bytes: &[u8]) -> &'static str {
+    if bytes.starts_with(b"\x89PNG") {
+        "image/png"
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        "image/jpeg"
+    } else if bytes.len() > 12 && &bytes[8..12] == b"WEBP" {
+        "image/webp"
+    } else {
+        "application/octet-stream"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::vault::Key;
+
+    fn keys() -> OrgKeys {
+        OrgKeys::new(HashMap::from([(1, Key::generate())]), 1, Key::generate()).unwrap()
+    }
+
+    fn snapshot(keys: &OrgKeys) -> Value {
+        let profile = keys.seal_json(Slot { table: "users", column: "profile", row: "u1" }, &json!({"name": "Ada"}));
+        let room = keys.seal(Slot { table: "rooms", column: "name", row: "r1" }, b"Lobby");
+        json!({"format": SNAPSHOT_FORMAT, "version": 1, "org_id": "o1", "tables": {
+            "users": [{"id": "u1", "profile": STANDARD.encode(profile), "picture": null, "email_index": "AAAA"}],
+            "rooms": [{"id": "r1", "name": STANDARD.encode(room)}],
+        }})
+    }
+
+    #[test]
+    fn export_seals_and_reveals_every_sealed_value() {
+        let keys = keys();
+        let file = OrgExportFile::seal("o1", "acme", &keys, &snapshot(&keys)).unwrap();
+        let parsed = OrgExportFile::parse(&serde_json::to_vec(&file).unwrap()).unwrap();
+        let plain = reveal(&keys, &parsed.open(&keys).unwrap()).unwrap();
+        assert_eq!(plain["tables"]["users"][0]["profile"]["name"], "Ada");
+        assert_eq!(plain["tables"]["users"][0]["email_index"], "AAAA");
+        assert_eq!(plain["tables"]["rooms"][0]["name"], "Lobby");
+        assert_eq!(plain["format"], PLAIN_FORMAT);
+    }
+
+    #[test]
+    fn altered_exports_and_moved_values_are_refused() {
+        let keys = keys();
+        let file = OrgExportFile::seal("o1", "acme", &keys, &snapshot(&keys)).unwrap();
+        let other_org = OrgExportFile { org_id: "o2".into(), ..file.clone() };
+        assert!(matches!(other_org.open(&keys), Err(ArchiveError::ExportAltered)));
+        assert!(matches!(file.open(&self::keys()), Err(ArchiveError::ExportAltered)));
+
+        let mut moved = snapshot(&keys);
+        moved["tables"]["users"][0]["id"] = json!("u2");
+        assert!(matches!(reveal(&keys, &moved), Err(ArchiveError::SealedValue { .. })));
+    }
+}
