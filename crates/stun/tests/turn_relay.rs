@@ -138,6 +138,17 @@ fn address_families() {
     });
     assert_eq!(error_code(&Message::decode(&h.send(five(2), &both).1).unwrap()), Some(400));
     assert_eq!(h.permit(five(1), &c, "[2606:4700::1]:1".parse().unwrap()), None);
+    // Lifetime 0 with REQUESTED-ADDRESS-FAMILY drops only that family of a dual allocation.
+    let drop_v6 = h.request(Method::REFRESH, Some(&c), |e| {
+        e.attr_u32(attr::LIFETIME, 0).unwrap();
+        e.attr(attr::REQUESTED_ADDRESS_FAMILY, &[2, 0, 0, 0]).unwrap();
+    });
+    assert_eq!(Message::decode(&h.send(five(1), &drop_v6).1).unwrap().class(), Class::Success);
+    assert!(h.server.has_allocation(&five(1)));
+    assert_eq!(h.binder.released.len(), 1);
+    assert!(h.binder.released[0].is_ipv6());
+    assert_eq!(h.permit(five(1), &c, "[2606:4700::1]:1".parse().unwrap()), Some(443));
+    assert_eq!(h.permit(five(1), &c, PEER.parse().unwrap()), None);
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //!
 //! - UDP listeners (one socket per core with SO_REUSEPORT), TCP and TLS (rustls) listeners;
 //! - relay sockets from a port range on the relay IP;
+//! - batched UDP I/O on Linux: `recvmmsg` on every socket and GSO for runs of same-size
+//!   datagrams to one destination (through `quinn-udp`);
 //! - long-term credentials derived from a shared secret ([`credentials`]);
 //! - Prometheus metrics ([`Metrics::render`]) and `tracing` logs without credentials.
 //!

@@ -24,6 +24,8 @@ const MAX_FRAME: usize = 20 + 65_535 + 3;
 const IDLE: Duration = Duration::from_secs(60);
 /// Time allowed for a TLS handshake.
 const HANDSHAKE: Duration = Duration::from_secs(10);
+/// Connections one listener serves at once; more are closed on accept.
+const MAX_CONNECTIONS: usize = 16_384;
 
 /// Builds a TLS acceptor (TLS 1.2 and 1.3, aws-lc-rs) from PEM files.
 pub(crate) fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, Error> {
@@ -62,6 +64,11 @@ pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tls:
                         continue;
                     }
                 };
+                if conns.len() >= MAX_CONNECTIONS {
+                    tracing::debug!("connection limit reached");
+                    drop(tcp);
+                    continue;
+                }
                 let _ = tcp.set_nodelay(true);
                 let shared = shared.clone();
                 let tls = tls.clone();

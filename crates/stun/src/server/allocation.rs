@@ -11,6 +11,9 @@ use crate::message::TransactionId;
 pub const PERMISSION_LIFETIME: Duration = Duration::from_secs(300);
 /// How long a channel binding lives (RFC 8656 §12).
 pub const CHANNEL_LIFETIME: Duration = Duration::from_secs(600);
+/// After a binding expires, its channel and peer stay reserved to each other this long, so
+/// that late packets are not delivered to a new binding (RFC 8656 §12).
+pub const CHANNEL_COOLDOWN: Duration = Duration::from_secs(300);
 
 /// A channel binding.
 #[derive(Debug, Clone, Copy)]
@@ -90,7 +93,8 @@ impl Allocation {
         self.channels.get(&ch).is_some_and(|c| c.expires > now).then_some(ch)
     }
 
-    /// Whether binding `channel` to `peer` is consistent with the existing bindings.
+    /// Whether binding `channel` to `peer` is consistent with the existing bindings, live or
+    /// cooling down.
     pub fn can_bind(&self, channel: u16, peer: SocketAddr) -> bool {
         let channel_ok = self.channels.get(&channel).is_none_or(|c| c.peer == peer);
         let peer_ok = self.peer_channels.get(&peer).is_none_or(|&c| c == channel);
@@ -121,15 +125,14 @@ impl Allocation {
         true
     }
 
-    /// Drops expired permissions and channels.
+    /// Drops expired permissions, and channels whose cooldown is over.
     pub fn expire(&mut self, now: Instant) {
         self.permissions.retain(|_, t| *t > now);
         let peer_channels = &mut self.peer_channels;
-        self.channels.retain(|n, c| {
-            let keep = c.expires > now;
+        self.channels.retain(|_, c| {
+            let keep = c.expires + CHANNEL_COOLDOWN > now;
             if !keep {
                 peer_channels.remove(&c.peer);
-                let _ = n;
             }
             keep
         });
@@ -138,7 +141,7 @@ impl Allocation {
     /// The earliest time something in this allocation expires.
     pub fn next_deadline(&self) -> Instant {
         let p = self.permissions.values().copied().min();
-        let c = self.channels.values().map(|c| c.expires).min();
+        let c = self.channels.values().map(|c| c.expires + CHANNEL_COOLDOWN).min();
         [Some(self.expires), p, c].into_iter().flatten().min().unwrap_or(self.expires)
     }
 }
@@ -176,7 +179,11 @@ mod tests {
         // The permission (300 s) lapses before the channel (600 s).
         assert_eq!(a.channel_peer(0x4000, t0 + Duration::from_secs(301)), None);
         a.expire(t0 + Duration::from_secs(601));
-        assert!(a.can_bind(0x4000, p2));
+        assert_eq!(a.channel_peer(0x4000, t0 + Duration::from_secs(601)), None);
+        assert!(!a.can_bind(0x4000, p2), "cooling down");
+        assert!(a.can_bind(0x4000, p1));
         assert!(!a.has_permission(p1.ip(), t0 + Duration::from_secs(601)));
+        a.expire(t0 + Duration::from_secs(901));
+        assert!(a.can_bind(0x4000, p2));
     }
 }

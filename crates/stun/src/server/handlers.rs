@@ -241,21 +241,31 @@ impl Server {
         };
         let lifetime = if requested_zero { Duration::ZERO } else { self.lifetime(msg)? };
         let alloc = self.owned_allocation(&five, authed)?;
+        let mut family = None;
         if let Some(v) = msg.get(attr::REQUESTED_ADDRESS_FAMILY) {
-            let ip = match attr::read_first_byte(attr::REQUESTED_ADDRESS_FAMILY, v)? {
-                attr::FAMILY_IPV4 => std::net::Ipv4Addr::UNSPECIFIED.into(),
-                attr::FAMILY_IPV6 => std::net::Ipv6Addr::UNSPECIFIED.into(),
+            let (ip, f) = match attr::read_first_byte(attr::REQUESTED_ADDRESS_FAMILY, v)? {
+                attr::FAMILY_IPV4 => (std::net::Ipv4Addr::UNSPECIFIED.into(), Family::V4),
+                attr::FAMILY_IPV6 => (std::net::Ipv6Addr::UNSPECIFIED.into(), Family::V6),
                 _ => return Err(Reject::AddressFamilyNotSupported),
             };
             if !alloc.serves_family(ip) {
                 return Err(Reject::PeerAddressFamilyMismatch);
             }
+            family = Some(f);
         }
-        if requested_zero {
-            self.remove_allocation(five, false, binder);
-        } else {
-            alloc.expires = now + lifetime;
+        let dual = alloc.relays.iter().flatten().count() == 2;
+        match (requested_zero, family) {
+            // Lifetime 0 with a family on a dual allocation deletes that relayed address only.
+            (true, Some(f)) if dual => {
+                if let Some(relay) = alloc.relays[f.index()].take() {
+                    self.by_relay.remove(&relay);
+                    binder.release(relay);
+                }
+            }
+            (true, _) => self.remove_allocation(five, false, binder),
+            (false, _) => alloc.expires = now + lifetime,
         }
+
         let mut e = match self.begin(out, msg, Class::Success) {
             Some(e) => e,
             None => return Ok(None),
