@@ -48,6 +48,7 @@ pub const ORG_TABLES: &[(&str, &str)] = &[
     ("recovery_codes", "SELECT * FROM recovery_codes WHERE org_id = ?1 ORDER BY user_id, code_hash"),
     ("privacy_requests", "SELECT * FROM privacy_requests WHERE org_id = ?1 ORDER BY created_at, id"),
     ("audit_log", "SELECT * FROM audit_log WHERE org_id = ?1 ORDER BY at, id"),
+    ("legal_texts", "SELECT * FROM legal_texts WHERE org_id = ?1 ORDER BY kind, version"),
 ];
 
 /// Organisation-scoped tables deliberately left out of a snapshot: the keys wrapped by the

@@ -26,7 +26,7 @@ pub mod vault;
 pub use error::{ArchiveError, StoreError, VaultError};
 pub use keyring::Keyring;
 pub use rows::{
-    AccessRow, AuditRow, CallLogRow, InvitationRow, PrivacyRequestRow, OrgId, OrgKeyRow, OrgRow, Purge, Purged, RegistrationRow, RoomRow, SessionRow, TicketRow, TokenRow,
+    AccessRow, AuditRow, CallLogRow, InvitationRow, LegalRow, PrivacyRequestRow, OrgId, OrgKeyRow, OrgRow, Purge, Purged, RegistrationRow, RoomRow, SessionRow, TicketRow, TokenRow,
     TransferRow, UserRow,
 };
 pub use sqlite::SqliteStore;
@@ -155,6 +155,11 @@ pub trait Store: TwoFactorStore + Send + Sync + 'static {
     async fn insert_audit(&self, entry: &AuditRow) -> Result<()>;
     /// The organisation's audit log, newest first.
     async fn audit_log(&self, org: OrgId<'_>) -> Result<Vec<AuditRow>>;
+
+    /// The latest version of a legal text of the organisation.
+    async fn legal_text(&self, org: OrgId<'_>, kind: &str) -> Result<Option<LegalRow>>;
+    /// Stores a new version of a legal text.
+    async fn insert_legal_text(&self, text: &LegalRow) -> Result<()>;
 
     /// Deletes what the retention periods have expired, in one transaction.
     async fn purge(&self, purge: &Purge) -> Result<Purged>;

@@ -310,3 +310,20 @@ pub struct AuditRow {
     /// When, Unix milliseconds.
     pub at: i64,
 }
+
+/// One version of an organisation's privacy policy or terms of use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LegalRow {
+    /// The organisation.
+    pub org_id: String,
+    /// `privacy` or `terms`.
+    pub kind: String,
+    /// Version, from 1.
+    pub version: u32,
+    /// Markdown; `None` returns to the built-in default text.
+    pub body: Option<String>,
+    /// When, Unix milliseconds.
+    pub created_at: i64,
+    /// The administrator who saved it.
+    pub created_by: Option<String>,
+}

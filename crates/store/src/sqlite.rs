@@ -16,7 +16,7 @@ use tokio::sync::Semaphore;
 mod two_factor;
 
 use crate::{
-    AccessRow, AuditRow, CallLogRow, InvitationRow, OrgId, OrgKeyRow, OrgRow, PrivacyRequestRow, Purge, Purged, RegistrationRow, Result,
+    AccessRow, AuditRow, CallLogRow, InvitationRow, LegalRow, OrgId, OrgKeyRow, OrgRow, PrivacyRequestRow, Purge, Purged, RegistrationRow, Result,
     RoomRow, SessionRow, Store, StoreError, TicketRow, TokenRow, TransferRow, UserRow,
 };
 
@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/sqlite/0003_joining.sql")),
     (4, include_str!("../migrations/sqlite/0004_two_factor.sql")),
     (5, include_str!("../migrations/sqlite/0005_privacy.sql")),
+    (6, include_str!("../migrations/sqlite/0006_legal.sql")),
 ];
 
 /// The SQLite implementation of [`Store`].
@@ -812,6 +813,34 @@ impl Store for SqliteStore {
                     at: r.get("at")?,
                 })
             })
+        })
+        .await
+    }
+
+    async fn legal_text(&self, org: OrgId<'_>, kind: &str) -> Result<Option<LegalRow>> {
+        let (org, kind) = (org.0.to_owned(), kind.to_owned());
+        self.with(move |c| {
+            one(c, "SELECT * FROM legal_texts WHERE org_id = ?1 AND kind = ?2 ORDER BY version DESC LIMIT 1", [&org, &kind], |r| {
+                Ok(LegalRow {
+                    org_id: r.get("org_id")?,
+                    kind: r.get("kind")?,
+                    version: r.get("version")?,
+                    body: r.get("body")?,
+                    created_at: r.get("created_at")?,
+                    created_by: r.get("created_by")?,
+                })
+            })
+        })
+        .await
+    }
+
+    async fn insert_legal_text(&self, text: &LegalRow) -> Result<()> {
+        let t = text.clone();
+        self.with(move |c| {
+            c.prepare_cached("INSERT INTO legal_texts (org_id, kind, version, body, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
+                .execute(params![t.org_id, t.kind, t.version, t.body, t.created_at, t.created_by])
+                .map_err(|e| conflict_on_unique(e, "version"))?;
+            Ok(())
         })
         .await
     }

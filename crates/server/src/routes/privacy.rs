@@ -83,3 +83,23 @@ pub async fn close(
 pub async fn audit(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<Json<AuditList>> {
     Ok(Json(AuditList { entries: state.office.audit_log(&session.actor).await? }))
 }
+
+/// Which organisation's legal texts (default: the first).
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct LegalQuery {
+    /// Organisation slug.
+    pub org: Option<String>,
+}
+
+/// The privacy policy and terms of use (public: invitees read them before registering).
+#[utoipa::path(get, path = "/api/legal", tag = "privacy", params(LegalQuery), responses((status = 200, body = bureau_office::LegalTexts)))]
+pub async fn legal(State(state): State<Arc<AppState>>, axum::extract::Query(query): axum::extract::Query<LegalQuery>) -> ApiResult<Json<bureau_office::LegalTexts>> {
+    Ok(Json(state.office.public_legal(query.org.as_deref()).await?))
+}
+
+/// Saves new versions of the privacy policy and terms (administrators).
+#[utoipa::path(put, path = "/api/legal", tag = "privacy", request_body = bureau_office::LegalPatch,
+    responses((status = 200, body = bureau_office::LegalTexts), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_legal(State(state): State<Arc<AppState>>, session: Session, ApiJson(patch): ApiJson<bureau_office::LegalPatch>) -> ApiResult<Json<bureau_office::LegalTexts>> {
+    Ok(Json(state.office.set_legal(&session.actor, patch).await?))
+}

@@ -136,3 +136,30 @@ async fn restriction_objection_requests_and_the_audit_log() {
     assert_eq!(call(member.get(server.url("/api/privacy/audit"))).await.0, 403);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn legal_texts_are_public_versioned_and_admin_edited() {
+    let mut server = Running::start().await;
+    let admin = server.admin().await;
+    let anonymous = Running::client();
+    let (status, legal) = call(anonymous.get(server.url("/api/legal"))).await;
+    assert_eq!(status, 200);
+    assert_eq!((legal["privacy"]["markdown"].clone(), legal["privacy"]["version"].clone()), (json!(null), json!(0)));
+    let text = "# Privacy\n\nACME GmbH, Musterstr. 1, is the controller. <script>alert(1)</script>";
+    let (status, saved) = call(admin.put(server.url("/api/legal")).json(&json!({"privacy_markdown": text}))).await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["privacy"]["version"], 1);
+    let (_, legal) = call(anonymous.get(server.url("/api/legal"))).await;
+    assert_eq!(legal["privacy"]["markdown"], text, "stored as written; the client renders it safely");
+    assert_eq!(legal["terms"]["markdown"], json!(null));
+    let (_, back) = call(admin.put(server.url("/api/legal")).json(&json!({"privacy_markdown": null}))).await;
+    assert_eq!((back["privacy"]["markdown"].clone(), back["privacy"]["version"].clone()), (json!(null), json!(2)));
+    let huge = "x".repeat(100_001);
+    let (status, err) = call(admin.put(server.url("/api/legal")).json(&json!({"terms_markdown": huge}))).await;
+    assert_eq!((status, err["field"].as_str()), (422, Some("terms_markdown")));
+    call(admin.post(server.url("/api/users")).json(&json!({"name": "Mia", "email": "mia@example.org", "password": "mia password 1"}))).await;
+    let mia = Running::client();
+    call(mia.post(server.url("/api/auth/login")).json(&json!({"email": "mia@example.org", "password": "mia password 1"}))).await;
+    assert_eq!(call(mia.put(server.url("/api/legal")).json(&json!({"terms_markdown": "mine"}))).await.0, 403);
+    server.stop().await;
+}
