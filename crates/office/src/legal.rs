@@ -33,6 +33,8 @@ pub struct LegalTexts {
     pub privacy: LegalText,
     /// The terms of use.
     pub terms: LegalText,
+    /// The consent text shown before camera and microphone are used.
+    pub consent: LegalText,
 }
 
 /// A change to the legal texts (administrators). `null` returns to the default text.
@@ -47,6 +49,10 @@ pub struct LegalPatch {
     #[serde(default, deserialize_with = "crate::profile::nullable")]
     #[schema(value_type = Option<String>)]
     pub terms_markdown: Option<Option<String>>,
+    /// New consent text (consents given to older versions stay valid; new ones need the new text).
+    #[serde(default, deserialize_with = "crate::profile::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub consent_markdown: Option<Option<String>>,
 }
 
 fn text(row: Option<LegalRow>) -> LegalText {
@@ -62,6 +68,7 @@ impl Office {
             org_name: org.name.clone(),
             privacy: text(self.store.legal_text(OrgId(&org.id), "privacy").await?),
             terms: text(self.store.legal_text(OrgId(&org.id), "terms").await?),
+            consent: text(self.store.legal_text(OrgId(&org.id), "consent").await?),
         })
     }
 
@@ -78,7 +85,12 @@ impl Office {
     pub async fn set_legal(&self, actor: &Actor, patch: LegalPatch) -> Result<LegalTexts> {
         actor.require_admin()?;
         let org = self.org_row(&actor.org_id).await?;
-        for (kind, field, change) in [("privacy", "privacy_markdown", patch.privacy_markdown), ("terms", "terms_markdown", patch.terms_markdown)] {
+        let changes = [
+            ("privacy", "privacy_markdown", patch.privacy_markdown),
+            ("terms", "terms_markdown", patch.terms_markdown),
+            ("consent", "consent_markdown", patch.consent_markdown),
+        ];
+        for (kind, field, change) in changes {
             let Some(body) = change else { continue };
             if let Some(body) = &body
                 && (body.trim().is_empty() || body.chars().count() > MAX_CHARS || body.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r'))

@@ -32,6 +32,8 @@ pub struct RetentionPeriods {
     pub invitations_days: u32,
     /// Deactivated accounts, counted from the deactivation; then erased.
     pub deactivated_accounts_days: u32,
+    /// Consent records, counted from their withdrawal (proof of past consent).
+    pub withdrawn_consents_days: u32,
 }
 
 impl Default for RetentionPeriods {
@@ -43,6 +45,7 @@ impl Default for RetentionPeriods {
             resolved_tickets_days: 30,
             invitations_days: 30,
             deactivated_accounts_days: 365,
+            withdrawn_consents_days: 1095,
         }
     }
 }
@@ -102,6 +105,8 @@ pub struct Export {
     pub transfers: Vec<ExportedTransfer>,
     /// Support tickets.
     pub support_tickets: Vec<TicketView>,
+    /// Consents to camera and microphone, with withdrawals.
+    pub consents: Vec<crate::ConsentView>,
     /// Recipients personal data is passed to (for notification under art. 19).
     pub recipients: Vec<String>,
     /// Restriction and objections.
@@ -227,6 +232,7 @@ impl Office {
             calls: self.my_calls(actor).await?,
             transfers,
             support_tickets: self.my_tickets(actor).await?,
+            consents: self.my_consents(actor).await?,
             recipients: self.recipients.clone(),
             privacy_settings: self.privacy_settings(actor).await?,
             privacy_requests: self
@@ -283,6 +289,7 @@ impl Office {
             transfer_logs_before: before(periods.transfer_logs_days),
             tickets_resolved_before: before(periods.resolved_tickets_days),
             invitations_before: before(periods.invitations_days),
+            consents_withdrawn_before: before(periods.withdrawn_consents_days),
         };
         let mut purged = self.store.purge(&purge).await?;
         for (org_id, user_id) in self.store.deactivated_before(before(periods.deactivated_accounts_days)).await? {

@@ -99,13 +99,7 @@ impl Office {
     /// the ticket is stored and visible to admins in the app anyway.
     async fn notify_support(&self, actor: &Actor, author: &UserView, details: &TicketDetails) {
         let Ok(org) = self.org(actor).await else { return };
-        let recipients: Vec<String> = match org.support_email {
-            Some(address) => vec![address],
-            None => match self.users(actor, None).await {
-                Ok(users) => users.into_iter().filter(|u| u.role == Role::Admin && u.active).map(|u| u.email).collect(),
-                Err(_) => Vec::new(),
-            },
-        };
+        let recipients = self.support_recipients(&actor.org_id, &org).await;
         let lang = Language::from_code(&org.language);
         for to in recipients {
             let body = vec![
@@ -119,6 +113,19 @@ impl Office {
                 tracing::warn!("support notification failed: {err}");
             }
         }
+    }
+
+    /// Where the organisation wants notices about requests and consents: its support address,
+    /// or else every active administrator.
+    pub(crate) async fn support_recipients(&self, org_id: &str, org: &crate::OrgView) -> Vec<String> {
+        if let Some(address) = &org.support_email {
+            return vec![address.clone()];
+        }
+        let (Ok(rows), Ok(keys)) = (self.store.users(OrgId(org_id)).await, self.keys(org_id).await) else { return Vec::new() };
+        rows.iter()
+            .filter(|u| u.active && u.role == Role::Admin.as_str())
+            .filter_map(|u| self.open_profile(&keys, u).ok().map(|p| p.email))
+            .collect()
     }
 
     /// Tickets: all of the organisation's for admins, one's own for everyone else.

@@ -49,6 +49,7 @@ pub const ORG_TABLES: &[(&str, &str)] = &[
     ("privacy_requests", "SELECT * FROM privacy_requests WHERE org_id = ?1 ORDER BY created_at, id"),
     ("audit_log", "SELECT * FROM audit_log WHERE org_id = ?1 ORDER BY at, id"),
     ("legal_texts", "SELECT * FROM legal_texts WHERE org_id = ?1 ORDER BY kind, version"),
+    ("consents", "SELECT * FROM consents WHERE org_id = ?1 ORDER BY given_at, id"),
 ];
 
 /// Organisation-scoped tables deliberately left out of a snapshot: the keys wrapped by the
@@ -81,6 +82,7 @@ pub const SEALED_COLUMNS: &[(&str, &str, &str, Plain)] = &[
     ("access_log", "details", "id", Plain::Json),
     ("support_tickets", "details", "id", Plain::Json),
     ("privacy_requests", "details", "id", Plain::Json),
+    ("consents", "details", "id", Plain::Json),
     ("two_factor", "totp_secret", "user_id", Plain::Bytes),
     ("two_factor", "totp_pending", "user_id", Plain::Bytes),
     ("two_factor", "phone", "user_id", Plain::Text),

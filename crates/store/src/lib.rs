@@ -26,7 +26,7 @@ pub mod vault;
 pub use error::{ArchiveError, StoreError, VaultError};
 pub use keyring::Keyring;
 pub use rows::{
-    AccessRow, AuditRow, CallLogRow, InvitationRow, LegalRow, PrivacyRequestRow, OrgId, OrgKeyRow, OrgRow, Purge, Purged, RegistrationRow, RoomRow, SessionRow, TicketRow, TokenRow,
+    AccessRow, AuditRow, CallLogRow, ConsentRow, InvitationRow, LegalRow, PrivacyRequestRow, OrgId, OrgKeyRow, OrgRow, Purge, Purged, RegistrationRow, RoomRow, SessionRow, TicketRow, TokenRow,
     TransferRow, UserRow,
 };
 pub use sqlite::SqliteStore;
@@ -160,6 +160,13 @@ pub trait Store: TwoFactorStore + Send + Sync + 'static {
     async fn legal_text(&self, org: OrgId<'_>, kind: &str) -> Result<Option<LegalRow>>;
     /// Stores a new version of a legal text.
     async fn insert_legal_text(&self, text: &LegalRow) -> Result<()>;
+
+    /// Records a consent.
+    async fn insert_consent(&self, consent: &ConsentRow) -> Result<()>;
+    /// Marks a consent of the user withdrawn; false if there is no such active consent.
+    async fn withdraw_consent(&self, org: OrgId<'_>, user_id: &str, id: &str, now: i64) -> Result<bool>;
+    /// The user's consents, newest first.
+    async fn consents(&self, org: OrgId<'_>, user_id: &str) -> Result<Vec<ConsentRow>>;
 
     /// Deletes what the retention periods have expired, in one transaction.
     async fn purge(&self, purge: &Purge) -> Result<Purged>;

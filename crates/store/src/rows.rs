@@ -248,6 +248,8 @@ pub struct Purge {
     pub tickets_resolved_before: i64,
     /// Invitations used, revoked or expired before this go.
     pub invitations_before: i64,
+    /// Consents withdrawn before this go.
+    pub consents_withdrawn_before: i64,
 }
 
 /// How many rows the retention job deleted, per category.
@@ -265,6 +267,8 @@ pub struct Purged {
     pub invitations: u64,
     /// Expired sessions and one-time tokens.
     pub sessions_and_tokens: u64,
+    /// Withdrawn consents past their period.
+    pub consents: u64,
     /// Accounts erased after their deactivation period.
     pub accounts: u64,
 }
@@ -326,4 +330,23 @@ pub struct LegalRow {
     pub created_at: i64,
     /// The administrator who saved it.
     pub created_by: Option<String>,
+}
+
+/// A consent to the use of camera and microphone; the details (devices allowed) are sealed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsentRow {
+    /// Random id.
+    pub id: String,
+    /// The organisation.
+    pub org_id: String,
+    /// Who consented.
+    pub user_id: Option<String>,
+    /// The version of the consent template they read.
+    pub template_version: u32,
+    /// Sealed JSON: which devices were allowed.
+    pub details: Vec<u8>,
+    /// When, Unix milliseconds.
+    pub given_at: i64,
+    /// When it was withdrawn.
+    pub withdrawn_at: Option<i64>,
 }

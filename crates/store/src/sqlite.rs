@@ -16,7 +16,7 @@ use tokio::sync::Semaphore;
 mod two_factor;
 
 use crate::{
-    AccessRow, AuditRow, CallLogRow, InvitationRow, LegalRow, OrgId, OrgKeyRow, OrgRow, PrivacyRequestRow, Purge, Purged, RegistrationRow, Result,
+    AccessRow, AuditRow, CallLogRow, ConsentRow, InvitationRow, LegalRow, OrgId, OrgKeyRow, OrgRow, PrivacyRequestRow, Purge, Purged, RegistrationRow, Result,
     RoomRow, SessionRow, Store, StoreError, TicketRow, TokenRow, TransferRow, UserRow,
 };
 
@@ -31,6 +31,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/sqlite/0004_two_factor.sql")),
     (5, include_str!("../migrations/sqlite/0005_privacy.sql")),
     (6, include_str!("../migrations/sqlite/0006_legal.sql")),
+    (7, include_str!("../migrations/sqlite/0007_consent.sql")),
 ];
 
 /// The SQLite implementation of [`Store`].
@@ -845,6 +846,47 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn insert_consent(&self, consent: &ConsentRow) -> Result<()> {
+        let c0 = consent.clone();
+        self.with(move |c| {
+            c.prepare_cached(
+                "INSERT INTO consents (id, org_id, user_id, template_version, details, given_at, withdrawn_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![c0.id, c0.org_id, c0.user_id, c0.template_version, c0.details, c0.given_at, c0.withdrawn_at])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn withdraw_consent(&self, org: OrgId<'_>, user_id: &str, id: &str, now: i64) -> Result<bool> {
+        let (org, user, id) = (org.0.to_owned(), user_id.to_owned(), id.to_owned());
+        self.with(move |c| {
+            let changed = c
+                .prepare_cached("UPDATE consents SET withdrawn_at = ?4 WHERE org_id = ?1 AND user_id = ?2 AND id = ?3 AND withdrawn_at IS NULL")?
+                .execute(params![org, user, id, now])?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn consents(&self, org: OrgId<'_>, user_id: &str) -> Result<Vec<ConsentRow>> {
+        let (org, user) = (org.0.to_owned(), user_id.to_owned());
+        self.with(move |c| {
+            all(c, "SELECT * FROM consents WHERE org_id = ?1 AND user_id = ?2 ORDER BY given_at DESC, id", [&org, &user], |r| {
+                Ok(ConsentRow {
+                    id: r.get("id")?,
+                    org_id: r.get("org_id")?,
+                    user_id: r.get("user_id")?,
+                    template_version: r.get("template_version")?,
+                    details: r.get("details")?,
+                    given_at: r.get("given_at")?,
+                    withdrawn_at: r.get("withdrawn_at")?,
+                })
+            })
+        })
+        .await
+    }
+
     async fn purge(&self, purge: &Purge) -> Result<Purged> {
         let p = purge.clone();
         self.with(move |c| {
@@ -861,6 +903,10 @@ impl Store for SqliteStore {
                 )?,
                 sessions_and_tokens: count("DELETE FROM sessions WHERE expires_at <= ?1", p.now)?
                     + count("DELETE FROM one_time_tokens WHERE expires_at <= ?1 OR used_at IS NOT NULL", p.now)?,
+                consents: count(
+                    "DELETE FROM consents WHERE withdrawn_at IS NOT NULL AND withdrawn_at < ?1",
+                    p.consents_withdrawn_before,
+                )?,
                 accounts: 0,
             };
             tx.commit()?;

@@ -343,6 +343,7 @@ impl Layers {
             resolved_tickets_days: days("retention.resolved_tickets_days")?,
             invitations_days: days("retention.invitations_days")?,
             deactivated_accounts_days: days("retention.deactivated_accounts_days")?,
+            withdrawn_consents_days: days("retention.withdrawn_consents_days")?,
         })
     }
 

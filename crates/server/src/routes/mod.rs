@@ -31,7 +31,7 @@ use crate::{AppState, ConnInfo, session, web};
         users::put_picture, users::delete_picture, users::picture, users::export, users::erase_me, users::erase,
         joining::invite, joining::invitations, joining::resend, joining::revoke, joining::check, joining::register,
         joining::open_ticket, joining::tickets, joining::answer, joining::resolve,
-        privacy::settings, privacy::update_settings, privacy::file, privacy::list, privacy::close, privacy::audit, privacy::legal, privacy::set_legal,
+        privacy::settings, privacy::update_settings, privacy::file, privacy::list, privacy::close, privacy::audit, privacy::legal, privacy::set_legal, privacy::give_consent, privacy::consents, privacy::withdraw_consent,
         rooms::list, rooms::create, rooms::patch, rooms::delete, rooms::my_calls, rooms::report_transfer,
         two_factor::second_factor, two_factor::enrol_totp, two_factor::status, two_factor::start_totp,
         two_factor::confirm_totp, two_factor::start_sms, two_factor::confirm_sms, two_factor::disable,
@@ -85,6 +85,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/privacy/requests/{id}/close", post(privacy::close))
         .route("/privacy/audit", get(privacy::audit))
         .route("/legal", get(privacy::legal).put(privacy::set_legal))
+        .route("/consents", get(privacy::consents).post(privacy::give_consent))
+        .route("/consents/{id}/withdraw", post(privacy::withdraw_consent))
         .route("/me/access-log", get(users::access_log))
         .route("/me/picture", axum::routing::put(users::put_picture).delete(users::delete_picture))
         .route("/org", get(users::org).patch(users::patch_org))

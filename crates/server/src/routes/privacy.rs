@@ -103,3 +103,35 @@ pub async fn legal(State(state): State<Arc<AppState>>, axum::extract::Query(quer
 pub async fn set_legal(State(state): State<Arc<AppState>>, session: Session, ApiJson(patch): ApiJson<bureau_office::LegalPatch>) -> ApiResult<Json<bureau_office::LegalTexts>> {
     Ok(Json(state.office.set_legal(&session.actor, patch).await?))
 }
+
+/// The signed-in user's consents.
+#[derive(Serialize, ToSchema)]
+pub struct ConsentList {
+    /// Newest first.
+    pub consents: Vec<bureau_office::ConsentView>,
+}
+
+/// Records consent to camera and microphone after reading the consent text; the organisation
+/// gets a confirmation email.
+#[utoipa::path(post, path = "/api/consents", tag = "privacy", request_body = bureau_office::GiveConsent,
+    responses((status = 201, body = bureau_office::ConsentView), (status = 422, body = ErrorBody)))]
+pub async fn give_consent(
+    State(state): State<Arc<AppState>>,
+    session: Session,
+    ApiJson(body): ApiJson<bureau_office::GiveConsent>,
+) -> ApiResult<(StatusCode, Json<bureau_office::ConsentView>)> {
+    Ok((StatusCode::CREATED, Json(state.office.give_consent(&session.actor, body).await?)))
+}
+
+/// The signed-in user's consents and withdrawals.
+#[utoipa::path(get, path = "/api/consents", tag = "privacy", responses((status = 200, body = ConsentList)))]
+pub async fn consents(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<Json<ConsentList>> {
+    Ok(Json(ConsentList { consents: state.office.my_consents(&session.actor).await? }))
+}
+
+/// Withdraws a consent (the browser stops camera and microphone).
+#[utoipa::path(post, path = "/api/consents/{id}/withdraw", tag = "privacy", params(("id" = String, Path, description = "Consent id")),
+    responses((status = 200, body = bureau_office::ConsentView), (status = 404, body = ErrorBody)))]
+pub async fn withdraw_consent(State(state): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<Json<bureau_office::ConsentView>> {
+    Ok(Json(state.office.withdraw_consent(&session.actor, &id).await?))
+}

@@ -163,3 +163,36 @@ async fn legal_texts_are_public_versioned_and_admin_edited() {
     assert_eq!(call(mia.put(server.url("/api/legal")).json(&json!({"terms_markdown": "mine"}))).await.0, 403);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn consent_is_recorded_confirmed_withdrawn_and_exported() {
+    let mut server = Running::start().await;
+    let admin = server.admin().await;
+    let (_, legal) = call(admin.get(server.url("/api/legal"))).await;
+    assert_eq!(legal["consent"]["version"], 0);
+    let (status, saved) = call(admin.put(server.url("/api/legal")).json(&json!({"consent_markdown": "We record nothing of your call."}))).await;
+    assert_eq!((status, saved["consent"]["version"].as_u64()), (200, Some(1)));
+
+    call(admin.post(server.url("/api/users")).json(&json!({"name": "Mia", "email": "mia@example.org", "password": "mia password 1"}))).await;
+    let mia = Running::client();
+    call(mia.post(server.url("/api/auth/login")).json(&json!({"email": "mia@example.org", "password": "mia password 1"}))).await;
+    let (status, err) = call(mia.post(server.url("/api/consents")).json(&json!({"template_version": 0, "camera": true, "microphone": true}))).await;
+    assert_eq!((status, err["field"].as_str()), (422, Some("template_version")), "an outdated text must be read again");
+    let (status, consent) = call(mia.post(server.url("/api/consents")).json(&json!({"template_version": 1, "camera": true, "microphone": false}))).await;
+    assert_eq!(status, 201, "{consent}");
+    assert_eq!((consent["camera"].clone(), consent["microphone"].clone()), (json!(true), json!(false)));
+
+    // The organisation (here: its admin) receives a confirmation.
+    let outbox = server.data_dir.join("outbox");
+    let mails: Vec<String> = std::fs::read_dir(&outbox).unwrap().flatten().map(|e| std::fs::read_to_string(e.path()).unwrap()).collect();
+    assert!(mails.iter().any(|m| m.contains("To: ada@example.org") && m.contains("Consent confirmation")), "{mails:?}");
+
+    let id = consent["id"].as_str().unwrap();
+    let (status, withdrawn) = call(mia.post(server.url(&format!("/api/consents/{id}/withdraw"))).json(&json!({}))).await;
+    assert_eq!((status, withdrawn["withdrawn_at"].is_i64()), (200, true));
+    assert_eq!(call(mia.post(server.url(&format!("/api/consents/{id}/withdraw"))).json(&json!({}))).await.0, 404, "only once");
+    assert_eq!(call(admin.post(server.url(&format!("/api/consents/{id}/withdraw"))).json(&json!({}))).await.0, 404, "only by its subject");
+    let (_, export) = call(mia.get(server.url("/api/me/export"))).await;
+    assert_eq!(export["consents"][0]["id"], consent["id"]);
+    server.stop().await;
+}
