@@ -16,7 +16,10 @@ pub mod backup;
 mod error;
 pub mod export;
 pub mod keyfile;
+mod joining_store;
 mod keyring;
+mod office_store;
+mod privacy_store;
 mod rows;
 mod sqlite;
 mod sqlite_export;
@@ -24,7 +27,10 @@ mod two_factor;
 pub mod vault;
 
 pub use error::{ArchiveError, StoreError, VaultError};
+pub use joining_store::JoiningStore;
 pub use keyring::Keyring;
+pub use office_store::OfficeStore;
+pub use privacy_store::PrivacyStore;
 pub use rows::{
     AccessRow, AuditRow, CallLogRow, ConsentRow, InvitationRow, LegalRow, PrivacyRequestRow, OrgId, OrgKeyRow, OrgRow, Purge, Purged, RegistrationRow, RoomRow, SessionRow, TicketRow, TokenRow,
     TransferRow, UserRow,
@@ -40,7 +46,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// The database boundary: every read and write Bureau makes (two-factor sign-in's in the
 /// supertrait [`TwoFactorStore`]).
 #[async_trait]
-pub trait Store: TwoFactorStore + Send + Sync + 'static {
+pub trait Store: TwoFactorStore + OfficeStore + JoiningStore + PrivacyStore + Send + Sync + 'static {
     /// Reads a value of the key/value `meta` table.
     async fn meta(&self, key: &str) -> Result<Option<Vec<u8>>>;
     /// Writes a value of the key/value `meta` table.
@@ -102,80 +108,6 @@ pub trait Store: TwoFactorStore + Send + Sync + 'static {
     async fn insert_access(&self, entry: &AccessRow) -> Result<()>;
     /// The access-log entries of one user, newest first.
     async fn user_access(&self, org: OrgId<'_>, user_id: &str) -> Result<Vec<AccessRow>>;
-
-    /// The rooms of the organisation, oldest first.
-    async fn rooms(&self, org: OrgId<'_>) -> Result<Vec<RoomRow>>;
-    /// Adds a room.
-    async fn insert_room(&self, room: &RoomRow) -> Result<()>;
-    /// Changes a room's name and capacity; false if there is no such room.
-    async fn update_room(&self, room: &RoomRow) -> Result<bool>;
-    /// Removes a room; false if there was no such room.
-    async fn delete_room(&self, org: OrgId<'_>, id: &str) -> Result<bool>;
-
-    /// Records a call or room session and its participants.
-    async fn insert_call_log(&self, call: &CallLogRow) -> Result<()>;
-    /// The calls a user took part in, newest first, each with every participant.
-    async fn user_calls(&self, org: OrgId<'_>, user_id: &str) -> Result<Vec<CallLogRow>>;
-
-    /// Records the metadata of a peer-to-peer message or file transfer.
-    async fn insert_transfer(&self, transfer: &TransferRow) -> Result<()>;
-
-    /// Stores a new invitation.
-    async fn insert_invitation(&self, invitation: &InvitationRow) -> Result<()>;
-    /// Replaces an invitation (resend: new token and expiry; revoke; use).
-    async fn update_invitation(&self, invitation: &InvitationRow) -> Result<bool>;
-    /// The organisation's invitations, newest first.
-    async fn invitations(&self, org: OrgId<'_>) -> Result<Vec<InvitationRow>>;
-    /// The invitation whose link token has this hash, in any organisation.
-    async fn invitation_by_token(&self, token_hash: &[u8]) -> Result<Option<InvitationRow>>;
-    /// Marks a usable invitation as used, atomically: false if it was used, revoked or expired.
-    async fn use_invitation(&self, id: &str, now: i64) -> Result<bool>;
-    /// Records a registration.
-    async fn insert_registration(&self, registration: &RegistrationRow) -> Result<()>;
-
-    /// Stores a new support ticket.
-    async fn insert_ticket(&self, ticket: &TicketRow) -> Result<()>;
-    /// Replaces a ticket (answer, resolve).
-    async fn update_ticket(&self, ticket: &TicketRow) -> Result<bool>;
-    /// The organisation's tickets, newest first.
-    async fn tickets(&self, org: OrgId<'_>) -> Result<Vec<TicketRow>>;
-
-    /// The transfers a user sent or received, newest first.
-    async fn user_transfers(&self, org: OrgId<'_>, user_id: &str) -> Result<Vec<TransferRow>>;
-    /// How and when a user registered, if through an invitation.
-    async fn registration(&self, org: OrgId<'_>, user_id: &str) -> Result<Option<RegistrationRow>>;
-
-    /// Stores a privacy request.
-    async fn insert_privacy_request(&self, request: &PrivacyRequestRow) -> Result<()>;
-    /// Replaces a privacy request (answered, closed).
-    async fn update_privacy_request(&self, request: &PrivacyRequestRow) -> Result<bool>;
-    /// The organisation's privacy requests, earliest deadline first.
-    async fn privacy_requests(&self, org: OrgId<'_>) -> Result<Vec<PrivacyRequestRow>>;
-    /// Appends to the audit log.
-    async fn insert_audit(&self, entry: &AuditRow) -> Result<()>;
-    /// The organisation's audit log, newest first.
-    async fn audit_log(&self, org: OrgId<'_>) -> Result<Vec<AuditRow>>;
-
-    /// The latest version of a legal text of the organisation.
-    async fn legal_text(&self, org: OrgId<'_>, kind: &str) -> Result<Option<LegalRow>>;
-    /// Stores a new version of a legal text.
-    async fn insert_legal_text(&self, text: &LegalRow) -> Result<()>;
-
-    /// Records a consent.
-    async fn insert_consent(&self, consent: &ConsentRow) -> Result<()>;
-    /// Marks a consent of the user withdrawn; false if there is no such active consent.
-    async fn withdraw_consent(&self, org: OrgId<'_>, user_id: &str, id: &str, now: i64) -> Result<bool>;
-    /// The user's consents, newest first.
-    async fn consents(&self, org: OrgId<'_>, user_id: &str) -> Result<Vec<ConsentRow>>;
-
-    /// Deletes what the retention periods have expired, in one transaction.
-    async fn purge(&self, purge: &Purge) -> Result<Purged>;
-    /// Users deactivated (last changed) before `before`, as `(org id, user id)`.
-    async fn deactivated_before(&self, before: i64) -> Result<Vec<(String, String)>>;
-    /// Erases a user: deletes the account, its sessions, access log, registration, tickets and
-    /// invitations, and replaces the user's id in call and transfer logs others keep by an
-    /// anonymous one. False if there was no such user.
-    async fn erase_user(&self, org: OrgId<'_>, user_id: &str) -> Result<bool>;
 
     /// Every row of the organisation, read in one transaction, as a `bureau-org-snapshot`
     /// document ([`export`]): sealed columns stay sealed. `None` if there is no such organisation.
