@@ -6,7 +6,7 @@
 import * as api from '/api.js';
 import * as joining from '/joining-api.js';
 import { h, field, uid, busy, clearErrors, setFieldError, showError, toast } from '/dom.js';
-import { passwordStrength } from '/fields.js';
+import { attachStrengthMeter } from '/fields-ui.js';
 import { privacyPolicy, termsOfUse, LEGAL_PATHS } from '/legal.js';
 import { documentSections } from '/pages/legal.js';
 
@@ -84,15 +84,7 @@ function registerForm(ctx, token, info) {
   const confirm = input(confirmField);
   password.setAttribute('data-autofocus', '');
 
-  const meter = h('div', { class: 'strength', 'aria-hidden': 'true', dataset: { score: '0' } }, h('span'));
-  const meterText = h('p', { class: 'hint', 'aria-live': 'polite' }, passwordStrength('').label);
-  password.after(meter);
-  meter.after(meterText);
-  password.addEventListener('input', () => {
-    const s = passwordStrength(password.value);
-    meter.dataset.score = String(s.score);
-    meterText.textContent = s.label;
-  });
+  attachStrengthMeter(password);
 
   const acceptId = uid('accept');
   const accept = h('input', { type: 'checkbox', id: acceptId, name: 'accept_terms', required: true, 'aria-describedby': acceptId + '-error' });

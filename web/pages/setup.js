@@ -3,7 +3,7 @@
 
 import * as api from '/api.js';
 import { h, field, busy, clearErrors, setFieldError, showError } from '/dom.js';
-import { passwordStrength } from '/fields.js';
+import { attachStrengthMeter } from '/fields-ui.js';
 
 /**
  * @param {import('/app.js').Context} ctx
@@ -71,15 +71,7 @@ function setupForm(ctx, token) {
   const confirm = input(confirmField);
   name.setAttribute('data-autofocus', '');
 
-  const meter = h('div', { class: 'strength', 'aria-hidden': 'true', dataset: { score: '0' } }, h('span'));
-  const meterText = h('p', { class: 'hint', 'aria-live': 'polite' }, passwordStrength('').label);
-  password.after(meter);
-  meter.after(meterText);
-  password.addEventListener('input', () => {
-    const s = passwordStrength(password.value);
-    meter.dataset.score = String(s.score);
-    meterText.textContent = s.label;
-  });
+  attachStrengthMeter(password);
 
   const submit = h('button', { type: 'submit', class: 'button primary block' }, 'Create administrator account');
   const form = h('form', { novalidate: true, 'aria-label': 'Create the first administrator' },
