@@ -61,7 +61,7 @@ function editor(kind, label, initial, defaultDoc) {
   const preview = h('div', { class: 'markdown-preview legal-body', 'aria-live': 'off', tabindex: '0', role: 'region', 'aria-label': `Preview of the ${label.toLowerCase()}` });
   const state = h('p', { class: 'hint', id: id + '-state' });
   const drawState = () => {
-    const version = current.version !== null && current.version !== undefined ? `version ${current.version}` : '';
+    const version = current.version ? `version ${current.version}` : '';
     const updated = current.updated_at ? `saved ${new Date(current.updated_at).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })}` : '';
     state.textContent = current.markdown === null
       ? 'Bureau’s default text is shown. Write your own here, or start from the default.'

@@ -39,7 +39,7 @@ import { request, ApiError, describeError } from '/api.js';
 /**
  * @typedef {object} LegalText
  * @property {string|null} markdown The organisation's text; null: Bureau's default text.
- * @property {number|string|null} version
+ * @property {number} version 0 while never edited; each change adds one.
  * @property {number|null} updated_at Unix milliseconds.
  */
 
@@ -48,6 +48,7 @@ import { request, ApiError, describeError } from '/api.js';
  * @property {string} org_name
  * @property {LegalText} privacy
  * @property {LegalText} terms
+ * @property {LegalText} [consent] The consent text shown before camera and microphone are used.
  */
 
 /** The address of the export: a download (`Content-Disposition: attachment`). */
@@ -129,11 +130,12 @@ export async function audit() {
 /**
  * The organisation's legal texts (public). Null when this server has no `/api/legal` yet, so the
  * caller shows the default texts.
+ * @param {string} [orgSlug] Which organisation (default: the server's first).
  * @returns {Promise<LegalTexts|null>}
  */
-export async function legal() {
+export async function legal(orgSlug) {
   try {
-    return await request('GET', '/api/legal');
+    return await request('GET', orgSlug ? '/api/legal?org=' + encodeURIComponent(orgSlug) : '/api/legal');
   } catch (err) {
     if (err instanceof ApiError && (err.status === 404 || err.status === 405)) return null;
     throw err;

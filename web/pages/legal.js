@@ -24,7 +24,7 @@ const LINKS = [
 export async function render(ctx) {
   const path = location.pathname.replace(/\/+$/, '');
   const kind = KIND_BY_PATH[path] || 'privacy';
-  const texts = kind === 'local-storage' ? null : await legal().catch(() => null);
+  const texts = kind === 'local-storage' ? null : await legal(ctx.org ? ctx.org.slug : undefined).catch(() => null);
   const doc = legalDocument(kind, ctx.org ? ctx.org.name : texts ? texts.org_name : undefined);
   const own = texts && kind !== 'local-storage' ? texts[kind] : null;
   return h('article', { class: 'page medium legal', 'aria-labelledby': 'legal-title' },
@@ -50,7 +50,7 @@ export function customSections(text, headingOffset = 1) {
   const updated = text.updated_at ? `, ${new Date(text.updated_at).toLocaleDateString([], { dateStyle: 'medium' })}` : '';
   return [
     ...renderMarkdown(text.markdown || '', { headingOffset }),
-    h('p', { class: 'hint legal-version' }, `Version ${text.version === null || text.version === undefined ? '—' : text.version}${updated}.`),
+    h('p', { class: 'hint legal-version' }, `Version ${text.version}${updated}.`),
   ];
 }
 

@@ -24,7 +24,7 @@ export async function render(ctx) {
     privacy.requests(),
     privacy.audit(),
     api.users('').catch(() => /** @type {api.User[]} */ ([])),
-    admin ? privacy.legal() : Promise.resolve(null),
+    admin ? privacy.legal(ctx.org ? ctx.org.slug : undefined) : Promise.resolve(null),
   ]);
   const names = new Map(users.map((u) => [u.id, u.name]));
   names.set(me.id, `${me.name} (you)`);
