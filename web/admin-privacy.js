@@ -70,7 +70,7 @@ export function requestQueue(requests, names) {
   };
   draw();
   return h('section', { class: 'card', 'aria-labelledby': 'pa-queue-title' },
-    h('div', { class: 'card-head' }, h('h2', { id: 'pa-queue-title' }, 'Privacy requests ', count)),
+    h('div', { class: 'card-head' }, h('h2', { id: 'pa-queue-title' }, 'Requests ', count)),
     h('p', { class: 'hint' }, 'Each request must be answered within one month. Your answer is emailed to the person and shown in their privacy centre.'),
     host);
 }
@@ -152,6 +152,6 @@ export function auditLog(entries, names) {
           h('td', {}, h('time', { datetime: new Date(e.at).toISOString() }, when(e.at))),
           h('td', {}, nameOf(names, e.actor_id)),
           h('td', {}, ACTIONS[e.action] || e.action.replace(/_/g, ' ')),
-          h('td', {}, e.target_id ? nameOf(names, e.target_id) : '—')))))),
+          e.target_id ? h('td', {}, nameOf(names, e.target_id)) : h('td', { class: 'no-target' }, '—')))))),
     entries.length > shown.length ? h('p', { class: 'hint space-top' }, `The ${shown.length} most recent of ${entries.length} entries.`) : null);
 }

@@ -40,7 +40,10 @@ export async function render(ctx) {
 
   const requestHost = h('div', {}, ownRequestList(mine));
   const openCount = h('span', {});
-  const countOpen = () => { openCount.textContent = String(mine.filter((r) => r.status === 'open').length); };
+  const countOpen = () => {
+    const n = mine.filter((r) => r.status === 'open').length;
+    openCount.textContent = `${n} open privacy request${n === 1 ? '' : 's'}`;
+  };
   countOpen();
   const form = requestForm((filed) => {
     mine = [filed, ...mine];
@@ -59,7 +62,7 @@ export async function render(ctx) {
         fact('Account', `${me.name} · ${me.email}`),
         fact('Sign-ins', h('a', { href: '#pc-signins-title' }, `${signIns.length} in the access log`)),
         fact('Calls', h('a', { href: '#pc-calls-title' }, `${calls.length} in your call history`)),
-        fact('Requests', h('a', { href: '#pc-requests-title' }, openCount, ' open privacy requests'))),
+        fact('Requests', h('a', { href: '#pc-requests-title' }, openCount))),
       h('p', { class: 'hint space-top' }, 'Bureau never stores the contents of calls, messages or files. Everything else it holds about you is in the download below. ',
         h('a', { href: '/privacy' }, 'Read the privacy policy'), '.')),
     exportCard(),
@@ -218,8 +221,8 @@ function signInsCard(entries) {
         h('thead', {}, h('tr', {}, ['When', 'IP address', 'Browser'].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, recent.map((e) => h('tr', {},
           h('td', {}, when(e.at)), h('td', {}, e.ip), h('td', {}, `${e.browser} ${e.browser_version}`.trim())))))),
-    h('p', { class: 'hint space-top' }, entries.length > recent.length ? `The ${recent.length} most recent of ${entries.length}; ` : '',
-      'sign-ins are deleted after the retention period your organisation has set. All of them are in the download.'));
+    h('p', { class: 'hint space-top' }, entries.length > recent.length ? `The ${recent.length} most recent of ${entries.length}. ` : '',
+      'Sign-ins are deleted after the retention period your organisation has set. All of them are in the download.'));
 }
 
 /**
