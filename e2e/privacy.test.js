@@ -210,6 +210,34 @@ test('the admin edits the privacy policy and /privacy shows it', async (t) => {
   await ap.getByText('The privacy policy is Bureau’s default again.').waitFor();
 });
 
+test('a member with the manage_privacy right works the queue, without the legal texts', async () => {
+  const users = (await apiFromPage(admin.page, 'GET', '/api/users')).body.users;
+  const ada = users.find((/** @type {any} */ u) => u.email === COLLEAGUE.email);
+  assert.equal((await apiFromPage(admin.page, 'PATCH', `/api/users/${ada.id}`, { rights: ['manage_privacy'] })).status, 200);
+  const team = await openBrowser(bureau.baseUrl, { width: 375, height: 800 });
+  try {
+    await signIn(team.page, COLLEAGUE.email, COLLEAGUE.password);
+    await team.page.getByRole('button', { name: /account menu/ }).click();
+    await team.page.locator('#user-menu').getByRole('link', { name: 'Privacy requests' }).click();
+    await team.page.waitForURL('**/privacy-admin');
+    await team.page.locator('.request-queue').getByText('No open requests.').waitFor();
+    await team.page.getByRole('heading', { name: 'Audit log' }).waitFor();
+    assert.equal(await team.page.getByRole('heading', { name: 'Legal texts' }).count(), 0);
+    assert.equal(await team.page.getByRole('link', { name: 'Admin' }).count(), 0);
+    const fits = () => team.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+    assert.ok(await fits(), 'no horizontal scrolling at 375 px');
+    await team.page.goto('/privacy-centre');
+    await team.page.getByRole('heading', { name: 'Delete my account' }).waitFor();
+    assert.ok(await fits(), 'the privacy centre fits 375 px');
+    assert.deepEqual(team.errors, []);
+  } finally {
+    await team.close();
+  }
+  // Without the right, the page says who it is for.
+  await member.page.goto('/privacy-admin');
+  await member.page.getByRole('heading', { name: 'Privacy team only' }).waitFor();
+});
+
 test('the member deletes their account; signing in then fails', async () => {
   const page = member.page;
   await page.goto('/privacy-centre');

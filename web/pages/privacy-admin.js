@@ -52,6 +52,6 @@ export async function privacySummaryCard() {
       h('h2', { id: 'admin-privacy-title' }, 'Privacy ',
         h('span', { class: 'badge' + (overdue ? ' status-overdue' : open.length ? ' open' : '') },
           requests ? `${open.length} open` + (overdue ? `, ${overdue} overdue` : '') : 'unavailable')),
-      h('a', { class: 'button small', href: '/privacy-admin' }, 'Privacy requests, audit log and legal texts')),
-    h('p', { class: 'hint' }, 'Requests to exercise privacy rights must be answered within one month.'));
+      h('a', { class: 'button small', href: '/privacy-admin' }, 'Open privacy tools')),
+    h('p', { class: 'hint' }, 'Privacy requests (to be answered within one month), the audit log and the legal texts.'));
 }
