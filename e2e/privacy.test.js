@@ -8,6 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { startBureau } from './server.js';
+import { startMailSink, linkIn } from './mail.js';
 import { openBrowser, apiFromPage, signIn } from './browser.js';
 
 const ADMIN = { email: 'grace@example.test', name: 'Grace Hopper', password: 'nanoseconds-11.8', admin: true };
@@ -16,12 +17,15 @@ const COLLEAGUE = { email: 'ada@example.test', name: 'Ada Lovelace', password: '
 
 /** @type {import('./server.js').Bureau} */
 let bureau;
+/** @type {import('./mail.js').MailSink} */
+let sink;
 /** @type {import('./browser.js').Browser} */
 let member;
 /** @type {import('./browser.js').Browser} */
 let admin;
 before(async () => {
-  bureau = await startBureau();
+  sink = await startMailSink();
+  bureau = await startBureau({ publicUrl: true, env: { BUREAU_SMTP_URL: sink.url } });
   await bureau.createUser(ADMIN);
   await bureau.createUser(MEMBER);
   await bureau.createUser(COLLEAGUE);
@@ -34,6 +38,7 @@ after(async () => {
   if (member) await member.close();
   if (admin) await admin.close();
   if (bureau) await bureau.stop();
+  if (sink) await sink.stop();
 });
 
 /** @param {import('playwright-core').Page} page */
@@ -149,6 +154,9 @@ test('a rectification request is answered from the queue and the answer reaches 
   await ap.getByText(`The request of ${MEMBER.name} is closed`, { exact: false }).waitFor();
   await ap.getByText('No open requests.').waitFor();
 
+  const mail = await sink.waitFor((m) => m.rcpt_tos.includes(MEMBER.email), 'the answer email');
+  assert.ok(mail.text.includes(answer), mail.text);
+
   await page.reload();
   await mine.getByText('Done', { exact: true }).waitFor();
   await mine.getByText(answer).waitFor();
@@ -202,6 +210,15 @@ test('the admin edits the privacy policy and /privacy shows it', async (t) => {
     assert.equal(await visitor.page.getByRole('link', { name: 'Evil' }).count(), 0);
     assert.equal(await visitor.page.evaluate(() => /** @type {any} */ (window).pwned), undefined);
     assert.deepEqual(visitor.errors, []);
+    // An invitee reads it before registering.
+    const invited = await apiFromPage(ap, 'POST', '/api/invitations', { name: 'Katherine Johnson', email: 'katherine@example.test' });
+    assert.equal(invited.status, 201);
+    const mail = await sink.waitFor((m) => m.rcpt_tos.includes('katherine@example.test'), 'invitation email');
+    await visitor.page.goto(linkIn(mail, '/register#token='));
+    const box = visitor.page.getByRole('region', { name: 'Privacy policy' });
+    await box.getByRole('heading', { name: 'How we handle your data' }).waitFor();
+    await box.getByText('Version ', { exact: false }).waitFor();
+    await visitor.page.getByRole('region', { name: 'Terms of use' }).getByRole('heading', { name: 'Acceptable use' }).waitFor();
   } finally {
     await visitor.close();
   }
