@@ -97,7 +97,7 @@ export function onSessionEnded(handler) {
 
 /**
  * Sends one request to the API and decodes its JSON answer.
- * @param {'GET'|'POST'|'PATCH'|'DELETE'} method
+ * @param {'GET'|'POST'|'PATCH'|'PUT'|'DELETE'} method
  * @param {string} path Absolute path starting with `/api/`.
  * @param {unknown} [body] JSON body; mutating requests send `{}` when none is given.
  * @returns {Promise<any>} The decoded body, or `null` for 204 and empty answers.

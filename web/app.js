@@ -19,6 +19,8 @@ import { mountChat, closeChat } from '/chat.js';
  * @property {(path: string, replace?: boolean) => void} navigate Goes to a path of the app.
  * @property {() => Promise<void>} refresh Reloads the user and organisation and redraws the shell.
  * @property {(user: api.User) => Promise<void>} signedIn Called after a sign-in or setup.
+ * @property {(message: string) => void} signedOut Called when the session is gone (e.g. the account
+ *   was erased): leaves the office, goes to the sign-in page and shows the message.
  */
 
 /**
@@ -42,6 +44,8 @@ const ROUTES = {
   '/privacy': { title: 'Privacy policy', load: () => import('/pages/legal.js'), access: 'public' },
   '/terms': { title: 'Terms of use', load: () => import('/pages/legal.js'), access: 'public' },
   '/local-storage': { title: 'Local storage', load: () => import('/pages/legal.js'), access: 'public' },
+  '/privacy-centre': { title: 'Privacy centre', load: () => import('/pages/privacy-centre.js'), access: 'user' },
+  '/privacy-admin': { title: 'Privacy requests', load: () => import('/pages/privacy-admin.js'), access: 'user' },
 };
 
 /** @type {Context} */
@@ -52,6 +56,7 @@ const ctx = {
   navigate,
   refresh,
   signedIn,
+  signedOut,
 };
 
 let renderSeq = 0;
@@ -116,6 +121,15 @@ async function signedIn(user) {
   ctx.org = await api.org();
   goLive();
   navigate('/office', true);
+}
+
+/** @param {string} message */
+function signedOut(message) {
+  ctx.me = null;
+  ctx.org = null;
+  goOffline();
+  navigate('/login', true);
+  toast(message, 'success');
 }
 
 async function signOut() {
@@ -192,6 +206,8 @@ function userMenu(me) {
     h('div', { class: 'menu-row' }, h('label', { for: 'theme-select' }, 'Theme'), theme),
     h('a', { href: '/profile', class: 'menu-item' }, 'My profile'),
     me.role !== 'admin' && (me.rights || []).includes('invite') ? h('a', { href: '/invitations', class: 'menu-item' }, 'Invite colleagues') : null,
+    h('a', { href: '/privacy-centre', class: 'menu-item' }, 'Privacy centre'),
+    me.role === 'admin' || (me.rights || []).includes('manage_privacy') ? h('a', { href: '/privacy-admin', class: 'menu-item' }, 'Privacy requests') : null,
     h('a', { href: '/support', class: 'menu-item' }, 'Help & support'),
     h('a', { href: '/local-storage', class: 'menu-item' }, 'Privacy & local storage'),
     h('button', { type: 'button', class: 'menu-item', 'data-action': 'sign-out', onclick: () => { setOpen(false); void signOut(); } }, 'Sign out'));

@@ -7,6 +7,7 @@ import { SignalClient, socketUrl } from '/protocol.js';
 import { LocalMedia } from '/media.js';
 import { Mesh } from '/rtc.js';
 import { Transfers } from '/transfer.js';
+import { settings as privacySettings } from '/privacy-api.js';
 
 /**
  * @typedef {import('/messages.js').UserPresence} UserPresence
@@ -50,6 +51,8 @@ export class Office {
     this.roomId = '';
     /** Whether the connection was open once (the first connection shows no banner). */
     this.everOpen = false;
+    /** Processing of the user's data is restricted (privacy centre): out of the live office. */
+    this.restricted = false;
     /** @type {Set<(topic: Topic) => void>} */
     this.listeners = new Set();
     /** @type {any} */
@@ -111,6 +114,8 @@ export class Office {
       this.changed('status');
       if (status.state === 'reconnecting' && s.attempts >= 2) void api.me().catch(() => {}); // a 401 ends the session
       if (status.state === 'closed' && status.code === 4002) void api.me().catch(() => {});
+      // A restricted user is closed with 4002 and then refused at the handshake (a 403, seen as 1006).
+      if ((status.state === 'reconnecting' || status.code === 4002) && !this.restricted) void this.checkRestricted();
     });
     s.on('ring', (msg) => {
       if (this.call && this.call.state !== 'ringing' && this.call.dir === 'in') return;
@@ -173,6 +178,35 @@ export class Office {
       this.names = new Map(list.map((u) => [u.id, u.name]));
       this.changed('presence');
     }).catch(() => {});
+  }
+
+  /** Asks the server whether processing is restricted, and leaves the live office if so. */
+  async checkRestricted() {
+    try {
+      if ((await privacySettings()).restricted) this.setRestricted(true);
+    } catch {
+      // offline or signed out: the reconnection and session checks deal with it
+    }
+  }
+
+  /**
+   * Leaves the live office while processing is restricted, and comes back when it is lifted.
+   * @param {boolean} on
+   */
+  setRestricted(on) {
+    if (this.restricted === on) return;
+    this.restricted = on;
+    if (on) {
+      this.mesh.closeAll();
+      this.signal.close();
+      this.presence = new Map();
+      this.roomId = '';
+      if (this.call) this.endCall('ended');
+    } else {
+      this.signal.attempts = 0;
+      this.signal.connect();
+    }
+    this.changed('status');
   }
 
   /** Closes everything (sign-out). */

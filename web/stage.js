@@ -35,7 +35,12 @@ export function mountStage(office) {
 
   const drawBanner = () => {
     const s = office.signal.status;
-    if (s.state === 'reconnecting' && office.everOpen) {
+    if (office.restricted) {
+      banner.hidden = false;
+      banner.className = 'conn-banner restricted';
+      banner.replaceChildren('Your data processing is restricted, so you are not in the live office. ',
+        h('a', { href: '/privacy-centre' }, 'Lift it in the privacy centre'), '.');
+    } else if (s.state === 'reconnecting' && office.everOpen) {
       banner.hidden = false;
       banner.className = 'conn-banner';
       banner.textContent = 'Reconnecting to the office… Calls resume once the connection is back.';

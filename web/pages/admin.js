@@ -11,6 +11,7 @@ import { roomsCard } from '/pages/admin-rooms.js';
 import { mailSettingsCard } from '/admin-mail.js';
 import { invitationsSection } from '/admin-invitations.js';
 import { supportSection } from '/admin-support.js';
+import { privacySummaryCard } from '/pages/privacy-admin.js';
 
 const MODES = [
   {
@@ -30,7 +31,7 @@ const MODES = [
 export async function render(ctx) {
   const org = ctx.org || await api.org();
   const users = await api.users('');
-  const [rooms, invitations, support] = await Promise.all([roomsCard(), invitationsSection(), supportSection(ctx)]);
+  const [rooms, invitations, support, privacy] = await Promise.all([roomsCard(), invitationsSection(), supportSection(ctx), privacySummaryCard()]);
   const tableHost = h('div', { class: 'table-wrap' });
 
   const reload = async () => {
@@ -58,7 +59,8 @@ export async function render(ctx) {
       tableHost),
     rooms,
     invitations,
-    support);
+    support,
+    privacy);
 }
 
 /**

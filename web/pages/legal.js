@@ -1,8 +1,11 @@
 // The public legal pages — /privacy, /terms and /local-storage — readable without signing in
-// (the invitation email links to them). The texts are in /legal.js.
+// (the invitation email links to them). The organisation's own privacy policy and terms come
+// from `GET /api/legal` (Markdown, rendered by /markdown.js); without them, the defaults of /legal.js.
 
 import { h } from '/dom.js';
 import { legalDocument, LEGAL_PATHS } from '/legal.js';
+import { legal } from '/privacy-api.js';
+import { renderMarkdown } from '/markdown.js';
 
 /** @type {Record<string, import('/legal.js').LegalKind>} */
 const KIND_BY_PATH = { '/privacy': 'privacy', '/terms': 'terms', '/local-storage': 'local-storage' };
@@ -16,23 +19,39 @@ const LINKS = [
 
 /**
  * @param {import('/app.js').Context} ctx
- * @returns {HTMLElement}
+ * @returns {Promise<HTMLElement>}
  */
-export function render(ctx) {
+export async function render(ctx) {
   const path = location.pathname.replace(/\/+$/, '');
   const kind = KIND_BY_PATH[path] || 'privacy';
-  const doc = legalDocument(kind, ctx.org ? ctx.org.name : undefined);
+  const texts = kind === 'local-storage' ? null : await legal(ctx.org ? ctx.org.slug : undefined).catch(() => null);
+  const doc = legalDocument(kind, ctx.org ? ctx.org.name : texts ? texts.org_name : undefined);
+  const own = texts && kind !== 'local-storage' ? texts[kind] : null;
   return h('article', { class: 'page medium legal', 'aria-labelledby': 'legal-title' },
     h('div', { class: 'page-head' },
       h('div', {},
         h('h1', { id: 'legal-title' }, doc.title),
         h('p', {}, doc.summary))),
-    h('div', { class: 'card legal-body' }, documentSections(doc, 2, kind)),
+    h('div', { class: 'card legal-body' }, own && own.markdown !== null ? customSections(own) : documentSections(doc, 2, kind)),
     h('nav', { class: 'legal-nav', 'aria-label': 'Legal information' },
       h('ul', {}, LINKS.map((l) => h('li', {}, l.kind === kind
         ? h('span', { 'aria-current': 'page' }, l.label)
         : h('a', { href: LEGAL_PATHS[l.kind] }, l.label)))),
       h('a', { class: 'button', href: ctx.me ? '/directory' : '/login' }, ctx.me ? 'Back to Bureau' : 'Go to sign in')));
+}
+
+/**
+ * An organisation's own legal text, rendered from Markdown (`#` becomes a level-2 heading).
+ * @param {import('/privacy-api.js').LegalText} text
+ * @param {number} [headingOffset] 1 under a page's h1, 2 inside a section with an h2.
+ * @returns {Node[]}
+ */
+export function customSections(text, headingOffset = 1) {
+  const updated = text.updated_at ? `, ${new Date(text.updated_at).toLocaleDateString([], { dateStyle: 'medium' })}` : '';
+  return [
+    ...renderMarkdown(text.markdown || '', { headingOffset }),
+    h('p', { class: 'hint legal-version' }, `Version ${text.version}${updated}.`),
+  ];
 }
 
 /**

@@ -29,10 +29,15 @@ export async function render(ctx) {
   const shared = h('ul', { class: 'floor', 'aria-label': 'Meeting rooms and reception' });
   const offices = h('ul', { class: 'floor floor-offices', 'aria-label': 'Offices' });
   const calls = h('div', { id: 'my-calls' });
+  const restricted = h('div', { class: 'card restricted-state', role: 'status', hidden: true },
+    h('h2', {}, 'Your data processing is restricted'),
+    h('p', {}, 'While it is restricted, colleagues do not see you and you cannot join rooms, call, message or send files.'),
+    h('p', {}, h('a', { class: 'button primary', href: '/privacy-centre' }, 'Lift it in the privacy centre')));
   const section = h('section', { class: 'page office-page' },
     h('div', { class: 'page-head' }, h('div', {}, h('h1', {}, 'Office'), summary),
       ctx.me.role === 'admin' || ctx.me.rights.includes('create_rooms')
         ? h('button', { type: 'button', class: 'button', 'aria-haspopup': 'dialog', onclick: () => openAddRoom(() => {}) }, '+ Add room') : null),
+    restricted,
     h('section', { 'aria-labelledby': 'rooms-title', class: 'floor-section' }, h('h2', { id: 'rooms-title' }, 'Rooms'), shared),
     h('section', { 'aria-labelledby': 'offices-title', class: 'floor-section' }, h('h2', { id: 'offices-title' }, 'Offices'), offices),
     h('section', { class: 'card', 'aria-labelledby': 'calls-title' },
@@ -43,9 +48,11 @@ export async function render(ctx) {
   const draw = () => {
     const focusedKey = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.focusKey : undefined;
     const online = [...office.presence.values()].filter((p) => p.status !== 'offline').length;
-    summary.textContent = office.signal.status.state === 'open'
+    summary.textContent = office.restricted ? 'You are not in the live office.' : office.signal.status.state === 'open'
       ? `${online} of ${office.presence.size} ${office.presence.size === 1 ? 'person' : 'people'} online.`
       : 'Connecting to the office…';
+    restricted.hidden = !office.restricted;
+    section.querySelectorAll('.floor-section').forEach((el) => { /** @type {HTMLElement} */ (el).hidden = office.restricted; });
     const rooms = [...office.rooms].sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || a.name.localeCompare(b.name));
     shared.replaceChildren(...rooms.filter((r) => r.kind !== 'office').map((r) => h('li', {}, roomTile(office, r))));
     if (shared.childElementCount === 0) shared.append(h('li', { class: 'empty' }, 'No rooms yet. An administrator can add meeting rooms.'));

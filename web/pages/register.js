@@ -8,7 +8,8 @@ import * as joining from '/joining-api.js';
 import { h, field, uid, busy, clearErrors, setFieldError, showError, toast } from '/dom.js';
 import { attachStrengthMeter } from '/fields-ui.js';
 import { privacyPolicy, termsOfUse, LEGAL_PATHS } from '/legal.js';
-import { documentSections } from '/pages/legal.js';
+import { documentSections, customSections } from '/pages/legal.js';
+import { legal } from '/privacy-api.js';
 
 /**
  * @param {import('/app.js').Context} ctx
@@ -30,7 +31,8 @@ export async function render(ctx) {
     }
     throw err;
   }
-  return frame(`Join ${info.org_name}`, registerForm(ctx, token, info), info.org_name);
+  const texts = await legal().catch(() => null);
+  return frame(`Join ${info.org_name}`, registerForm(ctx, token, info, texts), info.org_name);
 }
 
 /**
@@ -65,9 +67,10 @@ function unusable(why) {
  * @param {import('/app.js').Context} ctx
  * @param {string} token
  * @param {joining.RegistrationInfo} info
+ * @param {import('/privacy-api.js').LegalTexts|null} texts The organisation's own texts, if any.
  * @returns {HTMLElement}
  */
-function registerForm(ctx, token, info) {
+function registerForm(ctx, token, info, texts) {
   const nameField = field({ name: 'name', label: 'Your name', value: info.name, required: true, autocomplete: 'name', hint: 'As your colleagues will see it. You can change it.', attrs: { maxlength: '100' } });
   const emailField = field({ name: 'email', label: 'Email', type: 'email', value: info.email, autocomplete: 'username', hint: 'You sign in with this address.' });
   const passwordField = field({
@@ -97,8 +100,8 @@ function registerForm(ctx, token, info) {
   const form = h('form', { novalidate: true, 'aria-label': `Join ${info.org_name}` },
     h('div', { class: 'form-error', role: 'alert', hidden: true }),
     nameField, emailField, passwordField, confirmField,
-    legalBox('Privacy policy', privacyPolicy(info.org_name), LEGAL_PATHS.privacy),
-    legalBox('Terms of use', termsOfUse(info.org_name), LEGAL_PATHS.terms),
+    legalBox('Privacy policy', texts && texts.privacy.markdown !== null ? texts.privacy : privacyPolicy(info.org_name), LEGAL_PATHS.privacy),
+    legalBox('Terms of use', texts && texts.terms.markdown !== null ? texts.terms : termsOfUse(info.org_name), LEGAL_PATHS.terms),
     acceptField, submit);
 
   form.addEventListener('submit', async (event) => {
@@ -133,7 +136,8 @@ function registerForm(ctx, token, info) {
 /**
  * A legal text in a scrollable, keyboard-focusable box, with a link to its own page.
  * @param {string} label
- * @param {import('/legal.js').LegalDocument} doc
+ * @param {import('/legal.js').LegalDocument|import('/privacy-api.js').LegalText} doc The default
+ *   document, or the organisation's own Markdown text.
  * @param {string} href
  * @returns {HTMLElement}
  */
@@ -144,5 +148,5 @@ function legalBox(label, doc, href) {
       h('h2', { id: headingId }, label),
       h('a', { href, target: '_blank', rel: 'noopener' }, 'Open in a new tab', h('span', { class: 'sr-only' }, ` (${label})`))),
     h('div', { class: 'legal-box', tabindex: '0', role: 'region', 'aria-label': label },
-      documentSections(doc, 3, headingId)));
+      'sections' in doc ? documentSections(doc, 3, headingId) : customSections(doc, 2)));
 }
