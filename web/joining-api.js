@@ -21,6 +21,7 @@ import { request, ApiError, describeError } from '/api.js';
 /**
  * @typedef {object} RegistrationInfo
  * @property {string} org_name
+ * @property {string} [org_slug] The organisation's slug, for its legal texts.
  * @property {string} name The invitee's name as the admin wrote it.
  * @property {string} email The account's sign-in.
  */

@@ -31,7 +31,7 @@ export async function render(ctx) {
     }
     throw err;
   }
-  const texts = await legal().catch(() => null);
+  const texts = await legal(info.org_slug).catch(() => null);
   return frame(`Join ${info.org_name}`, registerForm(ctx, token, info, texts), info.org_name);
 }
 

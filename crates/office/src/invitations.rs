@@ -71,6 +71,8 @@ pub struct InvitationView {
 pub struct RegistrationInfo {
     /// The organisation's name.
     pub org_name: String,
+    /// The organisation's slug (to fetch its privacy policy and terms: `GET /api/legal?org=`).
+    pub org_slug: String,
     /// The invitee's name, as the admin wrote it.
     pub name: String,
     /// The invitee's email (the account's sign-in).
@@ -261,7 +263,7 @@ impl Office {
         let keys = self.keys(&row.org_id).await?;
         let invitee: Invitee = keys.open_json(invitee_slot(&row.id), &row.details)?;
         let org = self.org_row(&row.org_id).await?;
-        Ok(RegistrationInfo { org_name: org.name, name: invitee.name, email: invitee.email })
+        Ok(RegistrationInfo { org_name: org.name, org_slug: org.slug, name: invitee.name, email: invitee.email })
     }
 
     /// Registers through an invitation link and signs the new user in.
