@@ -74,6 +74,31 @@ pub struct Server {
     addrs: LocalAddrs,
 }
 
+/// How often a port chosen by the system for UDP is tried again when TCP finds it taken.
+const PORT_ATTEMPTS: usize = 16;
+
+/// Binds `count` UDP listening sockets and a TCP listener on the same address. With port 0 the
+/// system picks the UDP port, which TCP may already have in use (another program's connection):
+/// then another port is tried, so "any free port" holds for both protocols.
+async fn bind_udp_and_tcp(listen: SocketAddr, count: usize) -> Result<(Vec<Arc<Endpoint>>, TcpListener, SocketAddr), Error> {
+    let attempts = if listen.port() == 0 { PORT_ATTEMPTS } else { 1 };
+    let mut last_error = None;
+    for _ in 0..attempts {
+        let mut udp = Vec::new();
+        let mut addr = listen;
+        for _ in 0..count {
+            let s = crate::udp::listener_socket(addr, count > 1).map_err(|source| Error::Bind { addr, source })?;
+            addr = s.local_addr()?;
+            udp.push(Arc::new(Endpoint::listener(s)?));
+        }
+        match TcpListener::bind(addr).await {
+            Ok(tcp) => return Ok((udp, tcp, addr)),
+            Err(source) => last_error = Some(Error::Bind { addr, source }),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| Error::Bind { addr: listen, source: std::io::ErrorKind::AddrInUse.into() }))
+}
+
 impl Server {
     /// Validates `config` and opens the listening sockets.
     pub async fn bind(config: Config) -> Result<Server, Error> {
@@ -83,14 +108,7 @@ impl Server {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
-        let mut udp = Vec::new();
-        let mut addr = config.listen;
-        for _ in 0..count {
-            let s = crate::udp::listener_socket(addr, count > 1).map_err(|source| Error::Bind { addr, source })?;
-            addr = s.local_addr()?;
-            udp.push(Arc::new(Endpoint::listener(s)?));
-        }
-        let tcp = TcpListener::bind(addr).await.map_err(|source| Error::Bind { addr, source })?;
+        let (udp, tcp, addr) = bind_udp_and_tcp(config.listen, count).await?;
         let tls = match (config.tls_listen, &config.cert, &config.key) {
             (Some(a), Some(cert), Some(key)) => {
                 let acceptor = crate::stream::tls_acceptor(cert, key)?;
