@@ -33,7 +33,8 @@ use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 
 use crate::protocol::{
-    ClientMsg, CloseCode, ErrorCode, GuestInfo, MediaState, PROTOCOL_VERSION, PeerId, RoomKind, RoomState,
+    ClientMsg, CloseCode, ErrorCode, GuestInfo, MediaState, PROTOCOL_VERSION, PeerId, RoomKind,
+    RoomState,
     ServerMsg, UserPresence, parse_client,
 };
 use crate::error::ProtocolError;

@@ -5,6 +5,7 @@
 
 mod abuse;
 mod calls;
+mod guests;
 mod isolation;
 mod presence;
 mod random;
@@ -13,8 +14,8 @@ mod rooms;
 use std::time::{Duration, Instant};
 
 use bureau_signal::{
-    CallLog, CloseCode, ConnId, ConnectInfo, ErrorCode, GuestAccess, Hub, HubConfig, Output, PeerId, Room,
-    RoomKind, ServerMsg,
+    CallLog, CloseCode, ConnId, ConnectInfo, ErrorCode, GuestAccess, Hub, HubConfig, Output, PeerId,
+    Room, RoomKind, ServerMsg,
 };
 use serde_json::Value;
 
