@@ -14,7 +14,7 @@
 //!
 //! Signals between a guest and anyone else pass only while both are in the same room.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use super::rooms::CALL_ROOM_PREFIX;
@@ -189,15 +189,30 @@ impl Hub {
         org.guests.iter().filter(of_user).copied().collect()
     }
 
-    /// After the organisation's room list changed: each guest whose room remains gets its new
-    /// state; guests whose room is gone have nothing left here and are closed.
-    pub(super) fn rooms_changed_for_guests(&mut self, now: Instant, org_id: &str) {
+    /// The current state of every room that guests of an organisation hold a link to.
+    pub(super) fn guest_room_states(&self, org_id: &str) -> BTreeMap<String, RoomState> {
+        let Some(org) = self.orgs.get(org_id) else { return BTreeMap::new() };
+        let rooms = org.guests.iter().filter_map(|c| self.conns.get(c)?.guest.as_ref());
+        let states = rooms.filter_map(|g| self.guest_rooms(org_id, &g.room_id).pop());
+        states.map(|r| (r.id.clone(), r)).collect()
+    }
+
+    /// After the organisation's room list changed: each guest whose room changed gets its new
+    /// state (and nothing if it did not: guests learn nothing of changes elsewhere); guests
+    /// whose room is gone have nothing left here and are closed.
+    pub(super) fn rooms_changed_for_guests(
+        &mut self,
+        now: Instant,
+        org_id: &str,
+        before: &BTreeMap<String, RoomState>,
+    ) {
         let guests: Vec<ConnId> =
             self.orgs.get(org_id).map(|o| o.guests.iter().copied().collect()).unwrap_or_default();
         for conn in guests {
             let guest = self.conns.get(&conn).and_then(|c| c.guest.as_ref());
             let Some(room_id) = guest.map(|g| g.room_id.clone()) else { continue };
             match self.guest_rooms(org_id, &room_id).pop() {
+                Some(room) if before.get(&room_id) == Some(&room) => {}
                 Some(room) => self.send(conn, ServerMsg::Room { room }),
                 None => self.close(now, conn, CloseCode::NotAdmitted),
             }

@@ -175,7 +175,7 @@ impl Hub {
     /// The server's room list for an organisation changed. Rooms that disappear are emptied
     /// (occupants get `peer_left` for themselves); rooms that stay keep their occupants even if
     /// their new capacity is lower. Every member of the organisation gets `rooms`; each guest gets
-    /// `room` of their room, or is closed with `not admitted` if it is gone.
+    /// `room` of their room if it changed, or is closed with `not admitted` if it is gone.
     pub fn set_rooms(&mut self, now: Instant, org_id: &str, rooms: Vec<Room>) {
         let mut seen = BTreeSet::new();
         let rooms: Vec<Room> = rooms
@@ -190,6 +190,7 @@ impl Hub {
                 ok && seen.insert(r.id.clone())
             })
             .collect();
+        let guest_rooms = self.guest_room_states(org_id);
         let old: Vec<String> = self.orgs.get(org_id).map(|o| o.order.clone()).unwrap_or_default();
         for gone in old.iter().filter(|id| !seen.contains(*id)) {
             self.remove_room(now, org_id, gone);
@@ -213,7 +214,7 @@ impl Hub {
         }
         let msg = ServerMsg::Rooms { rooms: self.org_rooms(org_id) };
         self.broadcast(org_id, &msg, None);
-        self.rooms_changed_for_guests(now, org_id);
+        self.rooms_changed_for_guests(now, org_id, &guest_rooms);
     }
 
     /// `media_state`: remembered for `joined`/`room`, relayed to the other peers of the room.

@@ -230,6 +230,16 @@ fn a_guest_sees_only_their_room() {
     let to_g = office.take(g);
     assert_eq!(kinds(&to_g), ["room"], "the new state of their room, never the room list");
     assert_eq!(last_room(&to_g).map(|r| (r.id, r.capacity)), Some(("meet".into(), 4)));
+    office.set_rooms(
+        "acme",
+        vec![
+            room("meet", RoomKind::Meeting, Some(4)),
+            room("desk", RoomKind::Reception, Some(1)),
+            room("board", RoomKind::Meeting, None),
+            room("office-eve", RoomKind::Office, None),
+        ],
+    );
+    assert!(office.take(g).is_empty(), "changes elsewhere do not reach the guest");
     join(&mut office, g, "board");
     join(&mut office, g, "desk");
     assert_eq!(errors(&office.take(g)), [ErrorCode::UnknownRoom; 2], "other rooms do not exist");
