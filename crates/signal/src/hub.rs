@@ -14,10 +14,14 @@
 //! - a disconnected peer leaves its room at once; the reconnecting client gets a new peer id and
 //!   joins again. Presence, unlike rooms, survives a drop for [`HubConfig::presence_grace`];
 //! - an accepted call does not move anyone: both sides `join_room` the `call:<call_id>` room;
-//! - `signal` reaches any peer of the same organisation (rooms, direct messages, file transfer).
+//! - `signal` reaches any peer of the same organisation (rooms, direct messages, file transfer),
+//!   except that signals to or from a guest pass only within one room;
+//! - guests ([`ConnectInfo::guest`]) see their one room and nothing else of the organisation,
+//!   and may wait in a lobby until a member admits them (see the `guests` module).
 
 mod calls;
 mod config;
+mod guests;
 mod output;
 mod presence;
 mod rooms;
@@ -29,12 +33,14 @@ use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 
 use crate::protocol::{
-    ClientMsg, CloseCode, ErrorCode, MediaState, PROTOCOL_VERSION, PeerId, RoomKind, RoomState,
+    ClientMsg, CloseCode, ErrorCode, GuestInfo, MediaState, PROTOCOL_VERSION, PeerId, RoomKind,
+    RoomState,
     ServerMsg, UserPresence, parse_client,
 };
 use crate::error::ProtocolError;
 use calls::Call;
 pub use config::HubConfig;
+pub use guests::GuestAccess;
 pub use output::{CallLog, Output};
 use presence::User;
 use rooms::RoomEntry;
@@ -57,6 +63,9 @@ pub struct ConnectInfo {
     pub name: String,
     /// The `iceServers` for this connection (STUN/TURN URLs and time-limited credentials).
     pub ice_servers: serde_json::Value,
+    /// `None` for a member of the organisation. `Some` for a guest who opened a guest link:
+    /// `user_id` is then the guest's id (never a member's) and `name` the name they gave.
+    pub guest: Option<GuestAccess>,
 }
 
 /// A room of an organisation, as the server loads it from the database.
@@ -84,12 +93,17 @@ struct Conn {
     room: Option<String>,
     media: MediaState,
     bad_messages: u32,
+    /// A guest's room and whether they were admitted; `None` for members.
+    guest: Option<GuestInfo>,
 }
 
 /// Everything the hub knows about one organisation.
 #[derive(Debug, Default)]
 struct Org {
+    /// Member connections: everything broadcast to the organisation goes to these only.
     conns: BTreeSet<ConnId>,
+    /// Guest connections.
+    guests: BTreeSet<ConnId>,
     users: BTreeMap<String, User>,
     rooms: BTreeMap<String, RoomEntry>,
     /// Organisation room ids in the order the server gave them.
@@ -133,18 +147,25 @@ impl Hub {
         }
     }
 
-    /// A new authenticated connection: sends it `welcome` and tells the organisation.
+    /// A new authenticated connection: sends it `welcome` and tells the organisation. A member
+    /// also hears of the guests waiting in the lobby; a guest without direct access enters it.
     pub fn connect(&mut self, now: Instant, conn: ConnId, info: ConnectInfo) -> PeerId {
         if self.conns.contains_key(&conn) {
             tracing::warn!(conn = conn.0, "connection id reused while open; dropping the old one");
             self.disconnect(now, conn);
         }
         let peer_id = PeerId::new(self.fresh_id());
-        let ConnectInfo { org_id, user_id, name, ice_servers } = info;
+        let ConnectInfo { org_id, user_id, name, ice_servers, guest } = info;
+        let guest = guest.map(|g| GuestInfo { room_id: g.room_id, admitted: g.direct });
         self.peers.insert(peer_id.clone(), conn);
         let org = self.orgs.entry(org_id.clone()).or_default();
-        org.conns.insert(conn);
-        org.users.entry(user_id.clone()).or_insert_with(|| User::new(&name)).connected(conn, &name);
+        if guest.is_some() {
+            org.guests.insert(conn);
+        } else {
+            org.conns.insert(conn);
+            let user = org.users.entry(user_id.clone()).or_insert_with(|| User::new(&name));
+            user.connected(conn, &name);
+        }
         self.conns.insert(
             conn,
             Conn {
@@ -155,10 +176,18 @@ impl Hub {
                 room: None,
                 media: MediaState::default(),
                 bad_messages: 0,
+                guest: guest.clone(),
             },
         );
-        self.refresh_user(&org_id, &user_id, Some(conn));
-        let (presence, rooms) = self.org_snapshot(&org_id);
+        let (presence, rooms) = match &guest {
+            Some(g) => (Vec::new(), self.guest_rooms(&org_id, &g.room_id)),
+            None => {
+                self.refresh_user(&org_id, &user_id, Some(conn));
+                self.org_snapshot(&org_id)
+            }
+        };
+        let waiting = guest.as_ref().is_some_and(|g| !g.admitted);
+        let member = guest.is_none();
         let welcome = ServerMsg::Welcome {
             version: PROTOCOL_VERSION,
             peer_id: peer_id.clone(),
@@ -166,29 +195,42 @@ impl Hub {
             ice_servers,
             presence,
             rooms,
+            guest,
         };
         self.send(conn, welcome);
+        if member {
+            self.send_lobby(conn);
+        } else if waiting {
+            self.announce_waiting(conn);
+        }
         peer_id
     }
 
     /// A connection closed (by the client, the network, or after an [`Output::Close`]).
     pub fn disconnect(&mut self, now: Instant, conn: ConnId) {
         let Some(c) = self.conns.get(&conn) else { return };
-        let (org_id, user_id) = (c.org_id.clone(), c.user_id.clone());
+        let (org_id, user_id, guest) = (c.org_id.clone(), c.user_id.clone(), c.guest.clone());
         // Off the organisation's lists first, so that nothing below is sent to it.
         let grace = now + self.config.presence_grace;
         if let Some(org) = self.orgs.get_mut(&org_id) {
             org.conns.remove(&conn);
-            if let Some(user) = org.users.get_mut(&user_id) {
+            org.guests.remove(&conn);
+            if let Some(user) = org.users.get_mut(&user_id).filter(|_| guest.is_none()) {
                 user.disconnected(conn, grace);
             }
         }
-        self.calls_on_disconnect(conn);
+        if guest.is_none() {
+            self.calls_on_disconnect(conn);
+        }
         self.leave_room(now, conn, false);
         if let Some(c) = self.conns.remove(&conn) {
             self.peers.remove(&c.peer_id);
         }
-        self.refresh_user(&org_id, &user_id, None);
+        match guest {
+            None => self.refresh_user(&org_id, &user_id, None),
+            Some(g) if !g.admitted => self.left_lobby(&org_id, &user_id),
+            Some(_) => {}
+        }
     }
 
     /// A text frame from a connection.
@@ -230,8 +272,12 @@ impl Hub {
     }
 
     /// The user was deactivated or removed: closes their connections with
-    /// [`CloseCode::Kicked`] and tells the organisation they are offline, at once.
+    /// [`CloseCode::Kicked`] and tells the organisation they are offline, at once. For a guest
+    /// (whose link was revoked, say) it closes the guest's connections.
     pub fn set_user_removed(&mut self, now: Instant, org_id: &str, user_id: &str) {
+        for guest in self.guest_conns(org_id, user_id) {
+            self.close(now, guest, CloseCode::Kicked);
+        }
         let Some(org) = self.orgs.get(org_id) else { return };
         let Some(user) = org.users.get(user_id) else { return };
         let conns: Vec<ConnId> = user.conns.iter().copied().collect();
@@ -269,6 +315,11 @@ impl Hub {
     }
 
     fn dispatch(&mut self, now: Instant, conn: ConnId, msg: ClientMsg) {
+        if self.is_guest(conn) && !Self::guest_may_send(&msg) {
+            let text = format!("guests may not send {}", msg.kind());
+            self.send(conn, ServerMsg::error(ErrorCode::NotAllowed, text));
+            return;
+        }
         match msg {
             ClientMsg::Hello { version } if version != PROTOCOL_VERSION => {
                 self.close(now, conn, CloseCode::BadVersion);
@@ -289,6 +340,8 @@ impl Hub {
             ClientMsg::CallCancel { call_id } => self.call_cancel(conn, &call_id),
             ClientMsg::Signal { to_peer, payload } => self.relay(conn, &to_peer, payload),
             ClientMsg::MediaState(state) => self.media_state(conn, state),
+            ClientMsg::AdmitGuest { user_id } => self.admit_guest(conn, &user_id),
+            ClientMsg::RefuseGuest { user_id } => self.refuse_guest(now, conn, &user_id),
         }
     }
 
@@ -307,12 +360,11 @@ impl Hub {
         }
     }
 
-    /// Relays a `signal` payload to any peer of the sender's organisation.
+    /// Relays a `signal` payload to any peer of the sender's organisation (within one room when
+    /// a guest is either side).
     fn relay(&mut self, conn: ConnId, to_peer: &PeerId, payload: serde_json::Value) {
+        let target = self.peers.get(to_peer).copied().filter(|t| self.may_signal(conn, *t));
         let Some(from) = self.conns.get(&conn) else { return };
-        let target = self.peers.get(to_peer).copied().filter(|t| {
-            *t != conn && self.conns.get(t).is_some_and(|c| c.org_id == from.org_id)
-        });
         let Some(target) = target else {
             self.send(conn, ServerMsg::error(ErrorCode::UnknownPeer, "no such peer"));
             return;
@@ -376,6 +428,7 @@ mod tests {
             user_id: user.into(),
             name: user.to_uppercase(),
             ice_servers: serde_json::json!([{"urls": "stun:example.org"}]),
+            guest: None,
         }
     }
 

@@ -26,6 +26,7 @@
 //!     user_id: "ada".into(),
 //!     name: "Ada".into(),
 //!     ice_servers: serde_json::json!([{"urls": "stun:turn.example.org"}]),
+//!     guest: None,
 //! };
 //! hub.connect(now, ConnId(1), info);
 //! hub.message(now, ConnId(1), r#"{"type":"ping"}"#);
@@ -51,9 +52,9 @@ pub mod hub;
 pub mod protocol;
 
 pub use error::ProtocolError;
-pub use hub::{CallLog, ConnId, ConnectInfo, Hub, HubConfig, Output, Room};
+pub use hub::{CallLog, ConnId, ConnectInfo, GuestAccess, Hub, HubConfig, Output, Room};
 pub use protocol::{
-    Availability, CallState, ClientMsg, CloseCode, ErrorCode, Location, MAX_MESSAGE_BYTES,
-    MAX_PAYLOAD_BYTES, MediaState, PROTOCOL_VERSION, PeerId, PeerInfo, PresenceUpdate, RoomKind,
-    RoomState, ServerMsg, Status, UserPresence, encode_server, parse_client,
+    Availability, CallState, ClientMsg, CloseCode, ErrorCode, GuestInfo, Location,
+    MAX_MESSAGE_BYTES, MAX_PAYLOAD_BYTES, MediaState, PROTOCOL_VERSION, PeerId, PeerInfo,
+    PresenceUpdate, RoomKind, RoomState, ServerMsg, Status, UserPresence, encode_server, parse_client,
 };

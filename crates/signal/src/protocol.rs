@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 pub use client::{Availability, CLIENT_TYPES, ClientMsg, Location, MediaState, PresenceUpdate};
 pub use close::CloseCode;
 pub use server::{
-    CallState, ErrorCode, PeerInfo, RoomKind, RoomState, ServerMsg, Status, UserPresence,
+    CallState, ErrorCode, GuestInfo, PeerInfo, RoomKind, RoomState, ServerMsg, Status, UserPresence,
 };
 
 use crate::error::ProtocolError;
@@ -95,6 +95,9 @@ pub fn encode_server(msg: &ServerMsg) -> String {
 fn validate(msg: &ClientMsg) -> Result<(), ProtocolError> {
     match msg {
         ClientMsg::JoinRoom { room_id } => id("room_id", room_id),
+        ClientMsg::AdmitGuest { user_id } | ClientMsg::RefuseGuest { user_id } => {
+            id("user_id", user_id)
+        }
         ClientMsg::Call { to_user } => id("to_user", to_user),
         ClientMsg::CallAnswer { call_id, .. } | ClientMsg::CallCancel { call_id } => {
             id("call_id", call_id)
@@ -164,6 +167,14 @@ mod tests {
             ClientMsg::JoinRoom { room_id: "r1".into() }
         );
         assert_eq!(ok(r#"{"type":"call","to_user":"u"}"#), ClientMsg::Call { to_user: "u".into() });
+        assert_eq!(
+            ok(r#"{"type":"admit_guest","user_id":"g"}"#),
+            ClientMsg::AdmitGuest { user_id: "g".into() }
+        );
+        assert_eq!(
+            ok(r#"{"type":"refuse_guest","user_id":"g"}"#),
+            ClientMsg::RefuseGuest { user_id: "g".into() }
+        );
         assert_eq!(
             ok(r#"{"type":"call_answer","call_id":"c","accept":true}"#),
             ClientMsg::CallAnswer { call_id: "c".into(), accept: true }
@@ -239,5 +250,25 @@ mod tests {
         assert_eq!(encode_server(&ServerMsg::Pong {}), r#"{"type":"pong"}"#);
         let e = ServerMsg::error(ErrorCode::RoomFull, "full");
         assert_eq!(encode_server(&e), r#"{"type":"error","code":"room_full","message":"full"}"#);
+        let e = ServerMsg::error(ErrorCode::NotAllowed, "no");
+        assert_eq!(encode_server(&e), r#"{"type":"error","code":"not_allowed","message":"no"}"#);
+    }
+
+    #[test]
+    fn the_guest_flag_of_a_peer_is_sent_only_for_guests() {
+        let mut peer = PeerInfo {
+            peer_id: PeerId::new("p"),
+            user_id: "u".into(),
+            name: "U".into(),
+            media_state: MediaState::default(),
+            guest: false,
+        };
+        let member = serde_json::to_value(&peer).unwrap_or_default();
+        assert_eq!(member.get("guest"), None, "members' peer infos are unchanged");
+        peer.guest = true;
+        let guest = serde_json::to_value(&peer).unwrap_or_default();
+        assert_eq!(guest.get("guest"), Some(&json!(true)));
+        let back: PeerInfo = serde_json::from_value(member).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!back.guest);
     }
 }

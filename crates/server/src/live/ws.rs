@@ -87,6 +87,7 @@ pub async fn upgrade(
         user_id: actor.user_id.clone(),
         name: me.name,
         ice_servers: state.ice.servers_for(&actor.user_id),
+        guest: None,
     };
     let live = state.live.clone();
     Ok(upgrade

@@ -2,8 +2,9 @@
 //! accepted calls.
 //!
 //! Joining a room leaves the previous one first. A room admits at most its capacity, bounded by
-//! the mesh cap. Everyone in the organisation gets a `room` message whenever the participants of
-//! an organisation room change (the floor plan); call rooms are only shown to the two parties.
+//! the mesh cap. Every member of the organisation gets a `room` message whenever the participants
+//! of an organisation room change (the floor plan), and so do the guests of that room; call rooms
+//! are only shown to the two parties.
 //! While a room holds two or more peers it has a session, logged as a [`CallLog`] when it ends.
 
 use std::collections::BTreeSet;
@@ -54,6 +55,7 @@ impl Hub {
             user_id: c.user_id.clone(),
             name: c.name.clone(),
             media_state: c.media,
+            guest: c.guest.is_some(),
         })
     }
 
@@ -79,6 +81,14 @@ impl Hub {
         let Some(c) = self.conns.get(&conn) else { return };
         let (org_id, user_id) = (c.org_id.clone(), c.user_id.clone());
         let already = c.room.as_deref() == Some(room_id);
+        if let Err(code) = self.may_join(conn, room_id) {
+            let text = match code {
+                ErrorCode::NotAllowed => "wait to be admitted",
+                _ => "no such room",
+            };
+            self.send(conn, ServerMsg::error(code, text));
+            return;
+        }
         let Some(entry) = self.orgs.get(&org_id).and_then(|o| o.rooms.get(room_id)) else {
             self.send(conn, ServerMsg::error(ErrorCode::UnknownRoom, "no such room"));
             return;
@@ -164,7 +174,8 @@ impl Hub {
 
     /// The server's room list for an organisation changed. Rooms that disappear are emptied
     /// (occupants get `peer_left` for themselves); rooms that stay keep their occupants even if
-    /// their new capacity is lower. Everyone in the organisation gets `rooms`.
+    /// their new capacity is lower. Every member of the organisation gets `rooms`; each guest gets
+    /// `room` of their room if it changed, or is closed with `not admitted` if it is gone.
     pub fn set_rooms(&mut self, now: Instant, org_id: &str, rooms: Vec<Room>) {
         let mut seen = BTreeSet::new();
         let rooms: Vec<Room> = rooms
@@ -179,6 +190,7 @@ impl Hub {
                 ok && seen.insert(r.id.clone())
             })
             .collect();
+        let guest_rooms = self.guest_room_states(org_id);
         let old: Vec<String> = self.orgs.get(org_id).map(|o| o.order.clone()).unwrap_or_default();
         for gone in old.iter().filter(|id| !seen.contains(*id)) {
             self.remove_room(now, org_id, gone);
@@ -202,6 +214,7 @@ impl Hub {
         }
         let msg = ServerMsg::Rooms { rooms: self.org_rooms(org_id) };
         self.broadcast(org_id, &msg, None);
+        self.rooms_changed_for_guests(now, org_id, &guest_rooms);
     }
 
     /// `media_state`: remembered for `joined`/`room`, relayed to the other peers of the room.
@@ -253,6 +266,9 @@ impl Hub {
             }
         } else {
             self.broadcast(org_id, &msg, None);
+            for guest in self.guests_of(org_id, room_id) {
+                self.send(guest, msg.clone());
+            }
         }
     }
 

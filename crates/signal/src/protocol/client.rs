@@ -54,6 +54,16 @@ pub enum ClientMsg {
     MediaState(MediaState),
     /// Keep-alive; answered by `pong`.
     Ping {},
+    /// Lets a guest waiting in the lobby into their room (members only).
+    AdmitGuest {
+        /// The waiting guest, from `guest_waiting`.
+        user_id: String,
+    },
+    /// Turns away a guest waiting in the lobby: their connection is closed (members only).
+    RefuseGuest {
+        /// The waiting guest, from `guest_waiting`.
+        user_id: String,
+    },
 }
 
 impl ClientMsg {
@@ -70,12 +80,14 @@ impl ClientMsg {
             Self::Signal { .. } => "signal",
             Self::MediaState(_) => "media_state",
             Self::Ping {} => "ping",
+            Self::AdmitGuest { .. } => "admit_guest",
+            Self::RefuseGuest { .. } => "refuse_guest",
         }
     }
 }
 
 /// The wire names of every client message type, for error reporting.
-pub const CLIENT_TYPES: [&str; 10] = [
+pub const CLIENT_TYPES: [&str; 12] = [
     "hello",
     "set_presence",
     "join_room",
@@ -86,6 +98,8 @@ pub const CLIENT_TYPES: [&str; 10] = [
     "signal",
     "media_state",
     "ping",
+    "admit_guest",
+    "refuse_guest",
 ];
 
 /// The fields of `set_presence`. `None` leaves a field unchanged; for `location` and `deputy_id`

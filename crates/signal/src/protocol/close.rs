@@ -20,6 +20,8 @@ pub enum CloseCode {
     Kicked,
     /// 4003: the connection kept sending faster than the rate limit.
     Flooding,
+    /// 4004: a guest was refused entry from the lobby (or the room they waited for is gone).
+    NotAdmitted,
 }
 
 impl CloseCode {
@@ -32,6 +34,7 @@ impl CloseCode {
             Self::TooManyBadMessages => 4001,
             Self::Kicked => 4002,
             Self::Flooding => 4003,
+            Self::NotAdmitted => 4004,
         }
     }
 
@@ -44,6 +47,7 @@ impl CloseCode {
             Self::TooManyBadMessages => "too many malformed messages",
             Self::Kicked => "user removed",
             Self::Flooding => "too many messages",
+            Self::NotAdmitted => "not admitted",
         }
     }
 
@@ -72,6 +76,7 @@ mod tests {
             CloseCode::TooManyBadMessages,
             CloseCode::Flooding,
             CloseCode::Kicked,
+            CloseCode::NotAdmitted,
         ];
         let mut codes: Vec<u16> = all.iter().map(|c| c.code()).collect();
         codes.sort_unstable();
@@ -81,5 +86,7 @@ mod tests {
             assert!(c.reason().len() <= 123 && c.reason().is_ascii());
         }
         assert_eq!(CloseCode::BadVersion.to_string(), "4000 unsupported protocol version");
+        assert_eq!(CloseCode::NotAdmitted.to_string(), "4004 not admitted");
+        assert!(!CloseCode::NotAdmitted.should_reconnect());
     }
 }

@@ -23,8 +23,11 @@ pub enum ServerMsg {
         ice_servers: serde_json::Value,
         /// Everyone of the organisation the hub knows about, including offline users it has seen.
         presence: Vec<UserPresence>,
-        /// The organisation's rooms with their participants.
+        /// The organisation's rooms with their participants; for a guest, their room only.
         rooms: Vec<RoomState>,
+        /// Present for guests only: the guest's room and whether they may join it yet.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        guest: Option<GuestInfo>,
     },
     /// One user's presence changed.
     Presence {
@@ -113,6 +116,26 @@ pub enum ServerMsg {
     },
     /// The answer to `ping`.
     Pong {},
+    /// To members: a guest waits in the lobby for a room; answer with `admit_guest` or
+    /// `refuse_guest`.
+    GuestWaiting {
+        /// The room the guest asks to enter.
+        room_id: String,
+        /// The guest.
+        user_id: String,
+        /// The name the guest gave.
+        name: String,
+    },
+    /// To members: a guest no longer waits (admitted, refused, or gone).
+    GuestLeft {
+        /// The guest.
+        user_id: String,
+    },
+    /// To a guest: a member let them in; they may now `join_room` the room.
+    Admitted {
+        /// The guest's room.
+        room_id: String,
+    },
 }
 
 impl ServerMsg {
@@ -137,6 +160,9 @@ impl ServerMsg {
             Self::MediaState { .. } => "media_state",
             Self::Error { .. } => "error",
             Self::Pong {} => "pong",
+            Self::GuestWaiting { .. } => "guest_waiting",
+            Self::GuestLeft { .. } => "guest_left",
+            Self::Admitted { .. } => "admitted",
         }
     }
 }
@@ -233,6 +259,22 @@ pub struct PeerInfo {
     pub name: String,
     /// The peer's media state.
     pub media_state: MediaState,
+    /// The peer is a guest from outside the organisation. Sent only when true.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub guest: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// What a guest's `welcome` says about their access.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuestInfo {
+    /// The one room the guest may enter.
+    pub room_id: String,
+    /// Whether the guest may `join_room` it now (direct access, or admitted from the lobby).
+    pub admitted: bool,
 }
 
 /// The state of a call in `call_update`.
@@ -279,4 +321,8 @@ pub enum ErrorCode {
     UnknownCall,
     /// The connection sends faster than allowed; the message was dropped.
     RateLimited,
+    /// A guest sent a message only members may send, or joined their room before admission.
+    NotAllowed,
+    /// `admit_guest` or `refuse_guest` of a user who is not a guest waiting in the lobby.
+    UnknownGuest,
 }

@@ -5,6 +5,7 @@
 
 mod abuse;
 mod calls;
+mod guests;
 mod isolation;
 mod presence;
 mod random;
@@ -13,8 +14,8 @@ mod rooms;
 use std::time::{Duration, Instant};
 
 use bureau_signal::{
-    CallLog, CloseCode, ConnId, ConnectInfo, ErrorCode, Hub, HubConfig, Output, PeerId, Room,
-    RoomKind, ServerMsg,
+    CallLog, CloseCode, ConnId, ConnectInfo, ErrorCode, GuestAccess, Hub, HubConfig, Output, PeerId,
+    Room, RoomKind, ServerMsg,
 };
 use serde_json::Value;
 
@@ -52,6 +53,29 @@ impl Office {
             user_id: user.into(),
             name: format!("Name of {user}"),
             ice_servers: serde_json::json!([{"urls": ["stun:turn.example:3478"]}]),
+            guest: None,
+        };
+        let peer = self.hub.connect(self.now, conn, info);
+        (conn, peer)
+    }
+
+    /// Opens a guest connection for `user` of `org`, with a guest link to `room`; `direct`
+    /// skips the lobby.
+    pub fn connect_guest(
+        &mut self,
+        org: &str,
+        user: &str,
+        room: &str,
+        direct: bool,
+    ) -> (ConnId, PeerId) {
+        self.next_conn += 1;
+        let conn = ConnId(self.next_conn);
+        let info = ConnectInfo {
+            org_id: org.into(),
+            user_id: user.into(),
+            name: format!("Guest {user}"),
+            ice_servers: serde_json::json!([]),
+            guest: Some(GuestAccess { room_id: room.into(), direct }),
         };
         let peer = self.hub.connect(self.now, conn, info);
         (conn, peer)
