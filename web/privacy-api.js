@@ -89,10 +89,16 @@ export function updateSettings(patch) {
 /**
  * Erases the signed-in user's account; 422 with `field: password` when the password is wrong.
  * @param {string} password
+ * @param {string} [secondFactor] A six-digit authenticator code or a recovery code, when
+ *   two-factor sign-in is on (422 with `field: code` when it is missing or wrong).
  * @returns {Promise<void>}
  */
-export async function eraseMe(password) {
-  await request('DELETE', '/api/me', { password });
+export async function eraseMe(password, secondFactor = '') {
+  /** @type {{password: string, code?: string, recovery_code?: string}} */
+  const body = { password };
+  if (/^\d{6}$/.test(secondFactor)) body.code = secondFactor;
+  else if (secondFactor) body.recovery_code = secondFactor;
+  await request('DELETE', '/api/me', body);
 }
 
 /**

@@ -15,6 +15,11 @@ export function openEraseDialog(ctx) {
     hint: 'To confirm that it is you.',
   });
   const password = /** @type {HTMLInputElement} */ (passwordField.querySelector('input'));
+  const codeField = field({
+    name: 'code', label: 'Two-factor code (if you use two-factor sign-in)', autocomplete: 'one-time-code',
+    hint: 'A code from your authenticator app, or one of your recovery codes.',
+  });
+  const code = /** @type {HTMLInputElement} */ (codeField.querySelector('input'));
   const submit = h('button', { type: 'submit', class: 'button danger', form: formId }, 'Delete my account permanently');
   const form = h('form', { id: formId, novalidate: true, 'aria-label': 'Delete my account' },
     h('div', { class: 'form-error', role: 'alert', hidden: true }),
@@ -24,12 +29,12 @@ export function openEraseDialog(ctx) {
       h('li', {}, 'your account and profile, with your picture and password;'),
       h('li', {}, 'your sessions: you are signed out everywhere;'),
       h('li', {}, 'your access log and registration record;'),
-      h('li', {}, 'invitations you sent and your support tickets.')),
+      h('li', {}, 'the invitation you joined with, and your support tickets.')),
     h('h3', {}, 'Kept, without your name'),
     h('ul', {},
       h('li', {}, 'your colleagues’ call, message and file logs keep the entry, but your id in them is replaced by an anonymous one;'),
       h('li', {}, 'privacy requests you filed stay on record for your organisation without naming you.')),
-    passwordField);
+    passwordField, codeField);
   const { close } = openDialog({
     title: 'Delete your account?',
     className: 'confirm erase-dialog',
@@ -43,7 +48,7 @@ export function openEraseDialog(ctx) {
     if (!password.value) return void setFieldError(form, 'password', 'Enter your password.');
     await busy(submit, async () => {
       try {
-        await privacy.eraseMe(password.value);
+        await privacy.eraseMe(password.value, code.value.trim());
         close();
         ctx.signedOut('Your account has been deleted.');
       } catch (err) {

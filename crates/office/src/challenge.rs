@@ -166,22 +166,32 @@ impl Office {
     /// Which method `proof` satisfies, if any. A TOTP code counts once; a recovery code once.
     async fn check_proof(&self, challenge: &ChallengeRow, proof: &Proof) -> Result<Option<&'static str>> {
         let (org_id, user_id) = (challenge.org_id.as_str(), challenge.user_id.as_str());
+        if let Some(method) = self.check_standing_proof(org_id, user_id, proof).await? {
+            return Ok(Some(method));
+        }
+        if let (Proof::Code(code), Some(expected)) = (proof, &challenge.sms_code) {
+            let keys = self.keys(org_id).await?;
+            let given = keys.blind_index("sms-code", &format!("{}:{}", hex_of(&challenge.token_hash), code.trim()));
+            if totp::constant_time_eq(&given, expected) {
+                return Ok(Some("sms"));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Which method a proof that needs no challenge satisfies: a TOTP code (once) or a
+    /// recovery code (once). Also used to confirm sensitive actions such as erasure.
+    pub(crate) async fn check_standing_proof(&self, org_id: &str, user_id: &str, proof: &Proof) -> Result<Option<&'static str>> {
         let keys = self.keys(org_id).await?;
-        let factors = self.two_factor_row(org_id, user_id).await?;
         match proof {
             Proof::Code(code) => {
+                let factors = self.two_factor_row(org_id, user_id).await?;
                 if let Some(sealed) = &factors.totp_secret {
                     let secret = keys.open(slot("totp_secret", user_id), sealed)?;
                     if let Some(step) = totp::matching_step(&secret, code, self.now())
                         && self.store.advance_totp_step(OrgId(org_id), user_id, step).await?
                     {
                         return Ok(Some("totp"));
-                    }
-                }
-                if let Some(expected) = &challenge.sms_code {
-                    let given = keys.blind_index("sms-code", &format!("{}:{}", hex_of(&challenge.token_hash), code.trim()));
-                    if totp::constant_time_eq(&given, expected) {
-                        return Ok(Some("sms"));
                     }
                 }
                 Ok(None)

@@ -120,12 +120,19 @@ pub struct Export {
     pub retention: RetentionPeriods,
 }
 
-/// Erasure of one's own account: confirmed by the password.
+/// Erasure of one's own account: confirmed by the password and, when two-factor sign-in is
+/// on, an authenticator code or a recovery code.
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EraseRequest {
     /// The account's password.
     pub password: String,
+    /// An authenticator (TOTP) code, when two-factor sign-in is on.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// Or a recovery code.
+    #[serde(default)]
+    pub recovery_code: Option<String>,
 }
 
 /// An optional processing a user may object to (art. 21).
@@ -254,6 +261,21 @@ impl Office {
         let hash = row.password_hash.unwrap_or_else(|| self.decoy_hash.clone());
         if !password::verify(request.password, hash).await {
             return Err(OfficeError::Invalid { field: "password", message: "is not correct".into() });
+        }
+        let factors = self.two_factor_row(&actor.org_id, &actor.user_id).await?;
+        if crate::two_factor::enrolled(&factors) {
+            self.check_code_limit(&actor.user_id)?;
+            let proof = match (request.code, request.recovery_code) {
+                (Some(code), _) => crate::challenge::Proof::Code(code),
+                (None, Some(code)) => crate::challenge::Proof::RecoveryCode(code),
+                (None, None) => {
+                    return Err(OfficeError::Invalid { field: "code", message: "enter a code from your authenticator or a recovery code".into() });
+                }
+            };
+            if self.check_standing_proof(&actor.org_id, &actor.user_id, &proof).await?.is_none() {
+                self.two_factor.failures.fail(&crate::two_factor::limit_key(&actor.user_id), self.now());
+                return Err(OfficeError::Invalid { field: "code", message: "is not correct".into() });
+            }
         }
         self.erase(&actor.org_id, &actor.user_id).await
     }

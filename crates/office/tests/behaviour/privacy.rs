@@ -58,8 +58,8 @@ async fn the_export_holds_everything_and_erasure_leaves_colleagues_anonymised_hi
     let sealed_profile = store.user(OrgId(&admin.org_id), &nora.user_id).await.unwrap().unwrap().profile;
     store.checkpoint().await.unwrap();
     assert!(contains(&raw_database(dir.path()), &sealed_profile), "sanity: the sealed profile is in the file");
-    assert!(office.erase_me(&nora, bureau_office::EraseRequest { password: "wrong".into() }).await.is_err());
-    office.erase_me(&nora, bureau_office::EraseRequest { password: "nora password 1".into() }).await.unwrap();
+    assert!(office.erase_me(&nora, bureau_office::EraseRequest { password: "wrong".into(), code: None, recovery_code: None }).await.is_err());
+    office.erase_me(&nora, bureau_office::EraseRequest { password: "nora password 1".into(), code: None, recovery_code: None }).await.unwrap();
     store.checkpoint().await.unwrap();
     assert!(!contains(&raw_database(dir.path()), &sealed_profile), "erased data is gone from the file");
     assert!(office.authenticate(&signed_in.token).await.is_err());

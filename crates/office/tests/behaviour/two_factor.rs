@@ -235,3 +235,28 @@ async fn an_organisation_that_requires_2fa_makes_users_enrol_before_a_session() 
         SignInStep::SecondFactor(c) if !c.enrol_required
     ));
 }
+
+#[tokio::test]
+async fn erasing_an_account_with_two_factor_needs_a_second_factor() {
+    let dir = tempfile::tempdir().unwrap();
+    let (office, store, clock) = office_in(dir.path(), &Key::generate()).await;
+    let admin = org_with_admin(&office, "acme", "admin@acme.example").await;
+    use bureau_office::Clock;
+    use bureau_store::Store;
+    let (mia, secret, recovery) = mia_with_totp(&office, &admin, clock.now_ms()).await;
+    let erase = |code: Option<String>, recovery_code: Option<String>| bureau_office::EraseRequest {
+        password: "member password 1".into(),
+        code,
+        recovery_code,
+    };
+    let missing = office.erase_me(&mia, erase(None, None)).await.unwrap_err();
+    assert!(matches!(missing, OfficeError::Invalid { field: "code", .. }), "{missing:?}");
+    let wrong_code = if code(&secret, clock.now_ms(), 0) == "000000" { "111111" } else { "000000" };
+    let wrong = office.erase_me(&mia, erase(Some(wrong_code.into()), None)).await.unwrap_err();
+    assert!(matches!(wrong, OfficeError::Invalid { field: "code", .. }), "{wrong:?}");
+    assert!(store.user(bureau_store::OrgId(&admin.org_id), &mia.user_id).await.unwrap().is_some(), "still there");
+    // A code from the authenticator works too; a recovery code is used here.
+    assert_eq!(secret.len(), 20);
+    office.erase_me(&mia, erase(None, Some(recovery[0].clone()))).await.unwrap();
+    assert!(store.user(bureau_store::OrgId(&admin.org_id), &mia.user_id).await.unwrap().is_none());
+}
