@@ -29,7 +29,9 @@ async fn a_guest_joins_through_a_link_waits_and_is_let_in() {
     let joined: serde_json::Value = response.json().await.unwrap();
     assert_eq!((joined["user"]["role"].as_str(), joined["room_id"].as_str()), (Some("guest"), Some(room_id.as_str())));
 
-    // Guests see nothing of the organisation over REST.
+    // Guests see themselves, and nothing of the organisation over REST.
+    let (status, me) = call(guest.get(server.url("/api/me"))).await;
+    assert_eq!((status, me["name"].as_str()), (200, Some("Grace Guest")), "{me}");
     assert_eq!(call(guest.get(server.url("/api/users"))).await.0, 403);
     assert_eq!(call(guest.get(server.url("/api/rooms"))).await.0, 403);
     assert_eq!(call(guest.post(server.url(&format!("/api/rooms/{room_id}/guest-links"))).json(&json!({}))).await.0, 403);
