@@ -42,8 +42,8 @@ import { request, ApiError, describeError } from '/api.js';
  * @property {number} template_version
  * @property {boolean} camera
  * @property {boolean} microphone
- * @property {number} [created_at]
- * @property {number|null} [withdrawn_at]
+ * @property {number} given_at Unix milliseconds.
+ * @property {number|null} withdrawn_at
  */
 
 /**
