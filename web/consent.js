@@ -108,7 +108,9 @@ export function consentForm(o) {
   const problem = h('p', { class: 'field-error', role: 'alert', hidden: true });
   const agree = h('button', { type: 'submit', class: 'button primary' }, 'I agree');
 
+  let disposed = false;
   const stopPreview = () => {
+    seq += 1;
     clearInterval(meterTimer);
     if (preview) for (const t of preview.getTracks()) t.stop();
     preview = null;
@@ -116,30 +118,41 @@ export function consentForm(o) {
     level.value = 0;
   };
 
+  let seq = 0;
   /** Opens the ticked devices for the preview and fills the device menus. */
   const refresh = async () => {
     stopPreview();
+    const mine = seq;
     problem.hidden = true;
     const camId = camSelect.value || rememberedDevice('video');
     const micId = micSelect.value || rememberedDevice('audio');
     if (!camera.checked && !microphone.checked) return;
+    /** @type {MediaStream} */
+    let stream;
     try {
-      preview = await navigator.mediaDevices.getUserMedia({
+      stream = await navigator.mediaDevices.getUserMedia({
         video: camera.checked ? (camId ? { deviceId: { ideal: camId } } : true) : false,
         audio: microphone.checked ? (micId ? { deviceId: { ideal: micId } } : true) : false,
       });
     } catch (err) {
+      if (mine !== seq) return;
       problem.textContent = err instanceof Error && err.name === 'NotAllowedError'
         ? 'The browser did not allow the camera and microphone. Allow them in the address bar, then tick again.'
         : 'The camera or microphone could not be opened.';
       problem.hidden = false;
       return;
     }
-    video.srcObject = preview;
-    startMeter(preview);
+    if (mine !== seq || disposed) {
+      for (const t of stream.getTracks()) t.stop();
+      return;
+    }
+    preview = stream;
+    video.srcObject = stream;
+    startMeter(stream);
     const list = await navigator.mediaDevices.enumerateDevices();
-    const vTrack = preview.getVideoTracks()[0];
-    const aTrack = preview.getAudioTracks()[0];
+    if (mine !== seq) return;
+    const vTrack = stream.getVideoTracks()[0];
+    const aTrack = stream.getAudioTracks()[0];
     fill(camSelect, list.filter((d) => d.kind === 'videoinput'), vTrack ? vTrack.getSettings().deviceId || '' : '', 'Camera', camera.checked);
     fill(micSelect, list.filter((d) => d.kind === 'audioinput'), aTrack ? aTrack.getSettings().deviceId || '' : '', 'Microphone', microphone.checked);
   };
@@ -201,6 +214,7 @@ export function consentForm(o) {
       store(consent);
       if (consent.camId) rememberDevice('video', consent.camId);
       if (consent.micId) rememberDevice('audio', consent.micId);
+      disposed = true;
       stopPreview();
       o.onAgreed(consent);
     } catch (err) {
@@ -210,7 +224,7 @@ export function consentForm(o) {
       agree.disabled = false;
     }
   });
-  return { element: form, dispose: () => { stopPreview(); if (audioContext) void audioContext.close().catch(() => {}); } };
+  return { element: form, dispose: () => { disposed = true; stopPreview(); if (audioContext) void audioContext.close().catch(() => {}); } };
 }
 
 /**
