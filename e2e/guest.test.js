@@ -72,7 +72,7 @@ async function guestArrives(url, name) {
   assert.ok(!page.url().includes('token='), 'the token leaves the address bar');
   await page.getByLabel('Your name').fill(name);
   await page.getByRole('button', { name: 'Continue', exact: true }).click();
-  await page.getByRole('heading', { name: 'Camera and microphone' }).waitFor();
+  await page.getByRole('heading', { name: 'Camera and microphone', exact: true }).waitFor();
   await page.getByText('Before your camera or microphone is used').waitFor();
   await page.getByLabel('Camera', { exact: true }).check();
   await page.getByLabel('Microphone', { exact: true }).check();

@@ -36,7 +36,7 @@ export const CONSENT_KEY = 'bureau.consent';
  * @returns {string} Markdown.
  */
 export function defaultConsentText(orgName) {
-  return `## Camera and microphone in ${orgName || 'this organisation'}'s Bureau
+  return `## Your camera and microphone at ${orgName || 'this organisation'}
 
 Before your camera or microphone is used, please read how.
 
