@@ -85,25 +85,22 @@ async function guestArrives(url, name) {
 }
 
 /**
- * Media statistics of every peer connection of a page: decoded video frames, received audio.
- * @param {import('playwright-core').Page} page
+ * In the page: whether its one peer connection decodes video and receives audio (getStats).
  * @returns {Promise<boolean>}
  */
-function mediaFlows(page) {
-  return page.evaluate(async () => {
-    const pcs = /** @type {Map<string, RTCPeerConnection>} */ (/** @type {any} */ (window).bureau?.peerConnections);
-    if (!pcs || pcs.size !== 1) return false;
-    for (const pc of pcs.values()) {
-      let frames = 0;
-      let audio = 0;
-      (await pc.getStats()).forEach((s) => {
-        if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded || 0;
-        if (s.type === 'inbound-rtp' && s.kind === 'audio') audio += (s.totalSamplesReceived || 0) + (s.packetsReceived || 0);
-      });
-      if (frames <= 0 || audio <= 0) return false;
-    }
-    return true;
-  });
+async function mediaFlows() {
+  const pcs = /** @type {Map<string, RTCPeerConnection>} */ (/** @type {any} */ (window).bureau?.peerConnections);
+  if (!pcs || pcs.size !== 1) return false;
+  for (const pc of pcs.values()) {
+    let frames = 0;
+    let audio = 0;
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded || 0;
+      if (s.type === 'inbound-rtp' && s.kind === 'audio') audio += (s.totalSamplesReceived || 0) + (s.packetsReceived || 0);
+    });
+    if (frames <= 0 || audio <= 0) return false;
+  }
+  return true;
 }
 
 test('a guest opens the link, consents, waits in the lobby, is let in; video and audio flow both ways', LONG, async () => {
