@@ -81,7 +81,8 @@ async function loadSession() {
   try {
     ctx.me = await api.me();
   } catch (err) {
-    if (err instanceof api.ApiError && err.status === 401) {
+    // A guest's session gets 403 outside their room (docs/api.md): on /guest, as if signed out.
+    if (err instanceof api.ApiError && (err.status === 401 || (err.status === 403 && location.pathname === '/guest'))) {
       ctx.me = null;
       ctx.org = null;
       return;
