@@ -85,7 +85,7 @@ impl Office {
         let rows = self.store.users(OrgId(&actor.org_id)).await?;
         let mut out = Vec::with_capacity(rows.len());
         let visible = |row: &&bureau_store::UserRow| {
-            actor.is_admin() || row.id == actor.user_id || (row.active && !row.restricted)
+            actor.is_admin() || row.id == actor.user_id || (row.active && !row.restricted && row.role != Role::Guest.as_str())
         };
         for row in rows.iter().filter(visible) {
             let view = self.view(row, self.open_profile(&keys, row)?, mode, Some(actor));

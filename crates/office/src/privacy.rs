@@ -34,6 +34,8 @@ pub struct RetentionPeriods {
     pub deactivated_accounts_days: u32,
     /// Consent records, counted from their withdrawal (proof of past consent).
     pub withdrawn_consents_days: u32,
+    /// Guest accounts, counted from their creation; then erased.
+    pub guests_days: u32,
 }
 
 impl Default for RetentionPeriods {
@@ -46,6 +48,7 @@ impl Default for RetentionPeriods {
             invitations_days: 30,
             deactivated_accounts_days: 365,
             withdrawn_consents_days: 1095,
+            guests_days: 30,
         }
     }
 }
@@ -292,7 +295,9 @@ impl Office {
             consents_withdrawn_before: before(periods.withdrawn_consents_days),
         };
         let mut purged = self.store.purge(&purge).await?;
-        for (org_id, user_id) in self.store.deactivated_before(before(periods.deactivated_accounts_days)).await? {
+        let guests = self.store.guests_before(before(periods.guests_days)).await?;
+        let deactivated = self.store.deactivated_before(before(periods.deactivated_accounts_days)).await?;
+        for (org_id, user_id) in guests.into_iter().chain(deactivated) {
             if self.store.erase_user(OrgId(&org_id), &user_id).await? {
                 purged.accounts += 1;
             }

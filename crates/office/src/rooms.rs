@@ -133,6 +133,9 @@ impl Office {
 
     /// The organisation's rooms for the actor (members and admins).
     pub async fn rooms(&self, actor: &Actor) -> Result<Vec<RoomView>> {
+        if actor.role == crate::Role::Guest {
+            return Err(OfficeError::Forbidden);
+        }
         self.floor_plan(&actor.org_id).await
     }
 

@@ -50,6 +50,8 @@ pub const ORG_TABLES: &[(&str, &str)] = &[
     ("audit_log", "SELECT * FROM audit_log WHERE org_id = ?1 ORDER BY at, id"),
     ("legal_texts", "SELECT * FROM legal_texts WHERE org_id = ?1 ORDER BY kind, version"),
     ("consents", "SELECT * FROM consents WHERE org_id = ?1 ORDER BY given_at, id"),
+    ("guest_links", "SELECT * FROM guest_links WHERE org_id = ?1 ORDER BY created_at, id"),
+    ("guests", "SELECT * FROM guests WHERE org_id = ?1 ORDER BY user_id"),
 ];
 
 /// Organisation-scoped tables deliberately left out of a snapshot: the keys wrapped by the

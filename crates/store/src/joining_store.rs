@@ -39,4 +39,18 @@ pub trait JoiningStore: Send + Sync {
     async fn legal_text(&self, org: OrgId<'_>, kind: &str) -> Result<Option<LegalRow>>;
     /// Stores a new version of a legal text.
     async fn insert_legal_text(&self, text: &LegalRow) -> Result<()>;
+    /// Stores a guest link.
+    async fn insert_guest_link(&self, link: &GuestLinkRow) -> Result<()>;
+    /// The guest links of a room, newest first.
+    async fn guest_links(&self, org: OrgId<'_>, room_id: &str) -> Result<Vec<GuestLinkRow>>;
+    /// The guest link with this token hash, in any organisation.
+    async fn guest_link_by_token(&self, token_hash: &[u8]) -> Result<Option<GuestLinkRow>>;
+    /// Revokes a guest link; false if there is no such unrevoked link.
+    async fn revoke_guest_link(&self, org: OrgId<'_>, id: &str, now: i64) -> Result<bool>;
+    /// Records where a guest account may go.
+    async fn insert_guest(&self, guest: &GuestRow) -> Result<()>;
+    /// Where a guest account may go.
+    async fn guest(&self, org: OrgId<'_>, user_id: &str) -> Result<Option<GuestRow>>;
+    /// Guest accounts created before `before`, as `(org id, user id)`.
+    async fn guests_before(&self, before: i64) -> Result<Vec<(String, String)>>;
 }

@@ -350,3 +350,41 @@ pub struct ConsentRow {
     /// When it was withdrawn.
     pub withdrawn_at: Option<i64>,
 }
+
+/// A link that lets guests into one conference room; only its token's SHA-256 is stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuestLinkRow {
+    /// Random id.
+    pub id: String,
+    /// The organisation.
+    pub org_id: String,
+    /// The room guests may enter.
+    pub room_id: String,
+    /// SHA-256 of the link's token.
+    pub token_hash: Vec<u8>,
+    /// Guests join without waiting in the lobby.
+    pub direct: bool,
+    /// The member who made it.
+    pub created_by: Option<String>,
+    /// Creation, Unix milliseconds.
+    pub created_at: i64,
+    /// Expiry, Unix milliseconds.
+    pub expires_at: i64,
+    /// When it was revoked.
+    pub revoked_at: Option<i64>,
+}
+
+/// Where a guest account may go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuestRow {
+    /// The guest's user id.
+    pub user_id: String,
+    /// The organisation.
+    pub org_id: String,
+    /// Their one room.
+    pub room_id: String,
+    /// Whether they may join without being admitted.
+    pub direct: bool,
+    /// The link they came through.
+    pub link_id: Option<String>,
+}

@@ -19,7 +19,7 @@ mod privacy;
 mod two_factor;
 
 use crate::{
-    AccessRow, AuditRow, CallLogRow, ConsentRow, InvitationRow, LegalRow, OrgId, OrgKeyRow, OrgRow, PrivacyRequestRow, Purge, Purged, RegistrationRow, Result,
+    AccessRow, AuditRow, CallLogRow, ConsentRow, GuestLinkRow, GuestRow, InvitationRow, LegalRow, OrgId, OrgKeyRow, OrgRow, PrivacyRequestRow, Purge, Purged, RegistrationRow, Result,
     RoomRow, SessionRow, Store, StoreError, TicketRow, TokenRow, TransferRow, UserRow,
 };
 
@@ -35,6 +35,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/sqlite/0005_privacy.sql")),
     (6, include_str!("../migrations/sqlite/0006_legal.sql")),
     (7, include_str!("../migrations/sqlite/0007_consent.sql")),
+    (8, include_str!("../migrations/sqlite/0008_guests.sql")),
 ];
 
 /// The SQLite implementation of [`Store`].

@@ -68,6 +68,7 @@ mod tests {
         ("sessions", "token_hash"),
         ("one_time_tokens", "token_hash"),
         ("invitations", "token_hash"),
+        ("guest_links", "token_hash"),
         ("invitations", "email_index"),
         ("two_factor", "phone_code"),
         ("recovery_codes", "code_hash"),

@@ -344,6 +344,7 @@ impl Layers {
             invitations_days: days("retention.invitations_days")?,
             deactivated_accounts_days: days("retention.deactivated_accounts_days")?,
             withdrawn_consents_days: days("retention.withdrawn_consents_days")?,
+            guests_days: days("retention.guests_days")?,
         })
     }
 

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use bureau_office::Actor;
-use bureau_signal::{CloseCode, ConnectInfo, ErrorCode, MAX_MESSAGE_BYTES, ServerMsg, encode_server};
+use bureau_signal::{CloseCode, ConnectInfo, GuestAccess, ErrorCode, MAX_MESSAGE_BYTES, ServerMsg, encode_server};
 use tokio::sync::mpsc;
 
 use super::{Live, OUTBOX, Outbound};
@@ -87,7 +87,7 @@ pub async fn upgrade(
         user_id: actor.user_id.clone(),
         name: me.name,
         ice_servers: state.ice.servers_for(&actor.user_id),
-        guest: None,
+        guest: state.office.guest_access(&actor).await?.map(|(room_id, direct)| GuestAccess { room_id, direct }),
     };
     let live = state.live.clone();
     Ok(upgrade

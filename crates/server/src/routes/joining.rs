@@ -130,3 +130,36 @@ pub async fn answer(
 pub async fn resolve(State(state): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<Json<TicketView>> {
     Ok(Json(state.office.resolve_ticket(&session.actor, &id).await?))
 }
+
+/// What the guest page shows for a link (410 when it cannot be used).
+#[utoipa::path(post, path = "/api/guest/check", tag = "joining", request_body = TokenBody,
+    responses((status = 200, body = bureau_office::GuestLinkInfo), (status = 410, body = ErrorBody)))]
+pub async fn guest_check(State(state): State<Arc<AppState>>, ApiJson(body): ApiJson<TokenBody>) -> ApiResult<Json<bureau_office::GuestLinkInfo>> {
+    Ok(Json(state.office.guest_link_info(&body.token).await?))
+}
+
+/// A guest's session and room.
+#[derive(Serialize, ToSchema)]
+pub struct GuestSession {
+    /// The guest account.
+    pub user: bureau_office::UserView,
+    /// The one room the guest may enter.
+    pub room_id: String,
+}
+
+/// Joins as a guest through a link: at least a name; signs the guest in.
+#[utoipa::path(post, path = "/api/guest/join", tag = "joining", request_body = bureau_office::GuestJoin,
+    responses((status = 201, body = GuestSession), (status = 410, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn guest_join(
+    State(state): State<Arc<AppState>>,
+    Extension(conn): Extension<ConnInfo>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<bureau_office::GuestJoin>,
+) -> ApiResult<Response> {
+    use axum::response::IntoResponse;
+    let (signed_in, room_id) = state.office.join_as_guest(body, &client(&headers, &conn)).await?;
+    let max_age = ((signed_in.expires_at - state.clock.now_ms()) / 1000).max(0);
+    let cookie = crate::session::session_cookie(&signed_in.token, max_age, conn.tls);
+    let body = GuestSession { user: signed_in.user, room_id };
+    Ok((StatusCode::CREATED, [(axum::http::header::SET_COOKIE, cookie)], Json(body)).into_response())
+}

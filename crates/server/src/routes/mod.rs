@@ -30,7 +30,8 @@ use crate::{AppState, ConnInfo, session, web};
         users::list, users::create, users::get, users::patch,
         users::put_picture, users::delete_picture, users::picture, users::export, users::erase_me, users::erase,
         joining::invite, joining::invitations, joining::resend, joining::revoke, joining::check, joining::register,
-        joining::open_ticket, joining::tickets, joining::answer, joining::resolve,
+        joining::open_ticket, joining::tickets, joining::answer, joining::resolve, joining::guest_check, joining::guest_join,
+        rooms::create_guest_link, rooms::guest_links, rooms::revoke_guest_link,
         privacy::settings, privacy::update_settings, privacy::file, privacy::list, privacy::close, privacy::audit, privacy::legal, privacy::set_legal, privacy::give_consent, privacy::consents, privacy::withdraw_consent,
         rooms::list, rooms::create, rooms::patch, rooms::delete, rooms::my_calls, rooms::report_transfer,
         two_factor::second_factor, two_factor::enrol_totp, two_factor::status, two_factor::start_totp,
@@ -98,6 +99,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/me/calls", get(rooms::my_calls))
         .route("/me/transfers", post(rooms::report_transfer))
         .route("/ws", get(crate::live::ws::upgrade))
+        .route("/rooms/{id}/guest-links", get(rooms::guest_links).post(rooms::create_guest_link))
+        .route("/guest-links/{id}", axum::routing::delete(rooms::revoke_guest_link))
+        .route("/guest/check", post(joining::guest_check))
+        .route("/guest/join", post(joining::guest_join))
         .route("/invitations", get(joining::invitations).post(joining::invite))
         .route("/invitations/{id}", axum::routing::delete(joining::revoke))
         .route("/invitations/{id}/resend", post(joining::resend))

@@ -95,3 +95,39 @@ pub async fn user_changed(state: &AppState, org_id: &str, user_id: &str, active:
     }
     push_floor_plan(state, org_id).await;
 }
+
+/// The links of a room.
+#[derive(Serialize, ToSchema)]
+pub struct GuestLinkList {
+    /// Newest first.
+    pub links: Vec<bureau_office::GuestLinkView>,
+}
+
+/// Makes a guest link for a meeting room or the reception (members); the answer holds the link,
+/// shown this once.
+#[utoipa::path(post, path = "/api/rooms/{id}/guest-links", tag = "office", request_body = bureau_office::NewGuestLink,
+    params(("id" = String, Path, description = "Room id")),
+    responses((status = 201, body = bureau_office::GuestLinkView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_guest_link(
+    State(state): State<Arc<AppState>>,
+    session: Session,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<bureau_office::NewGuestLink>,
+) -> ApiResult<(StatusCode, Json<bureau_office::GuestLinkView>)> {
+    Ok((StatusCode::CREATED, Json(state.office.create_guest_link(&session.actor, &id, body).await?)))
+}
+
+/// The guest links of a room.
+#[utoipa::path(get, path = "/api/rooms/{id}/guest-links", tag = "office", params(("id" = String, Path, description = "Room id")),
+    responses((status = 200, body = GuestLinkList)))]
+pub async fn guest_links(State(state): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<Json<GuestLinkList>> {
+    Ok(Json(GuestLinkList { links: state.office.guest_links(&session.actor, &id).await? }))
+}
+
+/// Revokes a guest link.
+#[utoipa::path(delete, path = "/api/guest-links/{id}", tag = "office", params(("id" = String, Path, description = "Link id")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn revoke_guest_link(State(state): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    state.office.revoke_guest_link(&session.actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -2,6 +2,7 @@
 #![allow(missing_docs)]
 
 mod bad_input;
+mod guests;
 mod joining;
 mod live;
 mod privacy;

@@ -175,4 +175,88 @@ impl crate::JoiningStore for SqliteStore {
         .await
     }
 
+
+    async fn insert_guest_link(&self, link: &GuestLinkRow) -> Result<()> {
+        let l = link.clone();
+        self.with(move |c| {
+            c.prepare_cached(
+                "INSERT INTO guest_links (id, org_id, room_id, token_hash, direct, created_by, created_at, expires_at, revoked_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![l.id, l.org_id, l.room_id, l.token_hash, l.direct, l.created_by, l.created_at, l.expires_at, l.revoked_at])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn guest_links(&self, org: OrgId<'_>, room_id: &str) -> Result<Vec<GuestLinkRow>> {
+        let (org, room) = (org.0.to_owned(), room_id.to_owned());
+        self.with(move |c| all(c, "SELECT * FROM guest_links WHERE org_id = ?1 AND room_id = ?2 ORDER BY created_at DESC", [&org, &room], guest_link_row))
+            .await
+    }
+
+    async fn guest_link_by_token(&self, token_hash: &[u8]) -> Result<Option<GuestLinkRow>> {
+        let hash = token_hash.to_owned();
+        self.with(move |c| one(c, "SELECT * FROM guest_links WHERE token_hash = ?1", [&hash], guest_link_row)).await
+    }
+
+    async fn revoke_guest_link(&self, org: OrgId<'_>, id: &str, now: i64) -> Result<bool> {
+        let (org, id) = (org.0.to_owned(), id.to_owned());
+        self.with(move |c| {
+            let changed = c
+                .prepare_cached("UPDATE guest_links SET revoked_at = ?3 WHERE org_id = ?1 AND id = ?2 AND revoked_at IS NULL")?
+                .execute(params![org, id, now])?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn insert_guest(&self, guest: &GuestRow) -> Result<()> {
+        let g = guest.clone();
+        self.with(move |c| {
+            c.prepare_cached("INSERT INTO guests (user_id, org_id, room_id, direct, link_id) VALUES (?1, ?2, ?3, ?4, ?5)")?
+                .execute(params![g.user_id, g.org_id, g.room_id, g.direct, g.link_id])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn guest(&self, org: OrgId<'_>, user_id: &str) -> Result<Option<GuestRow>> {
+        let (org, user) = (org.0.to_owned(), user_id.to_owned());
+        self.with(move |c| {
+            one(c, "SELECT * FROM guests WHERE org_id = ?1 AND user_id = ?2", [&org, &user], |r| {
+                Ok(GuestRow {
+                    user_id: r.get("user_id")?,
+                    org_id: r.get("org_id")?,
+                    room_id: r.get("room_id")?,
+                    direct: r.get("direct")?,
+                    link_id: r.get("link_id")?,
+                })
+            })
+        })
+        .await
+    }
+
+    async fn guests_before(&self, before: i64) -> Result<Vec<(String, String)>> {
+        self.with(move |c| {
+            all(c, "SELECT u.org_id, u.id FROM users u JOIN guests g ON g.user_id = u.id WHERE u.created_at < ?1", [before], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+        })
+        .await
+    }
+}
+
+fn guest_link_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<GuestLinkRow> {
+    Ok(GuestLinkRow {
+        id: row.get("id")?,
+        org_id: row.get("org_id")?,
+        room_id: row.get("room_id")?,
+        token_hash: row.get("token_hash")?,
+        direct: row.get("direct")?,
+        created_by: row.get("created_by")?,
+        created_at: row.get("created_at")?,
+        expires_at: row.get("expires_at")?,
+        revoked_at: row.get("revoked_at")?,
+    })
 }
