@@ -91,6 +91,27 @@ export async function pollUntil(page, predicate, arg) {
 export async function enterOffice(page, user) {
   await signIn(page, user.email, user.password);
   await page.waitForFunction(() => /** @type {any} */ (window).bureau?.signal?.status?.state === 'open', null, { timeout: 0 });
+  await agreeToConsent(page);
+}
+
+/**
+ * Gives consent to camera and microphone through the API and remembers it as the consent step
+ * would (`bureau.consent`), so tests that are not about consent walk into rooms without it.
+ * @param {import('playwright-core').Page} page
+ */
+export async function agreeToConsent(page) {
+  await page.evaluate(async () => {
+    const org = await (await fetch('/api/org')).json();
+    const legal = await (await fetch('/api/legal?org=' + encodeURIComponent(org.slug))).json();
+    const version = legal && legal.consent ? legal.consent.version : 0;
+    const res = await fetch('/api/consents', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ template_version: version, camera: true, microphone: true }),
+    });
+    if (res.status !== 201) throw new Error(`consent: ${res.status} ${await res.text()}`);
+    const consent = await res.json();
+    localStorage.setItem('bureau.consent', JSON.stringify({ id: consent.id, org: org.slug, version, camera: true, microphone: true, micId: '', camId: '' }));
+  });
 }
 
 /**

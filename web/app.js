@@ -9,6 +9,8 @@ import { startOffice, stopOffice, runningOffice } from '/office.js';
 import { presenceControl } from '/presence.js';
 import { mountStage } from '/stage.js';
 import { mountChat, closeChat } from '/chat.js';
+import { mountLobby } from '/lobby.js';
+import { installConsentGate } from '/consent.js';
 
 /**
  * What every page gets.
@@ -46,6 +48,7 @@ const ROUTES = {
   '/local-storage': { title: 'Local storage', load: () => import('/pages/legal.js'), access: 'public' },
   '/privacy-centre': { title: 'Privacy centre', load: () => import('/pages/privacy-centre.js'), access: 'user' },
   '/privacy-admin': { title: 'Privacy requests', load: () => import('/pages/privacy-admin.js'), access: 'user' },
+  '/guest': { title: 'Join as a guest', load: () => import('/pages/guest.js'), access: 'public' },
 };
 
 /** @type {Context} */
@@ -78,14 +81,21 @@ async function loadSession() {
   try {
     ctx.me = await api.me();
   } catch (err) {
-    if (err instanceof api.ApiError && err.status === 401) {
+    // A guest's session gets 403 outside their room (docs/api.md): on /guest, as if signed out.
+    if (err instanceof api.ApiError && (err.status === 401 || (err.status === 403 && location.pathname === '/guest'))) {
       ctx.me = null;
       ctx.org = null;
       return;
     }
     throw err;
   }
-  ctx.org = await api.org();
+  // A guest (guest link) sees only their room: no organisation, no office (pages/guest.js).
+  ctx.org = isGuest() ? null : await api.org();
+}
+
+/** @returns {boolean} Whether the session is a guest's. */
+function isGuest() {
+  return Boolean(ctx.me && ctx.me.role === 'guest');
 }
 
 async function refresh() {
@@ -96,14 +106,16 @@ async function refresh() {
 
 /** Starts the live office (signaling, calls, messages) once a user is signed in. */
 function goLive() {
-  if (!ctx.me) return;
+  if (!ctx.me || isGuest()) return;
   const running = runningOffice();
   if (running && running.me.id === ctx.me.id) {
     running.me = ctx.me;
     return;
   }
   const office = startOffice(ctx.me);
+  installConsentGate(office.media, () => ctx.org);
   mountStage(office);
+  mountLobby(office);
   mountChat(office);
 }
 
@@ -111,6 +123,7 @@ function goLive() {
 function goOffline() {
   stopOffice();
   closeChat();
+  document.getElementById('lobby')?.remove();
   document.getElementById('stage')?.remove();
   document.getElementById('conn-banner')?.remove();
 }
@@ -153,12 +166,12 @@ function drawShell() {
   const header = /** @type {HTMLElement} */ (document.getElementById('topbar'));
   header.replaceChildren();
   const path = location.pathname;
-  const brand = h('a', { class: 'brand', href: ctx.me ? '/office' : '/login' },
+  const brand = h('a', { class: 'brand', href: isGuest() ? '/guest' : ctx.me ? '/office' : '/login' },
     h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, 'B'),
     h('span', { class: 'brand-name' }, ctx.org ? ctx.org.name : 'Bureau'));
   header.append(brand);
   drawFooter();
-  if (!ctx.me) return;
+  if (!ctx.me || isGuest()) return;
   const me = ctx.me;
   /** @param {string} href @param {string} label */
   const link = (href, label) => h('a', { href, class: 'nav-link', 'aria-current': path === href ? 'page' : undefined }, label);
@@ -183,7 +196,7 @@ function drawFooter() {
     h('a', { href: '/privacy' }, 'Privacy policy'),
     h('a', { href: '/terms' }, 'Terms of use'),
     h('a', { href: '/local-storage' }, 'Local storage'),
-    ctx.me ? h('a', { href: '/support' }, 'Help & support') : null));
+    ctx.me && !isGuest() ? h('a', { href: '/support' }, 'Help & support') : null));
 }
 
 /**
@@ -236,9 +249,13 @@ async function render() {
   const seq = ++renderSeq;
   const main = /** @type {HTMLElement} */ (document.getElementById('main'));
   let path = location.pathname.replace(/\/+$/, '') || '/';
-  if (path === '/') path = ctx.me ? '/office' : '/login';
+  if (path === '/') path = isGuest() ? '/guest' : ctx.me ? '/office' : '/login';
   let route = ROUTES[path];
-  if (route && route.access !== 'public' && !ctx.me) {
+  if (isGuest() && route && route.access !== 'public' || isGuest() && path === '/login') {
+    history.replaceState(null, '', '/guest');
+    path = '/guest';
+    route = ROUTES[path];
+  } else if (route && route.access !== 'public' && !ctx.me) {
     history.replaceState(null, '', '/login');
     path = '/login';
     route = ROUTES[path];

@@ -8,6 +8,7 @@ const SPEAKING_HOLD_MS = 600;
 
 /**
  * @typedef {import('/protocol.js').MediaState} MediaState
+ * @typedef {{camera: boolean, microphone: boolean}} Allowed
  */
 
 /**
@@ -35,6 +36,24 @@ function store(key, value) {
   }
 }
 
+/**
+ * Remembers the microphone or camera to use (localStorage), e.g. from the consent step.
+ * @param {'audio'|'video'} kind
+ * @param {string} deviceId '' forgets the choice.
+ */
+export function rememberDevice(kind, deviceId) {
+  store(kind === 'audio' ? MIC_KEY : CAM_KEY, deviceId);
+}
+
+/**
+ * The remembered microphone or camera ('' when none).
+ * @param {'audio'|'video'} kind
+ * @returns {string}
+ */
+export function rememberedDevice(kind) {
+  return stored(kind === 'audio' ? MIC_KEY : CAM_KEY);
+}
+
 /** The user's own media, shared by every peer connection of the current room. */
 export class LocalMedia {
   constructor() {
@@ -56,6 +75,28 @@ export class LocalMedia {
     this.audioContext = null;
     /** @type {any} */
     this.meter = null;
+    /**
+     * Asked before a device opens (informed consent, consent.js): which devices the user agreed
+     * to, or null when they did not. Without a gate everything is allowed.
+     * @type {(() => Promise<Allowed|null>)|null}
+     */
+    this.gate = null;
+    /** @type {Allowed} What the gate allowed last. */
+    this.allowed = { camera: true, microphone: true };
+    /** @type {Promise<void>|null} */
+    this.starting = null;
+  }
+
+  /**
+   * Asks the gate (if any) which devices may open; remembers the answer.
+   * @returns {Promise<Allowed>}
+   * @private
+   */
+  async ask() {
+    if (!this.gate) return this.allowed;
+    const answer = await this.gate().catch(() => null);
+    this.allowed = answer || { camera: false, microphone: false };
+    return this.allowed;
   }
 
   /**
@@ -85,12 +126,28 @@ export class LocalMedia {
    */
   async start() {
     if (this.audio || this.camera) return;
+    if (!this.starting) this.starting = this.open().finally(() => { this.starting = null; });
+    return this.starting;
+  }
+
+  /** @private */
+  async open() {
+    const allowed = await this.ask();
+    if (!allowed.camera && !allowed.microphone) {
+      this.problem = 'Camera and microphone are off: you have not agreed to their use.';
+      this.state.camera = false;
+      this.changed();
+      return;
+    }
+    if (!allowed.camera) this.state.camera = false;
     const mic = stored(MIC_KEY);
     const cam = stored(CAM_KEY);
+    const audio = allowed.microphone ? (mic ? { deviceId: { ideal: mic } } : true) : false;
     const attempts = [
-      { audio: mic ? { deviceId: { ideal: mic } } : true, video: this.state.camera ? (cam ? { deviceId: { ideal: cam } } : true) : false },
-      { audio: true, video: false },
-    ];
+      { audio, video: this.state.camera ? (cam ? { deviceId: { ideal: cam } } : true) : false },
+      { audio: allowed.microphone, video: false },
+      { audio: false, video: allowed.camera },
+    ].filter((c) => c.audio || c.video);
     for (const constraints of attempts) {
       try {
         const stream = await navigator.mediaDevices.getUserMedia(constraints);
@@ -155,6 +212,11 @@ export class LocalMedia {
       this.camera = null;
       this.state.camera = false;
     } else if (!this.camera) {
+      if (!this.allowed.camera && !(await this.ask()).camera) {
+        this.problem = 'The camera stays off: you have not agreed to its use.';
+        this.changed();
+        return;
+      }
       const cam = stored(CAM_KEY);
       try {
         const stream = await navigator.mediaDevices.getUserMedia({ video: cam ? { deviceId: { ideal: cam } } : true });
@@ -217,8 +279,9 @@ export class LocalMedia {
    * @returns {Promise<void>}
    */
   async useDevice(kind, deviceId) {
-    store(kind === 'audio' ? MIC_KEY : CAM_KEY, deviceId);
+    rememberDevice(kind, deviceId);
     if (kind === 'video' && !this.state.camera) return;
+    if (!(kind === 'audio' ? this.allowed.microphone : this.allowed.camera)) return;
     try {
       const constraints = { deviceId: { exact: deviceId } };
       const stream = await navigator.mediaDevices.getUserMedia(kind === 'audio' ? { audio: constraints } : { video: constraints });

@@ -7,7 +7,7 @@
  * @typedef {'home_office'|'real_office'|'on_the_go'} Location
  * @typedef {'meeting'|'reception'|'office'|'call'} RoomKind
  * @typedef {'ringing'|'accepted'|'declined'|'busy'|'no_answer'|'cancelled'|'ended'} CallState
- * @typedef {'bad_message'|'too_big'|'unknown_peer'|'unknown_room'|'room_full'|'not_in_room'|'user_offline'|'busy'|'unknown_call'} ErrorCode
+ * @typedef {'bad_message'|'too_big'|'unknown_peer'|'unknown_room'|'room_full'|'not_in_room'|'user_offline'|'busy'|'unknown_call'|'not_allowed'|'unknown_guest'} ErrorCode
  */
 
 /**
@@ -37,6 +37,7 @@
  * @property {string} user_id
  * @property {string} name
  * @property {MediaState} media_state
+ * @property {boolean} [guest] A guest from outside the organisation (guest link).
  */
 
 /**
@@ -61,7 +62,7 @@
  */
 
 /**
- * @typedef {{type: 'welcome', version: number, peer_id: string, user_id: string, ice_servers: RTCIceServer[], presence: UserPresence[], rooms: RoomState[]}} WelcomeMsg
+ * @typedef {{type: 'welcome', version: number, peer_id: string, user_id: string, ice_servers: RTCIceServer[], presence: UserPresence[], rooms: RoomState[], guest?: GuestAccess}} WelcomeMsg
  * @typedef {{type: 'presence', user: UserPresence}} PresenceMsg
  * @typedef {{type: 'room', room: RoomState}} RoomMsg
  * @typedef {{type: 'rooms', rooms: RoomState[]}} RoomsMsg
@@ -74,6 +75,16 @@
  * @typedef {{type: 'media_state', peer_id: string} & MediaState} MediaStateMsg
  * @typedef {{type: 'error', code: ErrorCode, message: string}} ErrorMsg
  * @typedef {{type: 'pong'}} PongMsg
+ * @typedef {{type: 'guest_waiting', room_id: string, user_id: string, name: string}} GuestWaitingMsg
+ * @typedef {{type: 'guest_left', user_id: string}} GuestLeftMsg
+ * @typedef {{type: 'admitted', room_id: string}} AdmittedMsg
+ */
+
+/**
+ * What a guest's `welcome` says about their access.
+ * @typedef {object} GuestAccess
+ * @property {string} room_id The one room the guest may enter.
+ * @property {boolean} admitted Whether they may `join_room` now (direct access, or admitted).
  */
 
 /**
@@ -102,6 +113,9 @@
  * @property {MediaStateMsg} media_state
  * @property {ErrorMsg} error
  * @property {PongMsg} pong
+ * @property {GuestWaitingMsg} guest_waiting
+ * @property {GuestLeftMsg} guest_left
+ * @property {AdmittedMsg} admitted
  * @property {ConnectionStatus} status
  * @property {{room_id: string, reason: 'left'|'removed'|'disconnected'|'refused'}} left
  */

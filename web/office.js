@@ -174,6 +174,7 @@ export class Office {
   /** Opens the connection. */
   start() {
     this.signal.connect();
+    if (this.me.role === 'guest') return; // a guest sees no directory
     api.users('').then((list) => {
       this.names = new Map(list.map((u) => [u.id, u.name]));
       this.changed('presence');
@@ -182,6 +183,7 @@ export class Office {
 
   /** Asks the server whether processing is restricted, and leaves the live office if so. */
   async checkRestricted() {
+    if (this.me.role === 'guest') return;
     try {
       if ((await privacySettings()).restricted) this.setRestricted(true);
     } catch {

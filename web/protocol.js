@@ -30,6 +30,10 @@ export const PROTOCOL_VERSION = 1;
  * @typedef {import('/messages.js').MediaStateMsg} MediaStateMsg
  * @typedef {import('/messages.js').ErrorMsg} ErrorMsg
  * @typedef {import('/messages.js').PongMsg} PongMsg
+ * @typedef {import('/messages.js').GuestWaitingMsg} GuestWaitingMsg
+ * @typedef {import('/messages.js').GuestLeftMsg} GuestLeftMsg
+ * @typedef {import('/messages.js').AdmittedMsg} AdmittedMsg
+ * @typedef {import('/messages.js').GuestAccess} GuestAccess
  * @typedef {import('/messages.js').ConnectionStatus} ConnectionStatus
  * @typedef {import('/messages.js').Events} Events
  */
@@ -351,6 +355,24 @@ export class SignalClient {
    */
   cancelCall(callId) {
     return this.send({ type: 'call_cancel', call_id: callId });
+  }
+
+  /**
+   * Lets a waiting guest into their room (members only).
+   * @param {string} userId The guest's id from `guest_waiting`.
+   * @returns {boolean}
+   */
+  admitGuest(userId) {
+    return this.send({ type: 'admit_guest', user_id: userId });
+  }
+
+  /**
+   * Turns a waiting guest away (members only); the guest's connections close with 4004.
+   * @param {string} userId
+   * @returns {boolean}
+   */
+  refuseGuest(userId) {
+    return this.send({ type: 'refuse_guest', user_id: userId });
   }
 
   /**

@@ -6,6 +6,7 @@ import { h, openDialog } from '/dom.js';
 import { presenceAvatar } from '/presence.js';
 import { icon } from '/icons.js';
 import { avatarHue, initials } from '/fields.js';
+import { withdraw, storedConsent } from '/consent.js';
 
 /**
  * @typedef {import('/office.js').Office} Office
@@ -189,7 +190,9 @@ function updateTile(office, id, tile) {
   if (stream && video.srcObject !== stream) video.srcObject = stream;
   const state = self ? office.media.state : peer ? peer.info.media_state : null;
   const plain = self ? office.me.name : (peer && (peer.info.name || office.nameOf(peer.info.user_id))) || 'Colleague';
+  const guest = self ? office.me.role === 'guest' : Boolean(peer && peer.info.guest);
   const name = self ? `${plain} (you)` : plain;
+  tile.classList.toggle('guest', guest);
   const userId = self ? office.me.id : peer ? peer.info.user_id : '';
   /** @type {HTMLElement} */ (tile.querySelector('.tile-name')).textContent = name;
   const hasVideo = Boolean(state && (state.camera || state.screen));
@@ -201,6 +204,7 @@ function updateTile(office, id, tile) {
   if (!avatar.firstChild && userId) avatar.append(h('span', { class: 'avatar avatar-lg', style: `--hue:${avatarHue(userId)}` }, initials(plain)));
   const marks = /** @type {HTMLElement} */ (tile.querySelector('.tile-marks'));
   marks.replaceChildren(
+    guest ? h('span', { class: 'guest-tag' }, 'Guest') : '',
     state && state.muted ? h('span', { title: 'Muted' }, icon('micOff'), h('span', { class: 'sr-only' }, ' muted')) : '',
     state && state.screen ? h('span', { title: 'Sharing the screen' }, icon('screen'), h('span', { class: 'sr-only' }, ' sharing the screen')) : '',
     state && state.speaking && !state.muted ? h('span', { class: 'sr-only' }, ' speaking') : '',
@@ -228,6 +232,11 @@ function controls(office) {
     h('button', { type: 'button', class: 'button small', dataset: { control: 'camera' }, 'aria-pressed': 'false', onclick: () => void m.setCamera(!m.state.camera) }, 'Camera off'),
     h('button', { type: 'button', class: 'button small', dataset: { control: 'screen' }, 'aria-pressed': 'false', onclick: () => void m.setScreen(!m.state.screen) }, 'Share screen'),
     toggleDevices,
+    h('button', {
+      type: 'button', class: 'button small', dataset: { control: 'withdraw' }, hidden: !storedConsent(),
+      title: 'Stops camera and microphone now and withdraws your consent to their use',
+      onclick: () => void withdraw(m),
+    }, 'Withdraw consent'),
     h('button', { type: 'button', class: 'button small danger', dataset: { control: 'leave' }, onclick: () => office.leave() }, 'Leave'),
     h('p', { class: 'media-problem', role: 'alert' }),
     devices);
@@ -249,6 +258,8 @@ function updateControls(office, stage) {
   set('mute', s.muted, s.muted ? 'Unmute' : 'Mute');
   set('camera', !s.camera, s.camera ? 'Camera off' : 'Camera on');
   set('screen', s.screen, s.screen ? 'Stop sharing' : 'Share screen');
+  const withdrawButton = /** @type {HTMLElement|null} */ (stage.querySelector('[data-control="withdraw"]'));
+  if (withdrawButton) withdrawButton.hidden = !storedConsent();
   const problem = stage.querySelector('.media-problem');
   if (problem) problem.textContent = office.media.problem;
 }

@@ -8,6 +8,7 @@ import { presenceAvatar, presenceLine } from '/presence.js';
 import { openChat } from '/chat.js';
 import { icon } from '/icons.js';
 import { openAddRoom } from '/pages/admin-rooms.js';
+import { openGuestLinks } from '/guest-links.js';
 
 /**
  * @typedef {import('/office.js').Office} Office
@@ -106,7 +107,14 @@ function roomTile(office, room) {
     h('span', { class: 'room-count', title: 'People in the room and its capacity' }, `${room.participants.length}/${room.capacity}`)),
   room.owner_user_id ? ownerLine(office, room.owner_user_id) : null,
   people.length ? h('ul', { class: 'occupants', 'aria-label': `In ${title}` }, people) : h('p', { class: 'room-empty' }, 'Nobody is here.'),
-  h('div', { class: 'room-foot' }, walk));
+  h('div', { class: 'room-foot' },
+    room.kind === 'meeting' || room.kind === 'reception'
+      ? h('button', {
+        type: 'button', class: 'button small', 'aria-haspopup': 'dialog', dataset: { focusKey: 'guests-' + room.id },
+        'aria-label': `Guest link for ${title}`, onclick: () => openGuestLinks(room),
+      }, 'Guest link')
+      : null,
+    walk));
 }
 
 /**
@@ -137,11 +145,12 @@ function occupant(office, peer) {
   const me = peer.user_id === office.me.id;
   return h('button', {
     type: 'button', class: 'occupant' + (peer.media_state.speaking ? ' speaking' : ''), 'aria-haspopup': me ? undefined : 'dialog',
-    dataset: { userId: peer.user_id, focusKey: 'peer-' + peer.peer_id }, disabled: me,
+    dataset: { userId: peer.user_id, focusKey: 'peer-' + peer.peer_id }, disabled: me || Boolean(peer.guest),
     onclick: () => openPersonCard(office, peer.user_id),
   },
   presenceAvatar(peer.user_id, peer.name, p, 'sm'),
   h('span', { class: 'occupant-name' }, me ? `${peer.name} (you)` : peer.name),
+  peer.guest ? h('span', { class: 'guest-tag' }, 'Guest') : null,
   peer.media_state.muted ? h('span', { class: 'mark', title: 'Muted' }, icon('micOff'), h('span', { class: 'sr-only' }, 'muted')) : null,
   peer.media_state.screen ? h('span', { class: 'mark', title: 'Sharing the screen' }, icon('screen'), h('span', { class: 'sr-only' }, 'sharing the screen')) : null);
 }
