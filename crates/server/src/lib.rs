@@ -104,6 +104,7 @@ pub struct Server {
     https: TcpListener,
     tls: TlsAcceptor,
     turn: Option<bureau_turn::Server>,
+    smtp: Option<Arc<mail::SmtpMailer>>,
     setup_token: Option<String>,
 }
 
@@ -123,8 +124,12 @@ impl Server {
         let (mut office, store) = dir.open(policy, clock.clone()).await?;
         office.set_sms_provider(sms::provider(&config.sms)?);
         let from = mail::sender(&config.mail_from).map_err(StartError::Mail)?;
-        let mailer: Arc<dyn bureau_office::Mailer> = match &config.smtp_url {
-            Some(url) => Arc::new(mail::SmtpMailer::new(url, from).map_err(StartError::Mail)?),
+        let smtp = match &config.smtp_url {
+            Some(url) => Some(Arc::new(mail::SmtpMailer::new(url, from.clone(), dir.file("outbox").join("undelivered")).map_err(StartError::Mail)?)),
+            None => None,
+        };
+        let mailer: Arc<dyn bureau_office::Mailer> = match &smtp {
+            Some(smtp) => smtp.clone(),
             None => Arc::new(mail::OutboxMailer::new(dir.file("outbox"), from)),
         };
         let recipients = match &config.smtp_url {
@@ -152,7 +157,7 @@ impl Server {
         let turn_metrics = turn.as_ref().map(bureau_turn::Server::metrics);
         let config = Arc::new(config);
         let state = Arc::new(AppState { config, office, live, ice, turn_metrics, clock, metrics: Default::default() });
-        Ok(Server { state, store, http, https, tls, turn, setup_token })
+        Ok(Server { state, store, http, https, tls, turn, smtp, setup_token })
     }
 
     /// The bound plain HTTP address.
@@ -189,10 +194,14 @@ impl Server {
                 let _ = stopped.wait_for(|stop| *stop).await;
             }))
         });
+        let redelivery = self.smtp.map(|smtp| tokio::spawn(redelivery_job(smtp)));
         let retention = tokio::spawn(retention_job(self.state.office.clone(), self.store.clone(), self.state.config.retention_interval));
         shutdown.await;
         tracing::info!("shutting down");
         retention.abort();
+        if let Some(redelivery) = redelivery {
+            redelivery.abort();
+        }
         // Tell every signaling client to reconnect (to this node once restarted, or another).
         self.state.live.shutdown().await;
         let _ = stop.send(true);
@@ -203,6 +212,18 @@ impl Server {
             tracing::warn!("TURN server stopped with an error: {err}");
         }
         self.store.close().await;
+    }
+}
+
+/// Sends the emails the mail server did not take, every minute, until it takes them.
+async fn redelivery_job(smtp: Arc<mail::SmtpMailer>) {
+    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        ticks.tick().await;
+        let sent = smtp.redeliver().await;
+        if sent > 0 {
+            tracing::info!(sent, "sent emails the mail server had refused before");
+        }
     }
 }
 

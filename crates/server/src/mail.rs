@@ -6,6 +6,9 @@ use std::path::PathBuf;
 
 use async_trait::async_trait;
 use bureau_office::{Mail, MailError, Mailer};
+use std::time::Duration;
+
+use lettre::address::{Address, Envelope};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -24,26 +27,93 @@ pub fn sender(from: &str) -> Result<Mailbox, String> {
     from.parse().map_err(|e| format!("mail_from `{from}`: {e}"))
 }
 
-/// Sends through an SMTP server.
+/// Pauses between delivery attempts of one email.
+const RETRY_DELAYS: [Duration; 2] = [Duration::from_millis(500), Duration::from_secs(2)];
+
+/// Sends through an SMTP server. An email the server does not take after a few attempts is
+/// kept in the `undelivered` folder (mode 0600) and sent again by [`SmtpMailer::redeliver`],
+/// so a mail server that is down loses nothing; the action that sent it is told it failed.
 pub struct SmtpMailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
+    undelivered: PathBuf,
 }
 
 impl SmtpMailer {
     /// A mailer for `smtp://` or `smtps://` URLs (credentials and `?tls=` as lettre reads them).
-    pub fn new(url: &str, from: Mailbox) -> Result<Self, String> {
+    pub fn new(url: &str, from: Mailbox, undelivered: PathBuf) -> Result<Self, String> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|e| format!("smtp_url: {e}"))?.build();
-        Ok(SmtpMailer { transport, from })
+        Ok(SmtpMailer { transport, from, undelivered })
+    }
+
+    async fn attempt(&self, envelope: &Envelope, raw: &[u8]) -> Result<(), String> {
+        let mut result = self.transport.send_raw(envelope, raw).await.map(|_| ()).map_err(|e| e.to_string());
+        for delay in RETRY_DELAYS {
+            if result.is_ok() {
+                break;
+            }
+            tokio::time::sleep(delay).await;
+            result = self.transport.send_raw(envelope, raw).await.map(|_| ()).map_err(|e| e.to_string());
+        }
+        result
+    }
+
+    /// Sends the kept emails again; returns how many went out. Run periodically by the server.
+    pub async fn redeliver(&self) -> usize {
+        let Ok(entries) = std::fs::read_dir(&self.undelivered) else { return 0 };
+        let mut sent = 0;
+        for path in entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "eml")) {
+            let to_path = path.with_extension("to");
+            let (Ok(raw), Ok(to)) = (std::fs::read(&path), std::fs::read_to_string(&to_path)) else { continue };
+            let Ok(to) = to.trim().parse::<Address>() else { continue };
+            let Ok(envelope) = Envelope::new(Some(self.from.email.clone()), vec![to]) else { continue };
+            if self.transport.send_raw(&envelope, &raw).await.is_ok() {
+                let _ = std::fs::remove_file(&path);
+                let _ = std::fs::remove_file(&to_path);
+                sent += 1;
+            }
+        }
+        sent
     }
 }
 
 #[async_trait]
 impl Mailer for SmtpMailer {
     async fn send(&self, mail: Mail) -> Result<(), MailError> {
+        let to: Address = mail.to.parse().map_err(|_| MailError("invalid recipient address".into()))?;
         let message = build(&self.from, mail)?;
-        self.transport.send(message).await.map(|_| ()).map_err(|e| MailError(e.to_string()))
+        let envelope = message.envelope().clone();
+        let raw = message.formatted();
+        match self.attempt(&envelope, &raw).await {
+            Ok(()) => Ok(()),
+            Err(reason) => {
+                let name = unique_name();
+                write_private(&self.undelivered, &format!("{name}.eml"), &raw).map_err(|e| MailError(format!("undelivered: {e}")))?;
+                write_private(&self.undelivered, &format!("{name}.to"), to.to_string().as_bytes())
+                    .map_err(|e| MailError(format!("undelivered: {e}")))?;
+                Err(MailError(format!("{reason} (kept; it will be sent again)")))
+            }
+        }
     }
+}
+
+fn unique_name() -> String {
+    format!(
+        "{}-{}",
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis()),
+        uuid::Uuid::new_v4()
+    )
+}
+
+/// Writes a new file readable only by its owner, creating the folder when needed.
+fn write_private(folder: &std::path::Path, name: &str, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    std::fs::create_dir_all(folder)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(folder.join(name))?.write_all(contents)
 }
 
 /// Writes each email as an `.eml` file (mode 0600) into a folder.
@@ -63,25 +133,12 @@ impl OutboxMailer {
 impl Mailer for OutboxMailer {
     async fn send(&self, mail: Mail) -> Result<(), MailError> {
         let message = build(&self.from, mail)?;
-        let name = format!(
-            "{}-{}.eml",
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis()),
-            uuid::Uuid::new_v4()
-        );
-        let path = self.folder.join(name);
+        let name = format!("{}.eml", unique_name());
         let folder = self.folder.clone();
-        tokio::task::spawn_blocking(move || {
-            use std::io::Write;
-            std::fs::create_dir_all(&folder)?;
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            options.open(&path)?.write_all(&message.formatted())
-        })
-        .await
-        .map_err(|e| MailError(e.to_string()))?
-        .map_err(|e| MailError(format!("outbox: {e}")))
+        tokio::task::spawn_blocking(move || write_private(&folder, &name, &message.formatted()))
+            .await
+            .map_err(|e| MailError(e.to_string()))?
+            .map_err(|e| MailError(format!("outbox: {e}")))
     }
 }
 
@@ -90,4 +147,77 @@ pub fn relay_host(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
     host.split(['/', '?']).next().unwrap_or(host).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+    /// A minimal SMTP server that accepts every message and keeps its data.
+    async fn smtp_sink(listener: tokio::net::TcpListener) -> tokio::sync::mpsc::UnboundedReceiver<String> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let (read, mut write) = stream.into_split();
+                    let mut lines = BufReader::new(read).lines();
+                    let _ = write.write_all(b"220 sink\r\n").await;
+                    let mut data: Option<String> = None;
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        if let Some(body) = data.as_mut() {
+                            if line == "." {
+                                let _ = tx.send(data.take().unwrap_or_default());
+                                let _ = write.write_all(b"250 queued\r\n").await;
+                            } else {
+                                body.push_str(&line);
+                                body.push('\n');
+                            }
+                            continue;
+                        }
+                        let reply: &[u8] = match line.get(..4).unwrap_or("").to_ascii_uppercase().as_str() {
+                            "DATA" => {
+                                data = Some(String::new());
+                                b"354 go on\r\n"
+                            }
+                            "QUIT" => b"221 bye\r\n",
+                            _ => b"250 ok\r\n",
+                        };
+                        let _ = write.write_all(reply).await;
+                    }
+                });
+            }
+        });
+        rx
+    }
+
+    fn mail() -> Mail {
+        Mail { to: "nora@example.org".into(), subject: "Kept safe".into(), text: "Hello".into(), html: "<p>Hello</p>".into() }
+    }
+
+    #[tokio::test]
+    async fn a_mail_server_that_is_down_loses_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let undelivered = dir.path().join("undelivered");
+        let probe = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = probe.local_addr().unwrap().port();
+        drop(probe);
+        let from = sender("Bureau <bureau@example.org>").unwrap();
+        let mailer = SmtpMailer::new(&format!("smtp://127.0.0.1:{port}"), from, undelivered.clone()).unwrap();
+
+        let err = mailer.send(mail()).await.unwrap_err();
+        assert!(err.to_string().contains("kept"), "{err}");
+        assert_eq!(std::fs::read_dir(&undelivered).unwrap().count(), 2, "the message and its recipient are kept");
+        assert_eq!(mailer.redeliver().await, 0, "still down");
+
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        let mut received = smtp_sink(listener).await;
+        assert_eq!(mailer.redeliver().await, 1);
+        let message = received.recv().await.unwrap();
+        assert!(message.contains("Subject: Kept safe"), "{message}");
+        assert_eq!(std::fs::read_dir(&undelivered).unwrap().count(), 0, "sent mails are removed");
+        mailer.send(mail()).await.unwrap();
+        assert!(received.recv().await.unwrap().contains("Kept safe"));
+    }
 }
