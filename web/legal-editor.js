@@ -1,4 +1,4 @@
-// "Legal texts" for administrators: the organisation's privacy policy and terms of use in
+// "Legal texts" for administrators: the organisation's privacy policy, terms of use and consent text in
 // Markdown, with a live preview (web/markdown.js). Every save is a new version on the server;
 // an empty text (or "Use Bureau's default") goes back to the default text of web/legal.js.
 
@@ -6,6 +6,7 @@ import * as privacy from '/privacy-api.js';
 import { h, uid, busy, debounce, toast, setFormError, clearErrors } from '/dom.js';
 import { renderMarkdown } from '/markdown.js';
 import { privacyPolicy, termsOfUse, LEGAL_PATHS } from '/legal.js';
+import { defaultConsentText } from '/consent.js';
 
 /**
  * A default legal document written out as Markdown, as a starting point for an edited copy.
@@ -40,20 +41,21 @@ export function legalTextsSection(texts, orgName) {
   }
   section.append(
     h('p', { class: 'hint' }, 'Your organisation’s privacy policy and terms of use, shown on the public pages and when someone registers. Write them in Markdown: # heading, **bold**, *italic*, - lists, [links](https://example.org). Each save is a new version.'),
-    editor('privacy', 'Privacy policy', texts.privacy, () => privacyPolicy(orgName)),
-    editor('terms', 'Terms of use', texts.terms, () => termsOfUse(orgName)));
+    editor('privacy', 'Privacy policy', texts.privacy, () => documentMarkdown(privacyPolicy(orgName))),
+    editor('terms', 'Terms of use', texts.terms, () => documentMarkdown(termsOfUse(orgName))),
+    editor('consent', 'Consent text', texts.consent || { markdown: null, version: 0, updated_at: null }, () => defaultConsentText(orgName)));
   return section;
 }
 
 /**
  * One text's editor: textarea, live preview, save and reset.
- * @param {'privacy'|'terms'} kind
+ * @param {'privacy'|'terms'|'consent'} kind
  * @param {string} label
  * @param {privacy.LegalText} initial
- * @param {() => import('/legal.js').LegalDocument} defaultDoc
+ * @param {() => string} defaultMarkdown Bureau's default text, as Markdown.
  * @returns {HTMLElement}
  */
-function editor(kind, label, initial, defaultDoc) {
+function editor(kind, label, initial, defaultMarkdown) {
   let current = initial;
   const id = uid('legal-' + kind);
   const textarea = h('textarea', { id, name: kind + '_markdown', rows: '14', class: 'markdown-input', spellcheck: 'true', 'aria-describedby': id + '-state' });
@@ -82,7 +84,9 @@ function editor(kind, label, initial, defaultDoc) {
     h('div', { class: 'form-error', role: 'alert', hidden: true }),
     h('div', { class: 'legal-edit-head' },
       h('h3', {}, label),
-      h('a', { href: LEGAL_PATHS[kind], target: '_blank', rel: 'noopener' }, 'Open the page', h('span', { class: 'sr-only' }, ` (${label}, new tab)`))),
+      kind === 'consent'
+        ? h('span', { class: 'hint' }, 'Shown before camera and microphone are used; a new version asks everyone again.')
+        : h('a', { href: LEGAL_PATHS[kind], target: '_blank', rel: 'noopener' }, 'Open the page', h('span', { class: 'sr-only' }, ` (${label}, new tab)`))),
     state,
     h('div', { class: 'legal-edit-panes' },
       h('div', { class: 'field' }, h('label', { for: id }, 'Markdown'), textarea),
@@ -93,8 +97,8 @@ function editor(kind, label, initial, defaultDoc) {
   const store = (markdown) => busy(save, async () => {
     clearErrors(form);
     try {
-      const fresh = await privacy.updateLegal(kind === 'privacy' ? { privacy_markdown: markdown } : { terms_markdown: markdown });
-      current = fresh[kind];
+      const fresh = await privacy.updateLegal({ [`${kind}_markdown`]: markdown });
+      current = fresh[kind] || { markdown: null, version: 0, updated_at: null };
       textarea.value = current.markdown || '';
       drawState();
       drawPreview();
@@ -111,7 +115,7 @@ function editor(kind, label, initial, defaultDoc) {
   });
   startDefault.addEventListener('click', () => {
     if (textarea.value.trim() && !confirm('Replace the text in the editor with Bureau’s default text?')) return;
-    textarea.value = documentMarkdown(defaultDoc());
+    textarea.value = defaultMarkdown();
     drawPreview();
     textarea.focus();
   });

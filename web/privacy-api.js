@@ -150,7 +150,7 @@ export async function legal(orgSlug) {
 
 /**
  * Changes the legal texts (administrators); `null` returns a text to Bureau's default.
- * @param {{privacy_markdown?: string|null, terms_markdown?: string|null}} patch
+ * @param {{privacy_markdown?: string|null, terms_markdown?: string|null, consent_markdown?: string|null}} patch
  * @returns {Promise<LegalTexts>}
  */
 export function updateLegal(patch) {
