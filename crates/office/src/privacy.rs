@@ -281,12 +281,16 @@ impl Office {
     }
 
     /// An administrator erases a user of the organisation (not themselves: use `erase_me`).
+    /// Erasing someone already erased is not an error: the outcome is the same.
     pub async fn erase_user(&self, actor: &Actor, user_id: &str) -> Result<()> {
         actor.require_admin()?;
         if user_id == actor.user_id {
             return Err(OfficeError::Invalid { field: "id", message: "erase your own account from your privacy page".into() });
         }
-        self.erase(&actor.org_id, user_id).await
+        match self.erase(&actor.org_id, user_id).await {
+            Err(OfficeError::NotFound(_)) => Ok(()),
+            other => other,
+        }
     }
 
     async fn erase(&self, org_id: &str, user_id: &str) -> Result<()> {

@@ -103,3 +103,30 @@ async fn retention_deletes_expired_data_from_the_file() {
     assert_eq!(purged.accounts, 1);
     assert!(store.user(OrgId(&admin.org_id), &mia.id).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn an_objection_to_call_logs_changes_what_is_recorded_from_then_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (office, _, _) = office_in(dir.path(), &Key::generate()).await;
+    let admin = org_with_admin(&office, "acme", "admin@acme.example").await;
+    let mia = office.create_user(&admin, member("Mia", "mia@acme.example")).await.unwrap();
+    let call = |id: &str| FinishedCall {
+        org_id: admin.org_id.clone(),
+        call_id: id.into(),
+        room_id: None,
+        started_at: 0,
+        duration_ms: 1000,
+        participants: vec![admin.user_id.clone(), mia.id.clone()],
+    };
+    office.record_call(call("before")).await.unwrap();
+    let session = office.login("mia@acme.example", "member password 1", &client("10.0.0.8")).await.unwrap();
+    let mia_actor = office.authenticate(&session.token).await.unwrap();
+    let patch = bureau_office::PrivacySettingsPatch { restricted: None, objections: Some(vec![bureau_office::Objection::CallLogs]) };
+    office.set_privacy_settings(&mia_actor, patch).await.unwrap();
+    office.record_call(call("after")).await.unwrap();
+    let calls = office.my_calls(&admin).await.unwrap();
+    let by_id = |id: &str| calls.iter().find(|c| c.call_id == id).unwrap().participants.clone();
+    assert!(by_id("before").contains(&mia.id), "what was recorded before stays");
+    assert!(!by_id("after").contains(&mia.id));
+    assert!(by_id("after").iter().any(|p| p.starts_with("anonymous-")));
+}

@@ -196,3 +196,37 @@ async fn consent_is_recorded_confirmed_withdrawn_and_exported() {
     assert_eq!(export["consents"][0]["id"], consent["id"]);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn erasure_needs_the_right_is_idempotent_and_ends_a_running_call() {
+    let mut server = Running::start().await;
+    let admin = server.admin().await;
+    let (_, max) = call(admin.post(server.url("/api/users")).json(&json!({"name": "Max", "email": "max@example.org", "password": "max password 1"}))).await;
+    let (_, zoe) = call(admin.post(server.url("/api/users")).json(&json!({"name": "Zoe", "email": "zoe@example.org", "password": "zoe password 1"}))).await;
+    let max_id = max["id"].as_str().unwrap().to_owned();
+    let zoe_client = Running::client();
+    call(zoe_client.post(server.url("/api/auth/login")).json(&json!({"email": "zoe@example.org", "password": "zoe password 1"}))).await;
+    let (status, _) = call(zoe_client.delete(server.url(&format!("/api/users/{max_id}"))).json(&json!({}))).await;
+    assert_eq!(status, 403, "members may not erase others");
+    assert_eq!(call(zoe_client.get(server.url("/api/me/export"))).await.1["profile"]["id"], zoe["id"], "an export is always one's own");
+
+    // Max and Zoe are in a room together when Max is erased: Zoe's side of the call ends cleanly.
+    let (_, room) = call(admin.post(server.url("/api/rooms")).json(&json!({"name": "Room"}))).await;
+    let max_cookie = cookie(&server, "max@example.org", "max password 1").await;
+    let zoe_cookie = cookie(&server, "zoe@example.org", "zoe password 1").await;
+    let mut max_socket = connect(&server, Some(&max_cookie), None).await.unwrap();
+    next(&mut max_socket, "welcome").await;
+    let mut zoe_socket = connect(&server, Some(&zoe_cookie), None).await.unwrap();
+    next(&mut zoe_socket, "welcome").await;
+    send(&mut max_socket, json!({"type": "join_room", "room_id": room["id"]})).await;
+    next(&mut max_socket, "joined").await;
+    send(&mut zoe_socket, json!({"type": "join_room", "room_id": room["id"]})).await;
+    next(&mut zoe_socket, "joined").await;
+    let (status, _) = call(admin.delete(server.url(&format!("/api/users/{max_id}"))).json(&json!({}))).await;
+    assert_eq!(status, 204);
+    let left = next(&mut zoe_socket, "peer_left").await;
+    assert_eq!(left["room_id"], room["id"]);
+    let (status, _) = call(admin.delete(server.url(&format!("/api/users/{max_id}"))).json(&json!({}))).await;
+    assert_eq!(status, 204, "a second erasure changes nothing and is not an error");
+    server.stop().await;
+}
