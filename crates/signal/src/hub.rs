@@ -308,7 +308,7 @@ impl Hub {
     }
 
     /// Relays a `signal` payload to any peer of the sender's organisation.
-    fn relay(&mut self, conn: ConnId, to_peer: &PeerId, payload: serde_json::Value) {
+    fn relay(&mut self, conn: ConnId, to_peer: &PeerId, payload: crate::protocol::Payload) {
         let Some(from) = self.conns.get(&conn) else { return };
         let target = self.peers.get(to_peer).copied().filter(|t| {
             *t != conn && self.conns.get(t).is_some_and(|c| c.org_id == from.org_id)

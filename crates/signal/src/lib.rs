@@ -54,6 +54,6 @@ pub use error::ProtocolError;
 pub use hub::{CallLog, ConnId, ConnectInfo, Hub, HubConfig, Output, Room};
 pub use protocol::{
     Availability, CallState, ClientMsg, CloseCode, ErrorCode, Location, MAX_MESSAGE_BYTES,
-    MAX_PAYLOAD_BYTES, MediaState, PROTOCOL_VERSION, PeerId, PeerInfo, PresenceUpdate, RoomKind,
+    MAX_PAYLOAD_BYTES, MediaState, PROTOCOL_VERSION, Payload, PeerId, PeerInfo, PresenceUpdate, RoomKind,
     RoomState, ServerMsg, Status, UserPresence, encode_server, parse_client,
 };
