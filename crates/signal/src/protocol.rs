@@ -129,12 +129,12 @@ pub fn parse_client(text: &str) -> Result<ClientMsg, ProtocolError> {
     }
     // The hot path: a well-formed `signal` keeps its payload as text. Anything else, including
     // a malformed `signal`, takes the general path below, which words the errors.
-    if let Ok(frame) = serde_json::from_str::<SignalFrame<'_>>(text) {
-        if frame.kind == "signal" {
-            let msg = ClientMsg::Signal { to_peer: frame.to_peer, payload: Payload(frame.payload) };
-            validate(&msg)?;
-            return Ok(msg);
-        }
+    if let Ok(frame) = serde_json::from_str::<SignalFrame<'_>>(text)
+        && frame.kind == "signal"
+    {
+        let msg = ClientMsg::Signal { to_peer: frame.to_peer, payload: Payload(frame.payload) };
+        validate(&msg)?;
+        return Ok(msg);
     }
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| ProtocolError::NotJson(e.to_string()))?;
