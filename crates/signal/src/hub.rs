@@ -362,7 +362,7 @@ impl Hub {
 
     /// Relays a `signal` payload to any peer of the sender's organisation (within one room when
     /// a guest is either side).
-    fn relay(&mut self, conn: ConnId, to_peer: &PeerId, payload: serde_json::Value) {
+    fn relay(&mut self, conn: ConnId, to_peer: &PeerId, payload: crate::protocol::Payload) {
         let target = self.peers.get(to_peer).copied().filter(|t| self.may_signal(conn, *t));
         let Some(from) = self.conns.get(&conn) else { return };
         let Some(target) = target else {

@@ -10,7 +10,8 @@ mod server;
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
 
 pub use client::{Availability, CLIENT_TYPES, ClientMsg, Location, MediaState, PresenceUpdate};
 pub use close::CloseCode;
@@ -55,6 +56,63 @@ impl PeerId {
     }
 }
 
+/// The opaque payload of a `signal`: any JSON value, kept as the text the sender wrote, so the
+/// hub relays it without parsing it into a tree and serializing it again.
+#[derive(Debug, Clone, Serialize)]
+#[serde(transparent)]
+pub struct Payload(Box<RawValue>);
+
+impl Payload {
+    /// The payload's JSON text, as sent.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+
+    /// Its length once serialized compactly (what [`MAX_PAYLOAD_BYTES`] limits): the text's
+    /// own length unless that is over the limit, when whitespace is not counted.
+    fn compact_len(&self) -> usize {
+        let raw = self.0.get().len();
+        if raw <= MAX_PAYLOAD_BYTES {
+            return raw;
+        }
+        serde_json::from_str::<serde_json::Value>(self.0.get())
+            .and_then(|v| serde_json::to_string(&v))
+            .map_or(usize::MAX, |s| s.len())
+    }
+}
+
+impl From<serde_json::Value> for Payload {
+    fn from(value: serde_json::Value) -> Self {
+        // A Value always serializes (its map keys are strings).
+        Payload(serde_json::value::to_raw_value(&value).unwrap_or_else(|_| RawValue::NULL.to_owned()))
+    }
+}
+
+/// Equal when the texts are equal (tests compare payloads they built the same way).
+impl PartialEq for Payload {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl<'de> Deserialize<'de> for Payload {
+    /// Through a [`serde_json::Value`]: the tagged [`ClientMsg`] buffers its fields, which a
+    /// [`RawValue`] cannot be read from. [`parse_client`] reads `signal` frames directly.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde_json::Value::deserialize(deserializer).map(Payload::from)
+    }
+}
+
+/// The fields of a `signal` frame, read straight from the text (the payload unparsed).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignalFrame<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: &'a str,
+    to_peer: PeerId,
+    payload: Box<RawValue>,
+}
+
 impl fmt::Display for PeerId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -68,6 +126,15 @@ impl fmt::Display for PeerId {
 pub fn parse_client(text: &str) -> Result<ClientMsg, ProtocolError> {
     if text.len() > MAX_MESSAGE_BYTES {
         return Err(ProtocolError::TooBig { len: text.len(), max: MAX_MESSAGE_BYTES });
+    }
+    // The hot path: a well-formed `signal` keeps its payload as text. Anything else, including
+    // a malformed `signal`, takes the general path below, which words the errors.
+    if let Ok(frame) = serde_json::from_str::<SignalFrame<'_>>(text)
+        && frame.kind == "signal"
+    {
+        let msg = ClientMsg::Signal { to_peer: frame.to_peer, payload: Payload(frame.payload) };
+        validate(&msg)?;
+        return Ok(msg);
     }
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| ProtocolError::NotJson(e.to_string()))?;
@@ -104,7 +171,7 @@ fn validate(msg: &ClientMsg) -> Result<(), ProtocolError> {
         }
         ClientMsg::Signal { to_peer, payload } => {
             id("to_peer", to_peer.as_str())?;
-            let len = serde_json::to_string(payload).map(|s| s.len()).unwrap_or(usize::MAX);
+            let len = payload.compact_len();
             if len > MAX_PAYLOAD_BYTES {
                 return Err(ProtocolError::PayloadTooBig { len, max: MAX_PAYLOAD_BYTES });
             }
@@ -185,7 +252,7 @@ mod tests {
         );
         assert_eq!(
             ok(r#"{"type":"signal","to_peer":"p","payload":{"sdp":"v=0"}}"#),
-            ClientMsg::Signal { to_peer: PeerId::new("p"), payload: json!({"sdp": "v=0"}) }
+            ClientMsg::Signal { to_peer: PeerId::new("p"), payload: json!({"sdp": "v=0"}).into() }
         );
         assert_eq!(
             ok(r#"{"type":"media_state","muted":true,"camera":false,"screen":false,"speaking":true}"#),
@@ -270,5 +337,16 @@ mod tests {
         assert_eq!(guest.get("guest"), Some(&json!(true)));
         let back: PeerInfo = serde_json::from_value(member).unwrap_or_else(|e| panic!("{e}"));
         assert!(!back.guest);
+    }
+
+    #[test]
+    fn signal_payloads_are_relayed_as_written() {
+        let text = r#"{"type":"signal","to_peer":"p","payload":{"b":1, "a":[2]}}"#;
+        let Ok(ClientMsg::Signal { payload, .. }) = parse_client(text) else { panic!("not a signal") };
+        assert_eq!(payload.get(), r#"{"b":1, "a":[2]}"#);
+        let extra = parse_client(r#"{"type":"signal","to_peer":"p","payload":1,"x":2}"#);
+        assert!(matches!(extra, Err(ProtocolError::InvalidFields { .. })), "{extra:?}");
+        let empty = parse_client(r#"{"type":"signal","to_peer":"","payload":1}"#);
+        assert!(matches!(empty, Err(ProtocolError::InvalidValue { field: "to_peer", .. })), "{empty:?}");
     }
 }

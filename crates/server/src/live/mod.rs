@@ -14,7 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bureau_office::{FinishedCall, Office, RoomKind, RoomView};
-use bureau_signal::{ConnId, ConnectInfo, Hub, HubConfig, Output, encode_server};
+use axum::extract::ws::Utf8Bytes;
+use bureau_signal::{ConnId, ConnectInfo, Hub, HubConfig, Output, ServerMsg, encode_server};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::SignalSettings;
@@ -25,8 +26,8 @@ const OUTBOX: usize = 512;
 /// What the hub task sends to one connection.
 #[derive(Debug)]
 pub enum Outbound {
-    /// A text frame.
-    Text(String),
+    /// A text frame; a message to many connections is serialized once and shared.
+    Text(Utf8Bytes),
     /// Close the socket with this code and reason.
     Close(u16, &'static str),
 }
@@ -35,7 +36,7 @@ pub enum Outbound {
 enum Event {
     Connect { conn: ConnId, info: ConnectInfo, outbox: mpsc::Sender<Outbound> },
     Disconnect(ConnId),
-    Message(ConnId, String),
+    Message(ConnId, Utf8Bytes),
     Rooms { org_id: String, rooms: Vec<bureau_signal::Room> },
     UserRemoved { org_id: String, user_id: String },
     Shutdown(oneshot::Sender<()>),
@@ -144,7 +145,7 @@ async fn run_hub(mut hub: Hub, mut inbox: mpsc::UnboundedReceiver<Event>, office
                         outboxes.remove(&conn);
                         hub.disconnect(now, conn);
                     }
-                    Event::Message(conn, text) => hub.message(now, conn, &text),
+                    Event::Message(conn, text) => hub.message(now, conn, text.as_str()),
                     Event::Rooms { org_id, rooms } => hub.set_rooms(now, &org_id, rooms),
                     Event::UserRemoved { org_id, user_id } => hub.set_user_removed(now, &org_id, &user_id),
                     Event::Shutdown(done) => {
@@ -163,13 +164,23 @@ async fn run_hub(mut hub: Hub, mut inbox: mpsc::UnboundedReceiver<Event>, office
 
 /// Carries out everything the hub emitted, including what disconnecting slow clients emits.
 fn deliver(hub: &mut Hub, outboxes: &mut HashMap<ConnId, mpsc::Sender<Outbound>>, office: &Arc<Office>) {
+    // A broadcast comes out as the same message for each connection in a row: serialize it once.
+    let mut last: Option<(ServerMsg, Utf8Bytes)> = None;
     loop {
         let mut too_slow = Vec::new();
         while let Some(output) = hub.poll_output() {
             match output {
                 Output::Send { conn, msg } => {
                     let Some(outbox) = outboxes.get(&conn) else { continue };
-                    if outbox.try_send(Outbound::Text(encode_server(&msg))).is_err() {
+                    let text = match &last {
+                        Some((previous, text)) if *previous == msg => text.clone(),
+                        _ => {
+                            let text = Utf8Bytes::from(encode_server(&msg));
+                            last = Some((msg, text.clone()));
+                            text
+                        }
+                    };
+                    if outbox.try_send(Outbound::Text(text)).is_err() {
                         too_slow.push(conn);
                     }
                 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
@@ -19,6 +19,13 @@ use crate::session::Session;
 
 /// A client that sends nothing (not even its keep-alive `ping`) for this long is gone.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The socket's read buffer. tungstenite's default (128 KiB) is zero-filled on every read
+/// attempt, so it costs both resident memory per idle connection and a 128 KiB memset per wakeup;
+/// frames larger than this still arrive whole (the buffer grows for them).
+const READ_BUFFER: usize = 2 * 1024;
+/// Frames are written once this much is buffered (each `send` flushes anyway).
+const WRITE_BUFFER: usize = 4 * 1024;
 
 /// Messages per second a connection may send on average (a call's ICE candidates come in
 /// bursts, hence the larger burst allowance).
@@ -92,6 +99,8 @@ pub async fn upgrade(
     let live = state.live.clone();
     Ok(upgrade
         .max_message_size(MAX_MESSAGE_BYTES * 2)
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
         .on_upgrade(move |socket| run_socket(socket, live, actor, info)))
 }
 
@@ -106,7 +115,7 @@ async fn run_socket(mut socket: WebSocket, live: Arc<Live>, actor: Actor, info: 
                 Ok(Some(Ok(message @ (Message::Text(_) | Message::Binary(_))))) => match limit.check(Instant::now()) {
                     Verdict::Accept => {
                         // The protocol is text only: a binary frame counts as a malformed message.
-                        let text = if let Message::Text(text) = message { text.to_string() } else { String::new() };
+                        let text = if let Message::Text(text) = message { text } else { Utf8Bytes::from_static("") };
                         live.send(super::Event::Message(conn, text));
                     }
                     Verdict::Drop(tell) => {
@@ -132,7 +141,7 @@ async fn run_socket(mut socket: WebSocket, live: Arc<Live>, actor: Actor, info: 
             },
             out = outgoing.recv() => match out {
                 Some(Outbound::Text(text)) => {
-                    if socket.send(Message::Text(text.into())).await.is_err() {
+                    if socket.send(Message::Text(text)).await.is_err() {
                         break;
                     }
                 }

@@ -48,7 +48,7 @@ pub enum ClientMsg {
         /// The receiving peer.
         to_peer: PeerId,
         /// Any JSON value, at most [`super::MAX_PAYLOAD_BYTES`] serialized.
-        payload: serde_json::Value,
+        payload: super::Payload,
     },
     /// Tells the other peers of the room about the client's microphone, camera and screen.
     MediaState(MediaState),

@@ -92,7 +92,7 @@ pub enum ServerMsg {
         /// The sending user.
         from_user: String,
         /// The payload, as sent.
-        payload: serde_json::Value,
+        payload: super::Payload,
     },
     /// A peer of the client's room changed its media state.
     MediaState {

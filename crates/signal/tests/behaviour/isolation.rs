@@ -16,7 +16,7 @@ fn signals_reach_any_peer_of_the_organisation() {
     let got = office.take(b);
     assert_eq!(
         got,
-        [ServerMsg::Signal { from_peer: pa, from_user: "ada".into(), payload: payload.clone() }]
+        [ServerMsg::Signal { from_peer: pa, from_user: "ada".into(), payload: payload.clone().into() }]
     );
     assert!(office.take(a).is_empty());
 }
