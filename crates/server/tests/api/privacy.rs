@@ -40,6 +40,8 @@ async fn export_everything_then_erase() {
     send(&mut max_socket, json!({"type": "leave_room"})).await;
     call(member.post(server.url("/api/me/transfers")).json(&json!({"to_user": welcome["user_id"], "kind": "file", "size": 1234}))).await;
     call(member.post(server.url("/api/support")).json(&json!({"subject": "Privacy", "message": "What do you keep?"}))).await;
+    let (status, _) = call(member.post(server.url("/api/consents")).json(&json!({"template_version": 0, "camera": true, "microphone": true}))).await;
+    assert_eq!(status, 201);
 
     let mut export = serde_json::Value::Null;
     for _ in 0..100 {
@@ -57,6 +59,7 @@ async fn export_everything_then_erase() {
     assert_eq!(export["transfers"][0]["size"], 1234);
     assert_eq!(export["support_tickets"][0]["subject"], "Privacy");
     assert_eq!(export["retention"]["access_logs_days"], 90);
+    assert_eq!((export["consents"][0]["camera"].clone(), export["consents"][0]["template_version"].clone()), (json!(true), json!(0)));
     // Kept for scripts/test, which validates it against docs/export.schema.json.
     let sample = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("export-sample.json");
     std::fs::write(sample, serde_json::to_vec_pretty(&export).unwrap()).unwrap();
