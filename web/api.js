@@ -292,6 +292,16 @@ export async function deleteRoom(id) {
   await request('DELETE', '/api/rooms/' + encodeURIComponent(id));
 }
 
+/**
+ * Erases a user (administrators): the account and its personal data are deleted; colleagues'
+ * call and transfer logs keep an anonymous entry. Erasing someone already erased succeeds.
+ * @param {string} id
+ * @returns {Promise<void>}
+ */
+export async function eraseUser(id) {
+  await request('DELETE', '/api/users/' + encodeURIComponent(id));
+}
+
 /** @returns {Promise<CallLog[]>} The signed-in user's call history. */
 export async function myCalls() {
   const answer = await request('GET', '/api/me/calls');

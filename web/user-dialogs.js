@@ -95,12 +95,31 @@ export async function openEditUser(user, colleagues, ctx, onSaved) {
               ? 'You cannot deactivate or demote your own account.'
               : 'Unticked, the person cannot sign in and is shown greyed out to administrators. Their data is kept.'))),
         h('p', { class: 'field-error', role: 'alert', hidden: true }))));
+  const erase = h('button', {
+    type: 'button', class: 'button danger', hidden: self,
+    onclick: () => void eraseUser(),
+  }, 'Erase…');
   const { close } = openDialog({
     title: `Edit ${fresh.name}`,
     className: 'wide',
     body: form,
-    footer: [h('button', { type: 'button', class: 'button', onclick: () => close() }, 'Cancel'), submit],
+    footer: [erase, h('button', { type: 'button', class: 'button', onclick: () => close() }, 'Cancel'), submit],
   });
+  const eraseUser = async () => {
+    const sure = confirm(`Erase ${fresh.name}? Their account and personal data are deleted for good; `
+      + 'colleagues\u2019 call and file logs keep an anonymous entry. This cannot be undone.');
+    if (!sure) return;
+    await busy(erase, async () => {
+      try {
+        await api.eraseUser(fresh.id);
+        close();
+        toast(`${fresh.name} was erased.`, 'success');
+        await onSaved(fresh);
+      } catch (err) {
+        showError(form, err, api.describeError);
+      }
+    });
+  };
   const roleSelect = /** @type {HTMLSelectElement} */ (form.querySelector('select[name="role"]'));
   syncRights(form, roleSelect);
   roleSelect.addEventListener('change', () => syncRights(form, roleSelect));
