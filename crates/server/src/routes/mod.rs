@@ -65,6 +65,17 @@ pub fn export_schema() -> serde_json::Value {
     serde_json::from_str(&text).unwrap_or_default()
 }
 
+/// Records an administrative read of personal data without making the reader wait for the
+/// write (a listing must not pay for a database write per request); a failure is logged.
+pub(crate) fn audit_read(state: &AppState, actor: &bureau_office::Actor, action: &'static str, target: Option<&str>) {
+    let (office, actor, target) = (state.office.clone(), actor.clone(), target.map(str::to_owned));
+    tokio::spawn(async move {
+        if let Err(err) = office.audit(&actor, action, target.as_deref()).await {
+            tracing::error!(action, "could not write the audit log: {err}");
+        }
+    });
+}
+
 /// The whole application.
 pub fn router(state: Arc<AppState>) -> Router {
     let api = Router::new()

@@ -60,7 +60,7 @@ pub async fn file(State(state): State<Arc<AppState>>, session: Session, ApiJson(
 pub async fn list(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<Json<RequestList>> {
     let requests = state.office.privacy_requests(&session.actor).await?;
     if session.actor.can(bureau_office::Right::ManagePrivacy) {
-        state.office.audit(&session.actor, "view_privacy_requests", None).await?;
+        super::audit_read(&state, &session.actor, "view_privacy_requests", None);
     }
     Ok(Json(RequestList { requests }))
 }

@@ -86,7 +86,7 @@ pub async fn patch_org(State(state): State<Arc<AppState>>, session: Session, Api
 pub async fn list(State(state): State<Arc<AppState>>, session: Session, Query(search): Query<Search>) -> ApiResult<Json<UserList>> {
     let users = state.office.users(&session.actor, search.q.as_deref()).await?;
     if session.actor.is_admin() {
-        state.office.audit(&session.actor, "list_users", None).await?;
+        super::audit_read(&state, &session.actor, "list_users", None);
     }
     Ok(Json(UserList { users }))
 }
@@ -106,7 +106,7 @@ pub async fn create(State(state): State<Arc<AppState>>, session: Session, ApiJso
 pub async fn get(State(state): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<Json<UserView>> {
     let user = state.office.user(&session.actor, &id).await?;
     if session.actor.is_admin() && id != session.actor.user_id {
-        state.office.audit(&session.actor, "view_user", Some(&id)).await?;
+        super::audit_read(&state, &session.actor, "view_user", Some(&id));
     }
     Ok(Json(user))
 }
