@@ -74,6 +74,12 @@ pub fn session_cookie(token: &str, max_age_secs: i64, secure: bool) -> String {
     format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}")
 }
 
+/// The `Set-Cookie` value for a sign-in that just succeeded, lasting as long as its session.
+pub fn cookie_for(signed_in: &bureau_office::SignedIn, now_ms: i64, secure: bool) -> String {
+    let max_age = ((signed_in.expires_at - now_ms) / 1000).max(0);
+    session_cookie(&signed_in.token, max_age, secure)
+}
+
 /// The `Set-Cookie` value that ends a session.
 pub fn clear_cookie(secure: bool) -> String {
     session_cookie("", 0, secure)

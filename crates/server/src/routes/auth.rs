@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiResult, ErrorBody};
 use crate::metrics::LoginOutcome;
-use crate::session::{ApiJson, Session, clear_cookie, client, session_cookie};
+use crate::session::{ApiJson, Session, clear_cookie, client, cookie_for};
 use crate::{AppState, ConnInfo};
 
 /// Credentials for `POST /api/auth/login`.
@@ -62,8 +62,7 @@ pub struct SetupRequest {
 }
 
 pub(super) fn signed_in_response(status: StatusCode, signed_in: SignedIn, now_ms: i64, tls: bool) -> Response {
-    let max_age = ((signed_in.expires_at - now_ms) / 1000).max(0);
-    let cookie = session_cookie(&signed_in.token, max_age, tls);
+    let cookie = cookie_for(&signed_in, now_ms, tls);
     (status, [(header::SET_COOKIE, cookie)], Json(UserEnvelope { user: signed_in.user })).into_response()
 }
 

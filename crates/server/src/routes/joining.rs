@@ -158,8 +158,7 @@ pub async fn guest_join(
 ) -> ApiResult<Response> {
     use axum::response::IntoResponse;
     let (signed_in, room_id) = state.office.join_as_guest(body, &client(&headers, &conn)).await?;
-    let max_age = ((signed_in.expires_at - state.clock.now_ms()) / 1000).max(0);
-    let cookie = crate::session::session_cookie(&signed_in.token, max_age, conn.tls);
+    let cookie = crate::session::cookie_for(&signed_in, state.clock.now_ms(), conn.tls);
     let body = GuestSession { user: signed_in.user, room_id };
     Ok((StatusCode::CREATED, [(axum::http::header::SET_COOKIE, cookie)], Json(body)).into_response())
 }

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use super::auth::signed_in_response;
 use crate::error::{ApiResult, ErrorBody};
-use crate::session::{ApiJson, Session, client, session_cookie};
+use crate::session::{ApiJson, Session, client};
 use crate::{AppState, ConnInfo};
 
 /// The 202 answer of `POST /api/auth/login` when a second factor is needed.
@@ -130,8 +130,7 @@ pub async fn enrol_totp(
         return Ok(Json(state.office.start_required_totp(&body.token).await?).into_response());
     };
     let (signed_in, codes) = state.office.confirm_required_totp(&body.token, &code, &client(&headers, &conn)).await?;
-    let max_age = ((signed_in.expires_at - state.clock.now_ms()) / 1000).max(0);
-    let cookie = session_cookie(&signed_in.token, max_age, conn.tls);
+    let cookie = crate::session::cookie_for(&signed_in, state.clock.now_ms(), conn.tls);
     let body = EnrolledEnvelope { user: signed_in.user, recovery_codes: codes.recovery_codes };
     Ok((StatusCode::OK, [(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }
