@@ -25,6 +25,7 @@ mod sqlite;
 mod sqlite_export;
 mod two_factor;
 pub mod vault;
+mod xchacha;
 
 pub use error::{ArchiveError, StoreError, VaultError};
 pub use joining_store::JoiningStore;

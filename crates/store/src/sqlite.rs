@@ -36,6 +36,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/sqlite/0006_legal.sql")),
     (7, include_str!("../migrations/sqlite/0007_consent.sql")),
     (8, include_str!("../migrations/sqlite/0008_guests.sql")),
+    (9, include_str!("../migrations/sqlite/0009_directory_order.sql")),
 ];
 
 /// The SQLite implementation of [`Store`].
@@ -170,21 +171,23 @@ fn key_row(row: &Row<'_>) -> rusqlite::Result<OrgKeyRow> {
     })
 }
 
+/// Reads a row of [`USER_COLUMNS`] by position (the directory reads thousands at once, and
+/// looking columns up by name was a measurable part of it).
 fn user_row(row: &Row<'_>) -> rusqlite::Result<UserRow> {
     Ok(UserRow {
-        id: row.get("id")?,
-        org_id: row.get("org_id")?,
-        email_index: row.get("email_index")?,
-        role: row.get("role")?,
-        rights: row.get("rights")?,
-        active: row.get("active")?,
-        profile: row.get("profile")?,
-        has_picture: row.get("has_picture")?,
-        password_hash: row.get("password_hash")?,
-        restricted: row.get("restricted")?,
-        objections: row.get("objections")?,
-        created_at: row.get("created_at")?,
-        updated_at: row.get("updated_at")?,
+        id: row.get(0)?,
+        org_id: row.get(1)?,
+        email_index: row.get(2)?,
+        role: row.get(3)?,
+        rights: row.get(4)?,
+        active: row.get(5)?,
+        profile: row.get(6)?,
+        has_picture: row.get(7)?,
+        password_hash: row.get(8)?,
+        restricted: row.get(9)?,
+        objections: row.get(10)?,
+        created_at: row.get(11)?,
+        updated_at: row.get(12)?,
     })
 }
 
@@ -265,6 +268,7 @@ fn uuid_like(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<String> {
     tx.query_row("SELECT lower(hex(randomblob(8)))", [], |r| r.get(0))
 }
 
+/// The columns [`user_row`] reads, in its order.
 const USER_COLUMNS: &str = "id, org_id, email_index, role, rights, active, profile, picture IS NOT NULL AS has_picture,
      password_hash, restricted, objections, created_at, updated_at";
 

@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use chacha20poly1305::KeyInit;
+use chacha20poly1305::XChaCha20Poly1305;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
@@ -23,7 +23,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 use crate::error::VaultError;
 
 const FORMAT: u8 = 1;
-const NONCE_LEN: usize = 24;
+use crate::xchacha::{self, NONCE_LEN};
 const HEADER_LEN: usize = 1 + 4 + NONCE_LEN;
 const KEY_LEN: usize = 32;
 
@@ -82,26 +82,21 @@ impl Key {
     pub(crate) fn encrypt(&self, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let mut out = Vec::with_capacity(NONCE_LEN + plaintext.len() + 16);
+        let mut out = Vec::with_capacity(NONCE_LEN + plaintext.len() + xchacha::TAG_LEN);
         out.extend_from_slice(&nonce);
-        // Encryption with a valid key and nonce cannot fail; an empty result would only fail to open.
-        let ciphertext = self
-            .cipher()
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad })
-            .unwrap_or_default();
-        out.extend_from_slice(&ciphertext);
+        xchacha::seal(&self.0, &nonce, plaintext, aad, &mut out);
         out
     }
 
     /// Opens `nonce || ciphertext+tag` bound to `aad`.
     pub(crate) fn decrypt(&self, sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>, VaultError> {
-        if sealed.len() < NONCE_LEN + 16 {
+        let Some((nonce, ciphertext)) = sealed.split_first_chunk::<NONCE_LEN>() else {
+            return Err(VaultError::Tampered);
+        };
+        if ciphertext.len() < xchacha::TAG_LEN {
             return Err(VaultError::Tampered);
         }
-        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
-        self.cipher()
-            .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad })
-            .map_err(|_| VaultError::Tampered)
+        xchacha::open(&self.0, nonce, ciphertext, aad).ok_or(VaultError::Tampered)
     }
 }
 
