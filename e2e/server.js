@@ -26,6 +26,7 @@ const WEB_DIR = process.env.BUREAU_E2E_WEB_DIR ? path.resolve(HERE, '..', 'web')
  * @property {string} turnListen `127.0.0.1:PORT` of the built-in STUN/TURN server (UDP and TCP).
  * @property {() => Promise<void>} stop
  * @property {() => Promise<void>} restart Stops the server and starts it again: same data, same ports.
+ * @property {() => Promise<void>} crash Kills the server with SIGKILL: no drain, no goodbye.
  */
 
 /** @returns {Promise<number>} A port that was free a moment ago. */
@@ -78,11 +79,12 @@ function stripAnsi(text) {
  * Runs `bureau` with arguments, feeding `input` on stdin; rejects on a non-zero exit.
  * @param {string[]} args
  * @param {string} input
+ * @param {NodeJS.ProcessEnv} [env]
  * @returns {Promise<string>} stdout and stderr
  */
-function run(args, input) {
+function run(args, input, env = process.env) {
   return new Promise((resolve, reject) => {
-    const child = spawn(BUREAU_BIN, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(BUREAU_BIN, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
     let out = '';
     child.stdout.on('data', (d) => { out += d; });
     child.stderr.on('data', (d) => { out += d; });
@@ -101,6 +103,9 @@ function run(args, input) {
  * @property {boolean} [publicUrl] Set `public_url` to the plain HTTP address, so links in emails
  *   point at this server.
  * @property {number} [presenceGraceSecs] The signaling presence grace period, shortened for tests.
+ * @property {string} [dataDir] Use this (prepared) data folder instead of a fresh one.
+ * @property {boolean} [expectSetupLink] Whether this start creates the organisation and prints
+ *   its setup link (default true; false for a second node of a deployment).
  */
 
 /**
@@ -109,7 +114,8 @@ function run(args, input) {
  * @returns {Promise<Bureau>}
  */
 export async function startBureau(options = {}) {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bureau-e2e-'));
+  const dataDir = options.dataDir || await mkdtemp(path.join(os.tmpdir(), 'bureau-e2e-'));
+  const expectSetupLink = options.expectSetupLink ?? true;
   const httpPort = await freePort();
   let tlsPort = await freePort();
   while (tlsPort === httpPort) tlsPort = await freePort();
@@ -129,14 +135,14 @@ export async function startBureau(options = {}) {
   const args = ['serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${httpPort}`, '--tls-listen', `127.0.0.1:${tlsPort}`];
 
   let output = '';
-  let proc = await launch(args, env, baseUrl, (text) => { output += text; }, () => output, true);
+  let proc = await launch(args, env, baseUrl, (text) => { output += text; }, () => output, expectSetupLink);
 
   const stop = async () => {
     await proc.kill();
     await rm(dataDir, { recursive: true, force: true });
   };
   const setupUrl = proc.setupUrl;
-  if (!setupUrl) {
+  if (!setupUrl && expectSetupLink) {
     await stop();
     throw new Error(`bureau serve printed no setup link (a line with /setup#token=):\n${output}`);
   }
@@ -148,6 +154,9 @@ export async function startBureau(options = {}) {
     turnListen,
     output: () => output,
     stop,
+    async crash() {
+      await proc.kill('SIGKILL');
+    },
     async restart() {
       await proc.kill();
       output += '\n--- restart ---\n';
@@ -156,7 +165,7 @@ export async function startBureau(options = {}) {
     async createUser(user) {
       const cmd = ['admin', 'create-user', '--data-dir', dataDir, '--email', user.email, '--name', user.name];
       if (user.admin) cmd.push('--admin');
-      await run(cmd, user.password + '\n');
+      await run(cmd, user.password + '\n', env);
     },
   };
 }
@@ -170,7 +179,7 @@ export async function startBureau(options = {}) {
  * @param {(text: string) => void} log
  * @param {() => string} output
  * @param {boolean} wantSetupLink
- * @returns {Promise<{setupUrl: string, kill: () => Promise<void>}>}
+ * @returns {Promise<{setupUrl: string, kill: (signal?: NodeJS.Signals) => Promise<void>}>}
  */
 async function launch(args, env, baseUrl, log, output, wantSetupLink) {
   const child = spawn(BUREAU_BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -181,9 +190,10 @@ async function launch(args, env, baseUrl, log, output, wantSetupLink) {
   child.stdout.on('data', (d) => log(stripAnsi(String(d))));
   child.stderr.on('data', (d) => log(stripAnsi(String(d))));
   child.on('error', (err) => log(`\nspawn error: ${err.message}\n`));
-  const kill = async () => {
+  /** @param {NodeJS.Signals} [signal] */
+  const kill = async (signal = 'SIGTERM') => {
     if (exited) return;
-    child.kill('SIGTERM');
+    child.kill(signal);
     const timer = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 5000);
     await exitPromise;
     clearTimeout(timer);

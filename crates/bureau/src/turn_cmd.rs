@@ -59,6 +59,10 @@ pub struct TurnArgs {
     /// UDP listening sockets with SO_REUSEPORT (0: one per CPU).
     #[arg(long, env = "BUREAU_TURN_UDP_SOCKETS", value_name = "N")]
     udp_sockets: Option<usize>,
+    /// Serve Prometheus metrics (`/metrics`) and a health check (`/healthz`) over plain HTTP on
+    /// this address; keep it on a private network.
+    #[arg(long, env = "BUREAU_TURN_METRICS_LISTEN", value_name = "ADDR:PORT")]
+    metrics_listen: Option<SocketAddr>,
     /// TOML config file; its [turn] table holds the same settings.
     #[arg(long, env = "BUREAU_TURN_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
@@ -74,7 +78,8 @@ fn usage_error(message: impl std::fmt::Display) -> ! {
     std::process::exit(2)
 }
 
-fn load(args: TurnArgs) -> Config {
+fn load(args: TurnArgs) -> (Config, Option<SocketAddr>) {
+    let metrics_listen = args.metrics_listen;
     let mut c = match &args.config {
         None => Config::default(),
         Some(path) => {
@@ -99,12 +104,12 @@ fn load(args: TurnArgs) -> Config {
     if let Err(e) = c.validate() {
         usage_error(format!("--{} / turn.{}: {}", e.key.replace('_', "-"), e.key, e.message));
     }
-    c
+    (c, metrics_listen)
 }
 
 /// Runs the TURN server until Ctrl-C or SIGTERM.
 pub fn run(args: TurnArgs) -> anyhow::Result<()> {
-    let config = load(args);
+    let (config, metrics_listen) = load(args);
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
@@ -112,27 +117,48 @@ pub fn run(args: TurnArgs) -> anyhow::Result<()> {
         .try_init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
     runtime.block_on(async {
+        let shutdown = shutdown_signal();
         let server = bureau_turn::Server::bind(config).await?;
         let addrs = server.local_addrs();
         // Scripts read this line to learn the ports when --listen uses port 0.
         println!("listening udp={} tcp={} tls={}", addrs.udp, addrs.tcp, addrs.tls.map_or("-".into(), |a| a.to_string()));
-        server.run(shutdown_signal()).await?;
+        if let Some(addr) = metrics_listen {
+            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("--metrics-listen {addr}"))?;
+            println!("metrics http://{}/metrics", listener.local_addr()?);
+            tokio::spawn(serve_metrics(listener, server.metrics()));
+        }
+        server.run(shutdown).await?;
         Ok(())
     })
 }
 
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return std::future::pending().await,
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
+/// `/metrics` and `/healthz` for Prometheus and load balancers; ends with the process.
+async fn serve_metrics(listener: tokio::net::TcpListener, metrics: bureau_turn::Metrics) {
+    use axum::routing::get;
+    let app = axum::Router::new()
+        .route("/metrics", get(move || async move { metrics.render() }))
+        .route("/healthz", get(|| async { "ok" }));
+    if let Err(err) = axum::serve(listener, app).await {
+        tracing::error!("the metrics listener stopped: {err}");
     }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Ctrl-C or SIGTERM. The handlers are installed when this is called, not when the future is
+/// first polled: a SIGTERM right after the "listening" line must stop the server cleanly, not
+/// kill it with the signal's default action.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let ctrl_c = tokio::signal::ctrl_c();
+    async move {
+        #[cfg(unix)]
+        if let Some(mut term) = term {
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+        let _ = ctrl_c.await;
+    }
 }

@@ -102,3 +102,32 @@ fn admin_commands_create_users_and_rotate_the_master_key() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("master key does not match"), "{}", String::from_utf8_lossy(&output.stderr));
 }
+
+#[test]
+fn a_standalone_turn_node_serves_its_metrics_and_health() {
+    let mut child = bureau()
+        .args(["turn", "--listen", "127.0.0.1:0", "--auth-secret", "metrics-test", "--metrics-listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.starts_with("metrics ") {
+        line.clear();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "bureau turn printed no metrics address");
+    }
+    let addr = line.trim().trim_start_matches("metrics http://").trim_end_matches("/metrics").to_owned();
+    let get = |path: &str| {
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
+        answer
+    };
+    let metrics = get("/metrics");
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    assert!(metrics.contains("# TYPE bureau_turn_allocations gauge"), "{metrics}");
+    assert!(get("/healthz").ends_with("ok"));
+    stop(&mut child);
+}
