@@ -165,7 +165,8 @@ pub async fn open(
 }
 
 /// Opens `tabs` connections per account, `concurrency` handshakes at a time, in order
-/// (tab-major: every account's first tab, then every account's second...).
+/// (tab-major: every account's first tab, then every account's second...). `addr` may list
+/// several nodes, comma-separated: connection `i` goes to node `i % nodes`.
 pub async fn open_many(
     addr: &str,
     accounts: &[Account],
@@ -175,10 +176,12 @@ pub async fn open_many(
     observer: Arc<dyn Observer>,
 ) -> Result<Vec<(Account, Conn)>, String> {
     let limit = Arc::new(Semaphore::new(concurrency));
+    let nodes: Vec<&str> = addr.split(',').collect();
     let mut tasks = Vec::new();
     for tab in 0..tabs {
         for account in accounts {
             let index = tasks.len();
+            let addr = nodes[index % nodes.len()];
             let (addr, account, counters, observer, limit) =
                 (addr.to_owned(), account.clone(), counters.clone(), observer.clone(), limit.clone());
             tasks.push(tokio::spawn(async move {

@@ -13,18 +13,18 @@ use crate::proc::{loadavg, rss_kib};
 
 pub async fn run(args: &Args) -> Result<(), String> {
     let addr = args.str("http");
-    let pid: u32 = args.num("pid", 0);
+    let pid = args.num("pid", "0".to_owned());
     let accounts = client::accounts(&args.str("cookies"), &args.num("prefix", "idle-".to_owned()))?;
     let tabs: usize = args.num("tabs", 100);
     let counters = Arc::new(Counters::default());
-    let before = rss_kib(pid);
+    let before = rss_kib(&pid);
     let began = Instant::now();
     let conns = client::open_many(&addr, &accounts, tabs, args.num("concurrency", 64), counters.clone(), Arc::new(Ignore)).await?;
     let opened = began.elapsed();
     client::settle(&counters, 1000).await;
     let settled = began.elapsed();
     tokio::time::sleep(Duration::from_secs(args.num("hold", 5))).await;
-    let after = rss_kib(pid);
+    let after = rss_kib(&pid);
     let n = conns.len() as u64;
     let closed = counters.closed.load(Ordering::Relaxed);
     println!(
@@ -45,6 +45,6 @@ pub async fn run(args: &Args) -> Result<(), String> {
     );
     drop(conns);
     tokio::time::sleep(Duration::from_secs(3)).await;
-    println!("idle: server VmRSS {:.1} MiB 3 s after closing them", rss_kib(pid) as f64 / 1024.0);
+    println!("idle: server VmRSS {:.1} MiB 3 s after closing them", rss_kib(&pid) as f64 / 1024.0);
     Ok(())
 }

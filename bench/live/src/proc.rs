@@ -1,7 +1,12 @@
-//! What `/proc` says about a process: resident memory and CPU time.
+//! What `/proc` says about a process: resident memory and CPU time. `pids` is one process id
+//! or a comma-separated list (the nodes of a deployment), whose figures are added up.
 
-/// VmRSS of a process, in KiB.
-pub fn rss_kib(pid: u32) -> u64 {
+/// VmRSS of the processes, in KiB.
+pub fn rss_kib(pids: &str) -> u64 {
+    pids.split(',').map(rss_kib_of).sum()
+}
+
+fn rss_kib_of(pid: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
@@ -10,8 +15,12 @@ pub fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-/// utime + stime of a process (`self` for this one), in seconds.
-pub fn cpu_seconds(pid: &str) -> f64 {
+/// utime + stime of the processes (`self` for this one), in seconds.
+pub fn cpu_seconds(pids: &str) -> f64 {
+    pids.split(',').map(cpu_seconds_of).sum()
+}
+
+fn cpu_seconds_of(pid: &str) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the command name (which may hold spaces) start after the last ')'.
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
