@@ -1,6 +1,6 @@
 //! Bureau's storage layer.
 //!
-//! - [`Store`]: the database boundary. Backends (SQLite now, PostgreSQL later) implement it over
+//! - [`Store`]: the database boundary. Backends ([`SqliteStore`], [`PostgresStore`]) implement it over
 //!   plain rows; they never see personal data in clear, only sealed bytes and blind indexes.
 //! - [`vault`]: envelope encryption. The master key wraps per-organisation keys; personal fields
 //!   are sealed with XChaCha20-Poly1305, bound to their table, column and row.
@@ -19,6 +19,7 @@ pub mod keyfile;
 mod joining_store;
 mod keyring;
 mod office_store;
+pub mod postgres;
 mod privacy_store;
 mod rows;
 mod sqlite;
@@ -35,6 +36,7 @@ pub use rows::{
     AccessRow, AuditRow, CallLogRow, ConsentRow, GuestLinkRow, GuestRow, InvitationRow, LegalRow, PrivacyRequestRow, OrgId, OrgKeyRow, OrgRow, Purge, Purged, RegistrationRow, RoomRow, SessionRow, TicketRow, TokenRow,
     TransferRow, UserRow,
 };
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use two_factor::{ChallengeRow, TwoFactorRow, TwoFactorStore};
 
