@@ -12,6 +12,7 @@
 //! Every organisation-scoped method takes an [`OrgId`]: a query can only ever reach the rows of
 //! the organisation it was given, so cross-organisation access is impossible by construction.
 
+mod backend;
 pub mod backup;
 mod error;
 pub mod export;
@@ -27,6 +28,7 @@ mod sqlite_export;
 mod two_factor;
 pub mod vault;
 
+pub use backend::{Backend, TEST_DATABASE_URL, is_postgres_url, test_database_url};
 pub use error::{ArchiveError, StoreError, VaultError};
 pub use joining_store::JoiningStore;
 pub use keyring::Keyring;

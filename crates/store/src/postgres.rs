@@ -16,11 +16,14 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
+mod copy;
 mod export;
 mod joining;
 mod office;
 mod privacy;
 mod two_factor;
+
+pub use copy::{COPY_ORDER, sqlite_row_count};
 
 use crate::{AccessRow, OrgId, OrgKeyRow, OrgRow, Result, SessionRow, Store, StoreError, TokenRow, UserRow};
 
@@ -446,7 +449,9 @@ impl Store for PostgresStore {
     }
 
     async fn user_access(&self, org: OrgId<'_>, user_id: &str) -> Result<Vec<AccessRow>> {
-        self.all("SELECT * FROM access_log WHERE org_id = $1 AND user_id = $2 ORDER BY at DESC", &[&org.0, &user_id], access_row).await
+        // Entries of the same millisecond: the later insert first, as SQLite's rowid order gives.
+        let sql = "SELECT * FROM access_log WHERE org_id = $1 AND user_id = $2 ORDER BY at DESC, ctid DESC";
+        self.all(sql, &[&org.0, &user_id], access_row).await
     }
 
     async fn org_snapshot(&self, org: OrgId<'_>, now: i64) -> Result<Option<serde_json::Value>> {

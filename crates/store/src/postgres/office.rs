@@ -85,7 +85,7 @@ impl crate::OfficeStore for PostgresStore {
 
     async fn user_transfers(&self, org: OrgId<'_>, user_id: &str) -> Result<Vec<TransferRow>> {
         self.all(
-            "SELECT * FROM transfer_logs WHERE org_id = $1 AND (from_user = $2 OR to_user = $2) ORDER BY at DESC",
+            "SELECT * FROM transfer_logs WHERE org_id = $1 AND (from_user = $2 OR to_user = $2) ORDER BY at DESC, ctid DESC",
             &[&org.0, &user_id],
             |r| {
                 Ok(TransferRow {
