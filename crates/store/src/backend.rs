@@ -95,3 +95,29 @@ pub async fn test_database_url() -> Result<Option<String>> {
         _ => Ok(None),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Backend;
+    use crate::{OrgRow, TokenRow};
+
+    /// On either backend (PostgreSQL with BUREAU_TEST_DATABASE_URL): of two redemptions of one
+    /// token racing each other on separate connections, exactly one succeeds.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_concurrent_redemptions_never_both_succeed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Backend::for_tests(dir.path()).await.unwrap();
+        let org = OrgRow { id: "o1".into(), slug: "acme".into(), name: "Acme".into(), profile_mode: "entry".into(), language: "en".into(), support_email: None, created_at: 1 };
+        store.create_org(&org, &[]).await.unwrap();
+        for i in 0..20u8 {
+            let token = TokenRow { token_hash: vec![i; 32], org_id: "o1".into(), purpose: "setup".into(), subject: None, created_at: 1, expires_at: 100, used_at: None };
+            store.insert_token(&token).await.unwrap();
+            let (a, b) = (store.clone(), store.clone());
+            let first = tokio::spawn(async move { a.redeem_token(&[i; 32], "setup", 50).await.unwrap() });
+            let second = tokio::spawn(async move { b.redeem_token(&[i; 32], "setup", 50).await.unwrap() });
+            let (first, second) = (first.await.unwrap(), second.await.unwrap());
+            assert_eq!(usize::from(first.is_some()) + usize::from(second.is_some()), 1, "round {i}");
+            assert!(!store.token_valid(&[i; 32], "setup", 50).await.unwrap());
+        }
+    }
+}

@@ -94,7 +94,7 @@ pub fn sqlite_row_count(sqlite: &Path, table: &str) -> Result<u64> {
 
 fn read_table(source: &rusqlite::Connection, table: &str) -> Result<(Vec<String>, Vec<Vec<Cell>>)> {
     let mut statement = source.prepare(&format!("SELECT * FROM \"{table}\""))?;
-    let columns: Vec<String> = statement.column_names().into_iter().map(str::to_owned).collect();
+    let columns: Vec<String> = statement.column_names().map(str::to_owned).collect();
     let width = columns.len();
     let rows = statement.query_map([], |r| (0..width).map(|i| r.get::<_, Cell>(i)).collect::<rusqlite::Result<Vec<Cell>>>())?;
     Ok((columns, rows.collect::<rusqlite::Result<Vec<_>>>()?))

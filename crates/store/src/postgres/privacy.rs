@@ -60,19 +60,19 @@ impl crate::PrivacyStore for PostgresStore {
     async fn purge(&self, p: &Purge) -> Result<Purged> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let mut purged = Purged::default();
-        purged.access_logs = tx.execute("DELETE FROM access_log WHERE at < $1", &[&p.access_logs_before]).await?;
-        purged.call_logs = tx.execute("DELETE FROM call_logs WHERE started_at < $1", &[&p.call_logs_before]).await?;
-        purged.transfer_logs = tx.execute("DELETE FROM transfer_logs WHERE at < $1", &[&p.transfer_logs_before]).await?;
-        purged.tickets =
+        let access_logs = tx.execute("DELETE FROM access_log WHERE at < $1", &[&p.access_logs_before]).await?;
+        let call_logs = tx.execute("DELETE FROM call_logs WHERE started_at < $1", &[&p.call_logs_before]).await?;
+        let transfer_logs = tx.execute("DELETE FROM transfer_logs WHERE at < $1", &[&p.transfer_logs_before]).await?;
+        let tickets =
             tx.execute("DELETE FROM support_tickets WHERE resolved_at IS NOT NULL AND resolved_at < $1", &[&p.tickets_resolved_before]).await?;
-        purged.invitations =
+        let invitations =
             tx.execute("DELETE FROM invitations WHERE coalesce(used_at, revoked_at, expires_at) < $1", &[&p.invitations_before]).await?;
-        purged.sessions_and_tokens = tx.execute("DELETE FROM sessions WHERE expires_at <= $1", &[&p.now]).await?
+        let sessions_and_tokens = tx.execute("DELETE FROM sessions WHERE expires_at <= $1", &[&p.now]).await?
             + tx.execute("DELETE FROM one_time_tokens WHERE expires_at <= $1 OR used_at IS NOT NULL", &[&p.now]).await?;
-        purged.consents = tx
+        let consents = tx
             .execute("DELETE FROM consents WHERE withdrawn_at IS NOT NULL AND withdrawn_at < $1", &[&p.consents_withdrawn_before])
             .await?;
+        let purged = Purged { access_logs, call_logs, transfer_logs, tickets, invitations, sessions_and_tokens, consents, accounts: 0 };
         tx.commit().await?;
         Ok(purged)
     }
