@@ -23,8 +23,7 @@ enum Command {
     /// Run the STUN/TURN server alone.
     Turn(turn_cmd::TurnArgs),
     /// Maintenance of a data folder.
-    #[command(subcommand)]
-    Admin(AdminCommand),
+    Admin(AdminArgs),
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -44,6 +43,16 @@ struct ServeArgs {
     /// HTTPS listener.
     #[arg(long, value_name = "ADDR:PORT")]
     tls_listen: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct AdminArgs {
+    /// The PostgreSQL database of the deployment, as `database_url` in its configuration
+    /// (default: the SQLite file in the data folder).
+    #[arg(long, global = true, env = "BUREAU_DATABASE_URL", value_name = "URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: AdminCommand,
 }
 
 #[derive(Subcommand)]
@@ -118,6 +127,15 @@ enum AdminCommand {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// Copy a data folder's SQLite database into an empty PostgreSQL database, then verify it.
+    MigrateToPostgres {
+        /// Data folder (its master.key keeps working with the copy).
+        #[arg(long = "from", value_name = "DATA_DIR")]
+        from: PathBuf,
+        /// The empty PostgreSQL database, e.g. postgres://bureau@/bureau?host=/run/postgresql
+        #[arg(long = "to", value_name = "URL")]
+        to: String,
+    },
     /// Restore a backup into a data folder holding the installation's master key.
     Restore {
         /// Data folder.
@@ -146,7 +164,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => return serve(args),
         Command::Turn(args) => turn_cmd::run(args),
-        Command::Admin(command) => admin(command),
+        Command::Admin(args) => admin(args),
         Command::Config(ConfigCommand::Example) => {
             print!("{}", bureau_server::Config::example());
             Ok(())
@@ -202,27 +220,28 @@ fn serve(args: ServeArgs) -> ExitCode {
     }
 }
 
-fn admin(command: AdminCommand) -> anyhow::Result<()> {
+fn admin(args: AdminArgs) -> anyhow::Result<()> {
     init_logs("warn");
-    match command {
+    let url = args.database_url.as_deref();
+    match args.command {
         AdminCommand::CreateUser { data_dir, email, name, org, admin } => {
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password)?;
             let password = password.trim_end_matches(['\n', '\r']).to_owned();
-            let user = runtime()?.block_on(bureau_server::data::create_user(&data_dir, org.as_deref(), &name, &email, admin, password))?;
+            let user = runtime()?.block_on(bureau_server::data::create_user(&data_dir, url, org.as_deref(), &name, &email, admin, password))?;
             println!("created user {}", user.id);
         }
         AdminCommand::RotateMasterKey { data_dir } => {
-            let count = runtime()?.block_on(bureau_server::data::rotate_master_key(&data_dir))?;
+            let count = runtime()?.block_on(bureau_server::data::rotate_master_key(&data_dir, url))?;
             println!("rotated the master key: {count} organisation keys re-wrapped");
         }
         AdminCommand::ExportOrgKey { data_dir, org, out } => {
             let passphrase = read_passphrase()?;
-            let written = runtime()?.block_on(bureau_server::keys::export_org_key(&data_dir, org.as_deref(), &out, &passphrase))?;
+            let written = runtime()?.block_on(bureau_server::keys::export_org_key(&data_dir, url, org.as_deref(), &out, &passphrase))?;
             println!("wrote the keys of organisation {} to {}: keep it and its passphrase apart from the exports", written.org_slug, out.display());
         }
         AdminCommand::ExportOrg { data_dir, org, out } => {
-            let written = runtime()?.block_on(bureau_server::keys::export_org(&data_dir, org.as_deref(), &out))?;
+            let written = runtime()?.block_on(bureau_server::keys::export_org(&data_dir, url, org.as_deref(), &out))?;
             println!("wrote the encrypted export of organisation {} to {} ({} bytes)", written.org_slug, out.display(), written.bytes);
         }
         AdminCommand::DecryptExport { key, input, out } => {
@@ -231,12 +250,24 @@ fn admin(command: AdminCommand) -> anyhow::Result<()> {
             println!("wrote the readable data of organisation {} to {} ({} bytes)", written.org_slug, out.display(), written.bytes);
         }
         AdminCommand::Backup { data_dir, out } => {
-            let written = bureau_server::keys::backup(&data_dir, &out)?;
+            let written = bureau_server::keys::backup(&data_dir, url, &out)?;
             println!("wrote an encrypted backup to {} ({} bytes); the master key is not in it", out.display(), written.bytes);
         }
         AdminCommand::Restore { data_dir, input, force } => {
-            bureau_server::keys::restore(&data_dir, &input, force)?;
+            bureau_server::keys::restore(&data_dir, url, &input, force)?;
             println!("restored the database into {}", data_dir.display());
+        }
+        AdminCommand::MigrateToPostgres { from, to } => {
+            let progress = |table: &str, rows: u64| println!("copied {table}: {rows} rows");
+            let report = runtime()?.block_on(bureau_server::migrate::to_postgres(&from, &to, &progress))?;
+            println!(
+                "verified: {} tables with equal row counts, {} users read and decrypted alike on both databases",
+                report.tables, report.users_checked
+            );
+            println!(
+                "done. Every node must now use database_url = \"<this URL>\" and the master key {} (copy that file to each node's data folder)",
+                from.join("master.key").display()
+            );
         }
     }
     Ok(())

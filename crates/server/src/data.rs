@@ -1,12 +1,13 @@
-//! The data folder: the SQLite database, the master key file and the TLS files, and the
-//! maintenance operations of `bureau admin` that work on it directly.
+//! The data folder: the SQLite database (or, with `database_url`, the PostgreSQL database it
+//! stands beside), the master key file and the TLS files, and the maintenance operations of
+//! `bureau admin` that work on it directly.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use bureau_office::{Clock, NewUser, Office, Policy, Role, SystemClock, UserView};
 use bureau_store::vault::{Key, MasterKey};
-use bureau_store::{SqliteStore, VaultError};
+use bureau_store::{Backend, VaultError};
 
 use crate::StartError;
 
@@ -22,6 +23,7 @@ const TURN_SECRET: &str = "turn-secret";
 #[derive(Clone, Debug)]
 pub struct DataDir {
     root: PathBuf,
+    database_url: Option<String>,
 }
 
 impl DataDir {
@@ -33,7 +35,19 @@ impl DataDir {
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o700));
         }
-        Ok(DataDir { root: root.to_owned() })
+        Ok(DataDir { root: root.to_owned(), database_url: None })
+    }
+
+    /// Uses the PostgreSQL database at `url` instead of the folder's SQLite file (`None` or an
+    /// empty URL: SQLite).
+    pub fn with_database(mut self, url: Option<&str>) -> Self {
+        self.database_url = url.filter(|url| !url.is_empty()).map(str::to_owned);
+        self
+    }
+
+    /// Whether the database is PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.database_url.is_some()
     }
 
     /// A path inside the folder.
@@ -42,21 +56,26 @@ impl DataDir {
     }
 
     /// Opens the database and the domain services, creating the master key on first start.
-    pub async fn open(&self, policy: Policy, clock: Arc<dyn Clock>) -> Result<(Office, SqliteStore), StartError> {
+    /// Refuses to start when the master key is missing but the database is in use, or when the
+    /// key does not open the database's keys (another node's or a replaced key file).
+    pub async fn open(&self, policy: Policy, clock: Arc<dyn Clock>) -> Result<(Office, Backend), StartError> {
         let key_path = self.file(MASTER_KEY);
         let db_path = self.file(DATABASE);
+        let sqlite_existed = db_path.exists();
+        let store = Backend::open(self.database_url.as_deref(), &db_path).await?;
         if !key_path.exists() && !self.file(NEXT_MASTER_KEY).exists() {
-            if db_path.exists() {
+            let in_use = if store.is_postgres() { store.meta("master_check").await?.is_some() } else { sqlite_existed };
+            if in_use {
+                let place = if store.is_postgres() { "the PostgreSQL database (database_url) is already in use" } else { "the database exists" };
                 return Err(StartError::Vault(VaultError::KeyFile(std::io::Error::new(
                     std::io::ErrorKind::NotFound,
-                    format!("{} is missing but the database exists: restore the master key from your backup", key_path.display()),
+                    format!("{} is missing but {place}: copy the master key of this installation there (from a backup or another node)", key_path.display()),
                 ))));
             }
             Key::generate().write_new_file(&key_path)?;
             tracing::info!("created master key {}", key_path.display());
         }
-        let store = SqliteStore::open(&db_path).await?;
-        let shared: Arc<dyn bureau_store::Store> = Arc::new(store.clone());
+        let shared = store.shared();
         let current = self.read_key(&key_path);
         let opened = match current {
             Ok(key) => Office::open(shared.clone(), MasterKey::new(key), clock.clone(), policy.clone()).await,
@@ -91,8 +110,8 @@ impl DataDir {
 }
 
 /// `bureau admin create-user`: adds a user to an organisation (the first one by default).
-pub async fn create_user(data_dir: &Path, org: Option<&str>, name: &str, email: &str, admin: bool, password: String) -> Result<UserView, StartError> {
-    let dir = DataDir::create(data_dir)?;
+pub async fn create_user(data_dir: &Path, database_url: Option<&str>, org: Option<&str>, name: &str, email: &str, admin: bool, password: String) -> Result<UserView, StartError> {
+    let dir = DataDir::create(data_dir)?.with_database(database_url);
     let (office, store) = dir.open(Policy::default(), Arc::new(SystemClock)).await?;
     let role = if admin { Role::Admin } else { Role::Member };
     let user = NewUser { name: name.into(), email: email.into(), role, rights: vec![], password: Some(password) };
@@ -110,14 +129,14 @@ async fn store_has_no_org(office: &Office) -> Result<bool, StartError> {
 
 /// `bureau admin rotate-master-key`: re-wraps every organisation key under a fresh master key
 /// and replaces the key file. Returns the number of keys re-wrapped.
-pub async fn rotate_master_key(data_dir: &Path) -> Result<usize, StartError> {
-    let dir = DataDir::create(data_dir)?;
+pub async fn rotate_master_key(data_dir: &Path, database_url: Option<&str>) -> Result<usize, StartError> {
+    let dir = DataDir::create(data_dir)?.with_database(database_url);
     let (office, store) = dir.open(Policy::default(), Arc::new(SystemClock)).await?;
     let next_path = dir.file(NEXT_MASTER_KEY);
     let _ = std::fs::remove_file(&next_path);
     let next = Key::generate();
     next.write_new_file(&next_path)?;
-    let count = office.keyring().rotate_master(&store, &MasterKey::new(next)).await?;
+    let count = office.keyring().rotate_master(&*store, &MasterKey::new(next)).await?;
     store.close().await;
     std::fs::rename(&next_path, dir.file(MASTER_KEY)).map_err(VaultError::KeyFile)?;
     Ok(count)

@@ -13,7 +13,7 @@ use bureau_office::{Clock, Policy, SystemClock};
 use bureau_store::export::{OrgExportFile, reveal};
 use bureau_store::keyfile::{OrgKeyFile, check_passphrase};
 use bureau_store::vault::{Key, MasterKey};
-use bureau_store::{ArchiveError, OrgId, OrgRow, Store, backup};
+use bureau_store::{ArchiveError, OrgId, OrgRow, backup};
 
 use crate::StartError;
 use crate::data::{DATABASE, DataDir, MASTER_KEY};
@@ -29,11 +29,11 @@ pub struct Written {
 
 /// `bureau admin export-org-key`: writes the organisation's keys (every data key version and
 /// the blind-index key) to `out`, encrypted under `passphrase`.
-pub async fn export_org_key(data_dir: &Path, org: Option<&str>, out: &Path, passphrase: &str) -> Result<Written, StartError> {
+pub async fn export_org_key(data_dir: &Path, database_url: Option<&str>, org: Option<&str>, out: &Path, passphrase: &str) -> Result<Written, StartError> {
     check_passphrase(passphrase)?;
     refuse_existing(out)?;
-    let (office, store, row) = open_org(data_dir, org).await?;
-    let keys = office.keyring().org(&store, OrgId(&row.id)).await?;
+    let (office, store, row) = open_org(data_dir, database_url, org).await?;
+    let keys = office.keyring().org(&*store, OrgId(&row.id)).await?;
     store.close().await;
     let file = OrgKeyFile::seal(&row.id, &row.slug, &keys, passphrase)?;
     let bytes = write_json(out, &file)?;
@@ -42,10 +42,10 @@ pub async fn export_org_key(data_dir: &Path, org: Option<&str>, out: &Path, pass
 
 /// `bureau admin export-org`: every row of the organisation, read in one transaction, sealed
 /// columns kept sealed, the whole encrypted under the organisation's current data key.
-pub async fn export_org(data_dir: &Path, org: Option<&str>, out: &Path) -> Result<Written, StartError> {
+pub async fn export_org(data_dir: &Path, database_url: Option<&str>, org: Option<&str>, out: &Path) -> Result<Written, StartError> {
     refuse_existing(out)?;
-    let (office, store, row) = open_org(data_dir, org).await?;
-    let keys = office.keyring().org(&store, OrgId(&row.id)).await?;
+    let (office, store, row) = open_org(data_dir, database_url, org).await?;
+    let keys = office.keyring().org(&*store, OrgId(&row.id)).await?;
     let snapshot = store.org_snapshot(OrgId(&row.id), SystemClock.now_ms()).await?;
     store.close().await;
     let snapshot = snapshot.ok_or_else(|| ArchiveError::NoOrganisation(row.slug.clone()))?;
@@ -76,7 +76,8 @@ pub fn decrypt_export(key_file: &Path, input: &Path, out: &Path, passphrase: &st
 /// `bureau admin backup`: a consistent copy of the whole database (`VACUUM INTO`, safe while the
 /// server runs), encrypted as a stream under a key derived from the master key. The master key
 /// itself is not in the backup.
-pub fn backup(data_dir: &Path, out: &Path) -> Result<Written, StartError> {
+pub fn backup(data_dir: &Path, database_url: Option<&str>, out: &Path) -> Result<Written, StartError> {
+    refuse_postgres(database_url)?;
     refuse_existing(out)?;
     let master = read_master(data_dir)?;
     let db = data_dir.join(DATABASE);
@@ -98,7 +99,8 @@ pub fn backup(data_dir: &Path, out: &Path) -> Result<Written, StartError> {
 /// `bureau admin restore`: decrypts a backup with the data folder's master key, checks it
 /// (`PRAGMA integrity_check`, and that the master key opens it), then puts it in place. Refuses to
 /// replace an existing database unless `force` (stop Bureau first).
-pub fn restore(data_dir: &Path, input: &Path, force: bool) -> Result<Written, StartError> {
+pub fn restore(data_dir: &Path, database_url: Option<&str>, input: &Path, force: bool) -> Result<Written, StartError> {
+    refuse_postgres(database_url)?;
     let dir = DataDir::create(data_dir)?;
     let master = read_master(data_dir)?;
     let db = dir.file(DATABASE);
@@ -120,13 +122,25 @@ pub fn restore(data_dir: &Path, input: &Path, force: bool) -> Result<Written, St
     Ok(Written { org_slug: String::new(), bytes: std::fs::metadata(&db).map_err(ArchiveError::from)?.len() })
 }
 
-async fn open_org(data_dir: &Path, slug: Option<&str>) -> Result<(bureau_office::Office, bureau_store::SqliteStore, OrgRow), StartError> {
+/// Backups of the SQLite file only: PostgreSQL has its own tools.
+fn refuse_postgres(database_url: Option<&str>) -> Result<(), ArchiveError> {
+    match database_url {
+        Some(url) if !url.is_empty() => Err(ArchiveError::Format(
+            "backup and restore work on the SQLite file of a data folder; with PostgreSQL (database_url) use pg_dump and pg_restore \
+             (docs/operations.md, \"PostgreSQL\") and keep master.key apart from the dumps"
+                .into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+async fn open_org(data_dir: &Path, database_url: Option<&str>, slug: Option<&str>) -> Result<(bureau_office::Office, bureau_store::Backend, OrgRow), StartError> {
+    let dir = DataDir::create(data_dir)?.with_database(database_url);
     let db = data_dir.join(DATABASE);
-    if !db.exists() {
+    if !dir.is_postgres() && !db.exists() {
         return Err(ArchiveError::NoDatabase(db).into());
     }
     read_master(data_dir)?;
-    let dir = DataDir::create(data_dir)?;
     let (office, store) = dir.open(Policy::default(), Arc::new(SystemClock)).await?;
     let row = match slug {
         Some(slug) => store.org_by_slug(slug).await?,

@@ -8,6 +8,7 @@
 pub mod config;
 pub mod data;
 pub mod keys;
+pub mod migrate;
 mod error;
 mod ice;
 mod live;
@@ -26,7 +27,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use bureau_office::{Clock, Office, OfficeError, Policy, SystemClock};
-use bureau_store::{SqliteStore, StoreError, VaultError};
+use bureau_store::{Backend, StoreError, VaultError};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
@@ -99,7 +100,7 @@ pub enum StartError {
 /// A started server: listeners bound, database open, not yet serving.
 pub struct Server {
     state: Arc<AppState>,
-    store: SqliteStore,
+    store: Backend,
     http: TcpListener,
     https: TcpListener,
     tls: TlsAcceptor,
@@ -114,7 +115,7 @@ impl Server {
     pub async fn start(config: Config) -> Result<Server, StartError> {
         // One crypto provider in the process (outgoing HTTPS clients pick up the default).
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        let dir = data::DataDir::create(&config.data_dir)?;
+        let dir = data::DataDir::create(&config.data_dir)?.with_database(config.database_url.as_deref());
         let policy = Policy {
             session_ttl_ms: config.session_ttl_hours as i64 * 3600 * 1000,
             retention: config.retention.clone(),
@@ -227,9 +228,9 @@ async fn redelivery_job(smtp: Arc<mail::SmtpMailer>) {
     }
 }
 
-/// Deletes expired data at every interval, then folds the write-ahead log into the database
-/// file so that deleted rows (overwritten by SQLite's secure delete) are gone from disk too.
-async fn retention_job(office: Arc<Office>, store: SqliteStore, interval: std::time::Duration) {
+/// Deletes expired data at every interval, then (SQLite) folds the write-ahead log into the
+/// database file so that deleted rows (overwritten by SQLite's secure delete) are gone from disk too.
+async fn retention_job(office: Arc<Office>, store: Backend, interval: std::time::Duration) {
     let mut ticks = tokio::time::interval(interval);
     loop {
         ticks.tick().await;

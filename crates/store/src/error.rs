@@ -3,9 +3,19 @@
 /// An error from the database backend.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The database could not be reached or answered with an error.
+    /// SQLite answered with an error.
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
+    /// PostgreSQL answered with an error (a failed statement, not a lost connection).
+    #[error("database error: {0}")]
+    Postgres(#[source] tokio_postgres::Error),
+    /// The database cannot be reached now (PostgreSQL down, the network cut, every pooled
+    /// connection busy for too long). Nothing was half-written; the call may succeed later.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// The database URL could not be understood.
+    #[error("invalid database URL: {0}")]
+    BadUrl(String),
     /// The store was closed.
     #[error("the database is closed")]
     Closed,

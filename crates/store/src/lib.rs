@@ -1,6 +1,6 @@
 //! Bureau's storage layer.
 //!
-//! - [`Store`]: the database boundary. Backends (SQLite now, PostgreSQL later) implement it over
+//! - [`Store`]: the database boundary. Backends ([`SqliteStore`], [`PostgresStore`]) implement it over
 //!   plain rows; they never see personal data in clear, only sealed bytes and blind indexes.
 //! - [`vault`]: envelope encryption. The master key wraps per-organisation keys; personal fields
 //!   are sealed with XChaCha20-Poly1305, bound to their table, column and row.
@@ -12,6 +12,7 @@
 //! Every organisation-scoped method takes an [`OrgId`]: a query can only ever reach the rows of
 //! the organisation it was given, so cross-organisation access is impossible by construction.
 
+mod backend;
 pub mod backup;
 mod error;
 pub mod export;
@@ -19,6 +20,7 @@ pub mod keyfile;
 mod joining_store;
 mod keyring;
 mod office_store;
+pub mod postgres;
 mod privacy_store;
 mod rows;
 mod sqlite;
@@ -27,6 +29,7 @@ mod two_factor;
 pub mod vault;
 mod xchacha;
 
+pub use backend::{Backend, TEST_DATABASE_URL, is_postgres_url, test_database_url};
 pub use error::{ArchiveError, StoreError, VaultError};
 pub use joining_store::JoiningStore;
 pub use keyring::Keyring;
@@ -36,6 +39,7 @@ pub use rows::{
     AccessRow, AuditRow, CallLogRow, ConsentRow, GuestLinkRow, GuestRow, InvitationRow, LegalRow, PrivacyRequestRow, OrgId, OrgKeyRow, OrgRow, Purge, Purged, RegistrationRow, RoomRow, SessionRow, TicketRow, TokenRow,
     TransferRow, UserRow,
 };
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use two_factor::{ChallengeRow, TwoFactorRow, TwoFactorStore};
 

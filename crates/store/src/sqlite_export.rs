@@ -57,11 +57,11 @@ fn cell(value: ValueRef<'_>) -> Result<Value> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use crate::export::{EXCLUDED_TABLES, ORG_TABLES, SEALED_COLUMNS};
 
     /// BLOB columns that are not sealed: hashes, blind indexes, keys wrapped by the master key.
-    const CLEAR_BLOBS: &[(&str, &str)] = &[
+    pub(crate) const CLEAR_BLOBS: &[(&str, &str)] = &[
         ("meta", "value"),
         ("org_keys", "wrapped"),
         ("users", "email_index"),

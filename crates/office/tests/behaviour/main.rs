@@ -1,4 +1,5 @@
-//! Behaviour tests of the domain services against a real SQLite file and a fake clock.
+//! Behaviour tests of the domain services against a real database and a fake clock: a SQLite
+//! file, or PostgreSQL when BUREAU_TEST_DATABASE_URL is set (a fresh schema per test folder).
 
 mod encryption_at_rest;
 mod isolation;
@@ -10,14 +11,41 @@ use std::path::Path;
 use std::sync::Arc;
 
 use bureau_office::{Actor, Client, FakeClock, NewUser, Office, Policy, Role};
-use bureau_store::SqliteStore;
+use bureau_store::Backend;
 use bureau_store::vault::{Key, MasterKey};
 
-/// An office over a fresh database file in `dir`.
-pub async fn office_in(dir: &Path, master: &Key) -> (Office, SqliteStore, Arc<FakeClock>) {
-    let store = SqliteStore::open(&dir.join("bureau.db")).await.unwrap();
+/// The database of the test folder `dir`: its SQLite file, or with BUREAU_TEST_DATABASE_URL a
+/// PostgreSQL schema made for this folder on first use (its URL kept in the folder, so opening
+/// the folder again opens the same database).
+pub async fn backend_in(dir: &Path) -> Backend {
+    let remembered = dir.join("database_url");
+    let url = match std::fs::read_to_string(&remembered) {
+        Ok(url) => Some(url),
+        Err(_) => {
+            let url = bureau_store::test_database_url().await.unwrap();
+            if let Some(url) = &url {
+                std::fs::write(&remembered, url).unwrap();
+            }
+            url
+        }
+    };
+    Backend::open(url.as_deref(), &dir.join("bureau.db")).await.unwrap()
+}
+
+/// Everything someone who copies the database gets: the SQLite file and its write-ahead log, or
+/// every text and bytea value of every PostgreSQL table.
+pub async fn raw_database(dir: &Path, store: &Backend) -> Vec<u8> {
+    match store {
+        Backend::Sqlite(_) => ["bureau.db", "bureau.db-wal"].iter().filter_map(|name| std::fs::read(dir.join(name)).ok()).flatten().collect(),
+        Backend::Postgres(pg) => pg.raw_values().await.unwrap(),
+    }
+}
+
+/// An office over a fresh database in `dir`.
+pub async fn office_in(dir: &Path, master: &Key) -> (Office, Backend, Arc<FakeClock>) {
+    let store = backend_in(dir).await;
     let clock = Arc::new(FakeClock::at(1_800_000_000_000));
-    let office = Office::open(Arc::new(store.clone()), MasterKey::new(master.clone()), clock.clone(), Policy::default())
+    let office = Office::open(store.shared(), MasterKey::new(master.clone()), clock.clone(), Policy::default())
         .await
         .unwrap();
     (office, store, clock)

@@ -3,13 +3,9 @@
 
 use bureau_office::{FinishedCall, MemoryMailer, NewInvitation, NewTicket, RegisterRequest, Role, TransferKind, TransferReport};
 use bureau_store::vault::Key;
-use bureau_store::{OrgId, Store};
+use bureau_store::OrgId;
 
-use crate::{client, member, office_in, org_with_admin};
-
-fn raw_database(dir: &std::path::Path) -> Vec<u8> {
-    ["bureau.db", "bureau.db-wal"].iter().filter_map(|name| std::fs::read(dir.join(name)).ok()).flatten().collect()
-}
+use crate::{client, member, office_in, org_with_admin, raw_database};
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
@@ -57,11 +53,11 @@ async fn the_export_holds_everything_and_erasure_leaves_colleagues_anonymised_hi
     // Erasure: Nora's sealed profile leaves the file; the admin still sees the call, anonymised.
     let sealed_profile = store.user(OrgId(&admin.org_id), &nora.user_id).await.unwrap().unwrap().profile;
     store.checkpoint().await.unwrap();
-    assert!(contains(&raw_database(dir.path()), &sealed_profile), "sanity: the sealed profile is in the file");
+    assert!(contains(&raw_database(dir.path(), &store).await, &sealed_profile), "sanity: the sealed profile is in the file");
     assert!(office.erase_me(&nora, bureau_office::EraseRequest { password: "wrong".into(), code: None, recovery_code: None }).await.is_err());
     office.erase_me(&nora, bureau_office::EraseRequest { password: "nora password 1".into(), code: None, recovery_code: None }).await.unwrap();
     store.checkpoint().await.unwrap();
-    assert!(!contains(&raw_database(dir.path()), &sealed_profile), "erased data is gone from the file");
+    assert!(!contains(&raw_database(dir.path(), &store).await, &sealed_profile), "erased data is gone from the file");
     assert!(office.authenticate(&signed_in.token).await.is_err());
     let calls = office.my_calls(&admin).await.unwrap();
     assert_eq!(calls.len(), 1);
@@ -89,13 +85,13 @@ async fn retention_deletes_expired_data_from_the_file() {
     let deactivate: bureau_office::UserPatch = serde_json::from_str(r#"{"active": false}"#).unwrap();
     office.update_user(&admin, &mia.id, deactivate).await.unwrap();
     store.checkpoint().await.unwrap();
-    assert!(contains(&raw_database(dir.path()), &old_entry.details));
+    assert!(contains(&raw_database(dir.path(), &store).await, &old_entry.details));
 
     let purged = office.enforce_retention().await.unwrap();
     assert_eq!(purged.access_logs, 1, "{purged:?}");
     assert_eq!(purged.accounts, 0, "Mia was deactivated only now");
     store.checkpoint().await.unwrap();
-    assert!(!contains(&raw_database(dir.path()), &old_entry.details), "the expired entry's bytes are gone");
+    assert!(!contains(&raw_database(dir.path(), &store).await, &old_entry.details), "the expired entry's bytes are gone");
     assert_eq!(office.my_access_log(&admin).await.unwrap().len(), 1, "the recent sign-in stays");
 
     clock.advance_ms(366 * 24 * 3600 * 1000);

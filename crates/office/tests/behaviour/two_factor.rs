@@ -242,7 +242,6 @@ async fn erasing_an_account_with_two_factor_needs_a_second_factor() {
     let (office, store, clock) = office_in(dir.path(), &Key::generate()).await;
     let admin = org_with_admin(&office, "acme", "admin@acme.example").await;
     use bureau_office::Clock;
-    use bureau_store::Store;
     let (mia, secret, recovery) = mia_with_totp(&office, &admin, clock.now_ms()).await;
     let erase = |code: Option<String>, recovery_code: Option<String>| bureau_office::EraseRequest {
         password: "member password 1".into(),

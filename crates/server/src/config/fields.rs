@@ -23,6 +23,7 @@ impl Field {
 /// Every key, in the example file's order (top-level keys first, then each section).
 pub const FIELDS: &[Field] = &[
     Field { key: "data_dir", default: Some("\"./bureau-data\""), doc: "Folder for the database (SQLite, WAL), the master key file (mode 0600), the TURN secret and the self-signed certificate. Created on first start." },
+    Field { key: "database_url", default: None, doc: "PostgreSQL database for several Bureau nodes sharing one office, e.g. \"postgres://bureau@/bureau?host=/run/postgresql\" (unix socket) or \"postgres://bureau:password@127.0.0.1:5432/bureau\". No TLS to PostgreSQL: use a unix socket, loopback or a private network. Every node needs the same master.key in its data folder. Default: the SQLite file in the data folder." },
     Field { key: "listen", default: Some("\"127.0.0.1:8080\""), doc: "Address and port of the plain HTTP listener (for a reverse proxy or local use)." },
     Field { key: "tls_listen", default: Some("\"127.0.0.1:8443\""), doc: "Address and port of the HTTPS listener (TLS 1.2 and 1.3 only)." },
     Field { key: "public_url", default: None, doc: "The address users open, used in links such as the first-admin setup link. Default: https://<tls_listen>." },

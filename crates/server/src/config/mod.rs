@@ -19,6 +19,8 @@ pub use sms::{SmsSettings, TwilioSettings};
 pub struct Config {
     /// Folder for the database, the master key and the TLS certificate.
     pub data_dir: PathBuf,
+    /// PostgreSQL database URL; `None` uses the SQLite file in the data folder.
+    pub database_url: Option<String>,
     /// Plain HTTP listener.
     pub listen: SocketAddr,
     /// HTTPS listener.
@@ -358,6 +360,16 @@ impl Layers {
         }
     }
 
+    fn database_url(&self) -> Result<Option<String>, ConfigError> {
+        match self.string("database_url")? {
+            Some((url, _)) if url.is_empty() => Ok(None),
+            Some((url, source)) if !bureau_store::is_postgres_url(&url) => {
+                Err(invalid("database_url", source, "must start with postgres:// or postgresql:// (leave it empty for SQLite)"))
+            }
+            other => Ok(other.map(|(url, _)| url)),
+        }
+    }
+
     fn mail_from(&self) -> Result<String, ConfigError> {
         let (from, source) = self.required_string("mail_from")?;
         if !from.contains('@') {
@@ -392,6 +404,7 @@ impl Layers {
         }
         Ok(Config {
             data_dir: self.path("data_dir")?.unwrap_or_else(|| PathBuf::from("./bureau-data")),
+            database_url: self.database_url()?,
             listen: self.addr("listen")?,
             tls_listen,
             public_url,

@@ -1,4 +1,5 @@
-//! Behaviour tests of the REST API against a real server on loopback (port 0).
+//! Behaviour tests of the REST API against a real server on loopback (port 0), over SQLite, or
+//! over PostgreSQL (a fresh schema per server) when BUREAU_TEST_DATABASE_URL is set.
 #![allow(missing_docs)]
 
 mod bad_input;
@@ -9,6 +10,7 @@ mod privacy;
 mod sign_in;
 mod tls;
 mod two_factor;
+mod unavailable;
 
 use std::path::PathBuf;
 
@@ -20,6 +22,8 @@ pub struct Running {
     pub base: String,
     pub https: std::net::SocketAddr,
     pub data_dir: PathBuf,
+    /// The PostgreSQL database the server uses, if not SQLite.
+    pub database_url: Option<String>,
     pub setup_token: Option<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -34,7 +38,18 @@ impl Running {
     /// Starts a server with extra `BUREAU_*` environment variables (e.g. the `[sms]` section).
     pub async fn start_with(extra_env: &[(&str, String)]) -> Running {
         let dir = tempfile::tempdir().unwrap();
+        Self::start_in(dir, extra_env).await.unwrap()
+    }
+
+    /// Starts a server in the folder `dir` (its data folder is `dir/data`); the error if it
+    /// refuses to start. Without BUREAU_DATABASE_URL among `extra_env`, the database is SQLite
+    /// or a fresh PostgreSQL schema (BUREAU_TEST_DATABASE_URL).
+    pub async fn start_in(dir: tempfile::TempDir, extra_env: &[(&str, String)]) -> Result<Running, bureau_server::StartError> {
         let data_dir = dir.path().join("data");
+        let database_url = match extra_env.iter().find(|(k, _)| *k == "BUREAU_DATABASE_URL") {
+            Some((_, url)) => Some(url.clone()),
+            None => bureau_store::test_database_url().await.unwrap(),
+        };
         let flags = Flags {
             data_dir: Some(data_dir.clone()),
             listen: Some("127.0.0.1:0".into()),
@@ -46,10 +61,11 @@ impl Running {
             "BUREAU_TURN_LISTEN" => Some("127.0.0.1:0".to_owned()),
             "BUREAU_TURN_ALLOW_LOOPBACK_PEERS" => Some("true".to_owned()),
             "BUREAU_SIGNAL_PRESENCE_GRACE_SECS" => Some("1".to_owned()),
+            "BUREAU_DATABASE_URL" => database_url.clone(),
             other => extra_env.iter().find(|(k, _)| *k == other).map(|(_, v)| v.clone()),
         };
         let config = Config::load_from(&flags, env).unwrap();
-        let server = Server::start(config).await.unwrap();
+        let server = Server::start(config).await?;
         let base = format!("http://{}", server.http_addr());
         let https = server.https_addr();
         let setup_token = server.setup_link().map(|link| link.split_once("#token=").unwrap().1.to_owned());
@@ -57,7 +73,7 @@ impl Running {
         let task = tokio::spawn(server.run(async move {
             let _ = stopped.await;
         }));
-        Running { base, https, data_dir, setup_token, stop: Some(stop), task: Some(task), _dir: dir }
+        Ok(Running { base, https, data_dir, database_url, setup_token, stop: Some(stop), task: Some(task), _dir: dir })
     }
 
     /// Stops the server and waits until it has drained.

@@ -1,0 +1,109 @@
+//! `bureau admin migrate-to-postgres` through the real binary: users made on SQLite sign in on
+//! PostgreSQL afterwards, served by a node whose data folder holds only the master key. Runs only
+//! when BUREAU_TEST_DATABASE_URL names a PostgreSQL database (scripts/test starts one).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+fn bureau() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_bureau"))
+}
+
+fn run(command: &mut Command, stdin: &str) -> Output {
+    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn create_user(data: &Path, name: &str, email: &str, password: &str) {
+    let output = run(bureau().args(["admin", "create-user", "--name", name, "--email", email, "--data-dir"]).arg(data), &format!("{password}\n"));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+}
+
+fn migrate(data: &Path, url: &str) -> Output {
+    run(bureau().args(["admin", "migrate-to-postgres", "--from"]).arg(data).args(["--to", url]), "")
+}
+
+/// A running `bureau serve` on `data` and PostgreSQL at `url`, and its HTTP address.
+fn serve(data: &Path, url: &str) -> (Child, String) {
+    let mut child = bureau()
+        .args(["serve", "--data-dir"])
+        .arg(data)
+        .args(["--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0"])
+        .env("BUREAU_TURN_LISTEN", "127.0.0.1:0")
+        .env("BUREAU_DATABASE_URL", url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.split("http://").nth(1).and_then(|rest| rest.split_whitespace().next()).unwrap_or_else(|| panic!("{line:?}")).to_owned();
+    (child, addr)
+}
+
+fn stop(mut child: Child) {
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    assert!(child.wait().unwrap().success());
+}
+
+/// The HTTP status of a sign-in.
+fn sign_in(addr: &str, email: &str, password: &str) -> u16 {
+    let body = serde_json::json!({ "email": email, "password": password }).to_string();
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "POST /api/auth/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn a_sqlite_deployment_moves_to_postgres_and_serves_the_same_users() {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let Some(url) = runtime.block_on(bureau_store::test_database_url()).unwrap() else {
+        eprintln!("skipped: BUREAU_TEST_DATABASE_URL is not set (scripts/test sets it)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    create_user(&data, "Ada Lovelace", "ada@example.org", "ada password 1");
+    create_user(&data, "Grace Hopper", "grace@example.org", "grace password 1");
+
+    let output = migrate(&data, &url);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("copied users: 2 rows") && stdout.contains("copied orgs: 1 rows"), "{stdout}");
+    assert!(stdout.contains("2 users read and decrypted alike"), "{stdout}");
+    assert!(stdout.contains("master.key"), "{stdout}");
+
+    // A second run finds the target in use and changes nothing.
+    let again = migrate(&data, &url);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text(&again.stderr).contains("not empty"), "{}", text(&again.stderr));
+
+    // Another node: a data folder holding only the master key, the database in PostgreSQL.
+    let node = dir.path().join("node");
+    std::fs::create_dir_all(&node).unwrap();
+    std::fs::copy(data.join("master.key"), node.join("master.key")).unwrap();
+    let (child, addr) = serve(&node, &url);
+    assert_eq!(sign_in(&addr, "grace@example.org", "grace password 1"), 200);
+    assert_eq!(sign_in(&addr, "ada@example.org", "ada password 1"), 200);
+    assert_eq!(sign_in(&addr, "ada@example.org", "wrong password"), 401);
+    stop(child);
+    assert!(!node.join("bureau.db").exists(), "the node used PostgreSQL, not a SQLite file");
+
+    // Whole-database backups are SQLite's: on PostgreSQL the command points to pg_dump.
+    let backup = run(bureau().args(["admin", "backup", "--data-dir"]).arg(&node).args(["--out"]).arg(dir.path().join("b")).env("BUREAU_DATABASE_URL", &url), "");
+    assert_eq!(backup.status.code(), Some(1));
+    assert!(text(&backup.stderr).contains("pg_dump"), "{}", text(&backup.stderr));
+}

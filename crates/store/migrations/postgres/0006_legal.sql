@@ -1,0 +1,12 @@
+-- The organisation's privacy policy and terms of use: editable Markdown, every change a new
+-- version (registrations record which were accepted). Organisational text, kept in clear.
+
+CREATE TABLE legal_texts (
+    org_id     TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+    kind       TEXT NOT NULL,
+    version    bigint NOT NULL,
+    body       TEXT,
+    created_at bigint NOT NULL,
+    created_by TEXT,
+    PRIMARY KEY (org_id, kind, version)
+);

@@ -1,0 +1,23 @@
+-- Guests: links to one conference room (only the SHA-256 of the token is stored), and which
+-- room each guest account came in through. Guests are user rows with the role 'guest'.
+
+CREATE TABLE guest_links (
+    id          TEXT PRIMARY KEY,
+    org_id      TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+    room_id     TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+    token_hash  bytea NOT NULL UNIQUE,
+    direct      bigint NOT NULL,
+    created_by  TEXT,
+    created_at  bigint NOT NULL,
+    expires_at  bigint NOT NULL,
+    revoked_at  bigint
+);
+CREATE INDEX guest_links_room ON guest_links (org_id, room_id);
+
+CREATE TABLE guests (
+    user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    org_id  TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+    room_id TEXT NOT NULL,
+    direct  bigint NOT NULL,
+    link_id TEXT
+);
