@@ -47,6 +47,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/postgres/0006_legal.sql")),
     (7, include_str!("../migrations/postgres/0007_consent.sql")),
     (8, include_str!("../migrations/postgres/0008_guests.sql")),
+    (9, include_str!("../migrations/postgres/0009_directory_order.sql")),
 ];
 
 /// A statement parameter.
