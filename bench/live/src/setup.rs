@@ -1,4 +1,4 @@
-//! `setup --data-dir D [--orgs 100] [--users-per-org 1] [--big-org 1000] --out users.txt`
+//! `setup --data-dir D [--database-url postgres://…] [--orgs 100] [--users-per-org 1] [--big-org 1000] --out users.txt`
 //!
 //! Creates organisations `idle-N` with a few users each and one organisation `big` with many
 //! users, directly through `bureau-office` on the data folder of a stopped server (the CLI
@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use bureau_office::{NewUser, Office, Policy, ProfileMode, Role, SystemClock};
-use bureau_store::SqliteStore;
+use bureau_store::Backend;
 use bureau_store::vault::{Key, MasterKey};
 use tokio::sync::Semaphore;
 
@@ -24,7 +24,8 @@ pub async fn run(args: &Args) -> Result<(), String> {
     let per_org: usize = args.num("users-per-org", 1);
     let big: usize = args.num("big-org", 1000);
     let out = args.str("out");
-    let office = Arc::new(open(Path::new(&dir)).await?);
+    let database_url = args.num("database-url", String::new());
+    let office = Arc::new(open(Path::new(&dir), Some(database_url.as_str()).filter(|u| !u.is_empty())).await?);
     let mut plan = Vec::new();
     for o in 0..orgs {
         plan.push((format!("idle-{o}"), per_org));
@@ -62,16 +63,17 @@ pub async fn run(args: &Args) -> Result<(), String> {
     Ok(())
 }
 
-/// Opens the data folder the way `bureau` does (creating the master key if there is none yet).
-async fn open(dir: &Path) -> Result<Office, String> {
+/// Opens the data folder (and the PostgreSQL database, if given) the way `bureau` does,
+/// creating the master key if there is none yet.
+async fn open(dir: &Path, database_url: Option<&str>) -> Result<Office, String> {
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let key_path = dir.join("master.key");
     if !key_path.exists() {
         Key::generate().write_new_file(&key_path).map_err(|e| e.to_string())?;
     }
-    let store = SqliteStore::open(&dir.join("bureau.db")).await.map_err(|e| e.to_string())?;
+    let store = Backend::open(database_url, &dir.join("bureau.db")).await.map_err(|e| e.to_string())?;
     let key = Key::read_file(&key_path).map_err(|e| e.to_string())?;
-    Office::open(Arc::new(store), MasterKey::new(key), Arc::new(SystemClock), Policy::default())
+    Office::open(store.shared(), MasterKey::new(key), Arc::new(SystemClock), Policy::default())
         .await
         .map_err(|e| e.to_string())
 }
