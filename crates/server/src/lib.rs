@@ -249,7 +249,13 @@ async fn retention_job(office: Arc<Office>, store: Backend, interval: std::time:
 /// Binds the embedded STUN/TURN server. A port that is taken (another TURN server on 3478, say)
 /// does not stop Bureau: calls then use direct connections only, and the log says how to fix it.
 async fn start_turn(config: &Config, dir: &data::DataDir) -> Result<(Option<bureau_turn::Server>, Option<String>), StartError> {
-    let Some(turn) = &config.turn else { return Ok((None, None)) };
+    let Some(turn) = &config.turn else {
+        // Separate `bureau turn` nodes: credentials only work with the secret they share.
+        if !config.ice.urls.is_empty() && config.ice.auth_secret.is_none() {
+            tracing::warn!("ice.urls are handed out without TURN credentials: set turn.auth_secret to the secret of the `bureau turn` nodes");
+        }
+        return Ok((None, config.ice.auth_secret.clone()));
+    };
     let mut turn = turn.clone();
     if turn.auth_secret.is_empty() {
         turn.auth_secret = dir.turn_secret()?;

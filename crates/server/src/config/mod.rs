@@ -80,6 +80,9 @@ pub struct IceSettings {
     pub urls: Vec<String>,
     /// Lifetime of minted TURN credentials.
     pub credential_ttl: Duration,
+    /// `turn.auth_secret`, read even when the embedded server is off: signaling nodes mint
+    /// credentials for separate `bureau turn` nodes with it.
+    pub auth_secret: Option<String>,
 }
 
 /// Where a value came from, for error messages.
@@ -429,6 +432,7 @@ impl Layers {
             ice: IceSettings {
                 urls: self.list("ice.urls")?.0,
                 credential_ttl: self.seconds("ice.credential_ttl_secs", 60..=604_800)?,
+                auth_secret: self.string("turn.auth_secret")?.map(|(s, _)| s).filter(|s| !s.is_empty()),
             },
             sms: self.sms()?,
         })

@@ -9,6 +9,7 @@ mod live;
 mod privacy;
 mod sign_in;
 mod tls;
+mod turn_nodes;
 mod two_factor;
 mod unavailable;
 
