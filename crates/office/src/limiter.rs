@@ -35,10 +35,13 @@ pub trait FailureWindows: Send + Sync {
     async fn clear(&self, window: &Window, key: &[u8; 32]);
 }
 
+/// The failure times of one key, oldest first.
+type Times = VecDeque<i64>;
+
 /// Failures counted in this process.
 #[derive(Default)]
 pub struct MemoryWindows {
-    failures: Mutex<HashMap<(&'static str, [u8; 32]), VecDeque<i64>>>,
+    failures: Mutex<HashMap<(&'static str, [u8; 32]), Times>>,
 }
 
 impl MemoryWindows {
