@@ -229,3 +229,28 @@ async fn sign_in_failures_count_across_nodes() {
     b.stop().await;
     a.stop().await;
 }
+
+/// A rough figure, not an assertion: `ping` round trips from a connection on the home node and
+/// from one on a proxy node (through Redis twice). Run with
+/// `cargo test -p bureau-server --test api measure_round_trips -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore]
+async fn measure_round_trips() {
+    let redis = Redis::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut a, mut b, ada_cookie, max_cookie, _) = office(&redis, dir.path()).await;
+    let (mut ada, _) = join(&a, &ada_cookie).await;
+    let (mut max_socket, _) = join(&b, &max_cookie).await;
+    for (label, socket) in [("home node", &mut ada), ("proxy node", &mut max_socket)] {
+        // Under the burst allowance of the per-connection rate limit (300).
+        let rounds = 250;
+        let start = std::time::Instant::now();
+        for _ in 0..rounds {
+            send(socket, json!({"type": "ping"})).await;
+            next(socket, "pong").await;
+        }
+        println!("{label}: {:?} per ping round trip ({rounds} rounds)", start.elapsed() / rounds);
+    }
+    b.stop().await;
+    a.stop().await;
+}
