@@ -43,7 +43,9 @@ enum Event {
     Connect { conn: ConnId, info: ConnectInfo, outbox: mpsc::Sender<Outbound>, home: Home },
     Disconnect(ConnId),
     Message(ConnId, Utf8Bytes),
-    Rooms { org_id: String, rooms: Vec<bureau_signal::Room> },
+    /// `home`: where the hub is when the sender knows it (a first connection's floor plan,
+    /// sent before the connection gives the organisation a route).
+    Rooms { org_id: String, rooms: Vec<bureau_signal::Room>, home: Option<Home> },
     UserRemoved { org_id: String, user_id: String },
     Shutdown(oneshot::Sender<()>),
     /// This node no longer holds the home of these organisations.
@@ -113,7 +115,7 @@ impl Live {
                 if let Ok(mut loaded) = self.loaded.lock() {
                     loaded.insert(org_id.to_owned());
                 }
-                self.send(Event::Rooms { org_id: org_id.to_owned(), rooms });
+                self.send(Event::Rooms { org_id: org_id.to_owned(), rooms, home: Some(Home::Here) });
             }
         }
         Ok(home)
@@ -123,7 +125,7 @@ impl Live {
     /// gets it, wherever it runs.
     pub async fn refresh_rooms(&self, office: &Office, org_id: &str) -> bureau_office::Result<()> {
         let rooms = office.floor_plan(org_id).await?.into_iter().map(hub_room).collect();
-        self.send(Event::Rooms { org_id: org_id.to_owned(), rooms });
+        self.send(Event::Rooms { org_id: org_id.to_owned(), rooms, home: None });
         Ok(())
     }
 

@@ -144,9 +144,9 @@ impl Node {
                     None => {}
                 }
             }
-            Event::Rooms { org_id, rooms } => {
+            Event::Rooms { org_id, rooms, home } => {
                 let frame = Frame::Rooms { org: org_id.clone(), rooms: rooms.iter().map(Into::into).collect() };
-                match self.home_of(&org_id) {
+                match home.or_else(|| self.home_of(&org_id)) {
                     Some(Home::Here) => self.hub.set_rooms(now, &org_id, rooms),
                     other => self.to_home(&org_id, other, frame),
                 }

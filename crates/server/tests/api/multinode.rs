@@ -101,7 +101,10 @@ async fn presence_signals_rooms_and_calls_cross_nodes() {
     // Ada on A (A becomes the home), Max on B (B forwards to A).
     let (mut ada, ada_welcome) = join(&a, &ada_cookie).await;
     let ada_id = ada_welcome["user_id"].clone();
+    let offices = |welcome: &Value| welcome["rooms"].as_array().unwrap().iter().filter(|r| r["kind"] == "office").count();
+    assert_eq!(offices(&ada_welcome), 2, "the new home loaded the floor plan: {ada_welcome}");
     let (mut max_socket, max_welcome) = join(&b, &max_cookie).await;
+    assert_eq!(offices(&max_welcome), 2, "{max_welcome}");
     sees(&mut max_socket, Some(&max_welcome), &ada_id, "online").await;
     sees(&mut ada, None, &max["id"], "online").await;
 
