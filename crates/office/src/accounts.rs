@@ -211,7 +211,7 @@ impl Office {
         let account_key = limit_key("account", &normalised);
         let ip_key = limit_key("ip", &client.ip);
         for (limiter, key) in [(&self.account_limiter, &account_key), (&self.ip_limiter, &ip_key)] {
-            if let Some(wait) = limiter.blocked(key, now) {
+            if let Some(wait) = limiter.blocked(key, now).await {
                 return Err(OfficeError::RateLimited(wait));
             }
         }
@@ -220,12 +220,12 @@ impl Office {
         let matches = password::verify(pass.into(), hash).await;
         match found {
             Some(row) if matches && row.active && row.password_hash.is_some() => {
-                self.account_limiter.clear(&account_key);
+                self.account_limiter.clear(&account_key).await;
                 self.password_accepted(&row, client).await
             }
             _ => {
-                self.account_limiter.fail(&account_key, now);
-                self.ip_limiter.fail(&ip_key, now);
+                self.account_limiter.fail(&account_key, now).await;
+                self.ip_limiter.fail(&ip_key, now).await;
                 Err(OfficeError::InvalidCredentials)
             }
         }

@@ -107,7 +107,7 @@ impl Office {
     /// Completes a sign-in with a second factor and starts the session.
     pub async fn complete_second_factor(&self, token: &str, proof: Proof, client: &Client) -> Result<SignedIn> {
         let challenge = self.live_challenge(token, SIGN_IN).await?;
-        self.check_code_limit(&challenge.user_id)?;
+        self.check_code_limit(&challenge.user_id).await?;
         let method = self.check_proof(&challenge, &proof).await?;
         let Some(method) = method else {
             return Err(self.wrong_code(&challenge).await);
@@ -143,7 +143,7 @@ impl Office {
     /// For a user who must enrol: confirms the authenticator with a code and signs in.
     pub async fn confirm_required_totp(&self, token: &str, code: &str, client: &Client) -> Result<(SignedIn, RecoveryCodes)> {
         let challenge = self.live_challenge(token, ENROL).await?;
-        self.check_code_limit(&challenge.user_id)?;
+        self.check_code_limit(&challenge.user_id).await?;
         let codes = match self.finish_totp(&challenge.org_id, &challenge.user_id, code).await {
             Ok(codes) => codes,
             Err(OfficeError::InvalidCode) => return Err(self.wrong_code(&challenge).await),
@@ -205,7 +205,7 @@ impl Office {
 
     /// Counts a wrong code against the challenge and the account; the fifth kills the challenge.
     async fn wrong_code(&self, challenge: &ChallengeRow) -> OfficeError {
-        self.two_factor.failures.fail(&limit_key(&challenge.user_id), self.now());
+        self.two_factor.failures.fail(&limit_key(&challenge.user_id), self.now()).await;
         match self.store.challenge_failed(&challenge.token_hash).await {
             Ok(failures) if failures >= MAX_CODE_FAILURES as i64 => {
                 tracing::warn!(org_id = %challenge.org_id, user_id = %challenge.user_id, "second-factor challenge locked after wrong codes");
@@ -221,7 +221,7 @@ impl Office {
         if !self.store.finish_challenge(&challenge.token_hash, self.now()).await? {
             return Err(OfficeError::InvalidToken);
         }
-        self.two_factor.failures.clear(&limit_key(&challenge.user_id));
+        self.two_factor.failures.clear(&limit_key(&challenge.user_id)).await;
         let row = self.user_row(&challenge.org_id, &challenge.user_id).await?;
         if !row.active || row.password_hash.is_none() {
             return Err(OfficeError::InvalidToken);

@@ -61,6 +61,7 @@ pub use rooms::{NewRoom, RoomKind, RoomPatch, RoomView};
 pub use support::{NewTicket, TicketMessage, TicketView};
 
 use limiter::Limiter;
+pub use limiter::{FailureWindows, MemoryWindows, Window};
 
 /// Tunable rules of the domain (from the server's configuration).
 #[derive(Clone, Debug)]
@@ -162,10 +163,11 @@ impl Office {
     pub async fn open(store: Arc<dyn Store>, master: MasterKey, clock: Arc<dyn Clock>, policy: Policy) -> Result<Self> {
         let keyring = Keyring::open(store.as_ref(), master).await?;
         let decoy_hash = password::hash("decoy password for absent accounts".into()).await?;
+        let windows: Arc<dyn FailureWindows> = Arc::new(MemoryWindows::default());
         Ok(Office {
-            account_limiter: Limiter::new(policy.login_failures_per_account, policy.login_window_ms),
-            ip_limiter: Limiter::new(policy.login_failures_per_ip, policy.login_window_ms),
-            two_factor: two_factor::TwoFactor::new(policy.login_window_ms),
+            account_limiter: Limiter::new("account", policy.login_failures_per_account, policy.login_window_ms, windows.clone()),
+            ip_limiter: Limiter::new("ip", policy.login_failures_per_ip, policy.login_window_ms, windows.clone()),
+            two_factor: two_factor::TwoFactor::new(policy.login_window_ms, windows),
             store,
             keyring,
             clock,
@@ -175,6 +177,15 @@ impl Office {
             public_url: "https://localhost".into(),
             recipients: Vec::new(),
         })
+    }
+
+    /// Counts sign-in and second-factor failures in `windows` (shared by every node) instead of
+    /// in this process.
+    pub fn set_failure_windows(&mut self, windows: Arc<dyn FailureWindows>) {
+        self.account_limiter = self.account_limiter.moved_to(windows.clone());
+        self.ip_limiter = self.ip_limiter.moved_to(windows.clone());
+        self.two_factor.failures = self.two_factor.failures.moved_to(windows.clone());
+        self.two_factor.sends = self.two_factor.sends.moved_to(windows);
     }
 
     /// Sends emails through `mailer`, with links to `public_url`.

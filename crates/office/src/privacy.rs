@@ -264,7 +264,7 @@ impl Office {
         }
         let factors = self.two_factor_row(&actor.org_id, &actor.user_id).await?;
         if crate::two_factor::enrolled(&factors) {
-            self.check_code_limit(&actor.user_id)?;
+            self.check_code_limit(&actor.user_id).await?;
             let proof = match (request.code, request.recovery_code) {
                 (Some(code), _) => crate::challenge::Proof::Code(code),
                 (None, Some(code)) => crate::challenge::Proof::RecoveryCode(code),
@@ -273,7 +273,7 @@ impl Office {
                 }
             };
             if self.check_standing_proof(&actor.org_id, &actor.user_id, &proof).await?.is_none() {
-                self.two_factor.failures.fail(&crate::two_factor::limit_key(&actor.user_id), self.now());
+                self.two_factor.failures.fail(&crate::two_factor::limit_key(&actor.user_id), self.now()).await;
                 return Err(OfficeError::Invalid { field: "code", message: "is not correct".into() });
             }
         }

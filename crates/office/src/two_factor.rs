@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::error::{OfficeError, Result};
-use crate::limiter::Limiter;
+use crate::limiter::{FailureWindows, Limiter};
 use crate::rights::Actor;
 use crate::sms::{NoSms, SmsProvider, normalise_phone};
 use crate::{Office, password, totp};
@@ -43,11 +43,11 @@ pub(crate) struct TwoFactor {
 }
 
 impl TwoFactor {
-    pub(crate) fn new(window_ms: i64) -> Self {
+    pub(crate) fn new(window_ms: i64, windows: Arc<dyn FailureWindows>) -> Self {
         TwoFactor {
             sms: Arc::new(NoSms),
-            failures: Limiter::new(MAX_CODE_FAILURES, window_ms),
-            sends: Limiter::new(MAX_SMS, window_ms),
+            failures: Limiter::new("2fa-code", MAX_CODE_FAILURES, window_ms, windows.clone()),
+            sends: Limiter::new("2fa-sms", MAX_SMS, window_ms, windows),
         }
     }
 }
@@ -154,10 +154,10 @@ impl Office {
 
     /// Confirms the pending authenticator with a current code; issues new recovery codes.
     pub async fn confirm_totp(&self, actor: &Actor, code: &str) -> Result<RecoveryCodes> {
-        self.check_code_limit(&actor.user_id)?;
+        self.check_code_limit(&actor.user_id).await?;
         match self.finish_totp(&actor.org_id, &actor.user_id, code).await {
             Err(OfficeError::InvalidCode) => {
-                self.two_factor.failures.fail(&limit_key(&actor.user_id), self.now());
+                self.two_factor.failures.fail(&limit_key(&actor.user_id), self.now()).await;
                 Err(OfficeError::InvalidCode)
             }
             other => other,
@@ -168,7 +168,7 @@ impl Office {
     pub async fn start_sms(&self, actor: &Actor, phone: &str) -> Result<()> {
         let phone = normalise_phone(phone)
             .ok_or_else(|| OfficeError::Invalid { field: "phone", message: "use the international form, e.g. +49 151 12345678".into() })?;
-        self.check_send_limit(&actor.user_id)?;
+        self.check_send_limit(&actor.user_id).await?;
         let keys = self.keys(&actor.org_id).await?;
         let now = self.now();
         let code = sms_code();
@@ -183,7 +183,7 @@ impl Office {
 
     /// Confirms the pending phone with the code sent to it; issues new recovery codes.
     pub async fn confirm_sms(&self, actor: &Actor, code: &str) -> Result<RecoveryCodes> {
-        self.check_code_limit(&actor.user_id)?;
+        self.check_code_limit(&actor.user_id).await?;
         let keys = self.keys(&actor.org_id).await?;
         let mut row = self.two_factor_row(&actor.org_id, &actor.user_id).await?;
         let (Some(pending), Some(expected), Some(expires_at)) = (&row.phone_pending, &row.phone_code, row.phone_code_expires_at) else {
@@ -191,7 +191,7 @@ impl Office {
         };
         let given = keys.blind_index("phone-code", &format!("{}:{}", actor.user_id, code.trim()));
         if expires_at <= self.now() || !totp::constant_time_eq(&given, expected) {
-            self.two_factor.failures.fail(&limit_key(&actor.user_id), self.now());
+            self.two_factor.failures.fail(&limit_key(&actor.user_id), self.now()).await;
             return Err(OfficeError::InvalidCode);
         }
         let phone = keys.open(slot("phone_pending", &actor.user_id), pending)?;
@@ -208,11 +208,11 @@ impl Office {
     /// Turns two-factor sign-in off for the actor (their password confirms it): removes the
     /// authenticator, the phone and the recovery codes.
     pub async fn disable_two_factor(&self, actor: &Actor, pass: &str) -> Result<()> {
-        self.check_code_limit(&actor.user_id)?;
+        self.check_code_limit(&actor.user_id).await?;
         let user = self.user_row(&actor.org_id, &actor.user_id).await?;
         let hash = user.password_hash.clone().unwrap_or_else(|| self.decoy_hash.clone());
         if !password::verify(pass.into(), hash).await || user.password_hash.is_none() {
-            self.two_factor.failures.fail(&limit_key(&actor.user_id), self.now());
+            self.two_factor.failures.fail(&limit_key(&actor.user_id), self.now()).await;
             return Err(OfficeError::InvalidCredentials);
         }
         self.store.delete_two_factor(OrgId(&actor.org_id), &actor.user_id).await?;
@@ -292,15 +292,15 @@ impl Office {
     }
 
     /// Refuses while the account has used up its wrong codes.
-    pub(crate) fn check_code_limit(&self, user_id: &str) -> Result<()> {
-        match self.two_factor.failures.blocked(&limit_key(user_id), self.now()) {
+    pub(crate) async fn check_code_limit(&self, user_id: &str) -> Result<()> {
+        match self.two_factor.failures.blocked(&limit_key(user_id), self.now()).await {
             Some(wait) => Err(OfficeError::RateLimited(wait)),
             None => Ok(()),
         }
     }
 
-    fn check_send_limit(&self, user_id: &str) -> Result<()> {
-        match self.two_factor.sends.blocked(&limit_key(user_id), self.now()) {
+    async fn check_send_limit(&self, user_id: &str) -> Result<()> {
+        match self.two_factor.sends.blocked(&limit_key(user_id), self.now()).await {
             Some(wait) => Err(OfficeError::RateLimited(wait)),
             None => Ok(()),
         }
@@ -308,8 +308,8 @@ impl Office {
 
     /// Sends a code by SMS, counting it against the account's sends.
     pub(crate) async fn send_sms(&self, user_id: &str, phone: &str, code: &str) -> Result<()> {
-        self.check_send_limit(user_id)?;
-        self.two_factor.sends.fail(&limit_key(user_id), self.now());
+        self.check_send_limit(user_id).await?;
+        self.two_factor.sends.fail(&limit_key(user_id), self.now()).await;
         self.two_factor.sms.send(phone, &sms_text(code)).await.map_err(|err| {
             tracing::warn!(user_id, "sending a text message failed: {err}");
             OfficeError::SmsFailed

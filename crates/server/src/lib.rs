@@ -10,6 +10,7 @@ pub mod data;
 pub mod keys;
 pub mod migrate;
 mod error;
+mod limits;
 mod ice;
 mod live;
 mod mail;
@@ -92,6 +93,9 @@ pub enum StartError {
     /// The SMS provider could not be set up.
     #[error("SMS provider: {0}")]
     Sms(#[from] bureau_office::SmsError),
+    /// The Redis server of `redis_url` could not be set up.
+    #[error("redis_url: {0}")]
+    Redis(#[from] live::BusError),
     /// An organisation key file, export or backup failed.
     #[error(transparent)]
     Archive(#[from] bureau_store::ArchiveError),
@@ -124,6 +128,9 @@ impl Server {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let (mut office, store) = dir.open(policy, clock.clone()).await?;
         office.set_sms_provider(sms::provider(&config.sms)?);
+        if let Some(url) = &config.redis_url {
+            office.set_failure_windows(Arc::new(limits::RedisWindows::connect(url).await?));
+        }
         let from = mail::sender(&config.mail_from).map_err(StartError::Mail)?;
         let smtp = match &config.smtp_url {
             Some(url) => Some(Arc::new(mail::SmtpMailer::new(url, from.clone(), dir.file("outbox").join("undelivered")).map_err(StartError::Mail)?)),
@@ -154,7 +161,7 @@ impl Server {
         let turn_addr = turn.as_ref().map(|t| t.local_addrs().udp);
         let ice = ice::IceServers::new(&config.ice.urls, turn_addr, secret, config.ice.credential_ttl);
         let office = Arc::new(office);
-        let live = live::Live::start(&config.signal, office.clone());
+        let live = live::Live::start(&config.signal, config.redis_url.as_deref(), &config.cluster, office.clone()).map_err(StartError::Redis)?;
         let turn_metrics = turn.as_ref().map(bureau_turn::Server::metrics);
         let config = Arc::new(config);
         let state = Arc::new(AppState { config, office, live, ice, turn_metrics, clock, metrics: Default::default() });

@@ -47,6 +47,10 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// Sender of emails.
     pub mail_from: String,
+    /// The Redis server shared by the nodes; `None` runs the live office in process.
+    pub redis_url: Option<String>,
+    /// Timings of the nodes sharing `redis_url`.
+    pub cluster: ClusterSettings,
     /// How long each category of data is kept.
     pub retention: bureau_office::RetentionPeriods,
     /// How often the retention job runs.
@@ -71,6 +75,15 @@ pub struct SignalSettings {
     pub ring_timeout: Duration,
     /// Most participants in one room.
     pub mesh_cap: usize,
+}
+
+/// Timings of several nodes sharing one Redis (`[cluster]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterSettings {
+    /// How long a home claim (and a node's liveness) lasts without renewal.
+    pub home_lease: Duration,
+    /// How often claims and liveness are renewed and other nodes checked.
+    pub heartbeat: Duration,
 }
 
 /// STUN/TURN servers handed to browsers (`[ice]`).
@@ -373,6 +386,34 @@ impl Layers {
         }
     }
 
+    fn redis_url(&self) -> Result<Option<String>, ConfigError> {
+        match self.string("redis_url")? {
+            Some((url, _)) if url.is_empty() => Ok(None),
+            Some((url, source)) => {
+                // TLS (rediss://) is not built in: the nodes reach Redis on a private network or socket.
+                let schemes = ["redis://", "redis+unix://", "unix://"];
+                if !schemes.iter().any(|s| url.starts_with(s)) {
+                    return Err(invalid("redis_url", source, "must start with redis:// or redis+unix://"));
+                }
+                if redis::Client::open(url.as_str()).is_err() {
+                    return Err(invalid("redis_url", source, "is not a valid Redis URL"));
+                }
+                Ok(Some(url))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn cluster(&self) -> Result<ClusterSettings, ConfigError> {
+        let home_lease = Duration::from_millis(self.integer("cluster.home_lease_ms", 1000..=60_000)?);
+        let heartbeat = Duration::from_millis(self.integer("cluster.heartbeat_ms", 100..=10_000)?);
+        if heartbeat * 3 > home_lease {
+            let source = self.raw("cluster.heartbeat_ms").map_or(Source::Default, |(_, s)| s);
+            return Err(invalid("cluster.heartbeat_ms", source, "must be at most a third of cluster.home_lease_ms"));
+        }
+        Ok(ClusterSettings { home_lease, heartbeat })
+    }
+
     fn mail_from(&self) -> Result<String, ConfigError> {
         let (from, source) = self.required_string("mail_from")?;
         if !from.contains('@') {
@@ -421,6 +462,8 @@ impl Layers {
             web_dir: self.path("web_dir")?,
             smtp_url: self.smtp_url()?,
             mail_from: self.mail_from()?,
+            redis_url: self.redis_url()?,
+            cluster: self.cluster()?,
             retention: self.retention()?,
             retention_interval: Duration::from_secs(self.integer("retention.interval_minutes", 1..=1440)? * 60),
             signal: SignalSettings {

@@ -1,24 +1,30 @@
-//! The live office: drives the sans-IO signaling [`Hub`] from one Tokio task.
+//! The live office: presence, rooms, calls and signaling over WebSockets.
 //!
-//! WebSocket connections (see [`ws`]) and REST handlers send [`Event`]s to the hub task; the
-//! task feeds them to the hub with the current time, sleeps until the hub's next deadline, and
-//! carries out what the hub emits: text frames and closes go to each connection's bounded
-//! outbox, call logs go to the database. A connection whose outbox is full (a client that does
-//! not read) is closed rather than allowed to hold memory or slow everyone else down.
+//! The sans-IO signaling [`Hub`] runs in one Tokio task per node (see [`node`]). WebSocket
+//! connections (see [`ws`]) and REST handlers send [`Event`]s to that task. Each organisation's
+//! hub runs on one node, its *home*; the [`bus::Bus`] tells where, and carries events and
+//! outputs between nodes. Without `redis_url` the bus is [`bus::LocalBus`]: every organisation
+//! is homed on this one node and nothing leaves the process. With it, [`redis_bus::RedisBus`]
+//! shares the homes, liveness and frames of every node through Redis.
 
+mod bus;
+mod node;
+mod redis_bus;
 pub mod ws;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use bureau_office::{FinishedCall, Office, RoomKind, RoomView};
 use axum::extract::ws::Utf8Bytes;
-use bureau_signal::{ConnId, ConnectInfo, Hub, HubConfig, Output, ServerMsg, encode_server};
+use bureau_office::{Office, RoomKind, RoomView};
+use bureau_signal::{ConnId, ConnectInfo, Hub, HubConfig};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::config::SignalSettings;
+use crate::config::{ClusterSettings, SignalSettings};
+pub use bus::{BusError, BusStats, Home};
+use bus::{Bus, LocalBus, NodeTag, TAG_SHIFT};
 
 /// Frames waiting for a slow client before it is disconnected.
 const OUTBOX: usize = 512;
@@ -32,27 +38,38 @@ pub enum Outbound {
     Close(u16, &'static str),
 }
 
-/// What the rest of the server tells the hub task.
+/// What the rest of the server (and the node task's own checks) tell the node task.
 enum Event {
-    Connect { conn: ConnId, info: ConnectInfo, outbox: mpsc::Sender<Outbound> },
+    Connect { conn: ConnId, info: ConnectInfo, outbox: mpsc::Sender<Outbound>, home: Home },
     Disconnect(ConnId),
     Message(ConnId, Utf8Bytes),
-    Rooms { org_id: String, rooms: Vec<bureau_signal::Room> },
+    /// `home`: where the hub is when the sender knows it (a first connection's floor plan,
+    /// sent before the connection gives the organisation a route).
+    Rooms { org_id: String, rooms: Vec<bureau_signal::Room>, home: Option<Home> },
     UserRemoved { org_id: String, user_id: String },
     Shutdown(oneshot::Sender<()>),
+    /// This node no longer holds the home of these organisations.
+    LeaseLost(Vec<String>),
+    /// The home of these proxied organisations changed or vanished.
+    HomeMoved(Vec<String>),
+    /// These nodes stopped renewing their liveness.
+    NodesDead(Vec<NodeTag>),
 }
 
-/// The handle to the hub task, shared by every request.
+/// The handle to the node task, shared by every request.
 pub struct Live {
     events: mpsc::UnboundedSender<Event>,
+    bus: Arc<dyn Bus>,
+    stats: Arc<BusStats>,
     next_conn: AtomicU64,
-    /// Organisations whose rooms the hub has been given.
-    loaded: Mutex<HashSet<String>>,
+    /// Organisations whose rooms this node's hub has been given.
+    loaded: Arc<Mutex<HashSet<String>>>,
 }
 
 impl Live {
-    /// Starts the hub task; call logs are stored through `office`.
-    pub fn start(settings: &SignalSettings, office: Arc<Office>) -> Arc<Live> {
+    /// Starts the node task; call logs are stored through `office`. With `redis_url`, the node
+    /// joins the other nodes sharing that Redis server.
+    pub fn start(settings: &SignalSettings, redis_url: Option<&str>, cluster: &ClusterSettings, office: Arc<Office>) -> Result<Arc<Live>, BusError> {
         let config = HubConfig {
             presence_grace: settings.presence_grace,
             ring_timeout: settings.ring_timeout,
@@ -60,31 +77,55 @@ impl Live {
             ..HubConfig::default()
         };
         let (events, inbox) = mpsc::unbounded_channel();
-        tokio::spawn(run_hub(Hub::new(config), inbox, office));
-        Arc::new(Live { events, next_conn: AtomicU64::new(1), loaded: Mutex::new(HashSet::new()) })
+        let (frames_tx, frames) = mpsc::unbounded_channel();
+        let stats = Arc::new(BusStats::default());
+        let bus: Arc<dyn Bus> = match redis_url {
+            Some(url) => redis_bus::RedisBus::start(url, cluster, frames_tx, stats.clone())?,
+            None => Arc::new(LocalBus),
+        };
+        let loaded = Arc::new(Mutex::new(HashSet::new()));
+        let node = node::Node::new(Hub::new(config), bus.clone(), office, stats.clone(), loaded.clone(), events.clone(), cluster.heartbeat);
+        tokio::spawn(node.run(inbox, frames));
+        Ok(Arc::new(Live { events, bus, stats, next_conn: AtomicU64::new(1), loaded }))
     }
 
     fn send(&self, event: Event) {
-        // The hub task only ends at shutdown; events after it are moot.
+        // The node task only ends with the process; events after shutdown are moot.
         let _ = self.events.send(event);
     }
 
-    /// Gives the hub the organisation's floor plan before its first connection.
-    pub async fn ensure_rooms(&self, office: &Office, org_id: &str) -> bureau_office::Result<()> {
-        let known = self.loaded.lock().map(|l| l.contains(org_id)).unwrap_or(false);
-        if !known {
-            self.refresh_rooms(office, org_id).await?;
-        }
-        Ok(())
+    /// Whether the live office can take connections (with Redis: whether Redis answers).
+    pub fn ready(&self) -> bool {
+        self.bus.ready()
     }
 
-    /// Reloads the organisation's floor plan (after rooms or users changed).
+    /// The node's figures for `/metrics`.
+    pub fn render_metrics(&self) -> String {
+        self.stats.render(!self.bus.single())
+    }
+
+    /// Finds (or claims) the home of an organisation, and gives this node's hub the floor plan
+    /// before its first connection when the home is here.
+    pub async fn prepare(&self, office: &Office, org_id: &str) -> Result<Home, PrepareError> {
+        let home = self.bus.home(org_id).await?;
+        if home == Home::Here {
+            let known = self.loaded.lock().map(|l| l.contains(org_id)).unwrap_or(false);
+            if !known {
+                let rooms = office.floor_plan(org_id).await?.into_iter().map(hub_room).collect();
+                if let Ok(mut loaded) = self.loaded.lock() {
+                    loaded.insert(org_id.to_owned());
+                }
+                self.send(Event::Rooms { org_id: org_id.to_owned(), rooms, home: Some(Home::Here) });
+            }
+        }
+        Ok(home)
+    }
+
+    /// Reloads the organisation's floor plan (after rooms or users changed); the home's hub
+    /// gets it, wherever it runs.
     pub async fn refresh_rooms(&self, office: &Office, org_id: &str) -> bureau_office::Result<()> {
         let rooms = office.floor_plan(org_id).await?.into_iter().map(hub_room).collect();
-        if let Ok(mut loaded) = self.loaded.lock() {
-            loaded.insert(org_id.to_owned());
-        }
-        self.send(Event::Rooms { org_id: org_id.to_owned(), rooms });
+        self.send(Event::Rooms { org_id: org_id.to_owned(), rooms, home: None });
         Ok(())
     }
 
@@ -93,19 +134,34 @@ impl Live {
         self.send(Event::UserRemoved { org_id: org_id.into(), user_id: user_id.into() });
     }
 
-    /// Registers a new connection; the hub answers with `welcome` through `outbox`.
-    fn connect(&self, info: ConnectInfo, outbox: mpsc::Sender<Outbound>) -> ConnId {
-        let conn = ConnId(self.next_conn.fetch_add(1, Ordering::Relaxed));
-        self.send(Event::Connect { conn, info, outbox });
-        conn
+    /// Registers a new connection; the hub answers with `welcome` through `outbox`. `None`
+    /// while the node has no tag yet (Redis not reached since start).
+    fn connect(&self, info: ConnectInfo, outbox: mpsc::Sender<Outbound>, home: Home) -> Option<ConnId> {
+        let tag = u64::from(self.bus.node()?);
+        let count = self.next_conn.fetch_add(1, Ordering::Relaxed) & ((1 << TAG_SHIFT) - 1);
+        let conn = ConnId(tag << TAG_SHIFT | count);
+        self.send(Event::Connect { conn, info, outbox, home });
+        Some(conn)
     }
 
-    /// Tells every client to reconnect (elsewhere) and waits until the hub has let go.
+    /// Tells every client to reconnect (elsewhere), gives up this node's homes, and waits until
+    /// the node task has let go.
     pub async fn shutdown(&self) {
         let (done, wait) = oneshot::channel();
         self.send(Event::Shutdown(done));
-        let _ = tokio::time::timeout(Duration::from_secs(2), wait).await;
+        let _ = tokio::time::timeout(Duration::from_secs(3), wait).await;
     }
+}
+
+/// Why a connection could not be prepared.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    /// The other nodes cannot be reached: the client should come back shortly.
+    #[error(transparent)]
+    Bus(#[from] BusError),
+    /// The floor plan could not be read.
+    #[error(transparent)]
+    Office(#[from] bureau_office::OfficeError),
 }
 
 fn hub_room(room: RoomView) -> bureau_signal::Room {
@@ -120,105 +176,4 @@ fn hub_room(room: RoomView) -> bureau_signal::Room {
         owner_user_id: room.owner_user_id,
         capacity: room.capacity.map(|c| c as usize),
     }
-}
-
-async fn run_hub(mut hub: Hub, mut inbox: mpsc::UnboundedReceiver<Event>, office: Arc<Office>) {
-    let mut outboxes: HashMap<ConnId, mpsc::Sender<Outbound>> = HashMap::new();
-    loop {
-        let deadline = hub.poll_timeout();
-        let sleep = async {
-            match deadline {
-                Some(at) => tokio::time::sleep_until(at.into()).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            event = inbox.recv() => {
-                let Some(event) = event else { break };
-                let now = Instant::now();
-                match event {
-                    Event::Connect { conn, info, outbox } => {
-                        outboxes.insert(conn, outbox);
-                        hub.connect(now, conn, info);
-                    }
-                    Event::Disconnect(conn) => {
-                        outboxes.remove(&conn);
-                        hub.disconnect(now, conn);
-                    }
-                    Event::Message(conn, text) => hub.message(now, conn, text.as_str()),
-                    Event::Rooms { org_id, rooms } => hub.set_rooms(now, &org_id, rooms),
-                    Event::UserRemoved { org_id, user_id } => hub.set_user_removed(now, &org_id, &user_id),
-                    Event::Shutdown(done) => {
-                        hub.shutdown();
-                        deliver(&mut hub, &mut outboxes, &office);
-                        let _ = done.send(());
-                        continue;
-                    }
-                }
-            }
-            () = sleep => hub.handle_timeout(Instant::now()),
-        }
-        deliver(&mut hub, &mut outboxes, &office);
-    }
-}
-
-/// Carries out everything the hub emitted, including what disconnecting slow clients emits.
-fn deliver(hub: &mut Hub, outboxes: &mut HashMap<ConnId, mpsc::Sender<Outbound>>, office: &Arc<Office>) {
-    // A broadcast comes out as the same message for each connection in a row: serialize it once.
-    let mut last: Option<(ServerMsg, Utf8Bytes)> = None;
-    loop {
-        let mut too_slow = Vec::new();
-        while let Some(output) = hub.poll_output() {
-            match output {
-                Output::Send { conn, msg } => {
-                    let Some(outbox) = outboxes.get(&conn) else { continue };
-                    let text = match &last {
-                        Some((previous, text)) if *previous == msg => text.clone(),
-                        _ => {
-                            let text = Utf8Bytes::from(encode_server(&msg));
-                            last = Some((msg, text.clone()));
-                            text
-                        }
-                    };
-                    if outbox.try_send(Outbound::Text(text)).is_err() {
-                        too_slow.push(conn);
-                    }
-                }
-                Output::Close { conn, code } => {
-                    if let Some(outbox) = outboxes.remove(&conn) {
-                        let _ = outbox.try_send(Outbound::Close(code.code(), code.reason()));
-                    }
-                }
-                Output::CallLog(log) => store_call_log(office, log),
-            }
-        }
-        if too_slow.is_empty() {
-            return;
-        }
-        for conn in too_slow {
-            tracing::warn!(conn = conn.0, "closing a connection that does not read its messages");
-            // Dropping the full outbox's sender makes the socket task close the socket.
-            outboxes.remove(&conn);
-            hub.disconnect(Instant::now(), conn);
-        }
-    }
-}
-
-fn store_call_log(office: &Arc<Office>, log: bureau_signal::CallLog) {
-    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
-    let started_at = now_ms - Instant::now().saturating_duration_since(log.started_at).as_millis() as i64;
-    let call = FinishedCall {
-        org_id: log.org_id,
-        call_id: log.call_id,
-        room_id: log.room_id,
-        started_at,
-        duration_ms: log.duration.as_millis() as i64,
-        participants: log.participants,
-    };
-    let office = office.clone();
-    tokio::spawn(async move {
-        if let Err(err) = office.record_call(call).await {
-            tracing::error!("could not store a call log: {err}");
-        }
-    });
 }

@@ -12,7 +12,7 @@ use bureau_office::Actor;
 use bureau_signal::{CloseCode, ConnectInfo, GuestAccess, ErrorCode, MAX_MESSAGE_BYTES, ServerMsg, encode_server};
 use tokio::sync::mpsc;
 
-use super::{Live, OUTBOX, Outbound};
+use super::{Home, Live, OUTBOX, Outbound};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::session::Session;
@@ -88,7 +88,16 @@ pub async fn upgrade(
         return Err(bureau_office::OfficeError::Restricted.into());
     }
     let me = state.office.user(&actor, &actor.user_id).await?;
-    state.live.ensure_rooms(&state.office, &actor.org_id).await?;
+    // `None`: the other nodes cannot be reached now; the socket is closed with 1001 at once, so
+    // the client retries with its backoff (a refused handshake would look like a lost network).
+    let home = match state.live.prepare(&state.office, &actor.org_id).await {
+        Ok(home) => Some(home),
+        Err(super::PrepareError::Office(err)) => return Err(err.into()),
+        Err(super::PrepareError::Bus(err)) => {
+            tracing::warn!("signaling connection refused for now: {err}");
+            None
+        }
+    };
     let info = ConnectInfo {
         org_id: actor.org_id.clone(),
         user_id: actor.user_id.clone(),
@@ -101,12 +110,15 @@ pub async fn upgrade(
         .max_message_size(MAX_MESSAGE_BYTES * 2)
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
-        .on_upgrade(move |socket| run_socket(socket, live, actor, info)))
+        .on_upgrade(move |socket| run_socket(socket, live, actor, info, home)))
 }
 
-async fn run_socket(mut socket: WebSocket, live: Arc<Live>, actor: Actor, info: ConnectInfo) {
+async fn run_socket(mut socket: WebSocket, live: Arc<Live>, actor: Actor, info: ConnectInfo, home: Option<Home>) {
     let (outbox, mut outgoing) = mpsc::channel(OUTBOX);
-    let conn = live.connect(info, outbox);
+    let Some(conn) = home.and_then(|home| live.connect(info, outbox, home)) else {
+        close(&mut socket, CloseCode::GoingAway.code(), CloseCode::GoingAway.reason()).await;
+        return;
+    };
     let mut limit = RateLimit::new(Instant::now());
     tracing::debug!(conn = conn.0, user_id = %actor.user_id, "signaling connection opened");
     loop {

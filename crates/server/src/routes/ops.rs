@@ -14,8 +14,11 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Readiness: the database answers too.
+/// Readiness: the database answers too, and so does Redis when the nodes share one.
 pub async fn readyz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    if !state.live.ready() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "redis unavailable");
+    }
     match state.office.store().ping().await {
         Ok(()) => (StatusCode::OK, "ready"),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
@@ -25,6 +28,7 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
 /// Prometheus metrics.
 pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     let mut text = state.metrics.render();
+    text.push_str(&state.live.render_metrics());
     if let Some(turn) = &state.turn_metrics {
         text.push_str(&turn.render());
     }

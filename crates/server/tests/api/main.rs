@@ -6,6 +6,7 @@ mod bad_input;
 mod guests;
 mod joining;
 mod live;
+mod multinode;
 mod privacy;
 mod sign_in;
 mod tls;
@@ -28,7 +29,9 @@ pub struct Running {
     pub setup_token: Option<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
-    _dir: tempfile::TempDir,
+    /// A server on a runtime of its own: tell it `true` to drain, `false` to crash.
+    isolated: Option<(std::sync::mpsc::Sender<bool>, std::thread::JoinHandle<()>)>,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Running {
@@ -51,8 +54,88 @@ impl Running {
             Some((_, url)) => Some(url.clone()),
             None => bureau_store::test_database_url().await.unwrap(),
         };
+        let config = Self::config(&data_dir, extra_env, database_url.as_deref());
+        let server = Server::start(config).await?;
+        let base = format!("http://{}", server.http_addr());
+        let https = server.https_addr();
+        let setup_token = server.setup_link().map(|link| link.split_once("#token=").unwrap().1.to_owned());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(server.run(async move {
+            let _ = stopped.await;
+        }));
+        Ok(Running { base, https, data_dir, database_url, setup_token, stop: Some(stop), task: Some(task), isolated: None, _dir: Some(dir) })
+    }
+
+    /// Starts a server on an existing (or new) data folder, on a Tokio runtime of its own, so
+    /// that [`Running::crash`] can end it abruptly like a killed process: every task stops where
+    /// it is, sockets close, nothing is drained or released. Several such servers may share one
+    /// data folder, as nodes of one office: one master key and one database (the SQLite file in
+    /// WAL mode, or with BUREAU_TEST_DATABASE_URL one PostgreSQL schema, remembered in the folder
+    /// so that a restarted node finds it again).
+    pub async fn start_node(data_dir: &std::path::Path, extra_env: &[(&str, String)]) -> Running {
+        let database_url = Self::shared_database(data_dir).await;
+        let config = Self::config(data_dir, extra_env, database_url.as_deref());
+        let (ready, started) = tokio::sync::oneshot::channel();
+        let (control, orders) = std::sync::mpsc::channel::<bool>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let task = runtime.block_on(async move {
+                let server = Server::start(config).await.unwrap();
+                let token = server.setup_link().map(|link| link.split_once("#token=").unwrap().1.to_owned());
+                let _ = ready.send((format!("http://{}", server.http_addr()), server.https_addr(), token));
+                tokio::spawn(server.run(async move {
+                    let _ = stopped.await;
+                }))
+            });
+            if orders.recv().unwrap_or(false) {
+                let _ = stop.send(());
+                let _ = runtime.block_on(task);
+            }
+            runtime.shutdown_background();
+        });
+        let (base, https, setup_token) = started.await.unwrap();
+        let node = Running { base, https, data_dir: data_dir.to_owned(), database_url, setup_token, stop: None, task: None, isolated: Some((control, thread)), _dir: None };
+        node.wait_ready().await;
+        node
+    }
+
+    /// Waits until `/readyz` answers 200 (with Redis: until the node has joined the others).
+    pub async fn wait_ready(&self) {
+        for _ in 0..200 {
+            if let Ok(response) = reqwest::get(self.url("/readyz")).await
+                && response.status() == 200
+            {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("{} never became ready", self.base);
+    }
+
+    /// Ends a server started with [`Running::start_node`] abruptly, without any drain.
+    pub async fn crash(&mut self) {
+        if let Some((control, thread)) = self.isolated.take() {
+            let _ = control.send(false);
+            tokio::task::spawn_blocking(move || thread.join()).await.unwrap().unwrap();
+        }
+    }
+
+    /// The database of the nodes sharing `data_dir`: None for SQLite.
+    async fn shared_database(data_dir: &std::path::Path) -> Option<String> {
+        let remembered = data_dir.join("test-database-url");
+        if let Ok(url) = std::fs::read_to_string(&remembered) {
+            return Some(url);
+        }
+        let url = bureau_store::test_database_url().await.unwrap()?;
+        std::fs::create_dir_all(data_dir).unwrap();
+        std::fs::write(&remembered, &url).unwrap();
+        Some(url)
+    }
+
+    fn config(data_dir: &std::path::Path, extra_env: &[(&str, String)], database_url: Option<&str>) -> Config {
         let flags = Flags {
-            data_dir: Some(data_dir.clone()),
+            data_dir: Some(data_dir.to_owned()),
             listen: Some("127.0.0.1:0".into()),
             tls_listen: Some("127.0.0.1:0".into()),
             config: None,
@@ -62,19 +145,10 @@ impl Running {
             "BUREAU_TURN_LISTEN" => Some("127.0.0.1:0".to_owned()),
             "BUREAU_TURN_ALLOW_LOOPBACK_PEERS" => Some("true".to_owned()),
             "BUREAU_SIGNAL_PRESENCE_GRACE_SECS" => Some("1".to_owned()),
-            "BUREAU_DATABASE_URL" => database_url.clone(),
+            "BUREAU_DATABASE_URL" => database_url.map(str::to_owned),
             other => extra_env.iter().find(|(k, _)| *k == other).map(|(_, v)| v.clone()),
         };
-        let config = Config::load_from(&flags, env).unwrap();
-        let server = Server::start(config).await?;
-        let base = format!("http://{}", server.http_addr());
-        let https = server.https_addr();
-        let setup_token = server.setup_link().map(|link| link.split_once("#token=").unwrap().1.to_owned());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(server.run(async move {
-            let _ = stopped.await;
-        }));
-        Ok(Running { base, https, data_dir, database_url, setup_token, stop: Some(stop), task: Some(task), _dir: dir })
+        Config::load_from(&flags, env).unwrap()
     }
 
     /// Stops the server and waits until it has drained.
@@ -84,6 +158,10 @@ impl Running {
         }
         if let Some(task) = self.task.take() {
             task.await.unwrap();
+        }
+        if let Some((control, thread)) = self.isolated.take() {
+            let _ = control.send(true);
+            tokio::task::spawn_blocking(move || thread.join()).await.unwrap().unwrap();
         }
     }
 
@@ -113,4 +191,66 @@ pub async fn call(request: reqwest::RequestBuilder) -> (u16, Value) {
     let status = response.status().as_u16();
     let text = response.text().await.unwrap();
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// A `redis-server` of the test's own, on a Unix socket in a temporary folder (no port).
+pub struct Redis {
+    dir: tempfile::TempDir,
+    child: Option<std::process::Child>,
+}
+
+impl Redis {
+    pub fn start() -> Redis {
+        let mut redis = Redis { dir: tempfile::tempdir().unwrap(), child: None };
+        redis.spawn();
+        redis
+    }
+
+    /// The `redis_url` of this server.
+    pub fn url(&self) -> String {
+        format!("redis+unix://{}", self.socket().display())
+    }
+
+    fn socket(&self) -> PathBuf {
+        self.dir.path().join("redis.sock")
+    }
+
+    fn spawn(&mut self) {
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", "0", "--unixsocket"])
+            .arg(self.socket())
+            .args(["--save", "", "--appendonly", "no", "--dir"])
+            .arg(self.dir.path())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot start redis-server ({err}): install it, e.g. apt-get install redis-server (scripts/test does)"));
+        self.child = Some(child);
+        for _ in 0..200 {
+            if std::os::unix::net::UnixStream::connect(self.socket()).is_ok() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("redis-server did not open {}", self.socket().display());
+    }
+
+    /// Kills the server (as a crash would) and starts a new, empty one on the same socket.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_file(self.socket());
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }
