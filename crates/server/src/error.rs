@@ -26,6 +26,8 @@ pub enum ApiError {
     CrossOrigin,
     /// No such API route.
     NoRoute,
+    /// This node is shutting down: connect again (the load balancer picks another node).
+    Draining,
 }
 
 /// The JSON body of every error.
@@ -87,6 +89,7 @@ impl ApiError {
             ApiError::NotJson => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             ApiError::CrossOrigin => (StatusCode::FORBIDDEN, "cross_origin"),
             ApiError::NoRoute => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Draining => (StatusCode::SERVICE_UNAVAILABLE, "draining"),
         }
     }
 
@@ -103,6 +106,7 @@ impl ApiError {
             ApiError::NotJson => "send the body as JSON with Content-Type: application/json".into(),
             ApiError::CrossOrigin => "cross-site requests are not allowed".into(),
             ApiError::NoRoute => "no such API endpoint".into(),
+            ApiError::Draining => "this server is shutting down; connect again".into(),
         }
     }
 }

@@ -13,7 +13,7 @@ mod redis_bus;
 pub mod ws;
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -64,6 +64,8 @@ pub struct Live {
     next_conn: AtomicU64,
     /// Organisations whose rooms this node's hub has been given.
     loaded: Arc<Mutex<HashSet<String>>>,
+    /// Set when shutdown begins: no new connections, and `/readyz` tells the load balancer.
+    draining: AtomicBool,
 }
 
 impl Live {
@@ -86,7 +88,7 @@ impl Live {
         let loaded = Arc::new(Mutex::new(HashSet::new()));
         let node = node::Node::new(Hub::new(config), bus.clone(), office, stats.clone(), loaded.clone(), events.clone(), cluster.heartbeat);
         tokio::spawn(node.run(inbox, frames));
-        Ok(Arc::new(Live { events, bus, stats, next_conn: AtomicU64::new(1), loaded }))
+        Ok(Arc::new(Live { events, bus, stats, next_conn: AtomicU64::new(1), loaded, draining: AtomicBool::new(false) }))
     }
 
     fn send(&self, event: Event) {
@@ -97,6 +99,11 @@ impl Live {
     /// Whether the live office can take connections (with Redis: whether Redis answers).
     pub fn ready(&self) -> bool {
         self.bus.ready()
+    }
+
+    /// Whether this node is shutting down (and refuses new signaling connections).
+    pub fn draining(&self) -> bool {
+        self.draining.load(Ordering::Relaxed)
     }
 
     /// The node's figures for `/metrics`.
@@ -147,6 +154,7 @@ impl Live {
     /// Tells every client to reconnect (elsewhere), gives up this node's homes, and waits until
     /// the node task has let go.
     pub async fn shutdown(&self) {
+        self.draining.store(true, Ordering::Relaxed);
         let (done, wait) = oneshot::channel();
         self.send(Event::Shutdown(done));
         let _ = tokio::time::timeout(Duration::from_secs(3), wait).await;

@@ -83,6 +83,10 @@ pub async fn upgrade(
             return Err(ApiError::CrossOrigin);
         }
     }
+    // A reconnect racing this node's shutdown: refused, so the client tries again (elsewhere).
+    if state.live.draining() {
+        return Err(ApiError::Draining);
+    }
     let actor = session.actor;
     if state.office.privacy_settings(&actor).await?.restricted {
         return Err(bureau_office::OfficeError::Restricted.into());

@@ -14,8 +14,12 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Readiness: the database answers too, and so does Redis when the nodes share one.
+/// Readiness: the node is not shutting down, the database answers, and so does Redis when the
+/// nodes share one.
 pub async fn readyz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    if state.live.draining() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "draining");
+    }
     if !state.live.ready() {
         return (StatusCode::SERVICE_UNAVAILABLE, "redis unavailable");
     }

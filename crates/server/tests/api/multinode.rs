@@ -257,3 +257,29 @@ async fn measure_round_trips() {
     b.stop().await;
     a.stop().await;
 }
+
+#[tokio::test]
+async fn a_draining_node_sends_its_users_elsewhere() {
+    let redis = Redis::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut a, mut b, ada_cookie, max_cookie, max) = office(&redis, dir.path()).await;
+    let (mut ada, _) = join(&a, &ada_cookie).await;
+    let (mut max_socket, _) = join(&b, &max_cookie).await;
+    sees(&mut ada, None, &max["id"], "online").await;
+
+    // B is stopped (SIGTERM): Max is told to reconnect, and B no longer looks ready.
+    let b_url = b.url("/readyz");
+    let stopping = tokio::spawn(async move { b.stop().await });
+    assert_eq!(closed(&mut max_socket).await, Some(1001));
+    let ready = reqwest::get(&b_url).await.map(|r| r.status().as_u16());
+    assert!(!matches!(ready, Ok(200)), "a draining node answered /readyz with {ready:?}");
+    stopping.await.unwrap();
+
+    // Max reconnects through A (what a load balancer does) within the grace period: Ada never
+    // sees him offline, only online again.
+    let (_max_again, welcome) = join(&a, &max_cookie).await;
+    assert_eq!(welcome["user_id"], max["id"]);
+    let update = within("presence after the move", next(&mut ada, "presence")).await;
+    assert_eq!((update["user"]["user_id"].clone(), update["user"]["status"].clone()), (max["id"].clone(), json!("online")), "{update}");
+    a.stop().await;
+}
