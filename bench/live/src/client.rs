@@ -119,6 +119,7 @@ pub async fn open(
     let welcome = loop {
         match ws.next().await {
             Some(Ok(Message::Text(text))) => break text,
+            Some(Ok(Message::Close(frame))) => return Err(format!("closed before welcome: {frame:?}")),
             Some(Ok(_)) => continue,
             Some(Err(e)) => return Err(format!("before welcome: {e}")),
             None => return Err("closed before welcome".into()),

@@ -283,3 +283,25 @@ async fn a_draining_node_sends_its_users_elsewhere() {
     assert_eq!((update["user"]["user_id"].clone(), update["user"]["status"].clone()), (max["id"].clone(), json!("online")), "{update}");
     a.stop().await;
 }
+
+#[tokio::test]
+async fn first_connections_arriving_on_both_nodes_at_once_are_all_welcomed() {
+    let redis = Redis::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut a, mut b, ada_cookie, max_cookie, _) = office(&redis, dir.path()).await;
+    // Nobody of the organisation is connected yet: the first of these claims the home, and the
+    // others (on either node) must be served by it, not turned away while it settles in.
+    let attempts = (0..16).map(|i| {
+        let (node, cookie) = if i % 2 == 0 { (&a, &ada_cookie) } else { (&b, &max_cookie) };
+        async move {
+            let mut socket = connect(node, Some(cookie), None).await.unwrap();
+            within("the first frame", socket.next()).await.map(|frame| frame.unwrap())
+        }
+    });
+    for first in futures_util::future::join_all(attempts).await {
+        let Some(Message::Text(text)) = first else { panic!("turned away instead of welcomed: {first:?}") };
+        assert!(text.starts_with(r#"{"type":"welcome""#), "{text}");
+    }
+    b.stop().await;
+    a.stop().await;
+}

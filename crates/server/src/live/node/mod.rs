@@ -142,7 +142,13 @@ impl Node {
             Event::Rooms { org_id, rooms, home } => {
                 let frame = Frame::Rooms { org: org_id.clone(), rooms: rooms.iter().map(Into::into).collect() };
                 match home.or_else(|| self.home_of(&org_id)) {
-                    Some(Home::Here) => self.hub.set_rooms(now, &org_id, rooms),
+                    Some(Home::Here) => {
+                        // This node just claimed the home: from now on connections of other
+                        // nodes may arrive for it, before any connection of its own.
+                        self.routes.entry(org_id.clone()).or_insert(Route { home: Home::Here, local: 0 });
+                        self.count_homed();
+                        self.hub.set_rooms(now, &org_id, rooms);
+                    }
                     other => self.to_home(&org_id, other, frame),
                 }
             }
@@ -180,7 +186,14 @@ impl Node {
 
     /// Where an organisation's events go: its route, or here when this is the only node.
     fn home_of(&self, org_id: &str) -> Option<Home> {
-        self.routes.get(org_id).map(|r| r.home).or(self.bus.single().then_some(Home::Here))
+        self.routes.get(org_id).map(|r| r.home).or_else(|| (self.bus.single() || self.claimed(org_id)).then_some(Home::Here))
+    }
+
+    /// Whether a request of this node claimed the organisation's home (and gave it the floor
+    /// plan) although the node task has not seen that event yet: another node's connection can
+    /// overtake it through Redis.
+    fn claimed(&self, org_id: &str) -> bool {
+        self.loaded.lock().is_ok_and(|loaded| loaded.contains(org_id))
     }
 
     /// Sends a frame to the organisation's home; without a route, looks the home up first (a
@@ -238,6 +251,7 @@ impl Node {
                     self.publish(node_of(conn), &Frame::Deliver { texts: Vec::new(), closes: vec![(conn.0, CloseCode::GoingAway.code())] });
                     return;
                 }
+                self.routes.entry(org.clone()).or_insert(Route { home: Home::Here, local: 0 });
                 self.remote.insert(conn, org.clone());
                 let guest = guest.map(|(room_id, direct)| GuestAccess { room_id, direct });
                 self.hub.connect(now, conn, ConnectInfo { org_id: org, user_id: user, name, ice_servers: ice, guest });
