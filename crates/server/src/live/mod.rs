@@ -116,12 +116,20 @@ impl Live {
     pub async fn prepare(&self, office: &Office, org_id: &str) -> Result<Home, PrepareError> {
         let home = self.bus.home(org_id).await?;
         if home == Home::Here {
-            let known = self.loaded.lock().map(|l| l.contains(org_id)).unwrap_or(false);
-            if !known {
-                let rooms = office.floor_plan(org_id).await?.into_iter().map(hub_room).collect();
-                if let Ok(mut loaded) = self.loaded.lock() {
-                    loaded.insert(org_id.to_owned());
-                }
+            // Marked before the floor plan is read: other nodes' connections may arrive as soon
+            // as the claim is in Redis, and the node task serves them once it sees the mark (the
+            // rooms follow, broadcast to everyone connected by then).
+            let first = self.loaded.lock().map(|mut l| l.insert(org_id.to_owned())).unwrap_or(false);
+            if first {
+                let rooms = match office.floor_plan(org_id).await {
+                    Ok(rooms) => rooms.into_iter().map(hub_room).collect(),
+                    Err(err) => {
+                        if let Ok(mut loaded) = self.loaded.lock() {
+                            loaded.remove(org_id);
+                        }
+                        return Err(err.into());
+                    }
+                };
                 self.send(Event::Rooms { org_id: org_id.to_owned(), rooms, home: Some(Home::Here) });
             }
         }
