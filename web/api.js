@@ -17,6 +17,7 @@
  * @property {Right[]} rights
  * @property {boolean} active
  * @property {number} created_at
+ * @property {boolean} [has_picture] Whether `GET /api/users/{id}/picture` has an image.
  * @property {string} [title]
  * @property {string} [username]
  * @property {string} [deputy_id]

@@ -3,7 +3,7 @@
 
 import * as api from '/api.js';
 import { h, toast } from '/dom.js';
-import { initials, avatarHue } from '/fields.js';
+import { avatarFor } from '/picture.js';
 import { applyTheme, savedTheme, saveTheme } from '/theme.js';
 import { startOffice, stopOffice, runningOffice } from '/office.js';
 import { presenceControl } from '/presence.js';
@@ -209,7 +209,7 @@ function userMenu(me) {
   const button = h('button', {
     type: 'button', class: 'user-button', 'aria-haspopup': 'true', 'aria-expanded': 'false', 'aria-controls': menuId,
   },
-  h('span', { class: 'avatar avatar-sm', style: `--hue:${avatarHue(me.id)}`, 'aria-hidden': 'true' }, initials(me.name)),
+  avatarFor(me.id, me.name, 'sm', Boolean(me.has_picture)),
   h('span', { class: 'user-button-name' }, me.name),
   h('span', { class: 'sr-only' }, ' — account menu'));
   const theme = h('select', { id: 'theme-select', name: 'theme', onchange: () => saveTheme(theme.value) },

@@ -8,6 +8,7 @@ import { LocalMedia } from '/media.js';
 import { Mesh } from '/rtc.js';
 import { Transfers } from '/transfer.js';
 import { settings as privacySettings } from '/privacy-api.js';
+import { notePictures } from '/picture.js';
 
 /**
  * @typedef {import('/messages.js').UserPresence} UserPresence
@@ -177,6 +178,7 @@ export class Office {
     if (this.me.role === 'guest') return; // a guest sees no directory
     api.users('').then((list) => {
       this.names = new Map(list.map((u) => [u.id, u.name]));
+      notePictures(list);
       this.changed('presence');
     }).catch(() => {});
   }

@@ -1,7 +1,8 @@
 // How a colleague is shown: the directory card and the detail dialog.
 
 import { h, openDialog } from '/dom.js';
-import { initials, avatarHue, roleLabel } from '/fields.js';
+import { roleLabel } from '/fields.js';
+import { avatarFor } from '/picture.js';
 
 /**
  * Resolves a deputy id to a display name (or null when unknown).
@@ -11,12 +12,13 @@ import { initials, avatarHue, roleLabel } from '/fields.js';
  */
 
 /**
+ * The user's picture, or their initials.
  * @param {import('/api.js').User} user
  * @param {string} [size] `sm` or `lg`
  * @returns {HTMLElement}
  */
 export function avatar(user, size) {
-  return h('span', { class: 'avatar' + (size ? ' avatar-' + size : ''), style: `--hue:${avatarHue(user.id)}`, 'aria-hidden': 'true' }, initials(user.name));
+  return avatarFor(user.id, user.name, size, Boolean(user.has_picture));
 }
 
 /**

@@ -2,7 +2,7 @@
 // control in the top bar and its dialog).
 
 import { h, openDialog, toast } from '/dom.js';
-import { avatarHue, initials } from '/fields.js';
+import { avatarFor } from '/picture.js';
 import { icon } from '/icons.js';
 
 /**
@@ -57,7 +57,7 @@ export function dot(p, labelled = true) {
  */
 export function presenceAvatar(userId, name, p, size, labelled = true) {
   return h('span', { class: 'presence-avatar' },
-    h('span', { class: 'avatar' + (size ? ' avatar-' + size : ''), style: `--hue:${avatarHue(userId)}`, 'aria-hidden': 'true' }, initials(name)),
+    avatarFor(userId, name, size),
     dot(p, labelled));
 }
 

@@ -5,7 +5,7 @@
 import { h, openDialog } from '/dom.js';
 import { presenceAvatar } from '/presence.js';
 import { icon } from '/icons.js';
-import { avatarHue, initials } from '/fields.js';
+import { avatarFor } from '/picture.js';
 import { withdraw, storedConsent } from '/consent.js';
 
 /**
@@ -201,7 +201,7 @@ function updateTile(office, id, tile) {
   tile.classList.toggle('muted', Boolean(state && state.muted));
   tile.dataset.peerId = id;
   const avatar = /** @type {HTMLElement} */ (tile.querySelector('.tile-avatar'));
-  if (!avatar.firstChild && userId) avatar.append(h('span', { class: 'avatar avatar-lg', style: `--hue:${avatarHue(userId)}` }, initials(plain)));
+  if (!avatar.firstChild && userId) avatar.append(avatarFor(userId, plain, 'lg'));
   const marks = /** @type {HTMLElement} */ (tile.querySelector('.tile-marks'));
   marks.replaceChildren(
     guest ? h('span', { class: 'guest-tag' }, 'Guest') : '',

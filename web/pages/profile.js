@@ -4,7 +4,8 @@ import * as api from '/api.js';
 import { h, busy, clearErrors, formValues, showError, toast, setFormError } from '/dom.js';
 import { editableFields, diffPatch, roleLabel, RIGHTS } from '/fields.js';
 import { profileFields } from '/editor.js';
-import { avatar, badges, fullName } from '/people.js';
+import { badges, fullName } from '/people.js';
+import { pictureEditor } from '/picture-editor.js';
 import { securityCard } from '/security.js';
 
 /**
@@ -20,8 +21,9 @@ export async function render(ctx) {
     (list) => /** @type {[api.AccessEntry[], unknown]} */ ([list, null]),
     (err) => /** @type {[api.AccessEntry[], unknown]} */ ([[], err]));
 
+  const picture = pictureEditor(ctx, me);
   const summary = h('div', { class: 'detail-head' },
-    avatar(me, 'lg'),
+    picture.avatar,
     h('div', {}, h('h2', { class: 'profile-name' }, fullName(me)), h('div', { class: 'person-badges' }, badges(me))));
 
   const form = buildForm(ctx, me, specs, colleagues, mode, summary);
@@ -29,7 +31,7 @@ export async function render(ctx) {
     h('div', { class: 'page-head' },
       h('div', {}, h('h1', {}, 'My profile'), h('p', {}, 'How colleagues see you in the directory.'))),
     h('div', { class: 'split' },
-      h('div', { class: 'card' }, summary, form),
+      h('div', { class: 'card' }, summary, picture.controls, form),
       h('div', { class: 'side' },
         h('section', { class: 'card', 'aria-labelledby': 'account-title' },
           h('h2', { id: 'account-title' }, 'Account'),

@@ -1,0 +1,149 @@
+// Profile pictures: a person's avatar (their picture, or their initials on a coloured circle),
+// what this tab knows about who has a picture, and the calls that set and remove the own one.
+
+import { request } from '/api.js';
+import { h } from '/dom.js';
+import { initials, avatarHue } from '/fields.js';
+
+/** The largest picture the server accepts, in bytes (`MAX_PICTURE_BYTES`, 256 KiB). */
+export const MAX_PICTURE_BYTES = 256 * 1024;
+
+/** The image types the server accepts (it checks the file's bytes, not its name). */
+export const PICTURE_TYPES = ['image/png', 'image/jpeg', 'image/webp'];
+
+/** @type {Map<string, boolean>} Who has a picture, from the user records this tab has seen. */
+const known = new Map();
+
+/** @type {Map<string, number>} Pictures changed in this tab: a counter in the address, so no old copy is shown. */
+const revisions = new Map();
+
+/**
+ * Records who has a picture (from user records of the API).
+ * @param {{id: string, has_picture?: boolean}[]} users
+ */
+export function notePictures(users) {
+  for (const user of users) known.set(user.id, Boolean(user.has_picture));
+}
+
+/**
+ * Records that a user's picture was just set or removed in this tab.
+ * @param {string} userId
+ * @param {boolean} present
+ */
+export function pictureChanged(userId, present) {
+  known.set(userId, present);
+  revisions.set(userId, (revisions.get(userId) || 0) + 1);
+}
+
+/**
+ * @param {string} userId
+ * @returns {boolean} Whether the user is known to have a picture.
+ */
+export function hasPicture(userId) {
+  return known.get(userId) === true;
+}
+
+/**
+ * @param {string} userId
+ * @returns {string} The address of the user's picture.
+ */
+export function pictureUrl(userId) {
+  const revision = revisions.get(userId);
+  return '/api/users/' + encodeURIComponent(userId) + '/picture' + (revision ? '?v=' + revision : '');
+}
+
+/**
+ * A person's avatar: their picture when they have one, their initials otherwise (also when the
+ * picture cannot be loaded). Decorative: the name is always shown or announced next to it.
+ * @param {string} userId
+ * @param {string} name
+ * @param {string} [size] `sm` or `lg`
+ * @param {boolean} [picture] Whether the user has a picture; left out: what this tab knows.
+ * @returns {HTMLElement}
+ */
+export function avatarFor(userId, name, size, picture) {
+  if (picture !== undefined && userId) known.set(userId, picture);
+  const el = h('span', { class: 'avatar' + (size ? ' avatar-' + size : ''), style: `--hue:${avatarHue(userId)}`, 'aria-hidden': 'true' });
+  if (!userId || !hasPicture(userId)) {
+    el.textContent = initials(name);
+    return el;
+  }
+  const img = h('img', { src: pictureUrl(userId), alt: '', decoding: 'async', draggable: 'false' });
+  img.addEventListener('error', () => {
+    el.classList.remove('avatar-picture');
+    el.replaceChildren(initials(name));
+  }, { once: true });
+  el.classList.add('avatar-picture');
+  el.append(img);
+  return el;
+}
+
+/**
+ * The image type named by a file's first bytes (as the server checks it), or null.
+ * @param {Uint8Array} bytes
+ * @returns {string|null}
+ */
+export function sniffImageType(bytes) {
+  /** @param {number[]} sig @param {number} [at] */
+  const starts = (sig, at = 0) => sig.every((b, i) => bytes[at + i] === b);
+  if (starts([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'image/png';
+  if (starts([0xff, 0xd8, 0xff])) return 'image/jpeg';
+  if (bytes.length > 12 && starts([0x52, 0x49, 0x46, 0x46]) && starts([0x57, 0x45, 0x42, 0x50], 8)) return 'image/webp';
+  return null;
+}
+
+/**
+ * Checks a chosen file the way the server will: a PNG, JPEG or WebP image of at most 256 KiB.
+ * @param {File} file
+ * @returns {Promise<string|null>} A sentence for the user if the file cannot be used, else null.
+ */
+export async function checkPictureFile(file) {
+  const typeMessage = `“${file.name}” is not a PNG, JPEG or WebP image. Choose a picture in one of these formats.`;
+  if (file.type && !PICTURE_TYPES.includes(file.type)) return typeMessage;
+  if (file.size === 0) return `“${file.name}” is empty. Choose another picture.`;
+  if (file.size > MAX_PICTURE_BYTES) {
+    return `“${file.name}” is ${formatKiB(file.size)}; a picture can be at most ${formatKiB(MAX_PICTURE_BYTES)}. Choose a smaller picture or reduce its size.`;
+  }
+  const head = new Uint8Array(await file.slice(0, 16).arrayBuffer());
+  return sniffImageType(head) ? null : typeMessage;
+}
+
+/**
+ * @param {number} bytes
+ * @returns {string} E.g. "256 KiB".
+ */
+function formatKiB(bytes) {
+  const kib = bytes / 1024;
+  return (kib < 10 ? kib.toFixed(1).replace(/\.0$/, '') : String(Math.ceil(kib))) + ' KiB';
+}
+
+/**
+ * Reads a file as a `data:` URL.
+ * @param {File} file
+ * @returns {Promise<string>}
+ */
+export function readDataUrl(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.addEventListener('load', () => resolve(String(reader.result)));
+    reader.addEventListener('error', () => reject(reader.error || new Error('The file could not be read.')));
+    reader.readAsDataURL(file);
+  });
+}
+
+/**
+ * Sets the signed-in user's picture.
+ * @param {string} dataUrl `data:image/png;base64,...`
+ * @returns {Promise<void>}
+ */
+export async function setMyPicture(dataUrl) {
+  await request('PUT', '/api/me/picture', { data_url: dataUrl });
+}
+
+/**
+ * Removes the signed-in user's picture.
+ * @returns {Promise<void>}
+ */
+export async function removeMyPicture() {
+  await request('DELETE', '/api/me/picture');
+}
