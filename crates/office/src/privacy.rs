@@ -36,6 +36,8 @@ pub struct RetentionPeriods {
     pub withdrawn_consents_days: u32,
     /// Guest accounts, counted from their creation; then erased.
     pub guests_days: u32,
+    /// Audit-log entries (who of the administrators read or changed whose data, when).
+    pub audit_log_days: u32,
 }
 
 impl Default for RetentionPeriods {
@@ -49,6 +51,7 @@ impl Default for RetentionPeriods {
             deactivated_accounts_days: 365,
             withdrawn_consents_days: 1095,
             guests_days: 30,
+            audit_log_days: 730,
         }
     }
 }
@@ -319,6 +322,7 @@ impl Office {
             tickets_resolved_before: before(periods.resolved_tickets_days),
             invitations_before: before(periods.invitations_days),
             consents_withdrawn_before: before(periods.withdrawn_consents_days),
+            audit_log_before: before(periods.audit_log_days),
         };
         let mut purged = self.store.purge(&purge).await?;
         let guests = self.store.guests_before(before(periods.guests_days)).await?;

@@ -250,6 +250,8 @@ pub struct Purge {
     pub invitations_before: i64,
     /// Consents withdrawn before this go.
     pub consents_withdrawn_before: i64,
+    /// Audit-log entries before this go.
+    pub audit_log_before: i64,
 }
 
 /// How many rows the retention job deleted, per category.
@@ -271,6 +273,8 @@ pub struct Purged {
     pub consents: u64,
     /// Accounts erased after their deactivation period.
     pub accounts: u64,
+    /// Audit-log entries.
+    pub audit_log: u64,
 }
 
 /// A data-subject request to the organisation, due one month after it was made (art. 12(3)).

@@ -78,6 +78,7 @@ async fn retention_deletes_expired_data_from_the_file() {
     let admin = org_with_admin(&office, "acme", "admin@acme.example").await;
     let mia = office.create_user(&admin, member("Mia", "mia@acme.example")).await.unwrap();
     let old_entry = store.user_access(OrgId(&admin.org_id), &admin.user_id).await.unwrap().remove(0);
+    office.audit(&admin, "view_user", Some(&mia.id)).await.unwrap();
 
     // 91 days later: a fresh sign-in, and the deactivation of Mia.
     clock.advance_ms(91 * 24 * 3600 * 1000);
@@ -98,6 +99,14 @@ async fn retention_deletes_expired_data_from_the_file() {
     let purged = office.enforce_retention().await.unwrap();
     assert_eq!(purged.accounts, 1);
     assert!(store.user(OrgId(&admin.org_id), &mia.id).await.unwrap().is_none());
+    let viewed = |log: &[bureau_office::AuditEntry]| log.iter().any(|e| e.action == "view_user" && e.target_id.as_deref() == Some(mia.id.as_str()));
+    assert!(viewed(&office.audit_log(&admin).await.unwrap()), "the audit log is kept two years by default");
+
+    // Past two years, the audit entry goes too.
+    clock.advance_ms(300 * 24 * 3600 * 1000);
+    let purged = office.enforce_retention().await.unwrap();
+    assert!(purged.audit_log >= 1, "{purged:?}");
+    assert!(!viewed(&office.audit_log(&admin).await.unwrap()));
 }
 
 #[tokio::test]

@@ -363,6 +363,7 @@ impl Layers {
             deactivated_accounts_days: days("retention.deactivated_accounts_days")?,
             withdrawn_consents_days: days("retention.withdrawn_consents_days")?,
             guests_days: days("retention.guests_days")?,
+            audit_log_days: days("retention.audit_log_days")?,
         })
     }
 

@@ -72,7 +72,8 @@ impl crate::PrivacyStore for PostgresStore {
         let consents = tx
             .execute("DELETE FROM consents WHERE withdrawn_at IS NOT NULL AND withdrawn_at < $1", &[&p.consents_withdrawn_before])
             .await?;
-        let purged = Purged { access_logs, call_logs, transfer_logs, tickets, invitations, sessions_and_tokens, consents, accounts: 0 };
+        let audit_log = tx.execute("DELETE FROM audit_log WHERE at < $1", &[&p.audit_log_before]).await?;
+        let purged = Purged { access_logs, call_logs, transfer_logs, tickets, invitations, sessions_and_tokens, consents, accounts: 0, audit_log };
         tx.commit().await?;
         Ok(purged)
     }

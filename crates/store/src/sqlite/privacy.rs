@@ -102,6 +102,7 @@ impl crate::PrivacyStore for SqliteStore {
                     p.consents_withdrawn_before,
                 )?,
                 accounts: 0,
+                audit_log: count("DELETE FROM audit_log WHERE at < ?1", p.audit_log_before)?,
             };
             tx.commit()?;
             Ok(purged)
