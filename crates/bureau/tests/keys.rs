@@ -1,15 +1,16 @@
 //! The customer holds the keys: organisation key file, offline decryption of an organisation
 //! export, and encrypted backups — all through the real binary.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Output, Stdio};
+
+use common::{bureau, serve, sign_in, stop};
 
 const PASSPHRASE: &str = "correct horse battery staple";
 
-fn bureau() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_bureau"))
-}
 
 /// Runs the binary with `stdin` as standard input.
 fn run(args: &[&str], paths: &[(&str, &Path)], stdin: &str) -> Output {
@@ -126,50 +127,13 @@ fn an_organisation_export_opens_offline_with_the_key_file_and_its_passphrase() {
     assert!(data["tables"]["access_log"].is_array() && data["tables"]["support_tickets"].is_array());
 }
 
-/// A running `bureau serve` on `data` and its HTTP address.
-fn serve(data: &Path) -> (Child, String) {
-    let mut child = bureau()
-        .args(["serve", "--data-dir"])
-        .arg(data)
-        .args(["--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0"])
-        .env("BUREAU_TURN_LISTEN", "127.0.0.1:0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr = line.split("http://").nth(1).and_then(|rest| rest.split_whitespace().next()).unwrap().to_owned();
-    (child, addr)
-}
-
-fn stop(mut child: Child) {
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
-    assert!(child.wait().unwrap().success());
-}
-
-/// The HTTP status of a sign-in.
-fn sign_in(addr: &str, email: &str, password: &str) -> u16 {
-    let body = serde_json::json!({ "email": email, "password": password }).to_string();
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        stream,
-        "POST /api/auth/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response.split_whitespace().nth(1).unwrap().parse().unwrap()
-}
-
 #[test]
 fn a_backup_taken_while_serving_restores_into_a_fresh_folder() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     succeeded(&create_user(&data, "Ada Lovelace", "ada@example.org", "ada password 1"));
     let backup = dir.path().join("bureau.backup");
-    let (server, _) = serve(&data);
+    let (server, _) = serve(&data, None);
     succeeded(&run(&["admin", "backup"], &[("--data-dir", &data), ("--out", &backup)], ""));
     stop(server);
     failed_with(&run(&["admin", "backup"], &[("--data-dir", &data), ("--out", &backup)], ""), "refusing to overwrite");
@@ -207,7 +171,7 @@ fn a_backup_taken_while_serving_restores_into_a_fresh_folder() {
 
     // The users are there: the same email conflicts, and the password still signs in.
     failed_with(&create_user(&fresh, "Ada Again", "ada@example.org", "another password"), "already exists");
-    let (server, addr) = serve(&fresh);
+    let (server, addr) = serve(&fresh, None);
     assert_eq!(sign_in(&addr, "ada@example.org", "ada password 1"), 200);
     assert_eq!(sign_in(&addr, "ada@example.org", "wrong password 1"), 401);
     stop(server);

@@ -2,13 +2,14 @@
 //! PostgreSQL afterwards, served by a node whose data folder holds only the master key. Runs only
 //! when BUREAU_TEST_DATABASE_URL names a PostgreSQL database (scripts/test starts one).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+mod common;
 
-fn bureau() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_bureau"))
-}
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use common::{bureau, serve, sign_in, stop};
+
 
 fn run(command: &mut Command, stdin: &str) -> Output {
     let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
@@ -27,44 +28,6 @@ fn create_user(data: &Path, name: &str, email: &str, password: &str) {
 
 fn migrate(data: &Path, url: &str) -> Output {
     run(bureau().args(["admin", "migrate-to-postgres", "--from"]).arg(data).args(["--to", url]), "")
-}
-
-/// A running `bureau serve` on `data` and PostgreSQL at `url`, and its HTTP address.
-fn serve(data: &Path, url: &str) -> (Child, String) {
-    let mut child = bureau()
-        .args(["serve", "--data-dir"])
-        .arg(data)
-        .args(["--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0"])
-        .env("BUREAU_TURN_LISTEN", "127.0.0.1:0")
-        .env("BUREAU_DATABASE_URL", url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr = line.split("http://").nth(1).and_then(|rest| rest.split_whitespace().next()).unwrap_or_else(|| panic!("{line:?}")).to_owned();
-    (child, addr)
-}
-
-fn stop(mut child: Child) {
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
-    assert!(child.wait().unwrap().success());
-}
-
-/// The HTTP status of a sign-in.
-fn sign_in(addr: &str, email: &str, password: &str) -> u16 {
-    let body = serde_json::json!({ "email": email, "password": password }).to_string();
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        stream,
-        "POST /api/auth/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
 #[test]
@@ -95,7 +58,7 @@ fn a_sqlite_deployment_moves_to_postgres_and_serves_the_same_users() {
     let node = dir.path().join("node");
     std::fs::create_dir_all(&node).unwrap();
     std::fs::copy(data.join("master.key"), node.join("master.key")).unwrap();
-    let (child, addr) = serve(&node, &url);
+    let (child, addr) = serve(&node, Some(&url));
     assert_eq!(sign_in(&addr, "grace@example.org", "grace password 1"), 200);
     assert_eq!(sign_in(&addr, "ada@example.org", "ada password 1"), 200);
     assert_eq!(sign_in(&addr, "ada@example.org", "wrong password"), 401);
