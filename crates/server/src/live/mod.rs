@@ -54,6 +54,9 @@ enum Event {
     HomeMoved(Vec<String>),
     /// These nodes stopped renewing their liveness.
     NodesDead(Vec<NodeTag>),
+    /// Another node's connection for an organisation this node task did not know it homes yet,
+    /// after asking Redis: `ours` when this node holds the claim after all.
+    CheckedConnect { frame: bus::Frame, ours: bool },
 }
 
 /// The handle to the node task, shared by every request.

@@ -79,7 +79,7 @@ impl Node {
                 break;
             }
             for conn in too_slow {
-                tracing::warn!(conn = conn.0, "closing a connection that does not read its messages");
+                self.warn_if_slow(conn);
                 // Dropping the full outbox's sender makes the socket task close the socket.
                 self.forget_local(conn);
                 self.hub.disconnect(Instant::now(), conn);

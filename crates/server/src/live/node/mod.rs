@@ -57,6 +57,8 @@ pub(super) struct Node {
     routes: HashMap<String, Route>,
     /// Other nodes' connections in this node's hub, with their organisation.
     remote: HashMap<ConnId, String>,
+    /// Other nodes' connections waiting for Redis to say whether this node is their home.
+    pending: HashSet<ConnId>,
     checking: Arc<AtomicBool>,
     stopped: bool,
 }
@@ -74,6 +76,7 @@ impl Node {
             local: HashMap::new(),
             routes: HashMap::new(),
             remote: HashMap::new(),
+            pending: HashSet::new(),
             checking: Arc::new(AtomicBool::new(false)),
             stopped: false,
         }
@@ -170,6 +173,17 @@ impl Node {
                     }
                 }
             }
+            Event::CheckedConnect { frame, ours } => {
+                let Frame::Connect { conn, .. } = frame else { return };
+                if !self.pending.remove(&ConnId(conn)) {
+                    return; // it disconnected meanwhile
+                }
+                if ours && !self.stopped {
+                    self.remote_connect(now, frame);
+                } else {
+                    self.publish(node_of(ConnId(conn)), &Frame::Deliver { texts: Vec::new(), closes: vec![(conn, CloseCode::GoingAway.code())] });
+                }
+            }
             Event::NodesDead(nodes) => {
                 let gone: Vec<ConnId> = self.remote.keys().copied().filter(|c| nodes.contains(&node_of(*c))).collect();
                 if !gone.is_empty() {
@@ -244,19 +258,21 @@ impl Node {
         };
         self.stats.frames_in.fetch_add(1, Ordering::Relaxed);
         match frame {
-            Frame::Connect { conn, org, user, name, ice, guest } => {
-                let conn = ConnId(conn);
-                if self.home_of(&org) != Some(Home::Here) || self.stopped {
+            Frame::Connect { conn, ref org, .. } => {
+                let home = self.home_of(org);
+                if home.is_none() && !self.stopped {
+                    // The claim may be this node's while the request that made it has not told
+                    // the node task yet (the other node learnt it from Redis first): ask Redis.
+                    self.check_claim(frame);
+                } else if home == Some(Home::Here) && !self.stopped {
+                    self.remote_connect(now, frame);
+                } else {
                     // Not (or no longer) the home: the client reconnects and finds the real one.
-                    self.publish(node_of(conn), &Frame::Deliver { texts: Vec::new(), closes: vec![(conn.0, CloseCode::GoingAway.code())] });
-                    return;
+                    self.publish(node_of(ConnId(conn)), &Frame::Deliver { texts: Vec::new(), closes: vec![(conn, CloseCode::GoingAway.code())] });
                 }
-                self.routes.entry(org.clone()).or_insert(Route { home: Home::Here, local: 0 });
-                self.remote.insert(conn, org.clone());
-                let guest = guest.map(|(room_id, direct)| GuestAccess { room_id, direct });
-                self.hub.connect(now, conn, ConnectInfo { org_id: org, user_id: user, name, ice_servers: ice, guest });
             }
             Frame::Disconnect { conn } => {
+                self.pending.remove(&ConnId(conn));
                 if self.remote.remove(&ConnId(conn)).is_some() {
                     self.hub.disconnect(now, ConnId(conn));
                 }
@@ -293,10 +309,42 @@ impl Node {
                     }
                 }
                 for conn in too_slow {
-                    tracing::warn!(conn = conn.0, "closing a connection that does not read its messages");
+                    self.warn_if_slow(conn);
                     self.local_gone(now, conn, true);
                 }
             }
+        }
+    }
+
+    /// Adds another node's connection to this node's hub (this node is its organisation's home).
+    fn remote_connect(&mut self, now: Instant, frame: Frame) {
+        let Frame::Connect { conn, org, user, name, ice, guest } = frame else { return };
+        let conn = ConnId(conn);
+        self.routes.entry(org.clone()).or_insert(Route { home: Home::Here, local: 0 });
+        self.count_homed();
+        self.remote.insert(conn, org.clone());
+        let guest = guest.map(|(room_id, direct)| GuestAccess { room_id, direct });
+        self.hub.connect(now, conn, ConnectInfo { org_id: org, user_id: user, name, ice_servers: ice, guest });
+    }
+
+    /// Asks Redis whether this node holds the home of a connection's organisation; the answer
+    /// comes back as [`Event::CheckedConnect`].
+    fn check_claim(&mut self, frame: Frame) {
+        let Frame::Connect { conn, ref org, .. } = frame else { return };
+        self.pending.insert(ConnId(conn));
+        let (bus, events, org) = (self.bus.clone(), self.events.clone(), org.clone());
+        tokio::spawn(async move {
+            let holder = bus.homes(std::slice::from_ref(&org)).await.ok().and_then(|h| h.first().copied().flatten());
+            let ours = holder.is_some() && holder == bus.node();
+            let _ = events.send(Event::CheckedConnect { frame, ours });
+        });
+    }
+
+    /// Logs a connection whose outbox is full. A closed outbox is a socket that just ended (its
+    /// task tells the hub by itself): nothing to warn about.
+    fn warn_if_slow(&self, conn: ConnId) {
+        if self.local.get(&conn).is_some_and(|l| !l.outbox.is_closed()) {
+            tracing::warn!(conn = conn.0, "closing a connection that does not read its messages");
         }
     }
 
