@@ -181,7 +181,7 @@ impl Node {
                 if ours && !self.stopped {
                     self.remote_connect(now, frame);
                 } else {
-                    self.publish(node_of(ConnId(conn)), &Frame::Deliver { texts: Vec::new(), closes: vec![(conn, CloseCode::GoingAway.code())] });
+                    self.turn_away(ConnId(conn));
                 }
             }
             Event::NodesDead(nodes) => {
@@ -267,8 +267,7 @@ impl Node {
                 } else if home == Some(Home::Here) && !self.stopped {
                     self.remote_connect(now, frame);
                 } else {
-                    // Not (or no longer) the home: the client reconnects and finds the real one.
-                    self.publish(node_of(ConnId(conn)), &Frame::Deliver { texts: Vec::new(), closes: vec![(conn, CloseCode::GoingAway.code())] });
+                    self.turn_away(ConnId(conn));
                 }
             }
             Frame::Disconnect { conn } => {
@@ -314,6 +313,12 @@ impl Node {
                 }
             }
         }
+    }
+
+    /// Closes another node's connection with 1001: this node is not (or no longer) the home of
+    /// its organisation, so the client reconnects and finds the real one.
+    fn turn_away(&self, conn: ConnId) {
+        self.publish(node_of(conn), &Frame::Deliver { texts: Vec::new(), closes: vec![(conn.0, CloseCode::GoingAway.code())] });
     }
 
     /// Adds another node's connection to this node's hub (this node is its organisation's home).
