@@ -80,14 +80,12 @@ impl Running {
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-            let task = runtime.block_on(async move {
-                let server = Server::start(config).await.unwrap();
-                let token = server.setup_link().map(|link| link.split_once("#token=").unwrap().1.to_owned());
-                let _ = ready.send((format!("http://{}", server.http_addr()), server.https_addr(), token));
-                tokio::spawn(server.run(async move {
-                    let _ = stopped.await;
-                }))
-            });
+            let server = runtime.block_on(Server::start(config)).unwrap();
+            let token = server.setup_link().map(|link| link.split_once("#token=").unwrap().1.to_owned());
+            let _ = ready.send((format!("http://{}", server.http_addr()), server.https_addr(), token));
+            let task = runtime.spawn(server.run(async move {
+                let _ = stopped.await;
+            }));
             if orders.recv().unwrap_or(false) {
                 let _ = stop.send(());
                 let _ = runtime.block_on(task);
