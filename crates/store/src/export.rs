@@ -15,7 +15,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::error::ArchiveError;
 use crate::vault::{OrgKeys, Slot};
@@ -28,6 +28,23 @@ pub const SNAPSHOT_FORMAT: &str = "bureau-org-snapshot";
 pub const PLAIN_FORMAT: &str = "bureau-org-data";
 const VERSION: u32 = 1;
 const NONCE_LEN: usize = 24;
+
+/// The `bureau-org-snapshot` document around the rows each backend read (`tables`: table name ->
+/// array of row objects), the same on every backend; `None` when the organisation has no row
+/// (there is no such organisation).
+pub(crate) fn snapshot_document(org_id: &str, schema_version: i64, now: i64, tables: Map<String, Value>) -> Option<Value> {
+    if tables.get("orgs").and_then(Value::as_array).is_none_or(Vec::is_empty) {
+        return None;
+    }
+    Some(json!({
+        "format": SNAPSHOT_FORMAT,
+        "version": 1,
+        "org_id": org_id,
+        "schema_version": schema_version,
+        "exported_at": now,
+        "tables": tables,
+    }))
+}
 
 /// The tables of an organisation snapshot, each with the SQL that selects the organisation's
 /// rows (`?1` is the organisation id) in a stable order. Plain SQL, so every backend runs it.

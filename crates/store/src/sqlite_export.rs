@@ -6,9 +6,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use rusqlite::Connection;
 use rusqlite::types::ValueRef;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
-use crate::export::{ORG_TABLES, SNAPSHOT_FORMAT};
+use crate::export::{ORG_TABLES, snapshot_document};
 use crate::{Result, StoreError};
 
 /// Every row of the organisation as a `bureau-org-snapshot` document; `None` if there is no
@@ -33,17 +33,7 @@ pub(crate) fn org_snapshot(conn: &mut Connection, org_id: &str, now: i64) -> Res
         tables.insert((*table).to_owned(), Value::Array(out));
     }
     tx.commit()?;
-    if tables.get("orgs").and_then(Value::as_array).is_none_or(Vec::is_empty) {
-        return Ok(None);
-    }
-    Ok(Some(json!({
-        "format": SNAPSHOT_FORMAT,
-        "version": 1,
-        "org_id": org_id,
-        "schema_version": schema_version,
-        "exported_at": now,
-        "tables": tables,
-    })))
+    Ok(snapshot_document(org_id, schema_version, now, tables))
 }
 
 fn cell(value: ValueRef<'_>) -> Result<Value> {

@@ -5,12 +5,12 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use tokio_postgres::Row;
 use tokio_postgres::types::Type;
 
 use super::PostgresStore;
-use crate::export::{ORG_TABLES, SNAPSHOT_FORMAT};
+use crate::export::{ORG_TABLES, snapshot_document};
 use crate::{Result, StoreError};
 
 /// Every row of the organisation as a `bureau-org-snapshot` document; `None` if there is no
@@ -27,17 +27,7 @@ pub(crate) async fn org_snapshot(store: &PostgresStore, org_id: &str, now: i64) 
         tables.insert((*table).to_owned(), Value::Array(out));
     }
     tx.commit().await?;
-    if tables.get("orgs").and_then(Value::as_array).is_none_or(Vec::is_empty) {
-        return Ok(None);
-    }
-    Ok(Some(json!({
-        "format": SNAPSHOT_FORMAT,
-        "version": 1,
-        "org_id": org_id,
-        "schema_version": schema_version,
-        "exported_at": now,
-        "tables": tables,
-    })))
+    Ok(snapshot_document(org_id, schema_version, now, tables))
 }
 
 fn object(row: &Row) -> Result<Value> {
