@@ -298,7 +298,7 @@ fn rate(a: &Args) {
     let handles: Vec<_> = sessions
         .into_iter()
         .map(|s| {
-            let size = a.size;
+            let (size, seconds) = (a.size, a.seconds);
             std::thread::spawn(move || {
                 let mut pkt = vec![0u8; 4 + size];
                 pkt[0] = 0x40;
@@ -306,6 +306,15 @@ fn rate(a: &Args) {
                 let mut buf = [0u8; 4096];
                 let _ = s.sock.set_nonblocking(true);
                 let (mut sent, mut received) = (0u64, 0u64);
+                // Round-trip times in µs: each packet carries its send time (ns since t0).
+                let mut rtts: Vec<u32> = Vec::with_capacity((per_client * seconds as f64) as usize + 1024);
+                let mut take = |buf: &[u8], n: usize| {
+                    if n >= 12 {
+                        let sent_ns = u64::from_be_bytes(buf[4..12].try_into().unwrap_or_default());
+                        let now_ns = t0.elapsed().as_nanos() as u64;
+                        rtts.push((now_ns.saturating_sub(sent_ns) / 1000) as u32);
+                    }
+                };
                 loop {
                     let now = Instant::now();
                     if now >= deadline {
@@ -313,42 +322,50 @@ fn rate(a: &Args) {
                     }
                     let due = (now.duration_since(t0).as_secs_f64() * per_client) as u64;
                     while sent < due {
+                        pkt[4..12].copy_from_slice(&(t0.elapsed().as_nanos() as u64).to_be_bytes());
                         let _ = s.sock.send_to(&pkt, s.server);
                         sent += 1;
                     }
-                    while s.sock.recv(&mut buf).is_ok() {
+                    while let Ok(n) = s.sock.recv(&mut buf) {
                         received += 1;
+                        take(&buf, n);
                     }
                     std::thread::sleep(Duration::from_micros(200));
                 }
                 let end = Instant::now() + Duration::from_millis(300);
                 while Instant::now() < end {
-                    while s.sock.recv(&mut buf).is_ok() {
+                    while let Ok(n) = s.sock.recv(&mut buf) {
                         received += 1;
+                        take(&buf, n);
                     }
                     std::thread::sleep(Duration::from_millis(1));
                 }
-                (sent, received)
+                (sent, received, rtts)
             })
         })
         .collect();
-    let (mut sent, mut received) = (0, 0);
+    let (mut sent, mut received, mut rtts) = (0, 0, Vec::new());
     for h in handles {
-        if let Ok((s, r)) = h.join() {
+        if let Ok((s, r, t)) = h.join() {
             sent += s;
             received += r;
+            rtts.extend(t);
         }
     }
+    rtts.sort_unstable();
+    let pct = |p: f64| rtts.get(((rtts.len() as f64 * p) as usize).min(rtts.len().saturating_sub(1))).copied().unwrap_or(0);
     let end_usage = a.pid.map(|p| proc_usage(p, a.clk_tck));
     stop.store(true, Ordering::Relaxed);
     let _ = echo.join();
     let secs = a.seconds as f64;
     print!(
-        "rate offered_packets_per_s={:.0} packets_relayed={} lost={} relayed_per_s={:.0}",
+        "rate offered_packets_per_s={:.0} packets_relayed={} lost={} relayed_per_s={:.0} rtt_us_p50={} rtt_us_p99={}",
         2.0 * sent as f64 / secs,
         2 * received,
         sent.saturating_sub(received),
-        2.0 * received as f64 / secs
+        2.0 * received as f64 / secs,
+        pct(0.5),
+        pct(0.99)
     );
     if let (Some((c0, _)), Some((c1, rss))) = (start_usage, end_usage) {
         let cpu = c1 - c0;

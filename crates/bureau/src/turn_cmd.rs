@@ -59,6 +59,9 @@ pub struct TurnArgs {
     /// UDP listening sockets with SO_REUSEPORT (0: one per CPU).
     #[arg(long, env = "BUREAU_TURN_UDP_SOCKETS", value_name = "N")]
     udp_sockets: Option<usize>,
+    /// Microseconds a busy UDP thread pauses between rounds to batch its I/O (0: never).
+    #[arg(long, env = "BUREAU_TURN_MODERATION_US", value_name = "MICROSECONDS")]
+    moderation_us: Option<u64>,
     /// Serve Prometheus metrics (`/metrics`) and a health check (`/healthz`) over plain HTTP on
     /// this address; keep it on a private network.
     #[arg(long, env = "BUREAU_TURN_METRICS_LISTEN", value_name = "ADDR:PORT")]
@@ -94,7 +97,7 @@ fn load(args: TurnArgs) -> (Config, Option<SocketAddr>) {
     macro_rules! take {
         ($($f:ident),*) => { $(if let Some(v) = args.$f { c.$f = v; })* };
     }
-    take!(listen, realm, auth_secret, relay_ports, user_quota, total_quota, bandwidth, udp_sockets);
+    take!(listen, realm, auth_secret, relay_ports, user_quota, total_quota, bandwidth, udp_sockets, moderation_us);
     macro_rules! take_opt {
         ($($f:ident),*) => { $(if args.$f.is_some() { c.$f = args.$f; })* };
     }

@@ -51,6 +51,10 @@ pub struct Config {
     pub max_lifetime: u64,
     /// UDP listening sockets sharing the port with SO_REUSEPORT; 0 for one per CPU. Default 0.
     pub udp_sockets: usize,
+    /// Microseconds a busy UDP data-plane thread pauses between rounds, so that each round
+    /// reads and sends several datagrams per system call (at most 10000; 0 never pauses).
+    /// Only threads receiving more than about 4,000 datagrams per second pause. Default 200.
+    pub moderation_us: u64,
 }
 
 impl std::fmt::Debug for Config {
@@ -89,6 +93,7 @@ impl Default for Config {
             unauth_rate: 10,
             max_lifetime: 3600,
             udp_sockets: 0,
+            moderation_us: 200,
         }
     }
 }
@@ -166,6 +171,9 @@ impl Config {
         }
         if !(600..=86_400).contains(&self.max_lifetime) {
             return Err(ConfigError::new("max_lifetime", "must be between 600 and 86400 seconds"));
+        }
+        if self.moderation_us > 10_000 {
+            return Err(ConfigError::new("moderation_us", "must be at most 10000 microseconds"));
         }
         Ok(())
     }

@@ -1,6 +1,8 @@
-//! Bureau's STUN/TURN server: tokio drivers around the sans-IO state machine of `bureau-stun`.
+//! Bureau's STUN/TURN server: I/O drivers around the sans-IO state machine of `bureau-stun`.
 //!
-//! - UDP listeners (one socket per core with SO_REUSEPORT), TCP and TLS (rustls) listeners;
+//! - UDP listeners (one socket per core with SO_REUSEPORT), each served with its share of the
+//!   relay sockets by a data-plane thread that moderates its wake-ups under load ([`plane`]);
+//! - TCP and TLS (rustls) listeners on tokio;
 //! - relay sockets from a port range on the relay IP;
 //! - batched UDP I/O on Linux: `recvmmsg` on every socket and GSO for runs of same-size
 //!   datagrams to one destination (through `quinn-udp`);
@@ -25,6 +27,7 @@ use std::time::Duration;
 mod config;
 mod error;
 mod metrics;
+mod plane;
 mod relay;
 mod server;
 mod stream;

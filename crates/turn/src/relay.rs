@@ -1,18 +1,17 @@
-//! Relay sockets: a pool of UDP ports on the relay IPs, one socket and one reader task per
-//! relayed address. Implements the state machine's `RelayBinder`.
+//! Relay sockets: a pool of UDP ports on the relay IPs, one socket per relayed address, each
+//! read by one of the data-plane threads (handed out in turn). Implements the state machine's
+//! `RelayBinder`.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 use bureau_stun::server::{BindFailure, Family, PortChoice, RelayBinder};
 use rand::seq::SliceRandom;
 use quinn_udp::UdpSocketState;
-use tokio::net::UdpSocket;
-use tokio::task::JoinHandle;
 
 use crate::config::PortRange;
-use crate::server::Shared;
+use crate::plane::PlaneHandle;
 use crate::udp::Endpoint;
 
 /// Ports tried per bind before giving up (others may be taken by other programs).
@@ -22,7 +21,8 @@ const RELAY_RECV_BUFFER: usize = 1 << 20;
 
 struct RelaySocket {
     endpoint: Arc<Endpoint>,
-    task: JoinHandle<()>,
+    /// Index of the plane that reads it.
+    plane: usize,
 }
 
 /// The relay ports and the live relay sockets.
@@ -34,15 +34,17 @@ pub(crate) struct RelayPool {
     live: HashMap<SocketAddr, RelaySocket>,
     /// Batched-I/O state shared by every relay socket.
     io_state: Arc<UdpSocketState>,
-    shared: Weak<Shared>,
+    /// The data-plane threads, and the one that gets the next relay socket.
+    planes: Vec<PlaneHandle>,
+    next_plane: usize,
 }
 
 impl RelayPool {
-    pub fn new(relay_ip: IpAddr, relay_ip6: Option<IpAddr>, ports: PortRange, io_state: Arc<UdpSocketState>, shared: Weak<Shared>) -> Self {
+    pub fn new(relay_ip: IpAddr, relay_ip6: Option<IpAddr>, ports: PortRange, io_state: Arc<UdpSocketState>, planes: Vec<PlaneHandle>) -> Self {
         let (ip4, ip6) = if relay_ip.is_ipv4() { (Some(relay_ip), relay_ip6) } else { (None, Some(relay_ip)) };
         let mut v: Vec<u16> = (ports.low..=ports.high).collect();
         v.shuffle(&mut rand::thread_rng());
-        RelayPool { ip4, ip6, free: v.into(), live: HashMap::new(), io_state, shared }
+        RelayPool { ip4, ip6, free: v.into(), live: HashMap::new(), io_state, planes, next_plane: 0 }
     }
 
     /// The socket of a live relayed address.
@@ -50,19 +52,32 @@ impl RelayPool {
         self.live.get(addr).map(|r| &r.endpoint)
     }
 
+    /// Wakes every data-plane thread (to see that the server is stopping).
+    pub fn wake_planes(&self) {
+        self.planes.iter().for_each(PlaneHandle::wake);
+    }
+
     /// Closes every relay socket.
     pub fn close_all(&mut self) {
-        for (_, r) in self.live.drain() {
-            r.task.abort();
+        for (addr, r) in self.live.drain() {
+            if let Some(plane) = self.planes.get(r.plane) {
+                plane.remove(addr);
+            }
         }
     }
 
-    fn open(&self, addr: SocketAddr) -> std::io::Result<Endpoint> {
-        let std = std::net::UdpSocket::bind(addr)?;
-        std.set_nonblocking(true)?;
-        // A limit, not an allocation: room for bursts while the task waits for its turn.
-        let _ = socket2::SockRef::from(&std).set_recv_buffer_size(RELAY_RECV_BUFFER);
-        Ok(Endpoint::relay(UdpSocket::from_std(std)?, self.io_state.clone()))
+    /// Opens the relay socket of `addr` and hands it to the next plane.
+    fn open(&mut self, addr: SocketAddr) -> std::io::Result<RelaySocket> {
+        let socket = std::net::UdpSocket::bind(addr)?;
+        socket.set_nonblocking(true)?;
+        // A limit, not an allocation: room for bursts while the plane serves other sockets.
+        let _ = socket2::SockRef::from(&socket).set_recv_buffer_size(RELAY_RECV_BUFFER);
+        let endpoint = Arc::new(Endpoint::relay(socket, self.io_state.clone()));
+        let plane = self.next_plane % self.planes.len().max(1);
+        let handle = self.planes.get(plane).ok_or(std::io::ErrorKind::NotConnected)?;
+        handle.add(addr, endpoint.clone())?;
+        self.next_plane = plane + 1;
+        Ok(RelaySocket { endpoint, plane })
     }
 }
 
@@ -73,7 +88,6 @@ impl RelayBinder for RelayPool {
             Family::V6 => self.ip6,
         }
         .ok_or(BindFailure::Unsupported)?;
-        let shared = self.shared.upgrade().ok_or(BindFailure::Exhausted)?;
         for _ in 0..BIND_ATTEMPTS.min(self.free.len()) {
             let found = match choice {
                 PortChoice::Any => self.free.pop_front(),
@@ -83,10 +97,8 @@ impl RelayBinder for RelayPool {
             let Some(port) = found else { break };
             let addr = SocketAddr::new(ip, port);
             match self.open(addr) {
-                Ok(ep) => {
-                    let endpoint = Arc::new(ep);
-                    let task = tokio::spawn(crate::udp::relay_loop(shared, endpoint.clone(), addr));
-                    self.live.insert(addr, RelaySocket { endpoint, task });
+                Ok(relay) => {
+                    self.live.insert(addr, relay);
                     return Ok(addr);
                 }
                 Err(e) => {
@@ -117,7 +129,9 @@ impl RelayBinder for RelayPool {
 
     fn release(&mut self, addr: SocketAddr) {
         if let Some(r) = self.live.remove(&addr) {
-            r.task.abort();
+            if let Some(plane) = self.planes.get(r.plane) {
+                plane.remove(addr);
+            }
             self.free.push_back(addr.port());
         }
     }

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -19,6 +20,7 @@ use tokio_rustls::TlsAcceptor;
 use crate::config::Config;
 use crate::error::Error;
 use crate::metrics::Metrics;
+use crate::plane::Plane;
 use crate::relay::RelayPool;
 use crate::udp::Endpoint;
 
@@ -42,6 +44,8 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     /// Writers of TCP and TLS connections.
     pub streams: Mutex<HashMap<FiveTuple, mpsc::Sender<Vec<u8>>>>,
+    /// Set when the server stops, for the data-plane threads.
+    stopping: AtomicBool,
 }
 
 impl Shared {
@@ -51,6 +55,10 @@ impl Shared {
 
     pub fn streams(&self) -> MutexGuard<'_, HashMap<FiveTuple, mpsc::Sender<Vec<u8>>>> {
         self.streams.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
     }
 }
 
@@ -68,7 +76,7 @@ pub struct LocalAddrs {
 /// A bound TURN server, ready to [`run`](Server::run).
 pub struct Server {
     shared: Arc<Shared>,
-    udp: Vec<Arc<Endpoint>>,
+    planes: Vec<Plane>,
     tcp: TcpListener,
     tls: Option<(TcpListener, TlsAcceptor)>,
     addrs: LocalAddrs,
@@ -136,11 +144,14 @@ impl Server {
         let core = Core::new(core_config, Instant::now(), now_unix, NonceKey::new(key));
         let udp_map = vec![(addr, udp[0].clone())];
         let io_state = Endpoint::shared_state(relay_ip).map_err(|source| Error::Bind { addr: SocketAddr::new(relay_ip, 0), source })?;
-        let shared = Arc::new_cyclic(|weak| Shared {
-            state: Mutex::new(State { core, relays: RelayPool::new(relay_ip, config.relay_ip6, config.relay_ports, io_state.clone(), weak.clone()), udp: udp_map }),
+        let (planes, handles): (Vec<_>, Vec<_>) = udp.into_iter().map(|ep| Plane::new(ep, addr, Duration::from_micros(config.moderation_us))).collect::<std::io::Result<Vec<_>>>()?.into_iter().unzip();
+        let relays = RelayPool::new(relay_ip, config.relay_ip6, config.relay_ports, io_state, handles);
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State { core, relays, udp: udp_map }),
             streams: Mutex::new(HashMap::new()),
+            stopping: AtomicBool::new(false),
         });
-        Ok(Server { shared, udp, tcp, tls, addrs })
+        Ok(Server { shared, planes, tcp, tls, addrs })
     }
 
     /// The bound addresses.
@@ -156,8 +167,9 @@ impl Server {
     /// Serves until `shutdown` completes, then closes every socket.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
         let mut tasks = JoinSet::new();
-        for s in &self.udp {
-            tasks.spawn(crate::udp::listener_loop(self.shared.clone(), s.clone(), self.addrs.udp));
+        for plane in self.planes {
+            let shared = self.shared.clone();
+            tasks.spawn_blocking(move || plane.run(&shared));
         }
         tasks.spawn(crate::stream::accept_loop(self.shared.clone(), self.tcp, None));
         if let Some((l, acceptor)) = self.tls {
@@ -172,6 +184,8 @@ impl Server {
                 _ => Ok(()),
             },
         };
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        self.shared.lock().relays.wake_planes();
         tasks.shutdown().await;
         {
             let mut st = self.shared.lock();

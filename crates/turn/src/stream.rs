@@ -150,7 +150,7 @@ fn client_frame(shared: &Shared, five: FiveTuple, frame: &[u8], out: &mut [u8]) 
         ClientAction::Reply(n) => Some(out[..n].to_vec()),
         ClientAction::Relay { relay, peer, payload } => {
             if let Some(ep) = relays.socket(&relay) {
-                let _ = ep.socket.try_send_to(&frame[payload], peer);
+                ep.send_one(&frame[payload], peer);
             }
             None
         }

@@ -1,21 +1,19 @@
-//! UDP: the listening sockets (SO_REUSEPORT, one per core) and the relay sockets.
+//! UDP: the listening sockets (SO_REUSEPORT, one per core) and the relay sockets, and what
+//! the data plane ([`crate::plane`]) does with a batch read from either.
 //!
 //! Every socket is read in batches (recvmmsg, GRO-aware, through `quinn-udp`) and, while the
 //! state lock is held for the batch, consecutive datagrams of one size from one socket to one
 //! destination are sent with a single GSO call ([`Gso`]). Sends never wait: a full send buffer
 //! drops the datagram, as the network would.
 
-use std::cell::RefCell;
 use std::io::{ErrorKind, IoSliceMut};
-use std::net::SocketAddr;
+use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::time::Instant;
 
 use bureau_stun::server::{ClientAction, FiveTuple, Transport};
 use quinn_udp::{BATCH_SIZE, RecvMeta, Transmit, UdpSocketState};
 use socket2::{Domain, Protocol, Socket, Type};
-use tokio::io::Interest;
-use tokio::net::UdpSocket;
 
 use crate::server::{Shared, State};
 
@@ -25,11 +23,11 @@ const SLOT: usize = 65_535;
 const OUT_LEN: usize = 4 * SLOT;
 /// Room needed in the output buffer for one message to a client (a Data indication's header).
 const OUT_MARGIN: usize = SLOT + 64;
-/// Batches a task handles before yielding, so that one busy socket cannot starve the others
-/// that share its worker thread.
+/// Batches read from one socket before the data plane turns to its other ready sockets, so
+/// that one busy socket cannot starve them.
 const BATCHES_PER_TURN: usize = 4;
 
-/// A UDP socket with its batched-I/O state.
+/// A non-blocking UDP socket with its batched-I/O state.
 pub(crate) struct Endpoint {
     pub socket: UdpSocket,
     state: Arc<UdpSocketState>,
@@ -57,10 +55,15 @@ impl Endpoint {
         Ok(Arc::new(UdpSocketState::new((&probe).into())?))
     }
 
+    /// Sends one datagram, or drops it when the send buffer is full.
+    pub fn send_one(&self, data: &[u8], dst: SocketAddr) {
+        let _ = self.socket.send_to(data, dst);
+    }
+
     /// Sends `data` to `dst`; datagrams of `seg` bytes each when `data` is longer.
     fn send(&self, data: &[u8], seg: usize, dst: SocketAddr) {
         if data.len() <= seg {
-            let _ = self.socket.try_send_to(data, dst);
+            self.send_one(data, dst);
             return;
         }
         let t = Transmit { destination: dst, ecn: None, contents: data, segment_size: Some(seg), src_ip: None };
@@ -68,9 +71,7 @@ impl Endpoint {
             Ok(()) => {}
             Err(e) if e.kind() == ErrorKind::WouldBlock => {}
             // GSO refused (quinn-udp then stops offering it): send one by one.
-            Err(_) => data.chunks(seg).for_each(|d| {
-                let _ = self.socket.try_send_to(d, dst);
-            }),
+            Err(_) => data.chunks(seg).for_each(|d| self.send_one(d, dst)),
         }
     }
 
@@ -84,7 +85,7 @@ impl Endpoint {
         // On the stack: no heap allocation per batch.
         let mut chunks = storage.chunks_mut(SLOT);
         let mut bufs: [IoSliceMut<'_>; BATCH_SIZE] = std::array::from_fn(|_| IoSliceMut::new(chunks.next().unwrap_or_default()));
-        self.socket.try_io(Interest::READABLE, || self.state.recv((&self.socket).into(), &mut bufs, meta))
+        self.state.recv((&self.socket).into(), &mut bufs, meta)
     }
 }
 
@@ -156,10 +157,116 @@ fn endpoint(st: &State, via: Via) -> Option<&Endpoint> {
     }
 }
 
-thread_local! {
-    /// Per-thread buffers of the relay readers: (receive slots, outgoing datagrams).
-    /// Never held across an await.
-    static SCRATCH: RefCell<(Vec<u8>, Vec<u8>)> = RefCell::new((vec![0; BATCH_SIZE * SLOT], vec![0; OUT_LEN]));
+/// The buffers of one data-plane thread, reused for every batch: nothing is allocated per packet.
+pub(crate) struct Scratch {
+    storage: Vec<u8>,
+    meta: [RecvMeta; BATCH_SIZE],
+    out: Vec<u8>,
+    reply: Vec<u8>,
+}
+
+impl Scratch {
+    pub fn new() -> Self {
+        Scratch { storage: vec![0; BATCH_SIZE * SLOT], meta: [RecvMeta::default(); BATCH_SIZE], out: vec![0; OUT_LEN], reply: vec![0; 4096] }
+    }
+}
+
+/// What reading one socket did.
+pub(crate) struct Drained {
+    /// Datagrams handled.
+    pub packets: usize,
+    /// The socket may still hold datagrams: the fairness limit stopped the reading.
+    pub more: bool,
+}
+
+/// Serves what clients sent to a listening socket: STUN, TURN and ChannelData.
+pub(crate) fn serve_clients(shared: &Shared, ep: &Endpoint, local: SocketAddr, s: &mut Scratch) -> Drained {
+    drain(ep, s, |s, n| client_batch(shared, ep, local, &s.meta[..n], &s.storage, &mut s.out, &mut s.reply))
+}
+
+/// Forwards what peers sent to the relayed address `relay` to its client.
+pub(crate) fn serve_peers(shared: &Shared, ep: &Endpoint, relay: SocketAddr, s: &mut Scratch) -> Drained {
+    drain(ep, s, |s, n| peer_batch(shared, relay, &s.meta[..n], &s.storage, &mut s.out))
+}
+
+/// Reads `ep` in batches, each handed to `batch`, until it is empty or the fairness limit is
+/// reached. The plane's poller is edge-triggered: every datagram that arrives after a read
+/// raises a new event, so a batch shorter than the maximum shows the queue was empty and
+/// spares the system call that would only say so.
+fn drain(ep: &Endpoint, s: &mut Scratch, mut batch: impl FnMut(&mut Scratch, usize) -> usize) -> Drained {
+    let mut packets = 0;
+    for _ in 0..BATCHES_PER_TURN {
+        let n = match ep.recv(&mut s.storage, &mut s.meta) {
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return Drained { packets, more: false },
+            Err(e) => {
+                tracing::trace!(error = %e, "UDP receive error");
+                continue;
+            }
+        };
+        packets += batch(s, n);
+        if n < BATCH_SIZE {
+            return Drained { packets, more: false };
+        }
+    }
+    Drained { packets, more: true }
+}
+
+/// Handles datagrams from clients; returns how many.
+fn client_batch(shared: &Shared, ep: &Endpoint, local: SocketAddr, meta: &[RecvMeta], storage: &[u8], out: &mut [u8], reply: &mut [u8]) -> usize {
+    let now = Instant::now();
+    let mut guard = shared.lock();
+    let st = &mut *guard;
+    let mut gso = Gso::new(out);
+    let mut count = 0;
+    for (m, buf) in meta.iter().zip(storage.chunks(SLOT)) {
+        for datagram in buf[..m.len].chunks(m.stride.max(1)) {
+            count += 1;
+            let five = FiveTuple { client: m.addr, server: local, transport: Transport::Udp };
+            let State { core, relays, .. } = &mut *st;
+            match core.handle_client(now, five, datagram, reply, relays) {
+                ClientAction::None => {}
+                ClientAction::Reply(len) => {
+                    gso.flush(st);
+                    ep.send_one(&reply[..len], m.addr);
+                }
+                ClientAction::Relay { relay, peer, payload } => {
+                    let data = &datagram[payload];
+                    gso.spare(st, data.len())[..data.len()].copy_from_slice(data);
+                    gso.commit(st, Via::Relay(relay), peer, data.len());
+                }
+            }
+        }
+    }
+    gso.flush(st);
+    count
+}
+
+/// Handles datagrams from peers to `relay`; returns how many.
+fn peer_batch(shared: &Shared, relay: SocketAddr, meta: &[RecvMeta], storage: &[u8], out: &mut [u8]) -> usize {
+    let now = Instant::now();
+    let mut guard = shared.lock();
+    let st = &mut *guard;
+    let mut gso = Gso::new(out);
+    let mut count = 0;
+    for (m, buf) in meta.iter().zip(storage.chunks(SLOT)) {
+        for datagram in buf[..m.len].chunks(m.stride.max(1)) {
+            count += 1;
+            let spare = gso.spare(st, OUT_MARGIN);
+            let Some((five, n)) = st.core.handle_peer(now, relay, m.addr, datagram, spare) else { continue };
+            match five.transport {
+                Transport::Udp => gso.commit(st, Via::Listener(five.server), five.client, n),
+                Transport::Tcp | Transport::Tls => {
+                    let bytes = gso.spare(st, 0)[..n].to_vec();
+                    if let Some(tx) = shared.streams().get(&five) {
+                        let _ = tx.try_send(bytes);
+                    }
+                }
+            }
+        }
+    }
+    gso.flush(st);
+    count
 }
 
 /// Opens a UDP listening socket with large buffers, optionally with SO_REUSEPORT.
@@ -176,100 +283,5 @@ pub(crate) fn listener_socket(addr: SocketAddr, reuse_port: bool) -> std::io::Re
     let _ = s.set_send_buffer_size(4 << 20);
     s.set_nonblocking(true)?;
     s.bind(&addr.into())?;
-    UdpSocket::from_std(s.into())
-}
-
-/// Serves STUN, TURN and ChannelData on one listening socket.
-pub(crate) async fn listener_loop(shared: Arc<Shared>, ep: Arc<Endpoint>, local: SocketAddr) -> std::io::Result<()> {
-    let mut storage = vec![0u8; BATCH_SIZE * SLOT];
-    let mut meta = [RecvMeta::default(); BATCH_SIZE];
-    let mut out = vec![0u8; OUT_LEN];
-    let mut reply = vec![0u8; 4096];
-    loop {
-        ep.socket.readable().await?;
-        for turn in 1.. {
-            if turn % BATCHES_PER_TURN == 0 {
-                tokio::task::yield_now().await;
-            }
-            let n = match ep.recv(&mut storage, &mut meta) {
-                Ok(n) => n,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(e) => {
-                    tracing::trace!(error = %e, "UDP receive error");
-                    continue;
-                }
-            };
-            let now = Instant::now();
-            let mut guard = shared.lock();
-            let st = &mut *guard;
-            let mut gso = Gso::new(&mut out);
-            for (m, buf) in meta.iter().zip(storage.chunks(SLOT)).take(n) {
-                for datagram in buf[..m.len].chunks(m.stride.max(1)) {
-                    let five = FiveTuple { client: m.addr, server: local, transport: Transport::Udp };
-                    let State { core, relays, .. } = &mut *st;
-                    match core.handle_client(now, five, datagram, &mut reply, relays) {
-                        ClientAction::None => {}
-                        ClientAction::Reply(len) => {
-                            gso.flush(st);
-                            let _ = ep.socket.try_send_to(&reply[..len], m.addr);
-                        }
-                        ClientAction::Relay { relay, peer, payload } => {
-                            let data = &datagram[payload];
-                            gso.spare(st, data.len())[..data.len()].copy_from_slice(data);
-                            gso.commit(st, Via::Relay(relay), peer, data.len());
-                        }
-                    }
-                }
-            }
-            gso.flush(st);
-        }
-    }
-}
-
-/// Reads what peers send to one relayed address and forwards it to the client.
-pub(crate) async fn relay_loop(shared: Arc<Shared>, ep: Arc<Endpoint>, relay: SocketAddr) {
-    loop {
-        if ep.socket.readable().await.is_err() {
-            return;
-        }
-        let drained = SCRATCH.with(|cell| {
-            let mut scratch = cell.borrow_mut();
-            let (storage, out) = &mut *scratch;
-            let mut meta = [RecvMeta::default(); BATCH_SIZE];
-            for _ in 0..BATCHES_PER_TURN {
-                match ep.recv(storage, &mut meta) {
-                    Ok(n) => peer_batch(&shared, relay, &meta[..n], storage, out),
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => return true,
-                    Err(e) => tracing::trace!(error = %e, "relay receive error"),
-                }
-            }
-            false
-        });
-        if !drained {
-            tokio::task::yield_now().await;
-        }
-    }
-}
-
-fn peer_batch(shared: &Shared, relay: SocketAddr, meta: &[RecvMeta], storage: &[u8], out: &mut [u8]) {
-    let now = Instant::now();
-    let mut guard = shared.lock();
-    let st = &mut *guard;
-    let mut gso = Gso::new(out);
-    for (m, buf) in meta.iter().zip(storage.chunks(SLOT)) {
-        for datagram in buf[..m.len].chunks(m.stride.max(1)) {
-            let spare = gso.spare(st, OUT_MARGIN);
-            let Some((five, n)) = st.core.handle_peer(now, relay, m.addr, datagram, spare) else { continue };
-            match five.transport {
-                Transport::Udp => gso.commit(st, Via::Listener(five.server), five.client, n),
-                Transport::Tcp | Transport::Tls => {
-                    let bytes = gso.spare(st, 0)[..n].to_vec();
-                    if let Some(tx) = shared.streams().get(&five) {
-                        let _ = tx.try_send(bytes);
-                    }
-                }
-            }
-        }
-    }
-    gso.flush(st);
+    Ok(s.into())
 }
