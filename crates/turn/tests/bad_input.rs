@@ -1,5 +1,7 @@
-//! Bad input over real sockets: malformed messages are answered per RFC or dropped, and a
-//! well-behaved client keeps relaying through the same server meanwhile.
+//! Bad input and load over real sockets: malformed messages are answered per RFC or dropped, a
+//! well-behaved client keeps relaying through the same server meanwhile, and bursts from
+//! several clients at once (fast enough for the data plane to moderate) arrive whole and in
+//! order.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
@@ -176,4 +178,66 @@ async fn shutdown_closes_the_listeners() {
     task.await.unwrap();
     // The port is free again.
     UdpSocket::bind(server).await.unwrap();
+}
+
+/// Packets each client relays in [`bursts_arrive_whole_and_in_order`].
+const BURST: u32 = 3000;
+/// Packets a client keeps in flight: enough for tens of thousands of packets per second, few
+/// enough that no socket buffer on the way can overflow.
+const WINDOW: u32 = 48;
+
+/// Four clients relay numbered packets to one echoing peer as fast as their window allows: at
+/// that rate the plane pauses between rounds and batches. Every echo must come back, in order
+/// (a lost packet stalls the window and fails the test).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bursts_arrive_whole_and_in_order() {
+    let (server, metrics, stop, task) = start().await;
+    let peer = std::sync::Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+    let peer_addr = peer.local_addr().unwrap();
+    let echo = tokio::spawn({
+        let peer = peer.clone();
+        async move {
+            let mut buf = [0u8; 2048];
+            loop {
+                let (n, from) = peer.recv_from(&mut buf).await.unwrap();
+                peer.send_to(&buf[..n], from).await.unwrap();
+            }
+        }
+    });
+    let mut clients = Vec::new();
+    for i in 0..4u32 {
+        let mut c = Client::new(server, &format!("burst{i}")).await;
+        c.setup(peer_addr).await;
+        clients.push(tokio::spawn(async move {
+            let packet = |seq: u32| {
+                let mut p = vec![0x40, 0x00, 0, 8];
+                p.extend_from_slice(&i.to_be_bytes());
+                p.extend_from_slice(&seq.to_be_bytes());
+                p
+            };
+            let mut sent = 0;
+            for expected in 0..BURST {
+                while sent < BURST && sent < expected + WINDOW {
+                    c.sock.send_to(&packet(sent), c.server).await.unwrap();
+                    sent += 1;
+                }
+                let mut buf = [0u8; 64];
+                let n = tokio::time::timeout(Duration::from_secs(5), c.sock.recv(&mut buf))
+                    .await
+                    .unwrap_or_else(|_| panic!("client {i}: packet {expected} lost"))
+                    .unwrap();
+                assert_eq!(buf[..n], packet(expected), "client {i}: out of order");
+            }
+        }));
+    }
+    for c in clients {
+        c.await.unwrap();
+    }
+    echo.abort();
+    let text = metrics.render();
+    let relayed = 4 * u64::from(BURST);
+    assert!(text.contains(&format!("bureau_turn_packets_relayed_total{{direction=\"to_peer\"}} {relayed}")), "{text}");
+    assert!(text.contains(&format!("bureau_turn_packets_relayed_total{{direction=\"to_client\"}} {relayed}")), "{text}");
+    stop.send(()).unwrap();
+    task.await.unwrap();
 }
