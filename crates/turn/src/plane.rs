@@ -124,7 +124,7 @@ impl Plane {
                 };
             }
             std::mem::swap(&mut again, &mut ready);
-            let mut packets = 0;
+            let (mut packets, mut replies) = (0, 0);
             for token in events.iter().map(mio::event::Event::token).chain(again.drain(..)) {
                 let drained = match token {
                     WAKE => continue,
@@ -135,13 +135,16 @@ impl Plane {
                     },
                 };
                 packets += drained.packets;
+                replies += drained.replies;
                 if drained.more && !ready.contains(&token) {
                     ready.push(token);
                 }
             }
             let busy = woke.saturating_duration_since(idle_since) < BUSY_GAP;
-            // A round that took longer than the pause batched enough by itself.
-            if packets > 0 && busy && ready.is_empty() && woke.elapsed() < self.moderation {
+            // A round that took longer than the pause batched enough by itself. A round that
+            // answered requests does not pause either: a client waits for each answer (and
+            // requests are rare next to the packets relayed between them).
+            if packets > 0 && replies == 0 && busy && ready.is_empty() && woke.elapsed() < self.moderation {
                 std::thread::sleep(self.moderation);
             }
             idle_since = Instant::now();

@@ -172,61 +172,66 @@ impl Scratch {
 }
 
 /// What reading one socket did.
+#[derive(Default)]
 pub(crate) struct Drained {
     /// Datagrams handled.
     pub packets: usize,
+    /// STUN/TURN requests answered among them.
+    pub replies: usize,
     /// The socket may still hold datagrams: the fairness limit stopped the reading.
     pub more: bool,
 }
 
 /// Serves what clients sent to a listening socket: STUN, TURN and ChannelData.
 pub(crate) fn serve_clients(shared: &Shared, ep: &Endpoint, local: SocketAddr, s: &mut Scratch) -> Drained {
-    drain(ep, s, |s, n| client_batch(shared, ep, local, &s.meta[..n], &s.storage, &mut s.out, &mut s.reply))
+    drain(ep, s, |s, n, d| client_batch(shared, ep, local, s, n, d))
 }
 
 /// Forwards what peers sent to the relayed address `relay` to its client.
 pub(crate) fn serve_peers(shared: &Shared, ep: &Endpoint, relay: SocketAddr, s: &mut Scratch) -> Drained {
-    drain(ep, s, |s, n| peer_batch(shared, relay, &s.meta[..n], &s.storage, &mut s.out))
+    drain(ep, s, |s, n, d| d.packets += peer_batch(shared, relay, &s.meta[..n], &s.storage, &mut s.out))
 }
 
 /// Reads `ep` in batches, each handed to `batch`, until it is empty or the fairness limit is
 /// reached. The plane's poller is edge-triggered: every datagram that arrives after a read
 /// raises a new event, so a batch shorter than the maximum shows the queue was empty and
 /// spares the system call that would only say so.
-fn drain(ep: &Endpoint, s: &mut Scratch, mut batch: impl FnMut(&mut Scratch, usize) -> usize) -> Drained {
-    let mut packets = 0;
+fn drain(ep: &Endpoint, s: &mut Scratch, mut batch: impl FnMut(&mut Scratch, usize, &mut Drained)) -> Drained {
+    let mut drained = Drained::default();
     for _ in 0..BATCHES_PER_TURN {
         let n = match ep.recv(&mut s.storage, &mut s.meta) {
             Ok(n) => n,
-            Err(e) if e.kind() == ErrorKind::WouldBlock => return Drained { packets, more: false },
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return drained,
             Err(e) => {
                 tracing::trace!(error = %e, "UDP receive error");
                 continue;
             }
         };
-        packets += batch(s, n);
+        batch(s, n, &mut drained);
         if n < BATCH_SIZE {
-            return Drained { packets, more: false };
+            return drained;
         }
     }
-    Drained { packets, more: true }
+    drained.more = true;
+    drained
 }
 
-/// Handles datagrams from clients; returns how many.
-fn client_batch(shared: &Shared, ep: &Endpoint, local: SocketAddr, meta: &[RecvMeta], storage: &[u8], out: &mut [u8], reply: &mut [u8]) -> usize {
+/// Handles the `n` buffers just received from clients into `s`, counting them in `drained`.
+fn client_batch(shared: &Shared, ep: &Endpoint, local: SocketAddr, s: &mut Scratch, n: usize, drained: &mut Drained) {
+    let Scratch { storage, meta, out, reply } = s;
     let now = Instant::now();
     let mut guard = shared.lock();
     let st = &mut *guard;
     let mut gso = Gso::new(out);
-    let mut count = 0;
-    for (m, buf) in meta.iter().zip(storage.chunks(SLOT)) {
+    for (m, buf) in meta[..n].iter().zip(storage.chunks(SLOT)) {
         for datagram in buf[..m.len].chunks(m.stride.max(1)) {
-            count += 1;
+            drained.packets += 1;
             let five = FiveTuple { client: m.addr, server: local, transport: Transport::Udp };
             let State { core, relays, .. } = &mut *st;
             match core.handle_client(now, five, datagram, reply, relays) {
                 ClientAction::None => {}
                 ClientAction::Reply(len) => {
+                    drained.replies += 1;
                     gso.flush(st);
                     ep.send_one(&reply[..len], m.addr);
                 }
@@ -239,7 +244,6 @@ fn client_batch(shared: &Shared, ep: &Endpoint, local: SocketAddr, meta: &[RecvM
         }
     }
     gso.flush(st);
-    count
 }
 
 /// Handles datagrams from peers to `relay`; returns how many.
