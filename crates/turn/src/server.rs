@@ -166,6 +166,9 @@ impl Server {
 
     /// Serves until `shutdown` completes, then closes every socket.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
+        // Dropping the future (or a panic) must stop the data-plane threads too: no task can
+        // cancel them.
+        let planes = StopPlanes(self.shared.clone());
         let mut tasks = JoinSet::new();
         for plane in self.planes {
             let shared = self.shared.clone();
@@ -184,8 +187,7 @@ impl Server {
                 _ => Ok(()),
             },
         };
-        self.shared.stopping.store(true, Ordering::SeqCst);
-        self.shared.lock().relays.wake_planes();
+        drop(planes);
         tasks.shutdown().await;
         {
             let mut st = self.shared.lock();
@@ -195,6 +197,16 @@ impl Server {
         self.shared.streams().clear();
         tracing::info!("TURN server stopped");
         result
+    }
+}
+
+/// Stops the data-plane threads when dropped: they see the flag once woken.
+struct StopPlanes(Arc<Shared>);
+
+impl Drop for StopPlanes {
+    fn drop(&mut self) {
+        self.0.stopping.store(true, Ordering::SeqCst);
+        self.0.lock().relays.wake_planes();
     }
 }
 
