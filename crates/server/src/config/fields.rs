@@ -67,6 +67,7 @@ pub const FIELDS: &[Field] = &[
     Field { key: "turn.user_quota", default: Some("10"), doc: "Most simultaneous relay allocations per user." },
     Field { key: "turn.total_quota", default: Some("10000"), doc: "Most simultaneous relay allocations in total." },
     Field { key: "turn.bandwidth", default: Some("0"), doc: "Bytes per second one allocation may relay (0: no cap)." },
+    Field { key: "turn.moderation_us", default: Some("200"), doc: "Microseconds a busy UDP thread of the TURN server pauses between rounds, so that each round relays several datagrams per system call (at most 10000; 0: never pause). Only threads receiving more than about 4,000 datagrams per second pause; see docs/turn.md." },
     Field { key: "ice.urls", default: Some("[]"), doc: "STUN/TURN URLs handed to browsers, e.g. [\"turn:turn1.example.org:3478?transport=udp\", \"turns:turn1.example.org:443?transport=tcp\"] for separate `bureau turn` nodes sharing turn.auth_secret. Default: the embedded server's address." },
     Field { key: "ice.credential_ttl_secs", default: Some("43200"), doc: "Lifetime of the TURN credentials handed to each connection, in seconds (60 to 604800)." },
     Field { key: "sms.provider", default: Some("\"log\""), doc: "How second-factor codes are sent by text message: \"twilio\" (Twilio's Messages API; only the phone number and the code leave the server) or \"log\" (development: logs that a message was sent; the text, with its code, only at debug level, never the number)." },

@@ -340,6 +340,7 @@ impl Layers {
             user_quota: u32_key("turn.user_quota")?,
             total_quota: u32_key("turn.total_quota")?,
             bandwidth: self.integer("turn.bandwidth", 0..=u64::MAX)?,
+            moderation_us: self.integer("turn.moderation_us", 0..=10_000)?,
             ..bureau_turn::Config::default()
         };
         // The secret may still be empty here (it then comes from the data folder); check the rest.
