@@ -189,7 +189,7 @@ pub(crate) fn serve_clients(shared: &Shared, ep: &Endpoint, local: SocketAddr, s
 
 /// Forwards what peers sent to the relayed address `relay` to its client.
 pub(crate) fn serve_peers(shared: &Shared, ep: &Endpoint, relay: SocketAddr, s: &mut Scratch) -> Drained {
-    drain(ep, s, |s, n, d| d.packets += peer_batch(shared, relay, &s.meta[..n], &s.storage, &mut s.out))
+    drain(ep, s, |s, n, d| peer_batch(shared, relay, s, n, d))
 }
 
 /// Reads `ep` in batches, each handed to `batch`, until it is empty or the fairness limit is
@@ -246,16 +246,17 @@ fn client_batch(shared: &Shared, ep: &Endpoint, local: SocketAddr, s: &mut Scrat
     gso.flush(st);
 }
 
-/// Handles datagrams from peers to `relay`; returns how many.
-fn peer_batch(shared: &Shared, relay: SocketAddr, meta: &[RecvMeta], storage: &[u8], out: &mut [u8]) -> usize {
+/// Handles the `n` buffers just received from peers to `relay` into `s`, counting them in
+/// `drained`.
+fn peer_batch(shared: &Shared, relay: SocketAddr, s: &mut Scratch, n: usize, drained: &mut Drained) {
+    let Scratch { storage, meta, out, .. } = s;
     let now = Instant::now();
     let mut guard = shared.lock();
     let st = &mut *guard;
     let mut gso = Gso::new(out);
-    let mut count = 0;
-    for (m, buf) in meta.iter().zip(storage.chunks(SLOT)) {
+    for (m, buf) in meta[..n].iter().zip(storage.chunks(SLOT)) {
         for datagram in buf[..m.len].chunks(m.stride.max(1)) {
-            count += 1;
+            drained.packets += 1;
             let spare = gso.spare(st, OUT_MARGIN);
             let Some((five, n)) = st.core.handle_peer(now, relay, m.addr, datagram, spare) else { continue };
             match five.transport {
@@ -270,7 +271,6 @@ fn peer_batch(shared: &Shared, relay: SocketAddr, meta: &[RecvMeta], storage: &[
         }
     }
     gso.flush(st);
-    count
 }
 
 /// Opens a UDP listening socket with large buffers, optionally with SO_REUSEPORT.
