@@ -1,7 +1,8 @@
 // The profile picture in the browser: files that are not pictures, or too large, are refused
 // before anything is sent; a server refusal is shown as it is; a real PNG is uploaded on
 // "My profile", a colleague sees it in the directory and on the office floor plan, and after
-// the owner removes it (confirmed) the initials are back.
+// the owner removes it (confirmed) the initials are back. A colleague's open office page follows
+// a new, replaced or removed picture without a reload.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -144,7 +145,8 @@ test('a member uploads a picture, a colleague sees it, the member removes it', L
     const card = ada.page.locator('.person', { hasText: GRACE.name });
     const cardImg = card.locator('.avatar img');
     assert.equal(await loadedWidth(cardImg), 8);
-    assert.equal(await cardImg.getAttribute('src'), `/api/users/${me.id}/picture`);
+    // The address may carry the version of the picture, so that a new one is fetched anew.
+    assert.match(String(await cardImg.getAttribute('src')), new RegExp(`^/api/users/${me.id}/picture(\\?v=v\\d+)?$`));
     assert.equal(await cardImg.getAttribute('alt'), '');
     await card.getByRole('button', { name: GRACE.name }).click();
     const detail = ada.page.getByRole('dialog', { name: 'Colleague' });
@@ -175,6 +177,44 @@ test('a member uploads a picture, a colleague sees it, the member removes it', L
     await card.waitFor();
     assert.equal(await cardImg.count(), 0);
     assert.equal(await card.locator('.avatar').innerText(), 'GH');
+    assert.deepEqual(grace.errors, []);
+    assert.deepEqual(ada.errors, []);
+  } finally {
+    await grace.close();
+    await ada.close();
+  }
+});
+
+test('an open office page follows a colleague setting, replacing and removing a picture', LONG, async () => {
+  const grace = await openBrowser(bureau.baseUrl);
+  const ada = await openBrowser(bureau.baseUrl);
+  try {
+    await signIn(grace.page, GRACE.email, GRACE.password);
+    await signIn(ada.page, ADA.email, ADA.password);
+    const avatar = officeOf(ada.page, GRACE.name).locator('.owner-line .avatar');
+    /** @param {Buffer} picture */
+    const upload = async (picture) => {
+      const data_url = 'data:image/png;base64,' + picture.toString('base64');
+      assert.equal((await apiFromPage(grace.page, 'PUT', '/api/me/picture', { data_url })).status, 204);
+    };
+    /** @param {number} width Waits until Ada's page shows Grace's picture of that width (drawn anew or not). */
+    const shows = (width) => ada.page.waitForFunction(([sel, want]) => {
+      const img = /** @type {HTMLImageElement|null} */ (document.querySelector(String(sel)));
+      return Boolean(img && img.complete && img.naturalWidth === want);
+    }, [`article.room-tile[aria-label="Office of ${GRACE.name}"] .owner-line .avatar img`, width]);
+    await apiFromPage(grace.page, 'DELETE', '/api/me/picture');
+    await ada.page.reload();
+    await avatar.getByText('GH').waitFor();
+
+    await upload(png(8, [30, 120, 200]));
+    await shows(8);
+    // Replaced by another picture: the page fetches the new one.
+    await upload(png(16, [200, 120, 30]));
+    await shows(16);
+    // Removed: the initials are back.
+    assert.equal((await apiFromPage(grace.page, 'DELETE', '/api/me/picture')).status, 204);
+    await avatar.getByText('GH').waitFor();
+    assert.equal(await avatar.locator('img').count(), 0);
     assert.deepEqual(grace.errors, []);
     assert.deepEqual(ada.errors, []);
   } finally {

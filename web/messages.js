@@ -22,6 +22,8 @@
  * @typedef {object} UserPresence
  * @property {string} user_id
  * @property {string} name
+ * @property {boolean} [has_picture] Whether `GET /api/users/{id}/picture` has an image.
+ * @property {number} [picture_version] Changes each time the user sets a new picture.
  * @property {Status} status
  * @property {boolean} in_call
  * @property {Location|null} location

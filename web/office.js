@@ -8,7 +8,7 @@ import { LocalMedia } from '/media.js';
 import { Mesh } from '/rtc.js';
 import { Transfers } from '/transfer.js';
 import { settings as privacySettings } from '/privacy-api.js';
-import { notePictures } from '/picture.js';
+import { notePictures, notePresencePicture } from '/picture.js';
 
 /**
  * @typedef {import('/messages.js').UserPresence} UserPresence
@@ -84,12 +84,15 @@ export class Office {
     s.on('welcome', (msg) => {
       this.everOpen = true;
       this.presence = new Map(msg.presence.map((p) => [p.user_id, p]));
+      msg.presence.forEach(notePresencePicture);
       this.rooms = msg.rooms;
       this.changed('presence');
       this.changed('rooms');
     });
     s.on('presence', (msg) => {
       this.presence.set(msg.user.user_id, msg.user);
+      // A new picture (or none any more) shows wherever the avatar is drawn again.
+      notePresencePicture(msg.user);
       this.changed('presence');
     });
     s.on('rooms', (msg) => {

@@ -14,8 +14,11 @@ export const PICTURE_TYPES = ['image/png', 'image/jpeg', 'image/webp'];
 /** @type {Map<string, boolean>} Who has a picture, from the user records this tab has seen. */
 const known = new Map();
 
-/** @type {Map<string, number>} Pictures changed in this tab: a counter in the address, so no old copy is shown. */
+/** @type {Map<string, string>} Pictures changed since the page loaded: a tag in the address, so no old copy is shown. */
 const revisions = new Map();
+
+/** Pictures changed in this tab. */
+let localChanges = 0;
 
 /**
  * Records who has a picture (from user records of the API).
@@ -32,7 +35,18 @@ export function notePictures(users) {
  */
 export function pictureChanged(userId, present) {
   known.set(userId, present);
-  revisions.set(userId, (revisions.get(userId) || 0) + 1);
+  localChanges += 1;
+  revisions.set(userId, 't' + localChanges);
+}
+
+/**
+ * Records a user's picture as the live office's presence tells it (a colleague may have set,
+ * replaced or removed it in another tab).
+ * @param {import('/messages.js').UserPresence} presence
+ */
+export function notePresencePicture(presence) {
+  known.set(presence.user_id, Boolean(presence.has_picture));
+  if (presence.picture_version) revisions.set(presence.user_id, 'v' + presence.picture_version);
 }
 
 /**

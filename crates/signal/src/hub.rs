@@ -61,6 +61,8 @@ pub struct ConnectInfo {
     pub user_id: String,
     /// The user's display name.
     pub name: String,
+    /// Whether the user has a profile picture.
+    pub has_picture: bool,
     /// The `iceServers` for this connection (STUN/TURN URLs and time-limited credentials).
     pub ice_servers: serde_json::Value,
     /// `None` for a member of the organisation. `Some` for a guest who opened a guest link:
@@ -155,7 +157,7 @@ impl Hub {
             self.disconnect(now, conn);
         }
         let peer_id = PeerId::new(self.fresh_id());
-        let ConnectInfo { org_id, user_id, name, ice_servers, guest } = info;
+        let ConnectInfo { org_id, user_id, name, has_picture, ice_servers, guest } = info;
         let guest = guest.map(|g| GuestInfo { room_id: g.room_id, admitted: g.direct });
         self.peers.insert(peer_id.clone(), conn);
         let org = self.orgs.entry(org_id.clone()).or_default();
@@ -164,7 +166,7 @@ impl Hub {
         } else {
             org.conns.insert(conn);
             let user = org.users.entry(user_id.clone()).or_insert_with(|| User::new(&name));
-            user.connected(conn, &name);
+            user.connected(conn, &name, has_picture);
         }
         self.conns.insert(
             conn,
@@ -291,6 +293,24 @@ impl Hub {
         if let Some(org) = self.orgs.get_mut(org_id) {
             org.users.remove(user_id);
         }
+    }
+
+    /// A user's name or picture changed (the server read the new profile; `new_picture`: the
+    /// user set a picture, maybe in place of another): the organisation hears of it, and the
+    /// user's peers carry the new name from now on.
+    pub fn set_user_profile(&mut self, org_id: &str, user_id: &str, name: &str, has_picture: bool, new_picture: bool) {
+        let Some(user) = self.orgs.get_mut(org_id).and_then(|o| o.users.get_mut(user_id)) else { return };
+        user.set_profile(name, has_picture);
+        if new_picture {
+            user.new_picture();
+        }
+        let conns: Vec<ConnId> = user.conns.iter().copied().collect();
+        for conn in conns {
+            if let Some(c) = self.conns.get_mut(&conn) {
+                name.clone_into(&mut c.name);
+            }
+        }
+        self.refresh_user(org_id, user_id, None);
     }
 
     /// Every room of an organisation with its participants, including call rooms.
@@ -427,6 +447,7 @@ mod tests {
             org_id: org.into(),
             user_id: user.into(),
             name: user.to_uppercase(),
+            has_picture: false,
             ice_servers: serde_json::json!([{"urls": "stun:example.org"}]),
             guest: None,
         }

@@ -25,6 +25,7 @@
 //!     org_id: "org".into(),
 //!     user_id: "ada".into(),
 //!     name: "Ada".into(),
+//!     has_picture: false,
 //!     ice_servers: serde_json::json!([{"urls": "stun:turn.example.org"}]),
 //!     guest: None,
 //! };

@@ -62,6 +62,9 @@ pub enum Frame {
         user: String,
         /// The display name.
         name: String,
+        /// Whether the user has a profile picture (absent from nodes of an older version).
+        #[serde(default)]
+        picture: bool,
         /// The connection's `iceServers`.
         ice: serde_json::Value,
         /// A guest's room and direct access; `None` for members.
@@ -92,6 +95,19 @@ pub enum Frame {
         org: String,
         /// The user.
         user: String,
+    },
+    /// Any node → home: a user's name or picture changed.
+    UserChanged {
+        /// The organisation.
+        org: String,
+        /// The user.
+        user: String,
+        /// The display name.
+        name: String,
+        /// Whether the user has a profile picture.
+        picture: bool,
+        /// The user set a new picture.
+        new_picture: bool,
     },
     /// Home → proxy: what the hub emitted for the proxy's connections in one cycle.
     Deliver {

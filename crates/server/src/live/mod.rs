@@ -47,6 +47,7 @@ enum Event {
     /// sent before the connection gives the organisation a route).
     Rooms { org_id: String, rooms: Vec<bureau_signal::Room>, home: Option<Home> },
     UserRemoved { org_id: String, user_id: String },
+    UserChanged { org_id: String, user_id: String, name: String, has_picture: bool, new_picture: bool },
     Shutdown(oneshot::Sender<()>),
     /// This node no longer holds the home of these organisations.
     LeaseLost(Vec<String>),
@@ -150,6 +151,12 @@ impl Live {
     /// Closes a deactivated user's connections.
     pub fn user_removed(&self, org_id: &str, user_id: &str) {
         self.send(Event::UserRemoved { org_id: org_id.into(), user_id: user_id.into() });
+    }
+
+    /// Tells the organisation that a user's name or picture changed (`new_picture`: the user
+    /// set a picture, maybe in place of another).
+    pub fn user_changed(&self, org_id: &str, user_id: &str, name: &str, has_picture: bool, new_picture: bool) {
+        self.send(Event::UserChanged { org_id: org_id.into(), user_id: user_id.into(), name: name.into(), has_picture, new_picture });
     }
 
     /// Registers a new connection; the hub answers with `welcome` through `outbox`. `None`

@@ -106,6 +106,7 @@ pub async fn upgrade(
         org_id: actor.org_id.clone(),
         user_id: actor.user_id.clone(),
         name: me.name,
+        has_picture: me.has_picture,
         ice_servers: state.ice.servers_for(&actor.user_id),
         guest: state.office.guest_access(&actor).await?.map(|(room_id, direct)| GuestAccess { room_id, direct }),
     };

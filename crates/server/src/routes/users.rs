@@ -57,6 +57,7 @@ pub async fn me(State(state): State<Arc<AppState>>, session: Session) -> ApiResu
 pub async fn patch_me(State(state): State<Arc<AppState>>, session: Session, ApiJson(patch): ApiJson<UserPatch>) -> ApiResult<Json<UserView>> {
     let user = state.office.update_me(&session.actor, patch).await?;
     super::rooms::user_changed(&state, &session.actor.org_id, &user.id, user.active).await;
+    announce_profile(&state, &session.actor.org_id, &user, false);
     Ok(Json(user))
 }
 
@@ -124,7 +125,24 @@ pub async fn patch(
     let user = state.office.update_user(&session.actor, &id, patch).await?;
     state.office.audit(&session.actor, "update_user", Some(&id)).await?;
     super::rooms::user_changed(&state, &session.actor.org_id, &user.id, user.active).await;
+    announce_profile(&state, &session.actor.org_id, &user, false);
     Ok(Json(user))
+}
+
+/// Tells the open pages of the organisation a user's current name and picture (the live
+/// office's presence carries them); `new_picture`: the user just set a picture.
+fn announce_profile(state: &AppState, org_id: &str, user: &UserView, new_picture: bool) {
+    if user.active {
+        state.live.user_changed(org_id, &user.id, &user.name, user.has_picture, new_picture);
+    }
+}
+
+/// After the signed-in user's picture changed: reads the profile back and announces it.
+async fn announce_my_profile(state: &AppState, actor: &bureau_office::Actor, new_picture: bool) {
+    match state.office.user(actor, &actor.user_id).await {
+        Ok(me) => announce_profile(state, &actor.org_id, &me, new_picture),
+        Err(err) => tracing::warn!("the new picture could not be announced: {err}"),
+    }
 }
 
 /// A picture upload.
@@ -141,6 +159,7 @@ pub struct PictureUpload {
 pub async fn put_picture(State(state): State<Arc<AppState>>, session: Session, ApiJson(body): ApiJson<PictureUpload>) -> ApiResult<StatusCode> {
     let image = bureau_office::decode_data_url(&body.data_url)?;
     state.office.set_my_picture(&session.actor, Some(image)).await?;
+    announce_my_profile(&state, &session.actor, true).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -148,6 +167,7 @@ pub async fn put_picture(State(state): State<Arc<AppState>>, session: Session, A
 #[utoipa::path(delete, path = "/api/me/picture", tag = "directory", responses((status = 204)))]
 pub async fn delete_picture(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<StatusCode> {
     state.office.set_my_picture(&session.actor, None).await?;
+    announce_my_profile(&state, &session.actor, false).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,7 +1,8 @@
 //! Several `bureau serve` nodes sharing one Redis (and one data folder): presence, rooms, calls
 //! and signals reach users on whichever node they are connected to; a node that dies has its
 //! users shown offline after the grace period; a restarted node rejoins; a restarted Redis makes
-//! every client reconnect and the presence is rebuilt; sign-in limits count across nodes.
+//! every client reconnect and the presence is rebuilt; sign-in limits count across nodes; a new
+//! name or picture set through any node reaches the presence.
 
 // Tests panic on what they did not expect, like the other API tests.
 #![allow(clippy::unwrap_used)]
@@ -150,6 +151,25 @@ async fn presence_signals_rooms_and_calls_cross_nodes() {
     })
     .await;
     assert_eq!(accepted["call_id"], ring["call_id"]);
+
+    // Max sets a picture and a new name through node B: Ada, whose node is the home, sees both
+    // in his presence.
+    let max_client = Running::client();
+    let login = max_client.post(b.url("/api/auth/login")).json(&json!({"email": "max@example.org", "password": "max password 1"}));
+    assert_eq!(call(login).await.0, 200);
+    let png = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+    assert_eq!(call(max_client.put(b.url("/api/me/picture")).json(&json!({"data_url": png}))).await.0, 204);
+    assert_eq!(call(max_client.patch(b.url("/api/me")).json(&json!({"name": "Maximilian"}))).await.0, 200);
+    within("the new picture and name", async {
+        loop {
+            let p = next(&mut ada, "presence").await;
+            if p["user"]["user_id"] == max["id"] && p["user"]["name"] == "Maximilian" {
+                assert_eq!((p["user"]["has_picture"].clone(), p["user"]["picture_version"].clone()), (json!(true), json!(1)), "{p}");
+                return;
+            }
+        }
+    })
+    .await;
 
     let metrics = reqwest::get(b.url("/metrics")).await.unwrap().text().await.unwrap();
     let sent = metrics.lines().find(|l| l.starts_with("bureau_bus_frames_sent_total ")).unwrap();

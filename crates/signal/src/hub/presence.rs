@@ -18,6 +18,9 @@ use crate::protocol::{
 #[derive(Debug)]
 pub(super) struct User {
     name: String,
+    has_picture: bool,
+    /// Counts the new pictures set while the hub knew the user.
+    picture_version: u32,
     chosen: Availability,
     location: Option<Location>,
     out_of_office: bool,
@@ -36,6 +39,8 @@ impl User {
     pub(super) fn new(name: &str) -> Self {
         Self {
             name: name.to_owned(),
+            has_picture: false,
+            picture_version: 0,
             chosen: Availability::Online,
             location: None,
             out_of_office: false,
@@ -48,9 +53,10 @@ impl User {
         }
     }
 
-    /// A connection opened: the user is online and any grace period is cancelled.
-    pub(super) fn connected(&mut self, conn: ConnId, name: &str) {
-        name.clone_into(&mut self.name);
+    /// A connection opened: the user is online and any grace period is cancelled. The profile
+    /// read for the connection is the newest.
+    pub(super) fn connected(&mut self, conn: ConnId, name: &str, has_picture: bool) {
+        self.set_profile(name, has_picture);
         self.conns.insert(conn);
         self.online = true;
         self.offline_at = None;
@@ -62,6 +68,17 @@ impl User {
         if self.conns.is_empty() && self.online {
             self.offline_at = Some(grace_ends);
         }
+    }
+
+    /// The user's name or picture changed.
+    pub(super) fn set_profile(&mut self, name: &str, has_picture: bool) {
+        name.clone_into(&mut self.name);
+        self.has_picture = has_picture;
+    }
+
+    /// The user set a new picture.
+    pub(super) fn new_picture(&mut self) {
+        self.picture_version = self.picture_version.wrapping_add(1);
     }
 
     pub(super) fn go_offline(&mut self) {
@@ -101,6 +118,8 @@ impl Hub {
         Some(UserPresence {
             user_id: user_id.to_owned(),
             name: user.name.clone(),
+            has_picture: user.has_picture,
+            picture_version: user.picture_version,
             status: if user.online { user.chosen.into() } else { Status::Offline },
             in_call: self.in_call(org_id, user_id),
             location: user.location,
@@ -179,13 +198,13 @@ mod tests {
     fn grace_starts_only_when_the_last_connection_drops() {
         let t = Instant::now();
         let mut user = User::new("Ada");
-        user.connected(ConnId(1), "Ada");
-        user.connected(ConnId(2), "Ada");
+        user.connected(ConnId(1), "Ada", false);
+        user.connected(ConnId(2), "Ada", false);
         user.disconnected(ConnId(1), t + Duration::from_secs(15));
         assert_eq!(user.offline_at, None);
         user.disconnected(ConnId(2), t + Duration::from_secs(15));
         assert_eq!(user.offline_at, Some(t + Duration::from_secs(15)));
-        user.connected(ConnId(3), "Ada");
+        user.connected(ConnId(3), "Ada", false);
         assert_eq!(user.offline_at, None);
     }
 

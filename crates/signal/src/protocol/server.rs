@@ -174,6 +174,12 @@ pub struct UserPresence {
     pub user_id: String,
     /// The display name.
     pub name: String,
+    /// Whether the user has a profile picture (`GET /api/users/{id}/picture`).
+    #[serde(default)]
+    pub has_picture: bool,
+    /// Changes each time the user sets a new picture, so that pages fetch the new one.
+    #[serde(default)]
+    pub picture_version: u32,
     /// `offline`, or the availability the user chose.
     pub status: Status,
     /// One of the user's peers is in a room or call with at least one other person.

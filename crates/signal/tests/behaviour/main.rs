@@ -46,12 +46,18 @@ impl Office {
 
     /// Opens a connection for `user` of `org` and returns it with its peer id.
     pub fn connect(&mut self, org: &str, user: &str) -> (ConnId, PeerId) {
+        self.connect_profile(org, user, &format!("Name of {user}"), false)
+    }
+
+    /// Opens a connection for `user` of `org` whose profile has `name` and `has_picture`.
+    pub fn connect_profile(&mut self, org: &str, user: &str, name: &str, has_picture: bool) -> (ConnId, PeerId) {
         self.next_conn += 1;
         let conn = ConnId(self.next_conn);
         let info = ConnectInfo {
             org_id: org.into(),
             user_id: user.into(),
-            name: format!("Name of {user}"),
+            name: name.into(),
+            has_picture,
             ice_servers: serde_json::json!([{"urls": ["stun:turn.example:3478"]}]),
             guest: None,
         };
@@ -74,6 +80,7 @@ impl Office {
             org_id: org.into(),
             user_id: user.into(),
             name: format!("Guest {user}"),
+            has_picture: false,
             ice_servers: serde_json::json!([]),
             guest: Some(GuestAccess { room_id: room.into(), direct }),
         };

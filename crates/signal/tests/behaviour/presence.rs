@@ -126,3 +126,37 @@ fn a_removed_user_is_closed_and_offline_at_once() {
     office.disconnect(b1);
     assert_eq!(office.hub.poll_timeout(), None);
 }
+
+#[test]
+fn a_new_name_or_picture_reaches_the_organisation_once() {
+    let mut office = Office::default();
+    let (watcher, _) = office.connect("acme", "ada");
+    let (bob, _) = office.connect("acme", "bob");
+    let (other, _) = office.connect("globex", "gus");
+    office.clear();
+    office.hub.set_user_profile("acme", "bob", "Robert", true, true);
+    for conn in [watcher, bob] {
+        let seen = presences(&office.take(conn));
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert_eq!((seen[0].name.as_str(), seen[0].has_picture, seen[0].picture_version), ("Robert", true, 1));
+    }
+    // Nothing changed: nothing sent. Another organisation, or an unknown user: nothing either.
+    office.hub.set_user_profile("acme", "bob", "Robert", true, false);
+    office.hub.set_user_profile("acme", "nobody", "X", true, true);
+    office.hub.set_user_profile("globex", "bob", "Robert", false, false);
+    assert!(presences(&office.take(watcher)).is_empty());
+    assert!(office.take(other).is_empty());
+    // Another picture in place of the first: same name, still a picture, a new version.
+    office.hub.set_user_profile("acme", "bob", "Robert", true, true);
+    let seen = presences(&office.take(watcher));
+    assert_eq!(seen.iter().map(|p| p.picture_version).collect::<Vec<_>>(), [2]);
+    // A ring from Bob now carries the new name.
+    office.send(bob, json!({"type": "call", "to_user": "ada"}));
+    let ring = office.take(watcher);
+    assert!(ring.iter().any(|m| matches!(m, ServerMsg::Ring { from_name, .. } if from_name == "Robert")), "{ring:?}");
+    // A reconnect reads the profile again, and it wins.
+    office.disconnect(bob);
+    let (_, _) = office.connect_profile("acme", "bob", "Bob", false);
+    let back = office.hub.presence("acme", "bob").unwrap();
+    assert_eq!((back.name.as_str(), back.has_picture), ("Bob", false));
+}

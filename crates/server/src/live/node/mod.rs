@@ -159,6 +159,13 @@ impl Node {
                 Some(Home::Here) => self.hub.set_user_removed(now, &org_id, &user_id),
                 other => self.to_home(&org_id, other, Frame::UserRemoved { org: org_id.clone(), user: user_id }),
             },
+            Event::UserChanged { org_id, user_id, name, has_picture, new_picture } => match self.home_of(&org_id) {
+                Some(Home::Here) => self.hub.set_user_profile(&org_id, &user_id, &name, has_picture, new_picture),
+                other => {
+                    let frame = Frame::UserChanged { org: org_id.clone(), user: user_id, name, picture: has_picture, new_picture };
+                    self.to_home(&org_id, other, frame);
+                }
+            },
             Event::LeaseLost(orgs) => {
                 for org_id in orgs {
                     tracing::warn!("lost the home claim of an organisation; its clients reconnect");
@@ -291,6 +298,11 @@ impl Node {
                     self.hub.set_user_removed(now, &org, &user);
                 }
             }
+            Frame::UserChanged { org, user, name, picture, new_picture } => {
+                if self.home_of(&org) == Some(Home::Here) {
+                    self.hub.set_user_profile(&org, &user, &name, picture, new_picture);
+                }
+            }
             Frame::Deliver { texts, closes } => {
                 let mut too_slow = Vec::new();
                 for (text, conns) in texts {
@@ -323,13 +335,13 @@ impl Node {
 
     /// Adds another node's connection to this node's hub (this node is its organisation's home).
     fn remote_connect(&mut self, now: Instant, frame: Frame) {
-        let Frame::Connect { conn, org, user, name, ice, guest } = frame else { return };
+        let Frame::Connect { conn, org, user, name, picture, ice, guest } = frame else { return };
         let conn = ConnId(conn);
         self.routes.entry(org.clone()).or_insert(Route { home: Home::Here, local: 0 });
         self.count_homed();
         self.remote.insert(conn, org.clone());
         let guest = guest.map(|(room_id, direct)| GuestAccess { room_id, direct });
-        self.hub.connect(now, conn, ConnectInfo { org_id: org, user_id: user, name, ice_servers: ice, guest });
+        self.hub.connect(now, conn, ConnectInfo { org_id: org, user_id: user, name, has_picture: picture, ice_servers: ice, guest });
     }
 
     /// Asks Redis whether this node holds the home of a connection's organisation; the answer
@@ -485,6 +497,7 @@ fn connect_frame(conn: ConnId, info: ConnectInfo) -> Frame {
         org: info.org_id,
         user: info.user_id,
         name: info.name,
+        picture: info.has_picture,
         ice: info.ice_servers,
         guest: info.guest.map(|g| (g.room_id, g.direct)),
     }
