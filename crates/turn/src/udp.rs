@@ -223,27 +223,30 @@ fn client_batch(shared: &Shared, ep: &Endpoint, local: SocketAddr, s: &mut Scrat
     let mut guard = shared.lock();
     let st = &mut *guard;
     let mut gso = Gso::new(out);
-    for (m, buf) in meta[..n].iter().zip(storage.chunks(SLOT)) {
-        for datagram in buf[..m.len].chunks(m.stride.max(1)) {
-            drained.packets += 1;
-            let five = FiveTuple { client: m.addr, server: local, transport: Transport::Udp };
-            let State { core, relays, .. } = &mut *st;
-            match core.handle_client(now, five, datagram, reply, relays) {
-                ClientAction::None => {}
-                ClientAction::Reply(len) => {
-                    drained.replies += 1;
-                    gso.flush(st);
-                    ep.send_one(&reply[..len], m.addr);
-                }
-                ClientAction::Relay { relay, peer, payload } => {
-                    let data = &datagram[payload];
-                    gso.spare(st, data.len())[..data.len()].copy_from_slice(data);
-                    gso.commit(st, Via::Relay(relay), peer, data.len());
-                }
+    for (from, datagram) in datagrams(&meta[..n], storage) {
+        drained.packets += 1;
+        let five = FiveTuple { client: from, server: local, transport: Transport::Udp };
+        let State { core, relays, .. } = &mut *st;
+        match core.handle_client(now, five, datagram, reply, relays) {
+            ClientAction::None => {}
+            ClientAction::Reply(len) => {
+                drained.replies += 1;
+                gso.flush(st);
+                ep.send_one(&reply[..len], from);
+            }
+            ClientAction::Relay { relay, peer, payload } => {
+                let data = &datagram[payload];
+                gso.spare(st, data.len())[..data.len()].copy_from_slice(data);
+                gso.commit(st, Via::Relay(relay), peer, data.len());
             }
         }
     }
     gso.flush(st);
+}
+
+/// The datagrams of a received batch with their senders (GRO buffers split into datagrams).
+fn datagrams<'a>(meta: &'a [RecvMeta], storage: &'a [u8]) -> impl Iterator<Item = (SocketAddr, &'a [u8])> {
+    meta.iter().zip(storage.chunks(SLOT)).flat_map(|(m, buf)| buf[..m.len].chunks(m.stride.max(1)).map(move |d| (m.addr, d)))
 }
 
 /// Handles the `n` buffers just received from peers to `relay` into `s`, counting them in
@@ -254,18 +257,16 @@ fn peer_batch(shared: &Shared, relay: SocketAddr, s: &mut Scratch, n: usize, dra
     let mut guard = shared.lock();
     let st = &mut *guard;
     let mut gso = Gso::new(out);
-    for (m, buf) in meta[..n].iter().zip(storage.chunks(SLOT)) {
-        for datagram in buf[..m.len].chunks(m.stride.max(1)) {
-            drained.packets += 1;
-            let spare = gso.spare(st, OUT_MARGIN);
-            let Some((five, n)) = st.core.handle_peer(now, relay, m.addr, datagram, spare) else { continue };
-            match five.transport {
-                Transport::Udp => gso.commit(st, Via::Listener(five.server), five.client, n),
-                Transport::Tcp | Transport::Tls => {
-                    let bytes = gso.spare(st, 0)[..n].to_vec();
-                    if let Some(tx) = shared.streams().get(&five) {
-                        let _ = tx.try_send(bytes);
-                    }
+    for (from, datagram) in datagrams(&meta[..n], storage) {
+        drained.packets += 1;
+        let spare = gso.spare(st, OUT_MARGIN);
+        let Some((five, n)) = st.core.handle_peer(now, relay, from, datagram, spare) else { continue };
+        match five.transport {
+            Transport::Udp => gso.commit(st, Via::Listener(five.server), five.client, n),
+            Transport::Tcp | Transport::Tls => {
+                let bytes = gso.spare(st, 0)[..n].to_vec();
+                if let Some(tx) = shared.streams().get(&five) {
+                    let _ = tx.try_send(bytes);
                 }
             }
         }
