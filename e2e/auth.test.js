@@ -16,7 +16,7 @@ before(async () => {
 after(async () => { if (bureau) await bureau.stop(); });
 
 test('a wrong password shows the generic error; the right one signs in', async () => {
-  const b = await openBrowser(bureau.baseUrl);
+  const b = await openBrowser(bureau);
   try {
     const { page } = b;
     await page.goto('/');
@@ -49,7 +49,7 @@ test('a wrong password shows the generic error; the right one signs in', async (
 });
 
 test('the sign-in form works with the keyboard only', async () => {
-  const b = await openBrowser(bureau.baseUrl);
+  const b = await openBrowser(bureau);
   try {
     const { page } = b;
     await page.goto('/login');
@@ -76,7 +76,7 @@ test('the sign-in form works with the keyboard only', async () => {
 });
 
 test('signing out returns to the sign-in page and ends the session', async () => {
-  const b = await openBrowser(bureau.baseUrl);
+  const b = await openBrowser(bureau);
   try {
     const { page } = b;
     await signIn(page, ADMIN.email, ADMIN.password);
@@ -100,7 +100,7 @@ test('signing out returns to the sign-in page and ends the session', async () =>
 test('after too many failures the sign-in page says when to try again', async () => {
   const victim = { email: 'locked@example.test', name: 'Locked Out', password: 'the-right-password' };
   await bureau.createUser(victim);
-  const b = await openBrowser(bureau.baseUrl);
+  const b = await openBrowser(bureau);
   try {
     const { page } = b;
     await page.goto('/login');

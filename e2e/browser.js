@@ -22,18 +22,20 @@ const ARGS = [
  */
 
 /**
- * Opens a browser with a fresh profile on the given server.
- * @param {string} baseUrl
+ * Opens a browser with a fresh profile on the given server, at its HTTPS address: the browser
+ * accepts exactly the data folder's self-signed certificate (by its public key), as a user who
+ * confirmed the certificate warning does, and speaks HTTP/2 to it.
+ * @param {{baseUrl: string, spki: string}} server
  * @param {{width?: number, height?: number}} [viewport]
  * @returns {Promise<Browser>}
  */
-export async function openBrowser(baseUrl, viewport = {}) {
+export async function openBrowser(server, viewport = {}) {
   const profile = await mkdtemp(path.join(os.tmpdir(), 'bureau-e2e-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ARGS,
-    baseURL: baseUrl,
+    args: [...ARGS, `--ignore-certificate-errors-spki-list=${server.spki}`],
+    baseURL: server.baseUrl,
     viewport: { width: viewport.width || 1280, height: viewport.height || 800 },
   });
   const page = context.pages()[0] || await context.newPage();
@@ -64,6 +66,19 @@ export async function signIn(page, email, password) {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL('**/office');
   await page.getByRole('heading', { name: 'Office', level: 1 }).waitFor();
+  await assertHttp2(page);
+}
+
+/**
+ * Fails unless the page was loaded over HTTPS with HTTP/2, as users load it.
+ * @param {import('playwright-core').Page} page
+ */
+export async function assertHttp2(page) {
+  const [protocol, scheme] = await page.evaluate(() => {
+    const entry = /** @type {PerformanceNavigationTiming | undefined} */ (performance.getEntriesByType('navigation')[0]);
+    return [entry ? entry.nextHopProtocol : '', location.protocol];
+  });
+  if (protocol !== 'h2' || scheme !== 'https:') throw new Error(`the page was loaded over ${scheme} ${protocol}, not HTTPS with HTTP/2`);
 }
 
 /**

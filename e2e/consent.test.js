@@ -19,7 +19,7 @@ let browser;
 before(async () => {
   bureau = await startBureau();
   await bureau.createUser(ADA);
-  browser = await openBrowser(bureau.baseUrl);
+  browser = await openBrowser(bureau);
   await signIn(browser.page, ADA.email, ADA.password);
   const created = await apiFromPage(browser.page, 'POST', '/api/rooms', { name: ROOM, kind: 'meeting', capacity: 4 });
   assert.equal(created.status, 201, JSON.stringify(created.body));

@@ -19,7 +19,7 @@ before(async () => {
 after(async () => { if (bureau) await bureau.stop(); });
 
 test('an administrator erases a user after confirming', async () => {
-  const admin = await openBrowser(bureau.baseUrl);
+  const admin = await openBrowser(bureau);
   try {
     const page = admin.page;
     await signIn(page, ADMIN.email, ADMIN.password);

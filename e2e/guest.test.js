@@ -29,7 +29,7 @@ before(async () => {
   sink = await startMailSink();
   bureau = await startBureau({ publicUrl: true, env: { BUREAU_SMTP_URL: sink.url } });
   await bureau.createUser(ADA);
-  browsers.push(await openBrowser(bureau.baseUrl));
+  browsers.push(await openBrowser(bureau));
   ada = browsers[0].page;
   await enterOffice(ada, ADA);
   const created = await apiFromPage(ada, 'POST', '/api/rooms', { name: ROOM, kind: 'meeting', capacity: 8 });
@@ -64,7 +64,7 @@ async function createLinkInUi() {
  * @returns {Promise<import('playwright-core').Page>}
  */
 async function guestArrives(url, name) {
-  const browser = await openBrowser(bureau.baseUrl);
+  const browser = await openBrowser(bureau);
   browsers.push(browser);
   const page = browser.page;
   await page.goto(url);
@@ -141,7 +141,7 @@ test('a revoked link explains that it no longer works', LONG, async () => {
   assert.equal(made.status, 201, JSON.stringify(made.body));
   const gone = await apiFromPage(ada, 'DELETE', `/api/guest-links/${made.body.id}`, {});
   assert.equal(gone.status, 204);
-  const browser = await openBrowser(bureau.baseUrl);
+  const browser = await openBrowser(bureau);
   browsers.push(browser);
   await browser.page.goto(made.body.url);
   await browser.page.getByRole('heading', { name: 'This guest link no longer works' }).waitFor();

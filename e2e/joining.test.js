@@ -63,8 +63,8 @@ async function expectUnusable(page) {
 
 test('an invitation email registers the invitee once, who can then sign in again', async () => {
   const invitee = { name: 'Katherine Johnson', email: 'katherine@example.test', password: 'orbital-mechanics-62' };
-  const admin = await openBrowser(bureau.baseUrl);
-  const guest = await openBrowser(bureau.baseUrl);
+  const admin = await openBrowser(bureau);
+  const guest = await openBrowser(bureau);
   try {
     await adminPage(admin.page);
     await inviteInUi(admin.page, invitee);
@@ -131,8 +131,8 @@ test('an invitation email registers the invitee once, who can then sign in again
 
 test('resending replaces the link; revoking makes it fail', async () => {
   const invitee = { name: 'Dorothy Vaughan', email: 'dorothy@example.test' };
-  const admin = await openBrowser(bureau.baseUrl);
-  const guest = await openBrowser(bureau.baseUrl);
+  const admin = await openBrowser(bureau);
+  const guest = await openBrowser(bureau);
   try {
     await adminPage(admin.page);
     await inviteInUi(admin.page, invitee);
@@ -178,7 +178,7 @@ test('resending replaces the link; revoking makes it fail', async () => {
 });
 
 test('the privacy policy, terms and local-storage notice are public and keyboard navigable', async () => {
-  const b = await openBrowser(bureau.baseUrl);
+  const b = await openBrowser(bureau);
   try {
     const { page } = b;
     await page.goto('/login');
@@ -238,8 +238,8 @@ test('the privacy policy, terms and local-storage notice are public and keyboard
 test('a member with the invite right invites colleagues (but no administrators) from the user menu', async () => {
   const inviter = { email: 'mary@example.test', name: 'Mary Jackson', password: 'wind-tunnel-1958' };
   await bureau.createUser(inviter);
-  const admin = await openBrowser(bureau.baseUrl);
-  const b = await openBrowser(bureau.baseUrl);
+  const admin = await openBrowser(bureau);
+  const b = await openBrowser(bureau);
   try {
     await signIn(admin.page, ADMIN.email, ADMIN.password);
     const found = await apiFromPage(admin.page, 'GET', '/api/users?q=mary');

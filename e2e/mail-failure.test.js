@@ -34,7 +34,7 @@ before(async () => {
 after(async () => { if (bureau) await bureau.stop(); });
 
 test('an invitation whose email fails is saved, and the admin page says to resend it', async () => {
-  const b = await openBrowser(bureau.baseUrl);
+  const b = await openBrowser(bureau);
   try {
     const { page } = b;
     await signIn(page, ADMIN.email, ADMIN.password);
@@ -64,8 +64,8 @@ test('an invitation whose email fails is saved, and the admin page says to resen
 });
 
 test('an answer whose email fails is kept, and the admin is told', async () => {
-  const member = await openBrowser(bureau.baseUrl);
-  const admin = await openBrowser(bureau.baseUrl);
+  const member = await openBrowser(bureau);
+  const admin = await openBrowser(bureau);
   try {
     await signIn(member.page, MEMBER.email, MEMBER.password);
     await member.page.goto('/support');

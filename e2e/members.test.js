@@ -18,8 +18,8 @@ before(async () => {
 after(async () => { if (bureau) await bureau.stop(); });
 
 test('admin adds a member, who appears in the directory and has no admin powers', async () => {
-  const admin = await openBrowser(bureau.baseUrl);
-  const member = await openBrowser(bureau.baseUrl);
+  const admin = await openBrowser(bureau);
+  const member = await openBrowser(bureau);
   try {
     const page = admin.page;
     await signIn(page, ADMIN.email, ADMIN.password);
@@ -83,8 +83,8 @@ test('admin adds a member, who appears in the directory and has no admin powers'
 });
 
 test('admin edits a member in the dialog and deactivates them; they are greyed out and cannot sign in', async () => {
-  const admin = await openBrowser(bureau.baseUrl);
-  const member = await openBrowser(bureau.baseUrl);
+  const admin = await openBrowser(bureau);
+  const member = await openBrowser(bureau);
   try {
     const page = admin.page;
     await signIn(page, ADMIN.email, ADMIN.password);

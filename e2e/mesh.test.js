@@ -15,7 +15,7 @@ let browser;
 
 before(async () => {
   bureau = await startBureau();
-  browser = await openBrowser(bureau.baseUrl);
+  browser = await openBrowser(bureau);
   await browser.page.goto('/login');
   // Two clients, A and B, over a loopback bus that plays the hub.
   await browser.page.evaluate(async () => {

@@ -39,7 +39,7 @@ before(async () => {
   nodeB = await startBureau({ presenceGraceSecs: GRACE_SECS, env, dataDir, expectSetupLink: false });
   await nodeA.createUser(ADA);
   await nodeA.createUser(ALAN);
-  browsers.push(await openBrowser(nodeA.baseUrl), await openBrowser(nodeB.baseUrl));
+  browsers.push(await openBrowser(nodeA), await openBrowser(nodeB));
   ada = browsers[0].page;
   alan = browsers[1].page;
   await enterOffice(ada, ADA);

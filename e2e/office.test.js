@@ -22,7 +22,7 @@ const browsers = [];
 before(async () => {
   bureau = await startBureau({ presenceGraceSecs: 3 });
   for (const u of [ALICE, BOB, CAROL]) await bureau.createUser(u);
-  for (let i = 0; i < 2; i++) browsers.push(await openBrowser(bureau.baseUrl));
+  for (let i = 0; i < 2; i++) browsers.push(await openBrowser(bureau));
   alice = browsers[0].page;
   bob = browsers[1].page;
   await enterOffice(alice, ALICE);
@@ -107,7 +107,7 @@ test('the same call relayed through the built-in TURN server', LONG, async () =>
 test('three meet in a room; one leaves; the other two keep their call', LONG, async () => {
   const created = await apiFromPage(alice, 'POST', '/api/rooms', { name: 'Fishbowl', kind: 'meeting', capacity: 6 });
   assert.equal(created.status, 201, JSON.stringify(created.body));
-  const carolBrowser = await openBrowser(bureau.baseUrl);
+  const carolBrowser = await openBrowser(bureau);
   browsers.push(carolBrowser);
   const carol = carolBrowser.page;
   await enterOffice(carol, CAROL);

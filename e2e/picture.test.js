@@ -80,8 +80,8 @@ async function loadedWidth(img) {
 }
 
 test('a member uploads a picture, a colleague sees it, the member removes it', LONG, async () => {
-  const grace = await openBrowser(bureau.baseUrl);
-  const ada = await openBrowser(bureau.baseUrl);
+  const grace = await openBrowser(bureau);
+  const ada = await openBrowser(bureau);
   try {
     const page = grace.page;
     /** @type {string[]} */
@@ -186,8 +186,8 @@ test('a member uploads a picture, a colleague sees it, the member removes it', L
 });
 
 test('an open office page follows a colleague setting, replacing and removing a picture', LONG, async () => {
-  const grace = await openBrowser(bureau.baseUrl);
-  const ada = await openBrowser(bureau.baseUrl);
+  const grace = await openBrowser(bureau);
+  const ada = await openBrowser(bureau);
   try {
     await signIn(grace.page, GRACE.email, GRACE.password);
     await signIn(ada.page, ADA.email, ADA.password);

@@ -29,8 +29,8 @@ before(async () => {
   await bureau.createUser(ADMIN);
   await bureau.createUser(MEMBER);
   await bureau.createUser(COLLEAGUE);
-  member = await openBrowser(bureau.baseUrl);
-  admin = await openBrowser(bureau.baseUrl);
+  member = await openBrowser(bureau);
+  admin = await openBrowser(bureau);
   await signIn(member.page, MEMBER.email, MEMBER.password);
   await signIn(admin.page, ADMIN.email, ADMIN.password);
 });
@@ -66,7 +66,7 @@ test('a member downloads the export of their data', async () => {
 
 test('objection and restriction: the office shows it, colleagues no longer find the member, lifting restores', async () => {
   const page = member.page;
-  const colleague = await openBrowser(bureau.baseUrl);
+  const colleague = await openBrowser(bureau);
   try {
     await signIn(colleague.page, COLLEAGUE.email, COLLEAGUE.password);
     const listed = async () => (await apiFromPage(colleague.page, 'GET', '/api/users')).body.users.some((/** @type {any} */ u) => u.email === MEMBER.email);
@@ -201,7 +201,7 @@ test('the admin edits the privacy policy and /privacy shows it', async (t) => {
   await form.getByRole('button', { name: 'Save privacy policy' }).click();
   await ap.getByText('The privacy policy was saved.').waitFor();
 
-  const visitor = await openBrowser(bureau.baseUrl);
+  const visitor = await openBrowser(bureau);
   try {
     await visitor.page.goto('/privacy');
     await visitor.page.getByRole('heading', { name: 'How we handle your data', level: 2 }).waitFor();
@@ -231,7 +231,7 @@ test('a member with the manage_privacy right works the queue, without the legal 
   const users = (await apiFromPage(admin.page, 'GET', '/api/users')).body.users;
   const ada = users.find((/** @type {any} */ u) => u.email === COLLEAGUE.email);
   assert.equal((await apiFromPage(admin.page, 'PATCH', `/api/users/${ada.id}`, { rights: ['manage_privacy'] })).status, 200);
-  const team = await openBrowser(bureau.baseUrl, { width: 375, height: 800 });
+  const team = await openBrowser(bureau, { width: 375, height: 800 });
   try {
     await signIn(team.page, COLLEAGUE.email, COLLEAGUE.password);
     await team.page.getByRole('button', { name: /account menu/ }).click();

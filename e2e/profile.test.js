@@ -17,7 +17,7 @@ before(async () => {
 after(async () => { if (bureau) await bureau.stop(); });
 
 test('own profile edits persist and extended fields appear after switching the mode', async () => {
-  const b = await openBrowser(bureau.baseUrl);
+  const b = await openBrowser(bureau);
   try {
     const { page } = b;
     const nav = page.getByRole('navigation', { name: 'Main' });
@@ -96,7 +96,7 @@ test('own profile edits persist and extended fields appear after switching the m
 });
 
 test('every page fits a 360 px wide screen without sideways scrolling', async () => {
-  const b = await openBrowser(bureau.baseUrl, { width: 360, height: 740 });
+  const b = await openBrowser(bureau, { width: 360, height: 740 });
   try {
     const { page } = b;
     /** @param {string} where */

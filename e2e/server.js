@@ -3,7 +3,8 @@
 
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash, X509Certificate } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,8 +19,12 @@ const WEB_DIR = process.env.BUREAU_E2E_WEB_DIR ? path.resolve(HERE, '..', 'web')
 
 /**
  * @typedef {object} Bureau
- * @property {string} baseUrl `http://127.0.0.1:PORT`
- * @property {string} setupUrl The first-admin setup link, on the plain HTTP listener.
+ * @property {string} baseUrl `https://127.0.0.1:PORT`: the HTTPS listener, where browsers speak
+ *   HTTP/2 as users do (the address Bureau prints).
+ * @property {string} httpUrl `http://127.0.0.1:PORT`: the plain listener, for calls from node.
+ * @property {string} spki The SHA-256 (base64) of the public key of the data folder's
+ *   self-signed certificate, which `openBrowser` tells Chromium to accept.
+ * @property {string} setupUrl The first-admin setup link exactly as `bureau serve` printed it.
  * @property {string} dataDir
  * @property {() => string} output Everything the server printed so far.
  * @property {(user: {email: string, name: string, password: string, admin?: boolean}) => Promise<void>} createUser
@@ -100,8 +105,8 @@ function run(args, input, env = process.env) {
 /**
  * @typedef {object} StartOptions
  * @property {Record<string, string>} [env] Extra environment, e.g. `BUREAU_SMTP_URL`.
- * @property {boolean} [publicUrl] Set `public_url` to the plain HTTP address, so links in emails
- *   point at this server.
+ * @property {boolean} [publicUrl] Set `public_url` to `baseUrl` explicitly (its default is
+ *   the same address: `https://` + the HTTPS listener).
  * @property {number} [presenceGraceSecs] The signaling presence grace period, shortened for tests.
  * @property {string} [dataDir] Use this (prepared) data folder instead of a fresh one.
  * @property {boolean} [expectSetupLink] Whether this start creates the organisation and prints
@@ -120,7 +125,8 @@ export async function startBureau(options = {}) {
   let tlsPort = await freePort();
   while (tlsPort === httpPort) tlsPort = await freePort();
   const turnPort = await freeTcpUdpPort([httpPort, tlsPort]);
-  const baseUrl = `http://127.0.0.1:${httpPort}`;
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  const baseUrl = `https://127.0.0.1:${tlsPort}`;
   const turnListen = `127.0.0.1:${turnPort}`;
   /** @type {NodeJS.ProcessEnv} */
   const env = {
@@ -135,7 +141,7 @@ export async function startBureau(options = {}) {
   const args = ['serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${httpPort}`, '--tls-listen', `127.0.0.1:${tlsPort}`];
 
   let output = '';
-  let proc = await launch(args, env, baseUrl, (text) => { output += text; }, () => output, expectSetupLink);
+  let proc = await launch(args, env, httpUrl, (text) => { output += text; }, () => output, expectSetupLink);
 
   const stop = async () => {
     await proc.kill();
@@ -146,9 +152,16 @@ export async function startBureau(options = {}) {
     await stop();
     throw new Error(`bureau serve printed no setup link (a line with /setup#token=):\n${output}`);
   }
+  if (setupUrl && !setupUrl.startsWith(`${baseUrl}/setup#token=`)) {
+    await stop();
+    throw new Error(`the printed setup link ${setupUrl} is not on the HTTPS listener ${baseUrl}`);
+  }
+  const spki = certificateSpki(await readFile(path.join(dataDir, 'tls-cert.pem'), 'utf8'));
 
   return {
     baseUrl,
+    httpUrl,
+    spki,
     setupUrl,
     dataDir,
     turnListen,
@@ -160,7 +173,7 @@ export async function startBureau(options = {}) {
     async restart() {
       await proc.kill();
       output += '\n--- restart ---\n';
-      proc = await launch(args, env, baseUrl, (text) => { output += text; }, () => output, false);
+      proc = await launch(args, env, httpUrl, (text) => { output += text; }, () => output, false);
     },
     async createUser(user) {
       const cmd = ['admin', 'create-user', '--data-dir', dataDir, '--email', user.email, '--name', user.name];
@@ -171,11 +184,22 @@ export async function startBureau(options = {}) {
 }
 
 /**
+ * The pin Chromium's `--ignore-certificate-errors-spki-list` takes: base64 of the SHA-256 of the
+ * certificate's SubjectPublicKeyInfo.
+ * @param {string} pem
+ * @returns {string}
+ */
+function certificateSpki(pem) {
+  const spki = new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(spki).digest('base64');
+}
+
+/**
  * Spawns `bureau serve` and waits (bounded in attempts) for `/healthz` and, on a first start,
  * the setup link.
  * @param {string[]} args
  * @param {NodeJS.ProcessEnv} env
- * @param {string} baseUrl
+ * @param {string} baseUrl The plain HTTP listener (polled for /healthz from node).
  * @param {(text: string) => void} log
  * @param {() => string} output
  * @param {boolean} wantSetupLink
@@ -203,8 +227,8 @@ async function launch(args, env, baseUrl, log, output, wantSetupLink) {
   let healthy = false;
   for (let attempt = 0; attempt < 600; attempt++) {
     if (exited) throw new Error(`bureau serve exited with ${exitCode} before it was ready:\n${output()}`);
-    const link = /\S*\/setup#token=([A-Za-z0-9_\-.~%]+)/.exec(output().slice(started));
-    if (link && !setupUrl) setupUrl = `${baseUrl}/setup#token=${link[1]}`;
+    const link = /\S*\/setup#token=[A-Za-z0-9_\-.~%]+/.exec(output().slice(started));
+    if (link && !setupUrl) setupUrl = link[0];
     if (setupUrl || !wantSetupLink) {
       try {
         const res = await fetch(baseUrl + '/healthz');

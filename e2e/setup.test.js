@@ -1,10 +1,10 @@
-// (a) The setup link creates the first administrator, who lands on the office; the link then
+// (a) The printed setup link (HTTPS, HTTP/2) creates the first administrator, who lands on the office; the link then
 // no longer works and the page says what to do instead.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBureau } from './server.js';
-import { openBrowser, apiFromPage } from './browser.js';
+import { openBrowser, apiFromPage, assertHttp2 } from './browser.js';
 
 /** @type {import('./server.js').Bureau} */
 let bureau;
@@ -12,10 +12,12 @@ before(async () => { bureau = await startBureau(); });
 after(async () => { if (bureau) await bureau.stop(); });
 
 test('setup link creates the first admin and lands on the office', async () => {
-  const b = await openBrowser(bureau.baseUrl);
+  const b = await openBrowser(bureau);
   try {
     const { page } = b;
+    // The link exactly as `bureau serve` printed it: HTTPS, spoken over HTTP/2.
     await page.goto(bureau.setupUrl);
+    await assertHttp2(page);
     await page.getByRole('heading', { name: 'Welcome to Bureau' }).waitFor();
     await page.getByLabel('Your name').waitFor();
     assert.ok(!page.url().includes('token'), `the token must leave the address bar, got ${page.url()}`);
@@ -49,7 +51,7 @@ test('setup link creates the first admin and lands on the office', async () => {
 });
 
 test('a used setup link explains how to get a new one', async () => {
-  const b = await openBrowser(bureau.baseUrl);
+  const b = await openBrowser(bureau);
   try {
     const { page } = b;
     await page.goto(bureau.setupUrl);

@@ -45,8 +45,8 @@ test('a support request is emailed to the admins, answered in the UI and resolve
   const subject = 'Cannot share my screen';
   const question = 'When I click "Share screen" nothing happens.\nChromium on Debian.';
   const answer = 'Please allow screen sharing for this site in the browser settings, then try again.';
-  const member = await openBrowser(bureau.baseUrl);
-  const admin = await openBrowser(bureau.baseUrl);
+  const member = await openBrowser(bureau);
+  const admin = await openBrowser(bureau);
   try {
     // The member finds Help & support in the user menu.
     await signIn(member.page, MEMBER.email, MEMBER.password);
@@ -103,8 +103,8 @@ test('a support request is emailed to the admins, answered in the UI and resolve
 });
 
 test('the admin’s email settings route support requests and choose the email language', async () => {
-  const admin = await openBrowser(bureau.baseUrl);
-  const member = await openBrowser(bureau.baseUrl);
+  const admin = await openBrowser(bureau);
+  const member = await openBrowser(bureau);
   try {
     await signIn(admin.page, ADMIN.email, ADMIN.password);
     await admin.page.goto('/admin');

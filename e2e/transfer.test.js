@@ -26,7 +26,7 @@ let dir = '';
 before(async () => {
   bureau = await startBureau({ presenceGraceSecs: 3 });
   for (const u of [GRACE, LINUS]) await bureau.createUser(u);
-  for (let i = 0; i < 2; i++) browsers.push(await openBrowser(bureau.baseUrl));
+  for (let i = 0; i < 2; i++) browsers.push(await openBrowser(bureau));
   grace = browsers[0].page;
   linus = browsers[1].page;
   await enterOffice(grace, GRACE);

@@ -53,7 +53,7 @@ async function password(page) {
 test('enrol an authenticator, then sign in with password and code; a recovery code works once', async () => {
   let secret = '';
   let recovery = '';
-  const b = await openBrowser(bureau.baseUrl);
+  const b = await openBrowser(bureau);
   try {
     const { page } = b;
     await signIn(page, USER.email, USER.password);
@@ -94,7 +94,7 @@ test('enrol an authenticator, then sign in with password and code; a recovery co
 
   // A recovery code signs in once.
   for (const attempt of ['first', 'second']) {
-    const c = await openBrowser(bureau.baseUrl);
+    const c = await openBrowser(bureau);
     try {
       const { page } = c;
       await password(page);

@@ -35,7 +35,7 @@ before(async () => {
   const users = [];
   for (const u of [ADA, BOB, CAROL]) {
     await bureau.createUser(u);
-    const res = await fetch(bureau.baseUrl + '/api/auth/login', {
+    const res = await fetch(bureau.httpUrl + '/api/auth/login', {
       method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: u.email, password: u.password }),
     });
     users.push({ id: (await res.json()).user.id, name: u.name });
@@ -45,7 +45,7 @@ before(async () => {
     ...users.map((u) => ({ id: 'office-' + u.id, name: u.name, kind: 'office', owner_user_id: u.id, capacity: 4 })),
   ]);
   for (const user of users.slice(0, 2)) {
-    const b = await openBrowser(bureau.baseUrl);
+    const b = await openBrowser(bureau);
     await hub.attach(b.context, user);
     browsers.push(b);
   }

@@ -54,7 +54,8 @@ pub enum Right {
 impl Right {
     const ALL: [Right; 4] = [Right::Invite, Right::CreateRooms, Right::SeeAttendance, Right::ManagePrivacy];
 
-    fn as_str(self) -> &'static str {
+    /// The right's name, as stored and as the API spells it.
+    pub fn as_str(self) -> &'static str {
         match self {
             Right::Invite => "invite",
             Right::CreateRooms => "create_rooms",

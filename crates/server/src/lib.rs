@@ -15,6 +15,7 @@ mod ice;
 mod live;
 mod mail;
 mod metrics;
+mod requester;
 mod routes;
 mod serve;
 mod session;
@@ -34,7 +35,8 @@ use tokio_rustls::TlsAcceptor;
 
 pub use config::{Config, ConfigError, Flags};
 pub use error::ApiError;
-pub use routes::export_schema;
+pub use requester::ProxyRange;
+pub use routes::{Access, export_schema, route_access};
 
 /// Shared by every request handler.
 pub struct AppState {
@@ -116,9 +118,14 @@ pub struct Server {
 impl Server {
     /// Opens the data folder (creating it, the master key, the database and a self-signed
     /// certificate on first start) and binds both listeners.
-    pub async fn start(config: Config) -> Result<Server, StartError> {
+    pub async fn start(mut config: Config) -> Result<Server, StartError> {
         // One crypto provider in the process (outgoing HTTPS clients pick up the default).
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let http = serve::bind(config.listen).await?;
+        let https = serve::bind(config.tls_listen).await?;
+        if config.public_url == format!("https://{}", config.tls_listen) {
+            config.public_url = serve::default_public_url(https.local_addr()?);
+        }
         let dir = data::DataDir::create(&config.data_dir)?.with_database(config.database_url.as_deref());
         let policy = Policy {
             session_ttl_ms: config.session_ttl_hours as i64 * 3600 * 1000,
@@ -155,8 +162,6 @@ impl Server {
             }
         };
         let tls = TlsAcceptor::from(tls::server_config(&cert, &key)?);
-        let http = serve::bind(config.listen).await?;
-        let https = serve::bind(config.tls_listen).await?;
         let (turn, secret) = start_turn(&config, &dir).await?;
         let turn_addr = turn.as_ref().map(|t| t.local_addrs().udp);
         let ice = ice::IceServers::new(&config.ice.urls, turn_addr, secret, config.ice.credential_ttl);
@@ -186,8 +191,7 @@ impl Server {
     /// The one-time link for the first administrator, while the organisation has none.
     /// The token sits in the fragment, which browsers never send to servers or proxies.
     pub fn setup_link(&self) -> Option<String> {
-        let base = if self.state.config.public_url.is_empty() { String::new() } else { self.state.config.public_url.clone() };
-        self.setup_token.as_ref().map(|token| format!("{base}/setup#token={token}"))
+        self.setup_token.as_ref().map(|token| format!("{}/setup#token={token}", self.state.config.public_url))
     }
 
     /// Serves until `shutdown` completes, then drains connections and closes the database.

@@ -74,3 +74,15 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
         .await
         .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))
 }
+
+/// The address users open when `public_url` is not set: the HTTPS listener as bound (its real
+/// port when configured as 0), with a loopback address for an unspecified one (`0.0.0.0`, `::`),
+/// which browsers cannot open; the self-signed certificate names 127.0.0.1, ::1 and localhost.
+pub fn default_public_url(https: SocketAddr) -> String {
+    let ip = match https.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    format!("https://{}", SocketAddr::new(ip, https.port()))
+}

@@ -3,15 +3,16 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{Method, header};
+use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use bureau_office::{Actor, Client};
 
 use crate::error::ApiError;
-use crate::{AppState, ConnInfo};
+use crate::AppState;
+use crate::requester::Requester;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "bureau_session";
@@ -22,6 +23,7 @@ pub const COOKIE: &str = "bureau_session";
 pub struct ApiJson<T>(pub T);
 
 /// The signed-in user of a request, with the session token it came with.
+#[derive(Clone)]
 pub struct Session {
     /// Who is acting.
     pub actor: Actor,
@@ -29,10 +31,9 @@ pub struct Session {
     pub token: String,
 }
 
-/// The session token from the `Cookie` header, if any.
-pub fn token_from(parts: &Parts) -> Option<String> {
-    parts
-        .headers
+/// The session token from the `Cookie` header of `headers`, if any.
+pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -46,7 +47,11 @@ impl FromRequestParts<Arc<AppState>> for Session {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, ApiError> {
-        let token = token_from(parts).ok_or(ApiError::Office(bureau_office::OfficeError::Unauthenticated))?;
+        // The access guard of the route signed the caller in already.
+        if let Some(session) = parts.extensions.get::<Session>() {
+            return Ok(session.clone());
+        }
+        let token = token_from_headers(&parts.headers).ok_or(ApiError::Office(bureau_office::OfficeError::Unauthenticated))?;
         let actor = state.office.authenticate(&token).await?;
         Ok(Session { actor, token })
     }
@@ -61,9 +66,9 @@ impl axum::extract::OptionalFromRequestParts<Arc<AppState>> for Session {
 }
 
 /// The client's address and browser, for the access log.
-pub fn client(parts_headers: &axum::http::HeaderMap, conn: &ConnInfo) -> Client {
+pub fn client(parts_headers: &axum::http::HeaderMap, requester: &Requester) -> Client {
     Client {
-        ip: conn.peer.ip().to_string(),
+        ip: requester.ip.to_string(),
         user_agent: parts_headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(512).collect()),
     }
 }
@@ -88,7 +93,7 @@ pub fn clear_cookie(secure: bool) -> String {
 /// CSRF guard for state-changing requests: they must carry JSON (which a cross-site HTML form
 /// cannot send without a CORS preflight) and must not come from another origin. Together with
 /// SameSite=Strict cookies this closes cross-site request forgery.
-pub async fn csrf_guard(request: Request, next: Next) -> Result<Response, ApiError> {
+pub async fn csrf_guard(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Result<Response, ApiError> {
     if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(next.run(request).await);
     }
@@ -96,13 +101,7 @@ pub async fn csrf_guard(request: Request, next: Next) -> Result<Response, ApiErr
     if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
         return Err(ApiError::CrossOrigin);
     }
-    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let origin_host = origin.split_once("://").map_or("", |(_, rest)| rest);
-        if origin_host != host {
-            return Err(ApiError::CrossOrigin);
-        }
-    }
+    check_origin(&state, headers, request.extensions().get::<Requester>())?;
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -111,4 +110,13 @@ pub async fn csrf_guard(request: Request, next: Next) -> Result<Response, ApiErr
         return Err(ApiError::NotJson);
     }
     Ok(next.run(request).await)
+}
+
+/// Refuses a request whose `Origin` (sent by browsers on every cross-origin request, every
+/// non-GET request and every WebSocket handshake) is not this server: neither the address the
+/// client opened nor `public_url`. A request without `Origin` is not a browser's cross-site one.
+pub fn check_origin(state: &AppState, headers: &HeaderMap, requester: Option<&Requester>) -> Result<(), ApiError> {
+    let Some(origin) = headers.get(header::ORIGIN) else { return Ok(()) };
+    let same = origin.to_str().ok().zip(requester).is_some_and(|(origin, requester)| requester.same_origin(origin, &state.config.public_url));
+    if same { Ok(()) } else { Err(ApiError::CrossOrigin) }
 }

@@ -25,8 +25,11 @@ pub struct Config {
     pub listen: SocketAddr,
     /// HTTPS listener.
     pub tls_listen: SocketAddr,
-    /// The address users open, used in links (setup link, emails).
+    /// The address users open, used in links (setup link, emails) and accepted as the origin
+    /// of browsers' requests.
     pub public_url: String,
+    /// Reverse proxies whose forwarding headers (client address, host) are believed.
+    pub trusted_proxies: Vec<crate::requester::ProxyRange>,
     /// PEM certificate chain; `None` means a self-signed certificate in the data folder.
     pub tls_cert: Option<PathBuf>,
     /// PEM private key matching `tls_cert`.
@@ -416,6 +419,14 @@ impl Layers {
         Ok(ClusterSettings { home_lease, heartbeat })
     }
 
+    fn trusted_proxies(&self) -> Result<Vec<crate::requester::ProxyRange>, ConfigError> {
+        let (entries, source) = self.list("trusted_proxies")?;
+        entries
+            .iter()
+            .map(|entry| entry.parse().map_err(|()| invalid("trusted_proxies", source.clone(), &format!("`{entry}` is not an IP address or a CIDR range such as 10.0.0.0/8"))))
+            .collect()
+    }
+
     fn mail_from(&self) -> Result<String, ConfigError> {
         let (from, source) = self.required_string("mail_from")?;
         if !from.contains('@') {
@@ -454,6 +465,7 @@ impl Layers {
             listen: self.addr("listen")?,
             tls_listen,
             public_url,
+            trusted_proxies: self.trusted_proxies()?,
             tls_cert,
             tls_key,
             log: self.required_string("log")?.0,

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
+use axum::Extension;
+use axum::http::HeaderMap;
 use axum::response::Response;
 use bureau_office::Actor;
 use bureau_signal::{CloseCode, ConnectInfo, GuestAccess, ErrorCode, MAX_MESSAGE_BYTES, ServerMsg, encode_server};
@@ -15,6 +16,7 @@ use tokio::sync::mpsc;
 use super::{Home, Live, OUTBOX, Outbound};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
+use crate::requester::Requester;
 use crate::session::Session;
 
 /// A client that sends nothing (not even its keep-alive `ping`) for this long is gone.
@@ -74,15 +76,11 @@ pub async fn upgrade(
     State(state): State<Arc<AppState>>,
     session: Session,
     headers: HeaderMap,
+    requester: Option<Extension<Requester>>,
     upgrade: WebSocketUpgrade,
 ) -> ApiResult<Response> {
     // Cross-site WebSocket hijacking: browsers send Origin on every WebSocket handshake.
-    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-        if origin.split_once("://").map_or("", |(_, rest)| rest) != host {
-            return Err(ApiError::CrossOrigin);
-        }
-    }
+    crate::session::check_origin(&state, &headers, requester.as_ref().map(|r| &r.0))?;
     // A reconnect racing this node's shutdown: refused, so the client tries again (elsewhere).
     if state.live.draining() {
         return Err(ApiError::Draining);

@@ -13,7 +13,8 @@ use utoipa::ToSchema;
 use crate::error::{ApiResult, ErrorBody};
 use crate::metrics::LoginOutcome;
 use crate::session::{ApiJson, Session, clear_cookie, client, cookie_for};
-use crate::{AppState, ConnInfo};
+use crate::AppState;
+use crate::requester::Requester;
 
 /// Credentials for `POST /api/auth/login`.
 #[derive(Deserialize, ToSchema)]
@@ -72,18 +73,18 @@ pub(super) fn signed_in_response(status: StatusCode, signed_in: SignedIn, now_ms
     responses((status = 200, body = UserEnvelope), (status = 202, body = super::two_factor::SecondFactorEnvelope), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(state): State<Arc<AppState>>,
-    Extension(conn): Extension<ConnInfo>,
+    Extension(requester): Extension<Requester>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
-    let result = state.office.sign_in(&body.email, &body.password, &client(&headers, &conn)).await;
+    let result = state.office.sign_in(&body.email, &body.password, &client(&headers, &requester)).await;
     state.metrics.login(match &result {
         Ok(_) => LoginOutcome::Success,
         Err(OfficeError::RateLimited(_)) => LoginOutcome::RateLimited,
         Err(_) => LoginOutcome::Failure,
     });
     match result? {
-        SignInStep::Done(signed_in) => Ok(signed_in_response(StatusCode::OK, *signed_in, state.clock.now_ms(), conn.tls)),
+        SignInStep::Done(signed_in) => Ok(signed_in_response(StatusCode::OK, *signed_in, state.clock.now_ms(), requester.secure)),
         SignInStep::SecondFactor(challenge) => Ok(super::two_factor::challenge_response(challenge)),
     }
 }
@@ -92,13 +93,13 @@ pub async fn login(
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", responses((status = 204)))]
 pub async fn logout(
     State(state): State<Arc<AppState>>,
-    Extension(conn): Extension<ConnInfo>,
+    Extension(requester): Extension<Requester>,
     session: Option<Session>,
 ) -> ApiResult<Response> {
     if let Some(session) = session {
         state.office.logout(&session.token).await?;
     }
-    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear_cookie(conn.tls))]).into_response())
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear_cookie(requester.secure))]).into_response())
 }
 
 /// Whether a setup token is still valid.
@@ -113,13 +114,13 @@ pub async fn setup_check(State(state): State<Arc<AppState>>, ApiJson(body): ApiJ
     responses((status = 201, body = UserEnvelope), (status = 410, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn setup(
     State(state): State<Arc<AppState>>,
-    Extension(conn): Extension<ConnInfo>,
+    Extension(requester): Extension<Requester>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<SetupRequest>,
 ) -> ApiResult<Response> {
     let signed_in = state
         .office
-        .complete_setup(&body.token, &body.name, &body.email, &body.password, &client(&headers, &conn))
+        .complete_setup(&body.token, &body.name, &body.email, &body.password, &client(&headers, &requester))
         .await?;
-    Ok(signed_in_response(StatusCode::CREATED, signed_in, state.clock.now_ms(), conn.tls))
+    Ok(signed_in_response(StatusCode::CREATED, signed_in, state.clock.now_ms(), requester.secure))
 }

@@ -13,7 +13,8 @@ use utoipa::ToSchema;
 use super::auth::UserEnvelope;
 use crate::error::{ApiResult, ErrorBody};
 use crate::session::{ApiJson, Session, client};
-use crate::{AppState, ConnInfo};
+use crate::AppState;
+use crate::requester::Requester;
 
 /// The organisation's invitations.
 #[derive(Serialize, ToSchema)]
@@ -85,13 +86,13 @@ pub async fn check(State(state): State<Arc<AppState>>, ApiJson(body): ApiJson<To
     responses((status = 201, body = UserEnvelope), (status = 410, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn register(
     State(state): State<Arc<AppState>>,
-    Extension(conn): Extension<ConnInfo>,
+    Extension(requester): Extension<Requester>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> ApiResult<Response> {
-    let signed_in = state.office.register(body, &client(&headers, &conn)).await?;
+    let signed_in = state.office.register(body, &client(&headers, &requester)).await?;
     super::rooms::user_changed(&state, &signed_in.org_id, &signed_in.user.id, true).await;
-    Ok(super::auth::signed_in_response(StatusCode::CREATED, signed_in, state.clock.now_ms(), conn.tls))
+    Ok(super::auth::signed_in_response(StatusCode::CREATED, signed_in, state.clock.now_ms(), requester.secure))
 }
 
 /// Sends a support request.
@@ -152,13 +153,13 @@ pub struct GuestSession {
     responses((status = 201, body = GuestSession), (status = 410, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn guest_join(
     State(state): State<Arc<AppState>>,
-    Extension(conn): Extension<ConnInfo>,
+    Extension(requester): Extension<Requester>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<bureau_office::GuestJoin>,
 ) -> ApiResult<Response> {
     use axum::response::IntoResponse;
-    let (signed_in, room_id) = state.office.join_as_guest(body, &client(&headers, &conn)).await?;
-    let cookie = crate::session::cookie_for(&signed_in, state.clock.now_ms(), conn.tls);
+    let (signed_in, room_id) = state.office.join_as_guest(body, &client(&headers, &requester)).await?;
+    let cookie = crate::session::cookie_for(&signed_in, state.clock.now_ms(), requester.secure);
     let body = GuestSession { user: signed_in.user, room_id };
     Ok((StatusCode::CREATED, [(axum::http::header::SET_COOKIE, cookie)], Json(body)).into_response())
 }

@@ -1,5 +1,6 @@
 //! The HTTP routes: the REST API under `/api`, operations endpoints and the web client.
 
+mod access;
 mod auth;
 mod joining;
 mod ops;
@@ -15,11 +16,14 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::get;
 use utoipa::OpenApi;
 
+pub use access::{Access, route_access};
+
 use crate::error::ApiError;
-use crate::{AppState, ConnInfo, session, web};
+use crate::requester::{self, Requester};
+use crate::{AppState, session, web};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -78,53 +82,9 @@ pub(crate) fn audit_read(state: &AppState, actor: &bureau_office::Actor, action:
 
 /// The whole application.
 pub fn router(state: Arc<AppState>) -> Router {
-    let api = Router::new()
-        .route("/auth/login", post(auth::login))
-        .route("/auth/logout", post(auth::logout))
-        .route("/auth/second-factor", post(two_factor::second_factor))
-        .route("/auth/enrol-totp", post(two_factor::enrol_totp))
-        .route("/me/2fa", get(two_factor::status).delete(two_factor::disable))
-        .route("/me/2fa/totp", post(two_factor::start_totp))
-        .route("/me/2fa/totp/confirm", post(two_factor::confirm_totp))
-        .route("/me/2fa/sms", post(two_factor::start_sms))
-        .route("/me/2fa/sms/confirm", post(two_factor::confirm_sms))
-        .route("/setup/check", post(auth::setup_check))
-        .route("/setup", post(auth::setup))
-        .route("/me", get(users::me).patch(users::patch_me).delete(users::erase_me))
-        .route("/me/export", get(users::export))
-        .route("/me/privacy", get(privacy::settings).patch(privacy::update_settings))
-        .route("/privacy/requests", get(privacy::list).post(privacy::file))
-        .route("/privacy/requests/{id}/close", post(privacy::close))
-        .route("/privacy/audit", get(privacy::audit))
-        .route("/legal", get(privacy::legal).put(privacy::set_legal))
-        .route("/consents", get(privacy::consents).post(privacy::give_consent))
-        .route("/consents/{id}/withdraw", post(privacy::withdraw_consent))
-        .route("/me/access-log", get(users::access_log))
-        .route("/me/picture", axum::routing::put(users::put_picture).delete(users::delete_picture))
-        .route("/org", get(users::org).patch(users::patch_org))
-        .route("/users", get(users::list).post(users::create))
-        .route("/users/{id}", get(users::get).patch(users::patch).delete(users::erase))
-        .route("/users/{id}/picture", get(users::picture))
-        .route("/rooms", get(rooms::list).post(rooms::create))
-        .route("/rooms/{id}", axum::routing::patch(rooms::patch).delete(rooms::delete))
-        .route("/me/calls", get(rooms::my_calls))
-        .route("/me/transfers", post(rooms::report_transfer))
-        .route("/ws", get(crate::live::ws::upgrade))
-        .route("/rooms/{id}/guest-links", get(rooms::guest_links).post(rooms::create_guest_link))
-        .route("/guest-links/{id}", axum::routing::delete(rooms::revoke_guest_link))
-        .route("/guest/check", post(joining::guest_check))
-        .route("/guest/join", post(joining::guest_join))
-        .route("/invitations", get(joining::invitations).post(joining::invite))
-        .route("/invitations/{id}", axum::routing::delete(joining::revoke))
-        .route("/invitations/{id}/resend", post(joining::resend))
-        .route("/register/check", post(joining::check))
-        .route("/register", post(joining::register))
-        .route("/support", get(joining::tickets).post(joining::open_ticket))
-        .route("/support/{id}/answer", post(joining::answer))
-        .route("/support/{id}/resolve", post(joining::resolve))
-        .route("/openapi.json", get(ops::openapi))
+    let api = access::api_router(&state)
         .fallback(|| async { ApiError::NoRoute })
-        .layer(middleware::from_fn(session::csrf_guard))
+        .layer(middleware::from_fn_with_state(state.clone(), session::csrf_guard))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes));
     let dev_dir = state.config.web_dir.clone();
     Router::new()
@@ -134,12 +94,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(ops::metrics))
         .fallback(move |uri| web::serve(uri, dev_dir.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), count_and_harden))
+        .layer(middleware::from_fn_with_state(state.clone(), requester::identify))
         .with_state(state)
 }
 
 /// Counts every response for the metrics and adds the security headers.
 async fn count_and_harden(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
-    let tls = request.extensions().get::<ConnInfo>().is_some_and(|c| c.tls);
+    let tls = request.extensions().get::<Requester>().is_some_and(|r| r.secure);
     let mut response = next.run(request).await;
     state.metrics.response(response.status().as_u16());
     let headers = response.headers_mut();

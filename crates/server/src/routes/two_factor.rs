@@ -14,7 +14,8 @@ use utoipa::ToSchema;
 use super::auth::signed_in_response;
 use crate::error::{ApiResult, ErrorBody};
 use crate::session::{ApiJson, Session, client};
-use crate::{AppState, ConnInfo};
+use crate::AppState;
+use crate::requester::Requester;
 
 /// The 202 answer of `POST /api/auth/login` when a second factor is needed.
 #[derive(Serialize, ToSchema)]
@@ -99,7 +100,7 @@ fn invalid(field: &'static str, message: &str) -> OfficeError {
         (status = 410, body = ErrorBody), (status = 429, body = ErrorBody), (status = 502, body = ErrorBody)))]
 pub async fn second_factor(
     State(state): State<Arc<AppState>>,
-    Extension(conn): Extension<ConnInfo>,
+    Extension(requester): Extension<Requester>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<SecondFactorRequest>,
 ) -> ApiResult<Response> {
@@ -112,8 +113,8 @@ pub async fn second_factor(
         (None, Some(code), false) => Proof::RecoveryCode(code),
         _ => return Err(invalid("code", "send exactly one of code, recovery_code and send_sms").into()),
     };
-    let signed_in = state.office.complete_second_factor(&body.token, proof, &client(&headers, &conn)).await?;
-    Ok(signed_in_response(StatusCode::OK, signed_in, state.clock.now_ms(), conn.tls))
+    let signed_in = state.office.complete_second_factor(&body.token, proof, &client(&headers, &requester)).await?;
+    Ok(signed_in_response(StatusCode::OK, signed_in, state.clock.now_ms(), requester.secure))
 }
 
 /// Enrols an authenticator during a sign-in the organisation requires it for: without `code`
@@ -122,15 +123,15 @@ pub async fn second_factor(
     responses((status = 200, body = EnrolledEnvelope), (status = 401, body = ErrorBody), (status = 410, body = ErrorBody)))]
 pub async fn enrol_totp(
     State(state): State<Arc<AppState>>,
-    Extension(conn): Extension<ConnInfo>,
+    Extension(requester): Extension<Requester>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<EnrolRequest>,
 ) -> ApiResult<Response> {
     let Some(code) = body.code else {
         return Ok(Json(state.office.start_required_totp(&body.token).await?).into_response());
     };
-    let (signed_in, codes) = state.office.confirm_required_totp(&body.token, &code, &client(&headers, &conn)).await?;
-    let cookie = crate::session::cookie_for(&signed_in, state.clock.now_ms(), conn.tls);
+    let (signed_in, codes) = state.office.confirm_required_totp(&body.token, &code, &client(&headers, &requester)).await?;
+    let cookie = crate::session::cookie_for(&signed_in, state.clock.now_ms(), requester.secure);
     let body = EnrolledEnvelope { user: signed_in.user, recovery_codes: codes.recovery_codes };
     Ok((StatusCode::OK, [(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }

@@ -2,11 +2,13 @@
 //! over PostgreSQL (a fresh schema per server) when BUREAU_TEST_DATABASE_URL is set.
 #![allow(missing_docs)]
 
+mod access;
 mod bad_input;
 mod guests;
 mod joining;
 mod live;
 mod multinode;
+mod origin;
 mod privacy;
 mod sign_in;
 mod tls;
