@@ -81,6 +81,11 @@ impl Office {
         self.legal_of(&org.ok_or(OfficeError::NotFound("organisation"))?).await
     }
 
+    /// The legal texts of the actor's own organisation.
+    pub async fn legal(&self, actor: &Actor) -> Result<LegalTexts> {
+        self.legal_of(&self.org_row(&actor.org_id).await?).await
+    }
+
     /// Saves new versions of the legal texts.
     pub async fn set_legal(&self, actor: &Actor, patch: LegalPatch) -> Result<LegalTexts> {
         actor.require_admin()?;

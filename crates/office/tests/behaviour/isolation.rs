@@ -43,3 +43,17 @@ async fn members_cannot_administer() {
     let demote: UserPatch = serde_json::from_str(r#"{"role":"member"}"#).unwrap();
     assert!(office.update_user(&admin, &admin.user_id, demote).await.is_err(), "last admin stays admin");
 }
+
+#[tokio::test]
+async fn a_signed_in_user_reads_the_legal_texts_of_their_own_organisation() {
+    let dir = tempfile::tempdir().unwrap();
+    let (office, _, _) = office_in(dir.path(), &Key::generate()).await;
+    org_with_admin(&office, "acme", "admin@acme.example").await;
+    let globex = org_with_admin(&office, "globex", "admin@globex.example").await;
+    let patch: bureau_office::LegalPatch = serde_json::from_str(r#"{"privacy_markdown":"Globex's own policy"}"#).unwrap();
+    office.set_legal(&globex, patch).await.unwrap();
+    let own = office.legal(&globex).await.unwrap();
+    assert_eq!(own.privacy.markdown.as_deref(), Some("Globex's own policy"));
+    let first = office.public_legal(None).await.unwrap();
+    assert_ne!(first.privacy.markdown.as_deref(), Some("Globex's own policy"), "without a session: the first organisation's");
+}

@@ -84,7 +84,7 @@ pub async fn audit(State(state): State<Arc<AppState>>, session: Session) -> ApiR
     Ok(Json(AuditList { entries: state.office.audit_log(&session.actor).await? }))
 }
 
-/// Which organisation's legal texts (default: the first).
+/// Which organisation's legal texts (default: the signed-in user's, else the first).
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 pub struct LegalQuery {
     /// Organisation slug.
@@ -93,7 +93,16 @@ pub struct LegalQuery {
 
 /// The privacy policy and terms of use (public: invitees read them before registering).
 #[utoipa::path(get, path = "/api/legal", tag = "privacy", params(LegalQuery), responses((status = 200, body = bureau_office::LegalTexts)))]
-pub async fn legal(State(state): State<Arc<AppState>>, axum::extract::Query(query): axum::extract::Query<LegalQuery>) -> ApiResult<Json<bureau_office::LegalTexts>> {
+pub async fn legal(
+    State(state): State<Arc<AppState>>,
+    session: Option<Session>,
+    axum::extract::Query(query): axum::extract::Query<LegalQuery>,
+) -> ApiResult<Json<bureau_office::LegalTexts>> {
+    if query.org.is_none()
+        && let Some(session) = session
+    {
+        return Ok(Json(state.office.legal(&session.actor).await?));
+    }
     Ok(Json(state.office.public_legal(query.org.as_deref()).await?))
 }
 

@@ -163,6 +163,19 @@ impl Hub {
     pub(super) fn set_presence(&mut self, conn: ConnId, update: PresenceUpdate) {
         let Some(c) = self.conns.get(&conn) else { return };
         let (org_id, user_id) = (c.org_id.clone(), c.user_id.clone());
+        // A deputy is a colleague: an active member of the same organisation (each has an
+        // office on the floor plan, or is connected as a member now), not oneself, never a
+        // guest or someone of another organisation.
+        if let Some(Some(deputy)) = &update.deputy_id {
+            let colleague = *deputy != user_id
+                && self.orgs.get(&org_id).is_some_and(|o| {
+                    o.rooms.contains_key(&format!("office:{deputy}")) || o.users.get(deputy).is_some_and(|u| u.conns.iter().any(|c| o.conns.contains(c)))
+                });
+            if !colleague {
+                self.send(conn, ServerMsg::error(ErrorCode::BadMessage, "the deputy must be a colleague of your organisation"));
+                return;
+            }
+        }
         let Some(user) = self.orgs.get_mut(&org_id).and_then(|o| o.users.get_mut(&user_id)) else {
             self.send(conn, ServerMsg::error(ErrorCode::BadMessage, "unknown user"));
             return;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use bureau_signal::{CloseCode, ServerMsg, Status, UserPresence};
+use bureau_signal::{CloseCode, ErrorCode, ServerMsg, Status, UserPresence};
 use serde_json::json;
 
 use crate::Office;
@@ -159,4 +159,26 @@ fn a_new_name_or_picture_reaches_the_organisation_once() {
     let (_, _) = office.connect_profile("acme", "bob", "Bob", false);
     let back = office.hub.presence("acme", "bob").unwrap();
     assert_eq!((back.name.as_str(), back.has_picture), ("Bob", false));
+}
+
+#[test]
+fn a_deputy_is_a_colleague_of_the_same_organisation() {
+    let mut office = Office::default();
+    let (bob, _) = office.connect("acme", "bob");
+    office.connect("globex", "gus");
+    office.connect_guest("acme", "gina", "room-1", true);
+    office.clear();
+    for stranger in ["gus", "gina", "bob", "nobody"] {
+        office.send(bob, json!({"type": "set_presence", "out_of_office": true, "deputy_id": stranger}));
+        let answer = office.take(bob);
+        assert!(matches!(answer.as_slice(), [ServerMsg::Error { code: ErrorCode::BadMessage, .. }]), "{stranger}: {answer:?}");
+        let presence = office.hub.presence("acme", "bob").unwrap();
+        assert_eq!((presence.deputy_id, presence.out_of_office), (None, false), "{stranger}: nothing of the update applied");
+    }
+    office.connect("acme", "ada");
+    office.clear();
+    office.send(bob, json!({"type": "set_presence", "out_of_office": true, "deputy_id": "ada"}));
+    assert_eq!(office.hub.presence("acme", "bob").unwrap().deputy_id.as_deref(), Some("ada"));
+    office.send(bob, json!({"type": "set_presence", "deputy_id": null}));
+    assert_eq!(office.hub.presence("acme", "bob").unwrap().deputy_id, None);
 }
