@@ -10,6 +10,7 @@ pub mod data;
 pub mod keys;
 pub mod migrate;
 mod error;
+mod gate;
 mod limits;
 mod ice;
 mod live;
@@ -35,6 +36,7 @@ use tokio_rustls::TlsAcceptor;
 
 pub use config::{Config, ConfigError, Flags};
 pub use error::ApiError;
+pub use gate::HttpLimits;
 pub use requester::ProxyRange;
 pub use routes::{Access, export_schema, route_access};
 
@@ -198,8 +200,10 @@ impl Server {
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let app = routes::router(self.state.clone());
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let http = tokio::spawn(serve::serve(self.http, app.clone(), None, stopped.clone()));
-        let https = tokio::spawn(serve::serve(self.https, app, Some(self.tls), stopped.clone()));
+        let config = &self.state.config;
+        let gate = gate::Gate::new(config.http.clone(), config.trusted_proxies.clone());
+        let http = tokio::spawn(serve::serve(self.http, app.clone(), None, gate.clone(), stopped.clone()));
+        let https = tokio::spawn(serve::serve(self.https, app, Some(self.tls), gate, stopped.clone()));
         let turn = self.turn.map(|turn| {
             let mut stopped = stopped;
             tokio::spawn(turn.run(async move {

@@ -145,7 +145,8 @@ fn valid_host(value: &str) -> bool {
     !value.is_empty() && value.len() <= 255 && value.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
 }
 
-fn is_trusted(ip: IpAddr, trusted: &[ProxyRange]) -> bool {
+/// Whether `ip` is one of the trusted proxies.
+pub(crate) fn is_trusted(ip: IpAddr, trusted: &[ProxyRange]) -> bool {
     let ip = canonical(ip);
     trusted.iter().any(|range| range.contains(ip))
 }

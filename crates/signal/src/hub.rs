@@ -27,6 +27,7 @@ mod presence;
 mod rooms;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
@@ -406,14 +407,15 @@ impl Hub {
     }
 
     fn send(&mut self, conn: ConnId, msg: ServerMsg) {
-        self.out.push_back(Output::Send { conn, msg });
+        self.out.push_back(Output::Send { conn, msg: Arc::new(msg) });
     }
 
     /// Sends a message to every connection of an organisation but `except`.
     fn broadcast(&mut self, org_id: &str, msg: &ServerMsg, except: Option<ConnId>) {
         let Some(org) = self.orgs.get(org_id) else { return };
+        let shared = Arc::new(msg.clone());
         for &conn in org.conns.iter().filter(|c| Some(**c) != except) {
-            self.out.push_back(Output::Send { conn, msg: msg.clone() });
+            self.out.push_back(Output::Send { conn, msg: shared.clone() });
         }
     }
 
@@ -459,11 +461,9 @@ mod tests {
         let now = Instant::now();
         let peer = hub.connect(now, ConnId(1), info("o", "u"));
         assert!(uuid::Uuid::parse_str(peer.as_str()).is_ok());
-        let Some(Output::Send { conn, msg: ServerMsg::Welcome { peer_id, presence, .. } }) =
-            hub.poll_output()
-        else {
-            panic!("no welcome")
-        };
+        let Some(Output::Send { conn, msg }) = hub.poll_output() else { panic!("no welcome") };
+        let ServerMsg::Welcome { peer_id, presence, .. } = msg.as_ref() else { panic!("not a welcome: {msg:?}") };
+        let (peer_id, presence) = (peer_id.clone(), presence.clone());
         assert_eq!((conn, peer_id), (ConnId(1), peer));
         assert_eq!(presence.len(), 1);
         assert_eq!(hub.poll_output(), None);

@@ -35,7 +35,7 @@
 //!     match output {
 //!         Output::Send { conn, msg } => {
 //!             let _frame: String = encode_server(&msg); // send as a text frame on `conn`
-//!             assert!(matches!(msg, ServerMsg::Welcome { .. } | ServerMsg::Pong {}));
+//!             assert!(matches!(*msg, ServerMsg::Welcome { .. } | ServerMsg::Pong {}));
 //!         }
 //!         Output::Close { conn: _, code } => { let _ = (code.code(), code.reason()); }
 //!         Output::CallLog(_log) => { /* store the metadata */ }

@@ -44,6 +44,8 @@ pub struct Config {
     pub org_slug: String,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// Connection limits and timeouts of the HTTP listeners (`[http]`).
+    pub http: crate::gate::HttpLimits,
     /// Serve the web client from this folder instead of the embedded copy (development).
     pub web_dir: Option<PathBuf>,
     /// Outgoing mail server; `None` writes emails to the outbox folder.
@@ -78,6 +80,8 @@ pub struct SignalSettings {
     pub ring_timeout: Duration,
     /// Most participants in one room.
     pub mesh_cap: usize,
+    /// Signaling connections per user, per organisation and per node.
+    pub limits: crate::live::ConnLimits,
 }
 
 /// Timings of several nodes sharing one Redis (`[cluster]`).
@@ -473,6 +477,11 @@ impl Layers {
             org_name: self.required_string("org_name")?.0,
             org_slug,
             max_body_bytes: self.integer("max_body_bytes", 1024..=64 * 1024 * 1024)? as usize,
+            http: crate::gate::HttpLimits {
+                max_connections: self.integer("http.max_connections", 1..=1_000_000)? as usize,
+                max_connections_per_ip: self.integer("http.max_connections_per_ip", 1..=1_000_000)? as usize,
+                header_timeout: self.seconds("http.header_timeout_secs", 1..=300)?,
+            },
             web_dir: self.path("web_dir")?,
             smtp_url: self.smtp_url()?,
             mail_from: self.mail_from()?,
@@ -484,6 +493,11 @@ impl Layers {
                 presence_grace: self.seconds("signal.presence_grace_secs", 1..=3600)?,
                 ring_timeout: self.seconds("signal.ring_timeout_secs", 5..=600)?,
                 mesh_cap: self.integer("signal.mesh_cap", 2..=16)? as usize,
+                limits: crate::live::ConnLimits {
+                    per_user: self.integer("signal.max_connections_per_user", 1..=1000)? as usize,
+                    per_org: self.integer("signal.max_connections_per_org", 1..=1_000_000)? as usize,
+                    per_node: self.integer("signal.max_connections", 1..=1_000_000)? as usize,
+                },
             },
             turn: self.turn()?,
             ice: IceSettings {

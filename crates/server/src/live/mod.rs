@@ -9,6 +9,7 @@
 
 mod bus;
 mod node;
+mod permits;
 mod redis_bus;
 pub mod ws;
 
@@ -24,10 +25,15 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::config::{ClusterSettings, SignalSettings};
 pub use bus::{BusError, BusStats, Home};
+pub use permits::{ConnLimits, Permit, Permits};
 use bus::{Bus, LocalBus, NodeTag, TAG_SHIFT};
 
 /// Frames waiting for a slow client before it is disconnected.
 const OUTBOX: usize = 512;
+/// Events waiting for the node task. Full, senders wait: sockets stop being read (TCP pushes
+/// back on their clients) and REST handlers answer a little later, instead of the queue growing
+/// without limit under a flood.
+const EVENTS: usize = 8192;
 
 /// What the hub task sends to one connection.
 #[derive(Debug)]
@@ -62,7 +68,7 @@ enum Event {
 
 /// The handle to the node task, shared by every request.
 pub struct Live {
-    events: mpsc::UnboundedSender<Event>,
+    events: mpsc::Sender<Event>,
     bus: Arc<dyn Bus>,
     stats: Arc<BusStats>,
     next_conn: AtomicU64,
@@ -70,6 +76,8 @@ pub struct Live {
     loaded: Arc<Mutex<HashSet<String>>>,
     /// Set when shutdown begins: no new connections, and `/readyz` tells the load balancer.
     draining: AtomicBool,
+    /// The connections open on this node, against the limits.
+    pub permits: Arc<Permits>,
 }
 
 impl Live {
@@ -82,7 +90,7 @@ impl Live {
             mesh_cap: settings.mesh_cap,
             ..HubConfig::default()
         };
-        let (events, inbox) = mpsc::unbounded_channel();
+        let (events, inbox) = mpsc::channel(EVENTS);
         let (frames_tx, frames) = mpsc::unbounded_channel();
         let stats = Arc::new(BusStats::default());
         let bus: Arc<dyn Bus> = match redis_url {
@@ -92,12 +100,13 @@ impl Live {
         let loaded = Arc::new(Mutex::new(HashSet::new()));
         let node = node::Node::new(Hub::new(config), bus.clone(), office, stats.clone(), loaded.clone(), events.clone(), cluster.heartbeat);
         tokio::spawn(node.run(inbox, frames));
-        Ok(Arc::new(Live { events, bus, stats, next_conn: AtomicU64::new(1), loaded, draining: AtomicBool::new(false) }))
+        let permits = Permits::new(settings.limits);
+        Ok(Arc::new(Live { events, bus, stats, next_conn: AtomicU64::new(1), loaded, draining: AtomicBool::new(false), permits }))
     }
 
-    fn send(&self, event: Event) {
+    async fn send(&self, event: Event) {
         // The node task only ends with the process; events after shutdown are moot.
-        let _ = self.events.send(event);
+        let _ = self.events.send(event).await;
     }
 
     /// Whether the live office can take connections (with Redis: whether Redis answers).
@@ -112,7 +121,7 @@ impl Live {
 
     /// The node's figures for `/metrics`.
     pub fn render_metrics(&self) -> String {
-        self.stats.render(!self.bus.single())
+        self.stats.render(!self.bus.single()) + &self.permits.render_metrics()
     }
 
     /// Finds (or claims) the home of an organisation, and gives this node's hub the floor plan
@@ -134,7 +143,7 @@ impl Live {
                         return Err(err.into());
                     }
                 };
-                self.send(Event::Rooms { org_id: org_id.to_owned(), rooms, home: Some(Home::Here) });
+                self.send(Event::Rooms { org_id: org_id.to_owned(), rooms, home: Some(Home::Here) }).await;
             }
         }
         Ok(home)
@@ -144,28 +153,28 @@ impl Live {
     /// gets it, wherever it runs.
     pub async fn refresh_rooms(&self, office: &Office, org_id: &str) -> bureau_office::Result<()> {
         let rooms = office.floor_plan(org_id).await?.into_iter().map(hub_room).collect();
-        self.send(Event::Rooms { org_id: org_id.to_owned(), rooms, home: None });
+        self.send(Event::Rooms { org_id: org_id.to_owned(), rooms, home: None }).await;
         Ok(())
     }
 
     /// Closes a deactivated user's connections.
-    pub fn user_removed(&self, org_id: &str, user_id: &str) {
-        self.send(Event::UserRemoved { org_id: org_id.into(), user_id: user_id.into() });
+    pub async fn user_removed(&self, org_id: &str, user_id: &str) {
+        self.send(Event::UserRemoved { org_id: org_id.into(), user_id: user_id.into() }).await;
     }
 
     /// Tells the organisation that a user's name or picture changed (`new_picture`: the user
     /// set a picture, maybe in place of another).
-    pub fn user_changed(&self, org_id: &str, user_id: &str, name: &str, has_picture: bool, new_picture: bool) {
-        self.send(Event::UserChanged { org_id: org_id.into(), user_id: user_id.into(), name: name.into(), has_picture, new_picture });
+    pub async fn user_changed(&self, org_id: &str, user_id: &str, name: &str, has_picture: bool, new_picture: bool) {
+        self.send(Event::UserChanged { org_id: org_id.into(), user_id: user_id.into(), name: name.into(), has_picture, new_picture }).await;
     }
 
     /// Registers a new connection; the hub answers with `welcome` through `outbox`. `None`
     /// while the node has no tag yet (Redis not reached since start).
-    fn connect(&self, info: ConnectInfo, outbox: mpsc::Sender<Outbound>, home: Home) -> Option<ConnId> {
+    async fn connect(&self, info: ConnectInfo, outbox: mpsc::Sender<Outbound>, home: Home) -> Option<ConnId> {
         let tag = u64::from(self.bus.node()?);
         let count = self.next_conn.fetch_add(1, Ordering::Relaxed) & ((1 << TAG_SHIFT) - 1);
         let conn = ConnId(tag << TAG_SHIFT | count);
-        self.send(Event::Connect { conn, info, outbox, home });
+        self.send(Event::Connect { conn, info, outbox, home }).await;
         Some(conn)
     }
 
@@ -174,8 +183,11 @@ impl Live {
     pub async fn shutdown(&self) {
         self.draining.store(true, Ordering::Relaxed);
         let (done, wait) = oneshot::channel();
-        self.send(Event::Shutdown(done));
-        let _ = tokio::time::timeout(Duration::from_secs(3), wait).await;
+        let asked = async {
+            self.send(Event::Shutdown(done)).await;
+            let _ = wait.await;
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(3), asked).await;
     }
 }
 

@@ -13,7 +13,7 @@ use bureau_office::Actor;
 use bureau_signal::{CloseCode, ConnectInfo, GuestAccess, ErrorCode, MAX_MESSAGE_BYTES, ServerMsg, encode_server};
 use tokio::sync::mpsc;
 
-use super::{Home, Live, OUTBOX, Outbound};
+use super::{Home, Live, OUTBOX, Outbound, Permit};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::requester::Requester;
@@ -86,6 +86,16 @@ pub async fn upgrade(
         return Err(ApiError::Draining);
     }
     let actor = session.actor;
+    // Limits first: a refused socket costs no database read and never reaches the hub. It is
+    // accepted and closed at once, so the browser learns the code and the reason.
+    let permit = match state.live.permits.take(&actor.org_id, &actor.user_id) {
+        Ok(permit) => permit,
+        Err(refusal) => {
+            tracing::debug!(?refusal, "signaling connection over the limit");
+            let code = refusal.close_code();
+            return Ok(upgrade.on_upgrade(move |mut socket| async move { close(&mut socket, code.code(), code.reason()).await }));
+        }
+    };
     if state.office.privacy_settings(&actor).await?.restricted {
         return Err(bureau_office::OfficeError::Restricted.into());
     }
@@ -113,12 +123,17 @@ pub async fn upgrade(
         .max_message_size(MAX_MESSAGE_BYTES * 2)
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
-        .on_upgrade(move |socket| run_socket(socket, live, actor, info, home)))
+        .on_upgrade(move |socket| run_socket(socket, live, actor, info, home, permit)))
 }
 
-async fn run_socket(mut socket: WebSocket, live: Arc<Live>, actor: Actor, info: ConnectInfo, home: Option<Home>) {
+/// Serves one socket until it closes; `_permit` holds its place against the limits until then.
+async fn run_socket(mut socket: WebSocket, live: Arc<Live>, actor: Actor, info: ConnectInfo, home: Option<Home>, _permit: Permit) {
     let (outbox, mut outgoing) = mpsc::channel(OUTBOX);
-    let Some(conn) = home.and_then(|home| live.connect(info, outbox, home)) else {
+    let connected = match home {
+        Some(home) => live.connect(info, outbox, home).await,
+        None => None,
+    };
+    let Some(conn) = connected else {
         close(&mut socket, CloseCode::GoingAway.code(), CloseCode::GoingAway.reason()).await;
         return;
     };
@@ -131,7 +146,7 @@ async fn run_socket(mut socket: WebSocket, live: Arc<Live>, actor: Actor, info: 
                     Verdict::Accept => {
                         // The protocol is text only: a binary frame counts as a malformed message.
                         let text = if let Message::Text(text) = message { text } else { Utf8Bytes::from_static("") };
-                        live.send(super::Event::Message(conn, text));
+                        live.send(super::Event::Message(conn, text)).await;
                     }
                     Verdict::Drop(tell) => {
                         if tell {
@@ -147,7 +162,15 @@ async fn run_socket(mut socket: WebSocket, live: Arc<Live>, actor: Actor, info: 
                         break;
                     }
                 },
-                Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
+                // Pings are answered by the WebSocket layer itself; they count against the rate
+                // limit so that a ping flood ends like a message flood.
+                Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {
+                    if limit.check(Instant::now()) == Verdict::Close {
+                        tracing::warn!(conn = conn.0, "closing a signaling connection flooding pings");
+                        close(&mut socket, CloseCode::Flooding.code(), CloseCode::Flooding.reason()).await;
+                        break;
+                    }
+                }
                 Ok(Some(Ok(Message::Close(_)) | Err(_)) | None) => break,
                 Err(_) => {
                     tracing::debug!(conn = conn.0, "signaling connection idle, closing");
@@ -169,7 +192,7 @@ async fn run_socket(mut socket: WebSocket, live: Arc<Live>, actor: Actor, info: 
             },
         }
     }
-    live.send(super::Event::Disconnect(conn));
+    live.send(super::Event::Disconnect(conn)).await;
     tracing::debug!(conn = conn.0, "signaling connection closed");
 }
 

@@ -91,7 +91,7 @@ pub async fn report_transfer(State(state): State<Arc<AppState>>, session: Sessio
 /// of their live connections when deactivated.
 pub async fn user_changed(state: &AppState, org_id: &str, user_id: &str, active: bool) {
     if !active {
-        state.live.user_removed(org_id, user_id);
+        state.live.user_removed(org_id, user_id).await;
     }
     push_floor_plan(state, org_id).await;
 }

@@ -57,7 +57,7 @@ pub async fn me(State(state): State<Arc<AppState>>, session: Session) -> ApiResu
 pub async fn patch_me(State(state): State<Arc<AppState>>, session: Session, ApiJson(patch): ApiJson<UserPatch>) -> ApiResult<Json<UserView>> {
     let user = state.office.update_me(&session.actor, patch).await?;
     super::rooms::user_changed(&state, &session.actor.org_id, &user.id, user.active).await;
-    announce_profile(&state, &session.actor.org_id, &user, false);
+    announce_profile(&state, &session.actor.org_id, &user, false).await;
     Ok(Json(user))
 }
 
@@ -125,22 +125,22 @@ pub async fn patch(
     let user = state.office.update_user(&session.actor, &id, patch).await?;
     state.office.audit(&session.actor, "update_user", Some(&id)).await?;
     super::rooms::user_changed(&state, &session.actor.org_id, &user.id, user.active).await;
-    announce_profile(&state, &session.actor.org_id, &user, false);
+    announce_profile(&state, &session.actor.org_id, &user, false).await;
     Ok(Json(user))
 }
 
 /// Tells the open pages of the organisation a user's current name and picture (the live
 /// office's presence carries them); `new_picture`: the user just set a picture.
-fn announce_profile(state: &AppState, org_id: &str, user: &UserView, new_picture: bool) {
+async fn announce_profile(state: &AppState, org_id: &str, user: &UserView, new_picture: bool) {
     if user.active {
-        state.live.user_changed(org_id, &user.id, &user.name, user.has_picture, new_picture);
+        state.live.user_changed(org_id, &user.id, &user.name, user.has_picture, new_picture).await;
     }
 }
 
 /// After the signed-in user's picture changed: reads the profile back and announces it.
 async fn announce_my_profile(state: &AppState, actor: &bureau_office::Actor, new_picture: bool) {
     match state.office.user(actor, &actor.user_id).await {
-        Ok(me) => announce_profile(state, &actor.org_id, &me, new_picture),
+        Ok(me) => announce_profile(state, &actor.org_id, &me, new_picture).await,
         Err(err) => tracing::warn!("the new picture could not be announced: {err}"),
     }
 }

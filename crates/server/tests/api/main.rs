@@ -6,6 +6,8 @@ mod access;
 mod bad_input;
 mod guests;
 mod joining;
+mod http_limits;
+mod limits;
 mod live;
 mod multinode;
 mod origin;

@@ -1,5 +1,6 @@
 //! What the hub asks its driver to do.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::ConnId;
@@ -12,8 +13,10 @@ pub enum Output {
     Send {
         /// The connection.
         conn: ConnId,
-        /// The message; serialize with [`crate::encode_server`].
-        msg: ServerMsg,
+        /// The message; serialize with [`crate::encode_server`]. A broadcast hands every
+        /// receiver the same `Arc`: one copy, and the driver serializes it once
+        /// ([`Arc::ptr_eq`] with the previous output tells it).
+        msg: Arc<ServerMsg>,
     },
     /// Close a connection with a WebSocket close code. The hub has already forgotten it;
     /// a later [`Hub::disconnect`](super::Hub::disconnect) for it is harmless.

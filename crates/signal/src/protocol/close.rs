@@ -22,6 +22,11 @@ pub enum CloseCode {
     Flooding,
     /// 4004: a guest was refused entry from the lobby (or the room they waited for is gone).
     NotAdmitted,
+    /// 4005: the user has as many connections open as one user may (tabs and devices).
+    TooManyConnections,
+    /// 1013: the organisation or the server holds as many connections as it may; reconnect
+    /// later with backoff.
+    TryAgainLater,
 }
 
 impl CloseCode {
@@ -35,6 +40,8 @@ impl CloseCode {
             Self::Kicked => 4002,
             Self::Flooding => 4003,
             Self::NotAdmitted => 4004,
+            Self::TooManyConnections => 4005,
+            Self::TryAgainLater => 1013,
         }
     }
 
@@ -48,12 +55,14 @@ impl CloseCode {
             Self::Kicked => "user removed",
             Self::Flooding => "too many messages",
             Self::NotAdmitted => "not admitted",
+            Self::TooManyConnections => "too many connections: close another tab",
+            Self::TryAgainLater => "server busy, try again later",
         }
     }
 
     /// Whether a client should reconnect after this close.
     pub fn should_reconnect(self) -> bool {
-        matches!(self, Self::GoingAway)
+        matches!(self, Self::GoingAway | Self::TryAgainLater)
     }
 }
 
@@ -77,6 +86,8 @@ mod tests {
             CloseCode::Flooding,
             CloseCode::Kicked,
             CloseCode::NotAdmitted,
+            CloseCode::TooManyConnections,
+            CloseCode::TryAgainLater,
         ];
         let mut codes: Vec<u16> = all.iter().map(|c| c.code()).collect();
         codes.sort_unstable();

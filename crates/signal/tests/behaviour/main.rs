@@ -130,7 +130,7 @@ impl Office {
         let mut mine = Vec::new();
         self.outbox.retain(|o| match o {
             Output::Send { conn: c, msg } if *c == conn => {
-                mine.push(msg.clone());
+                mine.push(ServerMsg::clone(msg));
                 false
             }
             _ => true,

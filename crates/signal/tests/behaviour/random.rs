@@ -250,7 +250,7 @@ impl Fuzz {
             self.check_org(org, msg);
             self.check_guest_view(*conn, msg);
             self.check_signal(*conn, msg);
-            if let ServerMsg::Ring { call_id, .. } | ServerMsg::CallUpdate { call_id, .. } = msg {
+            if let ServerMsg::Ring { call_id, .. } | ServerMsg::CallUpdate { call_id, .. } = &**msg {
                 self.calls.push(call_id.clone());
             }
         }

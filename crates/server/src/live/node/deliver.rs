@@ -25,8 +25,9 @@ struct Batch {
 impl Node {
     /// Carries out everything the hub emitted, including what disconnecting slow clients emits.
     pub(super) fn deliver(&mut self) {
-        // A broadcast comes out as the same message for each connection in a row: serialize it once.
-        let mut last: Option<(ServerMsg, Utf8Bytes)> = None;
+        // A broadcast comes out as the same shared message for each connection in a row:
+        // serialize it once.
+        let mut last: Option<(Arc<ServerMsg>, Utf8Bytes)> = None;
         let mut serial = 0u64;
         let mut batches: HashMap<NodeTag, Batch> = HashMap::new();
         loop {
@@ -39,7 +40,7 @@ impl Node {
                             continue;
                         }
                         let text = match &last {
-                            Some((previous, text)) if *previous == msg => text.clone(),
+                            Some((previous, text)) if Arc::ptr_eq(previous, &msg) => text.clone(),
                             _ => {
                                 serial += 1;
                                 let text = Utf8Bytes::from(encode_server(&msg));

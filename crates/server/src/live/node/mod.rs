@@ -51,7 +51,7 @@ pub(super) struct Node {
     /// Organisations whose floor plan this node's hub has; shared with the request handlers.
     pub loaded: Arc<Mutex<HashSet<String>>>,
     /// For the results of the heartbeat checks.
-    pub events: mpsc::UnboundedSender<Event>,
+    pub events: mpsc::Sender<Event>,
     pub heartbeat: Duration,
     local: HashMap<ConnId, Local>,
     routes: HashMap<String, Route>,
@@ -64,7 +64,7 @@ pub(super) struct Node {
 }
 
 impl Node {
-    pub fn new(hub: Hub, bus: Arc<dyn Bus>, office: Arc<Office>, stats: Arc<BusStats>, loaded: Arc<Mutex<HashSet<String>>>, events: mpsc::UnboundedSender<Event>, heartbeat: Duration) -> Self {
+    pub fn new(hub: Hub, bus: Arc<dyn Bus>, office: Arc<Office>, stats: Arc<BusStats>, loaded: Arc<Mutex<HashSet<String>>>, events: mpsc::Sender<Event>, heartbeat: Duration) -> Self {
         Node {
             hub,
             bus,
@@ -82,7 +82,7 @@ impl Node {
         }
     }
 
-    pub async fn run(mut self, mut inbox: mpsc::UnboundedReceiver<Event>, mut frames: mpsc::UnboundedReceiver<BusEvent>) {
+    pub async fn run(mut self, mut inbox: mpsc::Receiver<Event>, mut frames: mpsc::UnboundedReceiver<BusEvent>) {
         let mut ticks = tokio::time::interval(self.heartbeat);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let single = self.bus.single();
@@ -353,7 +353,7 @@ impl Node {
         tokio::spawn(async move {
             let holder = bus.homes(std::slice::from_ref(&org)).await.ok().and_then(|h| h.first().copied().flatten());
             let ours = holder.is_some() && holder == bus.node();
-            let _ = events.send(Event::CheckedConnect { frame, ours });
+            let _ = events.send(Event::CheckedConnect { frame, ours }).await;
         });
     }
 
@@ -450,20 +450,20 @@ impl Node {
             if let Ok(lost) = bus.renew(&homed).await
                 && !lost.is_empty()
             {
-                let _ = events.send(Event::LeaseLost(lost));
+                let _ = events.send(Event::LeaseLost(lost)).await;
             }
             let orgs: Vec<String> = proxied.iter().map(|(o, _)| o.clone()).collect();
             if let Ok(homes) = bus.homes(&orgs).await {
                 let moved: Vec<String> =
                     proxied.iter().zip(homes).filter(|((_, was), now)| *now != Some(*was)).map(|((o, _), _)| o.clone()).collect();
                 if !moved.is_empty() {
-                    let _ = events.send(Event::HomeMoved(moved));
+                    let _ = events.send(Event::HomeMoved(moved)).await;
                 }
             }
             if let Ok(dead) = bus.dead(&nodes).await
                 && !dead.is_empty()
             {
-                let _ = events.send(Event::NodesDead(dead));
+                let _ = events.send(Event::NodesDead(dead)).await;
             }
             checking.store(false, Ordering::Release);
         });
