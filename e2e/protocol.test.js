@@ -158,6 +158,9 @@ test('after a drop the client reconnects with growing delays, then re-applies pr
   socket().drop(1001, 'server going away');
   assert.deepEqual(timers.delays(), [4000]);
   timers.fire();
+  socket().drop(1013, 'server busy, try again later'); // the organisation or node is full
+  assert.deepEqual(timers.delays(), [8000]);
+  timers.fire();
   const fresh = socket();
   fresh.serve(welcome('p2'));
   assert.equal(client.peerId, 'p2');
@@ -188,7 +191,7 @@ test('a call room is not rejoined after a reconnection; the UI hears it was left
 });
 
 test('close codes that say stop are not retried', () => {
-  for (const code of [4000, 4001, 4002, 1009]) {
+  for (const code of [4000, 4001, 4002, 4005, 4006, 1009]) {
     const { client, timers, socket } = setup();
     socket().serve(welcome('p1'));
     socket().drop(code, 'reason');

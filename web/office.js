@@ -117,7 +117,8 @@ export class Office {
     s.on('status', (status) => {
       this.changed('status');
       if (status.state === 'reconnecting' && s.attempts >= 2) void api.me().catch(() => {}); // a 401 ends the session
-      if (status.state === 'closed' && status.code === 4002) void api.me().catch(() => {});
+      // 4002: removed; 4006: this sign-in ended (signed out in another tab): a 401 ends the page's session.
+      if (status.state === 'closed' && (status.code === 4002 || status.code === 4006)) void api.me().catch(() => {});
       // A restricted user is closed with 4002 and then refused at the handshake (a 403, seen as 1006).
       if ((status.state === 'reconnecting' || status.code === 4002) && !this.restricted) void this.checkRestricted();
     });

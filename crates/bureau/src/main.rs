@@ -205,6 +205,9 @@ fn serve(args: ServeArgs) -> ExitCode {
         // Written with `writeln!` so a closed stdout (a supervisor gone) cannot panic the server.
         let mut out = std::io::stdout();
         let _ = writeln!(out, "Bureau is running: http://{} and https://{}", server.http_addr(), server.https_addr());
+        if let Some(metrics) = server.metrics_addr() {
+            let _ = writeln!(out, "metrics http://{metrics}/metrics");
+        }
         if let Some(link) = server.setup_link() {
             let _ = writeln!(out, "Set up the first administrator (the link works once): {link}");
         }

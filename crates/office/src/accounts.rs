@@ -68,6 +68,14 @@ pub(crate) fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
+/// A short, opaque name of the session of `token` for the live office: it tells which
+/// connections signing out closes, and reveals nothing of the token (a hash, truncated, that
+/// differs from the stored one by its prefix).
+pub fn session_tag(token: &str) -> String {
+    let digest = Sha256::new().chain_update("bureau live session").chain_update([0]).chain_update(token).finalize();
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The rate-limit key of a sign-in attempt: a hash, so the limiter holds no emails or IPs.
 fn limit_key(kind: &str, value: &str) -> [u8; 32] {
     Sha256::new().chain_update(kind).chain_update([0]).chain_update(value).finalize().into()

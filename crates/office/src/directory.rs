@@ -1,6 +1,6 @@
 //! The directory: listing, reading and editing users, and the organisation's settings.
 
-use bureau_store::{OrgId, UserRow};
+use bureau_store::{OrgId, StoreError, UserRow};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -132,7 +132,6 @@ impl Office {
         if mode == ProfileMode::Entry {
             profile.extended = Default::default();
         }
-        let was_admin = row.role == Role::Admin.as_str() && row.active;
         if let Some(role) = role {
             row.role = role.as_str().into();
         }
@@ -142,30 +141,25 @@ impl Office {
         if let Some(active) = active {
             row.active = active;
         }
-        let still_admin = row.role == Role::Admin.as_str() && row.active;
-        if was_admin && !still_admin && self.active_admins(&actor.org_id).await? <= 1 {
-            return Err(OfficeError::Invalid {
-                field: if role.is_some() { "role" } else { "active" },
-                message: "the organisation needs at least one active administrator".into(),
-            });
-        }
         let keys = self.keys(&actor.org_id).await?;
         row.email_index = email_index(&keys, &profile.email);
         row.profile = keys.seal_json(profile_slot(&row.id), &profile);
         row.updated_at = self.now();
-        if !self.store.update_user(&row).await? {
-            return Err(OfficeError::NotFound("user"));
+        // The store refuses, in the write's own transaction, to leave no active administrator.
+        match self.store.update_user(&row).await {
+            Ok(true) => {}
+            Ok(false) => return Err(OfficeError::NotFound("user")),
+            Err(StoreError::LastAdmin) => {
+                let field = if role.is_some() { "role" } else { "active" };
+                return Err(OfficeError::Invalid { field, message: StoreError::LastAdmin.to_string() });
+            }
+            Err(err) => return Err(err.into()),
         }
         if !row.active {
             self.store.delete_user_sessions(OrgId(&actor.org_id), &row.id).await?;
         }
         tracing::info!(user_id = %row.id, by = %actor.user_id, "user updated");
         Ok(self.view(&row, profile, mode, Some(actor)))
-    }
-
-    pub(crate) async fn active_admins(&self, org_id: &str) -> Result<usize> {
-        let rows = self.store.users(OrgId(org_id)).await?;
-        Ok(rows.iter().filter(|u| u.active && u.role == Role::Admin.as_str()).count())
     }
 
     async fn load(&self, actor: &Actor, id: &str) -> Result<(UserRow, Profile, ProfileMode)> {

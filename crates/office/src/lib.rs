@@ -38,7 +38,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 pub use access::{AccessDetails, Client, browser};
-pub use accounts::{NewUser, SignedIn};
+pub use accounts::{NewUser, SignedIn, session_tag};
 pub use challenge::{CHALLENGE_TTL_MS, Challenge, Proof, SecondFactorMethod, SignInStep};
 pub use sms::{SmsError, SmsProvider, normalise_phone};
 pub use totp::{base32_decode, code_at_step, step_at};

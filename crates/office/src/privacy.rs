@@ -3,7 +3,7 @@
 //! background job. The export's shape is versioned and described by `docs/export.schema.json`.
 
 use bureau_store::vault::Slot;
-use bureau_store::{OrgId, Purge, Purged};
+use bureau_store::{OrgId, Purge, Purged, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -297,12 +297,11 @@ impl Office {
     }
 
     async fn erase(&self, org_id: &str, user_id: &str) -> Result<()> {
-        let row = self.store.user(OrgId(org_id), user_id).await?.ok_or(OfficeError::NotFound("user"))?;
-        if row.role == "admin" && row.active && self.active_admins(org_id).await? <= 1 {
-            return Err(OfficeError::Invalid { field: "id", message: "the organisation needs at least one active administrator".into() });
-        }
-        if !self.store.erase_user(OrgId(org_id), user_id).await? {
-            return Err(OfficeError::NotFound("user"));
+        match self.store.erase_user(OrgId(org_id), user_id).await {
+            Ok(true) => {}
+            Ok(false) => return Err(OfficeError::NotFound("user")),
+            Err(StoreError::LastAdmin) => return Err(OfficeError::Invalid { field: "id", message: StoreError::LastAdmin.to_string() }),
+            Err(err) => return Err(err.into()),
         }
         tracing::info!(org_id, user_id, "user erased");
         Ok(())

@@ -104,7 +104,20 @@ impl DataDir {
         Ok(std::fs::read_to_string(&path).map_err(VaultError::KeyFile)?.trim().to_owned())
     }
 
+    /// Reads a key file, refusing one that others may read or change (as ssh refuses such a
+    /// private key): whoever reads the master key reads every organisation's personal data.
     fn read_key(&self, path: &Path) -> Result<Key, VaultError> {
+        #[cfg(unix)]
+        if let Ok(meta) = std::fs::metadata(path) {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                return Err(VaultError::KeyFile(std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    format!("{} can be read or changed by other users (mode {mode:03o}); run `chmod 600 {}` and start again", path.display(), path.display()),
+                )));
+            }
+        }
         Key::read_file(path)
     }
 }

@@ -111,6 +111,7 @@ pub struct Server {
     store: Backend,
     http: TcpListener,
     https: TcpListener,
+    metrics: Option<TcpListener>,
     tls: TlsAcceptor,
     turn: Option<bureau_turn::Server>,
     smtp: Option<Arc<mail::SmtpMailer>>,
@@ -125,6 +126,10 @@ impl Server {
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let http = serve::bind(config.listen).await?;
         let https = serve::bind(config.tls_listen).await?;
+        let metrics = match config.metrics_listen {
+            Some(addr) => Some(serve::bind(addr).await?),
+            None => None,
+        };
         if config.public_url == format!("https://{}", config.tls_listen) {
             config.public_url = serve::default_public_url(https.local_addr()?);
         }
@@ -172,12 +177,17 @@ impl Server {
         let turn_metrics = turn.as_ref().map(bureau_turn::Server::metrics);
         let config = Arc::new(config);
         let state = Arc::new(AppState { config, office, live, ice, turn_metrics, clock, metrics: Default::default() });
-        Ok(Server { state, store, http, https, tls, turn, smtp, setup_token })
+        Ok(Server { state, store, http, https, metrics, tls, turn, smtp, setup_token })
     }
 
     /// The bound plain HTTP address.
     pub fn http_addr(&self) -> SocketAddr {
         self.http.local_addr().unwrap_or(self.state.config.listen)
+    }
+
+    /// The bound address of the metrics listener, when there is one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// The bound address of the embedded STUN/TURN server (UDP and TCP), when it runs.
@@ -203,7 +213,8 @@ impl Server {
         let config = &self.state.config;
         let gate = gate::Gate::new(config.http.clone(), config.trusted_proxies.clone());
         let http = tokio::spawn(serve::serve(self.http, app.clone(), None, gate.clone(), stopped.clone()));
-        let https = tokio::spawn(serve::serve(self.https, app, Some(self.tls), gate, stopped.clone()));
+        let https = tokio::spawn(serve::serve(self.https, app, Some(self.tls), gate.clone(), stopped.clone()));
+        let metrics = self.metrics.map(|listener| tokio::spawn(serve::serve(listener, routes::metrics_router(self.state.clone()), None, gate, stopped.clone())));
         let turn = self.turn.map(|turn| {
             let mut stopped = stopped;
             tokio::spawn(turn.run(async move {
@@ -222,6 +233,9 @@ impl Server {
         self.state.live.shutdown().await;
         let _ = stop.send(true);
         let _ = tokio::join!(http, https);
+        if let Some(metrics) = metrics {
+            let _ = metrics.await;
+        }
         if let Some(turn) = turn
             && let Ok(Err(err)) = turn.await
         {

@@ -69,6 +69,9 @@ pub struct ConnectInfo {
     /// `None` for a member of the organisation. `Some` for a guest who opened a guest link:
     /// `user_id` is then the guest's id (never a member's) and `name` the name they gave.
     pub guest: Option<GuestAccess>,
+    /// Names the sign-in (session) the connection was opened with, so that signing out closes
+    /// that session's connections and no others (an opaque tag, never the session token).
+    pub session: String,
 }
 
 /// A room of an organisation, as the server loads it from the database.
@@ -98,6 +101,8 @@ struct Conn {
     bad_messages: u32,
     /// A guest's room and whether they were admitted; `None` for members.
     guest: Option<GuestInfo>,
+    /// The session tag of [`ConnectInfo::session`].
+    session: String,
 }
 
 /// Everything the hub knows about one organisation.
@@ -158,7 +163,7 @@ impl Hub {
             self.disconnect(now, conn);
         }
         let peer_id = PeerId::new(self.fresh_id());
-        let ConnectInfo { org_id, user_id, name, has_picture, ice_servers, guest } = info;
+        let ConnectInfo { org_id, user_id, name, has_picture, ice_servers, guest, session } = info;
         let guest = guest.map(|g| GuestInfo { room_id: g.room_id, admitted: g.direct });
         self.peers.insert(peer_id.clone(), conn);
         let org = self.orgs.entry(org_id.clone()).or_default();
@@ -180,6 +185,7 @@ impl Hub {
                 media: MediaState::default(),
                 bad_messages: 0,
                 guest: guest.clone(),
+                session,
             },
         );
         let (presence, rooms) = match &guest {
@@ -293,6 +299,19 @@ impl Hub {
         self.refresh_user(org_id, user_id, None);
         if let Some(org) = self.orgs.get_mut(org_id) {
             org.users.remove(user_id);
+        }
+    }
+
+    /// A session ended (the user signed out, or a guest's link was revoked): its connections
+    /// close with [`CloseCode::SignedOut`]; the user's other sessions stay.
+    pub fn set_session_ended(&mut self, now: Instant, org_id: &str, user_id: &str, session: &str) {
+        let mut conns = self.guest_conns(org_id, user_id);
+        if let Some(user) = self.orgs.get(org_id).and_then(|o| o.users.get(user_id)) {
+            conns.extend(user.conns.iter().copied());
+        }
+        conns.retain(|c| self.conns.get(c).is_some_and(|c| c.session == session));
+        for conn in conns {
+            self.close(now, conn, CloseCode::SignedOut);
         }
     }
 
@@ -452,6 +471,7 @@ mod tests {
             has_picture: false,
             ice_servers: serde_json::json!([{"urls": "stun:example.org"}]),
             guest: None,
+            session: "s".into(),
         }
     }
 

@@ -28,6 +28,7 @@
 //!     has_picture: false,
 //!     ice_servers: serde_json::json!([{"urls": "stun:turn.example.org"}]),
 //!     guest: None,
+//!     session: "tag of the sign-in".into(),
 //! };
 //! hub.connect(now, ConnId(1), info);
 //! hub.message(now, ConnId(1), r#"{"type":"ping"}"#);

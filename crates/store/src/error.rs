@@ -25,6 +25,11 @@ pub enum StoreError {
     /// A stored value has a shape the code cannot read (a corrupted or foreign database).
     #[error("stored data is malformed: {0}")]
     Malformed(&'static str),
+    /// The change would leave the organisation without an active administrator; nothing was
+    /// written. Checked in the same transaction as the write, so two administrators demoting
+    /// each other at once cannot both succeed.
+    #[error("the organisation needs at least one active administrator")]
+    LastAdmin,
 }
 
 /// An error from the vault: keys and sealed values.

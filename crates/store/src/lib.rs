@@ -80,6 +80,8 @@ pub trait Store: TwoFactorStore + OfficeStore + JoiningStore + PrivacyStore + Se
     async fn insert_user(&self, user: &UserRow) -> Result<()>;
     /// Replaces a user's row except the picture (matched by organisation and id); false if there
     /// is no such user.
+    /// Refuses with [`StoreError::LastAdmin`] a change that leaves the organisation without an
+    /// active administrator.
     async fn update_user(&self, user: &UserRow) -> Result<bool>;
     /// One user of the organisation.
     async fn user(&self, org: OrgId<'_>, id: &str) -> Result<Option<UserRow>>;

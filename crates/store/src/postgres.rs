@@ -249,6 +249,16 @@ fn access_row(row: &Row) -> Result<AccessRow> {
     })
 }
 
+/// Another active administrator of organisation `$1` than user `$2` exists.
+pub(crate) const ANOTHER_ADMIN: &str = "EXISTS (SELECT 1 FROM users o WHERE o.org_id = $1 AND o.id <> $2 AND o.role = 'admin' AND o.active = 1)";
+
+/// Locks the organisation's active administrators until the transaction ends, so that the
+/// last-administrator rule is checked against what other transactions committed.
+pub(crate) async fn lock_admins(tx: &deadpool_postgres::Transaction<'_>, org_id: &str) -> Result<()> {
+    tx.query("SELECT id FROM users WHERE org_id = $1 AND role = 'admin' AND active = 1 FOR UPDATE", &[&org_id]).await?;
+    Ok(())
+}
+
 const USER_COLUMNS: &str = "id, org_id, email_index, role, rights, active, profile, picture IS NOT NULL AS has_picture,
      password_hash, restricted, objections, created_at, updated_at";
 
@@ -342,18 +352,27 @@ impl Store for PostgresStore {
     }
 
     async fn update_user(&self, u: &UserRow) -> Result<bool> {
-        let client = self.client().await?;
-        let statement = client
-            .prepare_cached(
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        // The organisation's administrators locked first: two transactions demoting two of
+        // them wait for each other, and the second sees the first's change.
+        lock_admins(&tx, &u.org_id).await?;
+        let statement = tx
+            .prepare_cached(&format!(
                 "UPDATE users SET email_index = $3, role = $4, rights = $5, active = $6, profile = $7,
-                 password_hash = $8, restricted = $9, objections = $10, updated_at = $11 WHERE org_id = $1 AND id = $2",
-            )
+                 password_hash = $8, restricted = $9, objections = $10, updated_at = $11
+                 WHERE org_id = $1 AND id = $2 AND (NOT (role = 'admin' AND active = 1) OR $4 = 'admin' AND $6::bigint = 1 OR {ANOTHER_ADMIN})"
+            ))
             .await?;
         let (active, restricted) = (i64::from(u.active), i64::from(u.restricted));
-        let changed = client
+        let changed = tx
             .execute(&statement, &[&u.org_id, &u.id, &u.email_index, &u.role, &u.rights, &active, &u.profile, &u.password_hash, &restricted, &u.objections, &u.updated_at])
             .await
             .map_err(|e| conflict_on_unique(e, "email"))?;
+        if changed == 0 && !tx.query("SELECT 1 FROM users WHERE org_id = $1 AND id = $2", &[&u.org_id, &u.id]).await?.is_empty() {
+            return Err(StoreError::LastAdmin);
+        }
+        tx.commit().await?;
         Ok(changed == 1)
     }
 

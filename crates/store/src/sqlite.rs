@@ -269,6 +269,9 @@ fn uuid_like(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<String> {
 }
 
 /// The columns [`user_row`] reads, in its order.
+/// Another active administrator of organisation `?1` than user `?2` exists.
+pub(crate) const ANOTHER_ADMIN: &str = "EXISTS (SELECT 1 FROM users o WHERE o.org_id = ?1 AND o.id <> ?2 AND o.role = 'admin' AND o.active = 1)";
+
 const USER_COLUMNS: &str = "id, org_id, email_index, role, rights, active, profile, picture IS NOT NULL AS has_picture,
      password_hash, restricted, objections, created_at, updated_at";
 
@@ -392,19 +395,24 @@ impl Store for SqliteStore {
         .await
     }
 
+    // One statement: SQLite runs it atomically, so the check and the write cannot be split.
     async fn update_user(&self, user: &UserRow) -> Result<bool> {
         let u = user.clone();
         self.with(move |c| {
             let changed = c
-                .prepare_cached(
+                .prepare_cached(&format!(
                     "UPDATE users SET email_index = ?3, role = ?4, rights = ?5, active = ?6, profile = ?7,
-                     password_hash = ?8, restricted = ?9, objections = ?10, updated_at = ?11 WHERE org_id = ?1 AND id = ?2",
-                )?
+                     password_hash = ?8, restricted = ?9, objections = ?10, updated_at = ?11
+                     WHERE org_id = ?1 AND id = ?2 AND (NOT (role = 'admin' AND active = 1) OR ?4 = 'admin' AND ?6 = 1 OR {ANOTHER_ADMIN})"
+                ))?
                 .execute(params![
                     u.org_id, u.id, u.email_index, u.role, u.rights, u.active, u.profile, u.password_hash, u.restricted, u.objections,
                     u.updated_at
                 ])
                 .map_err(|e| conflict_on_unique(e, "email"))?;
+            if changed == 0 && c.query_row("SELECT 1 FROM users WHERE org_id = ?1 AND id = ?2", [&u.org_id, &u.id], |_| Ok(())).optional()?.is_some() {
+                return Err(StoreError::LastAdmin);
+            }
             Ok(changed == 1)
         })
         .await

@@ -48,12 +48,40 @@ async fn members_cannot_administer() {
 async fn a_signed_in_user_reads_the_legal_texts_of_their_own_organisation() {
     let dir = tempfile::tempdir().unwrap();
     let (office, _, _) = office_in(dir.path(), &Key::generate()).await;
-    org_with_admin(&office, "acme", "admin@acme.example").await;
+    let acme = org_with_admin(&office, "acme", "admin@acme.example").await;
     let globex = org_with_admin(&office, "globex", "admin@globex.example").await;
     let patch: bureau_office::LegalPatch = serde_json::from_str(r#"{"privacy_markdown":"Globex's own policy"}"#).unwrap();
     office.set_legal(&globex, patch).await.unwrap();
     let own = office.legal(&globex).await.unwrap();
     assert_eq!(own.privacy.markdown.as_deref(), Some("Globex's own policy"));
-    let first = office.public_legal(None).await.unwrap();
-    assert_ne!(first.privacy.markdown.as_deref(), Some("Globex's own policy"), "without a session: the first organisation's");
+    let other = office.legal(&acme).await.unwrap();
+    assert_eq!(other.privacy.markdown, None, "Acme's members read Acme's (default) policy");
+}
+
+#[tokio::test]
+async fn two_administrators_removing_each_other_at_once_leave_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (office, _, _) = office_in(dir.path(), &Key::generate()).await;
+    for round in 0..8 {
+        let ada = org_with_admin(&office, &format!("org{round}"), &format!("ada{round}@acme.example")).await;
+        let mut second = member("Bea", &format!("bea{round}@acme.example"));
+        second.role = bureau_office::Role::Admin;
+        office.create_user(&ada, second).await.unwrap();
+        let session = office.login(&format!("bea{round}@acme.example"), "member password 1", &crate::client("10.0.0.3")).await.unwrap();
+        let bea = office.authenticate(&session.token).await.unwrap();
+        // Half the rounds demote, half erase: each checks and writes in one transaction.
+        let (a, b) = if round % 2 == 0 {
+            let demote = || -> UserPatch { serde_json::from_str(r#"{"role":"member"}"#).unwrap() };
+            let (a, b) = tokio::join!(office.update_user(&ada, &bea.user_id, demote()), office.update_user(&bea, &ada.user_id, demote()));
+            (a.map(|_| ()), b.map(|_| ()))
+        } else {
+            tokio::join!(office.erase_user(&ada, &bea.user_id), office.erase_user(&bea, &ada.user_id))
+        };
+        assert!(a.is_ok() != b.is_ok(), "round {round}: exactly one may win: {a:?} {b:?}");
+        let refused = if a.is_err() { a } else { b };
+        assert!(matches!(refused, Err(OfficeError::Invalid { .. })), "round {round}: {refused:?}");
+        let survivor = if office.authenticate(&session.token).await.is_ok_and(|a| a.is_admin()) { bea } else { ada };
+        let admins = office.users(&survivor, None).await.unwrap().into_iter().filter(|u| u.role == bureau_office::Role::Admin && u.active).count();
+        assert_eq!(admins, 1, "round {round}");
+    }
 }

@@ -25,6 +25,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// HTTPS listener.
     pub tls_listen: SocketAddr,
+    /// The Prometheus metrics listener, off when `None`.
+    pub metrics_listen: Option<SocketAddr>,
     /// The address users open, used in links (setup link, emails) and accepted as the origin
     /// of browsers' requests.
     pub public_url: String,
@@ -468,6 +470,7 @@ impl Layers {
             database_url: self.database_url()?,
             listen: self.addr("listen")?,
             tls_listen,
+            metrics_listen: self.optional_parsed("metrics_listen", "an ADDRESS:PORT")?,
             public_url,
             trusted_proxies: self.trusted_proxies()?,
             tls_cert,

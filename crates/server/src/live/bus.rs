@@ -69,6 +69,9 @@ pub enum Frame {
         ice: serde_json::Value,
         /// A guest's room and direct access; `None` for members.
         guest: Option<(String, bool)>,
+        /// The connection's session tag (absent from nodes of an older version).
+        #[serde(default)]
+        session: String,
     },
     /// Proxy → home: a connection closed.
     Disconnect {
@@ -95,6 +98,15 @@ pub enum Frame {
         org: String,
         /// The user.
         user: String,
+    },
+    /// Any node → home: a user signed out (or a guest's session ended).
+    SessionEnded {
+        /// The organisation.
+        org: String,
+        /// The user.
+        user: String,
+        /// The session tag.
+        session: String,
     },
     /// Any node → home: a user's name or picture changed.
     UserChanged {

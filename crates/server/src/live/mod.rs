@@ -53,6 +53,7 @@ enum Event {
     /// sent before the connection gives the organisation a route).
     Rooms { org_id: String, rooms: Vec<bureau_signal::Room>, home: Option<Home> },
     UserRemoved { org_id: String, user_id: String },
+    SessionEnded { org_id: String, user_id: String, session: String },
     UserChanged { org_id: String, user_id: String, name: String, has_picture: bool, new_picture: bool },
     Shutdown(oneshot::Sender<()>),
     /// This node no longer holds the home of these organisations.
@@ -160,6 +161,11 @@ impl Live {
     /// Closes a deactivated user's connections.
     pub async fn user_removed(&self, org_id: &str, user_id: &str) {
         self.send(Event::UserRemoved { org_id: org_id.into(), user_id: user_id.into() }).await;
+    }
+
+    /// Closes the connections opened with the session of `token` (the user signed out).
+    pub async fn session_ended(&self, org_id: &str, user_id: &str, token: &str) {
+        self.send(Event::SessionEnded { org_id: org_id.into(), user_id: user_id.into(), session: bureau_office::session_tag(token) }).await;
     }
 
     /// Tells the organisation that a user's name or picture changed (`new_picture`: the user

@@ -85,7 +85,7 @@ pub async fn upgrade(
     if state.live.draining() {
         return Err(ApiError::Draining);
     }
-    let actor = session.actor;
+    let (actor, session_tag) = (session.actor, bureau_office::session_tag(&session.token));
     // Limits first: a refused socket costs no database read and never reaches the hub. It is
     // accepted and closed at once, so the browser learns the code and the reason.
     let permit = match state.live.permits.take(&actor.org_id, &actor.user_id) {
@@ -117,6 +117,7 @@ pub async fn upgrade(
         has_picture: me.has_picture,
         ice_servers: state.ice.servers_for(&actor.user_id),
         guest: state.office.guest_access(&actor).await?.map(|(room_id, direct)| GuestAccess { room_id, direct }),
+        session: session_tag,
     };
     let live = state.live.clone();
     Ok(upgrade

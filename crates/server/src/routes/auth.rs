@@ -98,6 +98,7 @@ pub async fn logout(
 ) -> ApiResult<Response> {
     if let Some(session) = session {
         state.office.logout(&session.token).await?;
+        state.live.session_ended(&session.actor.org_id, &session.actor.user_id, &session.token).await;
     }
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear_cookie(requester.secure))]).into_response())
 }

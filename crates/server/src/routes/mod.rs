@@ -91,11 +91,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         .nest("/api", api)
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
+        .route("/metrics", get(|| async { ApiError::NoRoute }))
         .fallback(move |uri| web::serve(uri, dev_dir.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), count_and_harden))
         .layer(middleware::from_fn_with_state(state.clone(), requester::identify))
         .with_state(state)
+}
+
+/// The metrics listener's application: `GET /metrics` alone.
+pub fn metrics_router(state: Arc<AppState>) -> Router {
+    Router::new().route("/metrics", get(ops::metrics)).with_state(state)
 }
 
 /// Counts every response for the metrics and adds the security headers.

@@ -49,3 +49,22 @@ async fn malformed_requests_get_clear_errors() {
     assert_eq!(list["users"].as_array().unwrap().len(), 1);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_master_key_that_others_can_read_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut first = Running::start_node(&data, &[]).await;
+    first.stop().await;
+    let key = data.join("master.key");
+    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600, "created private");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let config = Running::config(&data, &[], Running::shared_database(&data).await.as_deref());
+    let Err(err) = bureau_server::Server::start(config).await else { panic!("a master key others can read must be refused") };
+    let err = err.to_string();
+    assert!(err.contains("chmod 600") && err.contains("master.key"), "{err}");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut again = Running::start_node(&data, &[]).await;
+    again.stop().await;
+}

@@ -12,7 +12,7 @@ use crate::{Running, call};
 
 /// The value of a metric line `name value` (or `name{labels} value`) of `/metrics`.
 async fn metric(server: &Running, name: &str) -> u64 {
-    let text = reqwest::get(server.url("/metrics")).await.unwrap().text().await.unwrap();
+    let text = server.metrics_text().await;
     text.lines()
         .find_map(|line| line.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
         .unwrap_or_else(|| panic!("no {name} in /metrics"))

@@ -208,3 +208,39 @@ async fn a_flooding_connection_is_limited_then_closed_and_others_keep_working() 
     next(&mut calm, "pong").await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn signing_out_closes_that_sessions_sockets_and_no_others() {
+    let mut server = Running::start().await;
+    server.admin().await;
+    let laptop = cookie(&server, "ada@example.org", "ada password 1").await;
+    let phone = cookie(&server, "ada@example.org", "ada password 1").await;
+    let mut laptop_socket = connect(&server, Some(&laptop), None).await.unwrap();
+    next(&mut laptop_socket, "welcome").await;
+    let mut phone_socket = connect(&server, Some(&phone), None).await.unwrap();
+    next(&mut phone_socket, "welcome").await;
+
+    let response = reqwest::Client::new()
+        .post(server.url("/api/auth/logout"))
+        .header("cookie", &laptop)
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    let closed = loop {
+        match laptop_socket.next().await {
+            Some(Ok(Message::Close(frame))) => break frame.map(|f| (u16::from(f.code), f.reason.to_string())),
+            Some(Ok(_)) => {}
+            other => panic!("the socket ended without a close frame: {other:?}"),
+        }
+    };
+    assert_eq!(closed, Some((4006, "signed out".to_owned())));
+    // The other session's socket keeps working.
+    send(&mut phone_socket, json!({"type": "ping"})).await;
+    next(&mut phone_socket, "pong").await;
+    // And the ended session cannot open a new one.
+    assert!(connect(&server, Some(&laptop), None).await.is_err());
+    server.stop().await;
+}

@@ -26,6 +26,8 @@ use serde_json::{Value, json};
 /// A running server with its data folder and a cookie-keeping HTTP client.
 pub struct Running {
     pub base: String,
+    /// `http://ADDR/metrics` of the node's metrics listener.
+    pub metrics: String,
     pub https: std::net::SocketAddr,
     pub data_dir: PathBuf,
     /// The PostgreSQL database the server uses, if not SQLite.
@@ -61,13 +63,14 @@ impl Running {
         let config = Self::config(&data_dir, extra_env, database_url.as_deref());
         let server = Server::start(config).await?;
         let base = format!("http://{}", server.http_addr());
+        let metrics = Self::metrics_url(&server);
         let https = server.https_addr();
         let setup_token = server.setup_link().map(|link| link.split_once("#token=").unwrap().1.to_owned());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(server.run(async move {
             let _ = stopped.await;
         }));
-        Ok(Running { base, https, data_dir, database_url, setup_token, stop: Some(stop), task: Some(task), isolated: None, _dir: Some(dir) })
+        Ok(Running { base, metrics, https, data_dir, database_url, setup_token, stop: Some(stop), task: Some(task), isolated: None, _dir: Some(dir) })
     }
 
     /// Starts a server on an existing (or new) data folder, on a Tokio runtime of its own, so
@@ -86,7 +89,7 @@ impl Running {
             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
             let server = runtime.block_on(Server::start(config)).unwrap();
             let token = server.setup_link().map(|link| link.split_once("#token=").unwrap().1.to_owned());
-            let _ = ready.send((format!("http://{}", server.http_addr()), server.https_addr(), token));
+            let _ = ready.send((format!("http://{}", server.http_addr()), Self::metrics_url(&server), server.https_addr(), token));
             let task = runtime.spawn(server.run(async move {
                 let _ = stopped.await;
             }));
@@ -96,10 +99,19 @@ impl Running {
             }
             runtime.shutdown_background();
         });
-        let (base, https, setup_token) = started.await.unwrap();
-        let node = Running { base, https, data_dir: data_dir.to_owned(), database_url, setup_token, stop: None, task: None, isolated: Some((control, thread)), _dir: None };
+        let (base, metrics, https, setup_token) = started.await.unwrap();
+        let node = Running { base, metrics, https, data_dir: data_dir.to_owned(), database_url, setup_token, stop: None, task: None, isolated: Some((control, thread)), _dir: None };
         node.wait_ready().await;
         node
+    }
+
+    fn metrics_url(server: &Server) -> String {
+        server.metrics_addr().map(|a| format!("http://{a}/metrics")).unwrap_or_default()
+    }
+
+    /// The text of the node's `/metrics`.
+    pub async fn metrics_text(&self) -> String {
+        reqwest::get(&self.metrics).await.unwrap().text().await.unwrap()
     }
 
     /// Waits until `/readyz` answers 200 (with Redis: until the node has joined the others).
@@ -147,6 +159,7 @@ impl Running {
             "BUREAU_TURN_LISTEN" => Some("127.0.0.1:0".to_owned()),
             "BUREAU_TURN_ALLOW_LOOPBACK_PEERS" => Some("true".to_owned()),
             "BUREAU_SIGNAL_PRESENCE_GRACE_SECS" => Some("1".to_owned()),
+            "BUREAU_METRICS_LISTEN" => Some("127.0.0.1:0".to_owned()),
             "BUREAU_DATABASE_URL" => database_url.map(str::to_owned),
             other => extra_env.iter().find(|(k, _)| *k == other).map(|(_, v)| v.clone()),
         };
@@ -171,6 +184,13 @@ impl Running {
         // reqwest's rustls takes the process-wide provider: aws-lc-rs, as everywhere in Bureau.
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         reqwest::Client::builder().cookie_store(true).build().unwrap()
+    }
+
+    /// A client that trusts the server's self-signed certificate (for its HTTPS listener).
+    pub fn client_trusting(server: &Running) -> reqwest::Client {
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let pem = std::fs::read(server.data_dir.join("tls-cert.pem")).unwrap();
+        reqwest::Client::builder().add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap()).build().unwrap()
     }
 
     /// Creates the first admin through the setup link and returns a signed-in client.

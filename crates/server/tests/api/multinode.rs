@@ -171,7 +171,7 @@ async fn presence_signals_rooms_and_calls_cross_nodes() {
     })
     .await;
 
-    let metrics = reqwest::get(b.url("/metrics")).await.unwrap().text().await.unwrap();
+    let metrics = b.metrics_text().await;
     let sent = metrics.lines().find(|l| l.starts_with("bureau_bus_frames_sent_total ")).unwrap();
     assert_ne!(sent, "bureau_bus_frames_sent_total 0", "{metrics}");
     b.stop().await;
@@ -227,7 +227,7 @@ async fn a_restarted_redis_makes_clients_reconnect_and_rebuilds_presence() {
     let (mut ada, ada_welcome) = join(&a, &ada_cookie).await;
     let (_max_socket, _) = join(&b, &max_cookie).await;
     sees(&mut ada, Some(&ada_welcome), &max["id"], "online").await;
-    let metrics = reqwest::get(a.url("/metrics")).await.unwrap().text().await.unwrap();
+    let metrics = a.metrics_text().await;
     assert!(metrics.contains("bureau_redis_reconnects_total 1"), "{metrics}");
     b.stop().await;
     a.stop().await;

@@ -94,7 +94,7 @@ async fn wrong_credentials_are_generic_and_rate_limited() {
         .unwrap();
     assert_eq!(response.status(), 429);
     assert!(response.headers().contains_key("retry-after"));
-    let metrics = reqwest::get(server.url("/metrics")).await.unwrap().text().await.unwrap();
+    let metrics = server.metrics_text().await;
     let limited = metrics.lines().find(|l| l.starts_with("bureau_login_attempts_total{outcome=\"rate_limited\"}")).unwrap();
     assert!(!limited.ends_with(" 0"), "{metrics}");
     server.stop().await;
@@ -118,6 +118,13 @@ async fn operations_endpoints_and_the_web_client() {
     assert_eq!(reqwest::get(server.url("/..%2fCargo.toml")).await.unwrap().status(), 404);
     let (status, err) = call(Running::client().get(server.url("/api/nothing-here"))).await;
     assert_eq!((status, err["code"].as_str()), (404, Some("not_found")));
+    // Metrics only on their own listener, never on the public ones.
+    for public in [server.url("/metrics"), format!("https://{}/metrics", server.https)] {
+        let response = Running::client_trusting(&server).get(&public).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{public}");
+        assert!(!response.text().await.unwrap().contains("bureau_"), "{public}");
+    }
+    assert!(server.metrics_text().await.contains("bureau_live_connections "));
 
     // After shutdown the port no longer answers.
     let url = server.url("/healthz");

@@ -24,6 +24,9 @@ pub enum CloseCode {
     NotAdmitted,
     /// 4005: the user has as many connections open as one user may (tabs and devices).
     TooManyConnections,
+    /// 4006: the session this connection was opened with ended (signed out elsewhere, or a
+    /// guest's link was revoked or expired).
+    SignedOut,
     /// 1013: the organisation or the server holds as many connections as it may; reconnect
     /// later with backoff.
     TryAgainLater,
@@ -41,6 +44,7 @@ impl CloseCode {
             Self::Flooding => 4003,
             Self::NotAdmitted => 4004,
             Self::TooManyConnections => 4005,
+            Self::SignedOut => 4006,
             Self::TryAgainLater => 1013,
         }
     }
@@ -56,6 +60,7 @@ impl CloseCode {
             Self::Flooding => "too many messages",
             Self::NotAdmitted => "not admitted",
             Self::TooManyConnections => "too many connections: close another tab",
+            Self::SignedOut => "signed out",
             Self::TryAgainLater => "server busy, try again later",
         }
     }
@@ -87,6 +92,7 @@ mod tests {
             CloseCode::Kicked,
             CloseCode::NotAdmitted,
             CloseCode::TooManyConnections,
+            CloseCode::SignedOut,
             CloseCode::TryAgainLater,
         ];
         let mut codes: Vec<u16> = all.iter().map(|c| c.code()).collect();

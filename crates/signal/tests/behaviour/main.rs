@@ -51,6 +51,12 @@ impl Office {
 
     /// Opens a connection for `user` of `org` whose profile has `name` and `has_picture`.
     pub fn connect_profile(&mut self, org: &str, user: &str, name: &str, has_picture: bool) -> (ConnId, PeerId) {
+        let session = format!("session-{}", self.next_conn + 1);
+        self.connect_in_session(org, user, name, has_picture, &session)
+    }
+
+    /// Opens a connection for `user` of `org` signed in with the session tagged `session`.
+    pub fn connect_in_session(&mut self, org: &str, user: &str, name: &str, has_picture: bool, session: &str) -> (ConnId, PeerId) {
         self.next_conn += 1;
         let conn = ConnId(self.next_conn);
         let info = ConnectInfo {
@@ -60,6 +66,7 @@ impl Office {
             has_picture,
             ice_servers: serde_json::json!([{"urls": ["stun:turn.example:3478"]}]),
             guest: None,
+            session: session.into(),
         };
         let peer = self.hub.connect(self.now, conn, info);
         (conn, peer)
@@ -83,6 +90,7 @@ impl Office {
             has_picture: false,
             ice_servers: serde_json::json!([]),
             guest: Some(GuestAccess { room_id: room.into(), direct }),
+            session: format!("session-{}", self.next_conn),
         };
         let peer = self.hub.connect(self.now, conn, info);
         (conn, peer)

@@ -182,3 +182,24 @@ fn a_deputy_is_a_colleague_of_the_same_organisation() {
     office.send(bob, json!({"type": "set_presence", "deputy_id": null}));
     assert_eq!(office.hub.presence("acme", "bob").unwrap().deputy_id, None);
 }
+
+#[test]
+fn signing_out_closes_that_sessions_connections_only() {
+    let mut office = Office::default();
+    let (laptop_a, _) = office.connect_in_session("acme", "ada", "Ada", false, "laptop");
+    let (laptop_b, _) = office.connect_in_session("acme", "ada", "Ada", false, "laptop");
+    let (phone, _) = office.connect_in_session("acme", "ada", "Ada", false, "phone");
+    let (bob, _) = office.connect_in_session("acme", "bob", "Bob", false, "laptop");
+    office.connect_in_session("globex", "ada", "Ada", false, "laptop");
+    office.clear();
+    office.hub.set_session_ended(office.now, "acme", "ada", "laptop");
+    let mut closed_conns = office.closes();
+    closed_conns.sort_by_key(|(c, _)| c.0);
+    assert_eq!(closed_conns, [(laptop_a, CloseCode::SignedOut), (laptop_b, CloseCode::SignedOut)]);
+    assert!(office.hub.presence("acme", "ada").unwrap().status != Status::Offline, "the phone keeps Ada online");
+    office.send(phone, json!({"type": "ping"}));
+    office.send(bob, json!({"type": "ping"}));
+    assert!(!office.take(phone).is_empty() && !office.take(bob).is_empty(), "the other sessions keep working");
+    office.hub.set_session_ended(office.now, "acme", "ada", "no such session");
+    assert!(office.closes().is_empty());
+}

@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 
-use super::PostgresStore;
-use crate::{AuditRow, OrgId, PrivacyRequestRow, Purge, Purged, Result};
+use super::{ANOTHER_ADMIN, PostgresStore, lock_admins};
+use crate::{AuditRow, OrgId, PrivacyRequestRow, Purge, Purged, Result, StoreError};
 
 #[async_trait]
 impl crate::PrivacyStore for PostgresStore {
@@ -86,9 +86,15 @@ impl crate::PrivacyStore for PostgresStore {
         let (org, user) = (org.0, user_id);
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let found = tx.query("SELECT email_index FROM users WHERE org_id = $1 AND id = $2 FOR UPDATE", &[&org, &user]).await?;
+        lock_admins(&tx, org).await?;
+        let found = tx
+            .query(&format!("SELECT email_index, role = 'admin' AND active = 1 AND NOT {ANOTHER_ADMIN} FROM users WHERE org_id = $1 AND id = $2 FOR UPDATE"), &[&org, &user])
+            .await?;
         let Some(row) = found.first() else { return Ok(false) };
         let index: Vec<u8> = row.try_get(0)?;
+        if row.try_get::<_, bool>(1)? {
+            return Err(StoreError::LastAdmin);
+        }
         // Others keep their call and transfer history, with this person made anonymous.
         let anonymous = format!("erased-{}", hex::encode(rand::random::<[u8; 8]>()));
         tx.execute("UPDATE call_participants SET user_id = $3 WHERE org_id = $1 AND user_id = $2", &[&org, &user, &anonymous]).await?;

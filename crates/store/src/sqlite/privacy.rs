@@ -118,10 +118,15 @@ impl crate::PrivacyStore for SqliteStore {
     async fn erase_user(&self, org: OrgId<'_>, user_id: &str) -> Result<bool> {
         let (org, user) = (org.0.to_owned(), user_id.to_owned());
         self.with(move |c| {
-            let tx = c.transaction()?;
-            let index: Option<Vec<u8>> =
-                tx.query_row("SELECT email_index FROM users WHERE org_id = ?1 AND id = ?2", [&org, &user], |r| r.get(0)).optional()?;
-            let Some(index) = index else { return Ok(false) };
+            // Immediate: the last-administrator check and the delete are one write transaction.
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let found: Option<(Vec<u8>, bool)> = tx
+                .query_row(&format!("SELECT email_index, role = 'admin' AND active = 1 AND NOT {ANOTHER_ADMIN} FROM users WHERE org_id = ?1 AND id = ?2"), [&org, &user], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let Some((index, last_admin)) = found else { return Ok(false) };
+            if last_admin {
+                return Err(StoreError::LastAdmin);
+            }
             // Others keep their call and transfer history, with this person made anonymous.
             let anonymous = format!("erased-{}", uuid_like(&tx)?);
             tx.execute("UPDATE call_participants SET user_id = ?3 WHERE org_id = ?1 AND user_id = ?2", params![org, user, anonymous])?;

@@ -159,6 +159,10 @@ impl Node {
                 Some(Home::Here) => self.hub.set_user_removed(now, &org_id, &user_id),
                 other => self.to_home(&org_id, other, Frame::UserRemoved { org: org_id.clone(), user: user_id }),
             },
+            Event::SessionEnded { org_id, user_id, session } => match self.home_of(&org_id) {
+                Some(Home::Here) => self.hub.set_session_ended(now, &org_id, &user_id, &session),
+                other => self.to_home(&org_id, other, Frame::SessionEnded { org: org_id.clone(), user: user_id, session }),
+            },
             Event::UserChanged { org_id, user_id, name, has_picture, new_picture } => match self.home_of(&org_id) {
                 Some(Home::Here) => self.hub.set_user_profile(&org_id, &user_id, &name, has_picture, new_picture),
                 other => {
@@ -298,6 +302,11 @@ impl Node {
                     self.hub.set_user_removed(now, &org, &user);
                 }
             }
+            Frame::SessionEnded { org, user, session } => {
+                if self.home_of(&org) == Some(Home::Here) {
+                    self.hub.set_session_ended(now, &org, &user, &session);
+                }
+            }
             Frame::UserChanged { org, user, name, picture, new_picture } => {
                 if self.home_of(&org) == Some(Home::Here) {
                     self.hub.set_user_profile(&org, &user, &name, picture, new_picture);
@@ -335,13 +344,13 @@ impl Node {
 
     /// Adds another node's connection to this node's hub (this node is its organisation's home).
     fn remote_connect(&mut self, now: Instant, frame: Frame) {
-        let Frame::Connect { conn, org, user, name, picture, ice, guest } = frame else { return };
+        let Frame::Connect { conn, org, user, name, picture, ice, guest, session } = frame else { return };
         let conn = ConnId(conn);
         self.routes.entry(org.clone()).or_insert(Route { home: Home::Here, local: 0 });
         self.count_homed();
         self.remote.insert(conn, org.clone());
         let guest = guest.map(|(room_id, direct)| GuestAccess { room_id, direct });
-        self.hub.connect(now, conn, ConnectInfo { org_id: org, user_id: user, name, has_picture: picture, ice_servers: ice, guest });
+        self.hub.connect(now, conn, ConnectInfo { org_id: org, user_id: user, name, has_picture: picture, ice_servers: ice, guest, session });
     }
 
     /// Asks Redis whether this node holds the home of a connection's organisation; the answer
@@ -500,5 +509,6 @@ fn connect_frame(conn: ConnId, info: ConnectInfo) -> Frame {
         picture: info.has_picture,
         ice: info.ice_servers,
         guest: info.guest.map(|g| (g.room_id, g.direct)),
+        session: info.session,
     }
 }
