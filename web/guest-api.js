@@ -14,6 +14,7 @@ import { request, ApiError, describeError } from '/api.js';
  * @property {boolean} direct Guests enter without waiting in the lobby.
  * @property {number} created_at Unix milliseconds.
  * @property {number} expires_at Unix milliseconds.
+ * @property {number} max_guests How many guests may join through it in all.
  */
 
 /**
@@ -25,6 +26,7 @@ import { request, ApiError, describeError } from '/api.js';
  * @property {number} created_at
  * @property {number} expires_at
  * @property {boolean} revoked
+ * @property {number} max_guests How many guests may join through it in all.
  */
 
 /**
@@ -49,7 +51,8 @@ import { request, ApiError, describeError } from '/api.js';
 /**
  * Creates a guest link for a meeting room or the reception.
  * @param {string} roomId
- * @param {{expires_in_hours?: number, direct?: boolean}} options Hours 1..720 (default 24).
+ * @param {{expires_in_hours?: number, direct?: boolean, max_guests?: number}} options Hours
+ *   1..720 (default 24); guests 1..500 (default 20).
  * @returns {Promise<NewGuestLink>}
  */
 export function createLink(roomId, options) {

@@ -19,12 +19,14 @@ export function openGuestLinks(room) {
   const expiry = h('select', { id: id + '-expiry', name: 'expires_in_hours' },
     EXPIRY.map(([hours, label]) => h('option', { value: String(hours), selected: hours === 24 }, String(label))));
   const direct = h('input', { type: 'checkbox', id: id + '-direct', name: 'direct' });
+  const most = h('input', { type: 'number', id: id + '-most', name: 'max_guests', min: '1', max: '500', value: '20', inputmode: 'numeric' });
   const result = h('div', { class: 'guest-link-result', 'aria-live': 'polite' });
   const list = h('div', { class: 'guest-link-list' });
   const create = h('button', { type: 'submit', class: 'button primary' }, 'Create link');
   const form = h('form', { class: 'guest-link-form', novalidate: true, 'aria-label': 'New guest link' },
     h('p', { class: 'muted' }, `Anyone with the link can ask to join ${room.name} with their name, until it expires or you revoke it.`),
     h('div', { class: 'field' }, h('label', { for: expiry.id }, 'Valid for'), expiry),
+    h('div', { class: 'field' }, h('label', { for: most.id }, 'Guests it lets in (at most)'), most),
     h('div', { class: 'field' }, h('label', { class: 'check', for: direct.id }, direct,
       h('span', {}, 'Let guests in directly (no waiting in the lobby)'))),
     create);
@@ -32,7 +34,7 @@ export function openGuestLinks(room) {
     event.preventDefault();
     create.disabled = true;
     try {
-      const link = await guests.createLink(room.id, { expires_in_hours: Number(expiry.value), direct: direct.checked });
+      const link = await guests.createLink(room.id, { expires_in_hours: Number(expiry.value), direct: direct.checked, max_guests: Number(most.value) });
       showLink(result, link);
       await drawLinks(room, list);
     } catch (err) {
@@ -69,7 +71,7 @@ function showLink(host, link) {
   host.replaceChildren(h('div', { class: 'notice' },
     h('div', { class: 'field' }, h('label', { for: inputId }, 'Guest link (shown only now)'), url),
     copy, ' ',
-    h('span', { class: 'muted' }, `Valid until ${when(link.expires_at)}${link.direct ? ' · guests come in directly' : ' · guests wait in the lobby'}.`)));
+    h('span', { class: 'muted' }, `Valid until ${when(link.expires_at)} for up to ${link.max_guests} guests${link.direct ? ' · guests come in directly' : ' · guests wait in the lobby'}.`)));
   url.focus();
   url.select();
 }

@@ -260,9 +260,14 @@ impl Office {
     }
 
     pub(crate) async fn start_session(&self, org_id: &str, user: UserView, client: &Client, event: &str) -> Result<SignedIn> {
+        self.start_session_until(org_id, user, client, event, i64::MAX).await
+    }
+
+    /// Starts a session that ends at `until` at the latest.
+    pub(crate) async fn start_session_until(&self, org_id: &str, user: UserView, client: &Client, event: &str, until: i64) -> Result<SignedIn> {
         let (token, hash) = new_token();
         let now = self.now();
-        let expires_at = now + self.policy.session_ttl_ms;
+        let expires_at = (now + self.policy.session_ttl_ms).min(until);
         let session =
             SessionRow { token_hash: hash, org_id: org_id.into(), user_id: user.id.clone(), created_at: now, expires_at };
         self.store.insert_session(&session).await?;
@@ -304,18 +309,22 @@ impl Office {
 
     /// The actor behind a session token; deactivated users and expired sessions are refused.
     pub async fn authenticate(&self, token: &str) -> Result<Actor> {
+        Ok(self.authenticate_session(token).await?.0)
+    }
+
+    /// [`Office::authenticate`], with when the session ends (Unix milliseconds): what it opens
+    /// (a signaling socket, TURN credentials) must not outlive it.
+    pub async fn authenticate_session(&self, token: &str) -> Result<(Actor, i64)> {
         if token.len() > 128 {
             return Err(OfficeError::Unauthenticated);
         }
         let session = self.store.session(&token_hash(token), self.now()).await?.ok_or(OfficeError::Unauthenticated)?;
         let user = self.store.user(OrgId(&session.org_id), &session.user_id).await?;
         match user {
-            Some(user) if user.active => Ok(Actor {
-                org_id: user.org_id,
-                user_id: user.id,
-                role: Role::from_name(&user.role),
-                rights: rights_from_column(&user.rights),
-            }),
+            Some(user) if user.active => Ok((
+                Actor { org_id: user.org_id, user_id: user.id, role: Role::from_name(&user.role), rights: rights_from_column(&user.rights) },
+                session.expires_at,
+            )),
             _ => Err(OfficeError::Unauthenticated),
         }
     }

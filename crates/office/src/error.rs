@@ -25,6 +25,9 @@ pub enum OfficeError {
     /// Too many attempts; try again after the given number of seconds.
     #[error("too many attempts; try again in {0} seconds")]
     RateLimited(u64),
+    /// The guest link has let in as many guests as it allows, in all or at once.
+    #[error("{0}")]
+    LinkFull(&'static str),
     /// The signed-in user lacks the right for this operation.
     #[error("you are not allowed to do this")]
     Forbidden,

@@ -3,6 +3,7 @@
 //! room only — after a member lets them in from the lobby, or at once when the link says so.
 
 use bureau_store::{GuestLinkRow, GuestRow, OrgId, UserRow};
+use sha2::Digest;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -22,6 +23,8 @@ const HOUR_MS: i64 = 3600 * 1000;
 pub struct NewGuestLink {
     /// Hours until the link stops working (1–720, default 24).
     pub expires_in_hours: Option<u32>,
+    /// How many guests may join through the link in all (1–500, default 20).
+    pub max_guests: Option<u32>,
     /// Guests join without waiting for a member to let them in.
     #[serde(default)]
     pub direct: bool,
@@ -42,6 +45,8 @@ pub struct GuestLinkView {
     pub expires_at: i64,
     /// Revoked by a member.
     pub revoked: bool,
+    /// How many guests may join through it in all.
+    pub max_guests: u32,
     /// The link itself (`{public_url}/guest#token=...`), only when just created.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
@@ -80,9 +85,15 @@ fn view(row: &GuestLinkRow, url: Option<String>) -> GuestLinkView {
         created_at: row.created_at,
         expires_at: row.expires_at,
         revoked: row.revoked_at.is_some(),
+        max_guests: u32::try_from(row.max_guests).unwrap_or(0),
         url,
     }
 }
+
+/// Joins through one link per minute, so that a leaked link cannot mint accounts in bulk.
+pub(crate) const JOINS_PER_MINUTE: usize = 10;
+/// Guests of one link signed in at once (at most the link's own maximum).
+pub const MAX_GUESTS_AT_ONCE: u64 = 50;
 
 impl Office {
     /// The conference room (meeting room or reception) with this id, with its name.
@@ -104,6 +115,10 @@ impl Office {
         if !(1..=720).contains(&hours) {
             return Err(OfficeError::Invalid { field: "expires_in_hours", message: "must be between 1 and 720".into() });
         }
+        let max_guests = link.max_guests.unwrap_or(20);
+        if !(1..=500).contains(&max_guests) {
+            return Err(OfficeError::Invalid { field: "max_guests", message: "must be between 1 and 500".into() });
+        }
         let (token, hash) = new_token();
         let now = self.now();
         let row = GuestLinkRow {
@@ -116,6 +131,7 @@ impl Office {
             created_at: now,
             expires_at: now + i64::from(hours) * HOUR_MS,
             revoked_at: None,
+            max_guests: i64::from(max_guests),
         };
         self.store.insert_guest_link(&row).await?;
         Ok(view(&row, Some(format!("{}/guest#token={token}", self.public_url))))
@@ -129,12 +145,18 @@ impl Office {
         Ok(self.store.guest_links(OrgId(&actor.org_id), room_id).await?.iter().map(|r| view(r, None)).collect())
     }
 
-    /// Revokes a link: it stops working (guests already in keep their session until it ends).
-    pub async fn revoke_guest_link(&self, actor: &Actor, id: &str) -> Result<()> {
+    /// Revokes a link: it stops working, and the guests who came in through it are signed out.
+    /// Returns those guests' ids, whose live connections the caller closes.
+    pub async fn revoke_guest_link(&self, actor: &Actor, id: &str) -> Result<Vec<String>> {
         if actor.role == Role::Guest {
             return Err(OfficeError::Forbidden);
         }
-        if self.store.revoke_guest_link(OrgId(&actor.org_id), id, self.now()).await? { Ok(()) } else { Err(OfficeError::NotFound("guest link")) }
+        if !self.store.revoke_guest_link(OrgId(&actor.org_id), id, self.now()).await? {
+            return Err(OfficeError::NotFound("guest link"));
+        }
+        let ended = self.store.end_guests_of_link(OrgId(&actor.org_id), id).await?;
+        tracing::info!(org_id = %actor.org_id, link_id = %id, guests = ended.len(), "guest link revoked, its guests signed out");
+        Ok(ended)
     }
 
     async fn usable_guest_link(&self, token: &str) -> Result<GuestLinkRow> {
@@ -157,6 +179,7 @@ impl Office {
     pub async fn join_as_guest(&self, join: GuestJoin, client: &Client) -> Result<(SignedIn, String)> {
         let link = self.usable_guest_link(&join.token).await?;
         let name = valid_name(&join.name)?;
+        self.admit_through(&link).await?;
         let email = match join.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
             Some(email) => normalise_email(email)?,
             None => String::new(),
@@ -186,7 +209,27 @@ impl Office {
         self.store.insert_guest(&guest).await?;
         let user = self.view(&row, profile, ProfileMode::Entry, None);
         tracing::info!(org_id = %link.org_id, user_id = %row.id, "guest joined through a link");
-        Ok((self.start_session(&link.org_id, user, client, "guest_join").await?, link.room_id))
+        // A guest's session ends with the link at the latest.
+        Ok((self.start_session_until(&link.org_id, user, client, "guest_join", link.expires_at).await?, link.room_id))
+    }
+
+    /// Whether one more guest may join through `link`: at most the link's own maximum in all,
+    /// [`MAX_GUESTS_AT_ONCE`] signed in at once and [`JOINS_PER_MINUTE`].
+    async fn admit_through(&self, link: &GuestLinkRow) -> Result<()> {
+        let key: [u8; 32] = sha2::Sha256::digest(link.id.as_bytes()).into();
+        let now = self.now();
+        if let Some(seconds) = self.guest_join_limiter.blocked(&key, now).await {
+            return Err(OfficeError::RateLimited(seconds));
+        }
+        let (total, live) = self.store.guests_of_link(OrgId(&link.org_id), &link.id, now).await?;
+        if total >= u64::try_from(link.max_guests).unwrap_or(0) {
+            return Err(OfficeError::LinkFull("this link has let in as many guests as it allows; ask for a new one"));
+        }
+        if live >= MAX_GUESTS_AT_ONCE {
+            return Err(OfficeError::LinkFull("as many guests as this link allows are in already; try again later"));
+        }
+        self.guest_join_limiter.fail(&key, now).await;
+        Ok(())
     }
 
     /// The room a guest account may enter and whether without the lobby; `None` for members.

@@ -104,6 +104,8 @@ pub struct Office {
     policy: Policy,
     account_limiter: Limiter,
     ip_limiter: Limiter,
+    /// Joins through one guest link per minute.
+    guest_join_limiter: Limiter,
     /// A hash verified when the account does not exist, so that both cases cost the same time.
     decoy_hash: String,
     mailer: Arc<dyn Mailer>,
@@ -167,6 +169,7 @@ impl Office {
         Ok(Office {
             account_limiter: Limiter::new("account", policy.login_failures_per_account, policy.login_window_ms, windows.clone()),
             ip_limiter: Limiter::new("ip", policy.login_failures_per_ip, policy.login_window_ms, windows.clone()),
+            guest_join_limiter: Limiter::new("guest-join", guests::JOINS_PER_MINUTE, 60_000, windows.clone()),
             two_factor: two_factor::TwoFactor::new(policy.login_window_ms, windows),
             store,
             keyring,
@@ -184,6 +187,7 @@ impl Office {
     pub fn set_failure_windows(&mut self, windows: Arc<dyn FailureWindows>) {
         self.account_limiter = self.account_limiter.moved_to(windows.clone());
         self.ip_limiter = self.ip_limiter.moved_to(windows.clone());
+        self.guest_join_limiter = self.guest_join_limiter.moved_to(windows.clone());
         self.two_factor.failures = self.two_factor.failures.moved_to(windows.clone());
         self.two_factor.sends = self.two_factor.sends.moved_to(windows);
     }

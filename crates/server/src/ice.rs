@@ -29,15 +29,18 @@ impl IceServers {
         IceServers { urls, secret, ttl }
     }
 
-    /// The `RTCIceServer` list for one user's connection.
-    pub fn servers_for(&self, user_id: &str) -> serde_json::Value {
+    /// The `RTCIceServer` list for one user's connection, whose session ends at `session_end`
+    /// (Unix milliseconds): the TURN credentials end with it at the latest, so a signed-out or
+    /// revoked guest cannot keep relaying.
+    pub fn servers_for(&self, user_id: &str, session_end: i64) -> serde_json::Value {
         if self.urls.is_empty() {
             return serde_json::json!([]);
         }
         match &self.secret {
             Some(secret) => {
-                let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-                let (username, credential) = bureau_turn::credentials(secret, user_id, self.ttl, now);
+                let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+                let left = Duration::from_millis(u64::try_from(session_end.saturating_sub(now.as_millis() as i64)).unwrap_or(0));
+                let (username, credential) = bureau_turn::credentials(secret, user_id, self.ttl.min(left), now.as_secs());
                 serde_json::json!([{ "urls": self.urls, "username": username, "credential": credential }])
             }
             None => serde_json::json!([{ "urls": self.urls }]),
@@ -52,7 +55,8 @@ mod tests {
     #[test]
     fn embedded_server_urls_with_fresh_credentials() {
         let ice = IceServers::new(&[], Some("127.0.0.1:3478".parse().unwrap()), Some("s3cret".into()), Duration::from_secs(60));
-        let servers = ice.servers_for("user-1");
+        let far = i64::MAX;
+        let servers = ice.servers_for("user-1", far);
         assert_eq!(servers[0]["urls"][1], "turn:127.0.0.1:3478?transport=udp");
         let username = servers[0]["username"].as_str().unwrap();
         let (expiry, user) = username.split_once(':').unwrap();
@@ -61,6 +65,11 @@ mod tests {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
         assert!(expiry > now && expiry <= now + 60);
         assert!(!servers[0]["credential"].as_str().unwrap().is_empty());
-        assert_eq!(IceServers::new(&[], None, None, Duration::ZERO).servers_for("u"), serde_json::json!([]));
+        assert_eq!(IceServers::new(&[], None, None, Duration::ZERO).servers_for("u", far), serde_json::json!([]));
+        // A session that ends in ten seconds gets credentials for ten seconds, not sixty.
+        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64;
+        let short = ice.servers_for("user-1", now_ms + 10_000);
+        let expiry: u64 = short[0]["username"].as_str().unwrap().split_once(':').unwrap().0.parse().unwrap();
+        assert!(expiry <= now + 11, "{expiry} vs {now}");
     }
 }

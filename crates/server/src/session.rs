@@ -29,6 +29,8 @@ pub struct Session {
     pub actor: Actor,
     /// The raw token (to end the session on logout).
     pub token: String,
+    /// When the session ends, Unix milliseconds.
+    pub expires_at: i64,
 }
 
 /// The session token from the `Cookie` header of `headers`, if any.
@@ -51,9 +53,16 @@ impl FromRequestParts<Arc<AppState>> for Session {
         if let Some(session) = parts.extensions.get::<Session>() {
             return Ok(session.clone());
         }
-        let token = token_from_headers(&parts.headers).ok_or(ApiError::Office(bureau_office::OfficeError::Unauthenticated))?;
-        let actor = state.office.authenticate(&token).await?;
-        Ok(Session { actor, token })
+        Session::from_headers(state, &parts.headers).await
+    }
+}
+
+impl Session {
+    /// Signs in the caller of a request with these headers by the session cookie.
+    pub async fn from_headers(state: &AppState, headers: &HeaderMap) -> Result<Session, ApiError> {
+        let token = token_from_headers(headers).ok_or(ApiError::Office(bureau_office::OfficeError::Unauthenticated))?;
+        let (actor, expires_at) = state.office.authenticate_session(&token).await?;
+        Ok(Session { actor, token, expires_at })
     }
 }
 

@@ -47,6 +47,11 @@ pub trait JoiningStore: Send + Sync {
     async fn guest_link_by_token(&self, token_hash: &[u8]) -> Result<Option<GuestLinkRow>>;
     /// Revokes a guest link; false if there is no such unrevoked link.
     async fn revoke_guest_link(&self, org: OrgId<'_>, id: &str, now: i64) -> Result<bool>;
+    /// How many guests joined through a link (`.0`), and how many of them hold a session that
+    /// is still valid at `now` (`.1`).
+    async fn guests_of_link(&self, org: OrgId<'_>, link_id: &str, now: i64) -> Result<(u64, u64)>;
+    /// Ends the sessions of every guest who joined through a link; their user ids.
+    async fn end_guests_of_link(&self, org: OrgId<'_>, link_id: &str) -> Result<Vec<String>>;
     /// Records where a guest account may go.
     async fn insert_guest(&self, guest: &GuestRow) -> Result<()>;
     /// Where a guest account may go.

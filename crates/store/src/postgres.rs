@@ -48,6 +48,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/postgres/0007_consent.sql")),
     (8, include_str!("../migrations/postgres/0008_guests.sql")),
     (9, include_str!("../migrations/postgres/0009_directory_order.sql")),
+    (10, include_str!("../migrations/postgres/0010_guest_link_limits.sql")),
 ];
 
 /// A statement parameter.

@@ -376,6 +376,8 @@ pub struct GuestLinkRow {
     pub expires_at: i64,
     /// When it was revoked.
     pub revoked_at: Option<i64>,
+    /// How many guests may join through it in all.
+    pub max_guests: i64,
 }
 
 /// Where a guest account may go.

@@ -85,7 +85,7 @@ pub async fn upgrade(
     if state.live.draining() {
         return Err(ApiError::Draining);
     }
-    let (actor, session_tag) = (session.actor, bureau_office::session_tag(&session.token));
+    let (actor, session_tag, session_end) = (session.actor, bureau_office::session_tag(&session.token), session.expires_at);
     // Limits first: a refused socket costs no database read and never reaches the hub. It is
     // accepted and closed at once, so the browser learns the code and the reason.
     let permit = match state.live.permits.take(&actor.org_id, &actor.user_id) {
@@ -115,7 +115,7 @@ pub async fn upgrade(
         user_id: actor.user_id.clone(),
         name: me.name,
         has_picture: me.has_picture,
-        ice_servers: state.ice.servers_for(&actor.user_id),
+        ice_servers: state.ice.servers_for(&actor.user_id, session_end),
         guest: state.office.guest_access(&actor).await?.map(|(room_id, direct)| GuestAccess { room_id, direct }),
         session: session_tag,
     };
@@ -124,11 +124,12 @@ pub async fn upgrade(
         .max_message_size(MAX_MESSAGE_BYTES * 2)
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
-        .on_upgrade(move |socket| run_socket(socket, live, actor, info, home, permit)))
+        .on_upgrade(move |socket| run_socket(socket, live, actor, info, home, permit, session_end)))
 }
 
-/// Serves one socket until it closes; `_permit` holds its place against the limits until then.
-async fn run_socket(mut socket: WebSocket, live: Arc<Live>, actor: Actor, info: ConnectInfo, home: Option<Home>, _permit: Permit) {
+/// Serves one socket until it closes, at the latest when its session ends (`session_end`, Unix
+/// milliseconds); `_permit` holds its place against the limits until then.
+async fn run_socket(mut socket: WebSocket, live: Arc<Live>, actor: Actor, info: ConnectInfo, home: Option<Home>, _permit: Permit, session_end: i64) {
     let (outbox, mut outgoing) = mpsc::channel(OUTBOX);
     let connected = match home {
         Some(home) => live.connect(info, outbox, home).await,
@@ -138,6 +139,9 @@ async fn run_socket(mut socket: WebSocket, live: Arc<Live>, actor: Actor, info: 
         close(&mut socket, CloseCode::GoingAway.code(), CloseCode::GoingAway.reason()).await;
         return;
     };
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+    let session_over = tokio::time::sleep(Duration::from_millis(u64::try_from(session_end.saturating_sub(now_ms)).unwrap_or(0)));
+    tokio::pin!(session_over);
     let mut limit = RateLimit::new(Instant::now());
     tracing::debug!(conn = conn.0, user_id = %actor.user_id, "signaling connection opened");
     loop {
@@ -178,6 +182,10 @@ async fn run_socket(mut socket: WebSocket, live: Arc<Live>, actor: Actor, info: 
                     break;
                 }
             },
+            () = &mut session_over => {
+                close(&mut socket, CloseCode::SignedOut.code(), CloseCode::SignedOut.reason()).await;
+                break;
+            }
             out = outgoing.recv() => match out {
                 Some(Outbound::Text(text)) => {
                     if socket.send(Message::Text(text)).await.is_err() {

@@ -159,12 +159,11 @@ pub fn api_router(state: &Arc<AppState>) -> axum::Router<Arc<AppState>> {
 /// look it up again.
 async fn guard(State((state, access)): State<(Arc<AppState>, Access)>, mut request: Request, next: Next) -> Result<Response, ApiError> {
     if access != Access::Anyone {
-        let token = crate::session::token_from_headers(request.headers()).ok_or(OfficeError::Unauthenticated)?;
-        let actor = state.office.authenticate(&token).await?;
-        if !access.admits(&actor) {
+        let session = Session::from_headers(&state, request.headers()).await?;
+        if !access.admits(&session.actor) {
             return Err(OfficeError::Forbidden.into());
         }
-        request.extensions_mut().insert(Session { actor, token });
+        request.extensions_mut().insert(session);
     }
     Ok(next.run(request).await)
 }

@@ -128,6 +128,9 @@ pub async fn guest_links(State(state): State<Arc<AppState>>, session: Session, P
 #[utoipa::path(delete, path = "/api/guest-links/{id}", tag = "office", params(("id" = String, Path, description = "Link id")),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn revoke_guest_link(State(state): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    state.office.revoke_guest_link(&session.actor, &id).await?;
+    // Its guests are signed out; their open sockets close (4002) on whichever node they are.
+    for guest in state.office.revoke_guest_link(&session.actor, &id).await? {
+        state.live.user_removed(&session.actor.org_id, &guest).await;
+    }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -71,3 +71,82 @@ async fn welcome_user(client: &reqwest::Client, server: &Running) -> String {
     let (_, me) = call(client.get(server.url("/api/me"))).await;
     me["id"].as_str().unwrap().to_owned()
 }
+
+/// A guest link to a new meeting room; its token.
+async fn link(server: &Running, admin: &reqwest::Client, body: serde_json::Value) -> (String, String) {
+    let (_, room) = call(admin.post(server.url("/api/rooms")).json(&json!({"name": "Client meeting"}))).await;
+    let room_id = room["id"].as_str().unwrap();
+    let (status, link) = call(admin.post(server.url(&format!("/api/rooms/{room_id}/guest-links"))).json(&body)).await;
+    assert_eq!(status, 201, "{link}");
+    (link["id"].as_str().unwrap().to_owned(), link["url"].as_str().unwrap().split_once("#token=").unwrap().1.to_owned())
+}
+
+async fn join(server: &Running, token: &str, name: &str) -> (u16, serde_json::Value, Option<String>) {
+    let response = Running::client().post(server.url("/api/guest/join")).json(&json!({"token": token, "name": name})).send().await.unwrap();
+    let status = response.status().as_u16();
+    let cookie = response.headers().get("set-cookie").map(|c| c.to_str().unwrap().to_owned());
+    (status, response.json().await.unwrap_or_default(), cookie)
+}
+
+#[tokio::test]
+async fn one_link_lets_in_a_bounded_number_of_guests_at_a_bounded_pace() {
+    let mut server = Running::start().await;
+    let admin = server.admin().await;
+    let (_, small) = link(&server, &admin, json!({"max_guests": 3})).await;
+    for i in 0..3 {
+        assert_eq!(join(&server, &small, &format!("Guest {i}")).await.0, 201);
+    }
+    let (status, err, _) = join(&server, &small, "One too many").await;
+    assert_eq!((status, err["code"].as_str()), (409, Some("link_full")), "{err}");
+    let (_, rooms) = call(admin.get(server.url("/api/rooms"))).await;
+    let meeting = rooms["rooms"].as_array().unwrap().iter().find(|r| r["kind"] == "meeting").unwrap()["id"].as_str().unwrap().to_owned();
+    for bad in [0, 501] {
+        let (status, err) = call(admin.post(server.url(&format!("/api/rooms/{meeting}/guest-links"))).json(&json!({"max_guests": bad}))).await;
+        assert_eq!((status, err["field"].as_str()), (422, Some("max_guests")), "{err}");
+    }
+
+    // A link that allows many still admits ten a minute.
+    let (_, big) = link(&server, &admin, json!({"max_guests": 500})).await;
+    for i in 0..10 {
+        assert_eq!(join(&server, &big, &format!("Visitor {i}")).await.0, 201, "join {i}");
+    }
+    let (status, err, _) = join(&server, &big, "Visitor 11").await;
+    assert_eq!((status, err["code"].as_str()), (429, Some("rate_limited")), "{err}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn revoking_a_link_signs_its_guests_out_and_their_sessions_end_with_the_link() {
+    let mut server = Running::start().await;
+    let admin = server.admin().await;
+    let (link_id, token) = link(&server, &admin, json!({"expires_in_hours": 1, "direct": true})).await;
+    let (status, _, cookie) = join(&server, &token, "Grace Guest").await;
+    assert_eq!(status, 201);
+    let cookie = cookie.unwrap();
+    // The session (and so the cookie) ends with the link: within the hour, not in seven days.
+    let max_age: i64 = cookie.split("Max-Age=").nth(1).unwrap().split(';').next().unwrap().parse().unwrap();
+    assert!((3500..=3600).contains(&max_age), "{cookie}");
+    let guest_cookie = cookie.split(';').next().unwrap().to_owned();
+    // So do the TURN credentials handed to the guest.
+    let mut socket = connect(&server, Some(&guest_cookie), None).await.unwrap();
+    let welcome = next(&mut socket, "welcome").await;
+    let username = welcome["ice_servers"][0]["username"].as_str().unwrap();
+    let expiry: u64 = username.split_once(':').unwrap().0.parse().unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    assert!(expiry <= now + 3600, "credentials until {expiry}, the session ends within the hour ({now})");
+
+    let (status, _) = call(admin.delete(server.url(&format!("/api/guest-links/{link_id}"))).json(&json!({}))).await;
+    assert_eq!(status, 204);
+    let closed = loop {
+        match futures_util::StreamExt::next(&mut socket).await {
+            Some(Ok(tokio_tungstenite::tungstenite::Message::Close(frame))) => break frame.map(|f| u16::from(f.code)),
+            Some(Ok(_)) => {}
+            other => panic!("no close frame: {other:?}"),
+        }
+    };
+    assert_eq!(closed, Some(4002), "the guest's socket is closed");
+    let guest = reqwest::Client::new();
+    let (status, _) = call(guest.get(server.url("/api/me")).header("cookie", &guest_cookie)).await;
+    assert_eq!(status, 401, "the guest's session ended with the link");
+    server.stop().await;
+}

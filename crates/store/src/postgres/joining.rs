@@ -46,6 +46,7 @@ fn guest_link_row(row: &Row) -> Result<GuestLinkRow> {
         created_at: row.try_get("created_at")?,
         expires_at: row.try_get("expires_at")?,
         revoked_at: row.try_get("revoked_at")?,
+        max_guests: row.try_get("max_guests")?,
     })
 }
 
@@ -159,10 +160,10 @@ impl crate::JoiningStore for PostgresStore {
     }
 
     async fn insert_guest_link(&self, l: &GuestLinkRow) -> Result<()> {
-        let sql = "INSERT INTO guest_links (id, org_id, room_id, token_hash, direct, created_by, created_at, expires_at, revoked_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+        let sql = "INSERT INTO guest_links (id, org_id, room_id, token_hash, direct, created_by, created_at, expires_at, revoked_at, max_guests)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
         let direct = i64::from(l.direct);
-        self.execute(sql, &[&l.id, &l.org_id, &l.room_id, &l.token_hash, &direct, &l.created_by, &l.created_at, &l.expires_at, &l.revoked_at])
+        self.execute(sql, &[&l.id, &l.org_id, &l.room_id, &l.token_hash, &direct, &l.created_by, &l.created_at, &l.expires_at, &l.revoked_at, &l.max_guests])
             .await
             .map(drop)
     }
@@ -178,6 +179,24 @@ impl crate::JoiningStore for PostgresStore {
     async fn revoke_guest_link(&self, org: OrgId<'_>, id: &str, now: i64) -> Result<bool> {
         let sql = "UPDATE guest_links SET revoked_at = $3 WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL";
         Ok(self.execute(sql, &[&org.0, &id, &now]).await? == 1)
+    }
+
+    async fn guests_of_link(&self, org: OrgId<'_>, link_id: &str, now: i64) -> Result<(u64, u64)> {
+        let sql = "SELECT COUNT(*), COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.org_id = g.org_id AND s.user_id = g.user_id AND s.expires_at > $3))
+                   FROM guests g WHERE g.org_id = $1 AND g.link_id = $2";
+        let counts = self.one(sql, &[&org.0, &link_id, &now], |r| Ok((r.try_get::<_, i64>(0)?, r.try_get::<_, i64>(1)?))).await?;
+        let (total, live) = counts.unwrap_or((0, 0));
+        Ok((total as u64, live as u64))
+    }
+
+    async fn end_guests_of_link(&self, org: OrgId<'_>, link_id: &str) -> Result<Vec<String>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let guests = tx.query("SELECT user_id FROM guests WHERE org_id = $1 AND link_id = $2", &[&org.0, &link_id]).await?;
+        let guests = guests.iter().map(|r| r.try_get(0)).collect::<std::result::Result<Vec<String>, _>>()?;
+        tx.execute("DELETE FROM sessions WHERE org_id = $1 AND user_id IN (SELECT user_id FROM guests WHERE org_id = $1 AND link_id = $2)", &[&org.0, &link_id]).await?;
+        tx.commit().await?;
+        Ok(guests)
     }
 
     async fn insert_guest(&self, g: &GuestRow) -> Result<()> {

@@ -180,10 +180,10 @@ impl crate::JoiningStore for SqliteStore {
         let l = link.clone();
         self.with(move |c| {
             c.prepare_cached(
-                "INSERT INTO guest_links (id, org_id, room_id, token_hash, direct, created_by, created_at, expires_at, revoked_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO guest_links (id, org_id, room_id, token_hash, direct, created_by, created_at, expires_at, revoked_at, max_guests)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?
-            .execute(params![l.id, l.org_id, l.room_id, l.token_hash, l.direct, l.created_by, l.created_at, l.expires_at, l.revoked_at])?;
+            .execute(params![l.id, l.org_id, l.room_id, l.token_hash, l.direct, l.created_by, l.created_at, l.expires_at, l.revoked_at, l.max_guests])?;
             Ok(())
         })
         .await
@@ -207,6 +207,26 @@ impl crate::JoiningStore for SqliteStore {
                 .prepare_cached("UPDATE guest_links SET revoked_at = ?3 WHERE org_id = ?1 AND id = ?2 AND revoked_at IS NULL")?
                 .execute(params![org, id, now])?;
             Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn guests_of_link(&self, org: OrgId<'_>, link_id: &str, now: i64) -> Result<(u64, u64)> {
+        let (org, link) = (org.0.to_owned(), link_id.to_owned());
+        self.with(move |c| {
+            Ok(c.query_row(GUESTS_OF_LINK, params![org, link, now], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, Option<i64>>(1)?.unwrap_or(0) as u64)))?)
+        })
+        .await
+    }
+
+    async fn end_guests_of_link(&self, org: OrgId<'_>, link_id: &str) -> Result<Vec<String>> {
+        let (org, link) = (org.0.to_owned(), link_id.to_owned());
+        self.with(move |c| {
+            let tx = c.transaction()?;
+            let guests: Vec<String> = all(&tx, "SELECT user_id FROM guests WHERE org_id = ?1 AND link_id = ?2", [&org, &link], |r| r.get(0))?;
+            tx.execute("DELETE FROM sessions WHERE org_id = ?1 AND user_id IN (SELECT user_id FROM guests WHERE org_id = ?1 AND link_id = ?2)", [&org, &link])?;
+            tx.commit()?;
+            Ok(guests)
         })
         .await
     }
@@ -258,5 +278,10 @@ fn guest_link_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<GuestLinkRow> {
         created_at: row.get("created_at")?,
         expires_at: row.get("expires_at")?,
         revoked_at: row.get("revoked_at")?,
+        max_guests: row.get("max_guests")?,
     })
 }
+
+/// Guests of link `?2` in organisation `?1`, and those with a session valid after `?3`.
+const GUESTS_OF_LINK: &str = "SELECT COUNT(*), SUM(EXISTS (SELECT 1 FROM sessions s WHERE s.org_id = g.org_id AND s.user_id = g.user_id AND s.expires_at > ?3))
+     FROM guests g WHERE g.org_id = ?1 AND g.link_id = ?2";
