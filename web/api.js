@@ -18,6 +18,8 @@
  * @property {boolean} active
  * @property {number} created_at
  * @property {boolean} [has_picture] Whether `GET /api/users/{id}/picture` has an image.
+ * @property {boolean} [unavailable] The stored record failed its integrity check: shown with a
+ *   placeholder name until an administrator restores it from a backup.
  * @property {string} [title]
  * @property {string} [username]
  * @property {string} [deputy_id]

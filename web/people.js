@@ -38,6 +38,7 @@ export function fullName(user) {
 export function badges(user) {
   const list = [h('span', { class: 'badge ' + user.role }, roleLabel(user.role))];
   if (!user.active) list.push(h('span', { class: 'badge inactive' }, 'Deactivated'));
+  if (user.unavailable) list.push(h('span', { class: 'badge inactive', title: 'This record failed its integrity check. Restore it from a backup; the server log names it.' }, 'Damaged record'));
   return list;
 }
 

@@ -14,7 +14,7 @@ use crate::challenge::SignInStep;
 use crate::error::{OfficeError, Result};
 use crate::profile::{Profile, ProfileMode, normalise_email, valid_name};
 use crate::rights::{Actor, Right, Role, rights_from_column, rights_to_column};
-use crate::{Office, OrgView, UserView, email_index, password, profile_slot};
+use crate::{Office, OrgView, UserView, email_index, password};
 
 
 const SETUP: &str = "setup";
@@ -181,9 +181,9 @@ impl Office {
         let org = self.org_row(org_id).await?;
         let id = uuid::Uuid::new_v4().to_string();
         let now = self.now();
-        let row = UserRow {
+        let mut row = UserRow {
             email_index: email_index(&keys, &profile.email),
-            profile: keys.seal_json(profile_slot(&id), &profile),
+            profile: Vec::new(),
             id,
             org_id: org_id.into(),
             role: user.role.as_str().into(),
@@ -196,6 +196,7 @@ impl Office {
             created_at: now,
             updated_at: now,
         };
+        Self::seal_profile(&keys, &mut row, &profile);
         self.store.insert_user(&row).await?;
         tracing::info!(org_id, user_id = %row.id, "user created");
         Ok(self.view(&row, profile, ProfileMode::from_name(&org.profile_mode), None))
@@ -254,6 +255,7 @@ impl Office {
     pub(crate) async fn session_for(&self, row: &UserRow, client: &Client, event: &str) -> Result<SignedIn> {
         let keys = self.keys(&row.org_id).await?;
         let profile = self.open_profile(&keys, row)?;
+        Self::check_grant(row, &profile)?;
         let org = self.org_row(&row.org_id).await?;
         let user = self.view(row, profile, ProfileMode::from_name(&org.profile_mode), None);
         self.start_session(&row.org_id, user, client, event).await
@@ -320,6 +322,10 @@ impl Office {
         }
         let session = self.store.session(&token_hash(token), self.now()).await?.ok_or(OfficeError::Unauthenticated)?;
         let user = self.store.user(OrgId(&session.org_id), &session.user_id).await?;
+        if let Some(user) = &user {
+            let profile = self.open_profile(&*self.keys(&user.org_id).await?, user)?;
+            Self::check_grant(user, &profile)?;
+        }
         match user {
             Some(user) if user.active => Ok((
                 Actor { org_id: user.org_id, user_id: user.id, role: Role::from_name(&user.role), rights: rights_from_column(&user.rights) },

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use crate::error::{OfficeError, Result};
 use crate::profile::{Editor, Profile, ProfileMode, UserPatch};
 use crate::rights::{Actor, Role, rights_to_column};
-use crate::{Office, OrgView, UserView, email_index, profile_slot};
+use crate::{Office, OrgView, UserView, email_index};
 
 /// A change to the organisation's settings (administrators only).
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
@@ -88,7 +88,8 @@ impl Office {
             actor.is_admin() || row.id == actor.user_id || (row.active && !row.restricted && row.role != Role::Guest.as_str())
         };
         for row in rows.iter().filter(visible) {
-            let view = self.view(row, self.open_profile(&keys, row)?, mode, Some(actor));
+            let (profile, unavailable) = self.open_profile_or_placeholder(&keys, row);
+            let view = UserView { unavailable, ..self.view(row, profile, mode, Some(actor)) };
             if needle.as_deref().is_none_or(|n| matches(&view, n)) {
                 out.push(view);
             }
@@ -143,7 +144,7 @@ impl Office {
         }
         let keys = self.keys(&actor.org_id).await?;
         row.email_index = email_index(&keys, &profile.email);
-        row.profile = keys.seal_json(profile_slot(&row.id), &profile);
+        Self::seal_profile(&keys, &mut row, &profile);
         row.updated_at = self.now();
         // The store refuses, in the write's own transaction, to leave no active administrator.
         match self.store.update_user(&row).await {

@@ -13,7 +13,7 @@ use crate::error::{OfficeError, Result};
 use crate::profile::{Profile, ProfileMode, normalise_email, valid_name};
 use crate::rights::{Actor, Role};
 use crate::rooms::RoomKind;
-use crate::{Office, profile_slot};
+use crate::Office;
 
 const HOUR_MS: i64 = 3600 * 1000;
 
@@ -189,9 +189,9 @@ impl Office {
         let now = self.now();
         let profile = Profile { name, email, ..Profile::default() };
         // Guests never sign in by email, so their index only has to be unique.
-        let row = UserRow {
+        let mut row = UserRow {
             email_index: keys.blind_index("guest", &id),
-            profile: keys.seal_json(profile_slot(&id), &profile),
+            profile: Vec::new(),
             id: id.clone(),
             org_id: link.org_id.clone(),
             role: Role::Guest.as_str().into(),
@@ -204,6 +204,7 @@ impl Office {
             created_at: now,
             updated_at: now,
         };
+        Self::seal_profile(&keys, &mut row, &profile);
         self.store.insert_user(&row).await?;
         let guest = GuestRow { user_id: id, org_id: link.org_id.clone(), room_id: link.room_id.clone(), direct: link.direct, link_id: Some(link.id) };
         self.store.insert_guest(&guest).await?;

@@ -158,7 +158,18 @@ pub struct UserView {
     pub extended: Extended,
     /// Creation time, Unix milliseconds.
     pub created_at: i64,
+    /// The stored record failed its integrity check (altered or damaged): listed with a
+    /// placeholder name so that everyone else keeps working; an administrator restores it from
+    /// a backup. The server log names the record.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unavailable: bool,
 }
+
+/// Set in the `meta` table once every profile carries its grant.
+const GRANTS_SEALED: &str = "profile_grants_sealed";
+
+/// The name shown for a user whose stored record failed its integrity check.
+pub const UNAVAILABLE_NAME: &str = "Unavailable (damaged record)";
 
 impl Office {
     /// Opens the services: binds the master key to the store (refusing a mismatching one).
@@ -166,7 +177,7 @@ impl Office {
         let keyring = Keyring::open(store.as_ref(), master).await?;
         let decoy_hash = password::hash("decoy password for absent accounts".into()).await?;
         let windows: Arc<dyn FailureWindows> = Arc::new(MemoryWindows::default());
-        Ok(Office {
+        let office = Office {
             account_limiter: Limiter::new("account", policy.login_failures_per_account, policy.login_window_ms, windows.clone()),
             ip_limiter: Limiter::new("ip", policy.login_failures_per_ip, policy.login_window_ms, windows.clone()),
             guest_join_limiter: Limiter::new("guest-join", guests::JOINS_PER_MINUTE, 60_000, windows.clone()),
@@ -179,7 +190,9 @@ impl Office {
             mailer: Arc::new(MemoryMailer::default()),
             public_url: "https://localhost".into(),
             recipients: Vec::new(),
-        })
+        };
+        office.seal_missing_grants().await?;
+        Ok(office)
     }
 
     /// Counts sign-in and second-factor failures in `windows` (shared by every node) instead of
@@ -252,6 +265,56 @@ impl Office {
         })
     }
 
+    /// Seals `profile` into `row`, with the row's current role, rights and state as its grant
+    /// (call after setting those).
+    fn seal_profile(keys: &OrgKeys, row: &mut UserRow, profile: &Profile) {
+        let profile = Profile { grant: Some(profile::Grant::of(row)), ..profile.clone() };
+        row.profile = keys.seal_json(profile_slot(&row.id), &profile);
+    }
+
+    /// Refuses a row whose clear role, rights or state differ from what Bureau sealed with its
+    /// profile: someone changed the database behind Bureau's back (logged with the user id).
+    fn check_grant(row: &UserRow, profile: &Profile) -> Result<()> {
+        if profile.grant.as_ref() == Some(&profile::Grant::of(row)) {
+            return Ok(());
+        }
+        tracing::error!(user_id = %row.id, "the role, rights or state of this user do not match the sealed profile: the database was edited; the user is refused until an administrator saves the user again");
+        Err(OfficeError::Tampered)
+    }
+
+    /// Gives every profile sealed before grants existed its grant, once per database.
+    async fn seal_missing_grants(&self) -> Result<()> {
+        if self.store.meta(GRANTS_SEALED).await?.as_deref() == Some(b"1") {
+            return Ok(());
+        }
+        let mut sealed = 0;
+        for org in self.store.orgs().await? {
+            let keys = self.keys(&org.id).await?;
+            for mut row in self.store.users(OrgId(&org.id)).await? {
+                let Ok(profile) = self.open_profile(&keys, &row) else { continue };
+                if profile.grant.is_none() {
+                    Self::seal_profile(&keys, &mut row, &profile);
+                    self.store.update_user(&row).await?;
+                    sealed += 1;
+                }
+            }
+        }
+        self.store.put_meta(GRANTS_SEALED, b"1").await?;
+        if sealed > 0 {
+            tracing::info!(users = sealed, "sealed the role and rights of existing users with their profiles");
+        }
+        Ok(())
+    }
+
+    /// A profile for a listing of many users: a record that fails to open (logged, with its
+    /// id) becomes a placeholder instead of failing the whole listing; `true` when it did.
+    fn open_profile_or_placeholder(&self, keys: &OrgKeys, row: &UserRow) -> (Profile, bool) {
+        match self.open_profile(keys, row) {
+            Ok(profile) => (profile, false),
+            Err(_) => (Profile { name: UNAVAILABLE_NAME.into(), ..Profile::default() }, true),
+        }
+    }
+
     /// The API view of a user row as `viewer` may see it.
     fn view(&self, row: &UserRow, profile: Profile, mode: ProfileMode, viewer: Option<&Actor>) -> UserView {
         let mut extended = match mode {
@@ -272,6 +335,7 @@ impl Office {
             has_picture: row.has_picture,
             extended,
             created_at: row.created_at,
+            unavailable: false,
         }
     }
 }

@@ -208,7 +208,7 @@ impl Office {
                 let keys = self.keys(&actor.org_id).await?;
                 let mut profile = self.open_profile(&keys, &row)?;
                 profile.extended = Default::default();
-                row.profile = keys.seal_json(crate::profile_slot(&row.id), &profile);
+                Self::seal_profile(&keys, &mut row, &profile);
             }
             row.objections = objections.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(",");
         }

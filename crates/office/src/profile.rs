@@ -42,6 +42,26 @@ pub struct Profile {
     /// Extended-profile fields; absent in entry mode.
     #[serde(default, skip_serializing_if = "Extended::is_empty")]
     pub extended: Extended,
+    /// The row's role, rights and state when it was last written by Bureau, sealed with the
+    /// profile: those columns are clear (the database filters on them), so this is what tells
+    /// a database edit that made someone an administrator from a real promotion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant: Option<Grant>,
+}
+
+/// What a user may do, as the clear columns of their row say: see [`Profile::grant`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    role: String,
+    rights: String,
+    active: bool,
+}
+
+impl Grant {
+    /// The grant the row's clear columns state.
+    pub fn of(row: &bureau_store::UserRow) -> Grant {
+        Grant { role: row.role.clone(), rights: row.rights.clone(), active: row.active }
+    }
 }
 
 /// The fields that only exist when the organisation uses the extended profile.

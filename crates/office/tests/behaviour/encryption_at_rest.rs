@@ -62,6 +62,18 @@ async fn a_tampered_or_moved_profile_is_refused_and_others_still_served() {
     assert!(matches!(office.user(&admin, &bob.id).await, Err(OfficeError::Tampered)));
     // The admin's own record still opens.
     assert_eq!(office.user(&admin, &admin.user_id).await.unwrap().name, "Admin of acme");
+    // Listings go on for everyone: the damaged records are shown as unavailable, not a failure.
+    let directory = office.users(&admin, None).await.unwrap();
+    let unavailable: Vec<&str> = directory.iter().filter(|u| u.unavailable).map(|u| u.id.as_str()).collect();
+    assert_eq!(unavailable.len(), 2);
+    assert!(unavailable.contains(&alice.id.as_str()) && unavailable.contains(&bob.id.as_str()));
+    assert!(directory.iter().filter(|u| u.unavailable).all(|u| u.name == bureau_office::UNAVAILABLE_NAME && u.email.is_empty()));
+    assert!(directory.iter().any(|u| u.id == admin.user_id && !u.unavailable && u.name == "Admin of acme"));
+    let floor = office.floor_plan(&admin.org_id).await.unwrap();
+    let office_of = |id: &str| floor.iter().find(|r| r.owner_user_id.as_deref() == Some(id)).map(|r| r.name.clone());
+    assert_eq!(office_of(&bob.id).as_deref(), Some(bureau_office::UNAVAILABLE_NAME));
+    assert_eq!(office_of(&admin.user_id).as_deref(), Some("Admin of acme"));
+    assert!(office.rooms(&admin).await.is_ok());
 }
 
 #[tokio::test]
@@ -90,4 +102,57 @@ async fn master_key_rotation_rewraps_and_the_old_key_is_refused() {
     )
     .await;
     assert!(matches!(refused, Err(OfficeError::Vault(bureau_store::VaultError::WrongMasterKey))));
+}
+
+#[tokio::test]
+async fn a_database_edit_that_makes_a_member_an_admin_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let master = Key::generate();
+    let (office, store, _) = office_in(dir.path(), &master).await;
+    let admin = org_with_admin(&office, "acme", "admin@acme.example").await;
+    let mia = office.create_user(&admin, member("Mia", "mia@acme.example")).await.unwrap();
+    let session = office.login("mia@acme.example", "member password 1", &crate::client("10.0.0.2")).await.unwrap();
+    assert!(!office.authenticate(&session.token).await.unwrap().is_admin());
+    use bureau_store::OrgId;
+    // Someone with write access to the database promotes Mia in the clear `role` column.
+    let mut row = store.user(OrgId(&admin.org_id), &mia.id).await.unwrap().unwrap();
+    let honest = row.clone();
+    row.role = "admin".into();
+    row.rights = "invite,manage_privacy".into();
+    store.update_user(&row).await.unwrap();
+    assert!(matches!(office.authenticate(&session.token).await, Err(OfficeError::Tampered)), "the edited row is refused, not trusted");
+    assert!(office.login("mia@acme.example", "member password 1", &crate::client("10.0.0.2")).await.is_err());
+    // Everyone else is unaffected, and the directory lists her (with her clear role).
+    assert!(office.authenticate(&office.login("admin@acme.example", "correct horse battery", &crate::client("10.0.0.1")).await.unwrap().token).await.is_ok());
+    // An administrator's real change seals the new grant.
+    store.update_user(&honest).await.unwrap();
+    let promote: bureau_office::UserPatch = serde_json::from_str(r#"{"role":"admin"}"#).unwrap();
+    office.update_user(&admin, &mia.id, promote).await.unwrap();
+    assert!(office.authenticate(&session.token).await.unwrap().is_admin());
+}
+
+#[tokio::test]
+async fn profiles_sealed_before_grants_existed_get_theirs_on_the_next_start() {
+    use bureau_store::OrgId;
+    use bureau_store::vault::Slot;
+    let dir = tempfile::tempdir().unwrap();
+    let master = Key::generate();
+    let org_id;
+    {
+        let (office, store, _) = office_in(dir.path(), &master).await;
+        let admin = org_with_admin(&office, "acme", "admin@acme.example").await;
+        org_id = admin.org_id.clone();
+        // As an older Bureau wrote it: the profile sealed without a grant.
+        let mut row = store.user(OrgId(&org_id), &admin.user_id).await.unwrap().unwrap();
+        let keys = office.keyring().org(&*store, OrgId(&org_id)).await.unwrap();
+        let slot = Slot { table: "users", column: "profile", row: &row.id };
+        row.profile = keys.seal_json(slot, &serde_json::json!({"name": "Admin of acme", "email": "admin@acme.example"}));
+        store.update_user(&row).await.unwrap();
+        store.put_meta("profile_grants_sealed", b"0").await.unwrap();
+        store.close().await;
+    }
+    let (office, store, _) = office_in(dir.path(), &master).await;
+    let signed_in = office.login("admin@acme.example", "correct horse battery", &crate::client("10.0.0.1")).await.unwrap();
+    assert!(office.authenticate(&signed_in.token).await.unwrap().is_admin(), "the legacy administrator still signs in");
+    assert_eq!(store.meta("profile_grants_sealed").await.unwrap().as_deref(), Some(&b"1"[..]));
 }
