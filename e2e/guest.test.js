@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBureau } from './server.js';
 import { startMailSink } from './mail.js';
-import { openBrowser, apiFromPage } from './browser.js';
+import { openBrowser, apiFromPage, assertHttp2 } from './browser.js';
 import { enterOffice, pollUntil } from './office.js';
 
 const ADA = { email: 'ada@example.test', name: 'Ada Lovelace', password: 'analytical-engine', admin: true };
@@ -68,6 +68,7 @@ async function guestArrives(url, name) {
   browsers.push(browser);
   const page = browser.page;
   await page.goto(url);
+  await assertHttp2(page); // the guest link as made: HTTPS, spoken over HTTP/2
   await page.getByRole('heading', { name: `Join ${ROOM}` }).waitFor();
   assert.ok(!page.url().includes('token='), 'the token leaves the address bar');
   await page.getByLabel('Your name').fill(name);

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBureau } from './server.js';
 import { startMailSink, linkIn } from './mail.js';
-import { openBrowser, apiFromPage, signIn } from './browser.js';
+import { openBrowser, apiFromPage, signIn, assertHttp2 } from './browser.js';
 
 const ADMIN = { email: 'grace@example.test', name: 'Grace Hopper', password: 'nanoseconds-11.8', admin: true };
 const ORG = 'Hopper & Partners';
@@ -81,6 +81,7 @@ test('an invitation email registers the invitee once, who can then sign in again
 
     const { page } = guest;
     await page.goto(link);
+    await assertHttp2(page); // the invitation email's link: HTTPS, spoken over HTTP/2
     await page.getByRole('heading', { name: `Join ${ORG}`, level: 1 }).waitFor();
     assert.equal(new URL(page.url()).hash, '', 'the token is removed from the address bar at once');
     assert.equal(new URL(page.url()).pathname, '/register');

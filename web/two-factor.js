@@ -25,10 +25,11 @@ import { request } from '/api.js';
  * Signs in with the password: the user, or a challenge when a second factor is needed.
  * @param {string} email
  * @param {string} password
+ * @param {string} [org] The organisation's short name, when the email belongs to several.
  * @returns {Promise<{user?: import('/api.js').User, second_factor?: Challenge}>}
  */
-export function signIn(email, password) {
-  return request('POST', '/api/auth/login', { email, password });
+export function signIn(email, password, org) {
+  return request('POST', '/api/auth/login', org ? { email, password, org } : { email, password });
 }
 
 /**

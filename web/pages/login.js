@@ -19,9 +19,13 @@ export function render(ctx) {
   email.setAttribute('inputmode', 'email');
   const passwordField = field({ name: 'password', label: 'Password', type: 'password', required: true, autocomplete: 'current-password' });
   const password = /** @type {HTMLInputElement} */ (passwordField.querySelector('input'));
+  // Shown only when the email and password belong to accounts in several organisations.
+  const orgField = field({ name: 'org', label: 'Organisation', autocomplete: 'organization' });
+  const org = /** @type {HTMLInputElement} */ (orgField.querySelector('input'));
+  orgField.hidden = true;
   const form = h('form', { class: 'login-form', novalidate: true, 'aria-label': 'Sign in' },
     h('div', { class: 'form-error', role: 'alert', hidden: true }),
-    emailField, passwordField, submit);
+    emailField, passwordField, orgField, submit);
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -36,7 +40,7 @@ export function render(ctx) {
     }
     await busy(submit, async () => {
       try {
-        const answer = await signIn(email.value.trim(), password.value);
+        const answer = await signIn(email.value.trim(), password.value, orgField.hidden ? undefined : org.value.trim());
         const challenge = answer.second_factor;
         if (!challenge) {
           await ctx.signedIn(/** @type {api.User} */ (answer.user));
@@ -47,6 +51,12 @@ export function render(ctx) {
           : secondStep(challenge, ctx.signedIn);
         form.replaceWith(next);
       } catch (err) {
+        if (err instanceof api.ApiError && err.code === 'choose_organisation') {
+          orgField.hidden = false;
+          setFieldError(form, 'org', err.message);
+          org.focus();
+          return;
+        }
         password.value = '';
         setFormError(form, message(err));
         password.focus();

@@ -6,12 +6,15 @@
 //! - `idle`: opens many idle connections, reports the server's RSS per connection;
 //! - `presence`: one user of a large organisation changes presence, times the fan-out to the
 //!   last of the other connections;
-//! - `relay`: pairs of connections exchange `signal` messages, counts deliveries per second.
+//! - `relay`: pairs of connections exchange `signal` messages, counts deliveries per second;
+//! - `hostile`: one member floods connections; another organisation's `welcome` and `ping`
+//!   latency, quiet and under the flood.
 //!
 //! Arguments are `--name value` pairs; see each module for its own.
 
 mod args;
 mod client;
+mod hostile;
 mod idle;
 mod presence;
 mod proc;
@@ -36,6 +39,7 @@ fn main() {
             "idle" => idle::run(&args).await,
             "presence" => presence::run(&args).await,
             "relay" => relay::run(&args).await,
+            "hostile" => hostile::run(&args).await,
             _ => usage(),
         }
     });
@@ -45,7 +49,7 @@ fn main() {
 }
 
 fn usage() -> ! {
-    fail("usage: live-load setup|login|idle|presence|relay --name value ...")
+    fail("usage: live-load setup|login|idle|presence|relay|hostile --name value ...")
 }
 
 /// Prints an error and exits with status 1.

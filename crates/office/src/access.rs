@@ -11,6 +11,8 @@ pub struct Client {
     pub ip: String,
     /// The raw User-Agent header, if any.
     pub user_agent: Option<String>,
+    /// The device cookie the browser sent, if any (see [`crate::SignedIn::device`]).
+    pub device: Option<String>,
 }
 
 /// One access-log entry as stored (sealed) and exported.

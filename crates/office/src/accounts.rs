@@ -53,6 +53,9 @@ pub struct SignedIn {
     pub user: UserView,
     /// The user's organisation.
     pub org_id: String,
+    /// A device cookie for this browser: signing in from it again is not held up by the
+    /// account-wide limit while someone else guesses this account's password.
+    pub device: String,
 }
 
 /// A fresh 256-bit random token and the SHA-256 under which it is stored.
@@ -215,40 +218,81 @@ impl Office {
     /// needed. Unknown accounts, wrong passwords and deactivated accounts answer alike and take
     /// alike time; attempts are limited per account and per IP.
     pub async fn sign_in(&self, email: &str, pass: &str, client: &Client) -> Result<SignInStep> {
+        self.sign_in_to(email, pass, None, client).await
+    }
+
+    /// [`Office::sign_in`] to the organisation with slug `org` when given. The same email may
+    /// belong to accounts in several organisations: without `org`, the password decides, and
+    /// when it is right for more than one, the answer asks which.
+    pub async fn sign_in_to(&self, email: &str, pass: &str, org: Option<&str>, client: &Client) -> Result<SignInStep> {
         let now = self.now();
         let normalised = email.trim().to_lowercase();
+        // Three limits: per address (one place guessing many accounts), per account and address
+        // (one place guessing one account), and per account (many places guessing one account),
+        // which does not hold up the account's own known devices.
         let account_key = limit_key("account", &normalised);
+        let pair_key = limit_key("account-ip", &format!("{normalised}\0{}", client.ip));
         let ip_key = limit_key("ip", &client.ip);
-        for (limiter, key) in [(&self.account_limiter, &account_key), (&self.ip_limiter, &ip_key)] {
+        for (limiter, key) in [(&self.pair_limiter, &pair_key), (&self.ip_limiter, &ip_key)] {
             if let Some(wait) = limiter.blocked(key, now).await {
                 return Err(OfficeError::RateLimited(wait));
             }
         }
-        let found = self.find_by_email(&normalised).await?;
-        let hash = found.as_ref().and_then(|u| u.password_hash.clone()).unwrap_or_else(|| self.decoy_hash.clone());
-        let matches = password::verify(pass.into(), hash).await;
-        match found {
-            Some(row) if matches && row.active && row.password_hash.is_some() => {
-                self.account_limiter.clear(&account_key).await;
-                self.password_accepted(&row, client).await
+        let found = self.find_by_email(&normalised, org).await?;
+        let mut known_device = false;
+        if let Some(cookie) = &client.device {
+            for row in &found {
+                known_device |= crate::devices::is_device_of(&*self.keys(&row.org_id).await?, &row.id, cookie);
             }
-            _ => {
+        }
+        if !known_device && let Some(wait) = self.account_limiter.blocked(&account_key, now).await {
+            return Err(OfficeError::RateLimited(wait));
+        }
+        // One verification per account found (and the decoy's for none), whatever its state:
+        // deactivated accounts and unknown emails take the time of a wrong password.
+        let mut accepted = Vec::new();
+        for row in &found {
+            let hash = row.password_hash.clone().unwrap_or_else(|| self.decoy_hash.clone());
+            if password::verify(pass.into(), hash).await && row.active && row.password_hash.is_some() {
+                accepted.push(row);
+            }
+        }
+        if found.is_empty() {
+            // The same work for an unknown account, so that timing reveals nothing.
+            password::verify(pass.into(), self.decoy_hash.clone()).await;
+        }
+        match accepted.as_slice() {
+            [row] => {
+                // The account-wide count is not cleared: the owner signing in on a known
+                // device must not hand a distributed attacker a fresh allowance.
+                self.pair_limiter.clear(&pair_key).await;
+                self.password_accepted(row, client).await
+            }
+            [_, _, ..] => {
+                let mut slugs = Vec::new();
+                for row in accepted {
+                    slugs.push(self.org_row(&row.org_id).await?.slug);
+                }
+                Err(OfficeError::ChooseOrganisation(slugs))
+            }
+            [] => {
                 self.account_limiter.fail(&account_key, now).await;
+                self.pair_limiter.fail(&pair_key, now).await;
                 self.ip_limiter.fail(&ip_key, now).await;
                 Err(OfficeError::InvalidCredentials)
             }
         }
     }
 
-    /// The user with this (normalised) email in any organisation.
-    async fn find_by_email(&self, normalised: &str) -> Result<Option<UserRow>> {
-        for org in self.store.orgs().await? {
-            let keys = self.keys(&org.id).await?;
-            if let Some(row) = self.store.user_by_email_index(OrgId(&org.id), &email_index(&keys, normalised)).await? {
-                return Ok(Some(row));
-            }
+    /// The users with this (normalised) email, in every organisation or in the one with slug
+    /// `org`.
+    async fn find_by_email(&self, normalised: &str, org: Option<&str>) -> Result<Vec<UserRow>> {
+        let mut found = Vec::new();
+        for row in self.store.orgs().await?.into_iter().filter(|o| org.is_none_or(|slug| o.slug == slug)) {
+            let keys = self.keys(&row.id).await?;
+            found.extend(self.store.user_by_email_index(OrgId(&row.id), &email_index(&keys, normalised)).await?);
         }
-        Ok(None)
+        Ok(found)
     }
 
     /// Starts a session for a user whose credentials were checked; `event` goes to the access log.
@@ -274,7 +318,8 @@ impl Office {
             SessionRow { token_hash: hash, org_id: org_id.into(), user_id: user.id.clone(), created_at: now, expires_at };
         self.store.insert_session(&session).await?;
         self.log_access(org_id, &user.id, event, client).await?;
-        Ok(SignedIn { token, expires_at, user, org_id: org_id.into() })
+        let device = crate::devices::new_device(&*self.keys(org_id).await?, &user.id);
+        Ok(SignedIn { token, expires_at, user, org_id: org_id.into(), device })
     }
 
     async fn log_access(&self, org_id: &str, user_id: &str, event: &str, client: &Client) -> Result<()> {

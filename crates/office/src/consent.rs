@@ -83,6 +83,9 @@ impl Office {
     /// The confirmation for the organisation (its support address, or every administrator).
     /// A mail failure is logged: the consent itself is recorded either way.
     async fn confirm_consent(&self, actor: &Actor, row: &ConsentRow, details: &ConsentDetails) {
+        if self.mail_allowance(actor).await.is_err() {
+            return; // the consent is recorded; the organiser is not mailed in a loop
+        }
         let (Ok(org), Ok(me)) = (self.org(actor).await, self.user(actor, &actor.user_id).await) else { return };
         let recipients = self.support_recipients(&actor.org_id, &org).await;
         let lang = Language::from_code(&org.language);

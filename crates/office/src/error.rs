@@ -25,6 +25,10 @@ pub enum OfficeError {
     /// Too many attempts; try again after the given number of seconds.
     #[error("too many attempts; try again in {0} seconds")]
     RateLimited(u64),
+    /// The email and password are right for accounts in several organisations: sign in again
+    /// naming one (the slugs, shown only to someone who knows the password).
+    #[error("this email address and password belong to several organisations ({}): choose one", .0.join(", "))]
+    ChooseOrganisation(Vec<String>),
     /// The guest link has let in as many guests as it allows, in all or at once.
     #[error("{0}")]
     LinkFull(&'static str),

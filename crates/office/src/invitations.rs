@@ -146,6 +146,7 @@ impl Office {
     pub async fn invite(&self, actor: &Actor, invitation: NewInvitation) -> Result<InvitationView> {
         Self::can_invite(actor, invitation.role)?;
         let invitee = Invitee { name: valid_name(&invitation.name)?, email: normalise_email(&invitation.email)? };
+        self.mail_allowance(actor).await?;
         let keys = self.keys(&actor.org_id).await?;
         let index = email_index(&keys, &invitee.email);
         if self.store.user_by_email_index(OrgId(&actor.org_id), &index).await?.is_some() {
@@ -228,6 +229,7 @@ impl Office {
         if row.used_at.is_some() || row.revoked_at.is_some() {
             return Err(OfficeError::Invalid { field: "id", message: "this invitation was already used or revoked".into() });
         }
+        self.mail_allowance(actor).await?;
         let keys = self.keys(&actor.org_id).await?;
         let invitee: Invitee = keys.open_json(invitee_slot(&row.id), &row.details)?;
         let (token, hash) = new_token();

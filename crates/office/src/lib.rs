@@ -21,6 +21,7 @@ mod logs;
 mod password;
 mod picture;
 mod privacy;
+mod devices;
 mod profile;
 mod requests;
 mod rights;
@@ -35,6 +36,7 @@ use std::sync::Arc;
 use bureau_store::vault::{MasterKey, OrgKeys, Slot};
 use bureau_store::{Keyring, OrgId, OrgRow, Store, UserRow};
 use serde::Serialize;
+use sha2::Digest;
 use utoipa::ToSchema;
 
 pub use access::{AccessDetails, Client, browser};
@@ -70,8 +72,13 @@ pub struct Policy {
     pub session_ttl_ms: i64,
     /// How long a first-admin setup link stays valid, in milliseconds.
     pub setup_link_ttl_ms: i64,
-    /// Failed sign-ins allowed per account within [`Policy::login_window_ms`].
+    /// Failed sign-ins allowed per account from one IP address within
+    /// [`Policy::login_window_ms`]; one more and that address waits, nobody else does.
     pub login_failures_per_account: usize,
+    /// Failed sign-ins allowed per account from all addresses together within
+    /// [`Policy::login_window_ms`]; one more and sign-ins from devices the account never
+    /// signed in on wait, while its known devices go on.
+    pub login_failures_per_account_anywhere: usize,
     /// Failed sign-ins allowed per IP address within [`Policy::login_window_ms`].
     pub login_failures_per_ip: usize,
     /// The sliding window of the sign-in rate limits, in milliseconds.
@@ -88,6 +95,7 @@ impl Default for Policy {
             session_ttl_ms: 7 * 24 * 3600 * 1000,
             setup_link_ttl_ms: 24 * 3600 * 1000,
             login_failures_per_account: 10,
+            login_failures_per_account_anywhere: 50,
             login_failures_per_ip: 50,
             login_window_ms: 15 * 60 * 1000,
             invitation_ttl_ms: 7 * 24 * 3600 * 1000,
@@ -103,9 +111,14 @@ pub struct Office {
     clock: Arc<dyn Clock>,
     policy: Policy,
     account_limiter: Limiter,
+    pair_limiter: Limiter,
     ip_limiter: Limiter,
     /// Joins through one guest link per minute.
     guest_join_limiter: Limiter,
+    /// Emails one member or guest may cause per hour.
+    mail_limiter: Limiter,
+    /// Emails one administrator or inviter may cause per hour.
+    staff_mail_limiter: Limiter,
     /// A hash verified when the account does not exist, so that both cases cost the same time.
     decoy_hash: String,
     mailer: Arc<dyn Mailer>,
@@ -165,6 +178,13 @@ pub struct UserView {
     pub unavailable: bool,
 }
 
+/// Emails a member or guest may cause per hour (support notices, consent confirmations).
+const MAILS_PER_HOUR: usize = 10;
+/// Emails an administrator, inviter or privacy team member may cause per hour (invitations,
+/// answers).
+const STAFF_MAILS_PER_HOUR: usize = 200;
+const HOUR_MS: i64 = 3600 * 1000;
+
 /// Set in the `meta` table once every profile carries its grant.
 const GRANTS_SEALED: &str = "profile_grants_sealed";
 
@@ -178,9 +198,12 @@ impl Office {
         let decoy_hash = password::hash("decoy password for absent accounts".into()).await?;
         let windows: Arc<dyn FailureWindows> = Arc::new(MemoryWindows::default());
         let office = Office {
-            account_limiter: Limiter::new("account", policy.login_failures_per_account, policy.login_window_ms, windows.clone()),
+            account_limiter: Limiter::new("account", policy.login_failures_per_account_anywhere, policy.login_window_ms, windows.clone()),
+            pair_limiter: Limiter::new("account-ip", policy.login_failures_per_account, policy.login_window_ms, windows.clone()),
             ip_limiter: Limiter::new("ip", policy.login_failures_per_ip, policy.login_window_ms, windows.clone()),
             guest_join_limiter: Limiter::new("guest-join", guests::JOINS_PER_MINUTE, 60_000, windows.clone()),
+            mail_limiter: Limiter::new("mail", MAILS_PER_HOUR, HOUR_MS, windows.clone()),
+            staff_mail_limiter: Limiter::new("staff-mail", STAFF_MAILS_PER_HOUR, HOUR_MS, windows.clone()),
             two_factor: two_factor::TwoFactor::new(policy.login_window_ms, windows),
             store,
             keyring,
@@ -199,8 +222,11 @@ impl Office {
     /// in this process.
     pub fn set_failure_windows(&mut self, windows: Arc<dyn FailureWindows>) {
         self.account_limiter = self.account_limiter.moved_to(windows.clone());
+        self.pair_limiter = self.pair_limiter.moved_to(windows.clone());
         self.ip_limiter = self.ip_limiter.moved_to(windows.clone());
         self.guest_join_limiter = self.guest_join_limiter.moved_to(windows.clone());
+        self.mail_limiter = self.mail_limiter.moved_to(windows.clone());
+        self.staff_mail_limiter = self.staff_mail_limiter.moved_to(windows.clone());
         self.two_factor.failures = self.two_factor.failures.moved_to(windows.clone());
         self.two_factor.sends = self.two_factor.sends.moved_to(windows);
     }
@@ -263,6 +289,21 @@ impl Office {
             tracing::error!(user_id = %row.id, "sealed profile failed to open: {err}");
             OfficeError::Tampered
         })
+    }
+
+    /// Counts one email caused by `actor`; `RateLimited` once they caused their hourly share,
+    /// so that no one can make Bureau mail anyone in a loop.
+    pub(crate) async fn mail_allowance(&self, actor: &Actor) -> Result<()> {
+        let staff = actor.is_admin() || actor.can(Right::Invite) || actor.can(Right::ManagePrivacy);
+        let limiter = if staff { &self.staff_mail_limiter } else { &self.mail_limiter };
+        let key: [u8; 32] = sha2::Sha256::digest(actor.user_id.as_bytes()).into();
+        let now = self.now();
+        if let Some(seconds) = limiter.blocked(&key, now).await {
+            tracing::warn!(user_id = %actor.user_id, "emails held back: the user caused their hourly share");
+            return Err(OfficeError::RateLimited(seconds));
+        }
+        limiter.fail(&key, now).await;
+        Ok(())
     }
 
     /// Seals `profile` into `row`, with the row's current role, rights and state as its grant

@@ -1,4 +1,7 @@
-//! Profile pictures: voluntary, small, checked to really be PNG, JPEG or WebP, stored sealed.
+//! Profile pictures: voluntary, small, checked to really be PNG, JPEG or WebP, then decoded
+//! within limits and stored sealed as a PNG of at most [`STORED_PICTURE_SIDE`] pixels a side:
+//! colleagues' browsers never decode what the uploader sent, and metadata (such as a photo's
+//! location) is gone.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -11,6 +14,13 @@ use crate::Office;
 
 /// Largest accepted picture, in bytes.
 pub const MAX_PICTURE_BYTES: usize = 256 * 1024;
+/// Largest accepted width or height, in pixels: a few hundred KiB can declare gigapixels, so
+/// this is checked from the header before anything is decoded.
+pub const MAX_PICTURE_SIDE: u32 = 4096;
+/// Stored pictures are at most this wide and high (larger ones are scaled down).
+pub const STORED_PICTURE_SIDE: u32 = 256;
+/// The most memory one decode may take.
+const MAX_DECODE_BYTES: u64 = 96 * 1024 * 1024;
 
 fn slot(user_id: &str) -> Slot<'_> {
     Slot { table: "users", column: "picture", row: user_id }
@@ -51,9 +61,47 @@ pub fn decode_data_url(data_url: &str) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Decodes checked image bytes within the limits and re-encodes them as a PNG of at most
+/// [`STORED_PICTURE_SIDE`] pixels a side (smaller pictures keep their size).
+pub fn normalise_picture(bytes: &[u8]) -> Result<Vec<u8>> {
+    use image::{ImageFormat, ImageReader, Limits, imageops::FilterType};
+    use std::io::Cursor;
+    let reader = || -> Result<ImageReader<Cursor<&[u8]>>> {
+        let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|_| invalid("could not be read as an image"))?;
+        let mut limits = Limits::default();
+        limits.max_image_width = Some(MAX_PICTURE_SIDE);
+        limits.max_image_height = Some(MAX_PICTURE_SIDE);
+        limits.max_alloc = Some(MAX_DECODE_BYTES);
+        reader.limits(limits);
+        Ok(reader)
+    };
+    let unreadable = |err: image::ImageError| match err {
+        image::ImageError::Limits(_) => invalid(&format!("the picture must be at most {MAX_PICTURE_SIDE} × {MAX_PICTURE_SIDE} pixels")),
+        _ => invalid("could not be read as an image"),
+    };
+    // The header first: the limits refuse a picture too large before its pixels are decoded.
+    let (width, height) = reader()?.into_dimensions().map_err(unreadable)?;
+    let decoded = reader()?.decode().map_err(unreadable)?;
+    let scaled = if width > STORED_PICTURE_SIDE || height > STORED_PICTURE_SIDE {
+        decoded.resize(STORED_PICTURE_SIDE, STORED_PICTURE_SIDE, FilterType::Triangle)
+    } else {
+        decoded
+    };
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgba8(scaled.to_rgba8())
+        .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
+        .map_err(|_| invalid("could not be stored"))?;
+    Ok(png)
+}
+
 impl Office {
-    /// Sets (or with `None` removes) the actor's own picture.
+    /// Sets (or with `None` removes) the actor's own picture: decoded and re-encoded first
+    /// (see [`normalise_picture`]), off the async threads.
     pub async fn set_my_picture(&self, actor: &Actor, image: Option<Vec<u8>>) -> Result<()> {
+        let image = match image {
+            Some(bytes) => Some(tokio::task::spawn_blocking(move || normalise_picture(&bytes)).await.map_err(|_| invalid("could not be read as an image"))??),
+            None => None,
+        };
         let keys = self.keys(&actor.org_id).await?;
         let sealed = image.map(|bytes| keys.seal(slot(&actor.user_id), &bytes));
         let found = self.store.set_picture(OrgId(&actor.org_id), &actor.user_id, sealed.as_deref(), self.now()).await?;
@@ -85,5 +133,46 @@ mod tests {
         assert!(decode_data_url("https://example.org/me.png").is_err());
         let big = [b"\xFF\xD8\xFF".as_slice(), &vec![0u8; MAX_PICTURE_BYTES]].concat();
         assert!(decode_data_url(&format!("data:image/jpeg;base64,{}", STANDARD.encode(big))).is_err());
+    }
+
+    fn encoded(width: u32, height: u32, format: image::ImageFormat) -> Vec<u8> {
+        let image = image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(width, height, image::Rgb([30, 120, 200])));
+        let mut bytes = Vec::new();
+        image.write_to(&mut std::io::Cursor::new(&mut bytes), format).unwrap();
+        bytes
+    }
+
+    /// CRC-32 (IEEE) as PNG chunks carry it.
+    fn crc32(bytes: &[u8]) -> u32 {
+        !bytes.iter().fold(!0u32, |crc, &b| (0..8).fold(crc ^ u32::from(b), |c, _| if c & 1 == 1 { (c >> 1) ^ 0xEDB8_8320 } else { c >> 1 }))
+    }
+
+    fn size_of(png: &[u8]) -> (u32, u32) {
+        image::load_from_memory_with_format(png, image::ImageFormat::Png).map(|i| (i.width(), i.height())).unwrap()
+    }
+
+    #[test]
+    fn pictures_are_re_encoded_as_png_of_at_most_256_pixels_a_side() {
+        let small = normalise_picture(&encoded(16, 8, image::ImageFormat::Png)).unwrap();
+        assert_eq!((image_type(&small), size_of(&small)), (Some("image/png"), (16, 8)));
+        let photo = normalise_picture(&encoded(1200, 600, image::ImageFormat::Jpeg)).unwrap();
+        assert_eq!((image_type(&photo), size_of(&photo)), (Some("image/png"), (256, 128)));
+        let webp = normalise_picture(&encoded(300, 300, image::ImageFormat::WebP)).unwrap();
+        assert_eq!(size_of(&webp), (256, 256));
+    }
+
+    #[test]
+    fn a_picture_that_declares_gigapixels_is_refused_before_decoding() {
+        // A valid PNG header claiming 20,000 × 20,000 pixels (400 megapixels), and nothing else.
+        let mut png = encoded(1, 1, image::ImageFormat::Png);
+        png[16..20].copy_from_slice(&20_000u32.to_be_bytes());
+        png[20..24].copy_from_slice(&20_000u32.to_be_bytes());
+        let crc = crc32(&png[12..29]);
+        png[29..33].copy_from_slice(&crc.to_be_bytes());
+        let err = normalise_picture(&png).unwrap_err().to_string();
+        assert!(err.contains("4096"), "{err}");
+        for garbage in [b"\x89PNG\r\n\x1a\n garbage".as_slice(), b"\xFF\xD8\xFF\xE0 junk", b"RIFF\0\0\0\0WEBPVP8 junk"] {
+            assert!(normalise_picture(garbage).is_err());
+        }
     }
 }

@@ -194,6 +194,7 @@ impl Office {
         if response.is_empty() || response.chars().count() > 5000 {
             return Err(OfficeError::Invalid { field: "response", message: "must be 1 to 5000 characters".into() });
         }
+        self.mail_allowance(actor).await?;
         let keys = self.keys(&actor.org_id).await?;
         let mut row = self
             .store

@@ -98,6 +98,9 @@ impl Office {
     /// Emails a new ticket to the support address or every active admin. A failure is logged:
     /// the ticket is stored and visible to admins in the app anyway.
     async fn notify_support(&self, actor: &Actor, author: &UserView, details: &TicketDetails) {
+        if self.mail_allowance(actor).await.is_err() {
+            return; // the ticket is saved and shown in the app; the admins are not mailed in a loop
+        }
         let Ok(org) = self.org(actor).await else { return };
         let recipients = self.support_recipients(&actor.org_id, &org).await;
         let lang = Language::from_code(&org.language);
@@ -166,6 +169,7 @@ impl Office {
     pub async fn answer_ticket(&self, actor: &Actor, id: &str, answer: &str) -> Result<TicketView> {
         actor.require_admin()?;
         let answer = text("message", answer, 10_000)?;
+        self.mail_allowance(actor).await?;
         let (row, mut details) = self.ticket_row(actor, id).await?;
         details.messages.push(TicketMessage { from: "support".into(), text: answer.clone(), at: self.now() });
         let row = self.save_ticket(actor, row, &details).await?;

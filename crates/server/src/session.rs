@@ -16,6 +16,8 @@ use crate::requester::Requester;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "bureau_session";
+/// The known-device cookie's name: sent only to the sign-in endpoints, kept for a year.
+pub const DEVICE_COOKIE: &str = "bureau_device";
 
 /// A JSON body; rejections become [`ApiError`]s with the `{"code","message"}` shape.
 #[derive(FromRequest)]
@@ -35,13 +37,18 @@ pub struct Session {
 
 /// The session token from the `Cookie` header of `headers`, if any.
 pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
+    cookie_value(headers, COOKIE)
+}
+
+/// The value of the cookie `name` of `headers`, if any.
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(cookie, _)| *cookie == name)
         .map(|(_, value)| value.to_owned())
 }
 
@@ -77,6 +84,7 @@ impl axum::extract::OptionalFromRequestParts<Arc<AppState>> for Session {
 /// The client's address and browser, for the access log.
 pub fn client(parts_headers: &axum::http::HeaderMap, requester: &Requester) -> Client {
     Client {
+        device: cookie_value(parts_headers, DEVICE_COOKIE).filter(|d| d.len() <= 128),
         ip: requester.ip.to_string(),
         user_agent: parts_headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(512).collect()),
     }
@@ -92,6 +100,12 @@ pub fn session_cookie(token: &str, max_age_secs: i64, secure: bool) -> String {
 pub fn cookie_for(signed_in: &bureau_office::SignedIn, now_ms: i64, secure: bool) -> String {
     let max_age = ((signed_in.expires_at - now_ms) / 1000).max(0);
     session_cookie(&signed_in.token, max_age, secure)
+}
+
+/// The `Set-Cookie` value that marks this browser as a known device of the signed-in user.
+pub fn device_cookie(signed_in: &bureau_office::SignedIn, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{DEVICE_COOKIE}={}; Path=/api/auth; HttpOnly; SameSite=Strict; Max-Age=31536000{secure}", signed_in.device)
 }
 
 /// The `Set-Cookie` value that ends a session.

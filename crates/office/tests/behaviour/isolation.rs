@@ -85,3 +85,33 @@ async fn two_administrators_removing_each_other_at_once_leave_one() {
         assert_eq!(admins, 1, "round {round}");
     }
 }
+
+#[tokio::test]
+async fn the_same_email_in_two_organisations_signs_into_the_one_the_password_or_the_choice_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let (office, _, _) = office_in(dir.path(), &Key::generate()).await;
+    let acme = org_with_admin(&office, "acme", "admin@acme.example").await;
+    let globex = org_with_admin(&office, "globex", "admin@globex.example").await;
+    let mut in_acme = member("Sam at Acme", "sam@example.org");
+    in_acme.password = Some("acme password 1".into());
+    office.create_user(&acme, in_acme).await.unwrap();
+    let mut in_globex = member("Sam at Globex", "sam@example.org");
+    in_globex.password = Some("globex password 1".into());
+    office.create_user(&globex, in_globex).await.unwrap();
+    let org_of = |signed_in: bureau_office::SignedIn| signed_in.org_id;
+    assert_eq!(org_of(office.login("sam@example.org", "acme password 1", &crate::client("10.0.0.9")).await.unwrap()), acme.org_id);
+    assert_eq!(org_of(office.login("sam@example.org", "globex password 1", &crate::client("10.0.0.9")).await.unwrap()), globex.org_id);
+    assert!(matches!(office.login("sam@example.org", "wrong password 1", &crate::client("10.0.0.9")).await, Err(OfficeError::InvalidCredentials)));
+
+    // The same password in both: the answer asks which (only to someone who knows it).
+    for org in [&acme, &globex] {
+        let mut kim = member("Kim", "kim@example.org");
+        kim.password = Some("shared password 1".into());
+        office.create_user(org, kim).await.unwrap();
+    }
+    let both = office.login("kim@example.org", "shared password 1", &crate::client("10.0.0.9")).await;
+    assert!(matches!(&both, Err(OfficeError::ChooseOrganisation(slugs)) if slugs.len() == 2 && slugs.contains(&"globex".to_owned())), "{both:?}");
+    let chosen = office.sign_in_to("kim@example.org", "shared password 1", Some("globex"), &crate::client("10.0.0.9")).await.unwrap();
+    let bureau_office::SignInStep::Done(signed_in) = chosen else { panic!("no second factor here") };
+    assert_eq!(signed_in.org_id, globex.org_id);
+}

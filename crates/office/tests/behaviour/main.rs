@@ -53,7 +53,7 @@ pub async fn office_in(dir: &Path, master: &Key) -> (Office, Backend, Arc<FakeCl
 
 /// A client as the server would describe it.
 pub fn client(ip: &str) -> Client {
-    Client { ip: ip.into(), user_agent: Some("Mozilla/5.0 Firefox/128.0".into()) }
+    Client { ip: ip.into(), user_agent: Some("Mozilla/5.0 Firefox/128.0".into()), device: None }
 }
 
 /// Creates an organisation with an admin and returns the admin as an actor.

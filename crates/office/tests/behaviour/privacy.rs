@@ -135,3 +135,33 @@ async fn an_objection_to_call_logs_changes_what_is_recorded_from_then_on() {
     assert!(!by_id("after").contains(&mia.id));
     assert!(by_id("after").iter().any(|p| p.starts_with("anonymous-")));
 }
+
+#[tokio::test]
+async fn no_one_makes_bureau_mail_anyone_in_a_loop() {
+    let dir = tempfile::tempdir().unwrap();
+    let (office, _, clock) = office_in(dir.path(), &Key::generate()).await;
+    let mailer = std::sync::Arc::new(MemoryMailer::default());
+    let office = office.with_mail(mailer.clone(), "https://bureau.example");
+    let admin = org_with_admin(&office, "acme", "admin@acme.example").await;
+    office.create_user(&admin, crate::member("Mia", "mia@acme.example")).await.unwrap();
+    let mia = office.authenticate(&office.login("mia@acme.example", "member password 1", &client("10.0.0.2")).await.unwrap().token).await.unwrap();
+    // A member opens fifty tickets and gives fifty consents: every one is saved, but the
+    // administrators are mailed ten times in the hour.
+    for i in 0..50 {
+        office.open_ticket(&mia, NewTicket { subject: format!("Help {i}"), message: "Please".into() }).await.unwrap();
+        let consent = bureau_office::GiveConsent { template_version: 0, camera: true, microphone: true };
+        office.give_consent(&mia, consent).await.unwrap();
+    }
+    assert_eq!(mailer.sent().len(), 10, "ten emails in the hour, whatever the member does");
+    assert_eq!(office.tickets(&admin).await.unwrap().len(), 50, "every ticket is kept");
+    // An hour later the member may cause emails again.
+    clock.advance_ms(3600 * 1000 + 1);
+    office.open_ticket(&mia, NewTicket { subject: "Later".into(), message: "Please".into() }).await.unwrap();
+    assert_eq!(mailer.sent().len(), 11);
+    // An administrator's invitations have a larger share, and are refused beyond it.
+    for i in 0..200 {
+        office.invite(&admin, NewInvitation { name: format!("N{i}"), email: format!("n{i}@acme.example"), role: Role::Member }).await.unwrap();
+    }
+    let over = office.invite(&admin, NewInvitation { name: "One more".into(), email: "more@acme.example".into(), role: Role::Member }).await;
+    assert!(matches!(over, Err(bureau_office::OfficeError::RateLimited(_))), "{over:?}");
+}

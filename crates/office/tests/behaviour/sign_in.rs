@@ -17,24 +17,63 @@ async fn wrong_password_and_unknown_account_answer_alike() {
 }
 
 #[tokio::test]
-async fn repeated_failures_lock_the_account_until_the_window_passes() {
+async fn one_address_guessing_an_account_waits_and_the_owner_does_not() {
     let dir = tempfile::tempdir().unwrap();
     let (office, _, clock) = office_in(dir.path(), &Key::generate()).await;
     org_with_admin(&office, "acme", "admin@acme.example").await;
-    for i in 0..10 {
-        let ip = format!("10.1.0.{i}");
-        assert!(matches!(office.login("admin@acme.example", "nope nope nope", &client(&ip)).await, Err(OfficeError::InvalidCredentials)));
+    for _ in 0..10 {
+        assert!(matches!(office.login("admin@acme.example", "nope nope nope", &client("10.66.0.1")).await, Err(OfficeError::InvalidCredentials)));
     }
-    // Even the right password is refused now, from any address.
-    let locked = office.login("admin@acme.example", "correct horse battery", &client("10.2.0.1")).await;
-    assert!(matches!(locked, Err(OfficeError::RateLimited(_))));
-    // Unknown accounts lock the same way, so locking reveals nothing.
+    // That address now waits, even with the right password...
+    let held = office.login("admin@acme.example", "correct horse battery", &client("10.66.0.1")).await;
+    assert!(matches!(held, Err(OfficeError::RateLimited(_))));
+    // ...while the owner, from their own address, signs in at once.
+    office.login("admin@acme.example", "correct horse battery", &client("10.2.0.1")).await.unwrap();
+    // Unknown accounts are held the same way, so being held reveals nothing.
     for _ in 0..10 {
         let _ = office.login("ghost@acme.example", "nope nope nope", &client("10.3.0.1")).await;
     }
-    assert!(matches!(office.login("ghost@acme.example", "x", &client("10.4.0.1")).await, Err(OfficeError::RateLimited(_))));
+    assert!(matches!(office.login("ghost@acme.example", "x", &client("10.3.0.1")).await, Err(OfficeError::RateLimited(_))));
     clock.advance_ms(15 * 60 * 1000 + 1);
-    office.login("admin@acme.example", "correct horse battery", &client("10.2.0.1")).await.unwrap();
+    office.login("admin@acme.example", "correct horse battery", &client("10.66.0.1")).await.unwrap();
+}
+
+#[tokio::test]
+async fn many_addresses_guessing_an_account_hold_up_new_devices_but_not_known_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let (office, _, clock) = office_in(dir.path(), &Key::generate()).await;
+    let admin = org_with_admin(&office, "acme", "admin@acme.example").await;
+    let mia = office.create_user(&admin, member("Mia", "mia@acme.example")).await.unwrap();
+    // The owner signed in on their laptop before: it is a known device now.
+    let laptop = office.login("admin@acme.example", "correct horse battery", &client("10.2.0.1")).await.unwrap().device;
+    let mias_device = office.login("mia@acme.example", "member password 1", &client("10.2.0.9")).await.unwrap().device;
+    // Fifty wrong passwords from five addresses: the account-wide limit.
+    for i in 0..50 {
+        let ip = format!("10.1.0.{}", i % 5);
+        assert!(matches!(office.login("admin@acme.example", "nope nope nope", &client(&ip)).await, Err(OfficeError::InvalidCredentials)));
+    }
+    let on = |ip: &str, device: Option<&str>| bureau_office::Client { device: device.map(str::to_owned), ..client(ip) };
+    // A new device waits, whatever its address...
+    let fresh = office.login("admin@acme.example", "correct horse battery", &on("10.9.0.1", None)).await;
+    assert!(matches!(fresh, Err(OfficeError::RateLimited(_))), "{fresh:?}");
+    // ...and so do forged device cookies and another user's device...
+    for forged in ["garbage", "abc.def", mias_device.as_str(), &format!("{}x", &laptop[..laptop.len() - 1])] {
+        let refused = office.login("admin@acme.example", "correct horse battery", &on("10.9.0.1", Some(forged))).await;
+        assert!(matches!(refused, Err(OfficeError::RateLimited(_))), "{forged}: {refused:?}");
+    }
+    // ...but the owner's laptop signs in, from any address.
+    office.login("admin@acme.example", "correct horse battery", &on("10.9.0.2", Some(&laptop))).await.unwrap();
+    let still = office.login("admin@acme.example", "correct horse battery", &on("10.9.0.3", None)).await;
+    assert!(matches!(still, Err(OfficeError::RateLimited(_))), "the owner's sign-in does not reset the account-wide count");
+    // The known device does not help a wrong password, and one address is still held to its share.
+    for _ in 0..10 {
+        let wrong = office.login("admin@acme.example", "nope nope nope", &on("10.8.0.1", Some(&laptop))).await;
+        assert!(matches!(wrong, Err(OfficeError::InvalidCredentials)), "{wrong:?}");
+    }
+    let held = office.login("admin@acme.example", "correct horse battery", &on("10.8.0.1", Some(&laptop))).await;
+    assert!(matches!(held, Err(OfficeError::RateLimited(_))));
+    clock.advance_ms(15 * 60 * 1000 + 1);
+    office.login("admin@acme.example", "correct horse battery", &client("10.9.0.1")).await.unwrap();
 }
 
 #[tokio::test]

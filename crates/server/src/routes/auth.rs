@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum::{Extension, Json};
 use bureau_office::{OfficeError, SignInStep, SignedIn, UserView};
 use serde::{Deserialize, Serialize};
@@ -24,6 +24,10 @@ pub struct LoginRequest {
     pub email: String,
     /// Password.
     pub password: String,
+    /// The organisation's slug, when the same email belongs to accounts in several (the answer
+    /// `409 choose_organisation` names them).
+    #[serde(default)]
+    pub org: Option<String>,
 }
 
 /// A user wrapped in an object (room for more fields later).
@@ -63,8 +67,8 @@ pub struct SetupRequest {
 }
 
 pub(super) fn signed_in_response(status: StatusCode, signed_in: SignedIn, now_ms: i64, tls: bool) -> Response {
-    let cookie = cookie_for(&signed_in, now_ms, tls);
-    (status, [(header::SET_COOKIE, cookie)], Json(UserEnvelope { user: signed_in.user })).into_response()
+    let cookies = [(header::SET_COOKIE, cookie_for(&signed_in, now_ms, tls)), (header::SET_COOKIE, crate::session::device_cookie(&signed_in, tls))];
+    (status, AppendHeaders(cookies), Json(UserEnvelope { user: signed_in.user })).into_response()
 }
 
 /// Signs in with email and password and sets the session cookie; when a second factor is needed,
@@ -77,7 +81,7 @@ pub async fn login(
     headers: HeaderMap,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
-    let result = state.office.sign_in(&body.email, &body.password, &client(&headers, &requester)).await;
+    let result = state.office.sign_in_to(&body.email, &body.password, body.org.as_deref(), &client(&headers, &requester)).await;
     state.metrics.login(match &result {
         Ok(_) => LoginOutcome::Success,
         Err(OfficeError::RateLimited(_)) => LoginOutcome::RateLimited,

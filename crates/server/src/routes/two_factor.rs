@@ -131,9 +131,12 @@ pub async fn enrol_totp(
         return Ok(Json(state.office.start_required_totp(&body.token).await?).into_response());
     };
     let (signed_in, codes) = state.office.confirm_required_totp(&body.token, &code, &client(&headers, &requester)).await?;
-    let cookie = crate::session::cookie_for(&signed_in, state.clock.now_ms(), requester.secure);
+    let cookies = [
+        (header::SET_COOKIE, crate::session::cookie_for(&signed_in, state.clock.now_ms(), requester.secure)),
+        (header::SET_COOKIE, crate::session::device_cookie(&signed_in, requester.secure)),
+    ];
     let body = EnrolledEnvelope { user: signed_in.user, recovery_codes: codes.recovery_codes };
-    Ok((StatusCode::OK, [(header::SET_COOKIE, cookie)], Json(body)).into_response())
+    Ok((StatusCode::OK, axum::response::AppendHeaders(cookies), Json(body)).into_response())
 }
 
 /// The signed-in user's second factors.

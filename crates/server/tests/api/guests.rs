@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::live::{connect, cookie, next, send};
+use crate::live::{close_frame, connect, cookie, next, send};
 use crate::{Running, call};
 
 #[tokio::test]
@@ -137,14 +137,7 @@ async fn revoking_a_link_signs_its_guests_out_and_their_sessions_end_with_the_li
 
     let (status, _) = call(admin.delete(server.url(&format!("/api/guest-links/{link_id}"))).json(&json!({}))).await;
     assert_eq!(status, 204);
-    let closed = loop {
-        match futures_util::StreamExt::next(&mut socket).await {
-            Some(Ok(tokio_tungstenite::tungstenite::Message::Close(frame))) => break frame.map(|f| u16::from(f.code)),
-            Some(Ok(_)) => {}
-            other => panic!("no close frame: {other:?}"),
-        }
-    };
-    assert_eq!(closed, Some(4002), "the guest's socket is closed");
+    assert_eq!(close_frame(&mut socket).await.0, 4002, "the guest's socket is closed");
     let guest = reqwest::Client::new();
     let (status, _) = call(guest.get(server.url("/api/me")).header("cookie", &guest_cookie)).await;
     assert_eq!(status, 401, "the guest's session ended with the link");

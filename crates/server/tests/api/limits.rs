@@ -7,7 +7,7 @@ use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-use crate::live::{Socket, connect, cookie, next};
+use crate::live::{close_frame, connect, cookie, next};
 use crate::{Running, call};
 
 /// The value of a metric line `name value` (or `name{labels} value`) of `/metrics`.
@@ -18,19 +18,6 @@ async fn metric(server: &Running, name: &str) -> u64 {
         .unwrap_or_else(|| panic!("no {name} in /metrics"))
         .parse()
         .unwrap()
-}
-
-/// The close frame the server sends first on a socket, skipping text frames.
-async fn close_code(socket: &mut Socket) -> (u16, String) {
-    while let Some(frame) = socket.next().await {
-        if let Ok(Message::Close(Some(close))) = frame {
-            return (u16::from(close.code), close.reason.to_string());
-        }
-        if frame.is_err() {
-            break;
-        }
-    }
-    panic!("the socket ended without a close frame")
 }
 
 /// Polls a metric until it has `want` (bounded in attempts: the sockets' tasks end shortly
@@ -62,7 +49,7 @@ async fn connections_beyond_the_per_user_limit_are_refused_and_counts_return() {
     }
     for _ in 0..40 {
         let mut extra = connect(&server, Some(&ada_cookie), None).await.unwrap();
-        let (code, reason) = close_code(&mut extra).await;
+        let (code, reason) = close_frame(&mut extra).await;
         assert_eq!((code, reason.as_str()), (4005, "too many connections: close another tab"));
     }
     assert_eq!(metric(&server, "bureau_live_connections_refused_total{limit=\"user\"}").await, 40);
@@ -89,7 +76,7 @@ async fn connections_beyond_the_per_user_limit_are_refused_and_counts_return() {
     }
     let code = match closed {
         Some(code) => code,
-        None => close_code(&mut flooding).await.0,
+        None => close_frame(&mut flooding).await.0,
     };
     assert_eq!(code, u16::from(CloseCode::Library(4003)));
 

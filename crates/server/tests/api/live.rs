@@ -49,6 +49,19 @@ pub async fn next(socket: &mut Socket, kind: &str) -> Value {
     }
 }
 
+/// The close frame the server sends next (code and reason), skipping other frames; panics when
+/// the socket ends without one.
+pub async fn close_frame(socket: &mut Socket) -> (u16, String) {
+    loop {
+        match socket.next().await {
+            Some(Ok(Message::Close(Some(frame)))) => return (u16::from(frame.code), frame.reason.to_string()),
+            Some(Ok(Message::Close(None))) => panic!("closed without a code"),
+            Some(Ok(_)) => {}
+            other => panic!("the socket ended without a close frame: {other:?}"),
+        }
+    }
+}
+
 pub async fn send(socket: &mut Socket, msg: Value) {
     socket.send(Message::Text(msg.to_string().into())).await.unwrap();
 }
@@ -101,14 +114,7 @@ async fn presence_signals_rooms_and_deactivation_over_the_websocket() {
     // Deactivating Max closes his socket with 4002.
     let (status, _) = call(admin.patch(server.url(&format!("/api/users/{}", max["id"].as_str().unwrap()))).json(&json!({"active": false}))).await;
     assert_eq!(status, 200);
-    let code = loop {
-        match max_socket.next().await {
-            Some(Ok(Message::Close(Some(frame)))) => break u16::from(frame.code),
-            Some(Ok(_)) => continue,
-            other => panic!("expected a close frame, got {other:?}"),
-        }
-    };
-    assert_eq!(code, 4002);
+    assert_eq!(close_frame(&mut max_socket).await.0, 4002);
     server.stop().await;
 }
 
@@ -229,14 +235,7 @@ async fn signing_out_closes_that_sessions_sockets_and_no_others() {
         .await
         .unwrap();
     assert_eq!(response.status(), 204);
-    let closed = loop {
-        match laptop_socket.next().await {
-            Some(Ok(Message::Close(frame))) => break frame.map(|f| (u16::from(f.code), f.reason.to_string())),
-            Some(Ok(_)) => {}
-            other => panic!("the socket ended without a close frame: {other:?}"),
-        }
-    };
-    assert_eq!(closed, Some((4006, "signed out".to_owned())));
+    assert_eq!(close_frame(&mut laptop_socket).await, (4006, "signed out".to_owned()));
     // The other session's socket keeps working.
     send(&mut phone_socket, json!({"type": "ping"})).await;
     next(&mut phone_socket, "pong").await;

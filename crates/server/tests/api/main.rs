@@ -188,9 +188,14 @@ impl Running {
 
     /// A client that trusts the server's self-signed certificate (for its HTTPS listener).
     pub fn client_trusting(server: &Running) -> reqwest::Client {
+        server.trusting(reqwest::Client::builder()).build().unwrap()
+    }
+
+    /// `builder`, trusting the data folder's self-signed certificate.
+    pub fn trusting(&self, builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        let pem = std::fs::read(server.data_dir.join("tls-cert.pem")).unwrap();
-        reqwest::Client::builder().add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap()).build().unwrap()
+        let pem = std::fs::read(self.data_dir.join("tls-cert.pem")).unwrap();
+        builder.add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
     }
 
     /// Creates the first admin through the setup link and returns a signed-in client.

@@ -16,8 +16,7 @@ fn client(server: &Running, version: Version, tls: bool) -> Client {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let mut builder = Client::builder().cookie_store(true);
     if tls {
-        let pem = std::fs::read(server.data_dir.join("tls-cert.pem")).unwrap();
-        builder = builder.add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap());
+        builder = server.trusting(builder);
     }
     builder = if version == Version::HTTP_2 && !tls { builder.http2_prior_knowledge() } else if version == Version::HTTP_11 { builder.http1_only() } else { builder };
     builder.build().unwrap()

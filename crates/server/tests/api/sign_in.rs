@@ -157,3 +157,46 @@ fn the_published_export_schema_is_generated_from_the_code() {
     let published = std::fs::read_to_string(path).unwrap_or_default();
     assert!(published == generated, "docs/export.schema.json is out of date: run this test with BUREAU_WRITE_SCHEMA=1");
 }
+
+#[tokio::test]
+async fn a_sign_in_marks_the_browser_as_a_known_device_for_the_sign_in_endpoints_only() {
+    let mut server = Running::start().await;
+    server.admin().await;
+    let response = reqwest::Client::new()
+        .post(server.url("/api/auth/login"))
+        .json(&json!({"email": "ada@example.org", "password": "ada password 1"}))
+        .send()
+        .await
+        .unwrap();
+    let cookies: Vec<String> = response.headers().get_all("set-cookie").iter().map(|c| c.to_str().unwrap().to_owned()).collect();
+    assert!(cookies[0].starts_with("bureau_session="), "{cookies:?}");
+    let device = cookies.iter().find(|c| c.starts_with("bureau_device=")).expect("a device cookie");
+    for attribute in ["Path=/api/auth", "HttpOnly", "SameSite=Strict", "Max-Age=31536000"] {
+        assert!(device.contains(attribute), "{device}");
+    }
+    // With the device cookie, a sign-in from the same browser goes through while the account is
+    // held for new devices (fifty failures from five addresses, through a trusted proxy).
+    server.stop().await;
+    let mut server = Running::start_with(&[("BUREAU_TRUSTED_PROXIES", "127.0.0.1".into())]).await;
+    server.admin().await;
+    let login = |ip: String, password: &'static str, device: Option<String>| {
+        let mut request = reqwest::Client::new().post(server.url("/api/auth/login")).header("x-forwarded-for", ip);
+        if let Some(device) = device {
+            request = request.header("cookie", device);
+        }
+        call(request.json(&json!({"email": "ada@example.org", "password": password})))
+    };
+    let (status, _) = login("192.0.2.1".into(), "ada password 1", None).await;
+    assert_eq!(status, 200);
+    let response = reqwest::Client::new().post(server.url("/api/auth/login")).header("x-forwarded-for", "192.0.2.1").json(&json!({"email": "ada@example.org", "password": "ada password 1"})).send().await.unwrap();
+    let device = response.headers().get_all("set-cookie").iter().map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned()).find(|c| c.starts_with("bureau_device=")).unwrap();
+    for i in 0..50 {
+        let (status, _) = login(format!("198.51.100.{}", i % 5), "wrong password", None).await;
+        assert_eq!(status, 401);
+    }
+    let (status, err) = login("203.0.113.7".into(), "ada password 1", None).await;
+    assert_eq!((status, err["code"].as_str()), (429, Some("rate_limited")), "a new device waits");
+    let (status, _) = login("203.0.113.8".into(), "ada password 1", Some(device)).await;
+    assert_eq!(status, 200, "the known device signs in");
+    server.stop().await;
+}
