@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBureau } from './server.js';
 import { openBrowser, signIn, apiFromPage } from './browser.js';
+import { pollUntil } from './office.js';
 
 const ADA = { email: 'ada@example.test', name: 'Ada Lovelace', password: 'analytical-engine', admin: true };
 const ROOM = 'Library';
@@ -65,10 +66,11 @@ test('a member consents before the first room, then it is remembered; withdrawal
   await page.getByRole('toolbar', { name: 'Call controls' }).getByRole('button', { name: 'Withdraw consent' }).click();
   await page.waitForFunction(() => !(/** @type {any} */ (window).bureau.media.audio), null, { timeout: 0 });
   assert.equal(await page.evaluate(() => localStorage.getItem('bureau.consent')), null);
-  await page.waitForFunction(async () => {
+  // An async predicate: page.waitForFunction would take its Promise as true at once.
+  await pollUntil(page, async () => {
     const res = await fetch('/api/consents');
     const body = await res.json();
     return body.consents[0].withdrawn_at !== null;
-  }, null, { timeout: 10_000 });
+  }, null);
   assert.deepEqual(browser.errors, []);
 });
