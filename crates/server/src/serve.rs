@@ -3,8 +3,12 @@
 //! header timeouts, and a graceful shutdown that stops
 //! accepting, lets running requests finish, and gives up on stragglers after a grace period.
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
@@ -12,6 +16,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
@@ -58,31 +63,23 @@ pub async fn serve(listener: TcpListener, app: Router, tls: Option<TlsAcceptor>,
         let builder = builder.clone();
         let watcher = graceful.watcher();
         let tls = tls.clone();
-        let mut stopping = shutdown.clone();
         tokio::spawn(async move {
             let _entry = entry;
             let service = TowerToHyperService::new(app);
             match tls {
                 None => {
-                    // The first bytes within the header timeout (hyper's own timeout starts
-                    // only once it knows the protocol); a silent connection does not hold up
-                    // the shutdown either.
-                    let mut first = [0u8; 1];
-                    let first_bytes = tokio::time::timeout(header_timeout, stream.peek(&mut first));
-                    tokio::select! {
-                        peeked = first_bytes => if !matches!(peeked, Ok(Ok(1..))) { return },
-                        _ = stopping.wait_for(|stop| *stop) => return,
-                    }
-                    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-                    let _ = watcher.watch(conn.into_owned()).await;
+                    let (stream, spoke) = Heard::new(stream);
+                    let conn = watcher.watch(builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned());
+                    serve_unless_silent(conn, spoke, header_timeout).await;
                 }
                 Some(acceptor) => {
                     let Ok(Ok(stream)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await else {
                         tracing::debug!("TLS handshake failed or timed out");
                         return;
                     };
-                    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-                    let _ = watcher.watch(conn.into_owned()).await;
+                    let (stream, spoke) = Heard::new(stream);
+                    let conn = watcher.watch(builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned());
+                    serve_unless_silent(conn, spoke, header_timeout).await;
                 }
             }
         });
@@ -90,6 +87,68 @@ pub async fn serve(listener: TcpListener, app: Router, tls: Option<TlsAcceptor>,
     drop(listener);
     if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
         tracing::warn!("some connections did not finish within {DRAIN_TIMEOUT:?}");
+    }
+}
+
+/// Runs a connection, but drops it when its client has sent nothing within `timeout` of its
+/// start (after the TLS handshake): hyper's own header timeout starts only once it knows the
+/// protocol, and an HTTP/2 client may stay silent before its preface.
+async fn serve_unless_silent(conn: impl Future<Output = impl Sized>, spoke: Arc<AtomicBool>, timeout: Duration) {
+    let silent = async {
+        tokio::time::sleep(timeout).await;
+        if spoke.load(Ordering::Relaxed) {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        _ = conn => {}
+        () = silent => tracing::debug!("connection closed: nothing sent within the header timeout"),
+    }
+}
+
+/// A connection's stream that notes when its client first sent something.
+struct Heard<S> {
+    inner: S,
+    spoke: Arc<AtomicBool>,
+}
+
+impl<S> Heard<S> {
+    fn new(inner: S) -> (Self, Arc<AtomicBool>) {
+        let spoke = Arc::new(AtomicBool::new(false));
+        (Heard { inner, spoke: spoke.clone() }, spoke)
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Heard<S> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.spoke.store(true, Ordering::Relaxed);
+        }
+        polled
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Heard<S> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, data)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(mut self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[std::io::IoSlice<'_>]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
     }
 }
 

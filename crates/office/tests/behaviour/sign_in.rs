@@ -43,7 +43,7 @@ async fn many_addresses_guessing_an_account_hold_up_new_devices_but_not_known_on
     let dir = tempfile::tempdir().unwrap();
     let (office, _, clock) = office_in(dir.path(), &Key::generate()).await;
     let admin = org_with_admin(&office, "acme", "admin@acme.example").await;
-    let mia = office.create_user(&admin, member("Mia", "mia@acme.example")).await.unwrap();
+    office.create_user(&admin, member("Mia", "mia@acme.example")).await.unwrap();
     // The owner signed in on their laptop before: it is a known device now.
     let laptop = office.login("admin@acme.example", "correct horse battery", &client("10.2.0.1")).await.unwrap().device;
     let mias_device = office.login("mia@acme.example", "member password 1", &client("10.2.0.9")).await.unwrap().device;

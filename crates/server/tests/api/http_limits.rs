@@ -75,3 +75,36 @@ async fn slow_and_silent_connections_are_closed_after_the_header_timeout() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_tls_connection_silent_after_its_handshake_is_closed() {
+    use std::sync::Arc;
+    let mut server = Running::start_with(&[("BUREAU_HTTP_HEADER_TIMEOUT_SECS", "1".to_owned())]).await;
+    let pem = std::fs::read(server.data_dir.join("tls-cert.pem")).unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions().unwrap().with_root_certificates(roots).with_no_client_auth();
+    for alpn in [b"h2".to_vec(), b"http/1.1".to_vec()] {
+        config.alpn_protocols = vec![alpn.clone()];
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(config.clone()));
+        let tcp = tokio::net::TcpStream::connect(server.https).await.unwrap();
+        let mut tls = connector.connect(rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap(), tcp).await.unwrap();
+        assert_eq!(tls.get_ref().1.alpn_protocol(), Some(alpn.as_slice()));
+        // Nothing sent: the server closes the connection after the header timeout.
+        let mut buffer = [0u8; 64];
+        let closed = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+            loop {
+                match tls.read(&mut buffer).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {} // an HTTP/2 SETTINGS frame first
+                }
+            }
+        })
+        .await;
+        assert!(closed.is_ok(), "a silent TLS connection ({}) stays open", String::from_utf8_lossy(&alpn));
+    }
+    server.stop().await;
+}
