@@ -24,6 +24,8 @@ struct Client {
     key: LongTermKey,
     nonce: Vec<u8>,
     tid: u8,
+    /// The relayed address of the allocation, once made.
+    relay: Option<SocketAddr>,
 }
 
 impl Client {
@@ -32,15 +34,34 @@ impl Client {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
         let (username, password) = bureau_turn::credentials(SECRET, user, Duration::from_secs(600), now);
         let key = LongTermKey::derive(PasswordAlgorithm::Md5, &username, REALM, password.as_bytes());
-        Client { sock, server, username, key, nonce: Vec::new(), tid: 0 }
+        Client { sock, server, username, key, nonce: Vec::new(), tid: 0, relay: None }
     }
 
+    /// The next datagram; `None` only after 5 s (a hang guard: answers take microseconds, and
+    /// absence is never proven by waiting, see [`Client::dropped`]).
     async fn recv(&self) -> Option<Vec<u8>> {
         let mut buf = vec![0u8; 4096];
-        match tokio::time::timeout(Duration::from_millis(500), self.sock.recv(&mut buf)).await {
+        match tokio::time::timeout(Duration::from_secs(5), self.sock.recv(&mut buf)).await {
             Ok(Ok(n)) => Some(buf[..n].to_vec()),
             _ => None,
         }
+    }
+
+    /// Whether the server dropped `bytes` without an answer: they are followed by a Binding
+    /// request (a marker), and the first datagram back must be the marker's answer. One socket
+    /// to one server thread on loopback keeps order, so an answer to `bytes`, however slow,
+    /// would come first.
+    async fn dropped(&mut self, bytes: &[u8]) -> bool {
+        self.sock.send_to(bytes, self.server).await.unwrap();
+        self.marker_is_next().await
+    }
+
+    /// Sends a Binding request and whether the next datagram is its answer.
+    async fn marker_is_next(&mut self) -> bool {
+        let marker = self.build(Method::BINDING, false, |_| {});
+        self.sock.send_to(&marker, self.server).await.unwrap();
+        let Some(first) = self.recv().await else { return false };
+        Message::decode(&first).is_ok_and(|m| m.transaction_id()[..] == marker[8..20])
     }
 
     async fn raw(&self, bytes: &[u8]) -> Option<Vec<u8>> {
@@ -72,7 +93,10 @@ impl Client {
         self.nonce = Message::decode(&reply).unwrap().get(attr::NONCE).unwrap().to_vec();
         let req = self.build(Method::ALLOCATE, true, |e| e.attr(attr::REQUESTED_TRANSPORT, &[17, 0, 0, 0]).unwrap());
         let reply = self.raw(&req).await.expect("allocate");
-        assert_eq!(Message::decode(&reply).unwrap().class(), Class::Success);
+        let allocated = Message::decode(&reply).unwrap();
+        assert_eq!(allocated.class(), Class::Success);
+        let tid: [u8; 12] = reply[8..20].try_into().unwrap();
+        self.relay = Some(attr::read_xor_address(attr::XOR_RELAYED_ADDRESS, allocated.get(attr::XOR_RELAYED_ADDRESS).unwrap(), &tid).unwrap());
         let req = self.build(Method::CHANNEL_BIND, true, |e| {
             e.attr(attr::CHANNEL_NUMBER, &[0x40, 0, 0, 0]).unwrap();
             e.xor_address(attr::XOR_PEER_ADDRESS, peer).unwrap();
@@ -127,21 +151,26 @@ async fn malformed_messages_do_not_disturb_other_clients() {
     let mut bad = Client::new(server, "bad").await;
     let valid = bad.build(Method::BINDING, false, |_| {});
     // Truncated, oversize, wrong length, not STUN: dropped, no answer.
-    assert_eq!(bad.raw(&valid[..10]).await, None, "truncated");
-    assert_eq!(bad.raw(&valid[..valid.len() - 1]).await, None, "truncated body");
+    assert!(bad.dropped(&valid[..10]).await, "truncated");
+    assert!(bad.dropped(&valid[..valid.len() - 1]).await, "truncated body");
     let mut long = valid.clone();
     long.extend_from_slice(&[0; 4]);
-    assert_eq!(bad.raw(&long).await, None, "trailing bytes");
+    assert!(bad.dropped(&long).await, "trailing bytes");
     let mut wrong_len = valid.clone();
     wrong_len[3] = wrong_len[3].wrapping_add(4);
-    assert_eq!(bad.raw(&wrong_len).await, None, "wrong length");
-    assert_eq!(bad.raw(&vec![0u8; 70_000][..65_507]).await, None, "oversize");
-    assert_eq!(bad.raw(&[0xC0, 1, 2, 3]).await, None, "not STUN");
+    assert!(bad.dropped(&wrong_len).await, "wrong length");
+    assert!(bad.dropped(&vec![0u8; 70_000][..65_507]).await, "oversize");
+    assert!(bad.dropped(&[0xC0, 1, 2, 3]).await, "not STUN");
     // A wrong FINGERPRINT: dropped.
     let mut fp = valid.clone();
     let last = fp.len() - 1;
     fp[last] ^= 0xFF;
-    assert_eq!(bad.raw(&fp).await, None, "wrong fingerprint");
+    assert!(bad.dropped(&fp).await, "wrong fingerprint");
+    // The proof can fail: an answered request is not taken for dropped (its answer comes before
+    // the marker's, which is then read and set aside).
+    assert!(!bad.dropped(&valid).await, "an answered request");
+    assert!(bad.recv().await.is_some(), "the marker's answer");
+    assert!(bad.marker_is_next().await);
     // Duplicate attributes: the first counts, the request is answered.
     let dup = bad.build(Method::BINDING, false, |e| {
         e.attr(attr::SOFTWARE, b"one").unwrap();
@@ -159,9 +188,18 @@ async fn malformed_messages_do_not_disturb_other_clients() {
     let m = Message::decode(&reply).unwrap();
     assert_eq!(attr::read_error_code(m.get(attr::ERROR_CODE).unwrap()).unwrap().0, 401);
     // ChannelData without an allocation, on an unbound channel, with a bad length: dropped.
-    assert_eq!(bad.raw(&[0x40, 0, 0, 2, 1, 2]).await, None);
-    assert_eq!(bad.raw(&[0x40, 0, 0, 200, 1, 2]).await, None);
-    // Garbage from a peer to the relay address is not forwarded.
+    assert!(bad.dropped(&[0x40, 0, 0, 2, 1, 2]).await);
+    assert!(bad.dropped(&[0x40, 0, 0, 200, 1, 2]).await);
+    // Datagrams to the relay address from an address without a permission are not forwarded:
+    // the permitted peer's later datagram is the first the client gets. (Permissions are per IP
+    // address, RFC 8656 section 9: the stranger needs another address than the peer's.)
+    let stranger = UdpSocket::bind("127.0.0.2:0").await.unwrap();
+    let relay = good.relay.unwrap();
+    stranger.send_to(b"garbage from a stranger", relay).await.unwrap();
+    stranger.send_to(&[0x00, 0x01, 0x00, 0x00], relay).await.unwrap();
+    peer.send_to(b"marker", relay).await.unwrap();
+    let first = good.recv().await.expect("the peer's marker");
+    assert_eq!(first, [0x40, 0, 0, 6, b'm', b'a', b'r', b'k', b'e', b'r'], "only the permitted peer's datagram is forwarded");
     round_trip(&good, &peer, b"after").await;
     let text = metrics.render();
     assert!(text.contains("bureau_turn_allocations 1"), "{text}");

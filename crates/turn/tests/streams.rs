@@ -42,7 +42,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
                 return self.buf.drain(..len).collect();
             }
             let mut chunk = [0u8; 4096];
-            let n = self.stream.read(&mut chunk).await.unwrap();
+            // A hang guard: frames take microseconds; a missing one fails instead of hanging.
+            let n = tokio::time::timeout(Duration::from_secs(10), self.stream.read(&mut chunk)).await.expect("no frame within 10 s").unwrap();
             assert!(n > 0, "connection closed");
             self.buf.extend_from_slice(&chunk[..n]);
         }
@@ -106,11 +107,16 @@ async fn start(tls: Option<(std::path::PathBuf, std::path::PathBuf)>) -> Server 
     Server::bind(config).await.unwrap()
 }
 
+/// Waits (bounded: 1,000 looks, 10 ms apart) until the server holds `n` allocations.
 async fn wait_for_allocations(metrics: &bureau_turn::Metrics, n: u64) {
     let want = format!("bureau_turn_allocations {n}\n");
-    while !metrics.render().contains(&want) {
+    for _ in 0..1000 {
+        if metrics.render().contains(&want) {
+            return;
+        }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    panic!("the server never held {n} allocations:\n{}", metrics.render());
 }
 
 #[tokio::test]
