@@ -22,6 +22,12 @@ pub async fn cookie(server: &Running, email: &str, password: &str) -> String {
     response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned()
 }
 
+/// Signs the session of `cookie` out through `server`.
+pub async fn sign_out(server: &Running, cookie: &str) {
+    let request = reqwest::Client::new().post(server.url("/api/auth/logout")).header("cookie", cookie).json(&json!({}));
+    assert_eq!(call(request).await.0, 204);
+}
+
 pub async fn connect(server: &Running, cookie: Option<&str>, origin: Option<&str>) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
     let mut request = server.url("/api/ws").replace("http://", "ws://").into_client_request().unwrap();
     if let Some(cookie) = cookie {
@@ -226,15 +232,7 @@ async fn signing_out_closes_that_sessions_sockets_and_no_others() {
     let mut phone_socket = connect(&server, Some(&phone), None).await.unwrap();
     next(&mut phone_socket, "welcome").await;
 
-    let response = reqwest::Client::new()
-        .post(server.url("/api/auth/logout"))
-        .header("cookie", &laptop)
-        .header("content-type", "application/json")
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 204);
+    sign_out(&server, &laptop).await;
     assert_eq!(close_frame(&mut laptop_socket).await, (4006, "signed out".to_owned()));
     // The other session's socket keeps working.
     send(&mut phone_socket, json!({"type": "ping"})).await;
