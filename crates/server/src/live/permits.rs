@@ -1,8 +1,8 @@
 //! How many signaling connections one user, one organisation and this whole node may hold
 //! open. Each open socket holds a [`Permit`]; dropping it (the socket's task ends, however it
 //! ends) gives the place back. The counts live in one small map per node, so a refusal costs no
-//! database read and no hub work, and a user's or organisation's entry disappears with its last
-//! connection, so memory returns to where it was.
+//! database read beyond the session check and no hub work, and a user's or organisation's entry
+//! disappears with its last connection, so memory returns to where it was.
 //!
 //! With several nodes the limits hold per node: a user may open `per_user` connections on
 //! each node the load balancer sends them to.

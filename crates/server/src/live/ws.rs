@@ -86,8 +86,9 @@ pub async fn upgrade(
         return Err(ApiError::Draining);
     }
     let (actor, session_tag, session_end) = (session.actor, bureau_office::session_tag(&session.token), session.expires_at);
-    // Limits first: a refused socket costs no database read and never reaches the hub. It is
-    // accepted and closed at once, so the browser learns the code and the reason.
+    // Limits before the remaining database reads: a refused socket costs only the session check
+    // and never reaches the hub. It is accepted and closed at once, so the browser learns the
+    // code and the reason.
     let permit = match state.live.permits.take(&actor.org_id, &actor.user_id) {
         Ok(permit) => permit,
         Err(refusal) => {
