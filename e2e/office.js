@@ -70,10 +70,9 @@ export async function waitForFrames(page, count, above = 0) {
 /**
  * Evaluates an async predicate in the page every 250 ms until it is true (page.waitForFunction
  * does not wait for promises). No limit of its own: the test's timeout bounds it.
- * @template A
  * @param {import('playwright-core').Page} page
- * @param {(arg: A) => Promise<boolean>} predicate
- * @param {A} arg
+ * @param {(arg: any) => Promise<boolean>} predicate
+ * @param {unknown} arg
  * @returns {Promise<void>}
  */
 export async function pollUntil(page, predicate, arg) {

@@ -94,6 +94,7 @@ test('the same call relayed through the built-in TURN server', LONG, async () =>
       assert.equal(stats.localType, 'relay', 'the selected pair goes through TURN');
       assert.ok(stats.framesDecoded > 0);
     }
+    /** @type {string[]} */
     const urls = await alice.evaluate(() => /** @type {any[]} */ ((/** @type {any} */ (window)).bureau.signal.iceServers).flatMap((s) => [].concat(s.urls)));
     const port = bureau.turnListen.split(':')[1];
     assert.ok(urls.some((u) => u.startsWith('turn') && u.includes(':' + port)), `TURN on port ${port} in ${urls.join(' ')}`);
