@@ -1,15 +1,22 @@
-"""A real SMTP server for the browser tests (aiosmtpd): accepts every message and saves it in a
-folder as NNNN.eml (as received) and NNNN.json (envelope, headers and the decoded text and HTML
-parts). Prints "listening PORT" once it accepts connections. Usage: smtp_sink.py FOLDER [PORT]."""
+"""A real SMTP server for the browser and API tests (aiosmtpd): accepts every message and saves
+it in a folder as NNNN.eml (as received) and NNNN.json (envelope, headers and the decoded text
+and HTML parts). Prints "listening PORT" once it accepts connections.
 
+Usage: smtp_sink.py FOLDER [PORT] [--tls starttls|implicit --cert PEM --key PEM]
+                                  [--user NAME --password SECRET]
+With --tls starttls the server requires STARTTLS before anything else; with --tls implicit it
+speaks TLS from the first byte (smtps). With --user, AUTH (PLAIN or LOGIN) is required and only
+that name and password are accepted."""
+
+import argparse
 import asyncio
 import json
 import os
-import sys
+import ssl
 from email import policy
 from email.parser import BytesParser
 
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 
 def lines(content):
@@ -49,13 +56,42 @@ class Saver:
         return "250 Message accepted for delivery"
 
 
+def authenticator(user, password):
+    """Accepts only `user` with `password`."""
+    def check(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and auth_data.login == user.encode() and auth_data.password == password.encode()
+        # handled=False: aiosmtpd answers the failure (535) itself.
+        return AuthResult(success=ok, handled=False)
+    return check
+
+
 async def main():
-    folder = sys.argv[1]
-    port = int(sys.argv[2]) if len(sys.argv) > 2 else 0
-    os.makedirs(folder, exist_ok=True)
-    handler = Saver(folder)
+    parser = argparse.ArgumentParser()
+    parser.add_argument("folder")
+    parser.add_argument("port", nargs="?", type=int, default=0)
+    parser.add_argument("--tls", choices=["starttls", "implicit"])
+    parser.add_argument("--cert")
+    parser.add_argument("--key")
+    parser.add_argument("--user")
+    parser.add_argument("--password")
+    args = parser.parse_args()
+    os.makedirs(args.folder, exist_ok=True)
+    handler = Saver(args.folder)
+    context = None
+    if args.tls:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.cert, args.key)
+    options = {"hostname": "sink.test"}
+    if args.tls == "starttls":
+        options.update(tls_context=context, require_starttls=True)
+    if args.user:
+        options.update(auth_required=True, authenticator=authenticator(args.user, args.password))
+        if args.tls == "implicit":
+            options.update(auth_require_tls=False)  # the whole session is TLS already
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: SMTP(handler, hostname="sink.test"), "127.0.0.1", port)
+    server = await loop.create_server(
+        lambda: SMTP(handler, **options), "127.0.0.1", args.port, ssl=context if args.tls == "implicit" else None
+    )
     print("listening %d" % server.sockets[0].getsockname()[1], flush=True)
     async with server:
         await server.serve_forever()

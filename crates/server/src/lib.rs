@@ -147,7 +147,9 @@ impl Server {
         }
         let from = mail::sender(&config.mail_from).map_err(StartError::Mail)?;
         let smtp = match &config.smtp_url {
-            Some(url) => Some(Arc::new(mail::SmtpMailer::new(url, from.clone(), dir.file("outbox").join("undelivered")).map_err(StartError::Mail)?)),
+            Some(url) => Some(Arc::new(
+                mail::SmtpMailer::new(url, from.clone(), dir.file("outbox").join("undelivered"), config.smtp_ca_file.as_deref()).map_err(StartError::Mail)?,
+            )),
             None => None,
         };
         let mailer: Arc<dyn bureau_office::Mailer> = match &smtp {

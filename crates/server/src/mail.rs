@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use lettre::address::{Address, Envelope};
 use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 fn build(from: &Mailbox, mail: Mail) -> Result<Message, MailError> {
@@ -27,6 +28,24 @@ pub fn sender(from: &str) -> Result<Mailbox, String> {
     from.parse().map_err(|e| format!("mail_from `{from}`: {e}"))
 }
 
+/// The TLS mode of `url` (implicit for `smtps://`, STARTTLS for `?tls=required` or
+/// `?tls=opportunistic`), trusting the certificate authority in the PEM file `ca` besides the
+/// public roots.
+fn tls_trusting(url: &str, ca: &std::path::Path) -> Result<Tls, String> {
+    let pem = std::fs::read(ca).map_err(|e| format!("smtp_ca_file {}: {e}", ca.display()))?;
+    let certificate = Certificate::from_pem(&pem).map_err(|e| format!("smtp_ca_file {}: {e}", ca.display()))?;
+    let parameters = TlsParameters::builder(server_name(url)).add_root_certificate(certificate).build_rustls().map_err(|e| format!("smtp_ca_file: {e}"))?;
+    if url.starts_with("smtps://") {
+        Ok(Tls::Wrapper(parameters))
+    } else if url.contains("tls=required") {
+        Ok(Tls::Required(parameters))
+    } else if url.contains("tls=opportunistic") {
+        Ok(Tls::Opportunistic(parameters))
+    } else {
+        Err("smtp_ca_file needs an smtp_url with TLS: smtps://... or smtp://...?tls=required".into())
+    }
+}
+
 /// Pauses between delivery attempts of one email.
 const RETRY_DELAYS: [Duration; 2] = [Duration::from_millis(500), Duration::from_secs(2)];
 
@@ -41,9 +60,14 @@ pub struct SmtpMailer {
 
 impl SmtpMailer {
     /// A mailer for `smtp://` or `smtps://` URLs (credentials and `?tls=` as lettre reads them).
-    pub fn new(url: &str, from: Mailbox, undelivered: PathBuf) -> Result<Self, String> {
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|e| format!("smtp_url: {e}"))?.build();
-        Ok(SmtpMailer { transport, from, undelivered })
+    /// The server's certificate must chain to the public roots, or to `ca` (a PEM file: a
+    /// company's own certificate authority) when given.
+    pub fn new(url: &str, from: Mailbox, undelivered: PathBuf, ca: Option<&std::path::Path>) -> Result<Self, String> {
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|e| format!("smtp_url: {e}"))?;
+        if let Some(ca) = ca {
+            builder = builder.tls(tls_trusting(url, ca)?);
+        }
+        Ok(SmtpMailer { transport: builder.build(), from, undelivered })
     }
 
     async fn attempt(&self, envelope: &Envelope, raw: &[u8]) -> Result<(), String> {
@@ -149,9 +173,30 @@ pub fn relay_host(url: &str) -> String {
     host.split(['/', '?']).next().unwrap_or(host).to_owned()
 }
 
+/// The name the mail server's certificate must carry: the URL's host without its port.
+fn server_name(url: &str) -> String {
+    let host = relay_host(url);
+    if let Some(bracketed) = host.strip_prefix('[') {
+        return bracketed.split(']').next().unwrap_or(bracketed).to_owned();
+    }
+    match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name.to_owned(),
+        _ => host,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_certificate_name_is_the_host_without_its_port() {
+        assert_eq!(server_name("smtps://user:pw@mail.example.org:465"), "mail.example.org");
+        assert_eq!(server_name("smtp://127.0.0.1:2525?tls=required"), "127.0.0.1");
+        assert_eq!(server_name("smtp://[::1]:25"), "::1");
+        assert_eq!(server_name("smtp://mail.example.org"), "mail.example.org");
+    }
+
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
     /// A minimal SMTP server that accepts every message and keeps its data.
@@ -204,7 +249,7 @@ mod tests {
         let port = probe.local_addr().unwrap().port();
         drop(probe);
         let from = sender("Bureau <bureau@example.org>").unwrap();
-        let mailer = SmtpMailer::new(&format!("smtp://127.0.0.1:{port}"), from, undelivered.clone()).unwrap();
+        let mailer = SmtpMailer::new(&format!("smtp://127.0.0.1:{port}"), from, undelivered.clone(), None).unwrap();
 
         let err = mailer.send(mail()).await.unwrap_err();
         assert!(err.to_string().contains("kept"), "{err}");

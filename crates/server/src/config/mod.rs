@@ -52,6 +52,9 @@ pub struct Config {
     pub web_dir: Option<PathBuf>,
     /// Outgoing mail server; `None` writes emails to the outbox folder.
     pub smtp_url: Option<String>,
+    /// A PEM certificate authority trusted for the mail server's certificate, besides the
+    /// public roots.
+    pub smtp_ca_file: Option<PathBuf>,
     /// Sender of emails.
     pub mail_from: String,
     /// The Redis server shared by the nodes; `None` runs the live office in process.
@@ -487,6 +490,7 @@ impl Layers {
             },
             web_dir: self.path("web_dir")?,
             smtp_url: self.smtp_url()?,
+            smtp_ca_file: self.path("smtp_ca_file")?,
             mail_from: self.mail_from()?,
             redis_url: self.redis_url()?,
             cluster: self.cluster()?,

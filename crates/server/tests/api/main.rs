@@ -8,6 +8,7 @@ mod guests;
 mod joining;
 mod http_limits;
 mod limits;
+mod mail_tls;
 mod live;
 mod multinode;
 mod origin;
