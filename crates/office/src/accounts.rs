@@ -79,8 +79,9 @@ pub fn session_tag(token: &str) -> String {
     digest[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The rate-limit key of a sign-in attempt: a hash, so the limiter holds no emails or IPs.
-fn limit_key(kind: &str, value: &str) -> [u8; 32] {
+/// The key of a limited thing (a sign-in attempt, a guest link, a sender of emails): a hash, so
+/// the limiter holds no emails, addresses or ids.
+pub(crate) fn limit_key(kind: &str, value: &str) -> [u8; 32] {
     Sha256::new().chain_update(kind).chain_update([0]).chain_update(value).finalize().into()
 }
 

@@ -3,7 +3,6 @@
 //! room only — after a member lets them in from the lobby, or at once when the link says so.
 
 use bureau_store::{GuestLinkRow, GuestRow, OrgId, UserRow};
-use sha2::Digest;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -217,7 +216,7 @@ impl Office {
     /// Whether one more guest may join through `link`: at most the link's own maximum in all,
     /// [`MAX_GUESTS_AT_ONCE`] signed in at once and [`JOINS_PER_MINUTE`].
     async fn admit_through(&self, link: &GuestLinkRow) -> Result<()> {
-        let key: [u8; 32] = sha2::Sha256::digest(link.id.as_bytes()).into();
+        let key = crate::accounts::limit_key("guest-join", &link.id);
         let now = self.now();
         if let Some(seconds) = self.guest_join_limiter.blocked(&key, now).await {
             return Err(OfficeError::RateLimited(seconds));

@@ -36,7 +36,6 @@ use std::sync::Arc;
 use bureau_store::vault::{MasterKey, OrgKeys, Slot};
 use bureau_store::{Keyring, OrgId, OrgRow, Store, UserRow};
 use serde::Serialize;
-use sha2::Digest;
 use utoipa::ToSchema;
 
 pub use access::{AccessDetails, Client, browser};
@@ -296,7 +295,7 @@ impl Office {
     pub(crate) async fn mail_allowance(&self, actor: &Actor) -> Result<()> {
         let staff = actor.is_admin() || actor.can(Right::Invite) || actor.can(Right::ManagePrivacy);
         let limiter = if staff { &self.staff_mail_limiter } else { &self.mail_limiter };
-        let key: [u8; 32] = sha2::Sha256::digest(actor.user_id.as_bytes()).into();
+        let key = accounts::limit_key("mail", &actor.user_id);
         let now = self.now();
         if let Some(seconds) = limiter.blocked(&key, now).await {
             tracing::warn!(user_id = %actor.user_id, "emails held back: the user caused their hourly share");
