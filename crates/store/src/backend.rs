@@ -96,6 +96,17 @@ pub async fn test_database_url() -> Result<Option<String>> {
     }
 }
 
+/// For the PostgreSQL-only tests, which are `#[ignore]`d so that a run without PostgreSQL lists
+/// them as ignored instead of passing them: the URL of a fresh schema, or a panic saying what is
+/// missing (scripts/test runs them with `--include-ignored` and [`TEST_DATABASE_URL`] set).
+pub async fn postgres_test_database_url() -> String {
+    match test_database_url().await {
+        Ok(Some(url)) => url,
+        Ok(None) => panic!("this test needs PostgreSQL: set {TEST_DATABASE_URL} (scripts/test starts a throwaway cluster)"),
+        Err(e) => panic!("{TEST_DATABASE_URL} is set but a fresh schema could not be made: {e}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Backend;

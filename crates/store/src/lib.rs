@@ -29,7 +29,7 @@ mod two_factor;
 pub mod vault;
 mod xchacha;
 
-pub use backend::{Backend, TEST_DATABASE_URL, is_postgres_url, test_database_url};
+pub use backend::{Backend, TEST_DATABASE_URL, is_postgres_url, postgres_test_database_url, test_database_url};
 pub use error::{ArchiveError, StoreError, VaultError};
 pub use joining_store::JoiningStore;
 pub use keyring::Keyring;
