@@ -1,6 +1,7 @@
 //! The live office: presence, rooms, calls and signaling over WebSockets.
 //!
-//! The sans-IO signaling [`Hub`] runs in one Tokio task per node (see [`node`]). WebSocket
+//! The sans-IO signaling [`Hub`] runs in one Tokio task per node (see [`node`]), inside the
+//! sans-IO [`router::Router`] that routes each organisation's events to its hub. WebSocket
 //! connections (see [`ws`]) and REST handlers send [`Event`]s to that task. Each organisation's
 //! hub runs on one node, its *home*; the [`bus::Bus`] tells where, and carries events and
 //! outputs between nodes. Without `redis_url` the bus is [`bus::LocalBus`]: every organisation
@@ -11,6 +12,7 @@ mod bus;
 mod node;
 mod permits;
 mod redis_bus;
+mod router;
 pub mod ws;
 
 use std::collections::HashSet;
@@ -26,7 +28,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::config::{ClusterSettings, SignalSettings};
 pub use bus::{BusError, BusStats, Home};
 pub use permits::{ConnLimits, Permit, Permits};
-use bus::{Bus, LocalBus, NodeTag, TAG_SHIFT};
+use bus::{Bus, LocalBus, TAG_SHIFT};
 
 /// Frames waiting for a slow client before it is disconnected.
 const OUTBOX: usize = 512;
@@ -56,12 +58,8 @@ enum Event {
     SessionEnded { org_id: String, user_id: String, session: String },
     UserChanged { org_id: String, user_id: String, name: String, has_picture: bool, new_picture: bool },
     Shutdown(oneshot::Sender<()>),
-    /// This node no longer holds the home of these organisations.
-    LeaseLost(Vec<String>),
-    /// The home of these proxied organisations changed or vanished.
-    HomeMoved(Vec<String>),
-    /// These nodes stopped renewing their liveness.
-    NodesDead(Vec<NodeTag>),
+    /// What the heartbeat's round trips to the bus found.
+    Checked(router::CheckResult),
     /// Another node's connection for an organisation this node task did not know it homes yet,
     /// after asking Redis: `ours` when this node holds the claim after all.
     CheckedConnect { frame: bus::Frame, ours: bool },

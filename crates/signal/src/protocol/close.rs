@@ -33,6 +33,25 @@ pub enum CloseCode {
 }
 
 impl CloseCode {
+    /// Every close code.
+    pub const ALL: [CloseCode; 10] = [
+        Self::GoingAway,
+        Self::MessageTooBig,
+        Self::BadVersion,
+        Self::TooManyBadMessages,
+        Self::Kicked,
+        Self::Flooding,
+        Self::NotAdmitted,
+        Self::TooManyConnections,
+        Self::SignedOut,
+        Self::TryAgainLater,
+    ];
+
+    /// The close code with this number (a close that crossed from another node as a number).
+    pub fn from_code(code: u16) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.code() == code)
+    }
+
     /// The numeric WebSocket close code.
     pub fn code(self) -> u16 {
         match self {
@@ -83,25 +102,16 @@ mod tests {
 
     #[test]
     fn codes_are_distinct_and_reasons_fit_a_close_frame() {
-        let all = [
-            CloseCode::GoingAway,
-            CloseCode::MessageTooBig,
-            CloseCode::BadVersion,
-            CloseCode::TooManyBadMessages,
-            CloseCode::Flooding,
-            CloseCode::Kicked,
-            CloseCode::NotAdmitted,
-            CloseCode::TooManyConnections,
-            CloseCode::SignedOut,
-            CloseCode::TryAgainLater,
-        ];
+        let all = CloseCode::ALL;
         let mut codes: Vec<u16> = all.iter().map(|c| c.code()).collect();
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), all.len());
         for c in all {
             assert!(c.reason().len() <= 123 && c.reason().is_ascii());
+            assert_eq!(CloseCode::from_code(c.code()), Some(c));
         }
+        assert_eq!(CloseCode::from_code(1000), None);
         assert_eq!(CloseCode::BadVersion.to_string(), "4000 unsupported protocol version");
         assert_eq!(CloseCode::NotAdmitted.to_string(), "4004 not admitted");
         assert!(!CloseCode::NotAdmitted.should_reconnect());
