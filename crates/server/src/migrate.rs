@@ -8,7 +8,7 @@ use std::path::Path;
 
 use bureau_store::postgres::{COPY_ORDER, sqlite_row_count};
 use bureau_store::vault::{Key, MasterKey, Slot};
-use bureau_store::{ArchiveError, Keyring, OrgId, PostgresStore, SqliteStore, Store, is_postgres_url};
+use bureau_store::{ArchiveError, Keyring, OrgId, PostgresStore, SqlStore, SqliteStore, Store, is_postgres_url};
 
 use crate::StartError;
 use crate::data::{DATABASE, MASTER_KEY};
@@ -67,7 +67,7 @@ pub async fn to_postgres(data_dir: &Path, url: &str, progress: &(dyn Fn(&str, u6
 
 /// Reads every user of every organisation on both sides, opening each sealed profile with the
 /// keys each side unwraps under the master key; the number of users compared.
-async fn same_users(source: &SqliteStore, target: &PostgresStore, master: &Key) -> Result<usize, StartError> {
+async fn same_users(source: &SqlStore, target: &SqlStore, master: &Key) -> Result<usize, StartError> {
     let from_ring = Keyring::open(source, MasterKey::new(master.clone())).await?;
     let to_ring = Keyring::open(target, MasterKey::new(master.clone())).await?;
     let mismatch = |what: String| StartError::from(ArchiveError::Format(format!("verification failed: {what} differs after the copy")));

@@ -8,7 +8,7 @@ use std::ops::Deref;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::{PostgresStore, Result, SqliteStore, Store, StoreError};
+use crate::{PostgresStore, Result, SqlStore, SqliteStore, Store, StoreError};
 
 /// The environment variable that makes tests run against PostgreSQL (see [`Backend::for_tests`]).
 pub const TEST_DATABASE_URL: &str = "BUREAU_TEST_DATABASE_URL";
@@ -48,8 +48,8 @@ impl Backend {
     /// The store, shared.
     pub fn shared(&self) -> Arc<dyn Store> {
         match self {
-            Backend::Sqlite(store) => Arc::new(store.clone()),
-            Backend::Postgres(store) => Arc::new(store.clone()),
+            Backend::Sqlite(store) => Arc::new(SqlStore::clone(store)),
+            Backend::Postgres(store) => Arc::new(SqlStore::clone(store)),
         }
     }
 
@@ -81,8 +81,8 @@ impl Deref for Backend {
 
     fn deref(&self) -> &Self::Target {
         match self {
-            Backend::Sqlite(store) => store,
-            Backend::Postgres(store) => store,
+            Backend::Sqlite(store) => &**store,
+            Backend::Postgres(store) => &**store,
         }
     }
 }

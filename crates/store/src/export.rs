@@ -17,7 +17,9 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use crate::StoreError;
 use crate::error::ArchiveError;
+use crate::sql::{Db, boxed, params};
 use crate::vault::{OrgKeys, Slot};
 
 /// The `format` field of an export file.
@@ -29,10 +31,39 @@ pub const PLAIN_FORMAT: &str = "bureau-org-data";
 const VERSION: u32 = 1;
 const NONCE_LEN: usize = 24;
 
-/// The `bureau-org-snapshot` document around the rows each backend read (`tables`: table name ->
-/// array of row objects), the same on every backend; `None` when the organisation has no row
-/// (there is no such organisation).
-pub(crate) fn snapshot_document(org_id: &str, schema_version: i64, now: i64, tables: Map<String, Value>) -> Option<Value> {
+/// Every row of the organisation as a `bureau-org-snapshot` document, read in one snapshot
+/// transaction so that it is consistent while the server keeps writing; `None` if there is no
+/// such organisation. The same document on either engine.
+pub(crate) async fn org_snapshot(db: &Db, org_id: &str, now: i64) -> Result<Option<Value>, StoreError> {
+    let org_id = org_id.to_owned();
+    db.snapshot(move |tx| {
+        boxed(async move {
+            let schema_version: i64 = tx.one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", params![], |r| r.get()).await?.unwrap_or(0);
+            let mut tables = Map::new();
+            for (table, sql) in ORG_TABLES {
+                let (names, rows) = tx.named(sql, params![org_id]).await?;
+                let rows = rows.into_iter().map(|cells| Value::Object(names.iter().cloned().zip(cells.into_iter().map(cell)).collect())).collect();
+                tables.insert((*table).to_owned(), Value::Array(rows));
+            }
+            Ok(snapshot_document(&org_id, schema_version, now, tables))
+        })
+    })
+    .await
+}
+
+/// A cell in the snapshot: integers, text and null as they are, bytes as base64.
+fn cell(value: crate::sql::Value) -> Value {
+    match value {
+        crate::sql::Value::Null => Value::Null,
+        crate::sql::Value::Int(i) => Value::from(i),
+        crate::sql::Value::Text(t) => Value::String(t),
+        crate::sql::Value::Blob(b) => Value::String(STANDARD.encode(b)),
+    }
+}
+
+/// The `bureau-org-snapshot` document around the rows read (`tables`: table name -> array of
+/// row objects); `None` when the organisation has no row (there is no such organisation).
+fn snapshot_document(org_id: &str, schema_version: i64, now: i64, tables: Map<String, Value>) -> Option<Value> {
     if tables.get("orgs").and_then(Value::as_array).is_none_or(Vec::is_empty) {
         return None;
     }
@@ -47,28 +78,28 @@ pub(crate) fn snapshot_document(org_id: &str, schema_version: i64, now: i64, tab
 }
 
 /// The tables of an organisation snapshot, each with the SQL that selects the organisation's
-/// rows (`?1` is the organisation id) in a stable order. Plain SQL, so every backend runs it.
+/// rows (`$1` is the organisation id) in a stable order. Plain SQL, so every engine runs it.
 pub const ORG_TABLES: &[(&str, &str)] = &[
-    ("orgs", "SELECT * FROM orgs WHERE id = ?1"),
-    ("users", "SELECT * FROM users WHERE org_id = ?1 ORDER BY created_at, id"),
-    ("rooms", "SELECT * FROM rooms WHERE org_id = ?1 ORDER BY created_at, id"),
-    ("invitations", "SELECT * FROM invitations WHERE org_id = ?1 ORDER BY created_at, id"),
-    ("registrations", "SELECT * FROM registrations WHERE org_id = ?1 ORDER BY at, user_id"),
-    ("access_log", "SELECT * FROM access_log WHERE org_id = ?1 ORDER BY at, id"),
-    ("call_logs", "SELECT * FROM call_logs WHERE org_id = ?1 ORDER BY started_at, id"),
-    ("call_participants", "SELECT * FROM call_participants WHERE org_id = ?1 ORDER BY call_id, user_id"),
-    ("transfer_logs", "SELECT * FROM transfer_logs WHERE org_id = ?1 ORDER BY at, id"),
-    ("support_tickets", "SELECT * FROM support_tickets WHERE org_id = ?1 ORDER BY created_at, id"),
-    ("one_time_tokens", "SELECT * FROM one_time_tokens WHERE org_id = ?1 ORDER BY created_at, token_hash"),
-    ("org_two_factor", "SELECT * FROM org_two_factor WHERE org_id = ?1"),
-    ("two_factor", "SELECT * FROM two_factor WHERE org_id = ?1 ORDER BY user_id"),
-    ("recovery_codes", "SELECT * FROM recovery_codes WHERE org_id = ?1 ORDER BY user_id, code_hash"),
-    ("privacy_requests", "SELECT * FROM privacy_requests WHERE org_id = ?1 ORDER BY created_at, id"),
-    ("audit_log", "SELECT * FROM audit_log WHERE org_id = ?1 ORDER BY at, id"),
-    ("legal_texts", "SELECT * FROM legal_texts WHERE org_id = ?1 ORDER BY kind, version"),
-    ("consents", "SELECT * FROM consents WHERE org_id = ?1 ORDER BY given_at, id"),
-    ("guest_links", "SELECT * FROM guest_links WHERE org_id = ?1 ORDER BY created_at, id"),
-    ("guests", "SELECT * FROM guests WHERE org_id = ?1 ORDER BY user_id"),
+    ("orgs", "SELECT * FROM orgs WHERE id = $1"),
+    ("users", "SELECT * FROM users WHERE org_id = $1 ORDER BY created_at, id"),
+    ("rooms", "SELECT * FROM rooms WHERE org_id = $1 ORDER BY created_at, id"),
+    ("invitations", "SELECT * FROM invitations WHERE org_id = $1 ORDER BY created_at, id"),
+    ("registrations", "SELECT * FROM registrations WHERE org_id = $1 ORDER BY at, user_id"),
+    ("access_log", "SELECT * FROM access_log WHERE org_id = $1 ORDER BY at, id"),
+    ("call_logs", "SELECT * FROM call_logs WHERE org_id = $1 ORDER BY started_at, id"),
+    ("call_participants", "SELECT * FROM call_participants WHERE org_id = $1 ORDER BY call_id, user_id"),
+    ("transfer_logs", "SELECT * FROM transfer_logs WHERE org_id = $1 ORDER BY at, id"),
+    ("support_tickets", "SELECT * FROM support_tickets WHERE org_id = $1 ORDER BY created_at, id"),
+    ("one_time_tokens", "SELECT * FROM one_time_tokens WHERE org_id = $1 ORDER BY created_at, token_hash"),
+    ("org_two_factor", "SELECT * FROM org_two_factor WHERE org_id = $1"),
+    ("two_factor", "SELECT * FROM two_factor WHERE org_id = $1 ORDER BY user_id"),
+    ("recovery_codes", "SELECT * FROM recovery_codes WHERE org_id = $1 ORDER BY user_id, code_hash"),
+    ("privacy_requests", "SELECT * FROM privacy_requests WHERE org_id = $1 ORDER BY created_at, id"),
+    ("audit_log", "SELECT * FROM audit_log WHERE org_id = $1 ORDER BY at, id"),
+    ("legal_texts", "SELECT * FROM legal_texts WHERE org_id = $1 ORDER BY kind, version"),
+    ("consents", "SELECT * FROM consents WHERE org_id = $1 ORDER BY given_at, id"),
+    ("guest_links", "SELECT * FROM guest_links WHERE org_id = $1 ORDER BY created_at, id"),
+    ("guests", "SELECT * FROM guests WHERE org_id = $1 ORDER BY user_id"),
 ];
 
 /// Organisation-scoped tables deliberately left out of a snapshot: the keys wrapped by the

@@ -1,7 +1,9 @@
 //! Bureau's storage layer.
 //!
-//! - [`Store`]: the database boundary. Backends ([`SqliteStore`], [`PostgresStore`]) implement it over
-//!   plain rows; they never see personal data in clear, only sealed bytes and blind indexes.
+//! - [`Store`]: the database boundary, over plain rows: the store never sees personal data in
+//!   clear, only sealed bytes and blind indexes. Every query is written once ([`queries`], in a
+//!   module per feature) and runs on either engine through the small executor of `sql`:
+//!   [`SqliteStore`] (one file, the default) or [`PostgresStore`] (several nodes).
 //! - [`vault`]: envelope encryption. The master key wraps per-organisation keys; personal fields
 //!   are sealed with XChaCha20-Poly1305, bound to their table, column and row.
 //! - [`Keyring`]: loads, caches and creates organisation keys through a `Store`.
@@ -22,9 +24,12 @@ mod keyring;
 mod office_store;
 pub mod postgres;
 mod privacy_store;
+pub mod queries;
 mod rows;
+#[cfg(test)]
+mod schema_tests;
+mod sql;
 mod sqlite;
-mod sqlite_export;
 mod two_factor;
 pub mod vault;
 mod xchacha;
@@ -40,6 +45,8 @@ pub use rows::{
     TransferRow, UserRow,
 };
 pub use postgres::PostgresStore;
+pub use queries::SqlStore;
+pub use sql::{Engine, FromValue, Reader};
 pub use sqlite::SqliteStore;
 pub use two_factor::{ChallengeRow, TwoFactorRow, TwoFactorStore};
 

@@ -80,8 +80,8 @@ impl PostgresStore {
     /// The number of rows of a table.
     pub async fn row_count(&self, table: &str) -> Result<u64> {
         let sql = format!("SELECT count(*) FROM \"{table}\"");
-        let count: i64 = self.one(&sql, &[], |r| Ok(r.try_get(0)?)).await?.unwrap_or(0);
-        Ok(count as u64)
+        let count: Vec<i64> = self.all(&sql, |r| r.get()).await?;
+        Ok(count.first().copied().unwrap_or(0) as u64)
     }
 }
 

@@ -13,12 +13,12 @@ impl PostgresStore {
     pub async fn raw_values(&self) -> Result<Vec<u8>> {
         let sql = "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns
                    WHERE table_schema = current_schema() AND data_type IN ('text', 'bytea')";
-        let columns = self.all(sql, &[], |r| Ok((r.try_get::<_, String>(0)?, r.try_get::<_, String>(1)?, r.try_get::<_, String>(2)?))).await?;
+        let columns: Vec<(String, String, String)> = self.all(sql, |r| Ok((r.get()?, r.get()?, r.get()?))).await?;
         let mut out = Vec::new();
         for (table, column, kind) in columns {
             let value = if kind == "bytea" { format!("\"{column}\"") } else { format!("convert_to(\"{column}\", 'UTF8')") };
             let sql = format!("SELECT {value} FROM \"{table}\" WHERE \"{column}\" IS NOT NULL");
-            for value in self.all(&sql, &[], |r| Ok(r.try_get::<_, Vec<u8>>(0)?)).await? {
+            for value in self.all(&sql, |r| r.get::<Vec<u8>>()).await? {
                 out.extend(value);
             }
         }
