@@ -13,7 +13,7 @@ use crate::access::{AccessDetails, Client};
 use crate::challenge::SignInStep;
 use crate::error::{OfficeError, Result};
 use crate::profile::{Profile, ProfileMode, normalise_email, valid_name};
-use crate::rights::{Actor, Right, Role, rights_from_column, rights_to_column};
+use crate::rights::{Actor, Right, Role};
 use crate::{Office, OrgView, UserView, email_index, password};
 
 
@@ -121,7 +121,7 @@ impl Office {
             .users(OrgId(&org_id))
             .await?
             .iter()
-            .any(|u| u.role == Role::Admin.as_str() && u.active && u.password_hash.is_some());
+            .any(|u| u.role == Role::Admin && u.active && u.password_hash.is_some());
         if has_admin {
             return Ok(None);
         }
@@ -190,8 +190,8 @@ impl Office {
             profile: Vec::new(),
             id,
             org_id: org_id.into(),
-            role: user.role.as_str().into(),
-            rights: rights_to_column(&user.rights),
+            role: user.role,
+            rights: user.rights.clone(),
             active: true,
             has_picture: false,
             restricted: false,
@@ -374,7 +374,7 @@ impl Office {
         }
         match user {
             Some(user) if user.active => Ok((
-                Actor { org_id: user.org_id, user_id: user.id, role: Role::from_name(&user.role), rights: rights_from_column(&user.rights) },
+                Actor { org_id: user.org_id, user_id: user.id, role: user.role, rights: user.rights },
                 session.expires_at,
             )),
             _ => Err(OfficeError::Unauthenticated),

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use crate::error::{OfficeError, Result};
 use crate::profile::{Editor, Profile, ProfileMode, UserPatch};
-use crate::rights::{Actor, Role, rights_to_column};
+use crate::rights::{Actor, Role};
 use crate::{Office, OrgView, UserView, email_index};
 
 /// A change to the organisation's settings (administrators only).
@@ -85,7 +85,7 @@ impl Office {
         let rows = self.store.users(OrgId(&actor.org_id)).await?;
         let mut out = Vec::with_capacity(rows.len());
         let visible = |row: &&bureau_store::UserRow| {
-            actor.is_admin() || row.id == actor.user_id || (row.active && !row.restricted && row.role != Role::Guest.as_str())
+            actor.is_admin() || row.id == actor.user_id || (row.active && !row.restricted && row.role != Role::Guest)
         };
         for row in rows.iter().filter(visible) {
             let (profile, unavailable) = self.open_profile_or_placeholder(&keys, row);
@@ -134,10 +134,10 @@ impl Office {
             profile.extended = Default::default();
         }
         if let Some(role) = role {
-            row.role = role.as_str().into();
+            row.role = role;
         }
         if let Some(rights) = rights {
-            row.rights = rights_to_column(&rights);
+            row.rights = rights.clone();
         }
         if let Some(active) = active {
             row.active = active;

@@ -134,7 +134,7 @@ impl Office {
             id: row.id.clone(),
             name: invitee.name,
             email: invitee.email,
-            role: Role::from_name(&row.role),
+            role: row.role,
             status,
             created_at: row.created_at,
             expires_at: row.expires_at,
@@ -161,7 +161,7 @@ impl Office {
             org_id: actor.org_id.clone(),
             token_hash: hash,
             email_index: index,
-            role: invitation.role.as_str().into(),
+            role: invitation.role,
             invited_by: Some(actor.user_id.clone()),
             created_at: now,
             expires_at: now + self.policy.invitation_ttl_ms,
@@ -285,7 +285,7 @@ impl Office {
         if !self.store.use_invitation(&row.id, self.now()).await? {
             return Err(OfficeError::InvalidToken);
         }
-        let role = Role::from_name(&row.role);
+        let role = row.role;
         let user = NewUser { name, email: invitee.email, role, rights: vec![], password: Some(request.password) };
         let created = self.insert_user(&row.org_id, user).await?;
         let access = AccessDetails::new("register", client);

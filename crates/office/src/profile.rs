@@ -60,7 +60,8 @@ pub struct Grant {
 impl Grant {
     /// The grant the row's clear columns state.
     pub fn of(row: &bureau_store::UserRow) -> Grant {
-        Grant { role: row.role.clone(), rights: row.rights.clone(), active: row.active }
+        // Kept in the names the sealed grants were written with.
+        Grant { role: row.role.as_str().to_owned(), rights: bureau_store::rights_to_column(&row.rights), active: row.active }
     }
 }
 

@@ -12,34 +12,8 @@ use crate::rights::{Actor, Right};
 use crate::Office;
 
 /// What a room is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RoomKind {
-    /// A meeting room anyone of the organisation may walk into.
-    Meeting,
-    /// The reception, where guests arrive.
-    Reception,
-    /// A user's own office.
-    Office,
-}
 
-impl RoomKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            RoomKind::Meeting => "meeting",
-            RoomKind::Reception => "reception",
-            RoomKind::Office => "office",
-        }
-    }
-
-    fn from_name(name: &str) -> Self {
-        match name {
-            "reception" => RoomKind::Reception,
-            "office" => RoomKind::Office,
-            _ => RoomKind::Meeting,
-        }
-    }
-}
+pub use bureau_store::RoomKind;
 
 /// A room as the API and the signaling hub see it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
@@ -118,12 +92,12 @@ impl Office {
             rooms.push(RoomView {
                 id: row.id,
                 name,
-                kind: RoomKind::from_name(&row.kind),
+                kind: row.kind,
                 capacity: row.capacity.and_then(|c| u32::try_from(c).ok()),
                 owner_user_id: None,
             });
         }
-        for user in self.store.users(OrgId(org_id)).await?.iter().filter(|u| u.active && u.role != "guest") {
+        for user in self.store.users(OrgId(org_id)).await?.iter().filter(|u| u.active && u.role != crate::Role::Guest) {
             let (profile, _) = self.open_profile_or_placeholder(&keys, user);
             rooms.push(RoomView {
                 id: format!("office:{}", user.id),
@@ -158,7 +132,7 @@ impl Office {
             name: keys.seal(name_slot(&id), name.as_bytes()),
             id: id.clone(),
             org_id: actor.org_id.clone(),
-            kind: room.kind.as_str().into(),
+            kind: room.kind,
             capacity: room.capacity.map(i64::from),
             created_at: self.now(),
         };
@@ -187,7 +161,7 @@ impl Office {
         Ok(RoomView {
             id: row.id,
             name,
-            kind: RoomKind::from_name(&row.kind),
+            kind: row.kind,
             capacity: row.capacity.and_then(|c| u32::try_from(c).ok()),
             owner_user_id: None,
         })

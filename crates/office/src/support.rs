@@ -126,7 +126,7 @@ impl Office {
         }
         let (Ok(rows), Ok(keys)) = (self.store.users(OrgId(org_id)).await, self.keys(org_id).await) else { return Vec::new() };
         rows.iter()
-            .filter(|u| u.active && u.role == Role::Admin.as_str())
+            .filter(|u| u.active && u.role == Role::Admin)
             .filter_map(|u| self.open_profile(&keys, u).ok().map(|p| p.email))
             .collect()
     }

@@ -21,6 +21,7 @@ pub mod export;
 pub mod keyfile;
 mod joining_store;
 mod keyring;
+mod kinds;
 mod office_store;
 pub mod postgres;
 mod privacy_store;
@@ -38,6 +39,7 @@ pub use backend::{Backend, TEST_DATABASE_URL, is_postgres_url, postgres_test_dat
 pub use error::{ArchiveError, StoreError, VaultError};
 pub use joining_store::JoiningStore;
 pub use keyring::Keyring;
+pub use kinds::{Right, Role, RoomKind, rights_to_column};
 pub use office_store::OfficeStore;
 pub use privacy_store::PrivacyStore;
 pub use rows::{

@@ -47,10 +47,10 @@ pub struct UserRow {
     pub org_id: String,
     /// Blind index of the normalised email.
     pub email_index: Vec<u8>,
-    /// `admin`, `member` or `guest`.
-    pub role: String,
-    /// Fine-grained rights, comma separated.
-    pub rights: String,
+    /// The user's role.
+    pub role: crate::Role,
+    /// Fine-grained rights on top of the role.
+    pub rights: Vec<crate::Right>,
     /// False once deactivated.
     pub active: bool,
     /// The sealed profile (JSON).
@@ -125,8 +125,8 @@ pub struct RoomRow {
     pub id: String,
     /// The organisation.
     pub org_id: String,
-    /// `meeting` or `reception`.
-    pub kind: String,
+    /// What the room is for (`meeting` or `reception`; offices are not stored).
+    pub kind: crate::RoomKind,
     /// Most participants, if limited.
     pub capacity: Option<i64>,
     /// The sealed name.
@@ -184,7 +184,7 @@ pub struct InvitationRow {
     /// Blind index of the invitee's email.
     pub email_index: Vec<u8>,
     /// The role the invitee gets.
-    pub role: String,
+    pub role: crate::Role,
     /// Sealed JSON: name, email.
     pub details: Vec<u8>,
     /// Who invited.

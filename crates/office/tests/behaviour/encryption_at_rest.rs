@@ -117,8 +117,8 @@ async fn a_database_edit_that_makes_a_member_an_admin_is_refused() {
     // Someone with write access to the database promotes Mia in the clear `role` column.
     let mut row = store.user(OrgId(&admin.org_id), &mia.id).await.unwrap().unwrap();
     let honest = row.clone();
-    row.role = "admin".into();
-    row.rights = "invite,manage_privacy".into();
+    row.role = bureau_office::Role::Admin;
+    row.rights = vec![bureau_office::Right::Invite, bureau_office::Right::ManagePrivacy];
     store.update_user(&row).await.unwrap();
     assert!(matches!(office.authenticate(&session.token).await, Err(OfficeError::Tampered)), "the edited row is refused, not trusted");
     assert!(office.login("mia@acme.example", "member password 1", &crate::client("10.0.0.2")).await.is_err());
