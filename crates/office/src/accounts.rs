@@ -203,6 +203,7 @@ impl Office {
         Self::seal_profile(&keys, &mut row, &profile);
         self.store.insert_user(&row).await?;
         tracing::info!(org_id, user_id = %row.id, "user created");
+        self.floor_plan_changed(org_id);
         Ok(self.view(&row, profile, ProfileMode::from_name(&org.profile_mode), None))
     }
 
@@ -350,9 +351,12 @@ impl Office {
             .collect()
     }
 
-    /// Ends the session with this token (unknown tokens are ignored).
-    pub async fn logout(&self, token: &str) -> Result<()> {
-        Ok(self.store.delete_session(&token_hash(token)).await?)
+    /// Ends the actor's session with this token (unknown tokens are ignored); the connections
+    /// opened with it close.
+    pub async fn logout(&self, actor: &Actor, token: &str) -> Result<()> {
+        self.store.delete_session(&token_hash(token)).await?;
+        self.emit(crate::Change::SignedOut { org_id: actor.org_id.clone(), user_id: actor.user_id.clone(), token: token.to_owned() });
+        Ok(())
     }
 
     /// The actor behind a session token; deactivated users and expired sessions are refused.

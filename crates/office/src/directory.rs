@@ -160,7 +160,9 @@ impl Office {
             self.store.delete_user_sessions(OrgId(&actor.org_id), &row.id).await?;
         }
         tracing::info!(user_id = %row.id, by = %actor.user_id, "user updated");
-        Ok(self.view(&row, profile, mode, Some(actor)))
+        let view = self.view(&row, profile, mode, Some(actor));
+        self.user_changed(&actor.org_id, &view, view.active, false);
+        Ok(view)
     }
 
     async fn load(&self, actor: &Actor, id: &str) -> Result<(UserRow, Profile, ProfileMode)> {

@@ -144,9 +144,9 @@ impl Office {
         Ok(self.store.guest_links(OrgId(&actor.org_id), room_id).await?.iter().map(|r| view(r, None)).collect())
     }
 
-    /// Revokes a link: it stops working, and the guests who came in through it are signed out.
-    /// Returns those guests' ids, whose live connections the caller closes.
-    pub async fn revoke_guest_link(&self, actor: &Actor, id: &str) -> Result<Vec<String>> {
+    /// Revokes a link: it stops working, and the guests who came in through it are signed out
+    /// (their live connections close).
+    pub async fn revoke_guest_link(&self, actor: &Actor, id: &str) -> Result<()> {
         if actor.role == Role::Guest {
             return Err(OfficeError::Forbidden);
         }
@@ -155,7 +155,10 @@ impl Office {
         }
         let ended = self.store.end_guests_of_link(OrgId(&actor.org_id), id).await?;
         tracing::info!(org_id = %actor.org_id, link_id = %id, guests = ended.len(), "guest link revoked, its guests signed out");
-        Ok(ended)
+        for user_id in ended {
+            self.emit(crate::Change::Removed { org_id: actor.org_id.clone(), user_id });
+        }
+        Ok(())
     }
 
     async fn usable_guest_link(&self, token: &str) -> Result<GuestLinkRow> {

@@ -8,6 +8,7 @@
 mod access;
 mod accounts;
 mod challenge;
+mod changes;
 mod clock;
 mod consent;
 mod directory;
@@ -44,6 +45,7 @@ pub use challenge::{CHALLENGE_TTL_MS, Challenge, Proof, SecondFactorMethod, Sign
 pub use sms::{SmsError, SmsProvider, normalise_phone};
 pub use totp::{base32_decode, code_at_step, step_at};
 pub use two_factor::{RecoveryCodes, TotpEnrolment, TwoFactorStatus};
+pub use changes::Change;
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use consent::{ConsentView, GiveConsent};
 pub use directory::OrgSettingsPatch;
@@ -127,6 +129,8 @@ pub struct Office {
     recipients: Vec<String>,
     /// Second factors: the SMS provider and the limits on codes and messages.
     two_factor: two_factor::TwoFactor,
+    /// Where the changes the live office must hear about go.
+    changes: changes::Changes,
 }
 
 /// An organisation's settings as shown to its members.
@@ -204,6 +208,7 @@ impl Office {
             mail_limiter: Limiter::new("mail", MAILS_PER_HOUR, HOUR_MS, windows.clone()),
             staff_mail_limiter: Limiter::new("staff-mail", STAFF_MAILS_PER_HOUR, HOUR_MS, windows.clone()),
             two_factor: two_factor::TwoFactor::new(policy.login_window_ms, windows),
+            changes: changes::Changes::default(),
             store,
             keyring,
             clock,

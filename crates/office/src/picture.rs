@@ -104,8 +104,19 @@ impl Office {
         };
         let keys = self.keys(&actor.org_id).await?;
         let sealed = image.map(|bytes| keys.seal(slot(&actor.user_id), &bytes));
-        let found = self.store.set_picture(OrgId(&actor.org_id), &actor.user_id, sealed.as_deref(), self.now()).await?;
-        if found { Ok(()) } else { Err(OfficeError::NotFound("user")) }
+        let new_picture = sealed.is_some();
+        if !self.store.set_picture(OrgId(&actor.org_id), &actor.user_id, sealed.as_deref(), self.now()).await? {
+            return Err(OfficeError::NotFound("user"));
+        }
+        match self.user(actor, &actor.user_id).await {
+            Ok(me) if me.active => {
+                let change = crate::Change::Profile { org_id: actor.org_id.clone(), user_id: me.id, name: me.name, has_picture: me.has_picture, new_picture };
+                self.emit(change);
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!("the new picture could not be announced: {err}"),
+        }
+        Ok(())
     }
 
     /// A colleague's picture and its type, if they have one.

@@ -214,6 +214,11 @@ impl Office {
         }
         row.updated_at = self.now();
         self.store.update_user(&row).await?;
+        // A restricted user leaves the live office: their connections close and presence ends.
+        if row.restricted {
+            self.emit(crate::Change::Removed { org_id: actor.org_id.clone(), user_id: actor.user_id.clone() });
+        }
+        self.floor_plan_changed(&actor.org_id);
         Ok(PrivacySettings { restricted: row.restricted, objections: objections_from(&row.objections) })
     }
 
@@ -304,6 +309,7 @@ impl Office {
             Err(err) => return Err(err.into()),
         }
         tracing::info!(org_id, user_id, "user erased");
+        self.user_gone(org_id, user_id);
         Ok(())
     }
 

@@ -137,6 +137,7 @@ impl Office {
             created_at: self.now(),
         };
         self.store.insert_room(&row).await?;
+        self.floor_plan_changed(&actor.org_id);
         Ok(RoomView { id, name, kind: room.kind, capacity: room.capacity, owner_user_id: None })
     }
 
@@ -158,6 +159,7 @@ impl Office {
         if !self.store.update_room(&row).await? {
             return Err(OfficeError::NotFound("room"));
         }
+        self.floor_plan_changed(&actor.org_id);
         Ok(RoomView {
             id: row.id,
             name,
@@ -170,6 +172,10 @@ impl Office {
     /// Removes a room (its occupants are moved out by the signaling hub).
     pub async fn delete_room(&self, actor: &Actor, id: &str) -> Result<()> {
         require_room_right(actor)?;
-        if self.store.delete_room(OrgId(&actor.org_id), id).await? { Ok(()) } else { Err(OfficeError::NotFound("room")) }
+        if !self.store.delete_room(OrgId(&actor.org_id), id).await? {
+            return Err(OfficeError::NotFound("room"));
+        }
+        self.floor_plan_changed(&actor.org_id);
+        Ok(())
     }
 }

@@ -84,8 +84,8 @@ async fn sessions_end_on_logout_expiry_and_deactivation() {
     let mia = office.create_user(&admin, member("Mia", "mia@acme.example")).await.unwrap();
 
     let first = office.login("mia@acme.example", "member password 1", &client("10.0.0.5")).await.unwrap();
-    office.authenticate(&first.token).await.unwrap();
-    office.logout(&first.token).await.unwrap();
+    let actor = office.authenticate(&first.token).await.unwrap();
+    office.logout(&actor, &first.token).await.unwrap();
     assert!(matches!(office.authenticate(&first.token).await, Err(OfficeError::Unauthenticated)));
 
     let second = office.login("mia@acme.example", "member password 1", &client("10.0.0.5")).await.unwrap();

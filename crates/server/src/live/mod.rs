@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
-use bureau_office::{Office, RoomKind, RoomView};
+use bureau_office::{Change, Office, RoomKind, RoomView};
 use bureau_signal::{ConnId, ConnectInfo, Hub, HubConfig};
 use tokio::sync::{mpsc, oneshot};
 
@@ -97,10 +97,33 @@ impl Live {
             None => Arc::new(LocalBus),
         };
         let loaded = Arc::new(Mutex::new(HashSet::new()));
-        let node = node::Node::new(Hub::new(config), bus.clone(), office, stats.clone(), loaded.clone(), events.clone(), cluster.heartbeat);
+        let node = node::Node::new(Hub::new(config), bus.clone(), office.clone(), stats.clone(), loaded.clone(), events.clone(), cluster.heartbeat);
         tokio::spawn(node.run(inbox, frames));
         let permits = Permits::new(settings.limits);
-        Ok(Arc::new(Live { events, bus, stats, next_conn: AtomicU64::new(1), loaded, draining: AtomicBool::new(false), permits }))
+        let changes = office.subscribe();
+        let live = Arc::new(Live { events, bus, stats, next_conn: AtomicU64::new(1), loaded, draining: AtomicBool::new(false), permits });
+        tokio::spawn(live.clone().follow(office, changes));
+        Ok(live)
+    }
+
+    /// Carries every change the office makes to the hubs, in order, for as long as the process
+    /// runs.
+    async fn follow(self: Arc<Self>, office: Arc<Office>, mut changes: mpsc::UnboundedReceiver<Change>) {
+        while let Some(change) = changes.recv().await {
+            match change {
+                Change::FloorPlan { org_id } => {
+                    // A failure only delays the update until the next change.
+                    if let Err(err) = self.refresh_rooms(&office, &org_id).await {
+                        tracing::warn!("could not refresh the floor plan: {err}");
+                    }
+                }
+                Change::Removed { org_id, user_id } => self.user_removed(&org_id, &user_id).await,
+                Change::Profile { org_id, user_id, name, has_picture, new_picture } => {
+                    self.user_changed(&org_id, &user_id, &name, has_picture, new_picture).await;
+                }
+                Change::SignedOut { org_id, user_id, token } => self.session_ended(&org_id, &user_id, &token).await,
+            }
+        }
     }
 
     async fn send(&self, event: Event) {
@@ -150,25 +173,25 @@ impl Live {
 
     /// Reloads the organisation's floor plan (after rooms or users changed); the home's hub
     /// gets it, wherever it runs.
-    pub async fn refresh_rooms(&self, office: &Office, org_id: &str) -> bureau_office::Result<()> {
+    async fn refresh_rooms(&self, office: &Office, org_id: &str) -> bureau_office::Result<()> {
         let rooms = office.floor_plan(org_id).await?.into_iter().map(hub_room).collect();
         self.send(Event::Rooms { org_id: org_id.to_owned(), rooms, home: None }).await;
         Ok(())
     }
 
     /// Closes a deactivated user's connections.
-    pub async fn user_removed(&self, org_id: &str, user_id: &str) {
+    async fn user_removed(&self, org_id: &str, user_id: &str) {
         self.send(Event::UserRemoved { org_id: org_id.into(), user_id: user_id.into() }).await;
     }
 
     /// Closes the connections opened with the session of `token` (the user signed out).
-    pub async fn session_ended(&self, org_id: &str, user_id: &str, token: &str) {
+    async fn session_ended(&self, org_id: &str, user_id: &str, token: &str) {
         self.send(Event::SessionEnded { org_id: org_id.into(), user_id: user_id.into(), session: bureau_office::session_tag(token) }).await;
     }
 
     /// Tells the organisation that a user's name or picture changed (`new_picture`: the user
     /// set a picture, maybe in place of another).
-    pub async fn user_changed(&self, org_id: &str, user_id: &str, name: &str, has_picture: bool, new_picture: bool) {
+    async fn user_changed(&self, org_id: &str, user_id: &str, name: &str, has_picture: bool, new_picture: bool) {
         self.send(Event::UserChanged { org_id: org_id.into(), user_id: user_id.into(), name: name.into(), has_picture, new_picture }).await;
     }
 

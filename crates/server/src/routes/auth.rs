@@ -101,8 +101,7 @@ pub async fn logout(
     session: Option<Session>,
 ) -> ApiResult<Response> {
     if let Some(session) = session {
-        state.office.logout(&session.token).await?;
-        state.live.session_ended(&session.actor.org_id, &session.actor.user_id, &session.token).await;
+        state.office.logout(&session.actor, &session.token).await?;
     }
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear_cookie(requester.secure))]).into_response())
 }

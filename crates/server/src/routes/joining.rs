@@ -91,7 +91,6 @@ pub async fn register(
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> ApiResult<Response> {
     let signed_in = state.office.register(body, &client(&headers, &requester)).await?;
-    super::rooms::user_changed(&state, &signed_in.org_id, &signed_in.user.id, true).await;
     Ok(super::auth::signed_in_response(StatusCode::CREATED, signed_in, state.clock.now_ms(), requester.secure))
 }
 

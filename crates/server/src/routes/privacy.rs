@@ -42,10 +42,7 @@ pub async fn update_settings(
     session: Session,
     ApiJson(patch): ApiJson<PrivacySettingsPatch>,
 ) -> ApiResult<Json<PrivacySettings>> {
-    let settings = state.office.set_privacy_settings(&session.actor, patch).await?;
-    // A restricted user leaves the live office: their connections close and presence ends.
-    super::rooms::user_changed(&state, &session.actor.org_id, &session.actor.user_id, !settings.restricted).await;
-    Ok(Json(settings))
+    Ok(Json(state.office.set_privacy_settings(&session.actor, patch).await?))
 }
 
 /// Files a privacy request (due within one month).

@@ -27,13 +27,6 @@ pub struct CallList {
     pub calls: Vec<CallEntry>,
 }
 
-/// Tells the signaling hub that the floor plan changed; a failure only delays the update.
-async fn push_floor_plan(state: &AppState, org_id: &str) {
-    if let Err(err) = state.live.refresh_rooms(&state.office, org_id).await {
-        tracing::warn!("could not refresh the floor plan: {err}");
-    }
-}
-
 /// The rooms of the organisation.
 #[utoipa::path(get, path = "/api/rooms", tag = "office", responses((status = 200, body = RoomList)))]
 pub async fn list(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<Json<RoomList>> {
@@ -44,9 +37,7 @@ pub async fn list(State(state): State<Arc<AppState>>, session: Session) -> ApiRe
 #[utoipa::path(post, path = "/api/rooms", tag = "office", request_body = NewRoom,
     responses((status = 201, body = RoomView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(State(state): State<Arc<AppState>>, session: Session, ApiJson(room): ApiJson<NewRoom>) -> ApiResult<(StatusCode, Json<RoomView>)> {
-    let room = state.office.create_room(&session.actor, room).await?;
-    push_floor_plan(&state, &session.actor.org_id).await;
-    Ok((StatusCode::CREATED, Json(room)))
+    Ok((StatusCode::CREATED, Json(state.office.create_room(&session.actor, room).await?)))
 }
 
 /// Renames a room or changes its capacity.
@@ -59,9 +50,7 @@ pub async fn patch(
     Path(id): Path<String>,
     ApiJson(patch): ApiJson<RoomPatch>,
 ) -> ApiResult<Json<RoomView>> {
-    let room = state.office.update_room(&session.actor, &id, patch).await?;
-    push_floor_plan(&state, &session.actor.org_id).await;
-    Ok(Json(room))
+    Ok(Json(state.office.update_room(&session.actor, &id, patch).await?))
 }
 
 /// Removes a room; whoever is in it is moved out.
@@ -69,7 +58,6 @@ pub async fn patch(
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn delete(State(state): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<StatusCode> {
     state.office.delete_room(&session.actor, &id).await?;
-    push_floor_plan(&state, &session.actor.org_id).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -85,15 +73,6 @@ pub async fn my_calls(State(state): State<Arc<AppState>>, session: Session) -> A
 pub async fn report_transfer(State(state): State<Arc<AppState>>, session: Session, ApiJson(report): ApiJson<TransferReport>) -> ApiResult<StatusCode> {
     state.office.record_transfer(&session.actor, report).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// After a user was created or changed: their office and name on the floor plan, and the end
-/// of their live connections when deactivated.
-pub async fn user_changed(state: &AppState, org_id: &str, user_id: &str, active: bool) {
-    if !active {
-        state.live.user_removed(org_id, user_id).await;
-    }
-    push_floor_plan(state, org_id).await;
 }
 
 /// The links of a room.
@@ -129,8 +108,6 @@ pub async fn guest_links(State(state): State<Arc<AppState>>, session: Session, P
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn revoke_guest_link(State(state): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<StatusCode> {
     // Its guests are signed out; their open sockets close (4002) on whichever node they are.
-    for guest in state.office.revoke_guest_link(&session.actor, &id).await? {
-        state.live.user_removed(&session.actor.org_id, &guest).await;
-    }
+    state.office.revoke_guest_link(&session.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

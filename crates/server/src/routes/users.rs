@@ -55,10 +55,7 @@ pub async fn me(State(state): State<Arc<AppState>>, session: Session) -> ApiResu
 #[utoipa::path(patch, path = "/api/me", tag = "directory", request_body = UserPatch,
     responses((status = 200, body = UserView), (status = 422, body = ErrorBody)))]
 pub async fn patch_me(State(state): State<Arc<AppState>>, session: Session, ApiJson(patch): ApiJson<UserPatch>) -> ApiResult<Json<UserView>> {
-    let user = state.office.update_me(&session.actor, patch).await?;
-    super::rooms::user_changed(&state, &session.actor.org_id, &user.id, user.active).await;
-    announce_profile(&state, &session.actor.org_id, &user, false).await;
-    Ok(Json(user))
+    Ok(Json(state.office.update_me(&session.actor, patch).await?))
 }
 
 /// The signed-in user's sign-ins (browser, IP address, time).
@@ -96,9 +93,7 @@ pub async fn list(State(state): State<Arc<AppState>>, session: Session, Query(se
 #[utoipa::path(post, path = "/api/users", tag = "directory", request_body = NewUser,
     responses((status = 201, body = UserView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn create(State(state): State<Arc<AppState>>, session: Session, ApiJson(user): ApiJson<NewUser>) -> ApiResult<(StatusCode, Json<UserView>)> {
-    let user = state.office.create_user(&session.actor, user).await?;
-    super::rooms::user_changed(&state, &session.actor.org_id, &user.id, user.active).await;
-    Ok((StatusCode::CREATED, Json(user)))
+    Ok((StatusCode::CREATED, Json(state.office.create_user(&session.actor, user).await?)))
 }
 
 /// One user.
@@ -124,25 +119,7 @@ pub async fn patch(
 ) -> ApiResult<Json<UserView>> {
     let user = state.office.update_user(&session.actor, &id, patch).await?;
     state.office.audit(&session.actor, "update_user", Some(&id)).await?;
-    super::rooms::user_changed(&state, &session.actor.org_id, &user.id, user.active).await;
-    announce_profile(&state, &session.actor.org_id, &user, false).await;
     Ok(Json(user))
-}
-
-/// Tells the open pages of the organisation a user's current name and picture (the live
-/// office's presence carries them); `new_picture`: the user just set a picture.
-async fn announce_profile(state: &AppState, org_id: &str, user: &UserView, new_picture: bool) {
-    if user.active {
-        state.live.user_changed(org_id, &user.id, &user.name, user.has_picture, new_picture).await;
-    }
-}
-
-/// After the signed-in user's picture changed: reads the profile back and announces it.
-async fn announce_my_profile(state: &AppState, actor: &bureau_office::Actor, new_picture: bool) {
-    match state.office.user(actor, &actor.user_id).await {
-        Ok(me) => announce_profile(state, &actor.org_id, &me, new_picture).await,
-        Err(err) => tracing::warn!("the new picture could not be announced: {err}"),
-    }
 }
 
 /// A picture upload.
@@ -159,7 +136,6 @@ pub struct PictureUpload {
 pub async fn put_picture(State(state): State<Arc<AppState>>, session: Session, ApiJson(body): ApiJson<PictureUpload>) -> ApiResult<StatusCode> {
     let image = bureau_office::decode_data_url(&body.data_url)?;
     state.office.set_my_picture(&session.actor, Some(image)).await?;
-    announce_my_profile(&state, &session.actor, true).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -167,7 +143,6 @@ pub async fn put_picture(State(state): State<Arc<AppState>>, session: Session, A
 #[utoipa::path(delete, path = "/api/me/picture", tag = "directory", responses((status = 204)))]
 pub async fn delete_picture(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<StatusCode> {
     state.office.set_my_picture(&session.actor, None).await?;
-    announce_my_profile(&state, &session.actor, false).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -199,7 +174,6 @@ pub async fn export(State(state): State<Arc<AppState>>, session: Session) -> Api
     responses((status = 204), (status = 422, body = ErrorBody)))]
 pub async fn erase_me(State(state): State<Arc<AppState>>, session: Session, ApiJson(body): ApiJson<bureau_office::EraseRequest>) -> ApiResult<StatusCode> {
     state.office.erase_me(&session.actor, body).await?;
-    super::rooms::user_changed(&state, &session.actor.org_id, &session.actor.user_id, false).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -209,6 +183,5 @@ pub async fn erase_me(State(state): State<Arc<AppState>>, session: Session, ApiJ
 pub async fn erase(State(state): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<StatusCode> {
     state.office.erase_user(&session.actor, &id).await?;
     state.office.audit(&session.actor, "erase_user", Some(&id)).await?;
-    super::rooms::user_changed(&state, &session.actor.org_id, &id, false).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,0 +1,115 @@
+//! Changes the live office must hear about. The domain emits them where it makes the change
+//! (a user deactivated, a room renamed, a session ended), so no request handler has to remember
+//! to tell the live office; the server subscribes once ([`Office::subscribe`]) and carries each
+//! change to the signaling hubs, in the order they were made.
+
+use std::sync::Mutex;
+
+use tokio::sync::mpsc;
+
+use crate::{Office, UserView};
+
+/// A change the live office must hear about.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Change {
+    /// The organisation's floor plan changed: its rooms, or the users whose offices it shows.
+    FloorPlan {
+        /// The organisation.
+        org_id: String,
+    },
+    /// A user may no longer be in the live office (deactivated, erased, restricted, a guest
+    /// whose link was revoked): their connections end and they show offline at once.
+    Removed {
+        /// The organisation.
+        org_id: String,
+        /// The user.
+        user_id: String,
+    },
+    /// A user's name or picture changed.
+    Profile {
+        /// The organisation.
+        org_id: String,
+        /// The user.
+        user_id: String,
+        /// The display name.
+        name: String,
+        /// Whether the user has a picture.
+        has_picture: bool,
+        /// The user set a new picture (pages fetch it again).
+        new_picture: bool,
+    },
+    /// A user signed out: the connections opened with that session end.
+    SignedOut {
+        /// The organisation.
+        org_id: String,
+        /// The user.
+        user_id: String,
+        /// The session's token (never logged: see the `Debug` implementation).
+        token: String,
+    },
+}
+
+impl std::fmt::Debug for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Change::FloorPlan { .. } => f.write_str("FloorPlan"),
+            Change::Removed { .. } => f.write_str("Removed"),
+            Change::Profile { new_picture, .. } => write!(f, "Profile {{ new_picture: {new_picture} }}"),
+            Change::SignedOut { .. } => f.write_str("SignedOut"),
+        }
+    }
+}
+
+/// Where changes go: nowhere until someone subscribes (the CLI and most tests never do).
+#[derive(Default)]
+pub(crate) struct Changes(Mutex<Option<mpsc::UnboundedSender<Change>>>);
+
+impl Changes {
+    fn emit(&self, change: Change) {
+        if let Ok(slot) = self.0.lock()
+            && let Some(sender) = slot.as_ref()
+        {
+            let _ = sender.send(change);
+        }
+    }
+}
+
+impl Office {
+    /// Every change from now on, in order. A new subscription replaces the previous one.
+    pub fn subscribe(&self) -> mpsc::UnboundedReceiver<Change> {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        if let Ok(mut slot) = self.changes.0.lock() {
+            *slot = Some(sender);
+        }
+        receiver
+    }
+
+    pub(crate) fn emit(&self, change: Change) {
+        self.changes.emit(change);
+    }
+
+    /// The floor plan of an organisation changed.
+    pub(crate) fn floor_plan_changed(&self, org_id: &str) {
+        self.emit(Change::FloorPlan { org_id: org_id.to_owned() });
+    }
+
+    /// A user was created or changed: their office on the floor plan, the end of their live
+    /// connections if they may no longer be there (`present` false), else their name and
+    /// picture.
+    pub(crate) fn user_changed(&self, org_id: &str, user: &UserView, present: bool, new_picture: bool) {
+        if !present {
+            self.emit(Change::Removed { org_id: org_id.to_owned(), user_id: user.id.clone() });
+        }
+        self.floor_plan_changed(org_id);
+        if present {
+            let (name, has_picture) = (user.name.clone(), user.has_picture);
+            self.emit(Change::Profile { org_id: org_id.to_owned(), user_id: user.id.clone(), name, has_picture, new_picture });
+        }
+    }
+
+    /// A user is gone (erased): their connections end and the floor plan loses their office.
+    pub(crate) fn user_gone(&self, org_id: &str, user_id: &str) {
+        self.emit(Change::Removed { org_id: org_id.to_owned(), user_id: user_id.to_owned() });
+        self.floor_plan_changed(org_id);
+    }
+}
