@@ -22,21 +22,37 @@ const ARGS = [
  */
 
 /**
+ * How a browser is opened, beyond the defaults.
+ * @typedef {object} BrowserOptions
+ * @property {number} [width] Of the viewport (1280).
+ * @property {number} [height] Of the viewport (800).
+ * @property {string[]} [args] More Chromium switches; one named like a default replaces it
+ *   (e.g. `--use-fake-device-for-media-stream=device-count=2` for two fake cameras).
+ * @property {string} [proxy] `http://127.0.0.1:PORT` of an HTTP proxy that every connection,
+ *   loopback included, goes through (`proxy.js`, to cut the network).
+ */
+
+/**
  * Opens a browser with a fresh profile on the given server, at its HTTPS address: the browser
  * accepts exactly the data folder's self-signed certificate (by its public key), as a user who
  * confirmed the certificate warning does, and speaks HTTP/2 to it.
  * @param {{baseUrl: string, spki: string}} server
- * @param {{width?: number, height?: number}} [viewport]
+ * @param {BrowserOptions} [options]
  * @returns {Promise<Browser>}
  */
-export async function openBrowser(server, viewport = {}) {
+export async function openBrowser(server, options = {}) {
   const profile = await mkdtemp(path.join(os.tmpdir(), 'bureau-e2e-chromium-'));
+  const extra = options.args || [];
+  /** @param {string} arg */
+  const name = (arg) => arg.split('=')[0];
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: [...ARGS, `--ignore-certificate-errors-spki-list=${server.spki}`],
+    args: [...ARGS.filter((a) => !extra.some((e) => name(e) === name(a))), ...extra, `--ignore-certificate-errors-spki-list=${server.spki}`],
+    // Playwright makes Chromium send loopback through the proxy too (<-loopback>).
+    proxy: options.proxy ? { server: options.proxy } : undefined,
     baseURL: server.baseUrl,
-    viewport: { width: viewport.width || 1280, height: viewport.height || 800 },
+    viewport: { width: options.width || 1280, height: options.height || 800 },
   });
   const page = context.pages()[0] || await context.newPage();
   /** @type {string[]} */

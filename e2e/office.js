@@ -134,6 +134,42 @@ export async function waitPresence(page, name, state) {
 }
 
 /**
+ * Rings a colleague from their office card (the Call button of the card).
+ * @param {import('playwright-core').Page} caller
+ * @param {string} calleeName
+ */
+export async function ring(caller, calleeName) {
+  await officeOf(caller, calleeName).locator('.owner-line').click();
+  const card = caller.getByRole('dialog', { name: calleeName });
+  await card.getByRole('button', { name: 'Call' }).click();
+  await card.waitFor({ state: 'detached' });
+}
+
+/**
+ * The call controls of the page's stage (Mute, Camera off, Share screen, Devices, Leave…).
+ * @param {import('playwright-core').Page} page
+ * @returns {import('playwright-core').Locator}
+ */
+export function callControls(page) {
+  return page.getByRole('toolbar', { name: 'Call controls' });
+}
+
+/**
+ * Sets the own presence in the "My presence" dialog of the top bar.
+ * @param {import('playwright-core').Page} page
+ * @param {{status?: string, outOfOffice?: boolean, deputy?: string}} choice `deputy`: a name.
+ */
+export async function setPresence(page, choice) {
+  await page.getByRole('button', { name: /set your presence/ }).click();
+  const dialog = page.getByRole('dialog', { name: 'My presence' });
+  if (choice.status) await dialog.getByLabel('Status').selectOption(choice.status);
+  if (choice.outOfOffice !== undefined) await dialog.getByLabel('Out of office').setChecked(choice.outOfOffice);
+  if (choice.deputy) await dialog.getByLabel('Deputy', { exact: true }).selectOption({ label: choice.deputy });
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  await dialog.waitFor({ state: 'detached' });
+}
+
+/**
  * Rings a colleague from their office card; the callee accepts in the ring dialog.
  * @param {import('playwright-core').Page} caller
  * @param {import('playwright-core').Page} callee
@@ -141,12 +177,9 @@ export async function waitPresence(page, name, state) {
  * @param {string} callerName
  */
 export async function callAndAccept(caller, callee, calleeName, callerName) {
-  await officeOf(caller, calleeName).locator('.owner-line').click();
-  const card = caller.getByRole('dialog', { name: calleeName });
-  await card.getByRole('button', { name: 'Call' }).click();
-  await card.waitFor({ state: 'detached' });
-  const ring = callee.getByRole('dialog', { name: 'Incoming call' });
-  await ring.getByText(`${callerName} is calling you.`).waitFor({ timeout: 0 });
-  await ring.getByRole('button', { name: 'Accept' }).click();
-  await ring.waitFor({ state: 'detached' });
+  await ring(caller, calleeName);
+  const dialog = callee.getByRole('dialog', { name: 'Incoming call' });
+  await dialog.getByText(`${callerName} is calling you.`).waitFor({ timeout: 0 });
+  await dialog.getByRole('button', { name: 'Accept' }).click();
+  await dialog.waitFor({ state: 'detached' });
 }

@@ -1,5 +1,6 @@
-// Direct messages and a 5 MiB file over a data channel (hash compared, progress shown), then a
-// server restart in the middle of the session: the pages reconnect by themselves.
+// Direct messages and a 5 MiB file over a data channel (hash compared, progress shown), a file
+// the sender cancels part-way, then a server restart in the middle of the session: the pages
+// reconnect by themselves.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,8 +9,8 @@ import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startBureau } from './server.js';
-import { openBrowser } from './browser.js';
-import { enterOffice, waitPresence, officeOf } from './office.js';
+import { openBrowser, apiFromPage } from './browser.js';
+import { enterOffice, waitPresence, officeOf, pollUntil } from './office.js';
 
 const GRACE = { email: 'grace@example.test', name: 'Grace Hopper', password: 'cobol-compiler', admin: true };
 const LINUS = { email: 'linus@example.test', name: 'Linus Pauling', password: 'vitamin-c-daily' };
@@ -85,6 +86,80 @@ test('a direct message arrives; a 5 MiB file arrives intact with progress shown'
   assert.equal(createHash('sha256').update(await readFile(savedPath)).digest('hex'), expected);
   assert.deepEqual(browsers[0].errors, []);
   assert.deepEqual(browsers[1].errors, []);
+});
+
+test('the sender cancels a file: both sides say so, nothing is saved or logged, the next file arrives', LONG, async () => {
+  // The conversation with Linus is open from the first test.
+  const name = 'archive.bin';
+  const file = path.join(dir, name);
+  await writeFile(file, randomBytes(64 * 1024 * 1024));
+  await grace.locator('#chat-file').setInputFiles(file);
+  const incoming = linus.locator('#chat .chat-file.in', { hasText: name });
+  await incoming.locator('progress').waitFor({ timeout: 0 });
+  await grace.locator('#chat .chat-file.out', { hasText: name }).getByRole('button', { name: 'Cancel' }).click();
+  const sent = grace.locator('#chat .chat-file.out[data-state="cancelled"]', { hasText: name });
+  await sent.getByText('Cancelled').waitFor();
+  const received = linus.locator('#chat .chat-file.in[data-state="cancelled"]', { hasText: name });
+  await received.getByText('Cancelled').waitFor({ timeout: 0 });
+  assert.equal(await received.getByRole('link', { name: 'Save' }).count(), 0, 'nothing to save');
+  assert.equal(await received.locator('progress').count(), 0);
+  const kept = await linus.evaluate((n) => {
+    const t = /** @type {any} */ (window).bureau.transfers;
+    const entry = [...t.conversations.values()].flat().find((/** @type {any} */ e) => e.file && e.file.name === n);
+    return { done: entry.file.done, size: entry.file.size, url: entry.file.url || '' };
+  }, name);
+  assert.equal(kept.url, '', 'no file was assembled');
+  assert.ok(kept.done < kept.size, `stopped part-way (${kept.done} of ${kept.size} bytes)`);
+
+  // The link survives the cancel: a small file goes through and is verified.
+  const small = path.join(dir, 'notes.txt');
+  const note = 'after the cancelled archive\n';
+  await writeFile(small, note);
+  await grace.locator('#chat-file').setInputFiles(small);
+  await linus.locator('#chat .chat-file.in[data-state="verified"]', { hasText: 'notes.txt' }).waitFor({ timeout: 0 });
+  // The file log (the sender's export) lists the files that arrived, not the cancelled one.
+  /** @returns {Promise<number[]>} */
+  const logged = async () => (await apiFromPage(grace, 'GET', '/api/me/export')).body.transfers
+    .filter((/** @type {any} */ t) => t.kind === 'file').map((/** @type {any} */ t) => t.size);
+  await pollUntil(grace, async (size) => (await (await fetch('/api/me/export')).json()).transfers.some((/** @type {any} */ t) => t.size === size), note.length);
+  assert.deepEqual((await logged()).sort((a, b) => a - b), [note.length, 5 * 1024 * 1024]);
+  assert.deepEqual(browsers.map((b) => b.errors), [[], []]);
+});
+
+test('the sender cancels while the file is still being read: the receiver is not left waiting', LONG, async () => {
+  // Hold the sender's SHA-256 of the file until Cancel was clicked: the file is "still being
+  // read" for as long as the test needs, however fast this machine is.
+  await grace.evaluate(() => {
+    const w = /** @type {any} */ (window);
+    const digest = crypto.subtle.digest.bind(crypto.subtle);
+    const held = new Promise((resolve) => { w.releaseDigest = resolve; });
+    crypto.subtle.digest = async (algorithm, data) => {
+      crypto.subtle.digest = digest;
+      await held;
+      return digest(algorithm, data);
+    };
+  });
+  const name = 'early.bin';
+  const file = path.join(dir, name);
+  await writeFile(file, randomBytes(1024 * 1024));
+  await grace.locator('#chat-file').setInputFiles(file);
+  await grace.locator('#chat .chat-file.out', { hasText: name }).getByRole('button', { name: 'Cancel' }).click();
+  await grace.locator('#chat .chat-file.out[data-state="cancelled"]', { hasText: name }).waitFor();
+  await grace.evaluate(() => /** @type {any} */ (window).releaseDigest());
+  // The sender is done with the file once its hash is known.
+  await pollUntil(grace, async (n) => {
+    const t = /** @type {any} */ (window).bureau.transfers;
+    return [...t.conversations.values()].flat().some((/** @type {any} */ e) => e.file && e.file.name === n && e.file.hash);
+  }, name);
+
+  // A file sent after it arrives; by then Linus has no transfer of the cancelled one waiting.
+  const next = path.join(dir, 'next.txt');
+  await writeFile(next, 'the one that was meant\n');
+  await grace.locator('#chat-file').setInputFiles(next);
+  await linus.locator('#chat .chat-file.in[data-state="verified"]', { hasText: 'next.txt' }).waitFor({ timeout: 0 });
+  assert.equal(await linus.locator('#chat .chat-file.in[data-state="receiving"]').count(), 0, 'no transfer left waiting');
+  assert.equal(await linus.locator('#chat .chat-file.in', { hasText: name }).count(), 0, 'the cancelled file never reached Linus');
+  assert.deepEqual(browsers.map((b) => b.errors), [[], []]);
 });
 
 test('the server restarts mid-session: the pages reconnect by themselves and presence is right again', LONG, async () => {

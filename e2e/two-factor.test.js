@@ -4,31 +4,11 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { startBureau } from './server.js';
 import { openBrowser, signIn } from './browser.js';
+import { totp } from './totp.js';
 
 const USER = { email: 'ada@example.test', name: 'Ada Lovelace', password: 'analytical-engine-1843' };
-
-/**
- * The RFC 6238 code of a base32 secret, `offset` steps from now.
- * @param {string} base32
- * @param {number} offset
- * @returns {string}
- */
-function totp(base32, offset) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const c of base32.replace(/\s+/g, '').toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
-  const bytes = [];
-  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000) + offset));
-  const digest = createHmac('sha1', Buffer.from(bytes)).update(counter).digest();
-  const at = digest[19] & 0x0f;
-  const value = (digest.readUInt32BE(at) & 0x7fffffff) % 1000000;
-  return String(value).padStart(6, '0');
-}
 
 /** @type {import('./server.js').Bureau} */
 let bureau;

@@ -8,7 +8,7 @@ import { h, uid, openDialog, toast } from '/dom.js';
 import { renderMarkdown } from '/markdown.js';
 import { legal } from '/privacy-api.js';
 import { giveConsent, withdrawConsent, describe } from '/guest-api.js';
-import { rememberDevice, rememberedDevice } from '/media.js';
+import { rememberDevice, rememberedDevice, deviceConstraint } from '/media.js';
 
 /** The localStorage key of the remembered consent. */
 export const CONSENT_KEY = 'bureau.consent';
@@ -131,8 +131,11 @@ export function consentForm(o) {
     let stream;
     try {
       stream = await navigator.mediaDevices.getUserMedia({
-        video: camera.checked ? (camId ? { deviceId: { ideal: camId } } : true) : false,
-        audio: microphone.checked ? (micId ? { deviceId: { ideal: micId } } : true) : false,
+        video: deviceConstraint(camera.checked, camId), audio: deviceConstraint(microphone.checked, micId),
+      }).catch((err) => {
+        // The chosen device is gone (unplugged): any camera and microphone.
+        if (!camId && !micId) throw err;
+        return navigator.mediaDevices.getUserMedia({ video: camera.checked, audio: microphone.checked });
       });
     } catch (err) {
       if (mine !== seq) return;

@@ -54,6 +54,19 @@ export function rememberedDevice(kind) {
   return stored(kind === 'audio' ? MIC_KEY : CAM_KEY);
 }
 
+/**
+ * The getUserMedia constraint of one kind: false when off, the given device when there is one,
+ * else any device. A chosen device is asked for with `exact`: Chromium (since 126) ignores an
+ * `ideal` deviceId and opens the browser's preferred device instead, so callers retry with any
+ * device when the chosen one is gone.
+ * @param {boolean} on
+ * @param {string} deviceId '' for any device.
+ * @returns {boolean|MediaTrackConstraints}
+ */
+export function deviceConstraint(on, deviceId) {
+  return on ? (deviceId ? { deviceId: { exact: deviceId } } : true) : false;
+}
+
 /** The user's own media, shared by every peer connection of the current room. */
 export class LocalMedia {
   constructor() {
@@ -142,9 +155,10 @@ export class LocalMedia {
     if (!allowed.camera) this.state.camera = false;
     const mic = stored(MIC_KEY);
     const cam = stored(CAM_KEY);
-    const audio = allowed.microphone ? (mic ? { deviceId: { ideal: mic } } : true) : false;
     const attempts = [
-      { audio, video: this.state.camera ? (cam ? { deviceId: { ideal: cam } } : true) : false },
+      { audio: deviceConstraint(allowed.microphone, mic), video: deviceConstraint(this.state.camera, cam) },
+      // A remembered device that is gone (unplugged): any microphone and camera.
+      ...(mic || cam ? [{ audio: allowed.microphone, video: this.state.camera }] : []),
       { audio: allowed.microphone, video: false },
       { audio: false, video: allowed.camera },
     ].filter((c) => c.audio || c.video);
@@ -219,7 +233,8 @@ export class LocalMedia {
       }
       const cam = stored(CAM_KEY);
       try {
-        const stream = await navigator.mediaDevices.getUserMedia({ video: cam ? { deviceId: { ideal: cam } } : true });
+        const stream = await navigator.mediaDevices.getUserMedia({ video: deviceConstraint(true, cam) })
+          .catch((err) => { if (!cam) throw err; return navigator.mediaDevices.getUserMedia({ video: true }); });
         this.camera = stream.getVideoTracks()[0] || null;
         this.state.camera = Boolean(this.camera);
       } catch {

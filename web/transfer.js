@@ -153,6 +153,8 @@ export class Transfers {
     this.push(userId, entry);
     const buffer = await file.arrayBuffer();
     info.hash = await sha256(buffer);
+    // Cancelled while the file was being read: nothing goes out.
+    if (info.state !== 'sending') return entry;
     const channel = link.pc.createDataChannel('file', { ordered: true });
     channel.binaryType = 'arraybuffer';
     channel.bufferedAmountLowThreshold = LOW_WATER;
@@ -172,6 +174,8 @@ export class Transfers {
     };
     channel.onclose = () => finish(info.done === file.size ? 'failed' : 'cancelled');
     channel.onopen = async () => {
+      // Cancelled before the channel opened: close it before the receiver hears of the file.
+      if (info.state !== 'sending') return void channel.close();
       channel.send(JSON.stringify({ t: 'file', id: entry.id, name: file.name, size: file.size, type: file.type, at: entry.at }));
       for (let offset = 0; offset < buffer.byteLength; offset += CHUNK) {
         if (info.state !== 'sending' || channel.readyState !== 'open') return;
