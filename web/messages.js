@@ -1,5 +1,6 @@
 // The messages of the signaling protocol (docs/protocol.md) as JSDoc types, for protocol.js and
-// the UI. Nothing runs here.
+// the UI. Nothing runs here. crates/signal/tests/wire_types.rs checks these declarations against
+// the Rust types (every message type, key and enum value, both ways): keep its format.
 
 /**
  * @typedef {'offline'|'online'|'away'|'busy'|'dnd'} Status
@@ -7,7 +8,7 @@
  * @typedef {'home_office'|'real_office'|'on_the_go'} Location
  * @typedef {'meeting'|'reception'|'office'|'call'} RoomKind
  * @typedef {'ringing'|'accepted'|'declined'|'busy'|'no_answer'|'cancelled'|'ended'} CallState
- * @typedef {'bad_message'|'too_big'|'unknown_peer'|'unknown_room'|'room_full'|'not_in_room'|'user_offline'|'busy'|'unknown_call'|'not_allowed'|'unknown_guest'} ErrorCode
+ * @typedef {'bad_message'|'too_big'|'unknown_peer'|'unknown_room'|'room_full'|'not_in_room'|'user_offline'|'busy'|'unknown_call'|'rate_limited'|'not_allowed'|'unknown_guest'} ErrorCode
  */
 
 /**
@@ -80,6 +81,7 @@
  * @typedef {{type: 'guest_waiting', room_id: string, user_id: string, name: string}} GuestWaitingMsg
  * @typedef {{type: 'guest_left', user_id: string}} GuestLeftMsg
  * @typedef {{type: 'admitted', room_id: string}} AdmittedMsg
+ * @typedef {WelcomeMsg|PresenceMsg|RoomMsg|RoomsMsg|JoinedMsg|PeerJoinedMsg|PeerLeftMsg|RingMsg|CallUpdateMsg|SignalMsg|MediaStateMsg|ErrorMsg|PongMsg|GuestWaitingMsg|GuestLeftMsg|AdmittedMsg} ServerMsg
  */
 
 /**
@@ -87,6 +89,23 @@
  * @typedef {object} GuestAccess
  * @property {string} room_id The one room the guest may enter.
  * @property {boolean} admitted Whether they may `join_room` now (direct access, or admitted).
+ */
+
+/**
+ * The messages the client sends (see protocol.js). The server refuses unknown fields.
+ * @typedef {{type: 'hello', version: number}} HelloRequest
+ * @typedef {{type: 'set_presence'} & PresenceUpdate} SetPresenceRequest
+ * @typedef {{type: 'join_room', room_id: string}} JoinRoomRequest
+ * @typedef {{type: 'leave_room'}} LeaveRoomRequest
+ * @typedef {{type: 'call', to_user: string}} CallRequest
+ * @typedef {{type: 'call_answer', call_id: string, accept: boolean}} CallAnswerRequest
+ * @typedef {{type: 'call_cancel', call_id: string}} CallCancelRequest
+ * @typedef {{type: 'signal', to_peer: string, payload: unknown}} SignalRequest
+ * @typedef {{type: 'media_state'} & MediaState} MediaStateRequest
+ * @typedef {{type: 'ping'}} PingRequest
+ * @typedef {{type: 'admit_guest', user_id: string}} AdmitGuestRequest
+ * @typedef {{type: 'refuse_guest', user_id: string}} RefuseGuestRequest
+ * @typedef {HelloRequest|SetPresenceRequest|JoinRoomRequest|LeaveRoomRequest|CallRequest|CallAnswerRequest|CallCancelRequest|SignalRequest|MediaStateRequest|PingRequest|AdmitGuestRequest|RefuseGuestRequest} ClientMsg
  */
 
 /**

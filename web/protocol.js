@@ -36,6 +36,7 @@ export const PROTOCOL_VERSION = 1;
  * @typedef {import('/messages.js').GuestAccess} GuestAccess
  * @typedef {import('/messages.js').ConnectionStatus} ConnectionStatus
  * @typedef {import('/messages.js').Events} Events
+ * @typedef {import('/messages.js').ClientMsg} ClientMsg
  */
 
 /**
@@ -285,7 +286,7 @@ export class SignalClient {
 
   /**
    * Sends one message; returns false when the connection is down (the message is dropped).
-   * @param {Record<string, unknown> & {type: string}} msg
+   * @param {ClientMsg} msg Checked by tsc against web/messages.js, which crates/signal/tests/wire_types.rs checks against the Rust types.
    * @returns {boolean}
    */
   send(msg) {
