@@ -85,21 +85,21 @@ impl Db {
         }
     }
 
-    async fn rows(&self, sql: Sql, params: Vec<Value>, limit: usize) -> Result<Vec<Vec<Value>>> {
+    async fn query<T: Send + 'static>(&self, sql: Sql, params: Vec<Value>, limit: usize, map: Map<T>) -> Result<Vec<T>> {
         match self {
-            Db::Sqlite(pool) => pool.with(move |c| sqlite::query(c, &sql, &params, limit)).await,
-            Db::Postgres(pool) => postgres::query(&pool.get().await?, &sql, &params).await,
+            Db::Sqlite(pool) => pool.with(move |c| sqlite::query(c, &sql, &params, limit, map)).await,
+            Db::Postgres(pool) => postgres::query(&pool.get().await?, &sql, &params, limit, map).await,
         }
     }
 
     /// Runs a query and maps every row.
-    pub(crate) async fn all<T>(&self, sql: impl Into<Sql>, params: Vec<Value>, map: Map<T>) -> Result<Vec<T>> {
-        self.rows(sql.into(), params, usize::MAX).await?.into_iter().map(|row| map(&mut Reader::new(row))).collect()
+    pub(crate) async fn all<T: Send + 'static>(&self, sql: impl Into<Sql>, params: Vec<Value>, map: Map<T>) -> Result<Vec<T>> {
+        self.query(sql.into(), params, usize::MAX, map).await
     }
 
     /// Runs a query and maps its first row, if any.
-    pub(crate) async fn one<T>(&self, sql: impl Into<Sql>, params: Vec<Value>, map: Map<T>) -> Result<Option<T>> {
-        self.rows(sql.into(), params, 1).await?.into_iter().next().map(|row| map(&mut Reader::new(row))).transpose()
+    pub(crate) async fn one<T: Send + 'static>(&self, sql: impl Into<Sql>, params: Vec<Value>, map: Map<T>) -> Result<Option<T>> {
+        Ok(self.query(sql.into(), params, 1, map).await?.pop())
     }
 
     /// Runs a statement; the number of rows it changed.
@@ -201,22 +201,22 @@ impl Tx {
         }
     }
 
-    async fn rows(&mut self, sql: &str, params: Vec<Value>, limit: usize) -> Result<Vec<Vec<Value>>> {
+    async fn query<T>(&mut self, sql: &str, params: Vec<Value>, limit: usize, map: Map<T>) -> Result<Vec<T>> {
         match self {
-            Tx::Sqlite(conn) => sqlite::query(conn, sql, &params, limit),
-            Tx::Postgres(Unfinished(Some(client))) => postgres::query(client, sql, &params).await,
+            Tx::Sqlite(conn) => sqlite::query(conn, sql, &params, limit, map),
+            Tx::Postgres(Unfinished(Some(client))) => postgres::query(client, sql, &params, limit, map).await,
             Tx::Postgres(_) => Err(StoreError::Closed),
         }
     }
 
     /// Runs a query and maps every row.
     pub(crate) async fn all<T>(&mut self, sql: &str, params: Vec<Value>, map: Map<T>) -> Result<Vec<T>> {
-        self.rows(sql, params, usize::MAX).await?.into_iter().map(|row| map(&mut Reader::new(row))).collect()
+        self.query(sql, params, usize::MAX, map).await
     }
 
     /// Runs a query and maps its first row, if any.
     pub(crate) async fn one<T>(&mut self, sql: &str, params: Vec<Value>, map: Map<T>) -> Result<Option<T>> {
-        self.rows(sql, params, 1).await?.into_iter().next().map(|row| map(&mut Reader::new(row))).transpose()
+        Ok(self.query(sql, params, 1, map).await?.pop())
     }
 
     /// Runs a query; the names of its columns and every row's cells.
@@ -226,7 +226,7 @@ impl Tx {
             Tx::Postgres(Unfinished(Some(client))) => postgres::columns(client, sql).await?,
             Tx::Postgres(_) => return Err(StoreError::Closed),
         };
-        Ok((names, self.rows(sql, params, usize::MAX).await?))
+        Ok((names, self.query(sql, params, usize::MAX, |r| Ok(r.take_cells())).await?))
     }
 
     /// Runs a statement; the number of rows it changed.
@@ -243,7 +243,7 @@ impl Tx {
     /// do on SQLite, whose write transaction ([`Db::transaction`]) already excludes every other.
     pub(crate) async fn lock(&mut self, select: &str, params: Vec<Value>) -> Result<()> {
         if self.engine() == Engine::Postgres {
-            self.rows(&format!("{select} FOR UPDATE"), params, usize::MAX).await?;
+            self.query(&format!("{select} FOR UPDATE"), params, usize::MAX, |_| Ok(())).await?;
         }
         Ok(())
     }

@@ -13,9 +13,9 @@ use bytes::BytesMut;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
-use tokio_postgres::{NoTls, Row};
+use tokio_postgres::NoTls;
 
-use super::{MIGRATIONS, Value};
+use super::{MIGRATIONS, Map, Reader, Value};
 use crate::{Result, StoreError};
 
 /// Connections kept open at most per node.
@@ -132,18 +132,24 @@ impl<'a> FromSql<'a> for Value {
     }
 }
 
-fn cells(row: &Row) -> Result<Vec<Value>> {
-    (0..row.len()).map(|i| Ok(row.try_get::<_, Value>(i)?)).collect()
-}
-
 fn refs(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
     params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
 }
 
-/// Runs a query on a connection (or in its transaction); every row's cells.
-pub(crate) async fn query(client: &Object, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>> {
+/// Runs a query on a connection (or in its transaction) and maps at most `limit` rows.
+pub(crate) async fn query<T>(client: &Object, sql: &str, params: &[Value], limit: usize, map: Map<T>) -> Result<Vec<T>> {
     let statement = client.prepare_cached(sql).await?;
-    client.query(&statement, &refs(params)).await?.iter().map(cells).collect()
+    let rows = client.query(&statement, &refs(params)).await?;
+    let mut reader = Reader::new(Vec::new());
+    let mut out = Vec::with_capacity(rows.len().min(limit));
+    for row in rows.iter().take(limit) {
+        let cells = reader.refill();
+        for i in 0..row.len() {
+            cells.push(row.try_get::<_, Value>(i)?);
+        }
+        out.push(map(&mut reader)?);
+    }
+    Ok(out)
 }
 
 /// Runs a statement; the number of rows it changed.

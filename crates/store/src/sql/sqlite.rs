@@ -13,7 +13,7 @@ use rusqlite::Connection;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use tokio::sync::Semaphore;
 
-use super::{MIGRATIONS, Value};
+use super::{MIGRATIONS, Map, Reader, Value};
 use crate::{Result, StoreError};
 
 /// Connections kept open at most (readers run in parallel; writes serialise in SQLite).
@@ -154,16 +154,22 @@ fn prepare<'c>(conn: &'c Connection, sql: &str, params: &[Value]) -> Result<rusq
     Ok(statement)
 }
 
-/// Runs a query; every row's cells, at most `limit` rows.
-pub(crate) fn query(conn: &Connection, sql: &str, params: &[Value], limit: usize) -> Result<Vec<Vec<Value>>> {
+/// Runs a query and maps at most `limit` rows (inside the blocking task, without a buffer per
+/// row: the directory reads thousands at once).
+pub(crate) fn query<T>(conn: &Connection, sql: &str, params: &[Value], limit: usize, map: Map<T>) -> Result<Vec<T>> {
     let mut statement = prepare(conn, sql, params)?;
     let columns = statement.column_count();
     let mut rows = statement.raw_query();
+    let mut reader = Reader::new(Vec::with_capacity(columns));
     let mut out = Vec::new();
     while out.len() < limit
         && let Some(row) = rows.next()?
     {
-        out.push((0..columns).map(|i| cell(row.get_ref(i)?)).collect::<Result<Vec<Value>>>()?);
+        let cells = reader.refill();
+        for i in 0..columns {
+            cells.push(cell(row.get_ref(i)?)?);
+        }
+        out.push(map(&mut reader)?);
     }
     Ok(out)
 }

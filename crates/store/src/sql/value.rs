@@ -145,19 +145,35 @@ impl<T: FromValue> FromValue for Option<T> {
     }
 }
 
-/// One row, read cell after cell in the order of the query's columns.
+/// One row, read cell after cell in the order of the query's columns. A query reuses one reader
+/// (and its buffer) for all its rows.
 pub struct Reader {
-    cells: std::vec::IntoIter<Value>,
+    cells: Vec<Value>,
+    next: usize,
 }
 
 impl Reader {
     pub(crate) fn new(cells: Vec<Value>) -> Self {
-        Reader { cells: cells.into_iter() }
+        Reader { cells, next: 0 }
+    }
+
+    /// Empties the reader for the next row; its cells are pushed onto the returned buffer.
+    pub(crate) fn refill(&mut self) -> &mut Vec<Value> {
+        self.cells.clear();
+        self.next = 0;
+        &mut self.cells
+    }
+
+    /// The whole row, for a caller that keeps the cells as they are (the snapshot).
+    pub(crate) fn take_cells(&mut self) -> Vec<Value> {
+        std::mem::take(&mut self.cells)
     }
 
     /// The next cell.
     pub fn get<T: FromValue>(&mut self) -> Result<T> {
-        T::from_value(self.cells.next().ok_or(StoreError::Malformed("a row has fewer columns than read"))?)
+        let cell = self.cells.get_mut(self.next).ok_or(StoreError::Malformed("a row has fewer columns than read"))?;
+        self.next += 1;
+        T::from_value(std::mem::replace(cell, Value::Null))
     }
 }
 
