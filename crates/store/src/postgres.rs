@@ -44,7 +44,7 @@ impl PostgresStore {
     }
 
     /// Runs a query without parameters and maps every row (for looking into the database).
-    pub async fn all<T>(&self, sql: &str, map: Map<T>) -> Result<Vec<T>> {
+    pub async fn all<T: Send + 'static>(&self, sql: &str, map: Map<T>) -> Result<Vec<T>> {
         self.0.db.all(sql.to_owned(), params![], map).await
     }
 
