@@ -13,6 +13,7 @@ mod clock;
 mod consent;
 mod directory;
 mod error;
+pub mod fuzzing;
 mod guests;
 mod invitations;
 mod legal;

@@ -61,11 +61,31 @@ pub fn decode_data_url(data_url: &str) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Whether a PNG has a PLTE chunk whose length is not a multiple of three (invalid: palette
+/// entries are RGB triples). png 0.18.1 panics decoding one (image-rs/image-png#694, fixed
+/// upstream but not released); found by the `picture` fuzz target.
+fn has_ragged_palette(bytes: &[u8]) -> bool {
+    let Some(mut rest) = bytes.strip_prefix(b"\x89PNG\r\n\x1a\n") else { return false };
+    // Each chunk: length (4 bytes), type (4), data, CRC (4).
+    while let Some(&[a, b, c, d, ref kind @ ..]) = rest.get(..8) {
+        let len = u32::from_be_bytes([a, b, c, d]) as usize;
+        if kind == b"PLTE" && !len.is_multiple_of(3) {
+            return true;
+        }
+        let Some(next) = rest.get(len.saturating_add(12)..) else { return false };
+        rest = next;
+    }
+    false
+}
+
 /// Decodes checked image bytes within the limits and re-encodes them as a PNG of at most
 /// [`STORED_PICTURE_SIDE`] pixels a side (smaller pictures keep their size).
 pub fn normalise_picture(bytes: &[u8]) -> Result<Vec<u8>> {
     use image::{ImageFormat, ImageReader, Limits, imageops::FilterType};
     use std::io::Cursor;
+    if has_ragged_palette(bytes) {
+        return Err(invalid("could not be read as an image"));
+    }
     let reader = || -> Result<ImageReader<Cursor<&[u8]>>> {
         let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|_| invalid("could not be read as an image"))?;
         let mut limits = Limits::default();
@@ -170,6 +190,17 @@ mod tests {
         assert_eq!((image_type(&photo), size_of(&photo)), (Some("image/png"), (256, 128)));
         let webp = normalise_picture(&encoded(300, 300, image::ImageFormat::WebP)).unwrap();
         assert_eq!(size_of(&webp), (256, 256));
+    }
+
+    #[test]
+    fn a_palette_that_is_not_rgb_triples_is_refused_before_decoding() {
+        let chunk = |kind: &[u8], data: &[u8]| [&(data.len() as u32).to_be_bytes()[..], kind, data, &[0; 4]].concat();
+        let png = |palette: &[u8]| [b"\x89PNG\r\n\x1a\n".as_slice(), &chunk(b"IHDR", &[0; 13]), &chunk(b"PLTE", palette), &chunk(b"IEND", b"")].concat();
+        assert!(has_ragged_palette(&png(&[1, 2, 3, 4])));
+        assert!(!has_ragged_palette(&png(&[1, 2, 3, 4, 5, 6])));
+        assert!(!has_ragged_palette(&encoded(2, 2, image::ImageFormat::Png)));
+        let err = normalise_picture(&png(&[1, 2, 3, 4])).unwrap_err().to_string();
+        assert!(err.contains("could not be read"), "{err}");
     }
 
     #[test]

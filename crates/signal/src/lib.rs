@@ -8,7 +8,8 @@
 //! - [`hub`]: the [`Hub`], the presence / room / call state machine of every organisation on a
 //!   node. A driver (the WebSocket server in `bureau-server`) feeds it connections, text frames
 //!   and the current time, then drains [`Output`]s with [`Hub::poll_output`] and sleeps until
-//!   [`Hub::poll_timeout`], in the style of str0m and quinn-proto.
+//!   [`Hub::poll_timeout`], in the style of str0m and quinn-proto;
+//! - [`fuzzing`]: the body of the `signal_json` fuzz target (`bench/fuzz`), replayed by `cargo test`.
 //!
 //! Time is always an [`std::time::Instant`] argument, so tests drive a fake clock.
 //!
@@ -50,6 +51,7 @@
 //! ```
 
 pub mod error;
+pub mod fuzzing;
 pub mod hub;
 pub mod protocol;
 

@@ -83,6 +83,38 @@ pub fn stream_frame_len(buf: &[u8]) -> Result<Option<usize>, DecodeError> {
     }
 }
 
+/// Cuts a byte stream (TCP or TLS) into whole STUN and ChannelData frames, however the bytes
+/// arrive: push what was read, then take frames until `Ok(None)`. A frame is at most
+/// 65,552 bytes (the length fields are 16 bits), so the buffer stays bounded.
+#[derive(Debug, Default)]
+pub struct StreamFramer {
+    buf: Vec<u8>,
+    /// Start of the bytes not yet returned as a frame.
+    start: usize,
+}
+
+impl StreamFramer {
+    /// Appends bytes read from the stream.
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.buf.drain(..self.start);
+        self.start = 0;
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// The next whole frame; `Ok(None)` until more bytes arrive. After an error the stream
+    /// cannot be framed any more: close it.
+    pub fn next_frame(&mut self) -> Result<Option<&[u8]>, DecodeError> {
+        let rest = &self.buf[self.start..];
+        let Some(len) = stream_frame_len(rest)? else { return Ok(None) };
+        if rest.len() < len {
+            return Ok(None);
+        }
+        let frame = self.start..self.start + len;
+        self.start += len;
+        Ok(Some(&self.buf[frame]))
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -112,5 +144,24 @@ mod tests {
         assert_eq!(stream_frame_len(&[0, 1]).unwrap(), None);
         assert_eq!(stream_frame_len(&[0, 1, 0, 8]).unwrap(), Some(28));
         assert!(encode(&mut [0u8; 5], 0x4000, b"hello", false).is_err());
+    }
+
+    #[test]
+    fn a_stream_is_cut_into_frames_however_it_arrives() {
+        let mut stream = vec![0u8; 12];
+        encode(&mut stream, 0x4001, b"hello", true).unwrap();
+        stream.extend_from_slice(&[0, 1, 0, 0, 0x21, 0x12, 0xA4, 0x42]);
+        stream.extend_from_slice(&[7; 12]);
+        let mut framer = StreamFramer::default();
+        let mut frames = Vec::new();
+        for byte in &stream {
+            framer.push(std::slice::from_ref(byte));
+            while let Some(frame) = framer.next_frame().unwrap() {
+                frames.push(frame.len());
+            }
+        }
+        assert_eq!(frames, [12, 20]);
+        framer.push(&[0xC0, 0, 0, 0]);
+        assert_eq!(framer.next_frame(), Err(DecodeError::NotStun));
     }
 }

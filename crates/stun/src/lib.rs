@@ -12,7 +12,8 @@
 //! - [`nonce`]: stateless nonces bound to a client address, with expiry;
 //! - [`policy`]: which peer addresses a relay may talk to (secure by default);
 //! - [`server`]: the TURN server state machine (allocations, permissions, channels, quotas,
-//!   bandwidth), driven by `handle_*` calls that take `now: Instant` as an argument.
+//!   bandwidth), driven by `handle_*` calls that take `now: Instant` as an argument;
+//! - [`fuzzing`]: the bodies of the fuzz targets (`bench/fuzz`), replayed by `cargo test`.
 //!
 //! The I/O drivers live in `bureau-turn`.
 
@@ -20,6 +21,7 @@ pub mod attributes;
 pub mod channel_data;
 pub mod credentials;
 pub mod error;
+pub mod fuzzing;
 pub mod message;
 pub mod nonce;
 pub mod policy;

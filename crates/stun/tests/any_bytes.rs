@@ -1,5 +1,6 @@
 //! Any byte string gets a clean error, never a panic: random strings and mutations of valid
-//! messages go through every decoder and through the server.
+//! messages go through every decoder and through the server. The AFL++ targets in `bench/fuzz`
+//! go further; `tests/fuzz_corpus.rs` replays what they found.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bureau_stun::channel_data::stream_frame_len;
+use bureau_stun::channel_data::StreamFramer;
 use bureau_stun::server::{ClientAction, FiveTuple, Transport};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -18,8 +18,6 @@ use crate::server::{Shared, State};
 
 /// Messages queued to one connection before further ones are dropped.
 const QUEUE: usize = 1024;
-/// Largest frame: a STUN header plus a 65535-byte body, or ChannelData with padding.
-const MAX_FRAME: usize = 20 + 65_535 + 3;
 /// A connection silent this long without an allocation is closed.
 const IDLE: Duration = Duration::from_secs(60);
 /// Time allowed for a TLS handshake.
@@ -101,7 +99,7 @@ async fn serve<S: AsyncRead + AsyncWrite + Send + 'static>(shared: Arc<Shared>, 
         }
     };
     let reader = async {
-        let mut buf = Vec::with_capacity(4096);
+        let mut frames = StreamFramer::default();
         let mut out = vec![0u8; 4096];
         let mut chunk = vec![0u8; 16 * 1024];
         loop {
@@ -111,25 +109,19 @@ async fn serve<S: AsyncRead + AsyncWrite + Send + 'static>(shared: Arc<Shared>, 
                 Err(_) if shared.lock().core.has_allocation(&five) => continue,
                 Err(_) => return,
             };
-            buf.extend_from_slice(&chunk[..n]);
-            let mut start = 0;
+            frames.push(&chunk[..n]);
             loop {
-                let len = match stream_frame_len(&buf[start..]) {
-                    Ok(Some(len)) if len <= MAX_FRAME => len,
+                let frame = match frames.next_frame() {
+                    Ok(Some(frame)) => frame,
                     Ok(None) => break,
-                    _ => return,
+                    Err(_) => return,
                 };
-                if buf.len() - start < len {
-                    break;
-                }
-                if let Some(reply) = client_frame(&shared, five, &buf[start..start + len], &mut out)
+                if let Some(reply) = client_frame(&shared, five, frame, &mut out)
                     && tx.send(reply).await.is_err()
                 {
                     return;
                 }
-                start += len;
             }
-            buf.drain(..start);
         }
     };
     tokio::select! {

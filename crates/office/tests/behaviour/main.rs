@@ -3,6 +3,7 @@
 
 mod changes;
 mod encryption_at_rest;
+mod fuzz_corpus;
 mod isolation;
 mod privacy;
 mod sign_in;

@@ -5,6 +5,7 @@
 
 mod abuse;
 mod calls;
+mod fuzz_corpus;
 mod guests;
 mod isolation;
 mod presence;
