@@ -1,9 +1,9 @@
-// The DOM-free client modules (web/api.js, web/fields.js) under node, with a stubbed fetch.
+// The DOM-free client modules (web/client/api.js, web/client/fields.js) under node, with a stubbed fetch.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as api from '../web/api.js';
-import { diffPatch, editableFields, passwordStrength, initials, FIELDS } from '../web/fields.js';
+import * as api from '../web/client/api.js';
+import { diffPatch, editableFields, passwordStrength, initials, FIELDS } from '../web/client/fields.js';
 
 /**
  * Replaces fetch for one call and records the request.

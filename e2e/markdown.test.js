@@ -1,10 +1,10 @@
-// web/markdown.js under node (no browser): the parsed tree, and the DOM it builds through a
+// web/ui/markdown.js under node (no browser): the parsed tree, and the DOM it builds through a
 // minimal fake document that records every element and attribute made — so a test can see
 // that HTML in the text never becomes an element and unsafe links never become hrefs.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMarkdown, parseInline, renderMarkdown, safeHref } from '../web/markdown.js';
+import { parseMarkdown, parseInline, renderMarkdown, safeHref } from '../web/ui/markdown.js';
 
 /** A fake element: tag, attributes, children; serialises to HTML with escaping. */
 class FakeElement {

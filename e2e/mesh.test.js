@@ -1,4 +1,4 @@
-// web/rtc.js and web/transfer.js in one Chromium page, without the signaling server: two clients
+// web/live/rtc.js and web/live/transfer.js in one Chromium page, without the signaling server: two clients
 // joined by an in-page loopback that plays the hub (relays `signal`, announces peers). This checks
 // the WebRTC side on its own: offers from the newcomer, media both ways, a glare, data channels.
 
@@ -19,9 +19,9 @@ before(async () => {
   await browser.page.goto('/login');
   // Two clients, A and B, over a loopback bus that plays the hub.
   await browser.page.evaluate(async () => {
-    const { Mesh } = await import('/rtc.js');
-    const { LocalMedia } = await import('/media.js');
-    const { Transfers } = await import('/transfer.js');
+    const { Mesh } = await import('/live/rtc.js');
+    const { LocalMedia } = await import('/live/media.js');
+    const { Transfers } = await import('/live/transfer.js');
     class Loopback {
       /** @param {string} peerId @param {string} userId */
       constructor(peerId, userId) {

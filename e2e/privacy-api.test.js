@@ -1,11 +1,11 @@
-// The DOM-free web/privacy-api.js under node with a stubbed fetch (no browser, no server).
+// The DOM-free web/client/privacy-api.js under node with a stubbed fetch (no browser, no server).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import './web-imports.js';
 
-const privacy = await import('../web/privacy-api.js');
-const { ApiError } = await import('../web/api.js');
+const privacy = await import('../web/client/privacy-api.js');
+const { ApiError } = await import('../web/client/api.js');
 
 /**
  * Replaces fetch and records the requests.

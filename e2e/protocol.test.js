@@ -1,9 +1,9 @@
-// web/protocol.js under node with a fake WebSocket and fake timers: message parsing, keep-alive,
+// web/client/protocol.js under node with a fake WebSocket and fake timers: message parsing, keep-alive,
 // reconnection with backoff and what is re-applied after a reconnection.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SignalClient, socketUrl, PROTOCOL_VERSION } from '../web/protocol.js';
+import { SignalClient, socketUrl, PROTOCOL_VERSION } from '../web/client/protocol.js';
 
 /** A WebSocket stand-in that records what is sent and lets the test play the server. */
 class FakeSocket {

@@ -1,5 +1,5 @@
 // Lets node import the web client's modules, which import each other by absolute path
-// (`/api.js`, as the browser and web/tsconfig.json's `paths` see them): a resolve hook maps
+// (`/client/api.js`, as the browser and web/tsconfig.json's `paths` see them): a resolve hook maps
 // those specifiers, when a module under web/ asks, to the files in web/. Import this module
 // first, then the web modules with a dynamic `import()`.
 

@@ -1,16 +1,16 @@
 // The application shell: reads the session, routes between pages with the History API and draws
 // the top bar. Pages are modules under /pages/ exporting `render(ctx)`.
 
-import * as api from '/api.js';
-import { h, toast } from '/dom.js';
-import { avatarFor } from '/picture.js';
-import { applyTheme, savedTheme, saveTheme } from '/theme.js';
-import { startOffice, stopOffice, runningOffice } from '/office.js';
-import { presenceControl } from '/presence.js';
-import { mountStage } from '/stage.js';
-import { mountChat, closeChat } from '/chat.js';
-import { mountLobby } from '/lobby.js';
-import { installConsentGate } from '/consent.js';
+import * as api from '/client/api.js';
+import { h, toast } from '/ui/dom.js';
+import { avatarFor } from '/ui/avatar.js';
+import { applyTheme, savedTheme, saveTheme } from '/ui/theme.js';
+import { startOffice, stopOffice, runningOffice } from '/live/live-office.js';
+import { presenceControl } from '/ui/presence.js';
+import { mountStage } from '/ui/stage.js';
+import { mountChat, closeChat } from '/ui/chat.js';
+import { mountLobby } from '/ui/lobby.js';
+import { installConsentGate } from '/ui/consent.js';
 
 /**
  * What every page gets.

@@ -1,9 +1,8 @@
-// The REST API of guest links and informed consent, without any DOM: members create, list and
-// revoke guest links for meeting rooms and the reception; a guest checks a link and joins with a
-// name; anyone who is signed in (members and guests) gives and withdraws consent to camera and
-// microphone. Built on `request()` of api.js (docs/api.md).
+// The REST API of guest links, without any DOM: members create, list and revoke guest links for
+// meeting rooms and the reception; a guest checks a link and joins with a name. Built on
+// `request()` of api.js (docs/api.md).
 
-import { request, ApiError, describeError } from '/api.js';
+import { request, ApiError, describeError } from '/client/api.js';
 
 /**
  * A guest link as created: the token is in `url` (its fragment) and shown only this once.
@@ -36,16 +35,6 @@ import { request, ApiError, describeError } from '/api.js';
  * @property {string} org_slug
  * @property {string} room_name
  * @property {boolean} direct
- */
-
-/**
- * @typedef {object} Consent
- * @property {string} id
- * @property {number} template_version
- * @property {boolean} camera
- * @property {boolean} microphone
- * @property {number} given_at Unix milliseconds.
- * @property {number|null} withdrawn_at
  */
 
 /**
@@ -89,34 +78,10 @@ export function check(token) {
 /**
  * Joins as a guest: the server answers with the guest's user and sets a session cookie.
  * @param {{token: string, name: string, email?: string}} form
- * @returns {Promise<{user: import('/api.js').User, room_id: string}>}
+ * @returns {Promise<{user: import('/client/api.js').User, room_id: string}>}
  */
 export function join(form) {
   return request('POST', '/api/guest/join', form);
-}
-
-/**
- * Gives consent to camera and microphone after reading the consent text of `template_version`;
- * the organisation is emailed a confirmation.
- * @param {{template_version: number, camera: boolean, microphone: boolean}} choice
- * @returns {Promise<Consent>}
- */
-export function giveConsent(choice) {
-  return request('POST', '/api/consents', choice);
-}
-
-/** @returns {Promise<Consent[]>} One's own consents. */
-export async function consents() {
-  const answer = await request('GET', '/api/consents');
-  return answer && Array.isArray(answer.consents) ? answer.consents : Array.isArray(answer) ? answer : [];
-}
-
-/**
- * @param {string} id
- * @returns {Promise<void>}
- */
-export async function withdrawConsent(id) {
-  await request('POST', `/api/consents/${encodeURIComponent(id)}/withdraw`, {});
 }
 
 /**

@@ -1,7 +1,7 @@
 // The REST API of joining Bureau and of in-app support, without any DOM: invitations,
 // registration through an invitation link, support tickets. Built on `request()` of api.js.
 
-import { request, ApiError, describeError } from '/api.js';
+import { request, ApiError, describeError } from '/client/api.js';
 
 /**
  * @typedef {'pending'|'accepted'|'revoked'|'expired'} InvitationStatus
@@ -12,7 +12,7 @@ import { request, ApiError, describeError } from '/api.js';
  * @property {string} id
  * @property {string} name
  * @property {string} email
- * @property {import('/api.js').Role} role
+ * @property {import('/client/api.js').Role} role
  * @property {InvitationStatus} status
  * @property {number} created_at Sent (or last resent), Unix milliseconds.
  * @property {number} expires_at Unix milliseconds.
@@ -47,7 +47,7 @@ import { request, ApiError, describeError } from '/api.js';
 /**
  * Invites someone by email. A 502 `mail_failed` means the invitation was saved but its email
  * could not be sent (see {@link isMailFailure}).
- * @param {{name: string, email: string, role?: import('/api.js').Role}} invitation
+ * @param {{name: string, email: string, role?: import('/client/api.js').Role}} invitation
  * @returns {Promise<Invitation>}
  */
 export function invite(invitation) {
@@ -89,7 +89,7 @@ export function checkInvitation(token) {
 /**
  * Creates the account of an invitation link and signs in.
  * @param {{token: string, name?: string, password: string, accept_terms: boolean}} form
- * @returns {Promise<import('/api.js').User>}
+ * @returns {Promise<import('/client/api.js').User>}
  */
 export async function register(form) {
   const answer = await request('POST', '/api/register', form);

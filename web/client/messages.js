@@ -65,7 +65,16 @@
  */
 
 /**
- * @typedef {{type: 'welcome', version: number, peer_id: string, user_id: string, ice_servers: RTCIceServer[], presence: UserPresence[], rooms: RoomState[], guest?: GuestAccess}} WelcomeMsg
+ * A STUN or TURN server as `RTCPeerConnection` takes it (the shape of `RTCIceServer`, declared
+ * here because this layer is checked without the DOM's types).
+ * @typedef {object} IceServer
+ * @property {string|string[]} urls
+ * @property {string} [username]
+ * @property {string} [credential]
+ */
+
+/**
+ * @typedef {{type: 'welcome', version: number, peer_id: string, user_id: string, ice_servers: IceServer[], presence: UserPresence[], rooms: RoomState[], guest?: GuestAccess}} WelcomeMsg
  * @typedef {{type: 'presence', user: UserPresence}} PresenceMsg
  * @typedef {{type: 'room', room: RoomState}} RoomMsg
  * @typedef {{type: 'rooms', rooms: RoomState[]}} RoomsMsg

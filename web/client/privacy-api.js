@@ -2,7 +2,7 @@
 // erasure of one's account, privacy requests and their queue, the audit log, and the
 // organisation's legal texts. Built on `request()` of api.js.
 
-import { request, ApiError, describeError } from '/api.js';
+import { request, ApiError, describeError } from '/client/api.js';
 
 /** @typedef {'extended_profile'|'call_logs'|'attendance'} Objection */
 /** @typedef {'access'|'rectification'|'erasure'|'restriction'|'objection'|'withdrawal'|'other'} RequestKind */
@@ -159,7 +159,7 @@ export function updateLegal(patch) {
 
 /**
  * Whether the signed-in user works on privacy requests (administrators and `manage_privacy`).
- * @param {import('/api.js').User|null} me
+ * @param {import('/client/api.js').User|null} me
  * @returns {boolean}
  */
 export function isPrivacyTeam(me) {

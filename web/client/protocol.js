@@ -6,37 +6,37 @@
 export const PROTOCOL_VERSION = 1;
 
 /**
- * @typedef {import('/messages.js').Status} Status
- * @typedef {import('/messages.js').Availability} Availability
- * @typedef {import('/messages.js').Location} Location
- * @typedef {import('/messages.js').RoomKind} RoomKind
- * @typedef {import('/messages.js').CallState} CallState
- * @typedef {import('/messages.js').ErrorCode} ErrorCode
- * @typedef {import('/messages.js').MediaState} MediaState
- * @typedef {import('/messages.js').UserPresence} UserPresence
- * @typedef {import('/messages.js').PeerInfo} PeerInfo
- * @typedef {import('/messages.js').RoomState} RoomState
- * @typedef {import('/messages.js').PresenceUpdate} PresenceUpdate
- * @typedef {import('/messages.js').WelcomeMsg} WelcomeMsg
- * @typedef {import('/messages.js').PresenceMsg} PresenceMsg
- * @typedef {import('/messages.js').RoomMsg} RoomMsg
- * @typedef {import('/messages.js').RoomsMsg} RoomsMsg
- * @typedef {import('/messages.js').JoinedMsg} JoinedMsg
- * @typedef {import('/messages.js').PeerJoinedMsg} PeerJoinedMsg
- * @typedef {import('/messages.js').PeerLeftMsg} PeerLeftMsg
- * @typedef {import('/messages.js').RingMsg} RingMsg
- * @typedef {import('/messages.js').CallUpdateMsg} CallUpdateMsg
- * @typedef {import('/messages.js').SignalMsg} SignalMsg
- * @typedef {import('/messages.js').MediaStateMsg} MediaStateMsg
- * @typedef {import('/messages.js').ErrorMsg} ErrorMsg
- * @typedef {import('/messages.js').PongMsg} PongMsg
- * @typedef {import('/messages.js').GuestWaitingMsg} GuestWaitingMsg
- * @typedef {import('/messages.js').GuestLeftMsg} GuestLeftMsg
- * @typedef {import('/messages.js').AdmittedMsg} AdmittedMsg
- * @typedef {import('/messages.js').GuestAccess} GuestAccess
- * @typedef {import('/messages.js').ConnectionStatus} ConnectionStatus
- * @typedef {import('/messages.js').Events} Events
- * @typedef {import('/messages.js').ClientMsg} ClientMsg
+ * @typedef {import('/client/messages.js').Status} Status
+ * @typedef {import('/client/messages.js').Availability} Availability
+ * @typedef {import('/client/messages.js').Location} Location
+ * @typedef {import('/client/messages.js').RoomKind} RoomKind
+ * @typedef {import('/client/messages.js').CallState} CallState
+ * @typedef {import('/client/messages.js').ErrorCode} ErrorCode
+ * @typedef {import('/client/messages.js').MediaState} MediaState
+ * @typedef {import('/client/messages.js').UserPresence} UserPresence
+ * @typedef {import('/client/messages.js').PeerInfo} PeerInfo
+ * @typedef {import('/client/messages.js').RoomState} RoomState
+ * @typedef {import('/client/messages.js').PresenceUpdate} PresenceUpdate
+ * @typedef {import('/client/messages.js').WelcomeMsg} WelcomeMsg
+ * @typedef {import('/client/messages.js').PresenceMsg} PresenceMsg
+ * @typedef {import('/client/messages.js').RoomMsg} RoomMsg
+ * @typedef {import('/client/messages.js').RoomsMsg} RoomsMsg
+ * @typedef {import('/client/messages.js').JoinedMsg} JoinedMsg
+ * @typedef {import('/client/messages.js').PeerJoinedMsg} PeerJoinedMsg
+ * @typedef {import('/client/messages.js').PeerLeftMsg} PeerLeftMsg
+ * @typedef {import('/client/messages.js').RingMsg} RingMsg
+ * @typedef {import('/client/messages.js').CallUpdateMsg} CallUpdateMsg
+ * @typedef {import('/client/messages.js').SignalMsg} SignalMsg
+ * @typedef {import('/client/messages.js').MediaStateMsg} MediaStateMsg
+ * @typedef {import('/client/messages.js').ErrorMsg} ErrorMsg
+ * @typedef {import('/client/messages.js').PongMsg} PongMsg
+ * @typedef {import('/client/messages.js').GuestWaitingMsg} GuestWaitingMsg
+ * @typedef {import('/client/messages.js').GuestLeftMsg} GuestLeftMsg
+ * @typedef {import('/client/messages.js').AdmittedMsg} AdmittedMsg
+ * @typedef {import('/client/messages.js').GuestAccess} GuestAccess
+ * @typedef {import('/client/messages.js').ConnectionStatus} ConnectionStatus
+ * @typedef {import('/client/messages.js').Events} Events
+ * @typedef {import('/client/messages.js').ClientMsg} ClientMsg
  */
 
 /**
@@ -75,7 +75,7 @@ export class SignalClient {
     this.peerId = '';
     /** The signed-in user's id. */
     this.userId = '';
-    /** @type {RTCIceServer[]} */
+    /** @type {import('/client/messages.js').IceServer[]} */
     this.iceServers = [];
     /** The room the client is in (or joining), '' when none. */
     this.roomId = '';
@@ -286,7 +286,7 @@ export class SignalClient {
 
   /**
    * Sends one message; returns false when the connection is down (the message is dropped).
-   * @param {ClientMsg} msg Checked by tsc against web/messages.js, which crates/signal/tests/wire_types.rs checks against the Rust types.
+   * @param {ClientMsg} msg Checked by tsc against web/client/messages.js, which crates/signal/tests/wire_types.rs checks against the Rust types.
    * @returns {boolean}
    */
   send(msg) {

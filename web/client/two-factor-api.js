@@ -1,7 +1,7 @@
 // The two-factor endpoints of the REST API, without any DOM: the sign-in's second step,
 // enrolment required by the organisation, and the signed-in user's own second factors.
 
-import { request } from '/api.js';
+import { request } from '/client/api.js';
 
 /**
  * @typedef {'totp'|'sms'|'recovery'} SecondFactorMethod
@@ -26,7 +26,7 @@ import { request } from '/api.js';
  * @param {string} email
  * @param {string} password
  * @param {string} [org] The organisation's short name, when the email belongs to several.
- * @returns {Promise<{user?: import('/api.js').User, second_factor?: Challenge}>}
+ * @returns {Promise<{user?: import('/client/api.js').User, second_factor?: Challenge}>}
  */
 export function signIn(email, password, org) {
   return request('POST', '/api/auth/login', org ? { email, password, org } : { email, password });
@@ -36,7 +36,7 @@ export function signIn(email, password, org) {
  * Completes the sign-in with a code (authenticator or SMS) or a recovery code.
  * @param {string} token
  * @param {{code?: string, recovery_code?: string}} proof
- * @returns {Promise<import('/api.js').User>}
+ * @returns {Promise<import('/client/api.js').User>}
  */
 export async function completeSignIn(token, proof) {
   const answer = await request('POST', '/api/auth/second-factor', { token, ...proof });
@@ -65,7 +65,7 @@ export function startRequiredTotp(token) {
  * During a sign-in that requires enrolment: confirms the authenticator and signs in.
  * @param {string} token
  * @param {string} code
- * @returns {Promise<{user: import('/api.js').User, recovery_codes: string[]}>}
+ * @returns {Promise<{user: import('/client/api.js').User, recovery_codes: string[]}>}
  */
 export function confirmRequiredTotp(token, code) {
   return request('POST', '/api/auth/enrol-totp', { token, code });

@@ -2,18 +2,18 @@
 // (ringing, accepted, ended), the mesh of the current room and the data links for messages and
 // files. It lives from sign-in to sign-out, across page changes; the UI listens to `onChange`.
 
-import * as api from '/api.js';
-import { SignalClient, socketUrl } from '/protocol.js';
-import { LocalMedia } from '/media.js';
-import { Mesh } from '/rtc.js';
-import { Transfers } from '/transfer.js';
-import { settings as privacySettings } from '/privacy-api.js';
-import { notePictures, notePresencePicture } from '/picture.js';
+import * as api from '/client/api.js';
+import { SignalClient, socketUrl } from '/client/protocol.js';
+import { LocalMedia } from '/live/media.js';
+import { Mesh } from '/live/rtc.js';
+import { Transfers } from '/live/transfer.js';
+import { settings as privacySettings } from '/client/privacy-api.js';
+import { notePictures, notePresencePicture } from '/client/pictures.js';
 
 /**
- * @typedef {import('/messages.js').UserPresence} UserPresence
- * @typedef {import('/messages.js').RoomState} RoomState
- * @typedef {import('/messages.js').ConnectionStatus} ConnectionStatus
+ * @typedef {import('/client/messages.js').UserPresence} UserPresence
+ * @typedef {import('/client/messages.js').RoomState} RoomState
+ * @typedef {import('/client/messages.js').ConnectionStatus} ConnectionStatus
  */
 
 /**
@@ -317,7 +317,7 @@ export function startOffice(me) {
   if (current) current.stop();
   current = new Office(me);
   current.start();
-  /** @type {any} */ (window).bureau = {
+  /** @type {any} */ (globalThis).bureau = {
     office: current, signal: current.signal, mesh: current.mesh, media: current.media,
     transfers: current.transfers, peerConnections: current.mesh.peerConnections,
   };

@@ -7,7 +7,7 @@ const SPEAKING_LEVEL = 0.02;
 const SPEAKING_HOLD_MS = 600;
 
 /**
- * @typedef {import('/protocol.js').MediaState} MediaState
+ * @typedef {import('/client/protocol.js').MediaState} MediaState
  * @typedef {{camera: boolean, microphone: boolean}} Allowed
  */
 

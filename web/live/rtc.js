@@ -3,9 +3,9 @@
 // "perfect negotiation" pattern, so an offer collision never wedges a connection.
 
 /**
- * @typedef {import('/protocol.js').SignalClient} SignalClient
- * @typedef {import('/protocol.js').PeerInfo} PeerInfo
- * @typedef {import('/media.js').LocalMedia} LocalMedia
+ * @typedef {import('/client/protocol.js').SignalClient} SignalClient
+ * @typedef {import('/client/protocol.js').PeerInfo} PeerInfo
+ * @typedef {import('/live/media.js').LocalMedia} LocalMedia
  */
 
 /**

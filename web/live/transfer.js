@@ -2,15 +2,15 @@
 // per pair of peers, signaled through the server (payload kind `dc`), nothing stored on the way.
 // Files go in 16 KiB chunks with backpressure; the SHA-256 of the whole file is compared at the end.
 
-import { iceTransportPolicy } from '/rtc.js';
+import { iceTransportPolicy } from '/live/rtc.js';
 
 const CHUNK = 16 * 1024;
 const HIGH_WATER = 4 * 1024 * 1024;
 const LOW_WATER = 1024 * 1024;
 
 /**
- * @typedef {import('/protocol.js').SignalClient} SignalClient
- * @typedef {import('/protocol.js').UserPresence} UserPresence
+ * @typedef {import('/client/protocol.js').SignalClient} SignalClient
+ * @typedef {import('/client/protocol.js').UserPresence} UserPresence
  * @typedef {'sending'|'receiving'|'verified'|'corrupted'|'cancelled'|'failed'} FileState
  */
 

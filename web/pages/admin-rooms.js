@@ -1,8 +1,8 @@
 // Administration of the organisation's rooms: meeting rooms and the reception (people's own
 // offices are made by the server and not managed here). Create, rename, change capacity, delete.
 
-import * as api from '/api.js';
-import { h, field, busy, clearErrors, showError, toast, openDialog } from '/dom.js';
+import * as api from '/client/api.js';
+import { h, field, busy, clearErrors, showError, toast, openDialog } from '/ui/dom.js';
 
 const KINDS = [
   { value: 'meeting', label: 'Meeting room' },

@@ -1,16 +1,16 @@
 // Administration: organisation settings and the users table. The user dialogs are in
 // /user-dialogs.js.
 
-import * as api from '/api.js';
-import { h, field, busy, clearErrors, showError, toast } from '/dom.js';
-import { roleLabel } from '/fields.js';
-import { radioGroup } from '/editor.js';
-import { avatar } from '/people.js';
-import { openAddUser, openEditUser } from '/user-dialogs.js';
+import * as api from '/client/api.js';
+import { h, field, busy, clearErrors, showError, toast } from '/ui/dom.js';
+import { roleLabel } from '/client/fields.js';
+import { radioGroup } from '/ui/editor.js';
+import { avatar } from '/ui/people.js';
+import { openAddUser, openEditUser } from '/ui/user-dialogs.js';
 import { roomsCard } from '/pages/admin-rooms.js';
-import { mailSettingsCard } from '/admin-mail.js';
-import { invitationsSection } from '/admin-invitations.js';
-import { supportSection } from '/admin-support.js';
+import { mailSettingsCard } from '/ui/admin-mail.js';
+import { invitationsSection } from '/ui/admin-invitations.js';
+import { supportSection } from '/ui/admin-support.js';
 import { privacySummaryCard } from '/pages/privacy-admin.js';
 
 const MODES = [

@@ -1,9 +1,9 @@
 // The directory: search colleagues and see their cards. The search text goes to the API only;
 // it never appears in the page's own address.
 
-import * as api from '/api.js';
-import { h, debounce } from '/dom.js';
-import { personCard } from '/people.js';
+import * as api from '/client/api.js';
+import { h, debounce } from '/ui/dom.js';
+import { personCard } from '/ui/people.js';
 
 const SEARCH_ICON = '<svg viewBox="0 0 20 20" fill="none" stroke="currentColor" stroke-width="2" aria-hidden="true"><circle cx="8.5" cy="8.5" r="5.5"/><path d="m13 13 4.5 4.5" stroke-linecap="round"/></svg>';
 
@@ -34,7 +34,7 @@ export async function render(ctx) {
   const deputyName = (id) => names.get(id) || null;
 
   /**
-   * @param {import('/api.js').User[]} list
+   * @param {import('/client/api.js').User[]} list
    * @param {string} query
    */
   const show = (list, query) => {
@@ -86,7 +86,7 @@ export async function render(ctx) {
 
 /**
  * Fetches the names of deputies not in the list yet, then redraws once.
- * @param {import('/api.js').User[]} list
+ * @param {import('/client/api.js').User[]} list
  * @param {Map<string, string>} names
  * @param {() => void} redraw
  */

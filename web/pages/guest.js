@@ -3,16 +3,16 @@
 // consent to camera and microphone, waits in the lobby until a member lets them in (or walks in
 // directly), and then sees the call stage of that one room — no floor plan, directory or presence.
 
-import * as api from '/api.js';
-import { h, field, busy, clearErrors, setFormError, setFieldError } from '/dom.js';
-import * as guests from '/guest-api.js';
-import { consentForm, currentText, ensureConsent } from '/consent.js';
-import { startOffice, stopOffice, runningOffice } from '/office.js';
-import { mountStage } from '/stage.js';
+import * as api from '/client/api.js';
+import { h, field, busy, clearErrors, setFormError, setFieldError } from '/ui/dom.js';
+import * as guests from '/client/guest-api.js';
+import { consentForm, currentText, ensureConsent } from '/ui/consent.js';
+import { startOffice, stopOffice, runningOffice } from '/live/live-office.js';
+import { mountStage } from '/ui/stage.js';
 
 /**
- * @typedef {import('/guest-api.js').GuestLinkInfo} GuestLinkInfo
- * @typedef {import('/office.js').Office} Office
+ * @typedef {import('/client/guest-api.js').GuestLinkInfo} GuestLinkInfo
+ * @typedef {import('/live/live-office.js').Office} Office
  */
 
 const INFO_KEY = 'bureau.guest';

@@ -1,9 +1,9 @@
 // "Invite colleagues" for users who hold the `invite` right without being administrators
 // (administrators find the same section on the admin page).
 
-import * as api from '/api.js';
-import { h } from '/dom.js';
-import { invitationsSection } from '/admin-invitations.js';
+import * as api from '/client/api.js';
+import { h } from '/ui/dom.js';
+import { invitationsSection } from '/ui/admin-invitations.js';
 
 /**
  * Whether a user may invite people.

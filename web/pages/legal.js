@@ -2,15 +2,15 @@
 // (the invitation email links to them). The organisation's own privacy policy and terms come
 // from `GET /api/legal` (Markdown, rendered by /markdown.js); without them, the defaults of /legal.js.
 
-import { h } from '/dom.js';
-import { legalDocument, LEGAL_PATHS } from '/legal.js';
-import { legal } from '/privacy-api.js';
-import { renderMarkdown } from '/markdown.js';
+import { h } from '/ui/dom.js';
+import { legalDocument, LEGAL_PATHS } from '/client/legal-texts.js';
+import { legal } from '/client/privacy-api.js';
+import { renderMarkdown } from '/ui/markdown.js';
 
-/** @type {Record<string, import('/legal.js').LegalKind>} */
+/** @type {Record<string, import('/client/legal-texts.js').LegalKind>} */
 const KIND_BY_PATH = { '/privacy': 'privacy', '/terms': 'terms', '/local-storage': 'local-storage' };
 
-/** @type {{kind: import('/legal.js').LegalKind, label: string}[]} */
+/** @type {{kind: import('/client/legal-texts.js').LegalKind, label: string}[]} */
 const LINKS = [
   { kind: 'privacy', label: 'Privacy policy' },
   { kind: 'terms', label: 'Terms of use' },
@@ -42,7 +42,7 @@ export async function render(ctx) {
 
 /**
  * An organisation's own legal text, rendered from Markdown (`#` becomes a level-2 heading).
- * @param {import('/privacy-api.js').LegalText} text
+ * @param {import('/client/privacy-api.js').LegalText} text
  * @param {number} [headingOffset] 1 under a page's h1, 2 inside a section with an h2.
  * @returns {Node[]}
  */
@@ -56,7 +56,7 @@ export function customSections(text, headingOffset = 1) {
 
 /**
  * A legal document's sections as headings, paragraphs and lists.
- * @param {import('/legal.js').LegalDocument} doc
+ * @param {import('/client/legal-texts.js').LegalDocument} doc
  * @param {2|3} level Heading level of the sections.
  * @param {string} idPrefix Prefix of the heading ids (unique per page).
  * @returns {HTMLElement[]}

@@ -2,10 +2,10 @@
 // enumeration) and a clear "try again at" message when rate limited; then, when the account
 // needs one, the second step (security.js).
 
-import * as api from '/api.js';
-import { h, field, busy, clearErrors, setFormError, setFieldError } from '/dom.js';
-import { secondStep, requiredEnrolment } from '/security.js';
-import { signIn } from '/two-factor.js';
+import * as api from '/client/api.js';
+import { h, field, busy, clearErrors, setFormError, setFieldError } from '/ui/dom.js';
+import { secondStep, requiredEnrolment } from '/ui/security.js';
+import { signIn } from '/client/two-factor-api.js';
 
 /**
  * @param {import('/app.js').Context} ctx

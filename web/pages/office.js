@@ -1,19 +1,19 @@
 // The office: a floor plan of the organisation's rooms with live presence — meeting rooms and
 // the reception first, then everyone's own office — and the user's recent calls.
 
-import * as api from '/api.js';
-import { h, openDialog, toast } from '/dom.js';
-import { runningOffice } from '/office.js';
-import { presenceAvatar, presenceLine } from '/presence.js';
-import { openChat } from '/chat.js';
-import { icon } from '/icons.js';
+import * as api from '/client/api.js';
+import { h, openDialog, toast } from '/ui/dom.js';
+import { runningOffice } from '/live/live-office.js';
+import { presenceAvatar, presenceLine } from '/ui/presence.js';
+import { openChat } from '/ui/chat.js';
+import { icon } from '/ui/icons.js';
 import { openAddRoom } from '/pages/admin-rooms.js';
-import { openGuestLinks } from '/guest-links.js';
+import { openGuestLinks } from '/ui/guest-links.js';
 
 /**
- * @typedef {import('/office.js').Office} Office
- * @typedef {import('/messages.js').RoomState} RoomState
- * @typedef {import('/messages.js').PeerInfo} PeerInfo
+ * @typedef {import('/live/live-office.js').Office} Office
+ * @typedef {import('/client/messages.js').RoomState} RoomState
+ * @typedef {import('/client/messages.js').PeerInfo} PeerInfo
  */
 
 const KIND_ORDER = { meeting: 0, reception: 1, office: 2, call: 3 };

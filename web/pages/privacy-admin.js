@@ -1,11 +1,11 @@
 // `/privacy-admin`: the privacy team's page (administrators and the `manage_privacy` right) —
 // the privacy request queue, the audit log, and for administrators the legal texts.
 
-import * as api from '/api.js';
-import * as privacy from '/privacy-api.js';
-import { h } from '/dom.js';
-import { requestQueue, auditLog } from '/admin-privacy.js';
-import { legalTextsSection } from '/legal-editor.js';
+import * as api from '/client/api.js';
+import * as privacy from '/client/privacy-api.js';
+import { h } from '/ui/dom.js';
+import { requestQueue, auditLog } from '/ui/admin-privacy.js';
+import { legalTextsSection } from '/ui/legal-editor.js';
 
 /**
  * @param {import('/app.js').Context} ctx

@@ -2,12 +2,12 @@
 // of all of it, restriction of processing and objections, privacy requests, sign-ins and calls,
 // and erasure of the account. See docs/privacy.md for what each right does on the server.
 
-import * as api from '/api.js';
-import * as privacy from '/privacy-api.js';
-import { h, uid, busy, openDialog, toast } from '/dom.js';
-import { runningOffice } from '/office.js';
-import { requestForm, ownRequestList, when } from '/privacy-requests.js';
-import { openEraseDialog } from '/privacy-erase.js';
+import * as api from '/client/api.js';
+import * as privacy from '/client/privacy-api.js';
+import { h, uid, busy, openDialog, toast } from '/ui/dom.js';
+import { runningOffice } from '/live/live-office.js';
+import { requestForm, ownRequestList, when } from '/ui/privacy-requests.js';
+import { openEraseDialog } from '/ui/privacy-erase.js';
 
 /** The optional processings one may object to, and what an objection does. */
 const OBJECTIONS = /** @type {{value: privacy.Objection, label: string, hint: string}[]} */ ([
@@ -83,7 +83,7 @@ export async function render(ctx) {
 
 /**
  * @param {string} label
- * @param {import('/dom.js').Children} value
+ * @param {import('/ui/dom.js').Children} value
  * @returns {HTMLElement}
  */
 function fact(label, value) {

@@ -1,12 +1,12 @@
 // The own-profile editor (only the fields an owner may change) and "My sign-ins".
 
-import * as api from '/api.js';
-import { h, busy, clearErrors, formValues, showError, toast, setFormError } from '/dom.js';
-import { editableFields, diffPatch, roleLabel, RIGHTS } from '/fields.js';
-import { profileFields } from '/editor.js';
-import { badges, fullName } from '/people.js';
-import { pictureEditor } from '/picture-editor.js';
-import { securityCard } from '/security.js';
+import * as api from '/client/api.js';
+import { h, busy, clearErrors, formValues, showError, toast, setFormError } from '/ui/dom.js';
+import { editableFields, diffPatch, roleLabel, RIGHTS } from '/client/fields.js';
+import { profileFields } from '/ui/editor.js';
+import { badges, fullName } from '/ui/people.js';
+import { pictureEditor } from '/ui/picture-editor.js';
+import { securityCard } from '/ui/security.js';
 
 /**
  * @param {import('/app.js').Context} ctx
@@ -47,7 +47,7 @@ export async function render(ctx) {
 /**
  * @param {import('/app.js').Context} ctx
  * @param {api.User} me
- * @param {import('/fields.js').FieldSpec[]} specs
+ * @param {import('/client/fields.js').FieldSpec[]} specs
  * @param {api.User[]} colleagues
  * @param {api.ProfileMode} mode
  * @param {HTMLElement} summary

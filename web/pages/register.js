@@ -3,13 +3,13 @@
 // organisation, their name (editable) and email (fixed), reads the privacy policy and terms of
 // use right here, accepts them, chooses a password and is signed in.
 
-import * as api from '/api.js';
-import * as joining from '/joining-api.js';
-import { h, field, uid, busy, clearErrors, setFieldError, showError, toast } from '/dom.js';
-import { attachStrengthMeter } from '/fields-ui.js';
-import { privacyPolicy, termsOfUse, LEGAL_PATHS } from '/legal.js';
+import * as api from '/client/api.js';
+import * as joining from '/client/joining-api.js';
+import { h, field, uid, busy, clearErrors, setFieldError, showError, toast } from '/ui/dom.js';
+import { attachStrengthMeter } from '/ui/fields-ui.js';
+import { privacyPolicy, termsOfUse, LEGAL_PATHS } from '/client/legal-texts.js';
 import { documentSections, customSections } from '/pages/legal.js';
-import { legal } from '/privacy-api.js';
+import { legal } from '/client/privacy-api.js';
 
 /**
  * @param {import('/app.js').Context} ctx
@@ -67,7 +67,7 @@ function unusable(why) {
  * @param {import('/app.js').Context} ctx
  * @param {string} token
  * @param {joining.RegistrationInfo} info
- * @param {import('/privacy-api.js').LegalTexts|null} texts The organisation's own texts, if any.
+ * @param {import('/client/privacy-api.js').LegalTexts|null} texts The organisation's own texts, if any.
  * @returns {HTMLElement}
  */
 function registerForm(ctx, token, info, texts) {
@@ -136,7 +136,7 @@ function registerForm(ctx, token, info, texts) {
 /**
  * A legal text in a scrollable, keyboard-focusable box, with a link to its own page.
  * @param {string} label
- * @param {import('/legal.js').LegalDocument|import('/privacy-api.js').LegalText} doc The default
+ * @param {import('/client/legal-texts.js').LegalDocument|import('/client/privacy-api.js').LegalText} doc The default
  *   document, or the organisation's own Markdown text.
  * @param {string} href
  * @returns {HTMLElement}

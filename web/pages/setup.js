@@ -1,9 +1,9 @@
 // First-administrator setup, opened from the one-time link the server prints on its first start
 // (`/setup#token=...`). The app shell has already taken the token out of the address bar.
 
-import * as api from '/api.js';
-import { h, field, busy, clearErrors, setFieldError, showError } from '/dom.js';
-import { attachStrengthMeter } from '/fields-ui.js';
+import * as api from '/client/api.js';
+import { h, field, busy, clearErrors, setFieldError, showError } from '/ui/dom.js';
+import { attachStrengthMeter } from '/ui/fields-ui.js';
 
 /**
  * @param {import('/app.js').Context} ctx

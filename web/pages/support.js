@@ -2,10 +2,10 @@
 // administrators) and follow the conversation. Administrators see every request here and
 // answer or resolve them (the support notification email links to this page).
 
-import * as api from '/api.js';
-import * as joining from '/joining-api.js';
-import { h, field, busy, clearErrors, setFieldError, showError, toast } from '/dom.js';
-import { ticketList } from '/support-tickets.js';
+import * as api from '/client/api.js';
+import * as joining from '/client/joining-api.js';
+import { h, field, busy, clearErrors, setFieldError, showError, toast } from '/ui/dom.js';
+import { ticketList } from '/ui/support-tickets.js';
 
 /**
  * @param {import('/app.js').Context} ctx

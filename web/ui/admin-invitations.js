@@ -2,9 +2,9 @@
 // single-use link valid 7 days), follow each invitation's status, send it again with a fresh
 // link, or revoke it.
 
-import * as joining from '/joining-api.js';
-import { h, field, openDialog, busy, clearErrors, formValues, setFieldError, showError, toast } from '/dom.js';
-import { ROLES, roleLabel } from '/fields.js';
+import * as joining from '/client/joining-api.js';
+import { h, field, openDialog, busy, clearErrors, formValues, setFieldError, showError, toast } from '/ui/dom.js';
+import { ROLES, roleLabel } from '/client/fields.js';
 
 /** @type {Record<joining.InvitationStatus, string>} */
 const STATUS_LABELS = { pending: 'Pending', accepted: 'Accepted', revoked: 'Revoked', expired: 'Expired' };
@@ -171,7 +171,7 @@ function openInvite(canInviteAdmins, onSaved) {
     const v = formValues(form);
     if (!v.name.trim()) return void setFieldError(form, 'name', 'Enter the name of the person to invite.');
     if (!v.email.trim() || !v.email.includes('@')) return void setFieldError(form, 'email', 'Enter a valid email address.');
-    const body = { name: v.name.trim(), email: v.email.trim(), role: /** @type {import('/api.js').Role} */ (v.role) };
+    const body = { name: v.name.trim(), email: v.email.trim(), role: /** @type {import('/client/api.js').Role} */ (v.role) };
     await busy(submit, async () => {
       try {
         const inv = await joining.invite(body);

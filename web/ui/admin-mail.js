@@ -1,8 +1,8 @@
 // The administrators' email settings of the organisation: the language of the emails Bureau
 // sends (invitations, support) and where support requests go.
 
-import * as api from '/api.js';
-import { h, field, busy, clearErrors, setFieldError, showError, toast } from '/dom.js';
+import * as api from '/client/api.js';
+import { h, field, busy, clearErrors, setFieldError, showError, toast } from '/ui/dom.js';
 
 const LANGUAGES = [
   { value: 'en', label: 'English' },

@@ -3,9 +3,9 @@
 // rejected, with a response the server emails); and the audit log of administrative access to
 // personal data, with names resolved from the directory.
 
-import * as privacy from '/privacy-api.js';
-import { h, field, busy, clearErrors, openDialog, setFieldError, showError, toast } from '/dom.js';
-import { requestSummary, when } from '/privacy-requests.js';
+import * as privacy from '/client/privacy-api.js';
+import { h, field, busy, clearErrors, openDialog, setFieldError, showError, toast } from '/ui/dom.js';
+import { requestSummary, when } from '/ui/privacy-requests.js';
 
 /** @type {Record<string, string>} */
 const ACTIONS = {

@@ -2,10 +2,10 @@
 // organisation, to answer (emailed to the author) or resolve. All requests, resolved ones too,
 // are on the "Help & support" page.
 
-import * as api from '/api.js';
-import * as joining from '/joining-api.js';
-import { h } from '/dom.js';
-import { ticketList } from '/support-tickets.js';
+import * as api from '/client/api.js';
+import * as joining from '/client/joining-api.js';
+import { h } from '/ui/dom.js';
+import { ticketList } from '/ui/support-tickets.js';
 
 /**
  * The section, loading the tickets itself.

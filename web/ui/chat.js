@@ -1,14 +1,14 @@
 // The chat panel: direct messages and file transfers with one colleague, peer to peer. A side
 // panel that stays open across pages; a message from someone else opens it when it is closed.
 
-import { h, toast } from '/dom.js';
-import { OfflineError } from '/transfer.js';
-import { presenceAvatar, presenceLine } from '/presence.js';
-import { icon } from '/icons.js';
+import { h, toast } from '/ui/dom.js';
+import { OfflineError } from '/live/transfer.js';
+import { presenceAvatar, presenceLine } from '/ui/presence.js';
+import { icon } from '/ui/icons.js';
 
 /**
- * @typedef {import('/office.js').Office} Office
- * @typedef {import('/transfer.js').Entry} Entry
+ * @typedef {import('/live/live-office.js').Office} Office
+ * @typedef {import('/live/transfer.js').Entry} Entry
  */
 
 /** @type {{office: Office, userId: string}|null} */

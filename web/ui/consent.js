@@ -4,18 +4,19 @@
 // emailed a confirmation). The browser remembers the consent, its text version and the devices in
 // localStorage (`bureau.consent`); a new text version asks again. Withdrawal stops the devices.
 
-import { h, uid, openDialog, toast } from '/dom.js';
-import { renderMarkdown } from '/markdown.js';
-import { legal } from '/privacy-api.js';
-import { giveConsent, withdrawConsent, describe } from '/guest-api.js';
-import { rememberDevice, rememberedDevice, deviceConstraint } from '/media.js';
+import { h, uid, openDialog, toast } from '/ui/dom.js';
+import { renderMarkdown } from '/ui/markdown.js';
+import { legal } from '/client/privacy-api.js';
+import { giveConsent, withdrawConsent } from '/client/consent-api.js';
+import { describe } from '/client/guest-api.js';
+import { rememberDevice, rememberedDevice, deviceConstraint } from '/live/media.js';
 
 /** The localStorage key of the remembered consent. */
 export const CONSENT_KEY = 'bureau.consent';
 
 /**
- * @typedef {import('/media.js').Allowed} Allowed
- * @typedef {import('/media.js').LocalMedia} LocalMedia
+ * @typedef {import('/live/media.js').Allowed} Allowed
+ * @typedef {import('/live/media.js').LocalMedia} LocalMedia
  */
 
 /**

@@ -1,13 +1,13 @@
 // Profile form fields built from the field descriptions in fields.js; shared by the own-profile
 // page and the administrators' user dialog.
 
-import { h, field } from '/dom.js';
+import { h, field } from '/ui/dom.js';
 
 /**
  * Form fields for the given specs, filled from a user.
- * @param {import('/fields.js').FieldSpec[]} specs
+ * @param {import('/client/fields.js').FieldSpec[]} specs
  * @param {Record<string, any>} user
- * @param {import('/api.js').User[]} colleagues Candidates for the deputy choice.
+ * @param {import('/client/api.js').User[]} colleagues Candidates for the deputy choice.
  * @returns {HTMLElement[]}
  */
 export function profileFields(specs, user, colleagues) {

@@ -1,6 +1,6 @@
 // Field widgets shared by the pages that set a password (first-admin setup, registration).
-import { h } from '/dom.js';
-import { passwordStrength } from '/fields.js';
+import { h } from '/ui/dom.js';
+import { passwordStrength } from '/client/fields.js';
 
 /**
  * Puts a strength meter and its spoken label under a new-password input, updated as one types.

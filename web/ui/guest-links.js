@@ -1,11 +1,11 @@
 // Guest links of a meeting room or the reception, for members: create one (expiry, "let guests
 // in directly"), show it once with a copy button, list the room's links and revoke them.
 
-import { h, uid, openDialog, toast } from '/dom.js';
-import * as guests from '/guest-api.js';
+import { h, uid, openDialog, toast } from '/ui/dom.js';
+import * as guests from '/client/guest-api.js';
 
 /**
- * @typedef {import('/messages.js').RoomState} RoomState
+ * @typedef {import('/client/messages.js').RoomState} RoomState
  */
 
 const EXPIRY = [[1, '1 hour'], [8, '8 hours'], [24, '1 day'], [168, '1 week'], [720, '30 days']];

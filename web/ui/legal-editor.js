@@ -2,15 +2,15 @@
 // Markdown, with a live preview (web/markdown.js). Every save is a new version on the server;
 // an empty text (or "Use Bureau's default") goes back to the default text of web/legal.js.
 
-import * as privacy from '/privacy-api.js';
-import { h, uid, busy, debounce, toast, setFormError, clearErrors } from '/dom.js';
-import { renderMarkdown } from '/markdown.js';
-import { privacyPolicy, termsOfUse, LEGAL_PATHS } from '/legal.js';
-import { defaultConsentText } from '/consent.js';
+import * as privacy from '/client/privacy-api.js';
+import { h, uid, busy, debounce, toast, setFormError, clearErrors } from '/ui/dom.js';
+import { renderMarkdown } from '/ui/markdown.js';
+import { privacyPolicy, termsOfUse, LEGAL_PATHS } from '/client/legal-texts.js';
+import { defaultConsentText } from '/ui/consent.js';
 
 /**
  * A default legal document written out as Markdown, as a starting point for an edited copy.
- * @param {import('/legal.js').LegalDocument} doc
+ * @param {import('/client/legal-texts.js').LegalDocument} doc
  * @returns {string}
  */
 export function documentMarkdown(doc) {

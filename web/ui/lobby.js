@@ -2,10 +2,10 @@
 // right after `welcome`) appear at once in a region at the top of every page with "Let in" and
 // "Refuse"; an entry goes on `guest_left` (any member answered, or the guest went away).
 
-import { h } from '/dom.js';
+import { h } from '/ui/dom.js';
 
 /**
- * @typedef {import('/office.js').Office} Office
+ * @typedef {import('/live/live-office.js').Office} Office
  * @typedef {{user_id: string, room_id: string, name: string}} WaitingGuest
  */
 

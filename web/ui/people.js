@@ -1,8 +1,8 @@
 // How a colleague is shown: the directory card and the detail dialog.
 
-import { h, openDialog } from '/dom.js';
-import { roleLabel } from '/fields.js';
-import { avatarFor } from '/picture.js';
+import { h, openDialog } from '/ui/dom.js';
+import { roleLabel } from '/client/fields.js';
+import { avatarFor } from '/ui/avatar.js';
 
 /**
  * Resolves a deputy id to a display name (or null when unknown).
@@ -13,7 +13,7 @@ import { avatarFor } from '/picture.js';
 
 /**
  * The user's picture, or their initials.
- * @param {import('/api.js').User} user
+ * @param {import('/client/api.js').User} user
  * @param {string} [size] `sm` or `lg`
  * @returns {HTMLElement}
  */
@@ -23,7 +23,7 @@ export function avatar(user, size) {
 
 /**
  * The name with the title in front, e.g. "Dr. Ada Lovelace".
- * @param {import('/api.js').User} user
+ * @param {import('/client/api.js').User} user
  * @returns {string}
  */
 export function fullName(user) {
@@ -32,7 +32,7 @@ export function fullName(user) {
 
 /**
  * Role and status badges.
- * @param {import('/api.js').User} user
+ * @param {import('/client/api.js').User} user
  * @returns {HTMLElement[]}
  */
 export function badges(user) {
@@ -61,7 +61,7 @@ function facts(rows) {
 }
 
 /**
- * @param {import('/api.js').User} user
+ * @param {import('/client/api.js').User} user
  * @returns {HTMLAnchorElement}
  */
 function mailto(user) {
@@ -70,7 +70,7 @@ function mailto(user) {
 
 /**
  * A directory card; its name button opens the detail dialog.
- * @param {import('/api.js').User} user
+ * @param {import('/client/api.js').User} user
  * @param {DeputyName} deputyName
  * @returns {HTMLElement}
  */
@@ -102,7 +102,7 @@ function hours(hours) {
 
 /**
  * Opens the detail dialog of a colleague.
- * @param {import('/api.js').User} user
+ * @param {import('/client/api.js').User} user
  * @param {DeputyName} deputyName
  */
 export function showPerson(user, deputyName) {

@@ -1,9 +1,10 @@
 // The own picture on "My profile": choose a file (checked in the browser the way the server
 // checks it), upload it, or remove the picture after a confirmation.
 
-import * as api from '/api.js';
-import { h, openDialog, toast, uid } from '/dom.js';
-import { avatarFor, checkPictureFile, pictureChanged, readDataUrl, removeMyPicture, setMyPicture, PICTURE_TYPES } from '/picture.js';
+import * as api from '/client/api.js';
+import { h, openDialog, toast, uid } from '/ui/dom.js';
+import { avatarFor } from '/ui/avatar.js';
+import { checkPictureFile, pictureChanged, readDataUrl, removeMyPicture, setMyPicture, PICTURE_TYPES } from '/client/pictures.js';
 
 /**
  * @typedef {object} PictureEditor

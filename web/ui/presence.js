@@ -1,14 +1,14 @@
 // How presence is shown (dots, labels, location icons, out of office) and set (the presence
 // control in the top bar and its dialog).
 
-import { h, openDialog, toast } from '/dom.js';
-import { avatarFor } from '/picture.js';
-import { icon } from '/icons.js';
+import { h, openDialog, toast } from '/ui/dom.js';
+import { avatarFor } from '/ui/avatar.js';
+import { icon } from '/ui/icons.js';
 
 /**
- * @typedef {import('/messages.js').UserPresence} UserPresence
- * @typedef {import('/messages.js').Availability} Availability
- * @typedef {import('/office.js').Office} Office
+ * @typedef {import('/client/messages.js').UserPresence} UserPresence
+ * @typedef {import('/client/messages.js').Availability} Availability
+ * @typedef {import('/live/live-office.js').Office} Office
  */
 
 /** @type {Record<string, string>} */
@@ -146,7 +146,7 @@ export function openPresenceDialog(office) {
     event.preventDefault();
     const sent = office.signal.setPresence({
       status: /** @type {Availability} */ (statusSelect.value),
-      location: locationSelect.value ? /** @type {import('/messages.js').Location} */ (locationSelect.value) : null,
+      location: locationSelect.value ? /** @type {import('/client/messages.js').Location} */ (locationSelect.value) : null,
       out_of_office: ooo.checked,
       deputy_id: ooo.checked && deputy.value ? deputy.value : null,
       note: note.value.trim(),

@@ -1,8 +1,8 @@
 // "Delete my account" (GDPR art. 17): a dialog that says exactly what is erased and what stays
 // in anonymised form (docs/privacy.md), confirmed by the password; then the app signs out.
 
-import * as privacy from '/privacy-api.js';
-import { h, field, busy, clearErrors, openDialog, setFieldError, showError } from '/dom.js';
+import * as privacy from '/client/privacy-api.js';
+import { h, field, busy, clearErrors, openDialog, setFieldError, showError } from '/ui/dom.js';
 
 /**
  * Opens the erasure dialog.

@@ -2,8 +2,8 @@
 // one (kind and message) and the list with status, deadline and answer. The privacy team's
 // queue (admin-privacy.js) draws each request with `requestSummary` too.
 
-import * as privacy from '/privacy-api.js';
-import { h, field, busy, clearErrors, setFieldError, showError, toast } from '/dom.js';
+import * as privacy from '/client/privacy-api.js';
+import { h, field, busy, clearErrors, setFieldError, showError, toast } from '/ui/dom.js';
 
 /**
  * @param {number} ms

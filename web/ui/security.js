@@ -2,10 +2,10 @@
 // organisation requires it, and the "Security" card of the profile page (authenticator with a
 // QR code drawn here, SMS, recovery codes shown once, turning it off).
 
-import * as api from '/api.js';
-import * as tf from '/two-factor.js';
-import { h, field, busy, clearErrors, setFormError, setFieldError, showError, toast } from '/dom.js';
-import { qrSvg } from '/qr.js';
+import * as api from '/client/api.js';
+import * as tf from '/client/two-factor-api.js';
+import { h, field, busy, clearErrors, setFormError, setFieldError, showError, toast } from '/ui/dom.js';
+import { qrSvg } from '/ui/qr.js';
 
 /**
  * A six-digit code field for a form.

@@ -2,15 +2,15 @@
 // call (video grid, controls, devices), the outgoing call status, the incoming ring dialog and the
 // reconnecting banner.
 
-import { h, openDialog } from '/dom.js';
-import { presenceAvatar } from '/presence.js';
-import { icon } from '/icons.js';
-import { avatarFor } from '/picture.js';
-import { withdraw, storedConsent } from '/consent.js';
+import { h, openDialog } from '/ui/dom.js';
+import { presenceAvatar } from '/ui/presence.js';
+import { icon } from '/ui/icons.js';
+import { avatarFor } from '/ui/avatar.js';
+import { withdraw, storedConsent } from '/ui/consent.js';
 
 /**
- * @typedef {import('/office.js').Office} Office
- * @typedef {import('/office.js').Call} Call
+ * @typedef {import('/live/live-office.js').Office} Office
+ * @typedef {import('/live/live-office.js').Call} Call
  */
 
 const OUTGOING = {

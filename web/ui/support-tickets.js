@@ -2,8 +2,8 @@
 // administrators' support section: each ticket shows its messages, an answer form for
 // administrators and a "Mark as resolved" button while it is open.
 
-import * as joining from '/joining-api.js';
-import { h, uid, busy, clearErrors, setFieldError, setFormError, toast } from '/dom.js';
+import * as joining from '/client/joining-api.js';
+import { h, uid, busy, clearErrors, setFieldError, setFormError, toast } from '/ui/dom.js';
 
 /**
  * @typedef {object} TicketListOptions

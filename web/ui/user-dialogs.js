@@ -1,9 +1,9 @@
 // The administrators' dialogs: add a user, edit a user (every field, role, rights, status).
 
-import * as api from '/api.js';
-import { h, field, openDialog, busy, clearErrors, formValues, showError, setFieldError, toast } from '/dom.js';
-import { ROLES, RIGHTS, editableFields, diffPatch } from '/fields.js';
-import { profileFields, checkboxGroup, checkedValues } from '/editor.js';
+import * as api from '/client/api.js';
+import { h, field, openDialog, busy, clearErrors, formValues, showError, setFieldError, toast } from '/ui/dom.js';
+import { ROLES, RIGHTS, editableFields, diffPatch } from '/client/fields.js';
+import { profileFields, checkboxGroup, checkedValues } from '/ui/editor.js';
 
 const ROLE_OPTIONS = ROLES.map((r) => ({ value: r.value, label: r.label }));
 

@@ -11,8 +11,6 @@ use crate::profile::valid_name;
 use crate::rights::{Actor, Right};
 use crate::Office;
 
-/// What a room is for.
-
 pub use bureau_store::RoomKind;
 
 /// A room as the API and the signaling hub see it.

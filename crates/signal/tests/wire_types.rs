@@ -1,11 +1,11 @@
-//! One source of truth for the wire types: the JSDoc types of the web client (`web/messages.js`)
+//! One source of truth for the wire types: the JSDoc types of the web client (`web/client/messages.js`)
 //! are checked against the Rust types of the protocol (`ServerMsg`, `ClientMsg` and the structs
 //! and enums they carry), so that a field added, renamed or removed in this crate cannot silently
 //! miss the client.
 //!
 //! The Rust side is read from serialized examples: one of every message type, with every
 //! `Option` set and every `Vec` filled, so that every key appears. The JS side is read from the
-//! typedefs of `web/messages.js` with the small parser at the end of this file. Then, both ways:
+//! typedefs of `web/client/messages.js` with the small parser at the end of this file. Then, both ways:
 //! the same message types on each side (the `ServerMsg` and `ClientMsg` unions of the client),
 //! the same keys in every message and nested struct, the same values in every string enum.
 
@@ -178,7 +178,7 @@ fn client_type(msg: &ClientMsg) -> &'static str {
     }
 }
 
-/// The string enums of the protocol, by their typedef name in web/messages.js, with their wire
+/// The string enums of the protocol, by their typedef name in web/client/messages.js, with their wire
 /// values as serde lists them (so a new variant is seen without touching this test).
 fn enums() -> Vec<(&'static str, BTreeSet<String>)> {
     const UNKNOWN: &str = r#""~""#;
@@ -208,7 +208,7 @@ fn variants<T: DeserializeOwned + Debug>(unknown: &str) -> BTreeSet<String> {
 // ---------------------------------------------------------------------------------------------
 // The Rust side: key sets
 
-/// Which typedef of web/messages.js describes the objects under a key: (owner, key, typedef),
+/// Which typedef of web/client/messages.js describes the objects under a key: (owner, key, typedef),
 /// the owner being a message `type` or a typedef. Arrays are looked through (`presence:
 /// UserPresence[]`).
 const NESTED: &[(&str, &str, &str)] = &[
@@ -224,7 +224,7 @@ const NESTED: &[(&str, &str, &str)] = &[
     ("PeerInfo", "media_state", "MediaState"),
 ];
 
-/// Keys whose objects are free-form JSON, described by no typedef of web/messages.js.
+/// Keys whose objects are free-form JSON, described by no typedef of web/client/messages.js.
 const OPAQUE: &[(&str, &str)] = &[("welcome", "ice_servers"), ("signal", "payload")];
 
 /// The keys the Rust examples serialize.
@@ -232,7 +232,7 @@ const OPAQUE: &[(&str, &str)] = &[("welcome", "ice_servers"), ("signal", "payloa
 struct Shapes {
     /// Per message `type`: its top-level keys (`type` included).
     messages: BTreeMap<String, BTreeSet<String>>,
-    /// Per nested struct, by its typedef name in web/messages.js: its keys.
+    /// Per nested struct, by its typedef name in web/client/messages.js: its keys.
     structs: BTreeMap<String, BTreeSet<String>>,
 }
 
@@ -273,7 +273,7 @@ impl Shapes {
                 None => assert!(
                     objects.is_empty() || OPAQUE.contains(&(owner, key.as_str())),
                     "{owner}.{key} holds a JSON object that wire_types.rs maps to no typedef of \
-                     web/messages.js: add it to NESTED (or to OPAQUE if it is free-form JSON)"
+                     web/client/messages.js: add it to NESTED (or to OPAQUE if it is free-form JSON)"
                 ),
             }
         }
@@ -331,7 +331,7 @@ fn server_messages_match_the_client_typedefs() {
     for (ty, typedef) in &typedefs {
         if events.get(ty) != Some(typedef) {
             errors.push(format!(
-                "server message '{ty}': Events in web/messages.js lacks `@property {{{typedef}}} {ty}`"
+                "server message '{ty}': Events in web/client/messages.js lacks `@property {{{typedef}}} {ty}`"
             ));
         }
     }
@@ -357,7 +357,7 @@ fn every_message_typedef_is_in_a_union() {
     for name in js.objects.keys() {
         if js.message_type(name).is_some() && !listed.contains(name) {
             errors.push(format!(
-                "{name} in web/messages.js is a message but in neither ServerMsg nor ClientMsg"
+                "{name} in web/client/messages.js is a message but in neither ServerMsg nor ClientMsg"
             ));
         }
     }
@@ -371,10 +371,10 @@ fn enums_match_the_client_typedefs() {
     for (name, rust) in enums() {
         let client = js.string_union(name);
         for value in rust.difference(&client) {
-            errors.push(format!("enum {name}: '{value}' is in Rust but missing in web/messages.js"));
+            errors.push(format!("enum {name}: '{value}' is in Rust but missing in web/client/messages.js"));
         }
         for value in client.difference(&rust) {
-            errors.push(format!("enum {name}: '{value}' is in web/messages.js but missing in Rust"));
+            errors.push(format!("enum {name}: '{value}' is in web/client/messages.js but missing in Rust"));
         }
     }
     report(errors);
@@ -398,7 +398,7 @@ fn compare_messages(
                 }
             }
             None => errors.push(format!(
-                "{union} in web/messages.js lists {name}, which has no literal `type`"
+                "{union} in web/client/messages.js lists {name}, which has no literal `type`"
             )),
         }
     }
@@ -408,7 +408,7 @@ fn compare_messages(
                 compare_keys(&format!("{side} message '{ty}' ({name})"), keys, &js.keys(name), errors)
             }
             None => errors.push(format!(
-                "{side} message '{ty}' is in Rust but missing in web/messages.js \
+                "{side} message '{ty}' is in Rust but missing in web/client/messages.js \
                  (no typedef in the {union} union)"
             )),
         }
@@ -416,7 +416,7 @@ fn compare_messages(
     for (ty, name) in &typedefs {
         if !rust.messages.contains_key(ty) {
             errors.push(format!(
-                "{side} message '{ty}' ({name}) is in web/messages.js but missing in Rust"
+                "{side} message '{ty}' ({name}) is in web/client/messages.js but missing in Rust"
             ));
         }
     }
@@ -431,7 +431,7 @@ fn compare_messages(
             && !names(ty).contains(typedef)
         {
             errors.push(format!(
-                "{holder}.{key}: Rust sends a {typedef}, web/messages.js types it {{{ty}}}"
+                "{holder}.{key}: Rust sends a {typedef}, web/client/messages.js types it {{{ty}}}"
             ));
         }
     }
@@ -445,7 +445,7 @@ fn compare_structs(rust: &Shapes, js: &Js, errors: &mut Vec<String>) {
             compare_keys(&format!("struct {name}"), keys, &js.keys(name), errors);
         } else {
             errors.push(format!(
-                "struct {name} is in Rust but missing in web/messages.js (no object typedef)"
+                "struct {name} is in Rust but missing in web/client/messages.js (no object typedef)"
             ));
         }
     }
@@ -453,11 +453,11 @@ fn compare_structs(rust: &Shapes, js: &Js, errors: &mut Vec<String>) {
 
 fn compare_keys(what: &str, rust: &BTreeSet<String>, js: &BTreeSet<String>, errors: &mut Vec<String>) {
     for key in rust.difference(js) {
-        errors.push(format!("{what}: key '{key}' is in Rust but missing in web/messages.js"));
+        errors.push(format!("{what}: key '{key}' is in Rust but missing in web/client/messages.js"));
     }
     for key in js.difference(rust) {
         errors.push(format!(
-            "{what}: key '{key}' is in web/messages.js but missing in Rust (a stale client field, or \
+            "{what}: key '{key}' is in web/client/messages.js but missing in Rust (a stale client field, or \
              an example in wire_types.rs leaves it unset)"
         ));
     }
@@ -466,13 +466,13 @@ fn compare_keys(what: &str, rust: &BTreeSet<String>, js: &BTreeSet<String>, erro
 fn report(errors: Vec<String>) {
     assert!(
         errors.is_empty(),
-        "web/messages.js and the Rust wire types differ:\n  - {}\n",
+        "web/client/messages.js and the Rust wire types differ:\n  - {}\n",
         errors.join("\n  - ")
     );
 }
 
 // ---------------------------------------------------------------------------------------------
-// The JS side: a parser for the typedefs of web/messages.js
+// The JS side: a parser for the typedefs of web/client/messages.js
 //
 // It reads the `/** ... */` blocks, and in them:
 // - `@typedef {object} Name` followed by `@property {Type} name` (or `[name]`, `[name=default]`);
@@ -480,7 +480,7 @@ fn report(errors: Vec<String>) {
 //   intersected with object typedefs (`{{type: 'media_state', peer_id: string} & MediaState}`);
 // - any other `@typedef {Type} Name` as an alias (`'online'|'away'`, `WelcomeMsg|PresenceMsg`).
 
-/// The typedefs of web/messages.js.
+/// The typedefs of web/client/messages.js.
 #[derive(Debug, Default)]
 struct Js {
     /// Object types by name.
@@ -498,7 +498,7 @@ struct JsObject {
 
 impl Js {
     fn read() -> Js {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/messages.js");
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/client/messages.js");
         let source = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
         Js::parse(&source)
     }
@@ -544,7 +544,7 @@ impl Js {
     /// The properties of an object type, with those of the types it is intersected with.
     fn props(&self, name: &str) -> BTreeMap<String, String> {
         let Some(object) = self.objects.get(name) else {
-            panic!("web/messages.js has no object typedef {name}")
+            panic!("web/client/messages.js has no object typedef {name}")
         };
         let mut props = BTreeMap::new();
         for other in &object.merged {
@@ -566,7 +566,7 @@ impl Js {
 
     /// The members of a union typedef (`A|B|C`).
     fn union(&self, name: &str) -> Vec<String> {
-        let Some(ty) = self.aliases.get(name) else { panic!("web/messages.js has no typedef {name}") };
+        let Some(ty) = self.aliases.get(name) else { panic!("web/client/messages.js has no typedef {name}") };
         split_top(ty, '|').into_iter().map(|m| m.trim().to_owned()).collect()
     }
 
