@@ -36,7 +36,7 @@ pub async fn run(args: &Args) -> Result<(), String> {
     let limit = Arc::new(Semaphore::new(8));
     let mut tasks = Vec::new();
     for (slug, count) in &plan {
-        office.create_org(slug, slug, ProfileMode::Entry).await.map_err(|e| format!("create org {slug}: {e}"))?;
+        office.accounts.create_org(slug, slug, ProfileMode::Entry).await.map_err(|e| format!("create org {slug}: {e}"))?;
         for u in 0..*count {
             let (office, limit, slug) = (office.clone(), limit.clone(), slug.clone());
             tasks.push(tokio::spawn(async move {
@@ -49,7 +49,7 @@ pub async fn run(args: &Args) -> Result<(), String> {
                     rights: vec![],
                     password: Some(PASSWORD.to_owned()),
                 };
-                office.create_user_in(Some(&slug), user).await.map_err(|e| format!("create {email}: {e}"))?;
+                office.accounts.create_user_in(Some(&slug), user).await.map_err(|e| format!("create {email}: {e}"))?;
                 Ok::<_, String>(format!("{slug} {email}\n"))
             }));
         }

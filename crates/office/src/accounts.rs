@@ -1,7 +1,10 @@
 //! Organisations, accounts, the first-admin setup link, sign-in and sessions.
 
-use base64::Engine;
+use std::sync::Arc;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use bureau_store::AccountsStore;
 use bureau_store::vault::Slot;
 use bureau_store::{AccessRow, OrgId, OrgRow, SessionRow, TokenRow, UserRow};
 use rand::RngCore;
@@ -11,11 +14,28 @@ use utoipa::ToSchema;
 
 use crate::access::{AccessDetails, Client};
 use crate::challenge::SignInStep;
+use crate::core::{Core, email_index};
 use crate::error::{OfficeError, Result};
+use crate::limiter::Limiter;
 use crate::profile::{Profile, ProfileMode, normalise_email, valid_name};
 use crate::rights::{Actor, Right, Role};
-use crate::{Office, OrgView, UserView, email_index, password};
+use crate::TwoFactor;
+use crate::{OrgView, UserView, password};
 
+/// Organisations, the first-admin setup, accounts, sign-in (both steps, with [`crate::challenge`])
+/// and sessions.
+pub struct Accounts {
+    pub(crate) core: Arc<Core>,
+    pub(crate) store: Arc<dyn AccountsStore>,
+    /// The second step of a sign-in checks and sends codes.
+    pub(crate) two_factor: Arc<TwoFactor>,
+    /// Failed sign-ins per account from anywhere.
+    pub(crate) account_limiter: Limiter,
+    /// Failed sign-ins per account from one address.
+    pub(crate) pair_limiter: Limiter,
+    /// Failed sign-ins per address.
+    pub(crate) ip_limiter: Limiter,
+}
 
 const SETUP: &str = "setup";
 
@@ -85,7 +105,7 @@ pub(crate) fn limit_key(kind: &str, value: &str) -> [u8; 32] {
     Sha256::new().chain_update(kind).chain_update([0]).chain_update(value).finalize().into()
 }
 
-impl Office {
+impl Accounts {
     /// Creates an organisation with fresh keys.
     pub async fn create_org(&self, slug: &str, name: &str, mode: ProfileMode) -> Result<OrgView> {
         let slug_ok = (1..=40).contains(&slug.len())
@@ -93,7 +113,7 @@ impl Office {
         if !slug_ok {
             return Err(OfficeError::Invalid { field: "slug", message: "use 1 to 40 of a-z, 0-9 and -".into() });
         }
-        let now = self.now();
+        let now = self.core.now();
         let org = OrgRow {
             id: uuid::Uuid::new_v4().to_string(),
             slug: slug.into(),
@@ -103,20 +123,21 @@ impl Office {
             support_email: None,
             created_at: now,
         };
-        let (key_rows, keys) = self.keyring.new_org_keys(&org.id, now)?;
-        self.store.create_org(&org, &key_rows).await?;
+        let (key_rows, keys) = self.core.keyring.new_org_keys(&org.id, now)?;
+        self.core.store.create_org(&org, &key_rows).await?;
         tracing::info!(org_id = %org.id, "organisation created");
-        self.org_view(&keys, &org)
+        self.core.org_view(&keys, &org)
     }
 
     /// On every start: makes sure an organisation exists and, while it has no administrator who
     /// can sign in, returns a fresh one-time setup token for the first admin.
     pub async fn prepare_first_start(&self, slug: &str, name: &str) -> Result<Option<String>> {
-        let org_id = match self.store.orgs().await?.into_iter().next() {
+        let org_id = match self.core.store.orgs().await?.into_iter().next() {
             Some(org) => org.id,
             None => self.create_org(slug, name, ProfileMode::Entry).await?.id,
         };
         let has_admin = self
+            .core
             .store
             .users(OrgId(&org_id))
             .await?
@@ -126,7 +147,7 @@ impl Office {
             return Ok(None);
         }
         let (token, hash) = new_token();
-        let now = self.now();
+        let now = self.core.now();
         self.store
             .insert_token(&TokenRow {
                 token_hash: hash,
@@ -134,7 +155,7 @@ impl Office {
                 purpose: SETUP.into(),
                 subject: None,
                 created_at: now,
-                expires_at: now + self.policy.setup_link_ttl_ms,
+                expires_at: now + self.core.policy.setup_link_ttl_ms,
                 used_at: None,
             })
             .await?;
@@ -143,14 +164,14 @@ impl Office {
 
     /// Whether a setup token can still be used (the setup page asks before showing its form).
     pub async fn setup_token_valid(&self, token: &str) -> Result<bool> {
-        Ok(self.store.token_valid(&token_hash(token), SETUP, self.now()).await?)
+        Ok(self.store.token_valid(&token_hash(token), SETUP, self.core.now()).await?)
     }
 
     /// Uses a setup token: creates the first administrator and signs them in.
     pub async fn complete_setup(&self, token: &str, name: &str, email: &str, pass: &str, client: &Client) -> Result<SignedIn> {
         password::check_policy(pass)?;
         let (name, email) = (valid_name(name)?, normalise_email(email)?);
-        let row = self.store.redeem_token(&token_hash(token), SETUP, self.now()).await?.ok_or(OfficeError::InvalidToken)?;
+        let row = self.store.redeem_token(&token_hash(token), SETUP, self.core.now()).await?.ok_or(OfficeError::InvalidToken)?;
         let user = NewUser { name, email, role: Role::Admin, rights: vec![], password: Some(pass.into()) };
         let created = self.insert_user(&row.org_id, user).await?;
         self.start_session(&row.org_id, created, client, "setup").await
@@ -165,8 +186,8 @@ impl Office {
     /// Creates a user in the organisation with this slug (the `bureau admin` CLI).
     pub async fn create_user_in(&self, org_slug: Option<&str>, user: NewUser) -> Result<UserView> {
         let org = match org_slug {
-            Some(slug) => self.store.org_by_slug(slug).await?,
-            None => self.store.orgs().await?.into_iter().next(),
+            Some(slug) => self.core.store.org_by_slug(slug).await?,
+            None => self.core.store.orgs().await?.into_iter().next(),
         };
         let org = org.ok_or(OfficeError::NotFound("organisation"))?;
         self.insert_user(&org.id, user).await
@@ -181,10 +202,10 @@ impl Office {
             }
             None => None,
         };
-        let keys = self.keys(org_id).await?;
-        let org = self.org_row(org_id).await?;
+        let keys = self.core.keys(org_id).await?;
+        let org = self.core.org_row(org_id).await?;
         let id = uuid::Uuid::new_v4().to_string();
-        let now = self.now();
+        let now = self.core.now();
         let mut row = UserRow {
             email_index: email_index(&keys, &profile.email),
             profile: Vec::new(),
@@ -200,15 +221,15 @@ impl Office {
             created_at: now,
             updated_at: now,
         };
-        Self::seal_profile(&keys, &mut row, &profile);
-        self.store.insert_user(&row).await?;
+        Core::seal_profile(&keys, &mut row, &profile);
+        self.core.store.insert_user(&row).await?;
         tracing::info!(org_id, user_id = %row.id, "user created");
-        self.floor_plan_changed(org_id);
-        Ok(self.view(&row, profile, ProfileMode::from_name(&org.profile_mode), None))
+        self.core.floor_plan_changed(org_id);
+        Ok(self.core.view(&row, profile, ProfileMode::from_name(&org.profile_mode), None))
     }
 
     /// Signs in an account without a second factor; an account that needs one is refused with
-    /// [`OfficeError::SecondFactorRequired`] (the API uses [`Office::sign_in`]).
+    /// [`OfficeError::SecondFactorRequired`] (the API uses [`Accounts::sign_in`]).
     pub async fn login(&self, email: &str, pass: &str, client: &Client) -> Result<SignedIn> {
         match self.sign_in(email, pass, client).await? {
             SignInStep::Done(signed_in) => Ok(*signed_in),
@@ -223,11 +244,11 @@ impl Office {
         self.sign_in_to(email, pass, None, client).await
     }
 
-    /// [`Office::sign_in`] to the organisation with slug `org` when given. The same email may
+    /// [`Accounts::sign_in`] to the organisation with slug `org` when given. The same email may
     /// belong to accounts in several organisations: without `org`, the password decides, and
     /// when it is right for more than one, the answer asks which.
     pub async fn sign_in_to(&self, email: &str, pass: &str, org: Option<&str>, client: &Client) -> Result<SignInStep> {
-        let now = self.now();
+        let now = self.core.now();
         let normalised = email.trim().to_lowercase();
         // Three limits: per address (one place guessing many accounts), per account and address
         // (one place guessing one account), and per account (many places guessing one account),
@@ -244,7 +265,7 @@ impl Office {
         let mut known_device = false;
         if let Some(cookie) = &client.device {
             for row in &found {
-                known_device |= crate::devices::is_device_of(&*self.keys(&row.org_id).await?, &row.id, cookie);
+                known_device |= crate::devices::is_device_of(&*self.core.keys(&row.org_id).await?, &row.id, cookie);
             }
         }
         if !known_device && let Some(wait) = self.account_limiter.blocked(&account_key, now).await {
@@ -254,14 +275,14 @@ impl Office {
         // deactivated accounts and unknown emails take the time of a wrong password.
         let mut accepted = Vec::new();
         for row in &found {
-            let hash = row.password_hash.clone().unwrap_or_else(|| self.decoy_hash.clone());
+            let hash = row.password_hash.clone().unwrap_or_else(|| self.core.decoy_hash.clone());
             if password::verify(pass.into(), hash).await && row.active && row.password_hash.is_some() {
                 accepted.push(row);
             }
         }
         if found.is_empty() {
             // The same work for an unknown account, so that timing reveals nothing.
-            password::verify(pass.into(), self.decoy_hash.clone()).await;
+            password::verify(pass.into(), self.core.decoy_hash.clone()).await;
         }
         match accepted.as_slice() {
             [row] => {
@@ -273,7 +294,7 @@ impl Office {
             [_, _, ..] => {
                 let mut slugs = Vec::new();
                 for row in accepted {
-                    slugs.push(self.org_row(&row.org_id).await?.slug);
+                    slugs.push(self.core.org_row(&row.org_id).await?.slug);
                 }
                 Err(OfficeError::ChooseOrganisation(slugs))
             }
@@ -290,20 +311,20 @@ impl Office {
     /// `org`.
     async fn find_by_email(&self, normalised: &str, org: Option<&str>) -> Result<Vec<UserRow>> {
         let mut found = Vec::new();
-        for row in self.store.orgs().await?.into_iter().filter(|o| org.is_none_or(|slug| o.slug == slug)) {
-            let keys = self.keys(&row.id).await?;
-            found.extend(self.store.user_by_email_index(OrgId(&row.id), &email_index(&keys, normalised)).await?);
+        for row in self.core.store.orgs().await?.into_iter().filter(|o| org.is_none_or(|slug| o.slug == slug)) {
+            let keys = self.core.keys(&row.id).await?;
+            found.extend(self.core.store.user_by_email_index(OrgId(&row.id), &email_index(&keys, normalised)).await?);
         }
         Ok(found)
     }
 
     /// Starts a session for a user whose credentials were checked; `event` goes to the access log.
     pub(crate) async fn session_for(&self, row: &UserRow, client: &Client, event: &str) -> Result<SignedIn> {
-        let keys = self.keys(&row.org_id).await?;
-        let profile = self.open_profile(&keys, row)?;
-        Self::check_grant(row, &profile)?;
-        let org = self.org_row(&row.org_id).await?;
-        let user = self.view(row, profile, ProfileMode::from_name(&org.profile_mode), None);
+        let keys = self.core.keys(&row.org_id).await?;
+        let profile = self.core.open_profile(&keys, row)?;
+        Core::check_grant(row, &profile)?;
+        let org = self.core.org_row(&row.org_id).await?;
+        let user = self.core.view(row, profile, ProfileMode::from_name(&org.profile_mode), None);
         self.start_session(&row.org_id, user, client, event).await
     }
 
@@ -314,18 +335,18 @@ impl Office {
     /// Starts a session that ends at `until` at the latest.
     pub(crate) async fn start_session_until(&self, org_id: &str, user: UserView, client: &Client, event: &str, until: i64) -> Result<SignedIn> {
         let (token, hash) = new_token();
-        let now = self.now();
-        let expires_at = (now + self.policy.session_ttl_ms).min(until);
+        let now = self.core.now();
+        let expires_at = (now + self.core.policy.session_ttl_ms).min(until);
         let session =
             SessionRow { token_hash: hash, org_id: org_id.into(), user_id: user.id.clone(), created_at: now, expires_at };
         self.store.insert_session(&session).await?;
         self.log_access(org_id, &user.id, event, client).await?;
-        let device = crate::devices::new_device(&*self.keys(org_id).await?, &user.id);
+        let device = crate::devices::new_device(&*self.core.keys(org_id).await?, &user.id);
         Ok(SignedIn { token, expires_at, user, org_id: org_id.into(), device })
     }
 
     async fn log_access(&self, org_id: &str, user_id: &str, event: &str, client: &Client) -> Result<()> {
-        let keys = self.keys(org_id).await?;
+        let keys = self.core.keys(org_id).await?;
         let id = uuid::Uuid::new_v4().to_string();
         let details = AccessDetails::new(event, client);
         let slot = Slot { table: "access_log", column: "details", row: &id };
@@ -334,14 +355,14 @@ impl Office {
             id: id.clone(),
             org_id: org_id.into(),
             user_id: Some(user_id.into()),
-            at: self.now(),
+            at: self.core.now(),
         };
         Ok(self.store.insert_access(&entry).await?)
     }
 
     /// The user's own access log (sign-ins), newest first.
     pub async fn my_access_log(&self, actor: &Actor) -> Result<Vec<(i64, AccessDetails)>> {
-        let keys = self.keys(&actor.org_id).await?;
+        let keys = self.core.keys(&actor.org_id).await?;
         let rows = self.store.user_access(OrgId(&actor.org_id), &actor.user_id).await?;
         rows.iter()
             .map(|row| {
@@ -355,7 +376,7 @@ impl Office {
     /// opened with it close.
     pub async fn logout(&self, actor: &Actor, token: &str) -> Result<()> {
         self.store.delete_session(&token_hash(token)).await?;
-        self.emit(crate::Change::SignedOut { org_id: actor.org_id.clone(), user_id: actor.user_id.clone(), token: token.to_owned() });
+        self.core.emit(crate::Change::SignedOut { org_id: actor.org_id.clone(), user_id: actor.user_id.clone(), token: token.to_owned() });
         Ok(())
     }
 
@@ -364,17 +385,17 @@ impl Office {
         Ok(self.authenticate_session(token).await?.0)
     }
 
-    /// [`Office::authenticate`], with when the session ends (Unix milliseconds): what it opens
+    /// [`Accounts::authenticate`], with when the session ends (Unix milliseconds): what it opens
     /// (a signaling socket, TURN credentials) must not outlive it.
     pub async fn authenticate_session(&self, token: &str) -> Result<(Actor, i64)> {
         if token.len() > 128 {
             return Err(OfficeError::Unauthenticated);
         }
-        let session = self.store.session(&token_hash(token), self.now()).await?.ok_or(OfficeError::Unauthenticated)?;
-        let user = self.store.user(OrgId(&session.org_id), &session.user_id).await?;
+        let session = self.store.session(&token_hash(token), self.core.now()).await?.ok_or(OfficeError::Unauthenticated)?;
+        let user = self.core.store.user(OrgId(&session.org_id), &session.user_id).await?;
         if let Some(user) = &user {
-            let profile = self.open_profile(&*self.keys(&user.org_id).await?, user)?;
-            Self::check_grant(user, &profile)?;
+            let profile = self.core.open_profile(&*self.core.keys(&user.org_id).await?, user)?;
+            Core::check_grant(user, &profile)?;
         }
         match user {
             Some(user) if user.active => Ok((

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use crate::accounts::{SignedIn, new_token, token_hash};
 use crate::error::{OfficeError, Result};
 use crate::two_factor::{MAX_CODE_FAILURES, enrolled, RecoveryCodes, TotpEnrolment, limit_key, recovery_hash, slot, sms_code};
-use crate::{Client, Office, totp};
+use crate::{Client, Accounts, totp};
 
 /// How long a challenge lasts.
 pub const CHALLENGE_TTL_MS: i64 = 5 * 60 * 1000;
@@ -67,10 +67,10 @@ pub enum Proof {
     RecoveryCode(String),
 }
 
-impl Office {
+impl Accounts {
     /// After a right password: a session, or a challenge when a second factor is needed.
     pub(crate) async fn password_accepted(&self, row: &UserRow, client: &Client) -> Result<SignInStep> {
-        let factors = self.store.two_factor(OrgId(&row.org_id), &row.id).await?.filter(enrolled);
+        let factors = self.two_factor.store.two_factor(OrgId(&row.org_id), &row.id).await?.filter(enrolled);
         let (purpose, methods) = match factors {
             Some(f) => {
                 let mut methods = Vec::new();
@@ -83,11 +83,11 @@ impl Office {
                 methods.push(SecondFactorMethod::Recovery);
                 (SIGN_IN, methods)
             }
-            None if self.requires_two_factor(&row.org_id).await? => (ENROL, Vec::new()),
+            None if self.two_factor.requires_two_factor(&row.org_id).await? => (ENROL, Vec::new()),
             None => return Ok(SignInStep::Done(Box::new(self.session_for(row, client, "login").await?))),
         };
         let (token, hash) = new_token();
-        let now = self.now();
+        let now = self.core.now();
         let challenge = ChallengeRow {
             token_hash: hash,
             org_id: row.org_id.clone(),
@@ -100,14 +100,14 @@ impl Office {
             sms_sent: 0,
             used_at: None,
         };
-        self.store.insert_challenge(&challenge).await?;
+        self.two_factor.store.insert_challenge(&challenge).await?;
         Ok(SignInStep::SecondFactor(Challenge { token, methods, enrol_required: purpose == ENROL, expires_at: challenge.expires_at }))
     }
 
     /// Completes a sign-in with a second factor and starts the session.
     pub async fn complete_second_factor(&self, token: &str, proof: Proof, client: &Client) -> Result<SignedIn> {
         let challenge = self.live_challenge(token, SIGN_IN).await?;
-        self.check_code_limit(&challenge.user_id).await?;
+        self.two_factor.check_code_limit(&challenge.user_id).await?;
         let method = self.check_proof(&challenge, &proof).await?;
         let Some(method) = method else {
             return Err(self.wrong_code(&challenge).await);
@@ -119,32 +119,32 @@ impl Office {
     pub async fn send_sign_in_sms(&self, token: &str) -> Result<()> {
         let challenge = self.live_challenge(token, SIGN_IN).await?;
         if challenge.sms_sent >= MAX_SMS_PER_CHALLENGE {
-            return Err(OfficeError::RateLimited((challenge.expires_at - self.now()).max(1000) as u64 / 1000));
+            return Err(OfficeError::RateLimited((challenge.expires_at - self.core.now()).max(1000) as u64 / 1000));
         }
-        let factors = self.two_factor_row(&challenge.org_id, &challenge.user_id).await?;
+        let factors = self.two_factor.two_factor_row(&challenge.org_id, &challenge.user_id).await?;
         let Some(sealed) = &factors.phone else {
             return Err(OfficeError::Invalid { field: "send_sms", message: "no phone is enrolled for SMS codes".into() });
         };
-        let keys = self.keys(&challenge.org_id).await?;
+        let keys = self.core.keys(&challenge.org_id).await?;
         let phone = String::from_utf8(keys.open(slot("phone", &challenge.user_id), sealed)?).map_err(|_| OfficeError::Tampered)?;
         let code = sms_code();
         let code_hash = keys.blind_index("sms-code", &format!("{}:{code}", hex_of(&challenge.token_hash)));
-        self.store.challenge_sms_sent(&challenge.token_hash, &code_hash).await?;
-        self.send_sms(&challenge.user_id, &phone, &code).await
+        self.two_factor.store.challenge_sms_sent(&challenge.token_hash, &code_hash).await?;
+        self.two_factor.send_sms(&challenge.user_id, &phone, &code).await
     }
 
     /// For a user who must enrol: a new pending authenticator secret.
     pub async fn start_required_totp(&self, token: &str) -> Result<TotpEnrolment> {
         let challenge = self.live_challenge(token, ENROL).await?;
-        let user = self.user_row(&challenge.org_id, &challenge.user_id).await?;
-        self.begin_totp(&user).await
+        let user = self.two_factor.user_row(&challenge.org_id, &challenge.user_id).await?;
+        self.two_factor.begin_totp(&user).await
     }
 
     /// For a user who must enrol: confirms the authenticator with a code and signs in.
     pub async fn confirm_required_totp(&self, token: &str, code: &str, client: &Client) -> Result<(SignedIn, RecoveryCodes)> {
         let challenge = self.live_challenge(token, ENROL).await?;
-        self.check_code_limit(&challenge.user_id).await?;
-        let codes = match self.finish_totp(&challenge.org_id, &challenge.user_id, code).await {
+        self.two_factor.check_code_limit(&challenge.user_id).await?;
+        let codes = match self.two_factor.finish_totp(&challenge.org_id, &challenge.user_id, code).await {
             Ok(codes) => codes,
             Err(OfficeError::InvalidCode) => return Err(self.wrong_code(&challenge).await),
             Err(other) => return Err(other),
@@ -157,7 +157,7 @@ impl Office {
         if token.len() > 128 {
             return Err(OfficeError::InvalidToken);
         }
-        match self.store.challenge(&token_hash(token), self.now()).await? {
+        match self.two_factor.store.challenge(&token_hash(token), self.core.now()).await? {
             Some(c) if c.purpose == purpose && c.failures < MAX_CODE_FAILURES as i64 => Ok(c),
             _ => Err(OfficeError::InvalidToken),
         }
@@ -170,7 +170,7 @@ impl Office {
             return Ok(Some(method));
         }
         if let (Proof::Code(code), Some(expected)) = (proof, &challenge.sms_code) {
-            let keys = self.keys(org_id).await?;
+            let keys = self.core.keys(org_id).await?;
             let given = keys.blind_index("sms-code", &format!("{}:{}", hex_of(&challenge.token_hash), code.trim()));
             if totp::constant_time_eq(&given, expected) {
                 return Ok(Some("sms"));
@@ -182,14 +182,14 @@ impl Office {
     /// Which method a proof that needs no challenge satisfies: a TOTP code (once) or a
     /// recovery code (once). Also used to confirm sensitive actions such as erasure.
     pub(crate) async fn check_standing_proof(&self, org_id: &str, user_id: &str, proof: &Proof) -> Result<Option<&'static str>> {
-        let keys = self.keys(org_id).await?;
+        let keys = self.core.keys(org_id).await?;
         match proof {
             Proof::Code(code) => {
-                let factors = self.two_factor_row(org_id, user_id).await?;
+                let factors = self.two_factor.two_factor_row(org_id, user_id).await?;
                 if let Some(sealed) = &factors.totp_secret {
                     let secret = keys.open(slot("totp_secret", user_id), sealed)?;
-                    if let Some(step) = totp::matching_step(&secret, code, self.now())
-                        && self.store.advance_totp_step(OrgId(org_id), user_id, step).await?
+                    if let Some(step) = totp::matching_step(&secret, code, self.core.now())
+                        && self.two_factor.store.advance_totp_step(OrgId(org_id), user_id, step).await?
                     {
                         return Ok(Some("totp"));
                     }
@@ -198,15 +198,15 @@ impl Office {
             }
             Proof::RecoveryCode(code) => {
                 let hash = recovery_hash(&keys, user_id, code);
-                Ok(self.store.use_recovery_code(OrgId(org_id), user_id, &hash, self.now()).await?.then_some("recovery"))
+                Ok(self.two_factor.store.use_recovery_code(OrgId(org_id), user_id, &hash, self.core.now()).await?.then_some("recovery"))
             }
         }
     }
 
     /// Counts a wrong code against the challenge and the account; the fifth kills the challenge.
     async fn wrong_code(&self, challenge: &ChallengeRow) -> OfficeError {
-        self.two_factor.failures.fail(&limit_key(&challenge.user_id), self.now()).await;
-        match self.store.challenge_failed(&challenge.token_hash).await {
+        self.two_factor.failures.fail(&limit_key(&challenge.user_id), self.core.now()).await;
+        match self.two_factor.store.challenge_failed(&challenge.token_hash).await {
             Ok(failures) if failures >= MAX_CODE_FAILURES as i64 => {
                 tracing::warn!(org_id = %challenge.org_id, user_id = %challenge.user_id, "second-factor challenge locked after wrong codes");
                 OfficeError::InvalidCode
@@ -218,11 +218,11 @@ impl Office {
 
     /// Uses up the challenge and starts the session.
     async fn finish(&self, challenge: &ChallengeRow, client: &Client, event: &str) -> Result<SignedIn> {
-        if !self.store.finish_challenge(&challenge.token_hash, self.now()).await? {
+        if !self.two_factor.store.finish_challenge(&challenge.token_hash, self.core.now()).await? {
             return Err(OfficeError::InvalidToken);
         }
         self.two_factor.failures.clear(&limit_key(&challenge.user_id)).await;
-        let row = self.user_row(&challenge.org_id, &challenge.user_id).await?;
+        let row = self.two_factor.user_row(&challenge.org_id, &challenge.user_id).await?;
         if !row.active || row.password_hash.is_none() {
             return Err(OfficeError::InvalidToken);
         }

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use tokio::sync::mpsc;
 
-use crate::{Office, UserView};
+use crate::Office;
 
 /// A change the live office must hear about.
 #[derive(Clone, PartialEq, Eq)]
@@ -65,7 +65,7 @@ impl std::fmt::Debug for Change {
 pub(crate) struct Changes(Mutex<Option<mpsc::UnboundedSender<Change>>>);
 
 impl Changes {
-    fn emit(&self, change: Change) {
+    pub(crate) fn emit(&self, change: Change) {
         if let Ok(slot) = self.0.lock()
             && let Some(sender) = slot.as_ref()
         {
@@ -78,38 +78,9 @@ impl Office {
     /// Every change from now on, in order. A new subscription replaces the previous one.
     pub fn subscribe(&self) -> mpsc::UnboundedReceiver<Change> {
         let (sender, receiver) = mpsc::unbounded_channel();
-        if let Ok(mut slot) = self.changes.0.lock() {
+        if let Ok(mut slot) = self.parts.changes.0.lock() {
             *slot = Some(sender);
         }
         receiver
-    }
-
-    pub(crate) fn emit(&self, change: Change) {
-        self.changes.emit(change);
-    }
-
-    /// The floor plan of an organisation changed.
-    pub(crate) fn floor_plan_changed(&self, org_id: &str) {
-        self.emit(Change::FloorPlan { org_id: org_id.to_owned() });
-    }
-
-    /// A user was created or changed: their office on the floor plan, the end of their live
-    /// connections if they may no longer be there (`present` false), else their name and
-    /// picture.
-    pub(crate) fn user_changed(&self, org_id: &str, user: &UserView, present: bool, new_picture: bool) {
-        if !present {
-            self.emit(Change::Removed { org_id: org_id.to_owned(), user_id: user.id.clone() });
-        }
-        self.floor_plan_changed(org_id);
-        if present {
-            let (name, has_picture) = (user.name.clone(), user.has_picture);
-            self.emit(Change::Profile { org_id: org_id.to_owned(), user_id: user.id.clone(), name, has_picture, new_picture });
-        }
-    }
-
-    /// A user is gone (erased): their connections end and the floor plan loses their office.
-    pub(crate) fn user_gone(&self, org_id: &str, user_id: &str) {
-        self.emit(Change::Removed { org_id: org_id.to_owned(), user_id: user_id.to_owned() });
-        self.floor_plan_changed(org_id);
     }
 }

@@ -10,8 +10,8 @@ use utoipa::ToSchema;
 
 use crate::error::{OfficeError, Result};
 use crate::mail::{Language, compose};
+use crate::Privacy;
 use crate::rights::Actor;
-use crate::Office;
 
 /// A consent to give.
 #[derive(Clone, Debug, Deserialize, ToSchema)]
@@ -52,7 +52,7 @@ fn slot(id: &str) -> Slot<'_> {
     Slot { table: "consents", column: "details", row: id }
 }
 
-impl Office {
+impl Privacy {
     /// Records a consent to the current template and emails the organisation a confirmation.
     /// A consent to an outdated template version is refused (the text must be read again).
     pub async fn give_consent(&self, actor: &Actor, consent: GiveConsent) -> Result<ConsentView> {
@@ -63,7 +63,7 @@ impl Office {
         if !consent.camera && !consent.microphone {
             return Err(OfficeError::Invalid { field: "camera", message: "allow the camera, the microphone or both".into() });
         }
-        let keys = self.keys(&actor.org_id).await?;
+        let keys = self.core.keys(&actor.org_id).await?;
         let id = uuid::Uuid::new_v4().to_string();
         let details = ConsentDetails { camera: consent.camera, microphone: consent.microphone };
         let row = ConsentRow {
@@ -72,7 +72,7 @@ impl Office {
             org_id: actor.org_id.clone(),
             user_id: Some(actor.user_id.clone()),
             template_version: current,
-            given_at: self.now(),
+            given_at: self.core.now(),
             withdrawn_at: None,
         };
         self.store.insert_consent(&row).await?;
@@ -83,11 +83,11 @@ impl Office {
     /// The confirmation for the organisation (its support address, or every administrator).
     /// A mail failure is logged: the consent itself is recorded either way.
     async fn confirm_consent(&self, actor: &Actor, row: &ConsentRow, details: &ConsentDetails) {
-        if self.mail_allowance(actor).await.is_err() {
+        if self.core.mail_allowance(actor).await.is_err() {
             return; // the consent is recorded; the organiser is not mailed in a loop
         }
-        let (Ok(org), Ok(me)) = (self.org(actor).await, self.user(actor, &actor.user_id).await) else { return };
-        let recipients = self.support_recipients(&actor.org_id, &org).await;
+        let (Ok(org), Ok(me)) = (self.directory.org(actor).await, self.directory.user(actor, &actor.user_id).await) else { return };
+        let recipients = self.support.support_recipients(&actor.org_id, &org).await;
         let lang = Language::from_code(&org.language);
         let devices = match (details.camera, details.microphone) {
             (true, true) => lang.pick("camera and microphone", "Kamera und Mikrofon"),
@@ -100,7 +100,7 @@ impl Office {
         }];
         for to in recipients {
             let mail = compose(&to, lang.pick("Consent confirmation", "Bestätigung der Einwilligung"), &body, None, &[]);
-            if let Err(err) = self.mailer.send(mail).await {
+            if let Err(err) = self.core.mailer.send(mail).await {
                 tracing::warn!("consent confirmation failed: {err}");
             }
         }
@@ -108,14 +108,14 @@ impl Office {
 
     /// The actor's consents, newest first.
     pub async fn my_consents(&self, actor: &Actor) -> Result<Vec<ConsentView>> {
-        let keys = self.keys(&actor.org_id).await?;
+        let keys = self.core.keys(&actor.org_id).await?;
         let rows = self.store.consents(OrgId(&actor.org_id), &actor.user_id).await?;
         rows.iter().map(|row| Ok(view(row, keys.open_json(slot(&row.id), &row.details)?))).collect()
     }
 
     /// Withdraws one of the actor's consents (the browser stops camera and microphone).
     pub async fn withdraw_consent(&self, actor: &Actor, id: &str) -> Result<ConsentView> {
-        if !self.store.withdraw_consent(OrgId(&actor.org_id), &actor.user_id, id, self.now()).await? {
+        if !self.store.withdraw_consent(OrgId(&actor.org_id), &actor.user_id, id, self.core.now()).await? {
             return Err(OfficeError::NotFound("active consent"));
         }
         self.my_consents(actor).await?.into_iter().find(|c| c.id == id).ok_or(OfficeError::NotFound("consent"))

@@ -1,13 +1,17 @@
 //! The directory: listing, reading and editing users, and the organisation's settings.
 
+use std::sync::Arc;
+
 use bureau_store::{OrgId, StoreError, UserRow};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use crate::core::{Core, email_index, org_slot};
 use crate::error::{OfficeError, Result};
 use crate::profile::{Editor, Profile, ProfileMode, UserPatch};
 use crate::rights::{Actor, Role};
-use crate::{Office, OrgView, UserView, email_index};
+use crate::{Accounts, TwoFactor};
+use crate::{OrgView, UserView};
 
 /// A change to the organisation's settings (administrators only).
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
@@ -27,12 +31,22 @@ pub struct OrgSettingsPatch {
     pub require_two_factor: Option<bool>,
 }
 
-impl Office {
+/// The organisation's settings and the directory of users: profiles and pictures (its store is
+/// the core's: every feature reads users).
+pub struct Directory {
+    pub(crate) core: Arc<Core>,
+    /// Deactivating a user ends their sessions.
+    pub(crate) accounts: Arc<Accounts>,
+    /// The "require a second factor" setting is shown with the organisation's settings.
+    pub(crate) two_factor: Arc<TwoFactor>,
+}
+
+impl Directory {
     /// The actor's organisation.
     pub async fn org(&self, actor: &Actor) -> Result<OrgView> {
-        let keys = self.keys(&actor.org_id).await?;
-        let mut view = self.org_view(&keys, &self.org_row(&actor.org_id).await?)?;
-        view.require_two_factor = self.requires_two_factor(&actor.org_id).await?;
+        let keys = self.core.keys(&actor.org_id).await?;
+        let mut view = self.core.org_view(&keys, &self.core.org_row(&actor.org_id).await?)?;
+        view.require_two_factor = self.two_factor.requires_two_factor(&actor.org_id).await?;
         Ok(view)
     }
 
@@ -40,7 +54,7 @@ impl Office {
     /// fields at once; they are dropped from each profile on its next write.
     pub async fn update_org(&self, actor: &Actor, patch: OrgSettingsPatch) -> Result<OrgView> {
         actor.require_admin()?;
-        let mut org = self.org_row(&actor.org_id).await?;
+        let mut org = self.core.org_row(&actor.org_id).await?;
         if let Some(name) = patch.name {
             org.name = crate::profile::valid_name(&name)?;
         }
@@ -53,20 +67,20 @@ impl Office {
             }
             org.language = language;
         }
-        let keys = self.keys(&actor.org_id).await?;
+        let keys = self.core.keys(&actor.org_id).await?;
         if let Some(address) = patch.support_email {
             org.support_email = match address {
                 Some(address) => {
                     let address = crate::profile::normalise_email(&address)
                         .map_err(|_| OfficeError::Invalid { field: "support_email", message: "is not a valid email address".into() })?;
-                    Some(keys.seal(crate::org_slot(&org.id), address.as_bytes()))
+                    Some(keys.seal(org_slot(&org.id), address.as_bytes()))
                 }
                 None => None,
             };
         }
-        self.store.update_org(&org).await?;
+        self.core.store.update_org(&org).await?;
         if let Some(required) = patch.require_two_factor {
-            self.set_requires_two_factor(actor, required).await?;
+            self.two_factor.set_requires_two_factor(actor, required).await?;
         }
         self.org(actor).await
     }
@@ -78,18 +92,18 @@ impl Office {
         if actor.role == Role::Guest {
             return Err(OfficeError::Forbidden);
         }
-        let org = self.org_row(&actor.org_id).await?;
+        let org = self.core.org_row(&actor.org_id).await?;
         let mode = ProfileMode::from_name(&org.profile_mode);
-        let keys = self.keys(&actor.org_id).await?;
+        let keys = self.core.keys(&actor.org_id).await?;
         let needle = search.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
-        let rows = self.store.users(OrgId(&actor.org_id)).await?;
+        let rows = self.core.store.users(OrgId(&actor.org_id)).await?;
         let mut out = Vec::with_capacity(rows.len());
         let visible = |row: &&bureau_store::UserRow| {
             actor.is_admin() || row.id == actor.user_id || (row.active && !row.restricted && row.role != Role::Guest)
         };
         for row in rows.iter().filter(visible) {
-            let (profile, unavailable) = self.open_profile_or_placeholder(&keys, row);
-            let view = UserView { unavailable, ..self.view(row, profile, mode, Some(actor)) };
+            let (profile, unavailable) = self.core.open_profile_or_placeholder(&keys, row);
+            let view = UserView { unavailable, ..self.core.view(row, profile, mode, Some(actor)) };
             if needle.as_deref().is_none_or(|n| matches(&view, n)) {
                 out.push(view);
             }
@@ -103,7 +117,7 @@ impl Office {
         if (!row.active || row.restricted) && !actor.is_admin() && actor.user_id != row.id {
             return Err(OfficeError::NotFound("user"));
         }
-        Ok(self.view(&row, profile, mode, Some(actor)))
+        Ok(self.core.view(&row, profile, mode, Some(actor)))
     }
 
     /// Edits the actor's own profile.
@@ -121,7 +135,7 @@ impl Office {
     async fn update(&self, actor: &Actor, id: &str, patch: UserPatch, editor: Editor) -> Result<UserView> {
         let (mut row, mut profile, mode) = self.load(actor, id).await?;
         if let Some(Some(deputy)) = &patch.deputy_id {
-            let exists = deputy != id && self.store.user(OrgId(&actor.org_id), deputy).await?.is_some();
+            let exists = deputy != id && self.core.store.user(OrgId(&actor.org_id), deputy).await?.is_some();
             if !exists {
                 return Err(OfficeError::Invalid { field: "deputy_id", message: "must be another user".into() });
             }
@@ -142,12 +156,12 @@ impl Office {
         if let Some(active) = active {
             row.active = active;
         }
-        let keys = self.keys(&actor.org_id).await?;
+        let keys = self.core.keys(&actor.org_id).await?;
         row.email_index = email_index(&keys, &profile.email);
-        Self::seal_profile(&keys, &mut row, &profile);
-        row.updated_at = self.now();
+        Core::seal_profile(&keys, &mut row, &profile);
+        row.updated_at = self.core.now();
         // The store refuses, in the write's own transaction, to leave no active administrator.
-        match self.store.update_user(&row).await {
+        match self.core.store.update_user(&row).await {
             Ok(true) => {}
             Ok(false) => return Err(OfficeError::NotFound("user")),
             Err(StoreError::LastAdmin) => {
@@ -157,19 +171,19 @@ impl Office {
             Err(err) => return Err(err.into()),
         }
         if !row.active {
-            self.store.delete_user_sessions(OrgId(&actor.org_id), &row.id).await?;
+            self.accounts.store.delete_user_sessions(OrgId(&actor.org_id), &row.id).await?;
         }
         tracing::info!(user_id = %row.id, by = %actor.user_id, "user updated");
-        let view = self.view(&row, profile, mode, Some(actor));
-        self.user_changed(&actor.org_id, &view, view.active, false);
+        let view = self.core.view(&row, profile, mode, Some(actor));
+        self.core.user_changed(&actor.org_id, &view, view.active, false);
         Ok(view)
     }
 
     async fn load(&self, actor: &Actor, id: &str) -> Result<(UserRow, Profile, ProfileMode)> {
-        let row = self.store.user(OrgId(&actor.org_id), id).await?.ok_or(OfficeError::NotFound("user"))?;
-        let keys = self.keys(&actor.org_id).await?;
-        let profile = self.open_profile(&keys, &row)?;
-        let org = self.org_row(&actor.org_id).await?;
+        let row = self.core.store.user(OrgId(&actor.org_id), id).await?.ok_or(OfficeError::NotFound("user"))?;
+        let keys = self.core.keys(&actor.org_id).await?;
+        let profile = self.core.open_profile(&keys, &row)?;
+        let org = self.core.org_row(&actor.org_id).await?;
         Ok((row, profile, ProfileMode::from_name(&org.profile_mode)))
     }
 }

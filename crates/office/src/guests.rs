@@ -8,11 +8,12 @@ use utoipa::ToSchema;
 
 use crate::access::Client;
 use crate::accounts::{SignedIn, new_token, token_hash};
+use crate::core::Core;
 use crate::error::{OfficeError, Result};
+use crate::Joining;
 use crate::profile::{Profile, ProfileMode, normalise_email, valid_name};
 use crate::rights::{Actor, Role};
 use crate::rooms::RoomKind;
-use crate::Office;
 
 const HOUR_MS: i64 = 3600 * 1000;
 
@@ -94,10 +95,10 @@ pub(crate) const JOINS_PER_MINUTE: usize = 10;
 /// Guests of one link signed in at once (at most the link's own maximum).
 pub const MAX_GUESTS_AT_ONCE: u64 = 50;
 
-impl Office {
+impl Joining {
     /// The conference room (meeting room or reception) with this id, with its name.
     async fn conference_room(&self, org_id: &str, room_id: &str) -> Result<String> {
-        let room = self.floor_plan(org_id).await?.into_iter().find(|r| r.id == room_id).ok_or(OfficeError::NotFound("room"))?;
+        let room = self.rooms.floor_plan(org_id).await?.into_iter().find(|r| r.id == room_id).ok_or(OfficeError::NotFound("room"))?;
         if room.kind == RoomKind::Office {
             return Err(OfficeError::Invalid { field: "room_id", message: "guests are invited to meeting rooms and the reception".into() });
         }
@@ -119,7 +120,7 @@ impl Office {
             return Err(OfficeError::Invalid { field: "max_guests", message: "must be between 1 and 500".into() });
         }
         let (token, hash) = new_token();
-        let now = self.now();
+        let now = self.core.now();
         let row = GuestLinkRow {
             id: uuid::Uuid::new_v4().to_string(),
             org_id: actor.org_id.clone(),
@@ -133,7 +134,7 @@ impl Office {
             max_guests: i64::from(max_guests),
         };
         self.store.insert_guest_link(&row).await?;
-        Ok(view(&row, Some(format!("{}/guest#token={token}", self.public_url))))
+        Ok(view(&row, Some(format!("{}/guest#token={token}", self.core.public_url))))
     }
 
     /// The links of a room, newest first.
@@ -150,20 +151,20 @@ impl Office {
         if actor.role == Role::Guest {
             return Err(OfficeError::Forbidden);
         }
-        if !self.store.revoke_guest_link(OrgId(&actor.org_id), id, self.now()).await? {
+        if !self.store.revoke_guest_link(OrgId(&actor.org_id), id, self.core.now()).await? {
             return Err(OfficeError::NotFound("guest link"));
         }
         let ended = self.store.end_guests_of_link(OrgId(&actor.org_id), id).await?;
         tracing::info!(org_id = %actor.org_id, link_id = %id, guests = ended.len(), "guest link revoked, its guests signed out");
         for user_id in ended {
-            self.emit(crate::Change::Removed { org_id: actor.org_id.clone(), user_id });
+            self.core.emit(crate::Change::Removed { org_id: actor.org_id.clone(), user_id });
         }
         Ok(())
     }
 
     async fn usable_guest_link(&self, token: &str) -> Result<GuestLinkRow> {
         let row = self.store.guest_link_by_token(&token_hash(token)).await?.ok_or(OfficeError::InvalidToken)?;
-        if row.revoked_at.is_some() || row.expires_at <= self.now() {
+        if row.revoked_at.is_some() || row.expires_at <= self.core.now() {
             return Err(OfficeError::InvalidToken);
         }
         Ok(row)
@@ -172,7 +173,7 @@ impl Office {
     /// What the guest page shows for a link.
     pub async fn guest_link_info(&self, token: &str) -> Result<GuestLinkInfo> {
         let link = self.usable_guest_link(token).await?;
-        let org = self.org_row(&link.org_id).await?;
+        let org = self.core.org_row(&link.org_id).await?;
         let room_name = self.conference_room(&link.org_id, &link.room_id).await.map_err(|_| OfficeError::InvalidToken)?;
         Ok(GuestLinkInfo { org_name: org.name, org_slug: org.slug, room_name, direct: link.direct })
     }
@@ -186,9 +187,9 @@ impl Office {
             Some(email) => normalise_email(email)?,
             None => String::new(),
         };
-        let keys = self.keys(&link.org_id).await?;
+        let keys = self.core.keys(&link.org_id).await?;
         let id = uuid::Uuid::new_v4().to_string();
-        let now = self.now();
+        let now = self.core.now();
         let profile = Profile { name, email, ..Profile::default() };
         // Guests never sign in by email, so their index only has to be unique.
         let mut row = UserRow {
@@ -206,21 +207,21 @@ impl Office {
             created_at: now,
             updated_at: now,
         };
-        Self::seal_profile(&keys, &mut row, &profile);
-        self.store.insert_user(&row).await?;
+        Core::seal_profile(&keys, &mut row, &profile);
+        self.core.store.insert_user(&row).await?;
         let guest = GuestRow { user_id: id, org_id: link.org_id.clone(), room_id: link.room_id.clone(), direct: link.direct, link_id: Some(link.id) };
         self.store.insert_guest(&guest).await?;
-        let user = self.view(&row, profile, ProfileMode::Entry, None);
+        let user = self.core.view(&row, profile, ProfileMode::Entry, None);
         tracing::info!(org_id = %link.org_id, user_id = %row.id, "guest joined through a link");
         // A guest's session ends with the link at the latest.
-        Ok((self.start_session_until(&link.org_id, user, client, "guest_join", link.expires_at).await?, link.room_id))
+        Ok((self.accounts.start_session_until(&link.org_id, user, client, "guest_join", link.expires_at).await?, link.room_id))
     }
 
     /// Whether one more guest may join through `link`: at most the link's own maximum in all,
     /// [`MAX_GUESTS_AT_ONCE`] signed in at once and [`JOINS_PER_MINUTE`].
     async fn admit_through(&self, link: &GuestLinkRow) -> Result<()> {
         let key = crate::accounts::limit_key("guest-join", &link.id);
-        let now = self.now();
+        let now = self.core.now();
         if let Some(seconds) = self.guest_join_limiter.blocked(&key, now).await {
             return Err(OfficeError::RateLimited(seconds));
         }

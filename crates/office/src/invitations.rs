@@ -3,6 +3,9 @@
 //! links to the privacy policy and terms; following it, the invitee accepts them, sets a
 //! password and is signed in. The registration's IP address and time are stored (sealed).
 
+use std::sync::Arc;
+
+use bureau_store::JoiningStore;
 use bureau_store::vault::Slot;
 use bureau_store::{InvitationRow, OrgId, RegistrationRow};
 use serde::{Deserialize, Serialize};
@@ -10,11 +13,14 @@ use utoipa::ToSchema;
 
 use crate::access::{AccessDetails, Client};
 use crate::accounts::{NewUser, SignedIn, new_token, token_hash};
+use crate::core::{Core, email_index};
 use crate::error::{OfficeError, Result};
+use crate::limiter::Limiter;
 use crate::mail::{Language, compose};
 use crate::profile::{normalise_email, valid_name};
 use crate::rights::{Actor, Right, Role};
-use crate::{Office, email_index, password};
+use crate::{Accounts, Rooms};
+use crate::password;
 
 /// An invitation to create.
 #[derive(Clone, Debug, Deserialize, ToSchema)]
@@ -111,7 +117,19 @@ fn invitee_slot(id: &str) -> Slot<'_> {
     Slot { table: "invitations", column: "details", row: id }
 }
 
-impl Office {
+/// Invitations and registration, and guest links ([`crate::guests`]).
+pub struct Joining {
+    pub(crate) core: Arc<Core>,
+    pub(crate) store: Arc<dyn JoiningStore>,
+    /// Registering creates an account and signs it in.
+    pub(crate) accounts: Arc<Accounts>,
+    /// A guest sees the floor plan of their room.
+    pub(crate) rooms: Arc<Rooms>,
+    /// Joins through one guest link per minute.
+    pub(crate) guest_join_limiter: Limiter,
+}
+
+impl Joining {
     fn can_invite(actor: &Actor, role: Role) -> Result<()> {
         match role {
             Role::Admin => actor.require_admin(),
@@ -125,7 +143,7 @@ impl Office {
             InvitationStatus::Accepted
         } else if row.revoked_at.is_some() {
             InvitationStatus::Revoked
-        } else if row.expires_at <= self.now() {
+        } else if row.expires_at <= self.core.now() {
             InvitationStatus::Expired
         } else {
             InvitationStatus::Pending
@@ -146,13 +164,13 @@ impl Office {
     pub async fn invite(&self, actor: &Actor, invitation: NewInvitation) -> Result<InvitationView> {
         Self::can_invite(actor, invitation.role)?;
         let invitee = Invitee { name: valid_name(&invitation.name)?, email: normalise_email(&invitation.email)? };
-        self.mail_allowance(actor).await?;
-        let keys = self.keys(&actor.org_id).await?;
+        self.core.mail_allowance(actor).await?;
+        let keys = self.core.keys(&actor.org_id).await?;
         let index = email_index(&keys, &invitee.email);
-        if self.store.user_by_email_index(OrgId(&actor.org_id), &index).await?.is_some() {
+        if self.core.store.user_by_email_index(OrgId(&actor.org_id), &index).await?.is_some() {
             return Err(OfficeError::Conflict("email"));
         }
-        let now = self.now();
+        let now = self.core.now();
         let (token, hash) = new_token();
         let id = uuid::Uuid::new_v4().to_string();
         let row = InvitationRow {
@@ -164,7 +182,7 @@ impl Office {
             role: invitation.role,
             invited_by: Some(actor.user_id.clone()),
             created_at: now,
-            expires_at: now + self.policy.invitation_ttl_ms,
+            expires_at: now + self.core.policy.invitation_ttl_ms,
             used_at: None,
             revoked_at: None,
         };
@@ -174,10 +192,10 @@ impl Office {
     }
 
     async fn send_invitation(&self, org_id: &str, invitee: &Invitee, token: &str, expires_at: i64) -> Result<()> {
-        let org = self.org_row(org_id).await?;
+        let org = self.core.org_row(org_id).await?;
         let lang = Language::from_code(&org.language);
-        let days = ((expires_at - self.now()) / (24 * 3600 * 1000)).max(1);
-        let link = format!("{}/register#token={token}", self.public_url);
+        let days = ((expires_at - self.core.now()) / (24 * 3600 * 1000)).max(1);
+        let link = format!("{}/register#token={token}", self.core.public_url);
         let paragraphs = match lang {
             Language::En => vec![
                 format!("Hello {},", invitee.name),
@@ -199,11 +217,11 @@ impl Office {
             &paragraphs,
             Some((lang.pick("Accept the invitation", "Einladung annehmen"), &link)),
             &[
-                (lang.pick("Privacy policy", "Datenschutzerklärung"), format!("{}/privacy", self.public_url)),
-                (lang.pick("Terms of use", "Nutzungsbedingungen"), format!("{}/terms", self.public_url)),
+                (lang.pick("Privacy policy", "Datenschutzerklärung"), format!("{}/privacy", self.core.public_url)),
+                (lang.pick("Terms of use", "Nutzungsbedingungen"), format!("{}/terms", self.core.public_url)),
             ],
         );
-        self.mailer.send(mail).await.map_err(|err| {
+        self.core.mailer.send(mail).await.map_err(|err| {
             tracing::warn!("invitation email failed: {err}");
             OfficeError::MailFailed
         })
@@ -212,7 +230,7 @@ impl Office {
     /// The organisation's invitations, newest first.
     pub async fn invitations(&self, actor: &Actor) -> Result<Vec<InvitationView>> {
         Self::can_invite(actor, Role::Member)?;
-        let keys = self.keys(&actor.org_id).await?;
+        let keys = self.core.keys(&actor.org_id).await?;
         let rows = self.store.invitations(OrgId(&actor.org_id)).await?;
         rows.iter().map(|row| Ok(self.invitation_view(row, keys.open_json(invitee_slot(&row.id), &row.details)?))).collect()
     }
@@ -229,13 +247,13 @@ impl Office {
         if row.used_at.is_some() || row.revoked_at.is_some() {
             return Err(OfficeError::Invalid { field: "id", message: "this invitation was already used or revoked".into() });
         }
-        self.mail_allowance(actor).await?;
-        let keys = self.keys(&actor.org_id).await?;
+        self.core.mail_allowance(actor).await?;
+        let keys = self.core.keys(&actor.org_id).await?;
         let invitee: Invitee = keys.open_json(invitee_slot(&row.id), &row.details)?;
         let (token, hash) = new_token();
         row.token_hash = hash;
-        row.created_at = self.now();
-        row.expires_at = row.created_at + self.policy.invitation_ttl_ms;
+        row.created_at = self.core.now();
+        row.expires_at = row.created_at + self.core.policy.invitation_ttl_ms;
         self.store.update_invitation(&row).await?;
         self.send_invitation(&actor.org_id, &invitee, &token, row.expires_at).await?;
         Ok(self.invitation_view(&row, invitee))
@@ -245,26 +263,26 @@ impl Office {
     pub async fn revoke_invitation(&self, actor: &Actor, id: &str) -> Result<InvitationView> {
         let mut row = self.invitation_row(actor, id).await?;
         if row.used_at.is_none() && row.revoked_at.is_none() {
-            row.revoked_at = Some(self.now());
+            row.revoked_at = Some(self.core.now());
             self.store.update_invitation(&row).await?;
         }
-        let keys = self.keys(&actor.org_id).await?;
+        let keys = self.core.keys(&actor.org_id).await?;
         let invitee = keys.open_json(invitee_slot(&row.id), &row.details)?;
         Ok(self.invitation_view(&row, invitee))
     }
 
     async fn usable_invitation(&self, token: &str) -> Result<InvitationRow> {
         let row = self.store.invitation_by_token(&token_hash(token)).await?.ok_or(OfficeError::InvalidToken)?;
-        let usable = row.used_at.is_none() && row.revoked_at.is_none() && row.expires_at > self.now();
+        let usable = row.used_at.is_none() && row.revoked_at.is_none() && row.expires_at > self.core.now();
         if usable { Ok(row) } else { Err(OfficeError::InvalidToken) }
     }
 
     /// What the registration page shows for a link token.
     pub async fn registration_info(&self, token: &str) -> Result<RegistrationInfo> {
         let row = self.usable_invitation(token).await?;
-        let keys = self.keys(&row.org_id).await?;
+        let keys = self.core.keys(&row.org_id).await?;
         let invitee: Invitee = keys.open_json(invitee_slot(&row.id), &row.details)?;
-        let org = self.org_row(&row.org_id).await?;
+        let org = self.core.org_row(&row.org_id).await?;
         Ok(RegistrationInfo { org_name: org.name, org_slug: org.slug, name: invitee.name, email: invitee.email })
     }
 
@@ -275,19 +293,19 @@ impl Office {
         }
         password::check_policy(&request.password)?;
         let row = self.usable_invitation(&request.token).await?;
-        let keys = self.keys(&row.org_id).await?;
+        let keys = self.core.keys(&row.org_id).await?;
         let invitee: Invitee = keys.open_json(invitee_slot(&row.id), &row.details)?;
         let name = match &request.name {
             Some(name) => valid_name(name)?,
             None => invitee.name,
         };
         // Marking the invitation used first makes the link single-use even under concurrency.
-        if !self.store.use_invitation(&row.id, self.now()).await? {
+        if !self.store.use_invitation(&row.id, self.core.now()).await? {
             return Err(OfficeError::InvalidToken);
         }
         let role = row.role;
         let user = NewUser { name, email: invitee.email, role, rights: vec![], password: Some(request.password) };
-        let created = self.insert_user(&row.org_id, user).await?;
+        let created = self.accounts.insert_user(&row.org_id, user).await?;
         let access = AccessDetails::new("register", client);
         let details = RegistrationDetails {
             ip: access.ip,
@@ -297,9 +315,9 @@ impl Office {
         };
         let slot = Slot { table: "registrations", column: "details", row: &created.id };
         let registration =
-            RegistrationRow { user_id: created.id.clone(), org_id: row.org_id.clone(), at: self.now(), details: keys.seal_json(slot, &details) };
+            RegistrationRow { user_id: created.id.clone(), org_id: row.org_id.clone(), at: self.core.now(), details: keys.seal_json(slot, &details) };
         self.store.insert_registration(&registration).await?;
         tracing::info!(org_id = %row.org_id, user_id = %created.id, "registered through an invitation");
-        self.start_session(&row.org_id, created, client, "register").await
+        self.accounts.start_session(&row.org_id, created, client, "register").await
     }
 }

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{OfficeError, Result};
+use crate::Privacy;
 use crate::rights::Actor;
-use crate::Office;
 
 /// Longest accepted legal text, in characters.
 const MAX_CHARS: usize = 100_000;
@@ -62,7 +62,7 @@ fn text(row: Option<LegalRow>) -> LegalText {
     }
 }
 
-impl Office {
+impl Privacy {
     async fn legal_of(&self, org: &OrgRow) -> Result<LegalTexts> {
         Ok(LegalTexts {
             org_name: org.name.clone(),
@@ -75,21 +75,21 @@ impl Office {
     /// The legal texts of the organisation with this slug, or of the first one (a public page).
     pub async fn public_legal(&self, org_slug: Option<&str>) -> Result<LegalTexts> {
         let org = match org_slug {
-            Some(slug) => self.store.org_by_slug(slug).await?,
-            None => self.store.orgs().await?.into_iter().next(),
+            Some(slug) => self.core.store.org_by_slug(slug).await?,
+            None => self.core.store.orgs().await?.into_iter().next(),
         };
         self.legal_of(&org.ok_or(OfficeError::NotFound("organisation"))?).await
     }
 
     /// The legal texts of the actor's own organisation.
     pub async fn legal(&self, actor: &Actor) -> Result<LegalTexts> {
-        self.legal_of(&self.org_row(&actor.org_id).await?).await
+        self.legal_of(&self.core.org_row(&actor.org_id).await?).await
     }
 
     /// Saves new versions of the legal texts.
     pub async fn set_legal(&self, actor: &Actor, patch: LegalPatch) -> Result<LegalTexts> {
         actor.require_admin()?;
-        let org = self.org_row(&actor.org_id).await?;
+        let org = self.core.org_row(&actor.org_id).await?;
         let changes = [
             ("privacy", "privacy_markdown", patch.privacy_markdown),
             ("terms", "terms_markdown", patch.terms_markdown),
@@ -108,7 +108,7 @@ impl Office {
                 kind: kind.into(),
                 version,
                 body,
-                created_at: self.now(),
+                created_at: self.core.now(),
                 created_by: Some(actor.user_id.clone()),
             };
             self.store.insert_legal_text(&row).await?;

@@ -105,11 +105,6 @@ impl Limiter {
         Limiter { window: Window { namespace, max: max_failures, window_ms }, store }
     }
 
-    /// The same limit, counted in another store.
-    pub fn moved_to(&self, store: Arc<dyn FailureWindows>) -> Self {
-        Limiter { window: self.window, store }
-    }
-
     /// `Some(seconds to wait)` if the key has used up its failures at `now`.
     pub async fn blocked(&self, key: &[u8; 32], now: i64) -> Option<u64> {
         self.store.blocked(&self.window, key, now).await

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::error::{OfficeError, Result};
 use crate::rights::Actor;
-use crate::Office;
+use crate::Rooms;
 
 /// One call in a user's history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
@@ -63,12 +63,12 @@ pub struct FinishedCall {
     pub participants: Vec<String>,
 }
 
-impl Office {
+impl Rooms {
     /// Stores a finished call. Participants who objected to call logs appear anonymously.
     pub async fn record_call(&self, call: FinishedCall) -> Result<()> {
         let mut participants = Vec::with_capacity(call.participants.len());
         for user_id in call.participants {
-            let objected = match self.store.user(OrgId(&call.org_id), &user_id).await? {
+            let objected = match self.core.store.user(OrgId(&call.org_id), &user_id).await? {
                 Some(row) => crate::privacy::objections_from(&row.objections).contains(&crate::Objection::CallLogs),
                 None => false,
             };
@@ -103,7 +103,7 @@ impl Office {
 
     /// Records that the actor sent a message or file to a colleague.
     pub async fn record_transfer(&self, actor: &Actor, report: TransferReport) -> Result<()> {
-        if self.store.user(OrgId(&actor.org_id), &report.to_user).await?.is_none() {
+        if self.core.store.user(OrgId(&actor.org_id), &report.to_user).await?.is_none() {
             return Err(OfficeError::Invalid { field: "to_user", message: "is not a user of your organisation".into() });
         }
         let size = i64::try_from(report.size).map_err(|_| OfficeError::Invalid { field: "size", message: "is too large".into() })?;
@@ -117,7 +117,7 @@ impl Office {
                 TransferKind::File => "file".into(),
             },
             size,
-            at: self.now(),
+            at: self.core.now(),
         };
         Ok(self.store.insert_transfer(&row).await?)
     }

@@ -3,14 +3,14 @@
 //! colleagues' browsers never decode what the uploader sent, and metadata (such as a photo's
 //! location) is gone.
 
-use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use bureau_store::OrgId;
 use bureau_store::vault::Slot;
 
+use crate::Directory;
 use crate::error::{OfficeError, Result};
 use crate::rights::Actor;
-use crate::Office;
 
 /// Largest accepted picture, in bytes.
 pub const MAX_PICTURE_BYTES: usize = 256 * 1024;
@@ -114,7 +114,7 @@ pub fn normalise_picture(bytes: &[u8]) -> Result<Vec<u8>> {
     Ok(png)
 }
 
-impl Office {
+impl Directory {
     /// Sets (or with `None` removes) the actor's own picture: decoded and re-encoded first
     /// (see [`normalise_picture`]), off the async threads.
     pub async fn set_my_picture(&self, actor: &Actor, image: Option<Vec<u8>>) -> Result<()> {
@@ -122,16 +122,16 @@ impl Office {
             Some(bytes) => Some(tokio::task::spawn_blocking(move || normalise_picture(&bytes)).await.map_err(|_| invalid("could not be read as an image"))??),
             None => None,
         };
-        let keys = self.keys(&actor.org_id).await?;
+        let keys = self.core.keys(&actor.org_id).await?;
         let sealed = image.map(|bytes| keys.seal(slot(&actor.user_id), &bytes));
         let new_picture = sealed.is_some();
-        if !self.store.set_picture(OrgId(&actor.org_id), &actor.user_id, sealed.as_deref(), self.now()).await? {
+        if !self.core.store.set_picture(OrgId(&actor.org_id), &actor.user_id, sealed.as_deref(), self.core.now()).await? {
             return Err(OfficeError::NotFound("user"));
         }
         match self.user(actor, &actor.user_id).await {
             Ok(me) if me.active => {
                 let change = crate::Change::Profile { org_id: actor.org_id.clone(), user_id: me.id, name: me.name, has_picture: me.has_picture, new_picture };
-                self.emit(change);
+                self.core.emit(change);
             }
             Ok(_) => {}
             Err(err) => tracing::warn!("the new picture could not be announced: {err}"),
@@ -142,8 +142,8 @@ impl Office {
     /// A colleague's picture and its type, if they have one.
     pub async fn picture(&self, actor: &Actor, user_id: &str) -> Result<Option<(&'static str, Vec<u8>)>> {
         self.user(actor, user_id).await?;
-        let Some(sealed) = self.store.picture(OrgId(&actor.org_id), user_id).await? else { return Ok(None) };
-        let keys = self.keys(&actor.org_id).await?;
+        let Some(sealed) = self.core.store.picture(OrgId(&actor.org_id), user_id).await? else { return Ok(None) };
+        let keys = self.core.keys(&actor.org_id).await?;
         let bytes = keys.open(slot(user_id), &sealed)?;
         Ok(image_type(&bytes).map(|kind| (kind, bytes)))
     }

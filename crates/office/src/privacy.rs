@@ -2,15 +2,20 @@
 //! user (GDPR art. 15 and 20), erasure (art. 17) and the retention periods enforced by the
 //! background job. The export's shape is versioned and described by `docs/export.schema.json`.
 
+use std::sync::Arc;
+
+use bureau_store::PrivacyStore;
 use bureau_store::vault::Slot;
 use bureau_store::{OrgId, Purge, Purged, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::access::AccessDetails;
+use crate::core::Core;
 use crate::error::{OfficeError, Result};
 use crate::rights::Actor;
-use crate::{CallEntry, Office, OrgView, TicketView, UserView, password};
+use crate::{Accounts, Directory, Joining, Rooms, Support, TwoFactor};
+use crate::{CallEntry, OrgView, TicketView, UserView, password};
 
 /// The export format version; bump it (and the schema) when the shape changes.
 pub const EXPORT_VERSION: u32 = 1;
@@ -187,17 +192,31 @@ pub struct PrivacySettingsPatch {
     pub objections: Option<Vec<Objection>>,
 }
 
-impl Office {
+/// Consent and legal texts ([`crate::consent`], [`crate::legal`]), privacy requests and the
+/// audit log ([`crate::requests`]), export, erasure and retention: it reads what every other
+/// feature keeps about a person.
+pub struct Privacy {
+    pub(crate) core: Arc<Core>,
+    pub(crate) store: Arc<dyn PrivacyStore>,
+    pub(crate) accounts: Arc<Accounts>,
+    pub(crate) joining: Arc<Joining>,
+    pub(crate) two_factor: Arc<TwoFactor>,
+    pub(crate) directory: Arc<Directory>,
+    pub(crate) rooms: Arc<Rooms>,
+    pub(crate) support: Arc<Support>,
+}
+
+impl Privacy {
     /// The actor's restriction and objections.
     pub async fn privacy_settings(&self, actor: &Actor) -> Result<PrivacySettings> {
-        let row = self.store.user(OrgId(&actor.org_id), &actor.user_id).await?.ok_or(OfficeError::NotFound("user"))?;
+        let row = self.core.store.user(OrgId(&actor.org_id), &actor.user_id).await?.ok_or(OfficeError::NotFound("user"))?;
         Ok(PrivacySettings { restricted: row.restricted, objections: objections_from(&row.objections) })
     }
 
     /// Restricts processing or objects, for the actor. Objecting to the extended profile deletes
     /// its fields at once.
     pub async fn set_privacy_settings(&self, actor: &Actor, patch: PrivacySettingsPatch) -> Result<PrivacySettings> {
-        let mut row = self.store.user(OrgId(&actor.org_id), &actor.user_id).await?.ok_or(OfficeError::NotFound("user"))?;
+        let mut row = self.core.store.user(OrgId(&actor.org_id), &actor.user_id).await?.ok_or(OfficeError::NotFound("user"))?;
         if let Some(restricted) = patch.restricted {
             row.restricted = restricted;
         }
@@ -205,28 +224,28 @@ impl Office {
             objections.sort();
             objections.dedup();
             if objections.contains(&Objection::ExtendedProfile) {
-                let keys = self.keys(&actor.org_id).await?;
-                let mut profile = self.open_profile(&keys, &row)?;
+                let keys = self.core.keys(&actor.org_id).await?;
+                let mut profile = self.core.open_profile(&keys, &row)?;
                 profile.extended = Default::default();
-                Self::seal_profile(&keys, &mut row, &profile);
+                Core::seal_profile(&keys, &mut row, &profile);
             }
             row.objections = objections.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(",");
         }
-        row.updated_at = self.now();
-        self.store.update_user(&row).await?;
+        row.updated_at = self.core.now();
+        self.core.store.update_user(&row).await?;
         // A restricted user leaves the live office: their connections close and presence ends.
         if row.restricted {
-            self.emit(crate::Change::Removed { org_id: actor.org_id.clone(), user_id: actor.user_id.clone() });
+            self.core.emit(crate::Change::Removed { org_id: actor.org_id.clone(), user_id: actor.user_id.clone() });
         }
-        self.floor_plan_changed(&actor.org_id);
+        self.core.floor_plan_changed(&actor.org_id);
         Ok(PrivacySettings { restricted: row.restricted, objections: objections_from(&row.objections) })
     }
 
     /// The complete export of the actor's data.
     pub async fn export(&self, actor: &Actor) -> Result<Export> {
-        let keys = self.keys(&actor.org_id).await?;
+        let keys = self.core.keys(&actor.org_id).await?;
         let org = OrgId(&actor.org_id);
-        let registration = match self.store.registration(org, &actor.user_id).await? {
+        let registration = match self.joining.store.registration(org, &actor.user_id).await? {
             Some(row) => {
                 let slot = Slot { table: "registrations", column: "details", row: &row.user_id };
                 Some(ExportedRegistration { at: row.at, details: keys.open_json(slot, &row.details)? })
@@ -234,6 +253,7 @@ impl Office {
             None => None,
         };
         let transfers = self
+            .rooms
             .store
             .user_transfers(org, &actor.user_id)
             .await?
@@ -242,16 +262,16 @@ impl Office {
             .collect();
         Ok(Export {
             version: EXPORT_VERSION,
-            generated_at: self.now(),
-            organisation: self.org(actor).await?,
-            profile: self.user(actor, &actor.user_id).await?,
+            generated_at: self.core.now(),
+            organisation: self.directory.org(actor).await?,
+            profile: self.directory.user(actor, &actor.user_id).await?,
             registration,
-            access_log: self.my_access_log(actor).await?.into_iter().map(|(at, details)| ExportedAccess { at, details }).collect(),
-            calls: self.my_calls(actor).await?,
+            access_log: self.accounts.my_access_log(actor).await?.into_iter().map(|(at, details)| ExportedAccess { at, details }).collect(),
+            calls: self.rooms.my_calls(actor).await?,
             transfers,
-            support_tickets: self.my_tickets(actor).await?,
+            support_tickets: self.support.my_tickets(actor).await?,
             consents: self.my_consents(actor).await?,
-            recipients: self.recipients.clone(),
+            recipients: self.core.recipients.clone(),
             privacy_settings: self.privacy_settings(actor).await?,
             privacy_requests: self
                 .privacy_requests(actor)
@@ -259,20 +279,20 @@ impl Office {
                 .into_iter()
                 .filter(|r| r.user_id.as_deref() == Some(actor.user_id.as_str()))
                 .collect(),
-            retention: self.policy.retention.clone(),
+            retention: self.core.policy.retention.clone(),
         })
     }
 
     /// Erases the actor's own account after checking the password.
     pub async fn erase_me(&self, actor: &Actor, request: EraseRequest) -> Result<()> {
-        let row = self.store.user(OrgId(&actor.org_id), &actor.user_id).await?.ok_or(OfficeError::NotFound("user"))?;
-        let hash = row.password_hash.unwrap_or_else(|| self.decoy_hash.clone());
+        let row = self.core.store.user(OrgId(&actor.org_id), &actor.user_id).await?.ok_or(OfficeError::NotFound("user"))?;
+        let hash = row.password_hash.unwrap_or_else(|| self.core.decoy_hash.clone());
         if !password::verify(request.password, hash).await {
             return Err(OfficeError::Invalid { field: "password", message: "is not correct".into() });
         }
-        let factors = self.two_factor_row(&actor.org_id, &actor.user_id).await?;
+        let factors = self.two_factor.two_factor_row(&actor.org_id, &actor.user_id).await?;
         if crate::two_factor::enrolled(&factors) {
-            self.check_code_limit(&actor.user_id).await?;
+            self.two_factor.check_code_limit(&actor.user_id).await?;
             let proof = match (request.code, request.recovery_code) {
                 (Some(code), _) => crate::challenge::Proof::Code(code),
                 (None, Some(code)) => crate::challenge::Proof::RecoveryCode(code),
@@ -280,8 +300,8 @@ impl Office {
                     return Err(OfficeError::Invalid { field: "code", message: "enter a code from your authenticator or a recovery code".into() });
                 }
             };
-            if self.check_standing_proof(&actor.org_id, &actor.user_id, &proof).await?.is_none() {
-                self.two_factor.failures.fail(&crate::two_factor::limit_key(&actor.user_id), self.now()).await;
+            if self.accounts.check_standing_proof(&actor.org_id, &actor.user_id, &proof).await?.is_none() {
+                self.two_factor.failures.fail(&crate::two_factor::limit_key(&actor.user_id), self.core.now()).await;
                 return Err(OfficeError::Invalid { field: "code", message: "is not correct".into() });
             }
         }
@@ -309,15 +329,15 @@ impl Office {
             Err(err) => return Err(err.into()),
         }
         tracing::info!(org_id, user_id, "user erased");
-        self.user_gone(org_id, user_id);
+        self.core.user_gone(org_id, user_id);
         Ok(())
     }
 
     /// Deletes everything whose retention period has ended, and erases accounts deactivated
     /// longer than their period. Run by the server's background job.
     pub async fn enforce_retention(&self) -> Result<Purged> {
-        let now = self.now();
-        let periods = &self.policy.retention;
+        let now = self.core.now();
+        let periods = &self.core.policy.retention;
         let before = |days: u32| now - i64::from(days) * DAY_MS;
         let purge = Purge {
             now,
@@ -330,7 +350,7 @@ impl Office {
             audit_log_before: before(periods.audit_log_days),
         };
         let mut purged = self.store.purge(&purge).await?;
-        let guests = self.store.guests_before(before(periods.guests_days)).await?;
+        let guests = self.joining.store.guests_before(before(periods.guests_days)).await?;
         let deactivated = self.store.deactivated_before(before(periods.deactivated_accounts_days)).await?;
         for (org_id, user_id) in guests.into_iter().chain(deactivated) {
             if self.store.erase_user(OrgId(&org_id), &user_id).await? {

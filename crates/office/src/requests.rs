@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 
 use crate::error::{OfficeError, Result};
 use crate::mail::{Language, compose};
+use crate::Privacy;
 use crate::rights::{Actor, Right};
-use crate::Office;
 
 /// One month, as the deadline of a privacy request.
 const MONTH_MS: i64 = 30 * 24 * 3600 * 1000;
@@ -132,7 +132,7 @@ fn require_privacy_team(actor: &Actor) -> Result<()> {
     if actor.can(Right::ManagePrivacy) { Ok(()) } else { Err(OfficeError::Forbidden) }
 }
 
-impl Office {
+impl Privacy {
     fn request_view(&self, row: &PrivacyRequestRow, details: RequestDetails) -> PrivacyRequestView {
         PrivacyRequestView {
             id: row.id.clone(),
@@ -143,7 +143,7 @@ impl Office {
             response: details.response,
             created_at: row.created_at,
             due_at: row.due_at,
-            overdue: row.status == "open" && row.due_at < self.now(),
+            overdue: row.status == "open" && row.due_at < self.core.now(),
             handled_by: row.handled_by.clone(),
             handled_at: row.handled_at,
         }
@@ -155,8 +155,8 @@ impl Office {
         if message.is_empty() || message.chars().count() > 5000 {
             return Err(OfficeError::Invalid { field: "message", message: "must be 1 to 5000 characters".into() });
         }
-        let keys = self.keys(&actor.org_id).await?;
-        let now = self.now();
+        let keys = self.core.keys(&actor.org_id).await?;
+        let now = self.core.now();
         let id = uuid::Uuid::new_v4().to_string();
         let details = RequestDetails { message, response: None };
         let row = PrivacyRequestRow {
@@ -178,7 +178,7 @@ impl Office {
     /// Privacy requests: the whole queue for the privacy team (admins or `manage_privacy`),
     /// one's own for everyone else; earliest deadline first.
     pub async fn privacy_requests(&self, actor: &Actor) -> Result<Vec<PrivacyRequestView>> {
-        let keys = self.keys(&actor.org_id).await?;
+        let keys = self.core.keys(&actor.org_id).await?;
         let team = actor.can(Right::ManagePrivacy);
         let rows = self.store.privacy_requests(OrgId(&actor.org_id)).await?;
         rows.iter()
@@ -194,8 +194,8 @@ impl Office {
         if response.is_empty() || response.chars().count() > 5000 {
             return Err(OfficeError::Invalid { field: "response", message: "must be 1 to 5000 characters".into() });
         }
-        self.mail_allowance(actor).await?;
-        let keys = self.keys(&actor.org_id).await?;
+        self.core.mail_allowance(actor).await?;
+        let keys = self.core.keys(&actor.org_id).await?;
         let mut row = self
             .store
             .privacy_requests(OrgId(&actor.org_id))
@@ -207,18 +207,18 @@ impl Office {
         details.response = Some(response.clone());
         row.status = if close.done { "done" } else { "rejected" }.into();
         row.handled_by = Some(actor.user_id.clone());
-        row.handled_at = Some(self.now());
+        row.handled_at = Some(self.core.now());
         row.details = keys.seal_json(slot(&row.id), &details);
         self.store.update_privacy_request(&row).await?;
         self.audit(actor, "handle_privacy_request", row.user_id.as_deref()).await?;
         if let Some(user_id) = &row.user_id
-            && let Ok(user) = self.user(actor, user_id).await
+            && let Ok(user) = self.directory.user(actor, user_id).await
         {
-            let org = self.org(actor).await?;
+            let org = self.directory.org(actor).await?;
             let lang = Language::from_code(&org.language);
             let subject = lang.pick("Your privacy request", "Ihre Datenschutzanfrage");
             let mail = compose(&user.email, subject, &[response], None, &[]);
-            self.mailer.send(mail).await.map_err(|_| OfficeError::MailFailed)?;
+            self.core.mailer.send(mail).await.map_err(|_| OfficeError::MailFailed)?;
         }
         Ok(self.request_view(&row, details))
     }
@@ -231,7 +231,7 @@ impl Office {
             actor_id: actor.user_id.clone(),
             action: action.into(),
             target_id: target.map(str::to_owned),
-            at: self.now(),
+            at: self.core.now(),
         };
         Ok(self.store.insert_audit(&entry).await?)
     }

@@ -1,15 +1,18 @@
 //! Rooms of the office floor plan: the organisation's meeting rooms and reception (stored,
 //! names sealed) and every active user's own office (derived from the directory).
 
+use std::sync::Arc;
+
+use bureau_store::RoomsStore;
 use bureau_store::vault::Slot;
 use bureau_store::{OrgId, RoomRow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::core::Core;
 use crate::error::{OfficeError, Result};
 use crate::profile::valid_name;
 use crate::rights::{Actor, Right};
-use crate::Office;
 
 pub use bureau_store::RoomKind;
 
@@ -74,11 +77,17 @@ fn require_room_right(actor: &Actor) -> Result<()> {
     if actor.can(Right::CreateRooms) { Ok(()) } else { Err(OfficeError::Forbidden) }
 }
 
-impl Office {
+/// The rooms of the floor plan, and the metadata logs of calls and transfers ([`crate::logs`]).
+pub struct Rooms {
+    pub(crate) core: Arc<Core>,
+    pub(crate) store: Arc<dyn RoomsStore>,
+}
+
+impl Rooms {
     /// The floor plan of an organisation: its rooms, then every active user's office.
     /// (Used by the signaling hub, which serves the organisation's members.)
     pub async fn floor_plan(&self, org_id: &str) -> Result<Vec<RoomView>> {
-        let keys = self.keys(org_id).await?;
+        let keys = self.core.keys(org_id).await?;
         let mut rooms = Vec::new();
         // A damaged room name or profile is logged and shown as unavailable; the rest of the
         // floor plan (and the live office built on it) keeps working.
@@ -95,8 +104,8 @@ impl Office {
                 owner_user_id: None,
             });
         }
-        for user in self.store.users(OrgId(org_id)).await?.iter().filter(|u| u.active && u.role != crate::Role::Guest) {
-            let (profile, _) = self.open_profile_or_placeholder(&keys, user);
+        for user in self.core.store.users(OrgId(org_id)).await?.iter().filter(|u| u.active && u.role != crate::Role::Guest) {
+            let (profile, _) = self.core.open_profile_or_placeholder(&keys, user);
             rooms.push(RoomView {
                 id: format!("office:{}", user.id),
                 name: profile.name,
@@ -124,7 +133,7 @@ impl Office {
             return Err(OfficeError::Invalid { field: "kind", message: "offices belong to users and are created with them".into() });
         }
         check_capacity(room.capacity)?;
-        let keys = self.keys(&actor.org_id).await?;
+        let keys = self.core.keys(&actor.org_id).await?;
         let id = uuid::Uuid::new_v4().to_string();
         let row = RoomRow {
             name: keys.seal(name_slot(&id), name.as_bytes()),
@@ -132,17 +141,17 @@ impl Office {
             org_id: actor.org_id.clone(),
             kind: room.kind,
             capacity: room.capacity.map(i64::from),
-            created_at: self.now(),
+            created_at: self.core.now(),
         };
         self.store.insert_room(&row).await?;
-        self.floor_plan_changed(&actor.org_id);
+        self.core.floor_plan_changed(&actor.org_id);
         Ok(RoomView { id, name, kind: room.kind, capacity: room.capacity, owner_user_id: None })
     }
 
     /// Renames a room or changes its capacity.
     pub async fn update_room(&self, actor: &Actor, id: &str, patch: RoomPatch) -> Result<RoomView> {
         require_room_right(actor)?;
-        let keys = self.keys(&actor.org_id).await?;
+        let keys = self.core.keys(&actor.org_id).await?;
         let rows = self.store.rooms(OrgId(&actor.org_id)).await?;
         let mut row = rows.into_iter().find(|r| r.id == id).ok_or(OfficeError::NotFound("room"))?;
         let mut name = String::from_utf8(keys.open(name_slot(&row.id), &row.name)?).map_err(|_| OfficeError::Tampered)?;
@@ -157,7 +166,7 @@ impl Office {
         if !self.store.update_room(&row).await? {
             return Err(OfficeError::NotFound("room"));
         }
-        self.floor_plan_changed(&actor.org_id);
+        self.core.floor_plan_changed(&actor.org_id);
         Ok(RoomView {
             id: row.id,
             name,
@@ -173,7 +182,7 @@ impl Office {
         if !self.store.delete_room(OrgId(&actor.org_id), id).await? {
             return Err(OfficeError::NotFound("room"));
         }
-        self.floor_plan_changed(&actor.org_id);
+        self.core.floor_plan_changed(&actor.org_id);
         Ok(())
     }
 }

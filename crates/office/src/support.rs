@@ -2,15 +2,20 @@
 //! is emailed, admins answer by email and resolve the ticket. Tickets are sealed at rest and
 //! deleted by the retention job once resolved and past the grace period.
 
+use std::sync::Arc;
+
+use bureau_store::SupportStore;
 use bureau_store::vault::Slot;
 use bureau_store::{OrgId, TicketRow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::core::Core;
+use crate::Directory;
 use crate::error::{OfficeError, Result};
 use crate::mail::{Language, compose};
 use crate::rights::{Actor, Role};
-use crate::{Office, UserView};
+use crate::{UserView};
 
 /// A support request.
 #[derive(Clone, Debug, Deserialize, ToSchema)]
@@ -70,15 +75,22 @@ fn text(field: &'static str, value: &str, max: usize) -> Result<String> {
     Ok(value.to_owned())
 }
 
-impl Office {
+/// Support requests.
+pub struct Support {
+    pub(crate) core: Arc<Core>,
+    pub(crate) store: Arc<dyn SupportStore>,
+    pub(crate) directory: Arc<Directory>,
+}
+
+impl Support {
     /// Opens a ticket and notifies the organisation's support address (or its admins).
     pub async fn open_ticket(&self, actor: &Actor, ticket: NewTicket) -> Result<TicketView> {
         let subject = text("subject", &ticket.subject, 200)?;
         let message = text("message", &ticket.message, 10_000)?;
-        let now = self.now();
+        let now = self.core.now();
         let id = uuid::Uuid::new_v4().to_string();
         let details = TicketDetails { subject, messages: vec![TicketMessage { from: "user".into(), text: message, at: now }] };
-        let keys = self.keys(&actor.org_id).await?;
+        let keys = self.core.keys(&actor.org_id).await?;
         let row = TicketRow {
             details: keys.seal_json(slot(&id), &details),
             id,
@@ -90,7 +102,7 @@ impl Office {
             resolved_at: None,
         };
         self.store.insert_ticket(&row).await?;
-        let me = self.user(actor, &actor.user_id).await?;
+        let me = self.directory.user(actor, &actor.user_id).await?;
         self.notify_support(actor, &me, &details).await;
         Ok(view(&row, details))
     }
@@ -98,10 +110,10 @@ impl Office {
     /// Emails a new ticket to the support address or every active admin. A failure is logged:
     /// the ticket is stored and visible to admins in the app anyway.
     async fn notify_support(&self, actor: &Actor, author: &UserView, details: &TicketDetails) {
-        if self.mail_allowance(actor).await.is_err() {
+        if self.core.mail_allowance(actor).await.is_err() {
             return; // the ticket is saved and shown in the app; the admins are not mailed in a loop
         }
-        let Ok(org) = self.org(actor).await else { return };
+        let Ok(org) = self.directory.org(actor).await else { return };
         let recipients = self.support_recipients(&actor.org_id, &org).await;
         let lang = Language::from_code(&org.language);
         for to in recipients {
@@ -110,9 +122,9 @@ impl Office {
                 details.messages.first().map(|m| m.text.clone()).unwrap_or_default(),
             ];
             let subject = format!("{}: {}", lang.pick("Support request", "Supportanfrage"), details.subject);
-            let link = format!("{}/support", self.public_url);
+            let link = format!("{}/support", self.core.public_url);
             let mail = compose(&to, &subject, &body, Some((lang.pick("Open in Bureau", "In Bureau öffnen"), &link)), &[]);
-            if let Err(err) = self.mailer.send(mail).await {
+            if let Err(err) = self.core.mailer.send(mail).await {
                 tracing::warn!("support notification failed: {err}");
             }
         }
@@ -124,16 +136,16 @@ impl Office {
         if let Some(address) = &org.support_email {
             return vec![address.clone()];
         }
-        let (Ok(rows), Ok(keys)) = (self.store.users(OrgId(org_id)).await, self.keys(org_id).await) else { return Vec::new() };
+        let (Ok(rows), Ok(keys)) = (self.core.store.users(OrgId(org_id)).await, self.core.keys(org_id).await) else { return Vec::new() };
         rows.iter()
             .filter(|u| u.active && u.role == Role::Admin)
-            .filter_map(|u| self.open_profile(&keys, u).ok().map(|p| p.email))
+            .filter_map(|u| self.core.open_profile(&keys, u).ok().map(|p| p.email))
             .collect()
     }
 
     /// Tickets: all of the organisation's for admins, one's own for everyone else.
     pub async fn tickets(&self, actor: &Actor) -> Result<Vec<TicketView>> {
-        let keys = self.keys(&actor.org_id).await?;
+        let keys = self.core.keys(&actor.org_id).await?;
         let rows = self.store.tickets(OrgId(&actor.org_id)).await?;
         rows.iter()
             .filter(|row| actor.is_admin() || row.user_id.as_deref() == Some(actor.user_id.as_str()))
@@ -152,15 +164,15 @@ impl Office {
             .into_iter()
             .find(|r| r.id == id && (actor.is_admin() || r.user_id.as_deref() == Some(actor.user_id.as_str())))
             .ok_or(OfficeError::NotFound("ticket"))?;
-        let keys = self.keys(&actor.org_id).await?;
+        let keys = self.core.keys(&actor.org_id).await?;
         let details = keys.open_json(slot(&row.id), &row.details)?;
         Ok((row, details))
     }
 
     async fn save_ticket(&self, actor: &Actor, mut row: TicketRow, details: &TicketDetails) -> Result<TicketRow> {
-        let keys = self.keys(&actor.org_id).await?;
+        let keys = self.core.keys(&actor.org_id).await?;
         row.details = keys.seal_json(slot(&row.id), details);
-        row.updated_at = self.now();
+        row.updated_at = self.core.now();
         self.store.update_ticket(&row).await?;
         Ok(row)
     }
@@ -169,18 +181,18 @@ impl Office {
     pub async fn answer_ticket(&self, actor: &Actor, id: &str, answer: &str) -> Result<TicketView> {
         actor.require_admin()?;
         let answer = text("message", answer, 10_000)?;
-        self.mail_allowance(actor).await?;
+        self.core.mail_allowance(actor).await?;
         let (row, mut details) = self.ticket_row(actor, id).await?;
-        details.messages.push(TicketMessage { from: "support".into(), text: answer.clone(), at: self.now() });
+        details.messages.push(TicketMessage { from: "support".into(), text: answer.clone(), at: self.core.now() });
         let row = self.save_ticket(actor, row, &details).await?;
         if let Some(author) = &row.user_id
-            && let Ok(user) = self.user(actor, author).await
+            && let Ok(user) = self.directory.user(actor, author).await
         {
-            let org = self.org(actor).await?;
+            let org = self.directory.org(actor).await?;
             let lang = Language::from_code(&org.language);
             let subject = format!("{}: {}", lang.pick("Re", "AW"), details.subject);
             let mail = compose(&user.email, &subject, &[answer], None, &[]);
-            self.mailer.send(mail).await.map_err(|_| OfficeError::MailFailed)?;
+            self.core.mailer.send(mail).await.map_err(|_| OfficeError::MailFailed)?;
         }
         Ok(view(&row, details))
     }
@@ -190,7 +202,7 @@ impl Office {
         let (mut row, details) = self.ticket_row(actor, id).await?;
         if row.resolved_at.is_none() {
             row.status = "resolved".into();
-            row.resolved_at = Some(self.now());
+            row.resolved_at = Some(self.core.now());
             row = self.save_ticket(actor, row, &details).await?;
         }
         Ok(view(&row, details))

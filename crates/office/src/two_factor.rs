@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use bureau_store::TwoFactorStore;
 use bureau_store::vault::{OrgKeys, Slot};
 use bureau_store::{OrgId, TwoFactorRow, UserRow};
 use rand::{Rng, RngCore};
@@ -15,11 +16,12 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use crate::core::Core;
 use crate::error::{OfficeError, Result};
-use crate::limiter::{FailureWindows, Limiter};
+use crate::limiter::Limiter;
 use crate::rights::Actor;
-use crate::sms::{NoSms, SmsProvider, normalise_phone};
-use crate::{Office, password, totp};
+use crate::sms::{SmsProvider, normalise_phone};
+use crate::{password, totp};
 
 /// Recovery codes issued at once.
 pub const RECOVERY_CODES: usize = 10;
@@ -27,29 +29,22 @@ pub const RECOVERY_CODES: usize = 10;
 /// second-factor checks.
 pub const MAX_CODE_FAILURES: usize = 5;
 /// Text messages one account may trigger within the sign-in window.
-const MAX_SMS: usize = 5;
+pub(crate) const MAX_SMS: usize = 5;
 /// How long a code sent to confirm a new phone number stays valid.
 const PHONE_CODE_TTL_MS: i64 = 10 * 60 * 1000;
 /// The alphabet of recovery codes (no 0/1/8/9 to confuse with letters).
 const RECOVERY_ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
 
-/// The second-factor state of an [`Office`]: its SMS provider and rate limits.
-pub(crate) struct TwoFactor {
+/// Enrolling and managing second factors, and the organisation's "require 2FA" setting (the
+/// second step of a sign-in, which uses them, is [`crate::Accounts`]'s).
+pub struct TwoFactor {
+    pub(crate) core: Arc<Core>,
+    pub(crate) store: Arc<dyn TwoFactorStore>,
     pub(crate) sms: Arc<dyn SmsProvider>,
     /// Wrong second-factor codes per account.
     pub(crate) failures: Limiter,
     /// Text messages sent per account.
     pub(crate) sends: Limiter,
-}
-
-impl TwoFactor {
-    pub(crate) fn new(window_ms: i64, windows: Arc<dyn FailureWindows>) -> Self {
-        TwoFactor {
-            sms: Arc::new(NoSms),
-            failures: Limiter::new("2fa-code", MAX_CODE_FAILURES, window_ms, windows.clone()),
-            sends: Limiter::new("2fa-sms", MAX_SMS, window_ms, windows),
-        }
-    }
 }
 
 /// A new TOTP secret, to put into an authenticator app (pending until confirmed with a code).
@@ -118,19 +113,14 @@ pub(crate) fn recovery_hash(keys: &OrgKeys, user_id: &str, code: &str) -> Vec<u8
     keys.blind_index("recovery-code", &format!("{user_id}:{}", normalise_recovery(code)))
 }
 
-impl Office {
-    /// Replaces the SMS provider (the server passes Twilio or the development log).
-    pub fn set_sms_provider(&mut self, provider: Arc<dyn SmsProvider>) {
-        self.two_factor.sms = provider;
-    }
-
+impl TwoFactor {
     /// The actor's second factors.
     pub async fn two_factor_status(&self, actor: &Actor) -> Result<TwoFactorStatus> {
         let org = OrgId(&actor.org_id);
         let row = self.store.two_factor(org, &actor.user_id).await?.unwrap_or_default();
         let phone_ending = match &row.phone {
             Some(sealed) => {
-                let keys = self.keys(&actor.org_id).await?;
+                let keys = self.core.keys(&actor.org_id).await?;
                 let phone = String::from_utf8(keys.open(slot("phone", &actor.user_id), sealed)?).map_err(|_| OfficeError::Tampered)?;
                 Some(phone.chars().rev().take(2).collect::<Vec<_>>().into_iter().rev().collect())
             }
@@ -146,7 +136,7 @@ impl Office {
     }
 
     /// Starts (or restarts) enrolling an authenticator app: a new secret, pending until
-    /// [`Office::confirm_totp`] sees a code made with it.
+    /// [`TwoFactor::confirm_totp`] sees a code made with it.
     pub async fn start_totp(&self, actor: &Actor) -> Result<TotpEnrolment> {
         let user = self.user_row(&actor.org_id, &actor.user_id).await?;
         self.begin_totp(&user).await
@@ -157,7 +147,7 @@ impl Office {
         self.check_code_limit(&actor.user_id).await?;
         match self.finish_totp(&actor.org_id, &actor.user_id, code).await {
             Err(OfficeError::InvalidCode) => {
-                self.two_factor.failures.fail(&limit_key(&actor.user_id), self.now()).await;
+                self.failures.fail(&limit_key(&actor.user_id), self.core.now()).await;
                 Err(OfficeError::InvalidCode)
             }
             other => other,
@@ -169,8 +159,8 @@ impl Office {
         let phone = normalise_phone(phone)
             .ok_or_else(|| OfficeError::Invalid { field: "phone", message: "use the international form, e.g. +49 151 12345678".into() })?;
         self.check_send_limit(&actor.user_id).await?;
-        let keys = self.keys(&actor.org_id).await?;
-        let now = self.now();
+        let keys = self.core.keys(&actor.org_id).await?;
+        let now = self.core.now();
         let code = sms_code();
         let mut row = self.two_factor_row(&actor.org_id, &actor.user_id).await?;
         row.phone_pending = Some(keys.seal(slot("phone_pending", &actor.user_id), phone.as_bytes()));
@@ -184,14 +174,14 @@ impl Office {
     /// Confirms the pending phone with the code sent to it; issues new recovery codes.
     pub async fn confirm_sms(&self, actor: &Actor, code: &str) -> Result<RecoveryCodes> {
         self.check_code_limit(&actor.user_id).await?;
-        let keys = self.keys(&actor.org_id).await?;
+        let keys = self.core.keys(&actor.org_id).await?;
         let mut row = self.two_factor_row(&actor.org_id, &actor.user_id).await?;
         let (Some(pending), Some(expected), Some(expires_at)) = (&row.phone_pending, &row.phone_code, row.phone_code_expires_at) else {
             return Err(OfficeError::Invalid { field: "code", message: "ask for a code first".into() });
         };
         let given = keys.blind_index("phone-code", &format!("{}:{}", actor.user_id, code.trim()));
-        if expires_at <= self.now() || !totp::constant_time_eq(&given, expected) {
-            self.two_factor.failures.fail(&limit_key(&actor.user_id), self.now()).await;
+        if expires_at <= self.core.now() || !totp::constant_time_eq(&given, expected) {
+            self.failures.fail(&limit_key(&actor.user_id), self.core.now()).await;
             return Err(OfficeError::InvalidCode);
         }
         let phone = keys.open(slot("phone_pending", &actor.user_id), pending)?;
@@ -199,7 +189,7 @@ impl Office {
         row.phone_pending = None;
         row.phone_code = None;
         row.phone_code_expires_at = None;
-        row.updated_at = self.now();
+        row.updated_at = self.core.now();
         self.store.put_two_factor(&row).await?;
         tracing::info!(org_id = %actor.org_id, user_id = %actor.user_id, "SMS second factor enrolled");
         self.issue_recovery_codes(&actor.org_id, &actor.user_id).await
@@ -210,9 +200,9 @@ impl Office {
     pub async fn disable_two_factor(&self, actor: &Actor, pass: &str) -> Result<()> {
         self.check_code_limit(&actor.user_id).await?;
         let user = self.user_row(&actor.org_id, &actor.user_id).await?;
-        let hash = user.password_hash.clone().unwrap_or_else(|| self.decoy_hash.clone());
+        let hash = user.password_hash.clone().unwrap_or_else(|| self.core.decoy_hash.clone());
         if !password::verify(pass.into(), hash).await || user.password_hash.is_none() {
-            self.two_factor.failures.fail(&limit_key(&actor.user_id), self.now()).await;
+            self.failures.fail(&limit_key(&actor.user_id), self.core.now()).await;
             return Err(OfficeError::InvalidCredentials);
         }
         self.store.delete_two_factor(OrgId(&actor.org_id), &actor.user_id).await?;
@@ -235,7 +225,7 @@ impl Office {
     }
 
     pub(crate) async fn user_row(&self, org_id: &str, user_id: &str) -> Result<UserRow> {
-        self.store.user(OrgId(org_id), user_id).await?.ok_or(OfficeError::NotFound("user"))
+        self.core.store.user(OrgId(org_id), user_id).await?.ok_or(OfficeError::NotFound("user"))
     }
 
     /// The user's two-factor row, or a fresh empty one.
@@ -246,31 +236,31 @@ impl Office {
 
     /// A new pending TOTP secret for `user`.
     pub(crate) async fn begin_totp(&self, user: &UserRow) -> Result<TotpEnrolment> {
-        let keys = self.keys(&user.org_id).await?;
-        let org = self.org_row(&user.org_id).await?;
-        let profile = self.open_profile(&keys, user)?;
+        let keys = self.core.keys(&user.org_id).await?;
+        let org = self.core.org_row(&user.org_id).await?;
+        let profile = self.core.open_profile(&keys, user)?;
         let mut secret = [0u8; totp::SECRET_LEN];
         rand::rngs::OsRng.fill_bytes(&mut secret);
         let mut row = self.two_factor_row(&user.org_id, &user.id).await?;
         row.totp_pending = Some(keys.seal(slot("totp_pending", &user.id), &secret));
-        row.updated_at = self.now();
+        row.updated_at = self.core.now();
         self.store.put_two_factor(&row).await?;
         Ok(TotpEnrolment { secret: totp::base32_encode(&secret), otpauth_uri: totp::otpauth_uri(&org.name, &profile.email, &secret) })
     }
 
     /// Makes the pending TOTP secret the user's authenticator if `code` matches it.
     pub(crate) async fn finish_totp(&self, org_id: &str, user_id: &str, code: &str) -> Result<RecoveryCodes> {
-        let keys = self.keys(org_id).await?;
+        let keys = self.core.keys(org_id).await?;
         let mut row = self.two_factor_row(org_id, user_id).await?;
         let Some(pending) = &row.totp_pending else {
             return Err(OfficeError::Invalid { field: "code", message: "start the enrolment first".into() });
         };
         let secret = keys.open(slot("totp_pending", user_id), pending)?;
-        let step = totp::matching_step(&secret, code, self.now()).ok_or(OfficeError::InvalidCode)?;
+        let step = totp::matching_step(&secret, code, self.core.now()).ok_or(OfficeError::InvalidCode)?;
         row.totp_secret = Some(keys.seal(slot("totp_secret", user_id), &secret));
         row.totp_pending = None;
         row.totp_last_step = step;
-        row.updated_at = self.now();
+        row.updated_at = self.core.now();
         self.store.put_two_factor(&row).await?;
         tracing::info!(org_id, user_id, "authenticator enrolled");
         self.issue_recovery_codes(org_id, user_id).await
@@ -278,7 +268,7 @@ impl Office {
 
     /// Replaces the user's recovery codes by ten fresh ones.
     async fn issue_recovery_codes(&self, org_id: &str, user_id: &str) -> Result<RecoveryCodes> {
-        let keys = self.keys(org_id).await?;
+        let keys = self.core.keys(org_id).await?;
         let mut rng = rand::rngs::OsRng;
         let codes: Vec<String> = (0..RECOVERY_CODES)
             .map(|_| {
@@ -293,14 +283,14 @@ impl Office {
 
     /// Refuses while the account has used up its wrong codes.
     pub(crate) async fn check_code_limit(&self, user_id: &str) -> Result<()> {
-        match self.two_factor.failures.blocked(&limit_key(user_id), self.now()).await {
+        match self.failures.blocked(&limit_key(user_id), self.core.now()).await {
             Some(wait) => Err(OfficeError::RateLimited(wait)),
             None => Ok(()),
         }
     }
 
     async fn check_send_limit(&self, user_id: &str) -> Result<()> {
-        match self.two_factor.sends.blocked(&limit_key(user_id), self.now()).await {
+        match self.sends.blocked(&limit_key(user_id), self.core.now()).await {
             Some(wait) => Err(OfficeError::RateLimited(wait)),
             None => Ok(()),
         }
@@ -309,8 +299,8 @@ impl Office {
     /// Sends a code by SMS, counting it against the account's sends.
     pub(crate) async fn send_sms(&self, user_id: &str, phone: &str, code: &str) -> Result<()> {
         self.check_send_limit(user_id).await?;
-        self.two_factor.sends.fail(&limit_key(user_id), self.now()).await;
-        self.two_factor.sms.send(phone, &sms_text(code)).await.map_err(|err| {
+        self.sends.fail(&limit_key(user_id), self.core.now()).await;
+        self.sms.send(phone, &sms_text(code)).await.map_err(|err| {
             tracing::warn!(user_id, "sending a text message failed: {err}");
             OfficeError::SmsFailed
         })

@@ -129,9 +129,9 @@ pub async fn create_user(data_dir: &Path, database_url: Option<&str>, org: Optio
     let role = if admin { Role::Admin } else { Role::Member };
     let user = NewUser { name: name.into(), email: email.into(), role, rights: vec![], password: Some(password) };
     if store_has_no_org(&office).await? {
-        office.create_org("default", "Bureau", bureau_office::ProfileMode::Entry).await?;
+        office.accounts.create_org("default", "Bureau", bureau_office::ProfileMode::Entry).await?;
     }
-    let created = office.create_user_in(org, user).await?;
+    let created = office.accounts.create_user_in(org, user).await?;
     store.close().await;
     Ok(created)
 }

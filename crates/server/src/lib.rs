@@ -140,10 +140,10 @@ impl Server {
             ..Policy::default()
         };
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let (mut office, store) = dir.open(policy, clock.clone()).await?;
-        office.set_sms_provider(sms::provider(&config.sms)?);
+        let (office, store) = dir.open(policy, clock.clone()).await?;
+        let mut office = office.with_sms_provider(sms::provider(&config.sms)?);
         if let Some(url) = &config.redis_url {
-            office.set_failure_windows(Arc::new(limits::RedisWindows::connect(url).await?));
+            office = office.with_failure_windows(Arc::new(limits::RedisWindows::connect(url).await?));
         }
         let from = mail::sender(&config.mail_from).map_err(StartError::Mail)?;
         let smtp = match &config.smtp_url {
@@ -161,7 +161,7 @@ impl Server {
             None => Vec::new(),
         };
         let office = office.with_mail(mailer, &config.public_url).with_recipients(recipients);
-        let setup_token = office.prepare_first_start(&config.org_slug, &config.org_name).await?;
+        let setup_token = office.accounts.prepare_first_start(&config.org_slug, &config.org_name).await?;
         let (cert, key) = match (&config.tls_cert, &config.tls_key) {
             (Some(cert), Some(key)) => (cert.clone(), key.clone()),
             _ => {
@@ -265,7 +265,7 @@ async fn retention_job(office: Arc<Office>, store: Backend, interval: std::time:
     let mut ticks = tokio::time::interval(interval);
     loop {
         ticks.tick().await;
-        match office.enforce_retention().await {
+        match office.privacy.enforce_retention().await {
             Ok(purged) => {
                 if let Err(err) = store.checkpoint().await {
                     tracing::warn!("checkpoint after retention failed: {err}");

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use bureau_store::postgres::{COPY_ORDER, sqlite_row_count};
 use bureau_store::vault::{Key, MasterKey, Slot};
-use bureau_store::{ArchiveError, Keyring, OrgId, PostgresStore, SqlStore, SqliteStore, Store, is_postgres_url};
+use bureau_store::{ArchiveError, Keyring, OrgId, PostgresStore, SqlStore, SqliteStore, DirectoryStore, is_postgres_url};
 
 use crate::StartError;
 use crate::data::{DATABASE, MASTER_KEY};

@@ -68,7 +68,7 @@ impl Session {
     /// Signs in the caller of a request with these headers by the session cookie.
     pub async fn from_headers(state: &AppState, headers: &HeaderMap) -> Result<Session, ApiError> {
         let token = token_from_headers(headers).ok_or(ApiError::Office(bureau_office::OfficeError::Unauthenticated))?;
-        let (actor, expires_at) = state.office.authenticate_session(&token).await?;
+        let (actor, expires_at) = state.office.accounts.authenticate_session(&token).await?;
         Ok(Session { actor, token, expires_at })
     }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use crate::vault::{key_label, Key, KeyKind, MasterKey, OrgKeys};
-use crate::{OrgId, OrgKeyRow, Store, VaultError};
+use crate::{DirectoryStore, OrgId, OrgKeyRow, VaultError};
 
 const MASTER_CHECK: &str = "master_check";
 
@@ -18,7 +18,7 @@ pub struct Keyring {
 impl Keyring {
     /// Binds the master key to the database: the first start records a check value, every later
     /// start verifies it, so a node with another master key refuses to start.
-    pub async fn open(store: &dyn Store, master: MasterKey) -> Result<Self, VaultError> {
+    pub async fn open(store: &dyn DirectoryStore, master: MasterKey) -> Result<Self, VaultError> {
         match store.meta(MASTER_CHECK).await? {
             Some(check) if master.matches(&check) => {}
             Some(_) => return Err(VaultError::WrongMasterKey),
@@ -44,7 +44,7 @@ impl Keyring {
     }
 
     /// The organisation's keys, unwrapped once and then served from memory.
-    pub async fn org(&self, store: &dyn Store, org: OrgId<'_>) -> Result<Arc<OrgKeys>, VaultError> {
+    pub async fn org(&self, store: &dyn DirectoryStore, org: OrgId<'_>) -> Result<Arc<OrgKeys>, VaultError> {
         if let Some(keys) = self.cached(org.0) {
             return Ok(keys);
         }
@@ -79,7 +79,7 @@ impl Keyring {
 
     /// Re-wraps every organisation key under `new_master` in one transaction and returns how
     /// many keys were re-wrapped. Rows are not re-encrypted: data keys do not change.
-    pub async fn rotate_master(&self, store: &dyn Store, new_master: &MasterKey) -> Result<usize, VaultError> {
+    pub async fn rotate_master(&self, store: &dyn DirectoryStore, new_master: &MasterKey) -> Result<usize, VaultError> {
         let rows = store.all_org_keys().await?;
         let mut rewrapped = Vec::with_capacity(rows.len());
         for row in rows {

@@ -27,28 +27,28 @@ async fn users_rooms_and_sessions_tell_the_live_office_what_changed() {
     let admin = org_with_admin(&office, "acme", "admin@acme.example").await;
     let mut changes = office.subscribe();
 
-    let mia = office.create_user(&admin, member("Mia", "mia@acme.example")).await.unwrap();
+    let mia = office.accounts.create_user(&admin, member("Mia", "mia@acme.example")).await.unwrap();
     assert_eq!(drained(&mut changes), ["floor plan"], "her office appears");
 
     let rename: UserPatch = serde_json::from_str(r#"{"name":"Mia Wong"}"#).unwrap();
-    office.update_user(&admin, &mia.id, rename).await.unwrap();
+    office.directory.update_user(&admin, &mia.id, rename).await.unwrap();
     assert_eq!(drained(&mut changes), ["floor plan", "profile Mia Wong false"]);
 
-    let room = office.create_room(&admin, NewRoom { name: "Board".into(), kind: RoomKind::Meeting, capacity: None }).await.unwrap();
-    office.delete_room(&admin, &room.id).await.unwrap();
+    let room = office.rooms.create_room(&admin, NewRoom { name: "Board".into(), kind: RoomKind::Meeting, capacity: None }).await.unwrap();
+    office.rooms.delete_room(&admin, &room.id).await.unwrap();
     assert_eq!(drained(&mut changes), ["floor plan", "floor plan"]);
 
-    let session = office.login("mia@acme.example", "member password 1", &client("10.0.0.2")).await.unwrap();
-    let actor = office.authenticate(&session.token).await.unwrap();
-    office.logout(&actor, &session.token).await.unwrap();
+    let session = office.accounts.login("mia@acme.example", "member password 1", &client("10.0.0.2")).await.unwrap();
+    let actor = office.accounts.authenticate(&session.token).await.unwrap();
+    office.accounts.logout(&actor, &session.token).await.unwrap();
     assert_eq!(drained(&mut changes), [format!("signed out {}", mia.id)]);
 
     let deactivate: UserPatch = serde_json::from_str(r#"{"active":false}"#).unwrap();
-    office.update_user(&admin, &mia.id, deactivate).await.unwrap();
+    office.directory.update_user(&admin, &mia.id, deactivate).await.unwrap();
     assert_eq!(drained(&mut changes), [format!("removed {}", mia.id), "floor plan".to_owned()], "her connections end before her office goes");
 
     // A refused change emits nothing.
     let demote_last_admin: UserPatch = serde_json::from_str(r#"{"role":"member"}"#).unwrap();
-    assert!(office.update_user(&admin, &admin.user_id, demote_last_admin).await.is_err());
+    assert!(office.directory.update_user(&admin, &admin.user_id, demote_last_admin).await.is_err());
     assert_eq!(drained(&mut changes), Vec::<String>::new());
 }

@@ -17,13 +17,13 @@ async fn no_email_name_or_phone_appears_in_the_database_file() {
     let mut secrets = vec!["root.admin@acme-example.org".to_string()];
     for i in 0..20 {
         let (name, email, phone) = (format!("Wilhelmina Zebedee{i}"), format!("wz{i}@private-mail.example"), format!("+49 171 55501{i:02}"));
-        let user = office.create_user(&admin, member(&name, &email)).await.unwrap();
+        let user = office.accounts.create_user(&admin, member(&name, &email)).await.unwrap();
         let patch: UserPatch = serde_json::from_value(serde_json::json!({"phone_mobile": phone, "personnel_id": format!("PN-7731-{i}")})).unwrap();
-        office.update_user(&admin, &user.id, patch).await.unwrap();
+        office.directory.update_user(&admin, &user.id, patch).await.unwrap();
         secrets.extend([name, email, phone, format!("PN-7731-{i}")]);
     }
     // The data is there and readable through the office...
-    let listed = office.users(&admin, Some("zebedee19")).await.unwrap();
+    let listed = office.directory.users(&admin, Some("zebedee19")).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].extended.phone_mobile.as_deref(), Some("+49 171 5550119"));
     // ...but nowhere in the raw file, before or after the WAL is folded in.
@@ -45,35 +45,35 @@ async fn a_tampered_or_moved_profile_is_refused_and_others_still_served() {
     let dir = tempfile::tempdir().unwrap();
     let (office, store, _) = office_in(dir.path(), &Key::generate()).await;
     let admin = org_with_admin(&office, "acme", "admin@acme.example").await;
-    let alice = office.create_user(&admin, member("Alice", "alice@acme.example")).await.unwrap();
-    let bob = office.create_user(&admin, member("Bob", "bob@acme.example")).await.unwrap();
+    let alice = office.accounts.create_user(&admin, member("Alice", "alice@acme.example")).await.unwrap();
+    let bob = office.accounts.create_user(&admin, member("Bob", "bob@acme.example")).await.unwrap();
     use bureau_store::OrgId;
     // Copy Bob's sealed profile into Alice's row: the associated data no longer matches.
     let mut alice_row = store.user(OrgId(&admin.org_id), &alice.id).await.unwrap().unwrap();
     let bob_row = store.user(OrgId(&admin.org_id), &bob.id).await.unwrap().unwrap();
     alice_row.profile = bob_row.profile.clone();
     store.update_user(&alice_row).await.unwrap();
-    assert!(matches!(office.user(&admin, &alice.id).await, Err(OfficeError::Tampered)));
+    assert!(matches!(office.directory.user(&admin, &alice.id).await, Err(OfficeError::Tampered)));
     // Flip one byte of Bob's ciphertext.
     let mut bob_row = bob_row;
     let last = bob_row.profile.len() - 1;
     bob_row.profile[last] ^= 1;
     store.update_user(&bob_row).await.unwrap();
-    assert!(matches!(office.user(&admin, &bob.id).await, Err(OfficeError::Tampered)));
+    assert!(matches!(office.directory.user(&admin, &bob.id).await, Err(OfficeError::Tampered)));
     // The admin's own record still opens.
-    assert_eq!(office.user(&admin, &admin.user_id).await.unwrap().name, "Admin of acme");
+    assert_eq!(office.directory.user(&admin, &admin.user_id).await.unwrap().name, "Admin of acme");
     // Listings go on for everyone: the damaged records are shown as unavailable, not a failure.
-    let directory = office.users(&admin, None).await.unwrap();
+    let directory = office.directory.users(&admin, None).await.unwrap();
     let unavailable: Vec<&str> = directory.iter().filter(|u| u.unavailable).map(|u| u.id.as_str()).collect();
     assert_eq!(unavailable.len(), 2);
     assert!(unavailable.contains(&alice.id.as_str()) && unavailable.contains(&bob.id.as_str()));
     assert!(directory.iter().filter(|u| u.unavailable).all(|u| u.name == bureau_office::UNAVAILABLE_NAME && u.email.is_empty()));
     assert!(directory.iter().any(|u| u.id == admin.user_id && !u.unavailable && u.name == "Admin of acme"));
-    let floor = office.floor_plan(&admin.org_id).await.unwrap();
+    let floor = office.rooms.floor_plan(&admin.org_id).await.unwrap();
     let office_of = |id: &str| floor.iter().find(|r| r.owner_user_id.as_deref() == Some(id)).map(|r| r.name.clone());
     assert_eq!(office_of(&bob.id).as_deref(), Some(bureau_office::UNAVAILABLE_NAME));
     assert_eq!(office_of(&admin.user_id).as_deref(), Some("Admin of acme"));
-    assert!(office.rooms(&admin).await.is_ok());
+    assert!(office.rooms.rooms(&admin).await.is_ok());
 }
 
 #[tokio::test]
@@ -90,7 +90,7 @@ async fn master_key_rotation_rewraps_and_the_old_key_is_refused() {
     }
     // The new key opens everything; sign-in (blind index + profile) still works.
     let (office, _, _) = office_in(dir.path(), &new).await;
-    office.login("admin@acme.example", "correct horse battery", &crate::client("10.0.0.9")).await.unwrap();
+    office.accounts.login("admin@acme.example", "correct horse battery", &crate::client("10.0.0.9")).await.unwrap();
     // A node started with the old key refuses to start.
     let store = crate::backend_in(dir.path()).await.shared();
     let clock = std::sync::Arc::new(bureau_office::FakeClock::at(0));
@@ -110,9 +110,9 @@ async fn a_database_edit_that_makes_a_member_an_admin_is_refused() {
     let master = Key::generate();
     let (office, store, _) = office_in(dir.path(), &master).await;
     let admin = org_with_admin(&office, "acme", "admin@acme.example").await;
-    let mia = office.create_user(&admin, member("Mia", "mia@acme.example")).await.unwrap();
-    let session = office.login("mia@acme.example", "member password 1", &crate::client("10.0.0.2")).await.unwrap();
-    assert!(!office.authenticate(&session.token).await.unwrap().is_admin());
+    let mia = office.accounts.create_user(&admin, member("Mia", "mia@acme.example")).await.unwrap();
+    let session = office.accounts.login("mia@acme.example", "member password 1", &crate::client("10.0.0.2")).await.unwrap();
+    assert!(!office.accounts.authenticate(&session.token).await.unwrap().is_admin());
     use bureau_store::OrgId;
     // Someone with write access to the database promotes Mia in the clear `role` column.
     let mut row = store.user(OrgId(&admin.org_id), &mia.id).await.unwrap().unwrap();
@@ -120,15 +120,15 @@ async fn a_database_edit_that_makes_a_member_an_admin_is_refused() {
     row.role = bureau_office::Role::Admin;
     row.rights = vec![bureau_office::Right::Invite, bureau_office::Right::ManagePrivacy];
     store.update_user(&row).await.unwrap();
-    assert!(matches!(office.authenticate(&session.token).await, Err(OfficeError::Tampered)), "the edited row is refused, not trusted");
-    assert!(office.login("mia@acme.example", "member password 1", &crate::client("10.0.0.2")).await.is_err());
+    assert!(matches!(office.accounts.authenticate(&session.token).await, Err(OfficeError::Tampered)), "the edited row is refused, not trusted");
+    assert!(office.accounts.login("mia@acme.example", "member password 1", &crate::client("10.0.0.2")).await.is_err());
     // Everyone else is unaffected, and the directory lists her (with her clear role).
-    assert!(office.authenticate(&office.login("admin@acme.example", "correct horse battery", &crate::client("10.0.0.1")).await.unwrap().token).await.is_ok());
+    assert!(office.accounts.authenticate(&office.accounts.login("admin@acme.example", "correct horse battery", &crate::client("10.0.0.1")).await.unwrap().token).await.is_ok());
     // An administrator's real change seals the new grant.
     store.update_user(&honest).await.unwrap();
     let promote: bureau_office::UserPatch = serde_json::from_str(r#"{"role":"admin"}"#).unwrap();
-    office.update_user(&admin, &mia.id, promote).await.unwrap();
-    assert!(office.authenticate(&session.token).await.unwrap().is_admin());
+    office.directory.update_user(&admin, &mia.id, promote).await.unwrap();
+    assert!(office.accounts.authenticate(&session.token).await.unwrap().is_admin());
 }
 
 #[tokio::test]
@@ -152,7 +152,7 @@ async fn profiles_sealed_before_grants_existed_get_theirs_on_the_next_start() {
         store.close().await;
     }
     let (office, store, _) = office_in(dir.path(), &master).await;
-    let signed_in = office.login("admin@acme.example", "correct horse battery", &crate::client("10.0.0.1")).await.unwrap();
-    assert!(office.authenticate(&signed_in.token).await.unwrap().is_admin(), "the legacy administrator still signs in");
+    let signed_in = office.accounts.login("admin@acme.example", "correct horse battery", &crate::client("10.0.0.1")).await.unwrap();
+    assert!(office.accounts.authenticate(&signed_in.token).await.unwrap().is_admin(), "the legacy administrator still signs in");
     assert_eq!(store.meta("profile_grants_sealed").await.unwrap().as_deref(), Some(&b"1"[..]));
 }

@@ -11,20 +11,20 @@ async fn organisations_cannot_see_or_edit_each_other() {
     let (office, _, _) = office_in(dir.path(), &Key::generate()).await;
     let acme = org_with_admin(&office, "acme", "admin@acme.example").await;
     let globex = org_with_admin(&office, "globex", "admin@globex.example").await;
-    let alice = office.create_user(&acme, member("Alice Acme", "alice@acme.example")).await.unwrap();
+    let alice = office.accounts.create_user(&acme, member("Alice Acme", "alice@acme.example")).await.unwrap();
 
-    let globex_directory = office.users(&globex, None).await.unwrap();
+    let globex_directory = office.directory.users(&globex, None).await.unwrap();
     assert_eq!(globex_directory.len(), 1);
     assert!(globex_directory.iter().all(|u| u.email.ends_with("@globex.example")));
-    assert!(matches!(office.user(&globex, &alice.id).await, Err(OfficeError::NotFound(_))));
+    assert!(matches!(office.directory.user(&globex, &alice.id).await, Err(OfficeError::NotFound(_))));
     let patch: UserPatch = serde_json::from_str(r#"{"name":"Hijacked"}"#).unwrap();
-    assert!(matches!(office.update_user(&globex, &alice.id, patch).await, Err(OfficeError::NotFound(_))));
-    assert_eq!(office.user(&acme, &alice.id).await.unwrap().name, "Alice Acme");
+    assert!(matches!(office.directory.update_user(&globex, &alice.id, patch).await, Err(OfficeError::NotFound(_))));
+    assert_eq!(office.directory.user(&acme, &alice.id).await.unwrap().name, "Alice Acme");
 
     // The same email may exist in both organisations without clashing.
-    office.create_user(&globex, member("Alice Globex", "alice@acme.example")).await.unwrap();
+    office.accounts.create_user(&globex, member("Alice Globex", "alice@acme.example")).await.unwrap();
     assert!(matches!(
-        office.create_user(&acme, member("Dup", "ALICE@acme.example")).await,
+        office.accounts.create_user(&acme, member("Dup", "ALICE@acme.example")).await,
         Err(OfficeError::Conflict("email"))
     ));
 }
@@ -34,14 +34,14 @@ async fn members_cannot_administer() {
     let dir = tempfile::tempdir().unwrap();
     let (office, _, _) = office_in(dir.path(), &Key::generate()).await;
     let admin = org_with_admin(&office, "acme", "admin@acme.example").await;
-    office.create_user(&admin, member("Mia", "mia@acme.example")).await.unwrap();
-    let session = office.login("mia@acme.example", "member password 1", &crate::client("10.0.0.2")).await.unwrap();
-    let mia = office.authenticate(&session.token).await.unwrap();
-    assert!(matches!(office.create_user(&mia, member("X", "x@acme.example")).await, Err(OfficeError::Forbidden)));
+    office.accounts.create_user(&admin, member("Mia", "mia@acme.example")).await.unwrap();
+    let session = office.accounts.login("mia@acme.example", "member password 1", &crate::client("10.0.0.2")).await.unwrap();
+    let mia = office.accounts.authenticate(&session.token).await.unwrap();
+    assert!(matches!(office.accounts.create_user(&mia, member("X", "x@acme.example")).await, Err(OfficeError::Forbidden)));
     let promote: UserPatch = serde_json::from_str(r#"{"role":"admin"}"#).unwrap();
-    assert!(office.update_me(&mia, promote).await.is_err());
+    assert!(office.directory.update_me(&mia, promote).await.is_err());
     let demote: UserPatch = serde_json::from_str(r#"{"role":"member"}"#).unwrap();
-    assert!(office.update_user(&admin, &admin.user_id, demote).await.is_err(), "last admin stays admin");
+    assert!(office.directory.update_user(&admin, &admin.user_id, demote).await.is_err(), "last admin stays admin");
 }
 
 #[tokio::test]
@@ -51,10 +51,10 @@ async fn a_signed_in_user_reads_the_legal_texts_of_their_own_organisation() {
     let acme = org_with_admin(&office, "acme", "admin@acme.example").await;
     let globex = org_with_admin(&office, "globex", "admin@globex.example").await;
     let patch: bureau_office::LegalPatch = serde_json::from_str(r#"{"privacy_markdown":"Globex's own policy"}"#).unwrap();
-    office.set_legal(&globex, patch).await.unwrap();
-    let own = office.legal(&globex).await.unwrap();
+    office.privacy.set_legal(&globex, patch).await.unwrap();
+    let own = office.privacy.legal(&globex).await.unwrap();
     assert_eq!(own.privacy.markdown.as_deref(), Some("Globex's own policy"));
-    let other = office.legal(&acme).await.unwrap();
+    let other = office.privacy.legal(&acme).await.unwrap();
     assert_eq!(other.privacy.markdown, None, "Acme's members read Acme's (default) policy");
 }
 
@@ -66,22 +66,22 @@ async fn two_administrators_removing_each_other_at_once_leave_one() {
         let ada = org_with_admin(&office, &format!("org{round}"), &format!("ada{round}@acme.example")).await;
         let mut second = member("Bea", &format!("bea{round}@acme.example"));
         second.role = bureau_office::Role::Admin;
-        office.create_user(&ada, second).await.unwrap();
-        let session = office.login(&format!("bea{round}@acme.example"), "member password 1", &crate::client("10.0.0.3")).await.unwrap();
-        let bea = office.authenticate(&session.token).await.unwrap();
+        office.accounts.create_user(&ada, second).await.unwrap();
+        let session = office.accounts.login(&format!("bea{round}@acme.example"), "member password 1", &crate::client("10.0.0.3")).await.unwrap();
+        let bea = office.accounts.authenticate(&session.token).await.unwrap();
         // Half the rounds demote, half erase: each checks and writes in one transaction.
         let (a, b) = if round % 2 == 0 {
             let demote = || -> UserPatch { serde_json::from_str(r#"{"role":"member"}"#).unwrap() };
-            let (a, b) = tokio::join!(office.update_user(&ada, &bea.user_id, demote()), office.update_user(&bea, &ada.user_id, demote()));
+            let (a, b) = tokio::join!(office.directory.update_user(&ada, &bea.user_id, demote()), office.directory.update_user(&bea, &ada.user_id, demote()));
             (a.map(|_| ()), b.map(|_| ()))
         } else {
-            tokio::join!(office.erase_user(&ada, &bea.user_id), office.erase_user(&bea, &ada.user_id))
+            tokio::join!(office.privacy.erase_user(&ada, &bea.user_id), office.privacy.erase_user(&bea, &ada.user_id))
         };
         assert!(a.is_ok() != b.is_ok(), "round {round}: exactly one may win: {a:?} {b:?}");
         let refused = if a.is_err() { a } else { b };
         assert!(matches!(refused, Err(OfficeError::Invalid { .. })), "round {round}: {refused:?}");
-        let survivor = if office.authenticate(&session.token).await.is_ok_and(|a| a.is_admin()) { bea } else { ada };
-        let admins = office.users(&survivor, None).await.unwrap().into_iter().filter(|u| u.role == bureau_office::Role::Admin && u.active).count();
+        let survivor = if office.accounts.authenticate(&session.token).await.is_ok_and(|a| a.is_admin()) { bea } else { ada };
+        let admins = office.directory.users(&survivor, None).await.unwrap().into_iter().filter(|u| u.role == bureau_office::Role::Admin && u.active).count();
         assert_eq!(admins, 1, "round {round}");
     }
 }
@@ -94,24 +94,24 @@ async fn the_same_email_in_two_organisations_signs_into_the_one_the_password_or_
     let globex = org_with_admin(&office, "globex", "admin@globex.example").await;
     let mut in_acme = member("Sam at Acme", "sam@example.org");
     in_acme.password = Some("acme password 1".into());
-    office.create_user(&acme, in_acme).await.unwrap();
+    office.accounts.create_user(&acme, in_acme).await.unwrap();
     let mut in_globex = member("Sam at Globex", "sam@example.org");
     in_globex.password = Some("globex password 1".into());
-    office.create_user(&globex, in_globex).await.unwrap();
+    office.accounts.create_user(&globex, in_globex).await.unwrap();
     let org_of = |signed_in: bureau_office::SignedIn| signed_in.org_id;
-    assert_eq!(org_of(office.login("sam@example.org", "acme password 1", &crate::client("10.0.0.9")).await.unwrap()), acme.org_id);
-    assert_eq!(org_of(office.login("sam@example.org", "globex password 1", &crate::client("10.0.0.9")).await.unwrap()), globex.org_id);
-    assert!(matches!(office.login("sam@example.org", "wrong password 1", &crate::client("10.0.0.9")).await, Err(OfficeError::InvalidCredentials)));
+    assert_eq!(org_of(office.accounts.login("sam@example.org", "acme password 1", &crate::client("10.0.0.9")).await.unwrap()), acme.org_id);
+    assert_eq!(org_of(office.accounts.login("sam@example.org", "globex password 1", &crate::client("10.0.0.9")).await.unwrap()), globex.org_id);
+    assert!(matches!(office.accounts.login("sam@example.org", "wrong password 1", &crate::client("10.0.0.9")).await, Err(OfficeError::InvalidCredentials)));
 
     // The same password in both: the answer asks which (only to someone who knows it).
     for org in [&acme, &globex] {
         let mut kim = member("Kim", "kim@example.org");
         kim.password = Some("shared password 1".into());
-        office.create_user(org, kim).await.unwrap();
+        office.accounts.create_user(org, kim).await.unwrap();
     }
-    let both = office.login("kim@example.org", "shared password 1", &crate::client("10.0.0.9")).await;
+    let both = office.accounts.login("kim@example.org", "shared password 1", &crate::client("10.0.0.9")).await;
     assert!(matches!(&both, Err(OfficeError::ChooseOrganisation(slugs)) if slugs.len() == 2 && slugs.contains(&"globex".to_owned())), "{both:?}");
-    let chosen = office.sign_in_to("kim@example.org", "shared password 1", Some("globex"), &crate::client("10.0.0.9")).await.unwrap();
+    let chosen = office.accounts.sign_in_to("kim@example.org", "shared password 1", Some("globex"), &crate::client("10.0.0.9")).await.unwrap();
     let bureau_office::SignInStep::Done(signed_in) = chosen else { panic!("no second factor here") };
     assert_eq!(signed_in.org_id, globex.org_id);
 }

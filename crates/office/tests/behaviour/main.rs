@@ -60,7 +60,7 @@ pub fn client(ip: &str) -> Client {
 
 /// Creates an organisation with an admin and returns the admin as an actor.
 pub async fn org_with_admin(office: &Office, slug: &str, email: &str) -> Actor {
-    office.create_org(slug, slug, bureau_office::ProfileMode::Extended).await.unwrap();
+    office.accounts.create_org(slug, slug, bureau_office::ProfileMode::Extended).await.unwrap();
     let user = NewUser {
         name: format!("Admin of {slug}"),
         email: email.into(),
@@ -68,9 +68,9 @@ pub async fn org_with_admin(office: &Office, slug: &str, email: &str) -> Actor {
         rights: vec![],
         password: Some("correct horse battery".into()),
     };
-    office.create_user_in(Some(slug), user).await.unwrap();
-    let signed_in = office.login(email, "correct horse battery", &client("10.0.0.1")).await.unwrap();
-    office.authenticate(&signed_in.token).await.unwrap()
+    office.accounts.create_user_in(Some(slug), user).await.unwrap();
+    let signed_in = office.accounts.login(email, "correct horse battery", &client("10.0.0.1")).await.unwrap();
+    office.accounts.authenticate(&signed_in.token).await.unwrap()
 }
 
 /// A member to create.

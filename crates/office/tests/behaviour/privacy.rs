@@ -20,12 +20,12 @@ async fn the_export_holds_everything_and_erasure_leaves_colleagues_anonymised_hi
     let admin = org_with_admin(&office, "acme", "admin@acme.example").await;
 
     // Nora joins through an invitation, signs in, calls the admin, sends a file, asks support.
-    office.invite(&admin, NewInvitation { name: "Nora".into(), email: "nora@acme.example".into(), role: Role::Member }).await.unwrap();
+    office.joining.invite(&admin, NewInvitation { name: "Nora".into(), email: "nora@acme.example".into(), role: Role::Member }).await.unwrap();
     let link = mailer.sent()[0].text.clone();
     let token = link.split("#token=").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
     let request = RegisterRequest { token, name: None, password: "nora password 1".into(), accept_terms: true };
-    let signed_in = office.register(request, &client("192.0.2.7")).await.unwrap();
-    let nora = office.authenticate(&signed_in.token).await.unwrap();
+    let signed_in = office.joining.register(request, &client("192.0.2.7")).await.unwrap();
+    let nora = office.accounts.authenticate(&signed_in.token).await.unwrap();
     clock.advance_ms(1000);
     let call = FinishedCall {
         org_id: admin.org_id.clone(),
@@ -35,11 +35,11 @@ async fn the_export_holds_everything_and_erasure_leaves_colleagues_anonymised_hi
         duration_ms: 60_000,
         participants: vec![admin.user_id.clone(), nora.user_id.clone()],
     };
-    office.record_call(call).await.unwrap();
-    office.record_transfer(&nora, TransferReport { to_user: admin.user_id.clone(), kind: TransferKind::File, size: 42 }).await.unwrap();
-    office.open_ticket(&nora, NewTicket { subject: "Help".into(), message: "Where is the printer?".into() }).await.unwrap();
+    office.rooms.record_call(call).await.unwrap();
+    office.rooms.record_transfer(&nora, TransferReport { to_user: admin.user_id.clone(), kind: TransferKind::File, size: 42 }).await.unwrap();
+    office.support.open_ticket(&nora, NewTicket { subject: "Help".into(), message: "Where is the printer?".into() }).await.unwrap();
 
-    let export = serde_json::to_value(office.export(&nora).await.unwrap()).unwrap();
+    let export = serde_json::to_value(office.privacy.export(&nora).await.unwrap()).unwrap();
     assert_eq!(export["version"], 1);
     assert_eq!(export["profile"]["email"], "nora@acme.example");
     assert_eq!(export["registration"]["details"]["ip"], "192.0.2.7");
@@ -54,12 +54,12 @@ async fn the_export_holds_everything_and_erasure_leaves_colleagues_anonymised_hi
     let sealed_profile = store.user(OrgId(&admin.org_id), &nora.user_id).await.unwrap().unwrap().profile;
     store.checkpoint().await.unwrap();
     assert!(contains(&raw_database(dir.path(), &store).await, &sealed_profile), "sanity: the sealed profile is in the file");
-    assert!(office.erase_me(&nora, bureau_office::EraseRequest { password: "wrong".into(), code: None, recovery_code: None }).await.is_err());
-    office.erase_me(&nora, bureau_office::EraseRequest { password: "nora password 1".into(), code: None, recovery_code: None }).await.unwrap();
+    assert!(office.privacy.erase_me(&nora, bureau_office::EraseRequest { password: "wrong".into(), code: None, recovery_code: None }).await.is_err());
+    office.privacy.erase_me(&nora, bureau_office::EraseRequest { password: "nora password 1".into(), code: None, recovery_code: None }).await.unwrap();
     store.checkpoint().await.unwrap();
     assert!(!contains(&raw_database(dir.path(), &store).await, &sealed_profile), "erased data is gone from the file");
-    assert!(office.authenticate(&signed_in.token).await.is_err());
-    let calls = office.my_calls(&admin).await.unwrap();
+    assert!(office.accounts.authenticate(&signed_in.token).await.is_err());
+    let calls = office.rooms.my_calls(&admin).await.unwrap();
     assert_eq!(calls.len(), 1);
     assert!(calls[0].participants.contains(&admin.user_id));
     assert!(calls[0].participants.iter().any(|p| p.starts_with("erased-")), "{:?}", calls[0].participants);
@@ -76,37 +76,37 @@ async fn retention_deletes_expired_data_from_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let (office, store, clock) = office_in(dir.path(), &Key::generate()).await;
     let admin = org_with_admin(&office, "acme", "admin@acme.example").await;
-    let mia = office.create_user(&admin, member("Mia", "mia@acme.example")).await.unwrap();
+    let mia = office.accounts.create_user(&admin, member("Mia", "mia@acme.example")).await.unwrap();
     let old_entry = store.user_access(OrgId(&admin.org_id), &admin.user_id).await.unwrap().remove(0);
-    office.audit(&admin, "view_user", Some(&mia.id)).await.unwrap();
+    office.privacy.audit(&admin, "view_user", Some(&mia.id)).await.unwrap();
 
     // 91 days later: a fresh sign-in, and the deactivation of Mia.
     clock.advance_ms(91 * 24 * 3600 * 1000);
-    office.login("admin@acme.example", "correct horse battery", &client("10.9.9.9")).await.unwrap();
+    office.accounts.login("admin@acme.example", "correct horse battery", &client("10.9.9.9")).await.unwrap();
     let deactivate: bureau_office::UserPatch = serde_json::from_str(r#"{"active": false}"#).unwrap();
-    office.update_user(&admin, &mia.id, deactivate).await.unwrap();
+    office.directory.update_user(&admin, &mia.id, deactivate).await.unwrap();
     store.checkpoint().await.unwrap();
     assert!(contains(&raw_database(dir.path(), &store).await, &old_entry.details));
 
-    let purged = office.enforce_retention().await.unwrap();
+    let purged = office.privacy.enforce_retention().await.unwrap();
     assert_eq!(purged.access_logs, 1, "{purged:?}");
     assert_eq!(purged.accounts, 0, "Mia was deactivated only now");
     store.checkpoint().await.unwrap();
     assert!(!contains(&raw_database(dir.path(), &store).await, &old_entry.details), "the expired entry's bytes are gone");
-    assert_eq!(office.my_access_log(&admin).await.unwrap().len(), 1, "the recent sign-in stays");
+    assert_eq!(office.accounts.my_access_log(&admin).await.unwrap().len(), 1, "the recent sign-in stays");
 
     clock.advance_ms(366 * 24 * 3600 * 1000);
-    let purged = office.enforce_retention().await.unwrap();
+    let purged = office.privacy.enforce_retention().await.unwrap();
     assert_eq!(purged.accounts, 1);
     assert!(store.user(OrgId(&admin.org_id), &mia.id).await.unwrap().is_none());
     let viewed = |log: &[bureau_office::AuditEntry]| log.iter().any(|e| e.action == "view_user" && e.target_id.as_deref() == Some(mia.id.as_str()));
-    assert!(viewed(&office.audit_log(&admin).await.unwrap()), "the audit log is kept two years by default");
+    assert!(viewed(&office.privacy.audit_log(&admin).await.unwrap()), "the audit log is kept two years by default");
 
     // Past two years, the audit entry goes too.
     clock.advance_ms(300 * 24 * 3600 * 1000);
-    let purged = office.enforce_retention().await.unwrap();
+    let purged = office.privacy.enforce_retention().await.unwrap();
     assert!(purged.audit_log >= 1, "{purged:?}");
-    assert!(!viewed(&office.audit_log(&admin).await.unwrap()));
+    assert!(!viewed(&office.privacy.audit_log(&admin).await.unwrap()));
 }
 
 #[tokio::test]
@@ -114,7 +114,7 @@ async fn an_objection_to_call_logs_changes_what_is_recorded_from_then_on() {
     let dir = tempfile::tempdir().unwrap();
     let (office, _, _) = office_in(dir.path(), &Key::generate()).await;
     let admin = org_with_admin(&office, "acme", "admin@acme.example").await;
-    let mia = office.create_user(&admin, member("Mia", "mia@acme.example")).await.unwrap();
+    let mia = office.accounts.create_user(&admin, member("Mia", "mia@acme.example")).await.unwrap();
     let call = |id: &str| FinishedCall {
         org_id: admin.org_id.clone(),
         call_id: id.into(),
@@ -123,13 +123,13 @@ async fn an_objection_to_call_logs_changes_what_is_recorded_from_then_on() {
         duration_ms: 1000,
         participants: vec![admin.user_id.clone(), mia.id.clone()],
     };
-    office.record_call(call("before")).await.unwrap();
-    let session = office.login("mia@acme.example", "member password 1", &client("10.0.0.8")).await.unwrap();
-    let mia_actor = office.authenticate(&session.token).await.unwrap();
+    office.rooms.record_call(call("before")).await.unwrap();
+    let session = office.accounts.login("mia@acme.example", "member password 1", &client("10.0.0.8")).await.unwrap();
+    let mia_actor = office.accounts.authenticate(&session.token).await.unwrap();
     let patch = bureau_office::PrivacySettingsPatch { restricted: None, objections: Some(vec![bureau_office::Objection::CallLogs]) };
-    office.set_privacy_settings(&mia_actor, patch).await.unwrap();
-    office.record_call(call("after")).await.unwrap();
-    let calls = office.my_calls(&admin).await.unwrap();
+    office.privacy.set_privacy_settings(&mia_actor, patch).await.unwrap();
+    office.rooms.record_call(call("after")).await.unwrap();
+    let calls = office.rooms.my_calls(&admin).await.unwrap();
     let by_id = |id: &str| calls.iter().find(|c| c.call_id == id).unwrap().participants.clone();
     assert!(by_id("before").contains(&mia.id), "what was recorded before stays");
     assert!(!by_id("after").contains(&mia.id));
@@ -143,25 +143,25 @@ async fn no_one_makes_bureau_mail_anyone_in_a_loop() {
     let mailer = std::sync::Arc::new(MemoryMailer::default());
     let office = office.with_mail(mailer.clone(), "https://bureau.example");
     let admin = org_with_admin(&office, "acme", "admin@acme.example").await;
-    office.create_user(&admin, crate::member("Mia", "mia@acme.example")).await.unwrap();
-    let mia = office.authenticate(&office.login("mia@acme.example", "member password 1", &client("10.0.0.2")).await.unwrap().token).await.unwrap();
+    office.accounts.create_user(&admin, crate::member("Mia", "mia@acme.example")).await.unwrap();
+    let mia = office.accounts.authenticate(&office.accounts.login("mia@acme.example", "member password 1", &client("10.0.0.2")).await.unwrap().token).await.unwrap();
     // A member opens fifty tickets and gives fifty consents: every one is saved, but the
     // administrators are mailed ten times in the hour.
     for i in 0..50 {
-        office.open_ticket(&mia, NewTicket { subject: format!("Help {i}"), message: "Please".into() }).await.unwrap();
+        office.support.open_ticket(&mia, NewTicket { subject: format!("Help {i}"), message: "Please".into() }).await.unwrap();
         let consent = bureau_office::GiveConsent { template_version: 0, camera: true, microphone: true };
-        office.give_consent(&mia, consent).await.unwrap();
+        office.privacy.give_consent(&mia, consent).await.unwrap();
     }
     assert_eq!(mailer.sent().len(), 10, "ten emails in the hour, whatever the member does");
-    assert_eq!(office.tickets(&admin).await.unwrap().len(), 50, "every ticket is kept");
+    assert_eq!(office.support.tickets(&admin).await.unwrap().len(), 50, "every ticket is kept");
     // An hour later the member may cause emails again.
     clock.advance_ms(3600 * 1000 + 1);
-    office.open_ticket(&mia, NewTicket { subject: "Later".into(), message: "Please".into() }).await.unwrap();
+    office.support.open_ticket(&mia, NewTicket { subject: "Later".into(), message: "Please".into() }).await.unwrap();
     assert_eq!(mailer.sent().len(), 11);
     // An administrator's invitations have a larger share, and are refused beyond it.
     for i in 0..200 {
-        office.invite(&admin, NewInvitation { name: format!("N{i}"), email: format!("n{i}@acme.example"), role: Role::Member }).await.unwrap();
+        office.joining.invite(&admin, NewInvitation { name: format!("N{i}"), email: format!("n{i}@acme.example"), role: Role::Member }).await.unwrap();
     }
-    let over = office.invite(&admin, NewInvitation { name: "One more".into(), email: "more@acme.example".into(), role: Role::Member }).await;
+    let over = office.joining.invite(&admin, NewInvitation { name: "One more".into(), email: "more@acme.example".into(), role: Role::Member }).await;
     assert!(matches!(over, Err(bureau_office::OfficeError::RateLimited(_))), "{over:?}");
 }

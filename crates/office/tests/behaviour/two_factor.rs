@@ -39,7 +39,7 @@ fn code(secret: &[u8], now_ms: i64, steps: i64) -> String {
 
 /// Signs in with the password and expects a challenge; returns its token.
 async fn challenge(office: &Office, email: &str) -> String {
-    match office.sign_in(email, PASSWORD, &client("10.0.0.9")).await.unwrap() {
+    match office.accounts.sign_in(email, PASSWORD, &client("10.0.0.9")).await.unwrap() {
         SignInStep::SecondFactor(challenge) => challenge.token,
         SignInStep::Done(_) => panic!("expected a second-factor challenge"),
     }
@@ -47,13 +47,13 @@ async fn challenge(office: &Office, email: &str) -> String {
 
 /// An office with a member "mia" who has enrolled TOTP; returns the secret and recovery codes.
 async fn mia_with_totp(office: &Office, admin: &Actor, now: i64) -> (Actor, Vec<u8>, Vec<String>) {
-    office.create_user(admin, member("Mia", "mia@acme.example")).await.unwrap();
-    let signed_in = office.login("mia@acme.example", PASSWORD, &client("10.0.0.9")).await.unwrap();
-    let mia = office.authenticate(&signed_in.token).await.unwrap();
-    let enrolment = office.start_totp(&mia).await.unwrap();
+    office.accounts.create_user(admin, member("Mia", "mia@acme.example")).await.unwrap();
+    let signed_in = office.accounts.login("mia@acme.example", PASSWORD, &client("10.0.0.9")).await.unwrap();
+    let mia = office.accounts.authenticate(&signed_in.token).await.unwrap();
+    let enrolment = office.two_factor.start_totp(&mia).await.unwrap();
     assert!(enrolment.otpauth_uri.starts_with("otpauth://totp/acme:mia%40acme.example?secret="));
     let secret = base32_decode(&enrolment.secret).unwrap();
-    let codes = office.confirm_totp(&mia, &code(&secret, now, 0)).await.unwrap().recovery_codes;
+    let codes = office.two_factor.confirm_totp(&mia, &code(&secret, now, 0)).await.unwrap().recovery_codes;
     assert_eq!(codes.len(), 10);
     (mia, secret, codes)
 }
@@ -64,41 +64,41 @@ async fn totp_enrolment_then_sign_in_within_one_step_and_never_twice() {
     let (office, _, clock) = office_in(dir.path(), &Key::generate()).await;
     let admin = org_with_admin(&office, "acme", "admin@acme.example").await;
     let (_, secret, _) = mia_with_totp(&office, &admin, clock.now_ms()).await;
-    let status = office.two_factor_status(&office.authenticate(&office_token(&office, &secret, &clock).await).await.unwrap()).await.unwrap();
+    let status = office.two_factor.two_factor_status(&office.accounts.authenticate(&office_token(&office, &secret, &clock).await).await.unwrap()).await.unwrap();
     assert!(status.totp && !status.sms && status.recovery_codes_left == 10);
 
     // The password alone no longer signs in.
-    assert!(matches!(office.login("mia@acme.example", PASSWORD, &client("10.0.0.9")).await, Err(OfficeError::SecondFactorRequired)));
+    assert!(matches!(office.accounts.login("mia@acme.example", PASSWORD, &client("10.0.0.9")).await, Err(OfficeError::SecondFactorRequired)));
 
     clock.advance_ms(60_000);
     let token = challenge(&office, "mia@acme.example").await;
     let now = clock.now_ms();
     assert!(matches!(
-        office.complete_second_factor(&token, Proof::Code(code(&secret, now, -2)), &client("10.0.0.9")).await,
+        office.accounts.complete_second_factor(&token, Proof::Code(code(&secret, now, -2)), &client("10.0.0.9")).await,
         Err(OfficeError::InvalidCode)
     ));
     let previous = code(&secret, now, -1);
-    let signed_in = office.complete_second_factor(&token, Proof::Code(previous.clone()), &client("10.0.0.9")).await.unwrap();
-    office.authenticate(&signed_in.token).await.unwrap();
-    let log = office.my_access_log(&office.authenticate(&signed_in.token).await.unwrap()).await.unwrap();
+    let signed_in = office.accounts.complete_second_factor(&token, Proof::Code(previous.clone()), &client("10.0.0.9")).await.unwrap();
+    office.accounts.authenticate(&signed_in.token).await.unwrap();
+    let log = office.accounts.my_access_log(&office.accounts.authenticate(&signed_in.token).await.unwrap()).await.unwrap();
     assert_eq!(log[0].1.event, "login_totp");
 
     // The challenge is used up, and the same code is refused in a new one.
     assert!(matches!(
-        office.complete_second_factor(&token, Proof::Code(code(&secret, now, 0)), &client("10.0.0.9")).await,
+        office.accounts.complete_second_factor(&token, Proof::Code(code(&secret, now, 0)), &client("10.0.0.9")).await,
         Err(OfficeError::InvalidToken)
     ));
     let token = challenge(&office, "mia@acme.example").await;
-    assert!(matches!(office.complete_second_factor(&token, Proof::Code(previous), &client("10.0.0.9")).await, Err(OfficeError::InvalidCode)));
+    assert!(matches!(office.accounts.complete_second_factor(&token, Proof::Code(previous), &client("10.0.0.9")).await, Err(OfficeError::InvalidCode)));
     // A code one step ahead is accepted.
-    office.complete_second_factor(&token, Proof::Code(code(&secret, now, 1)), &client("10.0.0.9")).await.unwrap();
+    office.accounts.complete_second_factor(&token, Proof::Code(code(&secret, now, 1)), &client("10.0.0.9")).await.unwrap();
 }
 
 /// A signed-in session token for Mia through the second factor (advancing the clock a step).
 async fn office_token(office: &Office, secret: &[u8], clock: &bureau_office::FakeClock) -> String {
     clock.advance_ms(30_000);
     let token = challenge(office, "mia@acme.example").await;
-    office.complete_second_factor(&token, Proof::Code(code(secret, clock.now_ms(), 0)), &client("10.0.0.9")).await.unwrap().token
+    office.accounts.complete_second_factor(&token, Proof::Code(code(secret, clock.now_ms(), 0)), &client("10.0.0.9")).await.unwrap().token
 }
 
 #[tokio::test]
@@ -109,11 +109,11 @@ async fn a_recovery_code_works_once() {
     let (_, _, codes) = mia_with_totp(&office, &admin, clock.now_ms()).await;
     let token = challenge(&office, "mia@acme.example").await;
     let typed = codes[3].to_uppercase().replace('-', " ");
-    let signed_in = office.complete_second_factor(&token, Proof::RecoveryCode(typed), &client("10.0.0.9")).await.unwrap();
-    let mia = office.authenticate(&signed_in.token).await.unwrap();
-    assert_eq!(office.two_factor_status(&mia).await.unwrap().recovery_codes_left, 9);
+    let signed_in = office.accounts.complete_second_factor(&token, Proof::RecoveryCode(typed), &client("10.0.0.9")).await.unwrap();
+    let mia = office.accounts.authenticate(&signed_in.token).await.unwrap();
+    assert_eq!(office.two_factor.two_factor_status(&mia).await.unwrap().recovery_codes_left, 9);
     let token = challenge(&office, "mia@acme.example").await;
-    let again = office.complete_second_factor(&token, Proof::RecoveryCode(codes[3].clone()), &client("10.0.0.9")).await;
+    let again = office.accounts.complete_second_factor(&token, Proof::RecoveryCode(codes[3].clone()), &client("10.0.0.9")).await;
     assert!(matches!(again, Err(OfficeError::InvalidCode)));
 }
 
@@ -128,22 +128,22 @@ async fn five_wrong_codes_kill_the_challenge_and_lock_the_account() {
     let right = code(&secret, clock.now_ms(), 0);
     let wrong = if right == "123456" { "654321" } else { "123456" };
     for _ in 0..5 {
-        let result = office.complete_second_factor(&token, Proof::Code(wrong.into()), &client("10.0.0.9")).await;
+        let result = office.accounts.complete_second_factor(&token, Proof::Code(wrong.into()), &client("10.0.0.9")).await;
         assert!(matches!(result, Err(OfficeError::InvalidCode)));
     }
     assert!(matches!(
-        office.complete_second_factor(&token, Proof::Code(right.clone()), &client("10.0.0.9")).await,
+        office.accounts.complete_second_factor(&token, Proof::Code(right.clone()), &client("10.0.0.9")).await,
         Err(OfficeError::InvalidToken)
     ));
     // A fresh challenge is rate-limited too, until the window passes.
     let token = challenge(&office, "mia@acme.example").await;
     assert!(matches!(
-        office.complete_second_factor(&token, Proof::Code(right), &client("10.0.0.9")).await,
+        office.accounts.complete_second_factor(&token, Proof::Code(right), &client("10.0.0.9")).await,
         Err(OfficeError::RateLimited(_))
     ));
     clock.advance_ms(15 * 60 * 1000 + 1);
     let token = challenge(&office, "mia@acme.example").await;
-    office.complete_second_factor(&token, Proof::Code(code(&secret, clock.now_ms(), 0)), &client("10.0.0.9")).await.unwrap();
+    office.accounts.complete_second_factor(&token, Proof::Code(code(&secret, clock.now_ms(), 0)), &client("10.0.0.9")).await.unwrap();
 }
 
 #[tokio::test]
@@ -154,10 +154,10 @@ async fn challenges_expire_after_five_minutes() {
     let (_, secret, _) = mia_with_totp(&office, &admin, clock.now_ms()).await;
     let token = challenge(&office, "mia@acme.example").await;
     clock.advance_ms(5 * 60 * 1000);
-    let late = office.complete_second_factor(&token, Proof::Code(code(&secret, clock.now_ms(), 0)), &client("10.0.0.9")).await;
+    let late = office.accounts.complete_second_factor(&token, Proof::Code(code(&secret, clock.now_ms(), 0)), &client("10.0.0.9")).await;
     assert!(matches!(late, Err(OfficeError::InvalidToken)));
     assert!(matches!(
-        office.complete_second_factor("not a token", Proof::Code("123456".into()), &client("10.0.0.9")).await,
+        office.accounts.complete_second_factor("not a token", Proof::Code("123456".into()), &client("10.0.0.9")).await,
         Err(OfficeError::InvalidToken)
     ));
 }
@@ -165,38 +165,38 @@ async fn challenges_expire_after_five_minutes() {
 #[tokio::test]
 async fn sms_enrolment_and_sign_in_with_a_texted_code() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut office, _, _) = office_in(dir.path(), &Key::generate()).await;
+    let (office, _, _) = office_in(dir.path(), &Key::generate()).await;
     let outbox = Arc::new(Outbox::default());
-    office.set_sms_provider(outbox.clone());
+    let office = office.with_sms_provider(outbox.clone());
     let admin = org_with_admin(&office, "acme", "admin@acme.example").await;
-    office.create_user(&admin, member("Mia", "mia@acme.example")).await.unwrap();
-    let mia = office.authenticate(&office.login("mia@acme.example", PASSWORD, &client("10.0.0.9")).await.unwrap().token).await.unwrap();
+    office.accounts.create_user(&admin, member("Mia", "mia@acme.example")).await.unwrap();
+    let mia = office.accounts.authenticate(&office.accounts.login("mia@acme.example", PASSWORD, &client("10.0.0.9")).await.unwrap().token).await.unwrap();
 
-    assert!(matches!(office.start_sms(&mia, "0151 123").await, Err(OfficeError::Invalid { field: "phone", .. })));
-    office.start_sms(&mia, "+49 151 1234 5678").await.unwrap();
+    assert!(matches!(office.two_factor.start_sms(&mia, "0151 123").await, Err(OfficeError::Invalid { field: "phone", .. })));
+    office.two_factor.start_sms(&mia, "+49 151 1234 5678").await.unwrap();
     assert_eq!(outbox.0.lock().unwrap()[0].0, "+4915112345678");
-    let codes = office.confirm_sms(&mia, &outbox.last_code()).await.unwrap();
+    let codes = office.two_factor.confirm_sms(&mia, &outbox.last_code()).await.unwrap();
     assert_eq!(codes.recovery_codes.len(), 10);
-    let status = office.two_factor_status(&mia).await.unwrap();
+    let status = office.two_factor.two_factor_status(&mia).await.unwrap();
     assert_eq!((status.sms, status.phone_ending.as_deref()), (true, Some("78")));
 
-    let token = match office.sign_in("mia@acme.example", PASSWORD, &client("10.0.0.9")).await.unwrap() {
+    let token = match office.accounts.sign_in("mia@acme.example", PASSWORD, &client("10.0.0.9")).await.unwrap() {
         SignInStep::SecondFactor(c) => {
             assert_eq!(serde_json::to_value(&c.methods).unwrap(), serde_json::json!(["sms", "recovery"]));
             c.token
         }
         SignInStep::Done(_) => panic!("expected a challenge"),
     };
-    office.send_sign_in_sms(&token).await.unwrap();
+    office.accounts.send_sign_in_sms(&token).await.unwrap();
     let texted = outbox.last_code();
-    let signed_in = office.complete_second_factor(&token, Proof::Code(texted), &client("10.0.0.9")).await.unwrap();
-    assert_eq!(office.my_access_log(&mia).await.unwrap()[0].1.event, "login_sms");
-    office.authenticate(&signed_in.token).await.unwrap();
+    let signed_in = office.accounts.complete_second_factor(&token, Proof::Code(texted), &client("10.0.0.9")).await.unwrap();
+    assert_eq!(office.accounts.my_access_log(&mia).await.unwrap()[0].1.event, "login_sms");
+    office.accounts.authenticate(&signed_in.token).await.unwrap();
 
     // Turning it off needs the password; afterwards the password alone signs in again.
-    assert!(matches!(office.disable_two_factor(&mia, "wrong password").await, Err(OfficeError::InvalidCredentials)));
-    office.disable_two_factor(&mia, PASSWORD).await.unwrap();
-    office.login("mia@acme.example", PASSWORD, &client("10.0.0.9")).await.unwrap();
+    assert!(matches!(office.two_factor.disable_two_factor(&mia, "wrong password").await, Err(OfficeError::InvalidCredentials)));
+    office.two_factor.disable_two_factor(&mia, PASSWORD).await.unwrap();
+    office.accounts.login("mia@acme.example", PASSWORD, &client("10.0.0.9")).await.unwrap();
 }
 
 #[tokio::test]
@@ -204,34 +204,34 @@ async fn an_organisation_that_requires_2fa_makes_users_enrol_before_a_session() 
     let dir = tempfile::tempdir().unwrap();
     let (office, _, clock) = office_in(dir.path(), &Key::generate()).await;
     let admin = org_with_admin(&office, "acme", "admin@acme.example").await;
-    office.create_user(&admin, member("Mia", "mia@acme.example")).await.unwrap();
-    let mia = office.authenticate(&office.login("mia@acme.example", PASSWORD, &client("10.0.0.9")).await.unwrap().token).await.unwrap();
+    office.accounts.create_user(&admin, member("Mia", "mia@acme.example")).await.unwrap();
+    let mia = office.accounts.authenticate(&office.accounts.login("mia@acme.example", PASSWORD, &client("10.0.0.9")).await.unwrap().token).await.unwrap();
     let patch = OrgSettingsPatch { require_two_factor: Some(true), ..OrgSettingsPatch::default() };
-    assert!(matches!(office.update_org(&mia, patch.clone()).await, Err(OfficeError::Forbidden)));
-    assert!(office.update_org(&admin, patch).await.unwrap().require_two_factor);
+    assert!(matches!(office.directory.update_org(&mia, patch.clone()).await, Err(OfficeError::Forbidden)));
+    assert!(office.directory.update_org(&admin, patch).await.unwrap().require_two_factor);
 
-    let challenge = match office.sign_in("mia@acme.example", PASSWORD, &client("10.0.0.9")).await.unwrap() {
+    let challenge = match office.accounts.sign_in("mia@acme.example", PASSWORD, &client("10.0.0.9")).await.unwrap() {
         SignInStep::SecondFactor(c) => c,
         SignInStep::Done(_) => panic!("enrolment is required"),
     };
     assert!(challenge.enrol_required && challenge.methods.is_empty());
     // The token is not a sign-in challenge: codes are refused there.
     assert!(matches!(
-        office.complete_second_factor(&challenge.token, Proof::Code("123456".into()), &client("10.0.0.9")).await,
+        office.accounts.complete_second_factor(&challenge.token, Proof::Code("123456".into()), &client("10.0.0.9")).await,
         Err(OfficeError::InvalidToken)
     ));
-    let enrolment = office.start_required_totp(&challenge.token).await.unwrap();
+    let enrolment = office.accounts.start_required_totp(&challenge.token).await.unwrap();
     let secret = base32_decode(&enrolment.secret).unwrap();
     let (signed_in, codes) =
-        office.confirm_required_totp(&challenge.token, &code(&secret, clock.now_ms(), 0), &client("10.0.0.9")).await.unwrap();
+        office.accounts.confirm_required_totp(&challenge.token, &code(&secret, clock.now_ms(), 0), &client("10.0.0.9")).await.unwrap();
     assert_eq!(codes.recovery_codes.len(), 10);
-    let mia = office.authenticate(&signed_in.token).await.unwrap();
-    assert!(office.two_factor_status(&mia).await.unwrap().totp);
-    assert!(matches!(office.start_required_totp(&challenge.token).await, Err(OfficeError::InvalidToken)), "single use");
+    let mia = office.accounts.authenticate(&signed_in.token).await.unwrap();
+    assert!(office.two_factor.two_factor_status(&mia).await.unwrap().totp);
+    assert!(matches!(office.accounts.start_required_totp(&challenge.token).await, Err(OfficeError::InvalidToken)), "single use");
     // From now on Mia signs in with the authenticator.
     clock.advance_ms(30_000);
     assert!(matches!(
-        office.sign_in("mia@acme.example", PASSWORD, &client("10.0.0.9")).await.unwrap(),
+        office.accounts.sign_in("mia@acme.example", PASSWORD, &client("10.0.0.9")).await.unwrap(),
         SignInStep::SecondFactor(c) if !c.enrol_required
     ));
 }
@@ -248,14 +248,14 @@ async fn erasing_an_account_with_two_factor_needs_a_second_factor() {
         code,
         recovery_code,
     };
-    let missing = office.erase_me(&mia, erase(None, None)).await.unwrap_err();
+    let missing = office.privacy.erase_me(&mia, erase(None, None)).await.unwrap_err();
     assert!(matches!(missing, OfficeError::Invalid { field: "code", .. }), "{missing:?}");
     let wrong_code = if code(&secret, clock.now_ms(), 0) == "000000" { "111111" } else { "000000" };
-    let wrong = office.erase_me(&mia, erase(Some(wrong_code.into()), None)).await.unwrap_err();
+    let wrong = office.privacy.erase_me(&mia, erase(Some(wrong_code.into()), None)).await.unwrap_err();
     assert!(matches!(wrong, OfficeError::Invalid { field: "code", .. }), "{wrong:?}");
     assert!(store.user(bureau_store::OrgId(&admin.org_id), &mia.user_id).await.unwrap().is_some(), "still there");
     // A code from the authenticator works too; a recovery code is used here.
     assert_eq!(secret.len(), 20);
-    office.erase_me(&mia, erase(None, Some(recovery[0].clone()))).await.unwrap();
+    office.privacy.erase_me(&mia, erase(None, Some(recovery[0].clone()))).await.unwrap();
     assert!(store.user(bureau_store::OrgId(&admin.org_id), &mia.user_id).await.unwrap().is_none());
 }

@@ -156,7 +156,7 @@ impl Live {
             // rooms follow, broadcast to everyone connected by then).
             let first = self.loaded.lock().map(|mut l| l.insert(org_id.to_owned())).unwrap_or(false);
             if first {
-                let rooms = match office.floor_plan(org_id).await {
+                let rooms = match office.rooms.floor_plan(org_id).await {
                     Ok(rooms) => rooms.into_iter().map(hub_room).collect(),
                     Err(err) => {
                         if let Ok(mut loaded) = self.loaded.lock() {
@@ -174,7 +174,7 @@ impl Live {
     /// Reloads the organisation's floor plan (after rooms or users changed); the home's hub
     /// gets it, wherever it runs.
     async fn refresh_rooms(&self, office: &Office, org_id: &str) -> bureau_office::Result<()> {
-        let rooms = office.floor_plan(org_id).await?.into_iter().map(hub_room).collect();
+        let rooms = office.rooms.floor_plan(org_id).await?.into_iter().map(hub_room).collect();
         self.send(Event::Rooms { org_id: org_id.to_owned(), rooms, home: None }).await;
         Ok(())
     }

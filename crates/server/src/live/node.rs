@@ -185,7 +185,7 @@ fn store_call_log(office: &Arc<Office>, log: bureau_signal::CallLog) {
     };
     let office = office.clone();
     tokio::spawn(async move {
-        if let Err(err) = office.record_call(call).await {
+        if let Err(err) = office.rooms.record_call(call).await {
             tracing::error!("could not store a call log: {err}");
         }
     });

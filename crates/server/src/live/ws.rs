@@ -97,10 +97,10 @@ pub async fn upgrade(
             return Ok(upgrade.on_upgrade(move |mut socket| async move { close(&mut socket, code.code(), code.reason()).await }));
         }
     };
-    if state.office.privacy_settings(&actor).await?.restricted {
+    if state.office.privacy.privacy_settings(&actor).await?.restricted {
         return Err(bureau_office::OfficeError::Restricted.into());
     }
-    let me = state.office.user(&actor, &actor.user_id).await?;
+    let me = state.office.directory.user(&actor, &actor.user_id).await?;
     // `None`: the other nodes cannot be reached now; the socket is closed with 1001 at once, so
     // the client retries with its backoff (a refused handshake would look like a lost network).
     let home = match state.live.prepare(&state.office, &actor.org_id).await {
@@ -117,7 +117,7 @@ pub async fn upgrade(
         name: me.name,
         has_picture: me.has_picture,
         ice_servers: state.ice.servers_for(&actor.user_id, session_end),
-        guest: state.office.guest_access(&actor).await?.map(|(room_id, direct)| GuestAccess { room_id, direct }),
+        guest: state.office.joining.guest_access(&actor).await?.map(|(room_id, direct)| GuestAccess { room_id, direct }),
         session: session_tag,
     };
     let live = state.live.clone();

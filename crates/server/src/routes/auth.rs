@@ -81,7 +81,7 @@ pub async fn login(
     headers: HeaderMap,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
-    let result = state.office.sign_in_to(&body.email, &body.password, body.org.as_deref(), &client(&headers, &requester)).await;
+    let result = state.office.accounts.sign_in_to(&body.email, &body.password, body.org.as_deref(), &client(&headers, &requester)).await;
     state.metrics.login(match &result {
         Ok(_) => LoginOutcome::Success,
         Err(OfficeError::RateLimited(_)) => LoginOutcome::RateLimited,
@@ -101,7 +101,7 @@ pub async fn logout(
     session: Option<Session>,
 ) -> ApiResult<Response> {
     if let Some(session) = session {
-        state.office.logout(&session.actor, &session.token).await?;
+        state.office.accounts.logout(&session.actor, &session.token).await?;
     }
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear_cookie(requester.secure))]).into_response())
 }
@@ -110,7 +110,7 @@ pub async fn logout(
 #[utoipa::path(post, path = "/api/setup/check", tag = "auth", request_body = SetupCheck,
     responses((status = 200, body = SetupValidity)))]
 pub async fn setup_check(State(state): State<Arc<AppState>>, ApiJson(body): ApiJson<SetupCheck>) -> ApiResult<Json<SetupValidity>> {
-    Ok(Json(SetupValidity { valid: state.office.setup_token_valid(&body.token).await? }))
+    Ok(Json(SetupValidity { valid: state.office.accounts.setup_token_valid(&body.token).await? }))
 }
 
 /// Creates the first administrator with the setup token and signs them in.
@@ -124,7 +124,7 @@ pub async fn setup(
 ) -> ApiResult<Response> {
     let signed_in = state
         .office
-        .complete_setup(&body.token, &body.name, &body.email, &body.password, &client(&headers, &requester))
+        .accounts.complete_setup(&body.token, &body.name, &body.email, &body.password, &client(&headers, &requester))
         .await?;
     Ok(signed_in_response(StatusCode::CREATED, signed_in, state.clock.now_ms(), requester.secure))
 }

@@ -50,34 +50,34 @@ pub struct TicketAnswer {
 #[utoipa::path(post, path = "/api/invitations", tag = "joining", request_body = NewInvitation,
     responses((status = 201, body = InvitationView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 502, body = ErrorBody)))]
 pub async fn invite(State(state): State<Arc<AppState>>, session: Session, ApiJson(body): ApiJson<NewInvitation>) -> ApiResult<(StatusCode, Json<InvitationView>)> {
-    Ok((StatusCode::CREATED, Json(state.office.invite(&session.actor, body).await?)))
+    Ok((StatusCode::CREATED, Json(state.office.joining.invite(&session.actor, body).await?)))
 }
 
 /// The organisation's invitations.
 #[utoipa::path(get, path = "/api/invitations", tag = "joining", responses((status = 200, body = InvitationList)))]
 pub async fn invitations(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<Json<InvitationList>> {
-    Ok(Json(InvitationList { invitations: state.office.invitations(&session.actor).await? }))
+    Ok(Json(InvitationList { invitations: state.office.joining.invitations(&session.actor).await? }))
 }
 
 /// Sends an invitation again with a fresh link (the old one stops working).
 #[utoipa::path(post, path = "/api/invitations/{id}/resend", tag = "joining", params(("id" = String, Path, description = "Invitation id")),
     responses((status = 200, body = InvitationView), (status = 404, body = ErrorBody)))]
 pub async fn resend(State(state): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<Json<InvitationView>> {
-    Ok(Json(state.office.resend_invitation(&session.actor, &id).await?))
+    Ok(Json(state.office.joining.resend_invitation(&session.actor, &id).await?))
 }
 
 /// Revokes an invitation.
 #[utoipa::path(delete, path = "/api/invitations/{id}", tag = "joining", params(("id" = String, Path, description = "Invitation id")),
     responses((status = 200, body = InvitationView), (status = 404, body = ErrorBody)))]
 pub async fn revoke(State(state): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<Json<InvitationView>> {
-    Ok(Json(state.office.revoke_invitation(&session.actor, &id).await?))
+    Ok(Json(state.office.joining.revoke_invitation(&session.actor, &id).await?))
 }
 
 /// What the registration page shows for an invitation link (410 when it cannot be used).
 #[utoipa::path(post, path = "/api/register/check", tag = "joining", request_body = TokenBody,
     responses((status = 200, body = RegistrationInfo), (status = 410, body = ErrorBody)))]
 pub async fn check(State(state): State<Arc<AppState>>, ApiJson(body): ApiJson<TokenBody>) -> ApiResult<Json<RegistrationInfo>> {
-    Ok(Json(state.office.registration_info(&body.token).await?))
+    Ok(Json(state.office.joining.registration_info(&body.token).await?))
 }
 
 /// Registers through an invitation link: accepts the policy and terms, sets the password,
@@ -90,7 +90,7 @@ pub async fn register(
     headers: HeaderMap,
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> ApiResult<Response> {
-    let signed_in = state.office.register(body, &client(&headers, &requester)).await?;
+    let signed_in = state.office.joining.register(body, &client(&headers, &requester)).await?;
     Ok(super::auth::signed_in_response(StatusCode::CREATED, signed_in, state.clock.now_ms(), requester.secure))
 }
 
@@ -98,13 +98,13 @@ pub async fn register(
 #[utoipa::path(post, path = "/api/support", tag = "support", request_body = NewTicket,
     responses((status = 201, body = TicketView), (status = 422, body = ErrorBody)))]
 pub async fn open_ticket(State(state): State<Arc<AppState>>, session: Session, ApiJson(body): ApiJson<NewTicket>) -> ApiResult<(StatusCode, Json<TicketView>)> {
-    Ok((StatusCode::CREATED, Json(state.office.open_ticket(&session.actor, body).await?)))
+    Ok((StatusCode::CREATED, Json(state.office.support.open_ticket(&session.actor, body).await?)))
 }
 
 /// Tickets: all for admins, one's own otherwise.
 #[utoipa::path(get, path = "/api/support", tag = "support", responses((status = 200, body = TicketList)))]
 pub async fn tickets(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<Json<TicketList>> {
-    let tickets = state.office.tickets(&session.actor).await?;
+    let tickets = state.office.support.tickets(&session.actor).await?;
     if session.actor.is_admin() {
         super::audit_read(&state, &session.actor, "view_tickets", None);
     }
@@ -121,21 +121,21 @@ pub async fn answer(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<TicketAnswer>,
 ) -> ApiResult<Json<TicketView>> {
-    Ok(Json(state.office.answer_ticket(&session.actor, &id, &body.message).await?))
+    Ok(Json(state.office.support.answer_ticket(&session.actor, &id, &body.message).await?))
 }
 
 /// Resolves a ticket (admins or its author).
 #[utoipa::path(post, path = "/api/support/{id}/resolve", tag = "support", params(("id" = String, Path, description = "Ticket id")),
     responses((status = 200, body = TicketView), (status = 404, body = ErrorBody)))]
 pub async fn resolve(State(state): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<Json<TicketView>> {
-    Ok(Json(state.office.resolve_ticket(&session.actor, &id).await?))
+    Ok(Json(state.office.support.resolve_ticket(&session.actor, &id).await?))
 }
 
 /// What the guest page shows for a link (410 when it cannot be used).
 #[utoipa::path(post, path = "/api/guest/check", tag = "joining", request_body = TokenBody,
     responses((status = 200, body = bureau_office::GuestLinkInfo), (status = 410, body = ErrorBody)))]
 pub async fn guest_check(State(state): State<Arc<AppState>>, ApiJson(body): ApiJson<TokenBody>) -> ApiResult<Json<bureau_office::GuestLinkInfo>> {
-    Ok(Json(state.office.guest_link_info(&body.token).await?))
+    Ok(Json(state.office.joining.guest_link_info(&body.token).await?))
 }
 
 /// A guest's session and room.
@@ -157,7 +157,7 @@ pub async fn guest_join(
     ApiJson(body): ApiJson<bureau_office::GuestJoin>,
 ) -> ApiResult<Response> {
     use axum::response::IntoResponse;
-    let (signed_in, room_id) = state.office.join_as_guest(body, &client(&headers, &requester)).await?;
+    let (signed_in, room_id) = state.office.joining.join_as_guest(body, &client(&headers, &requester)).await?;
     let cookie = crate::session::cookie_for(&signed_in, state.clock.now_ms(), requester.secure);
     let body = GuestSession { user: signed_in.user, room_id };
     Ok((StatusCode::CREATED, [(axum::http::header::SET_COOKIE, cookie)], Json(body)).into_response())

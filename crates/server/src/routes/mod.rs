@@ -74,7 +74,7 @@ pub fn export_schema() -> serde_json::Value {
 pub(crate) fn audit_read(state: &AppState, actor: &bureau_office::Actor, action: &'static str, target: Option<&str>) {
     let (office, actor, target) = (state.office.clone(), actor.clone(), target.map(str::to_owned));
     tokio::spawn(async move {
-        if let Err(err) = office.audit(&actor, action, target.as_deref()).await {
+        if let Err(err) = office.privacy.audit(&actor, action, target.as_deref()).await {
             tracing::error!(action, "could not write the audit log: {err}");
         }
     });

@@ -106,14 +106,14 @@ pub async fn second_factor(
 ) -> ApiResult<Response> {
     let proof = match (body.code, body.recovery_code, body.send_sms) {
         (None, None, true) => {
-            state.office.send_sign_in_sms(&body.token).await?;
+            state.office.accounts.send_sign_in_sms(&body.token).await?;
             return Ok(StatusCode::NO_CONTENT.into_response());
         }
         (Some(code), None, false) => Proof::Code(code),
         (None, Some(code), false) => Proof::RecoveryCode(code),
         _ => return Err(invalid("code", "send exactly one of code, recovery_code and send_sms").into()),
     };
-    let signed_in = state.office.complete_second_factor(&body.token, proof, &client(&headers, &requester)).await?;
+    let signed_in = state.office.accounts.complete_second_factor(&body.token, proof, &client(&headers, &requester)).await?;
     Ok(signed_in_response(StatusCode::OK, signed_in, state.clock.now_ms(), requester.secure))
 }
 
@@ -128,9 +128,9 @@ pub async fn enrol_totp(
     ApiJson(body): ApiJson<EnrolRequest>,
 ) -> ApiResult<Response> {
     let Some(code) = body.code else {
-        return Ok(Json(state.office.start_required_totp(&body.token).await?).into_response());
+        return Ok(Json(state.office.accounts.start_required_totp(&body.token).await?).into_response());
     };
-    let (signed_in, codes) = state.office.confirm_required_totp(&body.token, &code, &client(&headers, &requester)).await?;
+    let (signed_in, codes) = state.office.accounts.confirm_required_totp(&body.token, &code, &client(&headers, &requester)).await?;
     let cookies = [
         (header::SET_COOKIE, crate::session::cookie_for(&signed_in, state.clock.now_ms(), requester.secure)),
         (header::SET_COOKIE, crate::session::device_cookie(&signed_in, requester.secure)),
@@ -142,27 +142,27 @@ pub async fn enrol_totp(
 /// The signed-in user's second factors.
 #[utoipa::path(get, path = "/api/me/2fa", tag = "two-factor", responses((status = 200, body = TwoFactorStatus)))]
 pub async fn status(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<Json<TwoFactorStatus>> {
-    Ok(Json(state.office.two_factor_status(&session.actor).await?))
+    Ok(Json(state.office.two_factor.two_factor_status(&session.actor).await?))
 }
 
 /// Starts enrolling an authenticator app: a new secret, pending until confirmed.
 #[utoipa::path(post, path = "/api/me/2fa/totp", tag = "two-factor", responses((status = 200, body = TotpEnrolment)))]
 pub async fn start_totp(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<Json<TotpEnrolment>> {
-    Ok(Json(state.office.start_totp(&session.actor).await?))
+    Ok(Json(state.office.two_factor.start_totp(&session.actor).await?))
 }
 
 /// Confirms the authenticator with a code; answers the new recovery codes (shown once).
 #[utoipa::path(post, path = "/api/me/2fa/totp/confirm", tag = "two-factor", request_body = CodeRequest,
     responses((status = 200, body = RecoveryCodes), (status = 401, body = ErrorBody)))]
 pub async fn confirm_totp(State(state): State<Arc<AppState>>, session: Session, ApiJson(body): ApiJson<CodeRequest>) -> ApiResult<Json<RecoveryCodes>> {
-    Ok(Json(state.office.confirm_totp(&session.actor, &body.code).await?))
+    Ok(Json(state.office.two_factor.confirm_totp(&session.actor, &body.code).await?))
 }
 
 /// Starts enrolling a phone: sends it a code by SMS.
 #[utoipa::path(post, path = "/api/me/2fa/sms", tag = "two-factor", request_body = PhoneRequest,
     responses((status = 204), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody)))]
 pub async fn start_sms(State(state): State<Arc<AppState>>, session: Session, ApiJson(body): ApiJson<PhoneRequest>) -> ApiResult<StatusCode> {
-    state.office.start_sms(&session.actor, &body.phone).await?;
+    state.office.two_factor.start_sms(&session.actor, &body.phone).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -170,13 +170,13 @@ pub async fn start_sms(State(state): State<Arc<AppState>>, session: Session, Api
 #[utoipa::path(post, path = "/api/me/2fa/sms/confirm", tag = "two-factor", request_body = CodeRequest,
     responses((status = 200, body = RecoveryCodes), (status = 401, body = ErrorBody)))]
 pub async fn confirm_sms(State(state): State<Arc<AppState>>, session: Session, ApiJson(body): ApiJson<CodeRequest>) -> ApiResult<Json<RecoveryCodes>> {
-    Ok(Json(state.office.confirm_sms(&session.actor, &body.code).await?))
+    Ok(Json(state.office.two_factor.confirm_sms(&session.actor, &body.code).await?))
 }
 
 /// Turns two-factor sign-in off (the password confirms it).
 #[utoipa::path(delete, path = "/api/me/2fa", tag = "two-factor", request_body = PasswordRequest,
     responses((status = 204), (status = 401, body = ErrorBody)))]
 pub async fn disable(State(state): State<Arc<AppState>>, session: Session, ApiJson(body): ApiJson<PasswordRequest>) -> ApiResult<StatusCode> {
-    state.office.disable_two_factor(&session.actor, &body.password).await?;
+    state.office.two_factor.disable_two_factor(&session.actor, &body.password).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -48,41 +48,41 @@ pub struct AccessLog {
 #[utoipa::path(get, path = "/api/me", tag = "directory",
     responses((status = 200, body = UserView), (status = 401, body = ErrorBody)))]
 pub async fn me(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<Json<UserView>> {
-    Ok(Json(state.office.user(&session.actor, &session.actor.user_id).await?))
+    Ok(Json(state.office.directory.user(&session.actor, &session.actor.user_id).await?))
 }
 
 /// Edits the signed-in user's own profile.
 #[utoipa::path(patch, path = "/api/me", tag = "directory", request_body = UserPatch,
     responses((status = 200, body = UserView), (status = 422, body = ErrorBody)))]
 pub async fn patch_me(State(state): State<Arc<AppState>>, session: Session, ApiJson(patch): ApiJson<UserPatch>) -> ApiResult<Json<UserView>> {
-    Ok(Json(state.office.update_me(&session.actor, patch).await?))
+    Ok(Json(state.office.directory.update_me(&session.actor, patch).await?))
 }
 
 /// The signed-in user's sign-ins (browser, IP address, time).
 #[utoipa::path(get, path = "/api/me/access-log", tag = "directory", responses((status = 200, body = AccessLog)))]
 pub async fn access_log(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<Json<AccessLog>> {
-    let entries = state.office.my_access_log(&session.actor).await?;
+    let entries = state.office.accounts.my_access_log(&session.actor).await?;
     Ok(Json(AccessLog { entries: entries.into_iter().map(|(at, details)| AccessEntry { at, details }).collect() }))
 }
 
 /// The organisation's settings.
 #[utoipa::path(get, path = "/api/org", tag = "organisation", responses((status = 200, body = OrgView)))]
 pub async fn org(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<Json<OrgView>> {
-    Ok(Json(state.office.org(&session.actor).await?))
+    Ok(Json(state.office.directory.org(&session.actor).await?))
 }
 
 /// Changes the organisation's settings (administrators).
 #[utoipa::path(patch, path = "/api/org", tag = "organisation", request_body = OrgSettingsPatch,
     responses((status = 200, body = OrgView), (status = 403, body = ErrorBody)))]
 pub async fn patch_org(State(state): State<Arc<AppState>>, session: Session, ApiJson(patch): ApiJson<OrgSettingsPatch>) -> ApiResult<Json<OrgView>> {
-    Ok(Json(state.office.update_org(&session.actor, patch).await?))
+    Ok(Json(state.office.directory.update_org(&session.actor, patch).await?))
 }
 
 /// The directory, optionally filtered.
 #[utoipa::path(get, path = "/api/users", tag = "directory", params(Search),
     responses((status = 200, body = UserList), (status = 401, body = ErrorBody)))]
 pub async fn list(State(state): State<Arc<AppState>>, session: Session, Query(search): Query<Search>) -> ApiResult<Json<UserList>> {
-    let users = state.office.users(&session.actor, search.q.as_deref()).await?;
+    let users = state.office.directory.users(&session.actor, search.q.as_deref()).await?;
     if session.actor.is_admin() {
         super::audit_read(&state, &session.actor, "list_users", None);
     }
@@ -93,14 +93,14 @@ pub async fn list(State(state): State<Arc<AppState>>, session: Session, Query(se
 #[utoipa::path(post, path = "/api/users", tag = "directory", request_body = NewUser,
     responses((status = 201, body = UserView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn create(State(state): State<Arc<AppState>>, session: Session, ApiJson(user): ApiJson<NewUser>) -> ApiResult<(StatusCode, Json<UserView>)> {
-    Ok((StatusCode::CREATED, Json(state.office.create_user(&session.actor, user).await?)))
+    Ok((StatusCode::CREATED, Json(state.office.accounts.create_user(&session.actor, user).await?)))
 }
 
 /// One user.
 #[utoipa::path(get, path = "/api/users/{id}", tag = "directory", params(("id" = String, Path, description = "User id")),
     responses((status = 200, body = UserView), (status = 404, body = ErrorBody)))]
 pub async fn get(State(state): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<Json<UserView>> {
-    let user = state.office.user(&session.actor, &id).await?;
+    let user = state.office.directory.user(&session.actor, &id).await?;
     if session.actor.is_admin() && id != session.actor.user_id {
         super::audit_read(&state, &session.actor, "view_user", Some(&id));
     }
@@ -117,8 +117,8 @@ pub async fn patch(
     Path(id): Path<String>,
     ApiJson(patch): ApiJson<UserPatch>,
 ) -> ApiResult<Json<UserView>> {
-    let user = state.office.update_user(&session.actor, &id, patch).await?;
-    state.office.audit(&session.actor, "update_user", Some(&id)).await?;
+    let user = state.office.directory.update_user(&session.actor, &id, patch).await?;
+    state.office.privacy.audit(&session.actor, "update_user", Some(&id)).await?;
     Ok(Json(user))
 }
 
@@ -135,14 +135,14 @@ pub struct PictureUpload {
     responses((status = 204), (status = 422, body = ErrorBody)))]
 pub async fn put_picture(State(state): State<Arc<AppState>>, session: Session, ApiJson(body): ApiJson<PictureUpload>) -> ApiResult<StatusCode> {
     let image = bureau_office::decode_data_url(&body.data_url)?;
-    state.office.set_my_picture(&session.actor, Some(image)).await?;
+    state.office.directory.set_my_picture(&session.actor, Some(image)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Removes the signed-in user's picture.
 #[utoipa::path(delete, path = "/api/me/picture", tag = "directory", responses((status = 204)))]
 pub async fn delete_picture(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<StatusCode> {
-    state.office.set_my_picture(&session.actor, None).await?;
+    state.office.directory.set_my_picture(&session.actor, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -151,7 +151,7 @@ pub async fn delete_picture(State(state): State<Arc<AppState>>, session: Session
     responses((status = 200, content_type = "image/*"), (status = 404, body = ErrorBody)))]
 pub async fn picture(State(state): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
-    let (kind, bytes) = state.office.picture(&session.actor, &id).await?.ok_or(bureau_office::OfficeError::NotFound("picture"))?;
+    let (kind, bytes) = state.office.directory.picture(&session.actor, &id).await?.ok_or(bureau_office::OfficeError::NotFound("picture"))?;
     let headers = [(axum::http::header::CONTENT_TYPE, kind), (axum::http::header::CACHE_CONTROL, "private, no-store")];
     Ok((headers, bytes).into_response())
 }
@@ -161,7 +161,7 @@ pub async fn picture(State(state): State<Arc<AppState>>, session: Session, Path(
 #[utoipa::path(get, path = "/api/me/export", tag = "privacy", responses((status = 200, body = bureau_office::Export)))]
 pub async fn export(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
-    let export = state.office.export(&session.actor).await?;
+    let export = state.office.privacy.export(&session.actor).await?;
     let headers = [
         (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"bureau-export.json\""),
         (axum::http::header::CACHE_CONTROL, "no-store"),
@@ -173,7 +173,7 @@ pub async fn export(State(state): State<Arc<AppState>>, session: Session) -> Api
 #[utoipa::path(delete, path = "/api/me", tag = "privacy", request_body = bureau_office::EraseRequest,
     responses((status = 204), (status = 422, body = ErrorBody)))]
 pub async fn erase_me(State(state): State<Arc<AppState>>, session: Session, ApiJson(body): ApiJson<bureau_office::EraseRequest>) -> ApiResult<StatusCode> {
-    state.office.erase_me(&session.actor, body).await?;
+    state.office.privacy.erase_me(&session.actor, body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -181,7 +181,7 @@ pub async fn erase_me(State(state): State<Arc<AppState>>, session: Session, ApiJ
 #[utoipa::path(delete, path = "/api/users/{id}", tag = "privacy", params(("id" = String, Path, description = "User id")),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn erase(State(state): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    state.office.erase_user(&session.actor, &id).await?;
-    state.office.audit(&session.actor, "erase_user", Some(&id)).await?;
+    state.office.privacy.erase_user(&session.actor, &id).await?;
+    state.office.privacy.audit(&session.actor, "erase_user", Some(&id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,17 +1,13 @@
-//! Joining and consent: invitations, registrations, support tickets, consents, the versioned
-//! legal texts and guest links ([`crate::JoiningStore`]).
+//! Joining: invitations, registrations, guest links and guests ([`crate::JoiningStore`]).
 
 use async_trait::async_trait;
 
 use super::{SqlStore, row};
-use crate::sql::{boxed, conflict, params};
-use crate::{ConsentRow, GuestLinkRow, GuestRow, InvitationRow, JoiningStore, LegalRow, OrgId, RegistrationRow, Result, TicketRow};
+use crate::sql::{boxed, params};
+use crate::*;
 
 row!(invitation_row, INVITATION_COLUMNS, InvitationRow { id, org_id, token_hash, email_index, role, details, invited_by, created_at, expires_at, used_at, revoked_at });
 row!(registration_row, REGISTRATION_COLUMNS, RegistrationRow { user_id, org_id, at, details });
-row!(ticket_row, TICKET_COLUMNS, TicketRow { id, org_id, user_id, status, details, created_at, updated_at, resolved_at });
-row!(consent_row, CONSENT_COLUMNS, ConsentRow { id, org_id, user_id, template_version, details, given_at, withdrawn_at });
-row!(legal_row, LEGAL_COLUMNS, LegalRow { org_id, kind, version, body, created_at, created_by });
 row!(guest_link_row, GUEST_LINK_COLUMNS, GuestLinkRow { id, org_id, room_id, token_hash, direct, created_by, created_at, expires_at, revoked_at, max_guests });
 row!(guest_row, GUEST_COLUMNS, GuestRow { user_id, org_id, room_id, direct, link_id });
 
@@ -53,46 +49,6 @@ impl JoiningStore for SqlStore {
     async fn registration(&self, org: OrgId<'_>, user_id: &str) -> Result<Option<RegistrationRow>> {
         let sql = format!("SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE org_id = $1 AND user_id = $2");
         self.db.one(sql, params![org.0, user_id], registration_row).await
-    }
-
-    async fn insert_ticket(&self, t: &TicketRow) -> Result<()> {
-        let sql = "INSERT INTO support_tickets (id, org_id, user_id, status, details, created_at, updated_at, resolved_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-        self.db.execute(sql, params![t.id, t.org_id, t.user_id, t.status, t.details, t.created_at, t.updated_at, t.resolved_at]).await.map(drop)
-    }
-
-    async fn update_ticket(&self, t: &TicketRow) -> Result<bool> {
-        let sql = "UPDATE support_tickets SET status = $3, details = $4, updated_at = $5, resolved_at = $6 WHERE org_id = $1 AND id = $2";
-        Ok(self.db.execute(sql, params![t.org_id, t.id, t.status, t.details, t.updated_at, t.resolved_at]).await? == 1)
-    }
-
-    async fn tickets(&self, org: OrgId<'_>) -> Result<Vec<TicketRow>> {
-        self.db.all(format!("SELECT {TICKET_COLUMNS} FROM support_tickets WHERE org_id = $1 ORDER BY created_at DESC"), params![org.0], ticket_row).await
-    }
-
-    async fn insert_consent(&self, c: &ConsentRow) -> Result<()> {
-        let sql = "INSERT INTO consents (id, org_id, user_id, template_version, details, given_at, withdrawn_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
-        self.db.execute(sql, params![c.id, c.org_id, c.user_id, c.template_version, c.details, c.given_at, c.withdrawn_at]).await.map(drop)
-    }
-
-    async fn withdraw_consent(&self, org: OrgId<'_>, user_id: &str, id: &str, now: i64) -> Result<bool> {
-        let sql = "UPDATE consents SET withdrawn_at = $4 WHERE org_id = $1 AND user_id = $2 AND id = $3 AND withdrawn_at IS NULL";
-        Ok(self.db.execute(sql, params![org.0, user_id, id, now]).await? == 1)
-    }
-
-    async fn consents(&self, org: OrgId<'_>, user_id: &str) -> Result<Vec<ConsentRow>> {
-        let sql = format!("SELECT {CONSENT_COLUMNS} FROM consents WHERE org_id = $1 AND user_id = $2 ORDER BY given_at DESC, id");
-        self.db.all(sql, params![org.0, user_id], consent_row).await
-    }
-
-    async fn legal_text(&self, org: OrgId<'_>, kind: &str) -> Result<Option<LegalRow>> {
-        let sql = format!("SELECT {LEGAL_COLUMNS} FROM legal_texts WHERE org_id = $1 AND kind = $2 ORDER BY version DESC LIMIT 1");
-        self.db.one(sql, params![org.0, kind], legal_row).await
-    }
-
-    async fn insert_legal_text(&self, t: &LegalRow) -> Result<()> {
-        let sql = "INSERT INTO legal_texts (org_id, kind, version, body, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)";
-        self.db.execute(sql, params![t.org_id, t.kind, t.version, t.body, t.created_at, t.created_by]).await.map_err(conflict("version")).map(drop)
     }
 
     async fn insert_guest_link(&self, l: &GuestLinkRow) -> Result<()> {

@@ -3,12 +3,17 @@
 //! engine-neutral [`Db`].
 
 mod accounts;
+mod directory;
 mod joining;
-mod office;
 mod privacy;
+mod rooms;
+mod support;
 mod two_factor;
 
-use crate::sql::Db;
+use async_trait::async_trait;
+
+use crate::sql::{Db, params};
+use crate::{OrgId, Result, Store};
 
 /// The store over either engine: what [`crate::SqliteStore`] and [`crate::PostgresStore`] are.
 #[derive(Clone, Debug)]
@@ -20,6 +25,17 @@ impl SqlStore {
     /// Which engine holds the data.
     pub fn engine(&self) -> crate::sql::Engine {
         self.db.engine()
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn org_snapshot(&self, org: OrgId<'_>, now: i64) -> Result<Option<serde_json::Value>> {
+        crate::export::org_snapshot(&self.db, org.0, now).await
+    }
+
+    async fn ping(&self) -> Result<()> {
+        self.db.one("SELECT 1", params![], |_| Ok(())).await.map(drop)
     }
 }
 

@@ -1,18 +1,44 @@
-//! Privacy rights and retention: the request queue, the audit log, routine deletion and
-//! erasure ([`crate::PrivacyStore`]).
+//! Privacy rights and retention: consents, the versioned legal texts, the request queue, the audit log, routine deletion and erasure ([`crate::PrivacyStore`]).
 
 use async_trait::async_trait;
 
-use super::accounts::{ADMINS, ANOTHER_ADMIN};
+use super::directory::{ADMINS, ANOTHER_ADMIN};
 use super::{SqlStore, row};
-use crate::sql::{boxed, params};
-use crate::{AuditRow, OrgId, PrivacyRequestRow, PrivacyStore, Purge, Purged, Result, StoreError};
+use crate::sql::{boxed, conflict, params};
+use crate::*;
 
+row!(consent_row, CONSENT_COLUMNS, ConsentRow { id, org_id, user_id, template_version, details, given_at, withdrawn_at });
+row!(legal_row, LEGAL_COLUMNS, LegalRow { org_id, kind, version, body, created_at, created_by });
 row!(request_row, REQUEST_COLUMNS, PrivacyRequestRow { id, org_id, user_id, kind, status, details, created_at, due_at, handled_by, handled_at });
 row!(audit_row, AUDIT_COLUMNS, AuditRow { id, org_id, actor_id, action, target_id, at });
 
 #[async_trait]
 impl PrivacyStore for SqlStore {
+    async fn insert_consent(&self, c: &ConsentRow) -> Result<()> {
+        let sql = "INSERT INTO consents (id, org_id, user_id, template_version, details, given_at, withdrawn_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        self.db.execute(sql, params![c.id, c.org_id, c.user_id, c.template_version, c.details, c.given_at, c.withdrawn_at]).await.map(drop)
+    }
+
+    async fn withdraw_consent(&self, org: OrgId<'_>, user_id: &str, id: &str, now: i64) -> Result<bool> {
+        let sql = "UPDATE consents SET withdrawn_at = $4 WHERE org_id = $1 AND user_id = $2 AND id = $3 AND withdrawn_at IS NULL";
+        Ok(self.db.execute(sql, params![org.0, user_id, id, now]).await? == 1)
+    }
+
+    async fn consents(&self, org: OrgId<'_>, user_id: &str) -> Result<Vec<ConsentRow>> {
+        let sql = format!("SELECT {CONSENT_COLUMNS} FROM consents WHERE org_id = $1 AND user_id = $2 ORDER BY given_at DESC, id");
+        self.db.all(sql, params![org.0, user_id], consent_row).await
+    }
+
+    async fn legal_text(&self, org: OrgId<'_>, kind: &str) -> Result<Option<LegalRow>> {
+        let sql = format!("SELECT {LEGAL_COLUMNS} FROM legal_texts WHERE org_id = $1 AND kind = $2 ORDER BY version DESC LIMIT 1");
+        self.db.one(sql, params![org.0, kind], legal_row).await
+    }
+
+    async fn insert_legal_text(&self, t: &LegalRow) -> Result<()> {
+        let sql = "INSERT INTO legal_texts (org_id, kind, version, body, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)";
+        self.db.execute(sql, params![t.org_id, t.kind, t.version, t.body, t.created_at, t.created_by]).await.map_err(conflict("version")).map(drop)
+    }
+
     async fn insert_privacy_request(&self, r: &PrivacyRequestRow) -> Result<()> {
         let sql = "INSERT INTO privacy_requests (id, org_id, user_id, kind, status, details, created_at, due_at, handled_by, handled_at)
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";

@@ -1,17 +1,16 @@
-//! The live office: rooms, and the metadata logs of calls and peer-to-peer transfers
-//! ([`crate::OfficeStore`]).
+//! The live office: rooms, and the metadata logs of calls and peer-to-peer transfers ([`crate::RoomsStore`]).
 
 use async_trait::async_trait;
 
 use super::{SqlStore, row};
 use crate::sql::{boxed, params};
-use crate::{CallLogRow, OfficeStore, OrgId, Result, RoomRow, TransferRow};
+use crate::*;
 
 row!(room_row, ROOM_COLUMNS, RoomRow { id, org_id, kind, capacity, name, created_at });
 row!(transfer_row, TRANSFER_COLUMNS, TransferRow { id, org_id, from_user, to_user, kind, size, at });
 
 #[async_trait]
-impl OfficeStore for SqlStore {
+impl RoomsStore for SqlStore {
     async fn rooms(&self, org: OrgId<'_>) -> Result<Vec<RoomRow>> {
         self.db.all(format!("SELECT {ROOM_COLUMNS} FROM rooms WHERE org_id = $1 ORDER BY created_at, id"), params![org.0], room_row).await
     }

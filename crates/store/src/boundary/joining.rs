@@ -1,14 +1,12 @@
-//! Joining and consent: invitations, registrations, support tickets, consents and the versioned legal texts.
-//!
-//! A supertrait of [`crate::Store`], so each feature's database boundary stays in one place.
+//! Joining: invitations, registrations, guest links and guests: the database boundary of `bureau_office`'s joining service.
 
 use async_trait::async_trait;
 
 use crate::*;
 
-/// Joining and consent: invitations, registrations, support tickets, consents and the versioned legal texts.
+/// Joining: invitations, registrations, guest links and guests.
 #[async_trait]
-pub trait JoiningStore: Send + Sync {
+pub trait JoiningStore: Send + Sync + 'static {
     /// Stores a new invitation.
     async fn insert_invitation(&self, invitation: &InvitationRow) -> Result<()>;
     /// Replaces an invitation (resend: new token and expiry; revoke; use).
@@ -23,22 +21,6 @@ pub trait JoiningStore: Send + Sync {
     async fn insert_registration(&self, registration: &RegistrationRow) -> Result<()>;
     /// How and when a user registered, if through an invitation.
     async fn registration(&self, org: OrgId<'_>, user_id: &str) -> Result<Option<RegistrationRow>>;
-    /// Stores a new support ticket.
-    async fn insert_ticket(&self, ticket: &TicketRow) -> Result<()>;
-    /// Replaces a ticket (answer, resolve).
-    async fn update_ticket(&self, ticket: &TicketRow) -> Result<bool>;
-    /// The organisation's tickets, newest first.
-    async fn tickets(&self, org: OrgId<'_>) -> Result<Vec<TicketRow>>;
-    /// Records a consent.
-    async fn insert_consent(&self, consent: &ConsentRow) -> Result<()>;
-    /// Marks a consent of the user withdrawn; false if there is no such active consent.
-    async fn withdraw_consent(&self, org: OrgId<'_>, user_id: &str, id: &str, now: i64) -> Result<bool>;
-    /// The user's consents, newest first.
-    async fn consents(&self, org: OrgId<'_>, user_id: &str) -> Result<Vec<ConsentRow>>;
-    /// The latest version of a legal text of the organisation.
-    async fn legal_text(&self, org: OrgId<'_>, kind: &str) -> Result<Option<LegalRow>>;
-    /// Stores a new version of a legal text.
-    async fn insert_legal_text(&self, text: &LegalRow) -> Result<()>;
     /// Stores a guest link.
     async fn insert_guest_link(&self, link: &GuestLinkRow) -> Result<()>;
     /// The guest links of a room, newest first.

@@ -1,6 +1,4 @@
-//! The live office: rooms, and the metadata logs of calls and peer-to-peer transfers.
-//!
-//! A supertrait of [`crate::Store`], so each feature's database boundary stays in one place.
+//! The live office: rooms, and the metadata logs of calls and peer-to-peer transfers: the database boundary of `bureau_office`'s rooms service.
 
 use async_trait::async_trait;
 
@@ -8,7 +6,7 @@ use crate::*;
 
 /// The live office: rooms, and the metadata logs of calls and peer-to-peer transfers.
 #[async_trait]
-pub trait OfficeStore: Send + Sync {
+pub trait RoomsStore: Send + Sync + 'static {
     /// The rooms of the organisation, oldest first.
     async fn rooms(&self, org: OrgId<'_>) -> Result<Vec<RoomRow>>;
     /// Adds a room.

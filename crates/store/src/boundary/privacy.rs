@@ -1,14 +1,22 @@
-//! Privacy rights and retention: the request queue, the audit log, routine deletion and erasure.
-//!
-//! A supertrait of [`crate::Store`], so each feature's database boundary stays in one place.
+//! Privacy rights and retention: consents, the versioned legal texts, the request queue, the audit log, routine deletion and erasure: the database boundary of `bureau_office`'s privacy service.
 
 use async_trait::async_trait;
 
 use crate::*;
 
-/// Privacy rights and retention: the request queue, the audit log, routine deletion and erasure.
+/// Privacy rights and retention: consents, the versioned legal texts, the request queue, the audit log, routine deletion and erasure.
 #[async_trait]
-pub trait PrivacyStore: Send + Sync {
+pub trait PrivacyStore: Send + Sync + 'static {
+    /// Records a consent.
+    async fn insert_consent(&self, consent: &ConsentRow) -> Result<()>;
+    /// Marks a consent of the user withdrawn; false if there is no such active consent.
+    async fn withdraw_consent(&self, org: OrgId<'_>, user_id: &str, id: &str, now: i64) -> Result<bool>;
+    /// The user's consents, newest first.
+    async fn consents(&self, org: OrgId<'_>, user_id: &str) -> Result<Vec<ConsentRow>>;
+    /// The latest version of a legal text of the organisation.
+    async fn legal_text(&self, org: OrgId<'_>, kind: &str) -> Result<Option<LegalRow>>;
+    /// Stores a new version of a legal text.
+    async fn insert_legal_text(&self, text: &LegalRow) -> Result<()>;
     /// Stores a privacy request.
     async fn insert_privacy_request(&self, request: &PrivacyRequestRow) -> Result<()>;
     /// Replaces a privacy request (answered, closed).
