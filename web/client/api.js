@@ -4,7 +4,7 @@
 
 /**
  * @typedef {'admin'|'member'|'guest'} Role
- * @typedef {'invite'|'create_rooms'|'see_attendance'|'manage_privacy'} Right
+ * @typedef {'invite'|'create_rooms'|'see_attendance'|'manage_privacy'|'manage_absences'} Right
  * @typedef {'entry'|'extended'} ProfileMode
  */
 

@@ -44,6 +44,7 @@ export const RIGHTS = [
   { value: 'create_rooms', label: 'Create rooms' },
   { value: 'see_attendance', label: 'See attendance' },
   { value: 'manage_privacy', label: 'Handle privacy requests' },
+  { value: 'manage_absences', label: "Enter colleagues' absences" },
 ];
 
 /**

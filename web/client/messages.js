@@ -29,7 +29,8 @@
  * @property {boolean} in_call
  * @property {Location|null} location
  * @property {boolean} out_of_office
- * @property {string|null} deputy_id
+ * @property {string|null} deputy_id During an absence, its deputy.
+ * @property {number} [away_until] During an absence: when the user is back (Unix ms).
  * @property {string|null} note
  * @property {string[]} peers
  */
@@ -44,11 +45,19 @@
  */
 
 /**
+ * An office owner's absence.
+ * @typedef {object} Away
+ * @property {number} until When they are back (Unix ms).
+ * @property {string|null} deputy_id Who stands in: knocks ring them.
+ */
+
+/**
  * @typedef {object} RoomState
  * @property {string} id
  * @property {string} name
  * @property {RoomKind} kind
  * @property {string|null} owner_user_id
+ * @property {Away} [away] The owner of an office is away (an absence).
  * @property {number} capacity
  * @property {PeerInfo[]} participants
  */
@@ -81,7 +90,8 @@
  * @typedef {{type: 'joined', room_id: string, peers: PeerInfo[]}} JoinedMsg
  * @typedef {{type: 'peer_joined', room_id: string, peer: PeerInfo}} PeerJoinedMsg
  * @typedef {{type: 'peer_left', room_id: string, peer_id: string}} PeerLeftMsg
- * @typedef {{type: 'ring', call_id: string, from_user: string, from_name: string}} RingMsg
+ * @typedef {{type: 'ring', call_id: string, from_user: string, from_name: string, for_user?: string}} RingMsg
+ * @typedef {{type: 'away', user_id: string, until: number, deputy_id: string|null}} AwayMsg
  * @typedef {{type: 'call_update', call_id: string, state: CallState, room_id?: string}} CallUpdateMsg
  * @typedef {{type: 'signal', from_peer: string, from_user: string, payload: any}} SignalMsg
  * @typedef {{type: 'media_state', peer_id: string} & MediaState} MediaStateMsg
@@ -90,7 +100,7 @@
  * @typedef {{type: 'guest_waiting', room_id: string, user_id: string, name: string}} GuestWaitingMsg
  * @typedef {{type: 'guest_left', user_id: string}} GuestLeftMsg
  * @typedef {{type: 'admitted', room_id: string}} AdmittedMsg
- * @typedef {WelcomeMsg|PresenceMsg|RoomMsg|RoomsMsg|JoinedMsg|PeerJoinedMsg|PeerLeftMsg|RingMsg|CallUpdateMsg|SignalMsg|MediaStateMsg|ErrorMsg|PongMsg|GuestWaitingMsg|GuestLeftMsg|AdmittedMsg} ServerMsg
+ * @typedef {WelcomeMsg|PresenceMsg|RoomMsg|RoomsMsg|JoinedMsg|PeerJoinedMsg|PeerLeftMsg|RingMsg|AwayMsg|CallUpdateMsg|SignalMsg|MediaStateMsg|ErrorMsg|PongMsg|GuestWaitingMsg|GuestLeftMsg|AdmittedMsg} ServerMsg
  */
 
 /**
@@ -138,6 +148,7 @@
  * @property {PeerJoinedMsg} peer_joined
  * @property {PeerLeftMsg} peer_left
  * @property {RingMsg} ring
+ * @property {AwayMsg} away
  * @property {CallUpdateMsg} call_update
  * @property {SignalMsg} signal
  * @property {MediaStateMsg} media_state

@@ -39,6 +39,7 @@ mod support;
 mod sms;
 mod totp;
 mod two_factor;
+mod working_day;
 
 use std::sync::Arc;
 
@@ -69,6 +70,7 @@ pub use requests::{AuditEntry, CloseRequest, NewPrivacyRequest, PrivacyRequestVi
 pub use rights::{Actor, Right, Role};
 pub use mail::{Language, Mail, MailError, Mailer, MemoryMailer, compose, html_escape};
 pub use rooms::{Rooms, NewRoom, RoomKind, RoomPatch, RoomView};
+pub use working_day::{AbsenceKind, AbsenceView, Away, NewAbsence, WorkingDay, MAX_UPCOMING};
 pub use support::{Support, NewTicket, TicketMessage, TicketView};
 
 use core::Core;
@@ -123,6 +125,8 @@ pub struct Office {
     pub two_factor: Arc<TwoFactor>,
     /// The organisation's settings and the directory of users: profiles and pictures.
     pub directory: Arc<Directory>,
+    /// The working day: absences.
+    pub working_day: Arc<WorkingDay>,
     /// The rooms of the floor plan, and the metadata logs of calls and transfers.
     pub rooms: Arc<Rooms>,
     /// Invitations, registration and guest links.
@@ -267,7 +271,8 @@ impl Office {
             ip_limiter: limiter("ip", policy.login_failures_per_ip, policy.login_window_ms),
         });
         let directory = Arc::new(Directory { core: core.clone(), accounts: accounts.clone(), two_factor: two_factor.clone() });
-        let rooms = Arc::new(Rooms { core: core.clone(), store: store.clone() });
+        let working_day = Arc::new(WorkingDay { core: core.clone(), store: store.clone() });
+        let rooms = Arc::new(Rooms { core: core.clone(), store: store.clone(), working_day: working_day.clone() });
         let joining = Arc::new(Joining {
             core: core.clone(),
             store: store.clone(),
@@ -284,9 +289,10 @@ impl Office {
             two_factor: two_factor.clone(),
             directory: directory.clone(),
             rooms: rooms.clone(),
+            working_day: working_day.clone(),
             support: support.clone(),
         });
-        Office { accounts, two_factor, directory, rooms, joining, support, privacy, parts }
+        Office { accounts, two_factor, directory, working_day, rooms, joining, support, privacy, parts }
     }
 
     /// The same services with one outside part changed.

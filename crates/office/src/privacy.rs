@@ -14,11 +14,11 @@ use crate::access::AccessDetails;
 use crate::core::Core;
 use crate::error::{OfficeError, Result};
 use crate::rights::Actor;
-use crate::{Accounts, Directory, Joining, Rooms, Support, TwoFactor};
+use crate::{Accounts, Directory, Joining, Rooms, Support, TwoFactor, WorkingDay};
 use crate::{CallEntry, OrgView, TicketView, UserView, password};
 
 /// The export format version; bump it (and the schema) when the shape changes.
-pub const EXPORT_VERSION: u32 = 1;
+pub const EXPORT_VERSION: u32 = 2;
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
@@ -43,6 +43,8 @@ pub struct RetentionPeriods {
     pub guests_days: u32,
     /// Audit-log entries (who of the administrators read or changed whose data, when).
     pub audit_log_days: u32,
+    /// Absences, counted from their end.
+    pub absences_days: u32,
 }
 
 impl Default for RetentionPeriods {
@@ -57,6 +59,7 @@ impl Default for RetentionPeriods {
             withdrawn_consents_days: 1095,
             guests_days: 30,
             audit_log_days: 730,
+            absences_days: 90,
         }
     }
 }
@@ -118,6 +121,8 @@ pub struct Export {
     pub support_tickets: Vec<TicketView>,
     /// Consents to camera and microphone, with withdrawals.
     pub consents: Vec<crate::ConsentView>,
+    /// Absences (vacation and others), with their kind, deputy and note.
+    pub absences: Vec<crate::AbsenceView>,
     /// Recipients personal data is passed to (for notification under art. 19).
     pub recipients: Vec<String>,
     /// Restriction and objections.
@@ -203,6 +208,7 @@ pub struct Privacy {
     pub(crate) two_factor: Arc<TwoFactor>,
     pub(crate) directory: Arc<Directory>,
     pub(crate) rooms: Arc<Rooms>,
+    pub(crate) working_day: Arc<WorkingDay>,
     pub(crate) support: Arc<Support>,
 }
 
@@ -228,6 +234,10 @@ impl Privacy {
                 let mut profile = self.core.open_profile(&keys, &row)?;
                 profile.extended = Default::default();
                 Core::seal_profile(&keys, &mut row, &profile);
+                // Absences are vacation times of the extended profile.
+                if self.working_day.store.delete_user_absences(OrgId(&actor.org_id), &actor.user_id).await? > 0 {
+                    self.core.floor_plan_changed(&actor.org_id);
+                }
             }
             row.objections = objections.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(",");
         }
@@ -271,6 +281,7 @@ impl Privacy {
             transfers,
             support_tickets: self.support.my_tickets(actor).await?,
             consents: self.my_consents(actor).await?,
+            absences: self.working_day.exported(&actor.org_id, &actor.user_id).await?,
             recipients: self.core.recipients.clone(),
             privacy_settings: self.privacy_settings(actor).await?,
             privacy_requests: self
@@ -348,6 +359,7 @@ impl Privacy {
             invitations_before: before(periods.invitations_days),
             consents_withdrawn_before: before(periods.withdrawn_consents_days),
             audit_log_before: before(periods.audit_log_days),
+            absences_ended_before: before(periods.absences_days),
         };
         let mut purged = self.store.purge(&purge).await?;
         let guests = self.joining.store.guests_before(before(periods.guests_days)).await?;

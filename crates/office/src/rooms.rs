@@ -13,6 +13,7 @@ use crate::core::Core;
 use crate::error::{OfficeError, Result};
 use crate::profile::valid_name;
 use crate::rights::{Actor, Right};
+use crate::{Away, WorkingDay};
 
 pub use bureau_store::RoomKind;
 
@@ -29,6 +30,9 @@ pub struct RoomView {
     pub capacity: Option<u32>,
     /// The owner of an office.
     pub owner_user_id: Option<String>,
+    /// The owner of an office is away (an absence): until when, and who stands in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub away: Option<Away>,
 }
 
 /// A room to create.
@@ -81,6 +85,8 @@ fn require_room_right(actor: &Actor) -> Result<()> {
 pub struct Rooms {
     pub(crate) core: Arc<Core>,
     pub(crate) store: Arc<dyn RoomsStore>,
+    /// Offices show who is away.
+    pub(crate) working_day: Arc<WorkingDay>,
 }
 
 impl Rooms {
@@ -102,8 +108,10 @@ impl Rooms {
                 kind: row.kind,
                 capacity: row.capacity.and_then(|c| u32::try_from(c).ok()),
                 owner_user_id: None,
+                away: None,
             });
         }
+        let mut away = self.working_day.away_now(org_id, &keys).await?;
         for user in self.core.store.users(OrgId(org_id)).await?.iter().filter(|u| u.active && u.role != crate::Role::Guest) {
             let (profile, _) = self.core.open_profile_or_placeholder(&keys, user);
             rooms.push(RoomView {
@@ -112,6 +120,7 @@ impl Rooms {
                 kind: RoomKind::Office,
                 capacity: None,
                 owner_user_id: Some(user.id.clone()),
+                away: away.remove(&user.id),
             });
         }
         Ok(rooms)
@@ -145,7 +154,7 @@ impl Rooms {
         };
         self.store.insert_room(&row).await?;
         self.core.floor_plan_changed(&actor.org_id);
-        Ok(RoomView { id, name, kind: room.kind, capacity: room.capacity, owner_user_id: None })
+        Ok(RoomView { id, name, kind: room.kind, capacity: room.capacity, owner_user_id: None, away: None })
     }
 
     /// Renames a room or changes its capacity.
@@ -173,6 +182,7 @@ impl Rooms {
             kind: row.kind,
             capacity: row.capacity.and_then(|c| u32::try_from(c).ok()),
             owner_user_id: None,
+            away: None,
         })
     }
 

@@ -34,7 +34,7 @@ use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 
 use crate::protocol::{
-    ClientMsg, CloseCode, ErrorCode, GuestInfo, MediaState, PROTOCOL_VERSION, PeerId, RoomKind,
+    Away, ClientMsg, CloseCode, ErrorCode, GuestInfo, MediaState, PROTOCOL_VERSION, PeerId, RoomKind,
     RoomState,
     ServerMsg, UserPresence, parse_client,
 };
@@ -87,6 +87,9 @@ pub struct Room {
     pub owner_user_id: Option<String>,
     /// The most peers the room admits; the mesh cap applies anyway.
     pub capacity: Option<usize>,
+    /// An office's owner is away (an absence): shown on the floor plan and in their presence;
+    /// knocks go to the deputy.
+    pub away: Option<Away>,
 }
 
 /// One open connection.

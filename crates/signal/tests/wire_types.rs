@@ -14,7 +14,7 @@ use std::fmt::Debug;
 
 use bureau_signal::protocol::CLIENT_TYPES;
 use bureau_signal::{
-    Availability, CallState, ClientMsg, ErrorCode, GuestInfo, Location, MediaState,
+    Availability, Away, CallState, ClientMsg, ErrorCode, GuestInfo, Location, MediaState,
     PeerId, PeerInfo, PresenceUpdate, RoomKind, RoomState, ServerMsg, Status, UserPresence,
 };
 use serde::Serialize;
@@ -50,6 +50,7 @@ fn user_presence() -> UserPresence {
         location: Some(Location::HomeOffice),
         out_of_office: true,
         deputy_id: Some("u2".into()),
+        away_until: Some(1_767_225_600_000),
         note: Some("back at three".into()),
         peers: vec![PeerId::new("p1")],
     }
@@ -61,6 +62,7 @@ fn room_state() -> RoomState {
         name: "Meeting room 1".into(),
         kind: RoomKind::Meeting,
         owner_user_id: Some("u1".into()),
+        away: Some(Away { until: 1_767_225_600_000, deputy_id: Some("u2".into()) }),
         capacity: 8,
         participants: vec![peer_info()],
     }
@@ -84,7 +86,8 @@ fn server_examples() -> Vec<ServerMsg> {
         ServerMsg::Joined { room_id: "r1".into(), peers: vec![peer_info()] },
         ServerMsg::PeerJoined { room_id: "r1".into(), peer: peer_info() },
         ServerMsg::PeerLeft { room_id: "r1".into(), peer_id: PeerId::new("p2") },
-        ServerMsg::Ring { call_id: "c1".into(), from_user: "u2".into(), from_name: "Grace".into() },
+        ServerMsg::Ring { call_id: "c1".into(), from_user: "u2".into(), from_name: "Grace".into(), for_user: Some("u3".into()) },
+        ServerMsg::Away { user_id: "u3".into(), until: 1_767_225_600_000, deputy_id: Some("u1".into()) },
         ServerMsg::CallUpdate {
             call_id: "c1".into(),
             state: CallState::Accepted,
@@ -148,6 +151,7 @@ fn server_type(msg: &ServerMsg) -> &'static str {
         ServerMsg::PeerJoined { .. } => "peer_joined",
         ServerMsg::PeerLeft { .. } => "peer_left",
         ServerMsg::Ring { .. } => "ring",
+        ServerMsg::Away { .. } => "away",
         ServerMsg::CallUpdate { .. } => "call_update",
         ServerMsg::Signal { .. } => "signal",
         ServerMsg::MediaState { .. } => "media_state",
@@ -221,6 +225,7 @@ const NESTED: &[(&str, &str, &str)] = &[
     ("joined", "peers", "PeerInfo"),
     ("peer_joined", "peer", "PeerInfo"),
     ("RoomState", "participants", "PeerInfo"),
+    ("RoomState", "away", "Away"),
     ("PeerInfo", "media_state", "MediaState"),
 ];
 

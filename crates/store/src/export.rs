@@ -100,6 +100,7 @@ pub const ORG_TABLES: &[(&str, &str)] = &[
     ("consents", "SELECT * FROM consents WHERE org_id = $1 ORDER BY given_at, id"),
     ("guest_links", "SELECT * FROM guest_links WHERE org_id = $1 ORDER BY created_at, id"),
     ("guests", "SELECT * FROM guests WHERE org_id = $1 ORDER BY user_id"),
+    ("absences", "SELECT * FROM absences WHERE org_id = $1 ORDER BY starts_at, id"),
 ];
 
 /// Organisation-scoped tables deliberately left out of a snapshot: the keys wrapped by the
@@ -133,6 +134,7 @@ pub const SEALED_COLUMNS: &[(&str, &str, &str, Plain)] = &[
     ("support_tickets", "details", "id", Plain::Json),
     ("privacy_requests", "details", "id", Plain::Json),
     ("consents", "details", "id", Plain::Json),
+    ("absences", "details", "id", Plain::Json),
     ("two_factor", "totp_secret", "user_id", Plain::Bytes),
     ("two_factor", "totp_pending", "user_id", Plain::Bytes),
     ("two_factor", "phone", "user_id", Plain::Text),

@@ -52,10 +52,12 @@ pub enum Right {
     SeeAttendance,
     /// Handle data-subject (privacy) requests.
     ManagePrivacy,
+    /// Enter and remove colleagues' absences.
+    ManageAbsences,
 }
 
 impl Right {
-    const ALL: [Right; 4] = [Right::Invite, Right::CreateRooms, Right::SeeAttendance, Right::ManagePrivacy];
+    const ALL: [Right; 5] = [Right::Invite, Right::CreateRooms, Right::SeeAttendance, Right::ManagePrivacy, Right::ManageAbsences];
 
     /// The right's name, as stored and as the API spells it.
     pub fn as_str(self) -> &'static str {
@@ -64,6 +66,7 @@ impl Right {
             Right::CreateRooms => "create_rooms",
             Right::SeeAttendance => "see_attendance",
             Right::ManagePrivacy => "manage_privacy",
+            Right::ManageAbsences => "manage_absences",
         }
     }
 }

@@ -252,6 +252,8 @@ pub struct Purge {
     pub consents_withdrawn_before: i64,
     /// Audit-log entries before this go.
     pub audit_log_before: i64,
+    /// Absences that ended before this go.
+    pub absences_ended_before: i64,
 }
 
 /// How many rows the retention job deleted, per category.
@@ -275,6 +277,28 @@ pub struct Purged {
     pub accounts: u64,
     /// Audit-log entries.
     pub audit_log: u64,
+    /// Absences past their period.
+    pub absences: u64,
+}
+
+/// An absence of a user (vacation and others). The dates are clear; the kind, the deputy and
+/// the note are sealed in `details`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AbsenceRow {
+    /// Absence id.
+    pub id: String,
+    /// The organisation.
+    pub org_id: String,
+    /// The absent user.
+    pub user_id: String,
+    /// Start, Unix milliseconds.
+    pub starts_at: i64,
+    /// End (exclusive), Unix milliseconds.
+    pub ends_at: i64,
+    /// Sealed JSON: kind, deputy, note.
+    pub details: Vec<u8>,
+    /// When it was entered, Unix milliseconds.
+    pub created_at: i64,
 }
 
 /// A data-subject request to the organisation, due one month after it was made (art. 12(3)).

@@ -115,3 +115,27 @@ async fn the_same_email_in_two_organisations_signs_into_the_one_the_password_or_
     let bureau_office::SignInStep::Done(signed_in) = chosen else { panic!("no second factor here") };
     assert_eq!(signed_in.org_id, globex.org_id);
 }
+
+#[tokio::test]
+async fn absences_stay_in_their_organisation() {
+    let dir = tempfile::tempdir().unwrap();
+    let (office, _, _) = office_in(dir.path(), &Key::generate()).await;
+    let acme = org_with_admin(&office, "acme", "admin@acme.example").await;
+    let globex = org_with_admin(&office, "globex", "admin@globex.example").await;
+    for admin in [&acme, &globex] {
+        let extended: bureau_office::OrgSettingsPatch = serde_json::from_str(r#"{"profile_mode":"extended"}"#).unwrap();
+        office.directory.update_org(admin, extended).await.unwrap();
+    }
+    let alice = office.accounts.create_user(&acme, member("Alice Acme", "alice@acme.example")).await.unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let new = |user: Option<&str>, deputy: Option<&str>| -> bureau_office::NewAbsence {
+        serde_json::from_value(serde_json::json!({"user_id": user, "kind": "vacation", "starts_at": now, "ends_at": now + 86_400_000, "deputy_id": deputy})).unwrap()
+    };
+    let absence = office.working_day.add_absence(&acme, new(Some(&alice.id), None)).await.unwrap();
+    // Globex's admin holds every right, in Globex only: Acme's users and absences are unknown.
+    assert!(matches!(office.working_day.add_absence(&globex, new(Some(&alice.id), None)).await, Err(OfficeError::NotFound(_))));
+    assert!(matches!(office.working_day.add_absence(&globex, new(None, Some(&alice.id))).await, Err(OfficeError::Invalid { field: "deputy_id", .. })));
+    assert!(matches!(office.working_day.remove_absence(&globex, &absence.id).await, Err(OfficeError::NotFound(_))));
+    assert!(office.working_day.absences(&globex, now - 1, now + 1).await.unwrap().is_empty());
+    assert_eq!(office.working_day.absences(&acme, now - 1, now + 1).await.unwrap().len(), 1);
+}

@@ -377,6 +377,7 @@ impl Layers {
             withdrawn_consents_days: days("retention.withdrawn_consents_days")?,
             guests_days: days("retention.guests_days")?,
             audit_log_days: days("retention.audit_log_days")?,
+            absences_days: days("retention.absences_days")?,
         })
     }
 

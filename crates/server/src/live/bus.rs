@@ -138,6 +138,8 @@ pub struct WireRoom {
     kind: bureau_signal::RoomKind,
     owner: Option<String>,
     capacity: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    away: Option<bureau_signal::Away>,
 }
 
 impl From<&bureau_signal::Room> for WireRoom {
@@ -148,13 +150,14 @@ impl From<&bureau_signal::Room> for WireRoom {
             kind: room.kind,
             owner: room.owner_user_id.clone(),
             capacity: room.capacity,
+            away: room.away.clone(),
         }
     }
 }
 
 impl From<WireRoom> for bureau_signal::Room {
     fn from(room: WireRoom) -> Self {
-        bureau_signal::Room { id: room.id, name: room.name, kind: room.kind, owner_user_id: room.owner, capacity: room.capacity }
+        bureau_signal::Room { id: room.id, name: room.name, kind: room.kind, owner_user_id: room.owner, capacity: room.capacity, away: room.away }
     }
 }
 

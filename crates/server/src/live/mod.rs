@@ -15,7 +15,7 @@ mod redis_bus;
 mod router;
 pub mod ws;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -36,6 +36,10 @@ const OUTBOX: usize = 512;
 /// back on their clients) and REST handlers answer a little later, instead of the queue growing
 /// without limit under a flood.
 const EVENTS: usize = 8192;
+
+/// How often the live office looks whether an absence began or ended (the floor plan and the
+/// presence of its user follow within this time).
+const ABSENCE_CHECK: Duration = Duration::from_secs(30);
 
 /// What the hub task sends to one connection.
 #[derive(Debug)]
@@ -102,8 +106,40 @@ impl Live {
         let permits = Permits::new(settings.limits);
         let changes = office.subscribe();
         let live = Arc::new(Live { events, bus, stats, next_conn: AtomicU64::new(1), loaded, draining: AtomicBool::new(false), permits });
+        tokio::spawn(live.clone().watch_absences(office.clone()));
         tokio::spawn(live.clone().follow(office, changes));
         Ok(live)
+    }
+
+    /// Reloads the floor plan of each organisation homed here whenever the set of who is away
+    /// changes (an absence began or ended), for as long as the process runs. An absence entered
+    /// or removed while it goes on is a [`Change`] already; this catches the ones that begin or
+    /// end by the clock.
+    async fn watch_absences(self: Arc<Self>, office: Arc<Office>) {
+        let mut seen: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        let mut tick = tokio::time::interval(ABSENCE_CHECK);
+        loop {
+            tick.tick().await;
+            let orgs: HashSet<String> = self.loaded.lock().map(|loaded| loaded.clone()).unwrap_or_default();
+            seen.retain(|org, _| orgs.contains(org));
+            for org in orgs {
+                let away = match office.working_day.away_fingerprint(&org).await {
+                    Ok(away) => away,
+                    Err(err) => {
+                        tracing::warn!("could not read who is away: {err}");
+                        continue;
+                    }
+                };
+                // The first look at an organisation refreshes too: an absence may have begun
+                // between loading its floor plan and now.
+                if seen.get(&org) != Some(&away) {
+                    seen.insert(org.clone(), away);
+                    if let Err(err) = self.refresh_rooms(&office, &org).await {
+                        tracing::warn!("could not refresh the floor plan: {err}");
+                    }
+                }
+            }
+        }
     }
 
     /// Carries every change the office makes to the hubs, in order, for as long as the process
@@ -240,5 +276,6 @@ fn hub_room(room: RoomView) -> bureau_signal::Room {
         },
         owner_user_id: room.owner_user_id,
         capacity: room.capacity.map(|c| c as usize),
+        away: room.away.map(|a| bureau_signal::Away { until: a.until, deputy_id: a.deputy_id }),
     }
 }

@@ -16,7 +16,7 @@ use axum::response::Response;
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use bureau_office::{Actor, OfficeError, Right, Role};
 
-use super::{auth, joining, ops, privacy, rooms, two_factor, users};
+use super::{absences, auth, joining, ops, privacy, rooms, two_factor, users};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::session::Session;
@@ -105,6 +105,10 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route(M::DELETE, "/me/picture", Member, delete(users::delete_picture)),
         route(M::GET, "/me/calls", Member, get(rooms::my_calls)),
         route(M::POST, "/me/transfers", Member, post(rooms::report_transfer)),
+        route(M::GET, "/me/absences", Member, get(absences::mine)),
+        route(M::GET, "/absences", Member, get(absences::list)),
+        route(M::POST, "/absences", Member, post(absences::create)),
+        route(M::DELETE, "/absences/{id}", Member, delete(absences::delete)),
         route(M::GET, "/me/2fa", Member, get(two_factor::status)),
         route(M::DELETE, "/me/2fa", Member, delete(two_factor::disable)),
         route(M::POST, "/me/2fa/totp", Member, post(two_factor::start_totp)),

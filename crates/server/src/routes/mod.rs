@@ -1,5 +1,6 @@
 //! The HTTP routes: the REST API under `/api`, operations endpoints and the web client.
 
+mod absences;
 mod access;
 mod auth;
 mod joining;
@@ -40,6 +41,7 @@ use crate::{AppState, session, web};
         rooms::list, rooms::create, rooms::patch, rooms::delete, rooms::my_calls, rooms::report_transfer,
         two_factor::second_factor, two_factor::enrol_totp, two_factor::status, two_factor::start_totp,
         two_factor::confirm_totp, two_factor::start_sms, two_factor::confirm_sms, two_factor::disable,
+        absences::list, absences::mine, absences::create, absences::delete,
     ),
     components(schemas(crate::error::ErrorBody))
 )]
@@ -61,8 +63,9 @@ pub fn export_schema() -> serde_json::Value {
         defs.into_iter().map(|(name, def)| (name, serde_json::to_value(def).unwrap_or_default())).collect();
     if let Some(object) = schema.as_object_mut() {
         object.insert("$schema".into(), "https://json-schema.org/draft/2020-12/schema".into());
-        object.insert("$id".into(), "https://bureau.example/schemas/export-v1.json".into());
-        object.insert("title".into(), "Bureau personal data export, version 1".into());
+        let version = bureau_office::EXPORT_VERSION;
+        object.insert("$id".into(), format!("https://bureau.example/schemas/export-v{version}.json").into());
+        object.insert("title".into(), format!("Bureau personal data export, version {version}").into());
         object.insert("$defs".into(), serde_json::Value::Object(defs));
     }
     let text = serde_json::to_string(&schema).unwrap_or_default().replace("#/components/schemas/", "#/$defs/");

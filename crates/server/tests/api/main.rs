@@ -2,6 +2,7 @@
 //! over PostgreSQL (a fresh schema per server) when BUREAU_TEST_DATABASE_URL is set.
 #![allow(missing_docs)]
 
+mod absences;
 mod access;
 mod bad_input;
 mod guests;

@@ -42,6 +42,10 @@ async fn export_everything_then_erase() {
     call(member.post(server.url("/api/support")).json(&json!({"subject": "Privacy", "message": "What do you keep?"}))).await;
     let (status, _) = call(member.post(server.url("/api/consents")).json(&json!({"template_version": 0, "camera": true, "microphone": true}))).await;
     assert_eq!(status, 201);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let vacation = json!({"kind": "vacation", "starts_at": now + 86_400_000, "ends_at": now + 3 * 86_400_000, "deputy_id": welcome["user_id"], "note": "Lisbon"});
+    let (status, _) = call(member.post(server.url("/api/absences")).json(&vacation)).await;
+    assert_eq!(status, 201);
 
     let mut export = serde_json::Value::Null;
     for _ in 0..100 {
@@ -59,6 +63,7 @@ async fn export_everything_then_erase() {
     assert_eq!(export["transfers"][0]["size"], 1234);
     assert_eq!(export["support_tickets"][0]["subject"], "Privacy");
     assert_eq!(export["retention"]["access_logs_days"], 90);
+    assert_eq!((export["absences"][0]["note"].as_str(), export["retention"]["absences_days"].as_i64()), (Some("Lisbon"), Some(90)));
     assert_eq!((export["consents"][0]["camera"].clone(), export["consents"][0]["template_version"].clone()), (json!(true), json!(0)));
     // Kept for scripts/test, which validates it against docs/export.schema.json.
     let sample = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("export-sample.json");

@@ -6,6 +6,9 @@
 //! ad-hoc room `call:<call_id>` of kind `call`, admitting only the two parties, which both join
 //! with `join_room`; the call ends when either leaves it, or when they have not both joined
 //! within the ring timeout.
+//!
+//! A knock on a colleague who is away (an absence on the floor plan) tells the caller until
+//! when, and rings the absent colleague's deputy instead, telling them for whom they answer.
 
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -46,6 +49,19 @@ impl Hub {
             self.send(conn, ServerMsg::error(ErrorCode::BadMessage, "cannot call yourself"));
             return;
         }
+        let (to_user, for_user) = match self.away_of(&org_id, to_user).cloned() {
+            None => (to_user.to_owned(), None),
+            Some(away) => {
+                let msg = ServerMsg::Away { user_id: to_user.to_owned(), until: away.until, deputy_id: away.deputy_id.clone() };
+                self.send(conn, msg);
+                match away.deputy_id {
+                    // Without a deputy (or when the caller is the deputy) there is nobody to ring.
+                    Some(deputy) if deputy != user_id => (deputy, Some(to_user.to_owned())),
+                    _ => return,
+                }
+            }
+        };
+        let to_user = to_user.as_str();
         let Some(org) = self.orgs.get(&org_id) else { return };
         if org.calls.values().any(|call| call.involves(&user_id)) {
             self.send(conn, ServerMsg::error(ErrorCode::Busy, "you already have a call"));
@@ -76,7 +92,7 @@ impl Hub {
         if let Some(org) = self.orgs.get_mut(&org_id) {
             org.calls.insert(call_id.clone(), call);
         }
-        let ring = ServerMsg::Ring { call_id: call_id.clone(), from_user: user_id, from_name: name };
+        let ring = ServerMsg::Ring { call_id: call_id.clone(), from_user: user_id, from_name: name, for_user };
         for callee_conn in callee_conns {
             self.send(callee_conn, ring.clone());
         }
@@ -109,6 +125,7 @@ impl Hub {
             kind: RoomKind::Call,
             owner_user_id: None,
             capacity: Some(2),
+            away: None,
         };
         org.rooms.insert(room_id.clone(), RoomEntry::new(room, mesh_cap));
         let msg = update(call_id, CallState::Accepted, Some(room_id.clone()));

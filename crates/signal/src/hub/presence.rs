@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use super::{ConnId, Hub};
 use crate::protocol::{
-    Availability, ErrorCode, Location, PresenceUpdate, ServerMsg, Status, UserPresence,
+    Availability, Away, ErrorCode, Location, PresenceUpdate, ServerMsg, Status, UserPresence,
 };
 
 /// What the hub keeps about a user of an organisation.
@@ -111,10 +111,17 @@ impl User {
 }
 
 impl Hub {
-    /// The presence of a user as the organisation sees it now.
+    /// The absence of an office's owner, from the floor plan.
+    pub(super) fn away_of(&self, org_id: &str, user_id: &str) -> Option<&Away> {
+        self.orgs.get(org_id)?.rooms.get(&format!("office:{user_id}"))?.away()
+    }
+
+    /// The presence of a user as the organisation sees it now: an absence makes them out of
+    /// office, with its deputy, whatever they chose.
     pub(super) fn presence_of(&self, org_id: &str, user_id: &str) -> Option<UserPresence> {
         let user = self.orgs.get(org_id)?.users.get(user_id)?;
         let peers = user.conns.iter().filter_map(|c| self.conns.get(c)).map(|c| c.peer_id.clone());
+        let away = self.away_of(org_id, user_id);
         Some(UserPresence {
             user_id: user_id.to_owned(),
             name: user.name.clone(),
@@ -123,8 +130,9 @@ impl Hub {
             status: if user.online { user.chosen.into() } else { Status::Offline },
             in_call: self.in_call(org_id, user_id),
             location: user.location,
-            out_of_office: user.out_of_office,
-            deputy_id: user.deputy_id.clone(),
+            out_of_office: user.out_of_office || away.is_some(),
+            deputy_id: away.and_then(|a| a.deputy_id.clone()).or_else(|| user.deputy_id.clone()),
+            away_until: away.map(|a| a.until),
             note: user.note.clone(),
             peers: peers.collect(),
         })

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::time::Instant;
 
 use super::{CallLog, ConnId, Hub, Output, Room};
-use crate::protocol::{ErrorCode, MediaState, PeerInfo, RoomKind, RoomState, ServerMsg};
+use crate::protocol::{Away, ErrorCode, MediaState, PeerInfo, RoomKind, RoomState, ServerMsg};
 
 /// The prefix of call room ids: `call:<call_id>`.
 pub(super) const CALL_ROOM_PREFIX: &str = "call:";
@@ -44,6 +44,11 @@ impl RoomEntry {
     pub(super) fn kind(&self) -> RoomKind {
         self.room.kind
     }
+
+    /// The owner of an office is away.
+    pub(super) fn away(&self) -> Option<&Away> {
+        self.room.away.as_ref()
+    }
 }
 
 impl Hub {
@@ -66,6 +71,7 @@ impl Hub {
             name: entry.room.name.clone(),
             kind: entry.room.kind,
             owner_user_id: entry.room.owner_user_id.clone(),
+            away: entry.room.away.clone(),
             capacity: entry.capacity,
             participants: entry.members.iter().filter_map(|m| self.peer_info(*m)).collect(),
         })
@@ -215,6 +221,9 @@ impl Hub {
         let msg = ServerMsg::Rooms { rooms: self.org_rooms(org_id) };
         self.broadcast(org_id, &msg, None);
         self.rooms_changed_for_guests(now, org_id, &guest_rooms);
+        // An absence that began or ended changes its user's presence.
+        let users: BTreeSet<String> = self.orgs.get(org_id).map(|o| o.users.keys().cloned().collect()).unwrap_or_default();
+        self.refresh_users(org_id, &users);
     }
 
     /// `media_state`: remembered for `joined`/`room`, relayed to the other peers of the room.
@@ -325,6 +334,7 @@ mod tests {
             kind: RoomKind::Meeting,
             owner_user_id: None,
             capacity,
+            away: None,
         }
     }
 

@@ -74,6 +74,20 @@ pub enum ServerMsg {
         from_user: String,
         /// The caller's display name.
         from_name: String,
+        /// The caller knocked on this colleague's office, who is away: the callee stands in.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        for_user: Option<String>,
+    },
+    /// The colleague the client knocked on is away (an absence): until when, and who stands in.
+    /// With a deputy the knock rings them instead (a `call_update` follows); without one it
+    /// ends here.
+    Away {
+        /// The absent colleague.
+        user_id: String,
+        /// When they are back, Unix milliseconds.
+        until: i64,
+        /// Who stands in, if anyone.
+        deputy_id: Option<String>,
     },
     /// A call changed state.
     CallUpdate {
@@ -155,6 +169,7 @@ impl ServerMsg {
             Self::PeerJoined { .. } => "peer_joined",
             Self::PeerLeft { .. } => "peer_left",
             Self::Ring { .. } => "ring",
+            Self::Away { .. } => "away",
             Self::CallUpdate { .. } => "call_update",
             Self::Signal { .. } => "signal",
             Self::MediaState { .. } => "media_state",
@@ -186,10 +201,13 @@ pub struct UserPresence {
     pub in_call: bool,
     /// Where the user works today.
     pub location: Option<Location>,
-    /// Out of office.
+    /// Out of office: set by the user, or during an absence.
     pub out_of_office: bool,
-    /// The colleague who stands in for the user.
+    /// The colleague who stands in for the user (during an absence, its deputy).
     pub deputy_id: Option<String>,
+    /// During an absence: when the user is back, Unix milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub away_until: Option<i64>,
     /// A short free-text note.
     pub note: Option<String>,
     /// The user's connected peers (tabs, devices), to open direct data channels to.
@@ -248,10 +266,22 @@ pub struct RoomState {
     pub kind: RoomKind,
     /// The owner, for offices.
     pub owner_user_id: Option<String>,
+    /// The owner of an office is away (an absence). Sent only when they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub away: Option<Away>,
     /// The most peers the room admits (its own capacity bounded by the mesh cap).
     pub capacity: usize,
     /// The peers in the room, in order of arrival.
     pub participants: Vec<PeerInfo>,
+}
+
+/// An office owner's absence, as the floor plan shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Away {
+    /// When they are back, Unix milliseconds.
+    pub until: i64,
+    /// Who stands in: knocks on the office ring them.
+    pub deputy_id: Option<String>,
 }
 
 /// A peer as other peers see it.

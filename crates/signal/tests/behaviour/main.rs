@@ -3,6 +3,7 @@
 //! [`Office`] plays the driver: it opens connections, sends JSON frames, advances time and
 //! collects what the hub emits, per connection.
 
+mod absences;
 mod abuse;
 mod calls;
 mod fuzz_corpus;
@@ -184,7 +185,7 @@ impl Office {
 
 /// A room without owner.
 pub fn room(id: &str, kind: RoomKind, capacity: Option<usize>) -> Room {
-    Room { id: id.into(), name: format!("Room {id}"), kind, owner_user_id: None, capacity }
+    Room { id: id.into(), name: format!("Room {id}"), kind, owner_user_id: None, capacity, away: None }
 }
 
 /// The codes of the `error` messages among `msgs`.

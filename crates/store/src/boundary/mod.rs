@@ -9,6 +9,7 @@ mod joining;
 mod privacy;
 mod rooms;
 mod support;
+mod working_day;
 
 pub use accounts::AccountsStore;
 pub use directory::DirectoryStore;
@@ -16,3 +17,4 @@ pub use joining::JoiningStore;
 pub use privacy::PrivacyStore;
 pub use rooms::RoomsStore;
 pub use support::SupportStore;
+pub use working_day::WorkingDayStore;

@@ -37,6 +37,7 @@ pub const COPY_ORDER: &[&str] = &[
     "consents",
     "guest_links",
     "guests",
+    "absences",
 ];
 
 impl PostgresStore {

@@ -9,6 +9,7 @@ mod privacy;
 mod rooms;
 mod support;
 mod two_factor;
+mod working_day;
 
 use async_trait::async_trait;
 

@@ -81,6 +81,7 @@ impl PrivacyStore for SqlStore {
                         consents: deleted("DELETE FROM consents WHERE withdrawn_at IS NOT NULL AND withdrawn_at < $1", p.consents_withdrawn_before).await?,
                         accounts: 0,
                         audit_log: deleted("DELETE FROM audit_log WHERE at < $1", p.audit_log_before).await?,
+                        absences: deleted("DELETE FROM absences WHERE ends_at < $1", p.absences_ended_before).await?,
                     })
                 })
             })

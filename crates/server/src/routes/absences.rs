@@ -1,0 +1,74 @@
+//! The working day: absences (vacation and others, with a deputy).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use bureau_office::{AbsenceView, NewAbsence, OfficeError};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::error::{ApiResult, ErrorBody};
+use crate::session::{ApiJson, Session};
+
+/// Absences, earliest first.
+#[derive(Serialize, ToSchema)]
+pub struct AbsenceList {
+    /// The absences.
+    pub absences: Vec<AbsenceView>,
+}
+
+/// The span of the team view.
+#[derive(Deserialize, IntoParams)]
+pub struct Span {
+    /// Start, Unix milliseconds.
+    pub from: Option<String>,
+    /// End (exclusive), Unix milliseconds; at most 62 days after `from`.
+    pub to: Option<String>,
+}
+
+/// Reads a required Unix-milliseconds query parameter, with a clear error.
+fn millis(field: &'static str, value: Option<&str>) -> Result<i64, OfficeError> {
+    value.and_then(|v| v.parse().ok()).ok_or(OfficeError::Invalid { field, message: "a time in Unix milliseconds is required".into() })
+}
+
+/// Who is away between two times (the team view): everyone's absences, with the kind and the
+/// note only where the caller may see them (their own; all with `manage_absences`). Extended
+/// profile only.
+#[utoipa::path(get, path = "/api/absences", tag = "working day", params(Span),
+    responses((status = 200, body = AbsenceList), (status = 422, body = ErrorBody)))]
+pub async fn list(State(state): State<Arc<AppState>>, session: Session, Query(span): Query<Span>) -> ApiResult<Json<AbsenceList>> {
+    let (from, to) = (millis("from", span.from.as_deref())?, millis("to", span.to.as_deref())?);
+    Ok(Json(AbsenceList { absences: state.office.working_day.absences(&session.actor, from, to).await? }))
+}
+
+/// The signed-in user's absences that are not over yet.
+#[utoipa::path(get, path = "/api/me/absences", tag = "working day", responses((status = 200, body = AbsenceList), (status = 422, body = ErrorBody)))]
+pub async fn mine(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<Json<AbsenceList>> {
+    Ok(Json(AbsenceList { absences: state.office.working_day.my_absences(&session.actor).await? }))
+}
+
+/// Enters an absence: one's own, or a colleague's with the `manage_absences` right. While it
+/// goes on the user shows out of office and knocks on their office ring the deputy.
+#[utoipa::path(post, path = "/api/absences", tag = "working day", request_body = NewAbsence,
+    responses((status = 201, body = AbsenceView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(State(state): State<Arc<AppState>>, session: Session, ApiJson(absence): ApiJson<NewAbsence>) -> ApiResult<(StatusCode, Json<AbsenceView>)> {
+    let created = state.office.working_day.add_absence(&session.actor, absence).await?;
+    if created.user_id != session.actor.user_id {
+        super::audit_read(&state, &session.actor, "enter_absence", Some(&created.user_id));
+    }
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Removes an absence (its user, or the `manage_absences` right).
+#[utoipa::path(delete, path = "/api/absences/{id}", tag = "working day", params(("id" = String, Path, description = "Absence id")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete(State(state): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    let user_id = state.office.working_day.remove_absence(&session.actor, &id).await?;
+    if user_id != session.actor.user_id {
+        super::audit_read(&state, &session.actor, "remove_absence", Some(&user_id));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,26 @@
+//! The working day: absences (vacation and others, with a deputy): the database boundary of
+//! `bureau_office`'s working-day service.
+
+use async_trait::async_trait;
+
+use crate::*;
+
+/// The working day: absences.
+#[async_trait]
+pub trait WorkingDayStore: Send + Sync + 'static {
+    /// Stores an absence.
+    async fn insert_absence(&self, absence: &AbsenceRow) -> Result<()>;
+    /// One absence of the organisation.
+    async fn absence(&self, org: OrgId<'_>, id: &str) -> Result<Option<AbsenceRow>>;
+    /// Deletes an absence; false if there was none.
+    async fn delete_absence(&self, org: OrgId<'_>, id: &str) -> Result<bool>;
+    /// Deletes every absence of a user (they objected to the extended profile); how many.
+    async fn delete_user_absences(&self, org: OrgId<'_>, user_id: &str) -> Result<u64>;
+    /// A user's absences that end after `after`, earliest first.
+    async fn user_absences(&self, org: OrgId<'_>, user_id: &str, after: i64) -> Result<Vec<AbsenceRow>>;
+    /// The organisation's absences overlapping `[from, to)`, earliest first.
+    async fn absences_between(&self, org: OrgId<'_>, from: i64, to: i64) -> Result<Vec<AbsenceRow>>;
+    /// Who is away at `at`, as `(user id, absence id)`, in a stable order: cheap enough for the
+    /// live office to ask every minute whether the floor plan changed.
+    async fn away_at(&self, org: OrgId<'_>, at: i64) -> Result<Vec<(String, String)>>;
+}

@@ -1,0 +1,44 @@
+//! The working day: absences ([`crate::WorkingDayStore`]).
+
+use async_trait::async_trait;
+
+use super::{SqlStore, row};
+use crate::sql::params;
+use crate::*;
+
+row!(absence_row, ABSENCE_COLUMNS, AbsenceRow { id, org_id, user_id, starts_at, ends_at, details, created_at });
+
+#[async_trait]
+impl WorkingDayStore for SqlStore {
+    async fn insert_absence(&self, a: &AbsenceRow) -> Result<()> {
+        let sql = "INSERT INTO absences (id, org_id, user_id, starts_at, ends_at, details, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        self.db.execute(sql, params![a.id, a.org_id, a.user_id, a.starts_at, a.ends_at, a.details, a.created_at]).await.map(drop)
+    }
+
+    async fn absence(&self, org: OrgId<'_>, id: &str) -> Result<Option<AbsenceRow>> {
+        self.db.one(format!("SELECT {ABSENCE_COLUMNS} FROM absences WHERE org_id = $1 AND id = $2"), params![org.0, id], absence_row).await
+    }
+
+    async fn delete_absence(&self, org: OrgId<'_>, id: &str) -> Result<bool> {
+        Ok(self.db.execute("DELETE FROM absences WHERE org_id = $1 AND id = $2", params![org.0, id]).await? == 1)
+    }
+
+    async fn delete_user_absences(&self, org: OrgId<'_>, user_id: &str) -> Result<u64> {
+        self.db.execute("DELETE FROM absences WHERE org_id = $1 AND user_id = $2", params![org.0, user_id]).await
+    }
+
+    async fn user_absences(&self, org: OrgId<'_>, user_id: &str, after: i64) -> Result<Vec<AbsenceRow>> {
+        let sql = format!("SELECT {ABSENCE_COLUMNS} FROM absences WHERE org_id = $1 AND user_id = $2 AND ends_at > $3 ORDER BY starts_at, id");
+        self.db.all(sql, params![org.0, user_id, after], absence_row).await
+    }
+
+    async fn absences_between(&self, org: OrgId<'_>, from: i64, to: i64) -> Result<Vec<AbsenceRow>> {
+        let sql = format!("SELECT {ABSENCE_COLUMNS} FROM absences WHERE org_id = $1 AND ends_at > $2 AND starts_at < $3 ORDER BY starts_at, id");
+        self.db.all(sql, params![org.0, from, to], absence_row).await
+    }
+
+    async fn away_at(&self, org: OrgId<'_>, at: i64) -> Result<Vec<(String, String)>> {
+        let sql = "SELECT user_id, id FROM absences WHERE org_id = $1 AND starts_at <= $2 AND ends_at > $2 ORDER BY user_id, id";
+        self.db.all(sql, params![org.0, at], |r| Ok((r.get()?, r.get()?))).await
+    }
+}
