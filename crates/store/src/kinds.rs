@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::sql::{FromValue, ToValue, Value};
+use crate::sql::{Cell, FromValue, ToValue, Value};
 use crate::Result;
 
 /// A user's role in the organisation.
@@ -123,8 +123,8 @@ impl ToValue for Role {
 }
 
 impl FromValue for Role {
-    fn from_value(value: Value) -> Result<Self> {
-        Ok(Role::from_name(&String::from_value(value)?))
+    fn from_cell(cell: Cell<'_>) -> Result<Self> {
+        Ok(Role::from_name(cell.text()?))
     }
 }
 
@@ -135,8 +135,8 @@ impl ToValue for Vec<Right> {
 }
 
 impl FromValue for Vec<Right> {
-    fn from_value(value: Value) -> Result<Self> {
-        Ok(rights_from_column(&String::from_value(value)?))
+    fn from_cell(cell: Cell<'_>) -> Result<Self> {
+        Ok(rights_from_column(cell.text()?))
     }
 }
 
@@ -147,8 +147,8 @@ impl ToValue for RoomKind {
 }
 
 impl FromValue for RoomKind {
-    fn from_value(value: Value) -> Result<Self> {
-        Ok(RoomKind::from_name(&String::from_value(value)?))
+    fn from_cell(cell: Cell<'_>) -> Result<Self> {
+        Ok(RoomKind::from_name(cell.text()?))
     }
 }
 
@@ -167,9 +167,9 @@ mod tests {
 
     #[test]
     fn unknown_stored_names_get_the_least_privilege() {
-        assert_eq!(Role::from_value(Value::Text("root".into())).unwrap(), Role::Guest);
-        assert_eq!(Role::from_value(Value::Text("admin".into())).unwrap(), Role::Admin);
-        assert!(Role::from_value(Value::Int(1)).is_err(), "a number is not a role");
-        assert_eq!(RoomKind::from_value(Value::Text("?".into())).unwrap(), RoomKind::Meeting);
+        assert_eq!(Role::from_cell(Cell::Text("root")).unwrap(), Role::Guest);
+        assert_eq!(Role::from_cell(Cell::Text("admin")).unwrap(), Role::Admin);
+        assert!(Role::from_cell(Cell::Int(1)).is_err(), "a number is not a role");
+        assert_eq!(RoomKind::from_cell(Cell::Text("?")).unwrap(), RoomKind::Meeting);
     }
 }

@@ -1,10 +1,10 @@
 //! One SQL layer for both engines. Every query of the store is written once, in the SQL that
 //! SQLite and PostgreSQL both accept (`$N` parameters, `ON CONFLICT`, `string_agg`,
 //! `FILTER`), and runs through a [`Db`]: a pool of either engine with four operations — all
-//! rows, one row, execute, and a transaction. Parameters and cells are engine-neutral
-//! [`Value`]s; rows are read in column order by a [`Reader`]. Where the engines really differ
-//! there is a hook ([`Engine::insertion_order`], [`Tx::lock`]); the engine modules map their own
-//! errors to [`crate::StoreError`].
+//! rows, one row, execute, and a transaction. Parameters are engine-neutral [`Value`]s; rows
+//! are read in column order by a [`Reader`], each cell straight from the engine's row. Where
+//! the engines really differ there is a hook ([`Engine::insertion_order`], [`Tx::lock`]); the
+//! engine modules map their own errors to [`crate::StoreError`].
 //!
 //! The migrations are one set (`migrations/`), written with SQLite's type names; PostgreSQL
 //! reads `BLOB` as `bytea` and `INTEGER` as `bigint`.
@@ -19,7 +19,7 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 
 pub(crate) use sqlite::Pool as SqlitePool;
-pub use value::{FromValue, Map, Reader, ToValue, Value};
+pub use value::{Cell, FromValue, Map, Reader, ToValue, Value};
 pub(crate) use value::params;
 
 use crate::{Result, StoreError};
@@ -227,7 +227,7 @@ impl Tx {
             Tx::Postgres(Unfinished(Some(client))) => postgres::columns(client, sql).await?,
             Tx::Postgres(_) => return Err(StoreError::Closed),
         };
-        Ok((names, self.query(sql, params, usize::MAX, |r| Ok(r.take_cells())).await?))
+        Ok((names, self.query(sql, params, usize::MAX, |r| r.rest()).await?))
     }
 
     /// Runs a statement; the number of rows it changed.

@@ -15,7 +15,8 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::NoTls;
 
-use super::{MIGRATIONS, Map, Reader, Value};
+use super::value::Row;
+use super::{Cell, MIGRATIONS, Map, Reader, Value};
 use crate::{Result, StoreError};
 
 /// Connections kept open at most per node.
@@ -111,25 +112,32 @@ impl ToSql for Value {
     to_sql_checked!();
 }
 
-impl<'a> FromSql<'a> for Value {
+/// PostgreSQL's cells as the engine-neutral [`Cell`]: its smaller integers and booleans are
+/// numbers (SQLite's flags are 0/1), text and bytes are borrowed from the row.
+impl<'a> FromSql<'a> for Cell<'a> {
     fn from_sql(ty: &Type, raw: &'a [u8]) -> std::result::Result<Self, Box<dyn Error + Sync + Send>> {
         Ok(match *ty {
-            Type::INT8 => Value::Int(i64::from_sql(ty, raw)?),
-            Type::INT4 => Value::Int(i64::from(i32::from_sql(ty, raw)?)),
-            Type::INT2 => Value::Int(i64::from(i16::from_sql(ty, raw)?)),
-            Type::BOOL => Value::Int(i64::from(bool::from_sql(ty, raw)?)),
-            Type::BYTEA => Value::Blob(Vec::<u8>::from_sql(ty, raw)?),
-            _ => Value::Text(String::from_sql(ty, raw)?),
+            Type::INT8 => Cell::Int(i64::from_sql(ty, raw)?),
+            Type::INT4 => Cell::Int(i64::from(i32::from_sql(ty, raw)?)),
+            Type::INT2 => Cell::Int(i64::from(i16::from_sql(ty, raw)?)),
+            Type::BOOL => Cell::Int(i64::from(bool::from_sql(ty, raw)?)),
+            Type::BYTEA => Cell::Blob(<&[u8]>::from_sql(ty, raw)?),
+            _ => Cell::Text(<&str>::from_sql(ty, raw)?),
         })
     }
 
     fn from_sql_null(_: &Type) -> std::result::Result<Self, Box<dyn Error + Sync + Send>> {
-        Ok(Value::Null)
+        Ok(Cell::Null)
     }
 
     fn accepts(ty: &Type) -> bool {
-        matches!(*ty, Type::INT8 | Type::INT4 | Type::INT2 | Type::BOOL | Type::BYTEA) || <String as FromSql>::accepts(ty)
+        matches!(*ty, Type::INT8 | Type::INT4 | Type::INT2 | Type::BOOL | Type::BYTEA) || <&str as FromSql>::accepts(ty)
     }
+}
+
+/// The cell at `index` of a row, borrowed from it.
+pub(super) fn cell(row: &tokio_postgres::Row, index: usize) -> Result<Cell<'_>> {
+    Ok(row.try_get(index)?)
 }
 
 fn refs(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
@@ -140,14 +148,9 @@ fn refs(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
 pub(crate) async fn query<T>(client: &Object, sql: &str, params: &[Value], limit: usize, map: Map<T>) -> Result<Vec<T>> {
     let statement = client.prepare_cached(sql).await?;
     let rows = client.query(&statement, &refs(params)).await?;
-    let mut reader = Reader::new(Vec::new());
     let mut out = Vec::with_capacity(rows.len().min(limit));
     for row in rows.iter().take(limit) {
-        let cells = reader.refill();
-        for i in 0..row.len() {
-            cells.push(row.try_get::<_, Value>(i)?);
-        }
-        out.push(map(&mut reader)?);
+        out.push(map(&mut Reader::new(Row::Postgres(row), row.len()))?);
     }
     Ok(out)
 }

@@ -13,7 +13,8 @@ use rusqlite::Connection;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use tokio::sync::Semaphore;
 
-use super::{MIGRATIONS, Map, Reader, Value};
+use super::value::Row;
+use super::{Cell, MIGRATIONS, Map, Reader, Value};
 use crate::{Result, StoreError};
 
 /// Connections kept open at most (readers run in parallel; writes serialise in SQLite).
@@ -133,12 +134,13 @@ impl rusqlite::ToSql for Value {
     }
 }
 
-fn cell(value: ValueRef<'_>) -> Result<Value> {
-    Ok(match value {
-        ValueRef::Null => Value::Null,
-        ValueRef::Integer(i) => Value::Int(i),
-        ValueRef::Text(t) => Value::Text(std::str::from_utf8(t).map_err(|_| StoreError::Malformed("text is not UTF-8"))?.to_owned()),
-        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+/// The cell at `index` of a row, borrowed from the statement.
+pub(super) fn cell<'r>(row: &'r rusqlite::Row<'_>, index: usize) -> Result<Cell<'r>> {
+    Ok(match row.get_ref(index)? {
+        ValueRef::Null => Cell::Null,
+        ValueRef::Integer(i) => Cell::Int(i),
+        ValueRef::Text(t) => Cell::Text(std::str::from_utf8(t).map_err(|_| StoreError::Malformed("text is not UTF-8"))?),
+        ValueRef::Blob(b) => Cell::Blob(b),
         ValueRef::Real(_) => return Err(StoreError::Malformed("a floating-point value")),
     })
 }
@@ -154,22 +156,17 @@ fn prepare<'c>(conn: &'c Connection, sql: &str, params: &[Value]) -> Result<rusq
     Ok(statement)
 }
 
-/// Runs a query and maps at most `limit` rows (inside the blocking task, without a buffer per
-/// row: the directory reads thousands at once).
+/// Runs a query and maps at most `limit` rows (inside the blocking task, each read in place
+/// from SQLite's row: the directory reads thousands at once).
 pub(crate) fn query<T>(conn: &Connection, sql: &str, params: &[Value], limit: usize, map: Map<T>) -> Result<Vec<T>> {
     let mut statement = prepare(conn, sql, params)?;
     let columns = statement.column_count();
     let mut rows = statement.raw_query();
-    let mut reader = Reader::new(Vec::with_capacity(columns));
     let mut out = Vec::new();
     while out.len() < limit
         && let Some(row) = rows.next()?
     {
-        let cells = reader.refill();
-        for i in 0..columns {
-            cells.push(cell(row.get_ref(i)?)?);
-        }
-        out.push(map(&mut reader)?);
+        out.push(map(&mut Reader::new(Row::Sqlite(row), columns))?);
     }
     Ok(out)
 }

@@ -1,10 +1,11 @@
 //! The values that cross the store boundary, the same for both engines: integers (flags are
-//! 0/1), text, bytes and null. Parameters are turned into [`Value`]s, and rows come back as
-//! [`Value`]s read in column order by a [`Reader`].
+//! 0/1), text, bytes and null. Parameters are turned into owned [`Value`]s; cells are read in
+//! column order by a [`Reader`], straight from the engine's row as borrowed [`Cell`]s, so a
+//! column becomes its Rust type with no copy in between.
 
 use crate::{Result, StoreError};
 
-/// A parameter or a cell.
+/// A parameter, or a cell kept as it is (the snapshot).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// SQL NULL.
@@ -85,97 +86,141 @@ macro_rules! params {
 }
 pub(crate) use params;
 
+/// A cell as the engine's row holds it, borrowed: what every [`FromValue`] reads from. Both
+/// engines' cells become one of these; what Bureau never writes (a floating-point number, text
+/// that is not UTF-8) is an error before any type sees it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell<'a> {
+    /// SQL NULL.
+    Null,
+    /// INTEGER / bigint (and 0/1 flags; PostgreSQL's smaller integers and booleans too).
+    Int(i64),
+    /// TEXT.
+    Text(&'a str),
+    /// BLOB / bytea.
+    Blob(&'a [u8]),
+}
+
+impl<'a> Cell<'a> {
+    /// The text, or an error if the cell holds something else.
+    pub fn text(self) -> Result<&'a str> {
+        match self {
+            Cell::Text(t) => Ok(t),
+            _ => Err(StoreError::Malformed("text was expected")),
+        }
+    }
+}
+
+impl From<Cell<'_>> for Value {
+    fn from(cell: Cell<'_>) -> Self {
+        match cell {
+            Cell::Null => Value::Null,
+            Cell::Int(i) => Value::Int(i),
+            Cell::Text(t) => Value::Text(t.to_owned()),
+            Cell::Blob(b) => Value::Blob(b.to_vec()),
+        }
+    }
+}
+
 /// A Rust value a cell can be read as.
 pub trait FromValue: Sized {
     /// The cell as this type, or why it is not one.
-    fn from_value(value: Value) -> Result<Self>;
+    fn from_cell(cell: Cell<'_>) -> Result<Self>;
 }
 
 impl FromValue for Value {
-    fn from_value(value: Value) -> Result<Self> {
-        Ok(value)
+    fn from_cell(cell: Cell<'_>) -> Result<Self> {
+        Ok(cell.into())
     }
 }
 
 impl FromValue for i64 {
-    fn from_value(value: Value) -> Result<Self> {
-        match value {
-            Value::Int(i) => Ok(i),
+    fn from_cell(cell: Cell<'_>) -> Result<Self> {
+        match cell {
+            Cell::Int(i) => Ok(i),
             _ => Err(StoreError::Malformed("a number was expected")),
         }
     }
 }
 
 impl FromValue for u32 {
-    fn from_value(value: Value) -> Result<Self> {
-        u32::try_from(i64::from_value(value)?).map_err(|_| StoreError::Malformed("a version is out of range"))
+    fn from_cell(cell: Cell<'_>) -> Result<Self> {
+        u32::try_from(i64::from_cell(cell)?).map_err(|_| StoreError::Malformed("a version is out of range"))
     }
 }
 
 impl FromValue for bool {
-    fn from_value(value: Value) -> Result<Self> {
-        Ok(i64::from_value(value)? != 0)
+    fn from_cell(cell: Cell<'_>) -> Result<Self> {
+        Ok(i64::from_cell(cell)? != 0)
     }
 }
 
 impl FromValue for String {
-    fn from_value(value: Value) -> Result<Self> {
-        match value {
-            Value::Text(t) => Ok(t),
-            _ => Err(StoreError::Malformed("text was expected")),
-        }
+    fn from_cell(cell: Cell<'_>) -> Result<Self> {
+        Ok(cell.text()?.to_owned())
     }
 }
 
 impl FromValue for Vec<u8> {
-    fn from_value(value: Value) -> Result<Self> {
-        match value {
-            Value::Blob(b) => Ok(b),
+    fn from_cell(cell: Cell<'_>) -> Result<Self> {
+        match cell {
+            Cell::Blob(b) => Ok(b.to_vec()),
             _ => Err(StoreError::Malformed("bytes were expected")),
         }
     }
 }
 
 impl<T: FromValue> FromValue for Option<T> {
-    fn from_value(value: Value) -> Result<Self> {
-        match value {
-            Value::Null => Ok(None),
-            other => T::from_value(other).map(Some),
+    fn from_cell(cell: Cell<'_>) -> Result<Self> {
+        match cell {
+            Cell::Null => Ok(None),
+            other => T::from_cell(other).map(Some),
         }
     }
 }
 
-/// One row, read cell after cell in the order of the query's columns. A query reuses one reader
-/// (and its buffer) for all its rows.
-pub struct Reader {
-    cells: Vec<Value>,
+/// The engine's row a [`Reader`] reads from.
+#[derive(Clone, Copy)]
+pub(crate) enum Row<'r> {
+    /// A row of a running SQLite statement.
+    Sqlite(&'r rusqlite::Row<'r>),
+    /// A row PostgreSQL sent.
+    Postgres(&'r tokio_postgres::Row),
+}
+
+/// One row, read cell after cell in the order of the query's columns, each cell converted
+/// straight from the engine's row.
+pub struct Reader<'r> {
+    row: Row<'r>,
+    width: usize,
     next: usize,
 }
 
-impl Reader {
-    pub(crate) fn new(cells: Vec<Value>) -> Self {
-        Reader { cells, next: 0 }
-    }
-
-    /// Empties the reader for the next row; its cells are pushed onto the returned buffer.
-    pub(crate) fn refill(&mut self) -> &mut Vec<Value> {
-        self.cells.clear();
-        self.next = 0;
-        &mut self.cells
-    }
-
-    /// The whole row, for a caller that keeps the cells as they are (the snapshot).
-    pub(crate) fn take_cells(&mut self) -> Vec<Value> {
-        std::mem::take(&mut self.cells)
+impl<'r> Reader<'r> {
+    /// A reader at the first of the row's `width` columns.
+    pub(crate) fn new(row: Row<'r>, width: usize) -> Self {
+        Reader { row, width, next: 0 }
     }
 
     /// The next cell.
     pub fn get<T: FromValue>(&mut self) -> Result<T> {
-        let cell = self.cells.get_mut(self.next).ok_or(StoreError::Malformed("a row has fewer columns than read"))?;
+        let index = self.next;
+        if index >= self.width {
+            return Err(StoreError::Malformed("a row has fewer columns than read"));
+        }
         self.next += 1;
-        T::from_value(std::mem::replace(cell, Value::Null))
+        let cell = match self.row {
+            Row::Sqlite(row) => super::sqlite::cell(row, index)?,
+            Row::Postgres(row) => super::postgres::cell(row, index)?,
+        };
+        T::from_cell(cell)
+    }
+
+    /// The cells not read yet, as they are (the snapshot keeps whole rows).
+    pub(crate) fn rest(&mut self) -> Result<Vec<Value>> {
+        (self.next..self.width).map(|_| self.get()).collect()
     }
 }
 
 /// Maps a row to a value.
-pub type Map<T> = fn(&mut Reader) -> Result<T>;
+pub type Map<T> = fn(&mut Reader<'_>) -> Result<T>;
