@@ -12,6 +12,7 @@
 //! the server crate turns requests into calls here and [`OfficeError`]s into responses.
 
 mod access;
+mod attendance;
 mod accounts;
 mod challenge;
 mod changes;
@@ -70,6 +71,7 @@ pub use requests::{AuditEntry, CloseRequest, NewPrivacyRequest, PrivacyRequestVi
 pub use rights::{Actor, Right, Role};
 pub use mail::{Language, Mail, MailError, Mailer, MemoryMailer, compose, html_escape};
 pub use rooms::{Rooms, NewRoom, RoomKind, RoomPatch, RoomView};
+pub use attendance::{AttendanceDay, AttendanceReport, Interval, WeekTotal};
 pub use working_day::{AbsenceKind, AbsenceView, Away, NewAbsence, WorkingDay, MAX_UPCOMING};
 pub use support::{Support, NewTicket, TicketMessage, TicketView};
 
@@ -271,7 +273,7 @@ impl Office {
             ip_limiter: limiter("ip", policy.login_failures_per_ip, policy.login_window_ms),
         });
         let directory = Arc::new(Directory { core: core.clone(), accounts: accounts.clone(), two_factor: two_factor.clone() });
-        let working_day = Arc::new(WorkingDay { core: core.clone(), store: store.clone() });
+        let working_day = Arc::new(WorkingDay { core: core.clone(), store: store.clone(), present_since: Default::default(), attendance_writes: Default::default() });
         let rooms = Arc::new(Rooms { core: core.clone(), store: store.clone(), working_day: working_day.clone() });
         let joining = Arc::new(Joining {
             core: core.clone(),

@@ -45,6 +45,8 @@ pub struct RetentionPeriods {
     pub audit_log_days: u32,
     /// Absences, counted from their end.
     pub absences_days: u32,
+    /// Attendance times, counted from the day.
+    pub attendance_days: u32,
 }
 
 impl Default for RetentionPeriods {
@@ -60,6 +62,7 @@ impl Default for RetentionPeriods {
             guests_days: 30,
             audit_log_days: 730,
             absences_days: 90,
+            attendance_days: 90,
         }
     }
 }
@@ -123,6 +126,8 @@ pub struct Export {
     pub consents: Vec<crate::ConsentView>,
     /// Absences (vacation and others), with their kind, deputy and note.
     pub absences: Vec<crate::AbsenceView>,
+    /// Attendance times: per day, the intervals present.
+    pub attendance: Vec<crate::AttendanceDay>,
     /// Recipients personal data is passed to (for notification under art. 19).
     pub recipients: Vec<String>,
     /// Restriction and objections.
@@ -239,6 +244,10 @@ impl Privacy {
                     self.core.floor_plan_changed(&actor.org_id);
                 }
             }
+            // The objection stops the recording (checked at each write) and deletes the record.
+            if objections.contains(&Objection::Attendance) || objections.contains(&Objection::ExtendedProfile) {
+                self.working_day.store.delete_user_attendance(OrgId(&actor.org_id), &actor.user_id).await?;
+            }
             row.objections = objections.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(",");
         }
         row.updated_at = self.core.now();
@@ -282,6 +291,7 @@ impl Privacy {
             support_tickets: self.support.my_tickets(actor).await?,
             consents: self.my_consents(actor).await?,
             absences: self.working_day.exported(&actor.org_id, &actor.user_id).await?,
+            attendance: self.working_day.exported_attendance(&actor.org_id, &actor.user_id).await?,
             recipients: self.core.recipients.clone(),
             privacy_settings: self.privacy_settings(actor).await?,
             privacy_requests: self
@@ -360,6 +370,7 @@ impl Privacy {
             consents_withdrawn_before: before(periods.withdrawn_consents_days),
             audit_log_before: before(periods.audit_log_days),
             absences_ended_before: before(periods.absences_days),
+            attendance_before_day: before(periods.attendance_days).div_euclid(DAY_MS),
         };
         let mut purged = self.store.purge(&purge).await?;
         let guests = self.joining.store.guests_before(before(periods.guests_days)).await?;

@@ -128,10 +128,14 @@ fn manages(actor: &Actor, user_id: &str) -> bool {
     actor.user_id == user_id || actor.can(Right::ManageAbsences)
 }
 
-/// The working day: absences (calendar and attendance times follow).
+/// The working day: absences, and attendance times ([`crate::attendance`]); the calendar follows.
 pub struct WorkingDay {
     pub(crate) core: Arc<Core>,
     pub(crate) store: Arc<dyn WorkingDayStore>,
+    /// Since when each present user (organisation, user) has been present.
+    pub(crate) present_since: std::sync::Mutex<HashMap<(String, String), i64>>,
+    /// One attendance write at a time (each reads, merges and writes a day).
+    pub(crate) attendance_writes: tokio::sync::Mutex<()>,
 }
 
 impl WorkingDay {

@@ -233,6 +233,8 @@ impl Server {
         }
         // Tell every signaling client to reconnect (to this node once restarted, or another).
         self.state.live.shutdown().await;
+        // Attendance intervals still open end now (the hub forgot its users without a word).
+        self.state.office.working_day.flush_attendance().await;
         let _ = stop.send(true);
         let _ = tokio::join!(http, https);
         if let Some(metrics) = metrics {

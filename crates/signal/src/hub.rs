@@ -484,6 +484,7 @@ mod tests {
         let now = Instant::now();
         let peer = hub.connect(now, ConnId(1), info("o", "u"));
         assert!(uuid::Uuid::parse_str(peer.as_str()).is_ok());
+        assert_eq!(hub.poll_output(), Some(Output::Present { org_id: "o".into(), user_id: "u".into(), present: true }));
         let Some(Output::Send { conn, msg }) = hub.poll_output() else { panic!("no welcome") };
         let ServerMsg::Welcome { peer_id, presence, .. } = msg.as_ref() else { panic!("not a welcome: {msg:?}") };
         let (peer_id, presence) = (peer_id.clone(), presence.clone());

@@ -41,6 +41,7 @@
 //!         }
 //!         Output::Close { conn: _, code } => { let _ = (code.code(), code.reason()); }
 //!         Output::CallLog(_log) => { /* store the metadata */ }
+//!         Output::Present { .. } => { /* record attendance times */ }
 //!     }
 //! }
 //! // The socket closed; later, when the deadline comes, the hub turns the user offline.

@@ -101,6 +101,7 @@ pub const ORG_TABLES: &[(&str, &str)] = &[
     ("guest_links", "SELECT * FROM guest_links WHERE org_id = $1 ORDER BY created_at, id"),
     ("guests", "SELECT * FROM guests WHERE org_id = $1 ORDER BY user_id"),
     ("absences", "SELECT * FROM absences WHERE org_id = $1 ORDER BY starts_at, id"),
+    ("attendance", "SELECT * FROM attendance WHERE org_id = $1 ORDER BY day, id"),
 ];
 
 /// Organisation-scoped tables deliberately left out of a snapshot: the keys wrapped by the
@@ -135,6 +136,7 @@ pub const SEALED_COLUMNS: &[(&str, &str, &str, Plain)] = &[
     ("privacy_requests", "details", "id", Plain::Json),
     ("consents", "details", "id", Plain::Json),
     ("absences", "details", "id", Plain::Json),
+    ("attendance", "details", "id", Plain::Json),
     ("two_factor", "totp_secret", "user_id", Plain::Bytes),
     ("two_factor", "totp_pending", "user_id", Plain::Bytes),
     ("two_factor", "phone", "user_id", Plain::Text),

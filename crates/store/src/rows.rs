@@ -254,6 +254,8 @@ pub struct Purge {
     pub audit_log_before: i64,
     /// Absences that ended before this go.
     pub absences_ended_before: i64,
+    /// Attendance of days before this day (days since 1970-01-01, UTC) goes.
+    pub attendance_before_day: i64,
 }
 
 /// How many rows the retention job deleted, per category.
@@ -279,6 +281,25 @@ pub struct Purged {
     pub audit_log: u64,
     /// Absences past their period.
     pub absences: u64,
+    /// Days of attendance past their period.
+    pub attendance_days: u64,
+}
+
+/// The attendance of one user on one day: the intervals they were present, sealed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttendanceRow {
+    /// `<user id>:<day>`.
+    pub id: String,
+    /// The organisation.
+    pub org_id: String,
+    /// The user.
+    pub user_id: String,
+    /// Days since 1970-01-01 (UTC).
+    pub day: i64,
+    /// Sealed JSON: the intervals.
+    pub details: Vec<u8>,
+    /// Last change, Unix milliseconds.
+    pub updated_at: i64,
 }
 
 /// An absence of a user (vacation and others). The dates are clear; the kind, the deputy and

@@ -1,6 +1,7 @@
 //! Behaviour tests of the domain services against a real database and a fake clock: a SQLite
 //! file, or PostgreSQL when BUREAU_TEST_DATABASE_URL is set (a fresh schema per test folder).
 
+mod attendance;
 mod changes;
 mod encryption_at_rest;
 mod fuzz_corpus;

@@ -378,6 +378,7 @@ impl Layers {
             guests_days: days("retention.guests_days")?,
             audit_log_days: days("retention.audit_log_days")?,
             absences_days: days("retention.absences_days")?,
+            attendance_days: days("retention.attendance_days")?,
         })
     }
 

@@ -116,6 +116,7 @@ impl Node {
                 RouterOutput::Check { homed, proxied, nodes } => self.check(homed, proxied, nodes),
                 RouterOutput::Release { orgs } => self.bus.release(&orgs).await,
                 RouterOutput::CallLog(log) => store_call_log(&self.office, log),
+                RouterOutput::Present { org_id, user_id, present } => record_presence(&self.office, org_id, user_id, present),
             }
         }
     }
@@ -170,6 +171,14 @@ impl Node {
 /// The reason sent with a close code (codes from other nodes come as numbers).
 fn close_reason(code: u16) -> &'static str {
     CloseCode::from_code(code).map_or("", CloseCode::reason)
+}
+
+/// Hands a presence change to the working day, which records attendance times where the
+/// organisation and the user allow it (in order: one task per change would race).
+fn record_presence(office: &Arc<Office>, org_id: String, user_id: String, present: bool) {
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+    // The write goes on in the background; nothing here waits for it.
+    drop(office.working_day.presence_changed(&org_id, &user_id, present, now_ms));
 }
 
 fn store_call_log(office: &Arc<Office>, log: bureau_signal::CallLog) {

@@ -1,11 +1,13 @@
-//! The working day: absences (vacation and others, with a deputy).
+//! The working day: absences (vacation and others, with a deputy) and attendance times.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use bureau_office::{AbsenceView, NewAbsence, OfficeError};
+use axum::http::header;
+use axum::response::IntoResponse;
+use bureau_office::{AbsenceView, AttendanceReport, NewAbsence, OfficeError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -71,4 +73,41 @@ pub async fn delete(State(state): State<Arc<AppState>>, session: Session, Path(i
         super::audit_read(&state, &session.actor, "remove_absence", Some(&user_id));
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Whose attendance, over which span.
+#[derive(Deserialize, IntoParams)]
+pub struct AttendanceQuery {
+    /// The user (default: oneself); another user needs `see_attendance`.
+    pub user_id: Option<String>,
+    /// Start, Unix milliseconds.
+    pub from: Option<String>,
+    /// End (exclusive), Unix milliseconds; at most 62 days after `from`.
+    pub to: Option<String>,
+}
+
+/// Attendance times over a span (days are UTC days): one's own, or a colleague's with
+/// `see_attendance` (written to the audit log). Extended profile only.
+#[utoipa::path(get, path = "/api/attendance", tag = "working day", params(AttendanceQuery),
+    responses((status = 200, body = AttendanceReport), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn attendance(State(state): State<Arc<AppState>>, session: Session, Query(query): Query<AttendanceQuery>) -> ApiResult<Json<AttendanceReport>> {
+    let (from, to) = (millis("from", query.from.as_deref())?, millis("to", query.to.as_deref())?);
+    let user_id = query.user_id.unwrap_or_else(|| session.actor.user_id.clone());
+    let report = state.office.working_day.attendance(&session.actor, &user_id, from, to).await?;
+    if user_id != session.actor.user_id {
+        super::audit_read(&state, &session.actor, "view_attendance", Some(&user_id));
+    }
+    Ok(Json(report))
+}
+
+/// Everyone's attendance over a span as CSV, one line per person and day (`see_attendance`;
+/// written to the audit log).
+#[utoipa::path(get, path = "/api/attendance/export", tag = "working day", params(Span),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn attendance_csv(State(state): State<Arc<AppState>>, session: Session, Query(span): Query<Span>) -> ApiResult<impl IntoResponse> {
+    let (from, to) = (millis("from", span.from.as_deref())?, millis("to", span.to.as_deref())?);
+    let csv = state.office.working_day.attendance_csv(&session.actor, from, to).await?;
+    super::audit_read(&state, &session.actor, "export_attendance", None);
+    let headers = [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"bureau-attendance.csv\"")];
+    Ok((headers, csv))
 }

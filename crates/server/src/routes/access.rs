@@ -109,6 +109,8 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route(M::GET, "/absences", Member, get(absences::list)),
         route(M::POST, "/absences", Member, post(absences::create)),
         route(M::DELETE, "/absences/{id}", Member, delete(absences::delete)),
+        route(M::GET, "/attendance", Member, get(absences::attendance)),
+        route(M::GET, "/attendance/export", right(Right::SeeAttendance), get(absences::attendance_csv)),
         route(M::GET, "/me/2fa", Member, get(two_factor::status)),
         route(M::DELETE, "/me/2fa", Member, delete(two_factor::disable)),
         route(M::POST, "/me/2fa/totp", Member, post(two_factor::start_totp)),

@@ -41,7 +41,7 @@ use crate::{AppState, session, web};
         rooms::list, rooms::create, rooms::patch, rooms::delete, rooms::my_calls, rooms::report_transfer,
         two_factor::second_factor, two_factor::enrol_totp, two_factor::status, two_factor::start_totp,
         two_factor::confirm_totp, two_factor::start_sms, two_factor::confirm_sms, two_factor::disable,
-        absences::list, absences::mine, absences::create, absences::delete,
+        absences::list, absences::mine, absences::create, absences::delete, absences::attendance, absences::attendance_csv,
     ),
     components(schemas(crate::error::ErrorBody))
 )]

@@ -139,3 +139,42 @@ async fn an_absence_is_removed_by_its_owner_and_unseen_without_a_session() {
     let (status, _) = call(Running::client().get(server.url(&format!("/api/absences?from={now}&to={}", now + DAY)))).await;
     assert_eq!(status, 401);
 }
+
+#[tokio::test]
+async fn presence_in_the_live_office_becomes_attendance_times() {
+    let server = Running::start().await;
+    let admin = server.admin().await;
+    call(admin.patch(server.url("/api/org")).json(&json!({"profile_mode": "extended"}))).await;
+    let (bob, bob_id) = member(&server, &admin, "Bob Present", "bob@example.org").await;
+    let bob_cookie = cookie(&server, "bob@example.org", "member password 1").await;
+    let mut socket = connect(&server, Some(&bob_cookie), None).await.unwrap();
+    next(&mut socket, "welcome").await;
+    // Present for a little over a second (shorter intervals are not recorded), then away.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    send(&mut socket, json!({"type": "set_presence", "status": "away"})).await;
+    let span = format!("from={}&to={}", now_ms() - DAY, now_ms() + DAY);
+    let mut report = Value::Null;
+    for _ in 0..200 {
+        report = call(bob.get(server.url(&format!("/api/attendance?{span}")))).await.1;
+        if report["days"].as_array().is_some_and(|d| !d.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let interval = &report["days"][0]["intervals"][0];
+    let length = interval["to"].as_i64().unwrap() - interval["from"].as_i64().unwrap();
+    assert!((1000..60_000).contains(&length), "{report}");
+
+    // Others' attendance and the CSV need see_attendance (the admin holds it), and are audited.
+    let (status, _) = call(bob.get(server.url(&format!("/api/attendance/export?{span}")))).await;
+    assert_eq!(status, 403);
+    let response = admin.get(server.url(&format!("/api/attendance/export?{span}"))).send().await.unwrap();
+    assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = response.text().await.unwrap();
+    assert!(csv.lines().nth(1).is_some_and(|l| l.starts_with("Bob Present,bob@example.org,")), "{csv}");
+    let (status, seen) = call(admin.get(server.url(&format!("/api/attendance?user_id={bob_id}&{span}")))).await;
+    assert_eq!((status, seen["name"].as_str()), (200, Some("Bob Present")));
+    let (_, audit) = call(admin.get(server.url("/api/privacy/audit"))).await;
+    let actions: Vec<&str> = audit["entries"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+    assert!(actions.contains(&"export_attendance") && actions.contains(&"view_attendance"), "{actions:?}");
+}

@@ -28,6 +28,17 @@ pub enum Output {
     },
     /// A call or room session with at least two participants ended: store its metadata.
     CallLog(CallLog),
+    /// A user became present (online and not away: available, busy or do-not-disturb) or
+    /// stopped being present: the driver records attendance times where the organisation and
+    /// the user allow it. Emitted only when the flag flips.
+    Present {
+        /// The organisation.
+        org_id: String,
+        /// The user (guests too: the driver knows who is a member).
+        user_id: String,
+        /// Whether the user is present now.
+        present: bool,
+    },
 }
 
 /// Metadata of a finished call or room session (no content: who, where, when, how long).

@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
-use super::{ConnId, Hub};
+use super::{ConnId, Hub, Output};
 use crate::protocol::{
     Availability, Away, ErrorCode, Location, PresenceUpdate, ServerMsg, Status, UserPresence,
 };
@@ -110,6 +110,11 @@ impl User {
     }
 }
 
+/// Whether a presence counts as present for attendance: online and not away.
+fn present(presence: &UserPresence) -> bool {
+    matches!(presence.status, Status::Online | Status::Busy | Status::Dnd)
+}
+
 impl Hub {
     /// The absence of an office's owner, from the floor plan.
     pub(super) fn away_of(&self, org_id: &str, user_id: &str) -> Option<&Away> {
@@ -156,7 +161,12 @@ impl Hub {
         if user.last_sent.as_ref() == Some(&now) {
             return;
         }
+        let was_present = user.last_sent.as_ref().is_some_and(present);
         user.last_sent = Some(now.clone());
+        if was_present != present(&now) {
+            let (org_id, user_id, present) = (org_id.to_owned(), user_id.to_owned(), present(&now));
+            self.out.push_back(Output::Present { org_id, user_id, present });
+        }
         self.broadcast(org_id, &ServerMsg::Presence { user: now }, except);
     }
 

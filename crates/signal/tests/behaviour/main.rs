@@ -162,6 +162,20 @@ impl Office {
         closes
     }
 
+    /// Takes the presence flips emitted so far, as (org, user, present).
+    pub fn present_flips(&mut self) -> Vec<(String, String, bool)> {
+        self.pump();
+        let mut flips = Vec::new();
+        self.outbox.retain(|o| match o {
+            Output::Present { org_id, user_id, present } => {
+                flips.push((org_id.clone(), user_id.clone(), *present));
+                false
+            }
+            _ => true,
+        });
+        flips
+    }
+
     /// Takes the call logs emitted so far.
     pub fn logs(&mut self) -> Vec<CallLog> {
         self.pump();

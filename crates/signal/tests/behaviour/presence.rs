@@ -203,3 +203,27 @@ fn signing_out_closes_that_sessions_connections_only() {
     office.hub.set_session_ended(office.now, "acme", "ada", "no such session");
     assert!(office.closes().is_empty());
 }
+
+/// Attendance follows presence: the hub says when a user starts and stops being present
+/// (online and not away), once per flip, whatever the number of tabs.
+#[test]
+fn the_hub_reports_each_flip_of_being_present_once() {
+    let mut office = Office::default();
+    let flip = |present| ("acme".to_owned(), "ada".to_owned(), present);
+    let (a1, _) = office.connect("acme", "ada");
+    let (a2, _) = office.connect("acme", "ada");
+    assert_eq!(office.present_flips(), vec![flip(true)], "a second tab changes nothing");
+    office.send(a1, json!({"type": "set_presence", "status": "busy"}));
+    office.send(a1, json!({"type": "set_presence", "status": "dnd"}));
+    assert_eq!(office.present_flips(), vec![], "busy and do-not-disturb are still present");
+    office.send(a2, json!({"type": "set_presence", "status": "away"}));
+    assert_eq!(office.present_flips(), vec![flip(false)]);
+    office.send(a2, json!({"type": "set_presence", "status": "online"}));
+    assert_eq!(office.present_flips(), vec![flip(true)]);
+    office.disconnect(a1);
+    office.disconnect(a2);
+    office.advance(Duration::from_secs(5));
+    assert_eq!(office.present_flips(), vec![], "within the grace the user is still present");
+    office.advance(Duration::from_secs(60));
+    assert_eq!(office.present_flips(), vec![flip(false)]);
+}

@@ -1,11 +1,11 @@
-//! The working day: absences (vacation and others, with a deputy): the database boundary of
-//! `bureau_office`'s working-day service.
+//! The working day: absences (vacation and others, with a deputy) and attendance times: the
+//! database boundary of `bureau_office`'s working-day service.
 
 use async_trait::async_trait;
 
 use crate::*;
 
-/// The working day: absences.
+/// The working day: absences and attendance times.
 #[async_trait]
 pub trait WorkingDayStore: Send + Sync + 'static {
     /// Stores an absence.
@@ -23,4 +23,15 @@ pub trait WorkingDayStore: Send + Sync + 'static {
     /// Who is away at `at`, as `(user id, absence id)`, in a stable order: cheap enough for the
     /// live office to ask every minute whether the floor plan changed.
     async fn away_at(&self, org: OrgId<'_>, at: i64) -> Result<Vec<(String, String)>>;
+
+    /// One user's attendance on one day.
+    async fn attendance_day(&self, org: OrgId<'_>, user_id: &str, day: i64) -> Result<Option<AttendanceRow>>;
+    /// Inserts or replaces a day of attendance.
+    async fn put_attendance(&self, row: &AttendanceRow) -> Result<()>;
+    /// One user's attendance on the days `from..to`, earliest first.
+    async fn user_attendance(&self, org: OrgId<'_>, user_id: &str, from: i64, to: i64) -> Result<Vec<AttendanceRow>>;
+    /// Everyone's attendance on the days `from..to`, by day then user.
+    async fn org_attendance(&self, org: OrgId<'_>, from: i64, to: i64) -> Result<Vec<AttendanceRow>>;
+    /// Deletes a user's attendance (they objected); how many days.
+    async fn delete_user_attendance(&self, org: OrgId<'_>, user_id: &str) -> Result<u64>;
 }

@@ -38,6 +38,7 @@ pub const COPY_ORDER: &[&str] = &[
     "guest_links",
     "guests",
     "absences",
+    "attendance",
 ];
 
 impl PostgresStore {

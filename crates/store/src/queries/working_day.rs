@@ -6,6 +6,7 @@ use super::{SqlStore, row};
 use crate::sql::params;
 use crate::*;
 
+row!(attendance_row, ATTENDANCE_COLUMNS, AttendanceRow { id, org_id, user_id, day, details, updated_at });
 row!(absence_row, ABSENCE_COLUMNS, AbsenceRow { id, org_id, user_id, starts_at, ends_at, details, created_at });
 
 #[async_trait]
@@ -35,6 +36,31 @@ impl WorkingDayStore for SqlStore {
     async fn absences_between(&self, org: OrgId<'_>, from: i64, to: i64) -> Result<Vec<AbsenceRow>> {
         let sql = format!("SELECT {ABSENCE_COLUMNS} FROM absences WHERE org_id = $1 AND ends_at > $2 AND starts_at < $3 ORDER BY starts_at, id");
         self.db.all(sql, params![org.0, from, to], absence_row).await
+    }
+
+    async fn attendance_day(&self, org: OrgId<'_>, user_id: &str, day: i64) -> Result<Option<AttendanceRow>> {
+        let sql = format!("SELECT {ATTENDANCE_COLUMNS} FROM attendance WHERE org_id = $1 AND user_id = $2 AND day = $3");
+        self.db.one(sql, params![org.0, user_id, day], attendance_row).await
+    }
+
+    async fn put_attendance(&self, a: &AttendanceRow) -> Result<()> {
+        let sql = "INSERT INTO attendance (id, org_id, user_id, day, details, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+                   ON CONFLICT (id) DO UPDATE SET details = excluded.details, updated_at = excluded.updated_at";
+        self.db.execute(sql, params![a.id, a.org_id, a.user_id, a.day, a.details, a.updated_at]).await.map(drop)
+    }
+
+    async fn user_attendance(&self, org: OrgId<'_>, user_id: &str, from: i64, to: i64) -> Result<Vec<AttendanceRow>> {
+        let sql = format!("SELECT {ATTENDANCE_COLUMNS} FROM attendance WHERE org_id = $1 AND user_id = $2 AND day >= $3 AND day < $4 ORDER BY day");
+        self.db.all(sql, params![org.0, user_id, from, to], attendance_row).await
+    }
+
+    async fn org_attendance(&self, org: OrgId<'_>, from: i64, to: i64) -> Result<Vec<AttendanceRow>> {
+        let sql = format!("SELECT {ATTENDANCE_COLUMNS} FROM attendance WHERE org_id = $1 AND day >= $2 AND day < $3 ORDER BY day, user_id");
+        self.db.all(sql, params![org.0, from, to], attendance_row).await
+    }
+
+    async fn delete_user_attendance(&self, org: OrgId<'_>, user_id: &str) -> Result<u64> {
+        self.db.execute("DELETE FROM attendance WHERE org_id = $1 AND user_id = $2", params![org.0, user_id]).await
     }
 
     async fn away_at(&self, org: OrgId<'_>, at: i64) -> Result<Vec<(String, String)>> {

@@ -37,6 +37,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../../migrations/0009_directory_order.sql")),
     (10, include_str!("../../migrations/0010_guest_link_limits.sql")),
     (11, include_str!("../../migrations/0011_absences.sql")),
+    (12, include_str!("../../migrations/0012_attendance.sql")),
 ];
 
 /// Which database engine.

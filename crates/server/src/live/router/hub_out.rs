@@ -62,6 +62,7 @@ impl Router {
                     }
                 }
                 Output::CallLog(log) => self.out.push_back(RouterOutput::CallLog(log)),
+                Output::Present { org_id, user_id, present } => self.out.push_back(RouterOutput::Present { org_id, user_id, present }),
             }
         }
         for (node, batch) in batches {

@@ -57,6 +57,15 @@ pub(super) enum RouterOutput {
     Release { orgs: Vec<String> },
     /// A finished call, to store.
     CallLog(CallLog),
+    /// A user became present or stopped being present: record attendance times.
+    Present {
+        /// The organisation.
+        org_id: String,
+        /// The user.
+        user_id: String,
+        /// Present now.
+        present: bool,
+    },
 }
 
 /// What a heartbeat check found.
