@@ -1,9 +1,10 @@
-// The DOM-free client modules (web/client/api.js, web/client/fields.js) under node, with a stubbed fetch.
+// The DOM-free client modules (web/client/api.js, web/client/fields.js, web/client/days.js) under node, with a stubbed fetch.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as api from '../web/client/api.js';
 import { diffPatch, editableFields, passwordStrength, initials, FIELDS } from '../web/client/fields.js';
+import { dayStart, isoDay, mondayOf } from '../web/client/days.js';
 
 /**
  * Replaces fetch for one call and records the request.
@@ -79,4 +80,34 @@ test('password hints and initials', () => {
   assert.ok(passwordStrength('correct horse battery staple').score >= 3);
   assert.equal(initials('Ada  King Lovelace'), 'AL');
   assert.equal(initials(''), '?');
+});
+
+test('absences: the team view asks for a span, removing sends a JSON body, managers by role or right', async () => {
+  const calls = stubFetch(200, { absences: [{ id: 'a1' }] });
+  assert.deepEqual(await api.teamAbsences(1000.4, 2000), [{ id: 'a1' }]);
+  assert.equal(calls[0].url, '/api/absences?from=1000&to=2000');
+  const removal = stubFetch(204, undefined);
+  await api.removeAbsence('a/1');
+  assert.equal(removal[0].url, '/api/absences/a%2F1');
+  assert.equal(removal[0].init.method, 'DELETE');
+  assert.equal(removal[0].init.body, '{}');
+  /** @param {Partial<api.User>} u @returns {api.User} */
+  const user = (u) => /** @type {api.User} */ ({ rights: [], role: 'member', ...u });
+  assert.equal(api.canManageAbsences(user({ role: 'admin' })), true);
+  assert.equal(api.canManageAbsences(user({ rights: ['manage_absences'] })), true);
+  assert.equal(api.canManageAbsences(user({ rights: ['invite'] })), false);
+});
+
+test('days: local midnights, the exclusive end after a last day, Mondays', () => {
+  const start = dayStart('2026-03-28');
+  assert.equal(new Date(start).getHours(), 0);
+  assert.equal(isoDay(start), '2026-03-28');
+  // Across a month end (and, in zones with a clock change that weekend, a 23-hour day).
+  assert.equal(isoDay(dayStart('2026-03-31', 1)), '2026-04-01');
+  assert.equal(new Date(dayStart('2026-03-28', 2)).getHours(), 0);
+  assert.ok(Number.isNaN(dayStart('28.03.2026')));
+  // 2026-03-28 is a Saturday: its week began on Monday the 23rd.
+  assert.equal(isoDay(mondayOf(start)), '2026-03-23');
+  assert.equal(isoDay(mondayOf(dayStart('2026-03-23'))), '2026-03-23');
+  assert.equal(isoDay(mondayOf(start, 2)), '2026-04-06');
 });

@@ -39,6 +39,7 @@ const ROUTES = {
   '/office': { title: 'Office', load: () => import('/pages/office.js'), access: 'user' },
   '/directory': { title: 'Directory', load: () => import('/pages/directory.js'), access: 'user' },
   '/profile': { title: 'My profile', load: () => import('/pages/profile.js'), access: 'user' },
+  '/absences': { title: 'Absences', load: () => import('/pages/absences.js'), access: 'user' },
   '/admin': { title: 'Administration', load: () => import('/pages/admin.js'), access: 'admin' },
   '/register': { title: 'Join', load: () => import('/pages/register.js'), access: 'public' },
   '/invitations': { title: 'Invite colleagues', load: () => import('/pages/invitations.js'), access: 'user' },
@@ -218,6 +219,8 @@ function userMenu(me) {
     h('div', { class: 'menu-who' }, h('strong', {}, me.name), h('span', { class: 'muted' }, me.email)),
     h('div', { class: 'menu-row' }, h('label', { for: 'theme-select' }, 'Theme'), theme),
     h('a', { href: '/profile', class: 'menu-item' }, 'My profile'),
+    // Absences are extended-profile data: in entry mode the server refuses them.
+    ctx.org && ctx.org.profile_mode === 'extended' ? h('a', { href: '/absences', class: 'menu-item' }, 'Absences') : null,
     me.role !== 'admin' && (me.rights || []).includes('invite') ? h('a', { href: '/invitations', class: 'menu-item' }, 'Invite colleagues') : null,
     h('a', { href: '/privacy-centre', class: 'menu-item' }, 'Privacy centre'),
     me.role === 'admin' || (me.rights || []).includes('manage_privacy') ? h('a', { href: '/privacy-admin', class: 'menu-item' }, 'Privacy requests') : null,

@@ -322,6 +322,79 @@ export async function reportTransfer(toUser, kind, size) {
   await request('POST', '/api/me/transfers', { to_user: toUser, kind, size });
 }
 
+/**
+ * What kind of absence it is; only the user and absence managers see it (a sick leave is health data).
+ * @typedef {'vacation'|'sick'|'business_trip'|'training'|'other'} AbsenceKind
+ */
+
+/**
+ * An absence. Times are Unix milliseconds; `ends_at` is exclusive (the start of the day after the
+ * last day).
+ * @typedef {object} Absence
+ * @property {string} id
+ * @property {string} user_id
+ * @property {string} name The absent user's display name.
+ * @property {number} starts_at
+ * @property {number} ends_at
+ * @property {string|null} deputy_id Who stands in: knocks on the user's office ring them.
+ * @property {string|null} deputy_name
+ * @property {AbsenceKind} [kind] Only on one's own absences (on all for absence managers).
+ * @property {string} [note] Likewise.
+ */
+
+/**
+ * An absence to enter (extended profile only).
+ * @typedef {object} NewAbsence
+ * @property {string} [user_id] A colleague's absence: administrators and `manage_absences` only.
+ * @property {AbsenceKind} kind
+ * @property {number} starts_at
+ * @property {number} ends_at Exclusive.
+ * @property {string} [deputy_id] Another active member.
+ * @property {string} [note] Up to 200 characters.
+ */
+
+/**
+ * Whether a user may enter and remove colleagues' absences.
+ * @param {User} user
+ * @returns {boolean}
+ */
+export function canManageAbsences(user) {
+  return user.role === 'admin' || (user.rights || []).includes('manage_absences');
+}
+
+/** @returns {Promise<Absence[]>} The signed-in user's absences that are not over yet, earliest first. */
+export async function myAbsences() {
+  const answer = await request('GET', '/api/me/absences');
+  return answer && Array.isArray(answer.absences) ? answer.absences : [];
+}
+
+/**
+ * Everyone's absences overlapping a span (the team view).
+ * @param {number} from Unix milliseconds.
+ * @param {number} to Unix milliseconds, exclusive; at most 62 days after `from`.
+ * @returns {Promise<Absence[]>}
+ */
+export async function teamAbsences(from, to) {
+  const answer = await request('GET', `/api/absences?from=${Math.floor(from)}&to=${Math.floor(to)}`);
+  return answer && Array.isArray(answer.absences) ? answer.absences : [];
+}
+
+/**
+ * @param {NewAbsence} body
+ * @returns {Promise<Absence>}
+ */
+export function addAbsence(body) {
+  return request('POST', '/api/absences', body);
+}
+
+/**
+ * @param {string} id
+ * @returns {Promise<void>}
+ */
+export async function removeAbsence(id) {
+  await request('DELETE', '/api/absences/' + encodeURIComponent(id));
+}
+
 /** @type {Record<string, string>} */
 const MESSAGES = {
   network: 'The server cannot be reached. Check your connection and try again.',

@@ -25,6 +25,7 @@ export const PROTOCOL_VERSION = 1;
  * @typedef {import('/client/messages.js').PeerJoinedMsg} PeerJoinedMsg
  * @typedef {import('/client/messages.js').PeerLeftMsg} PeerLeftMsg
  * @typedef {import('/client/messages.js').RingMsg} RingMsg
+ * @typedef {import('/client/messages.js').AwayMsg} AwayMsg
  * @typedef {import('/client/messages.js').CallUpdateMsg} CallUpdateMsg
  * @typedef {import('/client/messages.js').SignalMsg} SignalMsg
  * @typedef {import('/client/messages.js').MediaStateMsg} MediaStateMsg

@@ -23,8 +23,21 @@ import { notePictures, notePresencePicture } from '/client/pictures.js';
  * @property {string} id '' until the server names it.
  * @property {string} userId The other party.
  * @property {string} name
- * @property {'calling'|'ringing'|'accepted'|'declined'|'busy'|'no_answer'|'cancelled'|'ended'|'offline'|'failed'} state
+ * @property {'calling'|'ringing'|'accepted'|'declined'|'busy'|'no_answer'|'cancelled'|'ended'|'offline'|'failed'|'away'} state
+ *   `away`: the colleague knocked on is away and nobody else stands in.
  * @property {boolean} answered This tab accepted it.
+ * @property {AwayKnock} [away] Outgoing: the colleague knocked on is away; `userId` is then their
+ *   deputy, whom the knock rings instead.
+ * @property {string} [forUserId] Incoming: the absent colleague this knock was meant for.
+ */
+
+/**
+ * Whom a knock was meant for when they turned out to be away.
+ * @typedef {object} AwayKnock
+ * @property {string} userId
+ * @property {string} name
+ * @property {number} until When they are back (Unix ms, the end of the absence).
+ * @property {string|null} deputyId
  */
 
 /**
@@ -124,8 +137,22 @@ export class Office {
     });
     s.on('ring', (msg) => {
       if (this.call && this.call.state !== 'ringing' && this.call.dir === 'in') return;
-      this.call = { dir: 'in', id: msg.call_id, userId: msg.from_user, name: msg.from_name, state: 'ringing', answered: false };
+      this.call = { dir: 'in', id: msg.call_id, userId: msg.from_user, name: msg.from_name, state: 'ringing', answered: false, forUserId: msg.for_user };
       this.changed('call');
+    });
+    // The colleague we knocked on is away: the server says so before anything rings, then rings
+    // their deputy (the call goes on with them) or, without one, nobody.
+    s.on('away', (msg) => {
+      const call = this.call;
+      if (!call || call.dir !== 'out' || call.id || call.userId !== msg.user_id) return;
+      call.away = { userId: msg.user_id, name: call.name, until: msg.until, deputyId: msg.deputy_id };
+      if (msg.deputy_id && msg.deputy_id !== this.me.id) {
+        call.userId = msg.deputy_id;
+        call.name = this.nameOf(msg.deputy_id) || 'their deputy';
+        this.changed('call');
+      } else {
+        this.endCall('away');
+      }
     });
     s.on('call_update', (msg) => {
       const call = this.call;

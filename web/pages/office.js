@@ -9,11 +9,13 @@ import { openChat } from '/ui/chat.js';
 import { icon } from '/ui/icons.js';
 import { openAddRoom } from '/pages/admin-rooms.js';
 import { openGuestLinks } from '/ui/guest-links.js';
+import { formatLastDay } from '/client/days.js';
 
 /**
  * @typedef {import('/live/live-office.js').Office} Office
  * @typedef {import('/client/messages.js').RoomState} RoomState
  * @typedef {import('/client/messages.js').PeerInfo} PeerInfo
+ * @typedef {import('/client/messages.js').Away} Away
  */
 
 const KIND_ORDER = { meeting: 0, reception: 1, office: 2, call: 3 };
@@ -96,8 +98,11 @@ function roomTile(office, room) {
     onclick: () => (here ? office.leave() : office.enter(room.id)),
   }, here ? 'Leave' : full ? 'Full' : 'Walk in');
   const people = room.participants.map((p) => h('li', {}, occupant(office, p)));
+  const away = room.kind === 'office' && room.owner_user_id ? room.away : undefined;
+  const knock = room.kind === 'office' && room.owner_user_id && room.owner_user_id !== office.me.id
+    ? knockButton(office, room.owner_user_id, title, away) : null;
   return h('article', {
-    class: `room-tile room-${room.kind}` + (here ? ' here' : '') + (owner && owner.status === 'offline' ? ' away' : ''),
+    class: `room-tile room-${room.kind}` + (here ? ' here' : '') + (owner && owner.status === 'offline' ? ' away' : '') + (away ? ' absent' : ''),
     dataset: { roomId: room.id, kind: room.kind }, 'aria-label': room.kind === 'office' ? `Office of ${title}` : title,
   },
   h('div', { class: 'room-head' },
@@ -106,6 +111,7 @@ function roomTile(office, room) {
       h('h3', {}, title)),
     h('span', { class: 'room-count', title: 'People in the room and its capacity' }, `${room.participants.length}/${room.capacity}`)),
   room.owner_user_id ? ownerLine(office, room.owner_user_id) : null,
+  away ? h('p', { class: 'room-away' }, h('strong', {}, `Away until ${formatLastDay(away.until)}`), ' · ', standsIn(office, away)) : null,
   people.length ? h('ul', { class: 'occupants', 'aria-label': `In ${title}` }, people) : h('p', { class: 'room-empty' }, 'Nobody is here.'),
   h('div', { class: 'room-foot' },
     room.kind === 'meeting' || room.kind === 'reception'
@@ -114,7 +120,64 @@ function roomTile(office, room) {
         'aria-label': `Guest link for ${title}`, onclick: () => openGuestLinks(room),
       }, 'Guest link')
       : null,
+    knock,
     walk));
+}
+
+/**
+ * The absence of a colleague, from their office on the floor plan.
+ * @param {Office} office
+ * @param {string} userId
+ * @returns {Away|undefined}
+ */
+function awayOf(office, userId) {
+  const room = office.rooms.find((r) => r.kind === 'office' && r.owner_user_id === userId);
+  return room ? room.away : undefined;
+}
+
+/**
+ * Who stands in for an absent colleague, as a sentence part ("Cleo Shaw stands in").
+ * @param {Office} office
+ * @param {Away} away
+ * @returns {string}
+ */
+function standsIn(office, away) {
+  if (!away.deputy_id) return 'Nobody stands in';
+  if (away.deputy_id === office.me.id) return 'You stand in';
+  return `${office.nameOf(away.deputy_id) || 'A colleague'} stands in`;
+}
+
+/**
+ * Whom a knock on a colleague's door rings: them, or while they are away their deputy (nobody
+ * without one, and nobody when the deputy is the one knocking), and whether that one is online.
+ * @param {Office} office
+ * @param {string} userId
+ * @param {Away|undefined} away
+ * @returns {{rings: string, reachable: boolean}} `rings`: the deputy's name when it is not the colleague.
+ */
+function knockTarget(office, userId, away) {
+  const target = away ? away.deputy_id : userId;
+  const p = target && target !== office.me.id ? office.presence.get(target) : undefined;
+  return { rings: away && target ? office.nameOf(target) || 'their deputy' : '', reachable: Boolean(p && p.status !== 'offline') };
+}
+
+/**
+ * Knocking on a colleague's office door calls them; while they are away the knock rings their
+ * deputy, and the button says so.
+ * @param {Office} office
+ * @param {string} userId
+ * @param {string} title
+ * @param {Away|undefined} away
+ * @returns {HTMLButtonElement}
+ */
+function knockButton(office, userId, title, away) {
+  const { rings, reachable } = knockTarget(office, userId, away);
+  let suffix = '';
+  if (away) suffix = away.deputy_id === office.me.id ? ' (you stand in)' : rings ? ` (rings ${rings})` : ' (nobody stands in)';
+  return h('button', {
+    type: 'button', class: 'button small', disabled: !reachable, dataset: { focusKey: 'knock-' + userId, action: 'knock' },
+    onclick: () => office.ring(userId),
+  }, h('span', {}, 'Knock', h('span', { class: 'sr-only' }, ` on the door of ${title}`), suffix)); // one flex item: the button’s gap would split the words
 }
 
 /**
@@ -165,6 +228,8 @@ export function openPersonCard(office, userId) {
   const name = office.nameOf(userId) || 'Colleague';
   const offline = !p || p.status === 'offline';
   const mine = userId === office.me.id;
+  const away = mine ? undefined : awayOf(office, userId);
+  const knock = knockTarget(office, userId, away);
   const fileInput = h('input', { type: 'file', class: 'sr-only', tabindex: '-1', 'aria-hidden': 'true' });
   const { close } = openDialog({
     title: name,
@@ -172,12 +237,14 @@ export function openPersonCard(office, userId) {
     body: [
       h('div', { class: 'detail-head' }, presenceAvatar(userId, name, p, 'lg', false),
         h('div', {}, h('h3', {}, name), presenceLine(p, (id) => office.nameOf(id)))),
+      away ? h('p', { class: 'notice warning' }, `${name} is away until ${formatLastDay(away.until)}. ${standsIn(office, away)}${knock.rings ? ` — calls ring ${knock.rings}` : ''}.`) : null,
       offline && !mine ? h('p', { class: 'notice' }, `${name} is offline. Calls, messages and files need both of you online.`) : null,
       p && p.status === 'dnd' && !mine ? h('p', { class: 'notice warning' }, `${name} does not want to be disturbed.`) : null,
       fileInput,
     ],
     footer: mine ? [] : [
-      h('button', { type: 'button', class: 'button primary', disabled: offline, onclick: () => { close(); office.ring(userId); } }, 'Call'),
+      h('button', { type: 'button', class: 'button primary', disabled: !knock.reachable, onclick: () => { close(); office.ring(userId); } },
+        knock.rings ? `Call (rings ${knock.rings})` : 'Call'),
       h('button', { type: 'button', class: 'button', disabled: offline, onclick: () => { close(); openChat(office, userId); } }, 'Message'),
       h('button', { type: 'button', class: 'button', disabled: offline, onclick: () => fileInput.click() }, 'Send file'),
     ],

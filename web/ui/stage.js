@@ -7,6 +7,7 @@ import { presenceAvatar } from '/ui/presence.js';
 import { icon } from '/ui/icons.js';
 import { avatarFor } from '/ui/avatar.js';
 import { withdraw, storedConsent } from '/ui/consent.js';
+import { formatLastDay } from '/client/days.js';
 
 /**
  * @typedef {import('/live/live-office.js').Office} Office
@@ -16,6 +17,7 @@ import { withdraw, storedConsent } from '/ui/consent.js';
 const OUTGOING = {
   calling: 'Calling…', ringing: 'Ringing…', accepted: 'Connecting…', declined: 'declined the call.', busy: 'is busy.',
   no_answer: 'did not answer.', cancelled: 'Call cancelled.', ended: 'Call ended.', offline: 'is offline.', failed: 'The call could not be placed.',
+  away: 'is away.',
 };
 
 /**
@@ -135,7 +137,9 @@ function openRing(office, call, closed) {
     className: 'ring-dialog',
     body: h('div', { class: 'ring-body' },
       h('span', { class: 'ring-pulse', 'aria-hidden': 'true' }, presenceAvatar(call.userId, call.name, office.presence.get(call.userId), 'lg')),
-      h('p', { class: 'ring-text' }, h('strong', {}, call.name), ' is calling you.')),
+      h('p', { class: 'ring-text' }, h('strong', {}, call.name), call.forUserId
+        ? ` is calling — for ${office.nameOf(call.forUserId) || 'a colleague'}, who is away.`
+        : ' is calling you.')),
     footer: [decline, accept],
     onClose: () => {
       closed();
@@ -155,13 +159,28 @@ function openRing(office, call, closed) {
  */
 function outgoingBar(office, call) {
   const live = call.state === 'calling' || call.state === 'ringing';
-  const text = live ? `${OUTGOING[call.state]} ${call.name}` : call.state === 'failed' || call.state === 'cancelled' ? OUTGOING[call.state] : `${call.name} ${OUTGOING[call.state]}`;
+  let text = live ? `${OUTGOING[call.state]} ${call.name}` : call.state === 'failed' || call.state === 'cancelled' ? OUTGOING[call.state] : `${call.name} ${OUTGOING[call.state]}`;
+  if (call.away && (live || call.state === 'away')) text = awayNotice(office, call.away);
   return h('div', { class: 'outgoing' + (live ? ' live' : ''), dataset: { callState: call.state } },
     h('span', { class: live ? 'ring-pulse' : '', 'aria-hidden': 'true' }, presenceAvatar(call.userId, call.name, office.presence.get(call.userId), 'sm')),
     h('p', { class: 'outgoing-text', role: 'status' }, text),
     live
       ? h('button', { type: 'button', class: 'button danger small', onclick: () => office.hangUp() }, 'Cancel')
       : h('button', { type: 'button', class: 'button small', onclick: () => office.dismissCall() }, 'Dismiss'));
+}
+
+/**
+ * What the caller learns when the colleague knocked on is away: until when, and who is rung instead.
+ * @param {Office} office
+ * @param {import('/live/live-office.js').AwayKnock} away
+ * @returns {string}
+ */
+function awayNotice(office, away) {
+  const gone = `${away.name} is away until ${formatLastDay(away.until)}.`;
+  if (!away.deputyId) return `${gone} Nobody stands in.`;
+  if (away.deputyId === office.me.id) return `${gone} You stand in for ${away.name}.`;
+  const deputy = office.nameOf(away.deputyId) || 'Their deputy';
+  return `${gone} ${deputy} stands in — ringing ${deputy}.`;
 }
 
 /**
