@@ -13,6 +13,7 @@
 
 mod access;
 mod attendance;
+mod calendar_feed;
 mod accounts;
 mod challenge;
 mod changes;
@@ -71,6 +72,7 @@ pub use requests::{AuditEntry, CloseRequest, NewPrivacyRequest, PrivacyRequestVi
 pub use rights::{Actor, Right, Role};
 pub use mail::{Language, Mail, MailError, Mailer, MemoryMailer, compose, html_escape};
 pub use rooms::{Rooms, NewRoom, RoomKind, RoomPatch, RoomView};
+pub use calendar_feed::{CalendarFeed, CalendarFeedStatus};
 pub use attendance::{AttendanceDay, AttendanceReport, Interval, WeekTotal};
 pub use working_day::{AbsenceKind, AbsenceView, Away, NewAbsence, WorkingDay, MAX_UPCOMING};
 pub use support::{Support, NewTicket, TicketMessage, TicketView};

@@ -105,9 +105,9 @@ pub const ORG_TABLES: &[(&str, &str)] = &[
 ];
 
 /// Organisation-scoped tables deliberately left out of a snapshot: the keys wrapped by the
-/// master key (the key file carries them), live sessions and pending two-factor sign-in
-/// challenges (short-lived credentials, not data).
-pub const EXCLUDED_TABLES: &[&str] = &["org_keys", "sessions", "two_factor_challenges"];
+/// master key (the key file carries them), live sessions, pending two-factor sign-in
+/// challenges and calendar feed secrets (credentials, not data).
+pub const EXCLUDED_TABLES: &[&str] = &["org_keys", "sessions", "two_factor_challenges", "calendar_feeds"];
 
 /// How a sealed column's plaintext reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -18,6 +18,7 @@ pub(crate) const CLEAR_BLOBS: &[(&str, &str)] = &[
     ("recovery_codes", "code_hash"),
     ("two_factor_challenges", "token_hash"),
     ("two_factor_challenges", "sms_code"),
+    ("calendar_feeds", "token_hash"),
 ];
 
 fn schema() -> (tempfile::TempDir, rusqlite::Connection) {

@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::header;
 use axum::response::IntoResponse;
-use bureau_office::{AbsenceView, AttendanceReport, NewAbsence, OfficeError};
+use bureau_office::{AbsenceView, AttendanceReport, CalendarFeed, CalendarFeedStatus, NewAbsence, OfficeError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -110,4 +110,34 @@ pub async fn attendance_csv(State(state): State<Arc<AppState>>, session: Session
     super::audit_read(&state, &session.actor, "export_attendance", None);
     let headers = [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"bureau-attendance.csv\"")];
     Ok((headers, csv))
+}
+
+/// Whether the signed-in user has a private calendar feed of their absences.
+#[utoipa::path(get, path = "/api/me/calendar-feed", tag = "working day", responses((status = 200, body = CalendarFeedStatus), (status = 422, body = ErrorBody)))]
+pub async fn feed_status(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<Json<CalendarFeedStatus>> {
+    Ok(Json(state.office.working_day.calendar_feed_status(&session.actor).await?))
+}
+
+/// A new secret address of the signed-in user's calendar feed (shown once; the previous
+/// address stops working).
+#[utoipa::path(post, path = "/api/me/calendar-feed", tag = "working day", responses((status = 201, body = CalendarFeed), (status = 422, body = ErrorBody)))]
+pub async fn renew_feed(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<(StatusCode, Json<CalendarFeed>)> {
+    Ok((StatusCode::CREATED, Json(state.office.working_day.renew_calendar_feed(&session.actor).await?)))
+}
+
+/// Turns the signed-in user's calendar feed off.
+#[utoipa::path(delete, path = "/api/me/calendar-feed", tag = "working day", responses((status = 204)))]
+pub async fn remove_feed(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<StatusCode> {
+    state.office.working_day.remove_calendar_feed(&session.actor).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A calendar feed (iCalendar) of its owner's absences, for calendar programs: the secret in
+/// the address is the only credential. Unknown or renewed secrets answer 404.
+#[utoipa::path(get, path = "/api/calendar/{secret}", tag = "working day", params(("secret" = String, Path, description = "The feed's secret, with `.ics`")),
+    responses((status = 200, content_type = "text/calendar", body = String), (status = 404, body = ErrorBody)))]
+pub async fn feed(State(state): State<Arc<AppState>>, Path(secret): Path<String>) -> ApiResult<impl IntoResponse> {
+    let ics = state.office.working_day.calendar_feed(&secret).await?;
+    let headers = [(header::CONTENT_TYPE, "text/calendar; charset=utf-8"), (header::CACHE_CONTROL, "private, max-age=300")];
+    Ok((headers, ics))
 }

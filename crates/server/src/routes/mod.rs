@@ -42,6 +42,7 @@ use crate::{AppState, session, web};
         two_factor::second_factor, two_factor::enrol_totp, two_factor::status, two_factor::start_totp,
         two_factor::confirm_totp, two_factor::start_sms, two_factor::confirm_sms, two_factor::disable,
         absences::list, absences::mine, absences::create, absences::delete, absences::attendance, absences::attendance_csv,
+        absences::feed_status, absences::renew_feed, absences::remove_feed, absences::feed,
     ),
     components(schemas(crate::error::ErrorBody))
 )]

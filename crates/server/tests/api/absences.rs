@@ -178,3 +178,37 @@ async fn presence_in_the_live_office_becomes_attendance_times() {
     let actions: Vec<&str> = audit["entries"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
     assert!(actions.contains(&"export_attendance") && actions.contains(&"view_attendance"), "{actions:?}");
 }
+
+#[tokio::test]
+async fn a_private_calendar_feed_carries_the_absences_until_it_is_renewed() {
+    let server = Running::start().await;
+    let admin = server.admin().await;
+    call(admin.patch(server.url("/api/org")).json(&json!({"profile_mode": "extended"}))).await;
+    let (bob, _) = member(&server, &admin, "Bob Away", "bob@example.org").await;
+    let now = now_ms();
+    let vacation = json!({"kind": "vacation", "starts_at": now + DAY, "ends_at": now + 3 * DAY, "note": "Lisbon, then Porto"});
+    assert_eq!(call(bob.post(server.url("/api/absences")).json(&vacation)).await.0, 201);
+    assert_eq!(call(bob.get(server.url("/api/me/calendar-feed"))).await.1["active"], false);
+    let (status, feed) = call(bob.post(server.url("/api/me/calendar-feed")).json(&json!({}))).await;
+    assert_eq!(status, 201, "{feed}");
+    let path = feed["path"].as_str().unwrap().to_owned();
+    assert_eq!(call(bob.get(server.url("/api/me/calendar-feed"))).await.1["active"], true);
+
+    // A calendar program fetches it without a session.
+    let response = Running::client().get(server.url(&path)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/calendar; charset=utf-8");
+    let ics = response.text().await.unwrap();
+    assert!(ics.contains("SUMMARY:Away: Vacation\r\n") && ics.contains("DESCRIPTION:Lisbon\\, then Porto\r\n"), "{ics}");
+
+    // Renewing makes the old address stop working; a made-up one never worked.
+    let (_, renewed) = call(bob.post(server.url("/api/me/calendar-feed")).json(&json!({}))).await;
+    assert_ne!(renewed["path"], feed["path"]);
+    assert_eq!(Running::client().get(server.url(&path)).send().await.unwrap().status(), 404);
+    assert_eq!(Running::client().get(server.url("/api/calendar/guessed.ics")).send().await.unwrap().status(), 404);
+    let renewed = renewed["path"].as_str().unwrap().to_owned();
+    assert_eq!(Running::client().get(server.url(&renewed)).send().await.unwrap().status(), 200);
+    // Turned off: gone.
+    assert_eq!(call(bob.delete(server.url("/api/me/calendar-feed")).json(&json!({}))).await.0, 204);
+    assert_eq!(Running::client().get(server.url(&renewed)).send().await.unwrap().status(), 404);
+}

@@ -34,4 +34,13 @@ pub trait WorkingDayStore: Send + Sync + 'static {
     async fn org_attendance(&self, org: OrgId<'_>, from: i64, to: i64) -> Result<Vec<AttendanceRow>>;
     /// Deletes a user's attendance (they objected); how many days.
     async fn delete_user_attendance(&self, org: OrgId<'_>, user_id: &str) -> Result<u64>;
+
+    /// Sets (or replaces) the hash of a user's calendar feed secret.
+    async fn put_calendar_feed(&self, org: OrgId<'_>, user_id: &str, token_hash: &[u8], now: i64) -> Result<()>;
+    /// Removes a user's calendar feed; false if there was none.
+    async fn delete_calendar_feed(&self, org: OrgId<'_>, user_id: &str) -> Result<bool>;
+    /// Whether the user has a calendar feed.
+    async fn has_calendar_feed(&self, org: OrgId<'_>, user_id: &str) -> Result<bool>;
+    /// The user whose feed has this secret, as `(org id, user id)`, in any organisation.
+    async fn calendar_feed_owner(&self, token_hash: &[u8]) -> Result<Option<(String, String)>>;
 }

@@ -39,6 +39,7 @@ pub const COPY_ORDER: &[&str] = &[
     "guests",
     "absences",
     "attendance",
+    "calendar_feeds",
 ];
 
 impl PostgresStore {

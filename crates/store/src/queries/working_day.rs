@@ -63,6 +63,26 @@ impl WorkingDayStore for SqlStore {
         self.db.execute("DELETE FROM attendance WHERE org_id = $1 AND user_id = $2", params![org.0, user_id]).await
     }
 
+    async fn put_calendar_feed(&self, org: OrgId<'_>, user_id: &str, token_hash: &[u8], now: i64) -> Result<()> {
+        let sql = "INSERT INTO calendar_feeds (user_id, org_id, token_hash, created_at) VALUES ($2, $1, $3, $4)
+                   ON CONFLICT (user_id) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at";
+        self.db.execute(sql, params![org.0, user_id, token_hash, now]).await.map(drop)
+    }
+
+    async fn delete_calendar_feed(&self, org: OrgId<'_>, user_id: &str) -> Result<bool> {
+        Ok(self.db.execute("DELETE FROM calendar_feeds WHERE org_id = $1 AND user_id = $2", params![org.0, user_id]).await? == 1)
+    }
+
+    async fn has_calendar_feed(&self, org: OrgId<'_>, user_id: &str) -> Result<bool> {
+        let sql = "SELECT 1 FROM calendar_feeds WHERE org_id = $1 AND user_id = $2";
+        Ok(self.db.one(sql, params![org.0, user_id], |_| Ok(())).await?.is_some())
+    }
+
+    async fn calendar_feed_owner(&self, token_hash: &[u8]) -> Result<Option<(String, String)>> {
+        let sql = "SELECT org_id, user_id FROM calendar_feeds WHERE token_hash = $1";
+        self.db.one(sql, params![token_hash], |r| Ok((r.get()?, r.get()?))).await
+    }
+
     async fn away_at(&self, org: OrgId<'_>, at: i64) -> Result<Vec<(String, String)>> {
         let sql = "SELECT user_id, id FROM absences WHERE org_id = $1 AND starts_at <= $2 AND ends_at > $2 ORDER BY user_id, id";
         self.db.all(sql, params![org.0, at], |r| Ok((r.get()?, r.get()?))).await

@@ -38,6 +38,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../../migrations/0010_guest_link_limits.sql")),
     (11, include_str!("../../migrations/0011_absences.sql")),
     (12, include_str!("../../migrations/0012_attendance.sql")),
+    (13, include_str!("../../migrations/0013_calendar_feeds.sql")),
 ];
 
 /// Which database engine.
