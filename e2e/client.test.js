@@ -1,10 +1,15 @@
-// The DOM-free client modules (web/client/api.js, web/client/fields.js, web/client/days.js) under node, with a stubbed fetch.
+// The DOM-free client modules (web/client/api.js, web/client/fields.js, web/client/days.js,
+// web/client/attendance.js) under node, with a stubbed fetch.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as api from '../web/client/api.js';
 import { diffPatch, editableFields, passwordStrength, initials, FIELDS } from '../web/client/fields.js';
 import { dayStart, isoDay, mondayOf } from '../web/client/days.js';
+import './web-imports.js';
+
+// attendance.js imports days.js by its absolute path: web-imports.js maps it (a dynamic import, after the hook).
+const { localWeek, formatDuration, formatInterval, formatWeekTotal, joinedIntervals } = await import('../web/client/attendance.js');
 
 /**
  * Replaces fetch for one call and records the request.
@@ -110,4 +115,60 @@ test('days: local midnights, the exclusive end after a last day, Mondays', () =>
   assert.equal(isoDay(mondayOf(start)), '2026-03-23');
   assert.equal(isoDay(mondayOf(dayStart('2026-03-23'))), '2026-03-23');
   assert.equal(isoDay(mondayOf(start, 2)), '2026-04-06');
+});
+
+test('attendance: the span and colleague in the query, the CSV address, the calendar feed calls', async () => {
+  const calls = stubFetch(200, { user_id: 'u/2', name: 'Bob', contracted_weekly_hours: null, days: [], weeks: [] });
+  await api.attendance(1000.7, 2000, 'u/2');
+  assert.equal(calls[0].url, '/api/attendance?from=1000&to=2000&user_id=u%2F2');
+  await api.attendance(1000, 2000);
+  assert.equal(calls[1].url, '/api/attendance?from=1000&to=2000');
+  assert.equal(api.attendanceCsvUrl(1000.2, 2000), '/api/attendance/export?from=1000&to=2000');
+  /** @param {Partial<api.User>} u @returns {api.User} */
+  const user = (u) => /** @type {api.User} */ ({ rights: [], role: 'member', ...u });
+  assert.equal(api.canSeeAttendance(user({ role: 'admin' })), true);
+  assert.equal(api.canSeeAttendance(user({ rights: ['see_attendance'] })), true);
+  assert.equal(api.canSeeAttendance(user({ rights: ['manage_absences'] })), false);
+
+  const renew = stubFetch(201, { path: '/api/calendar/abc.ics' });
+  assert.deepEqual(await api.renewCalendarFeed(), { path: '/api/calendar/abc.ics' });
+  assert.equal(renew[0].init.method, 'POST');
+  assert.equal(renew[0].init.body, '{}');
+  const off = stubFetch(204, undefined);
+  await api.removeCalendarFeed();
+  assert.equal(off[0].url, '/api/me/calendar-feed');
+  assert.equal(off[0].init.method, 'DELETE');
+});
+
+test('attendance: intervals split at UTC midnight joined, grouped by local day, week total', () => {
+  const monday = mondayOf(dayStart('2026-03-25'));
+  const start = new Date(monday);
+  /** Local time on a day of the week (0: Monday, -1: the Sunday before). @param {number} day @param {number} hour @param {number} [minute] */
+  const at = (day, hour, minute = 0) => new Date(start.getFullYear(), start.getMonth(), start.getDate() + day, hour, minute).getTime();
+  // Tuesday 08:58–12:30 and 13:00–17:00 (local), the second split in two as at a UTC midnight.
+  const split = at(1, 15);
+  /** @type {api.AttendanceReport} */
+  const report = {
+    user_id: 'u1', name: 'Bob', contracted_weekly_hours: 38,
+    days: [
+      { date: 'x', first_seen: at(-1, 10), intervals: [{ from: at(-1, 10), to: at(-1, 11) }], present_minutes: 60 }, // the Sunday before
+      { date: 'y', first_seen: at(1, 8, 58), intervals: [{ from: at(1, 8, 58), to: at(1, 12, 30) }, { from: at(1, 13), to: split }], present_minutes: 0 },
+      { date: 'z', first_seen: split, intervals: [{ from: split, to: at(1, 17) }], present_minutes: 0 },
+    ],
+    weeks: [],
+  };
+  assert.equal(joinedIntervals(report).length, 3);
+  const week = localWeek(report, monday);
+  assert.equal(week.days.length, 7);
+  assert.equal(week.days[0].date, isoDay(monday));
+  const tuesday = week.days[1];
+  assert.equal(tuesday.firstSeen, at(1, 8, 58));
+  assert.deepEqual(tuesday.intervals.map(formatInterval), ['08:58–12:30', '13:00–17:00']);
+  assert.equal(tuesday.presentMinutes, 3 * 60 + 32 + 4 * 60);
+  assert.equal(week.days[0].firstSeen, null);
+  assert.equal(week.presentMinutes, 7 * 60 + 32);
+  assert.equal(formatWeekTotal(week.presentMinutes, report.contracted_weekly_hours), '7 h 32 min of 38 h');
+  assert.equal(formatWeekTotal(45, null), '45 min');
+  assert.equal(formatDuration(38.5 * 60), '38 h 30 min');
+  assert.equal(formatDuration(0), '0 min');
 });

@@ -127,6 +127,9 @@ test('every page fits a 360 px wide screen without sideways scrolling', async ()
     await page.goto('/absences');
     await page.getByRole('form', { name: 'Enter an absence' }).waitFor();
     await fits('absences');
+    await page.goto('/attendance');
+    await page.getByRole('list', { name: 'Days of the week' }).waitFor();
+    await fits('attendance');
   } finally {
     await b.close();
   }

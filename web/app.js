@@ -40,6 +40,7 @@ const ROUTES = {
   '/directory': { title: 'Directory', load: () => import('/pages/directory.js'), access: 'user' },
   '/profile': { title: 'My profile', load: () => import('/pages/profile.js'), access: 'user' },
   '/absences': { title: 'Absences', load: () => import('/pages/absences.js'), access: 'user' },
+  '/attendance': { title: 'Attendance', load: () => import('/pages/attendance.js'), access: 'user' },
   '/admin': { title: 'Administration', load: () => import('/pages/admin.js'), access: 'admin' },
   '/register': { title: 'Join', load: () => import('/pages/register.js'), access: 'public' },
   '/invitations': { title: 'Invite colleagues', load: () => import('/pages/invitations.js'), access: 'user' },
@@ -219,8 +220,9 @@ function userMenu(me) {
     h('div', { class: 'menu-who' }, h('strong', {}, me.name), h('span', { class: 'muted' }, me.email)),
     h('div', { class: 'menu-row' }, h('label', { for: 'theme-select' }, 'Theme'), theme),
     h('a', { href: '/profile', class: 'menu-item' }, 'My profile'),
-    // Absences are extended-profile data: in entry mode the server refuses them.
+    // Absences and attendance times are extended-profile data: in entry mode the server refuses them.
     ctx.org && ctx.org.profile_mode === 'extended' ? h('a', { href: '/absences', class: 'menu-item' }, 'Absences') : null,
+    ctx.org && ctx.org.profile_mode === 'extended' ? h('a', { href: '/attendance', class: 'menu-item' }, 'Attendance') : null,
     me.role !== 'admin' && (me.rights || []).includes('invite') ? h('a', { href: '/invitations', class: 'menu-item' }, 'Invite colleagues') : null,
     h('a', { href: '/privacy-centre', class: 'menu-item' }, 'Privacy centre'),
     me.role === 'admin' || (me.rights || []).includes('manage_privacy') ? h('a', { href: '/privacy-admin', class: 'menu-item' }, 'Privacy requests') : null,
@@ -332,7 +334,9 @@ function interceptLinks() {
     if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
     const target = /** @type {Element} */ (event.target);
     const openMenu = document.querySelector('.user .menu:not([hidden])');
-    if (openMenu && !openMenu.parentElement?.contains(target)) {
+    // A click outside the open user menu closes it, and so does following one of its links
+    // (also the current page's, which does not redraw the top bar).
+    if (openMenu && (!openMenu.parentElement?.contains(target) || (target.closest && openMenu.contains(target.closest('a'))))) {
       openMenu.setAttribute('hidden', '');
       openMenu.parentElement?.querySelector('.user-button')?.setAttribute('aria-expanded', 'false');
     }

@@ -395,6 +395,96 @@ export async function removeAbsence(id) {
   await request('DELETE', '/api/absences/' + encodeURIComponent(id));
 }
 
+/**
+ * One interval of presence in the live office, Unix milliseconds, the end exclusive.
+ * @typedef {object} Interval
+ * @property {number} from
+ * @property {number} to
+ */
+
+/**
+ * A user's attendance on one UTC day.
+ * @typedef {object} AttendanceDay
+ * @property {string} date The UTC day, `YYYY-MM-DD`.
+ * @property {number} first_seen When the user was first present that day, Unix milliseconds.
+ * @property {Interval[]} intervals Earliest first; an interval over UTC midnight is split there.
+ * @property {number} present_minutes
+ */
+
+/**
+ * The minutes present in one week (weeks from Monday, UTC).
+ * @typedef {object} AttendanceWeekTotal
+ * @property {string} week_of The Monday, `YYYY-MM-DD`.
+ * @property {number} present_minutes
+ */
+
+/**
+ * A user's attendance over a span (`GET /api/attendance`).
+ * @typedef {object} AttendanceReport
+ * @property {string} user_id
+ * @property {string} name
+ * @property {number|null} contracted_weekly_hours Office and home office hours together, when set.
+ * @property {AttendanceDay[]} days The UTC days with attendance, earliest first.
+ * @property {AttendanceWeekTotal[]} weeks
+ */
+
+/**
+ * Whether a user may see colleagues' attendance and download everyone's as CSV.
+ * @param {User} user
+ * @returns {boolean}
+ */
+export function canSeeAttendance(user) {
+  return user.role === 'admin' || (user.rights || []).includes('see_attendance');
+}
+
+/**
+ * Attendance times over a span (extended profile only): one's own, or a colleague's for
+ * administrators and `see_attendance` (the server writes that view to the audit log).
+ * @param {number} from Unix milliseconds.
+ * @param {number} to Unix milliseconds, exclusive; at most 62 days after `from`.
+ * @param {string} [userId] A colleague; default: the signed-in user.
+ * @returns {Promise<AttendanceReport>}
+ */
+export function attendance(from, to, userId) {
+  const who = userId ? '&user_id=' + encodeURIComponent(userId) : '';
+  return request('GET', `/api/attendance?from=${Math.floor(from)}&to=${Math.floor(to)}${who}`);
+}
+
+/**
+ * The same-origin address of everyone's attendance over a span as CSV (administrators and
+ * `see_attendance`; audited), for a download link: the session cookie goes with it.
+ * @param {number} from Unix milliseconds.
+ * @param {number} to Unix milliseconds, exclusive.
+ * @returns {string}
+ */
+export function attendanceCsvUrl(from, to) {
+  return `/api/attendance/export?from=${Math.floor(from)}&to=${Math.floor(to)}`;
+}
+
+/**
+ * @typedef {object} CalendarFeedStatus
+ * @property {boolean} active Whether a feed address exists (it is never shown again).
+ */
+
+/** @returns {Promise<CalendarFeedStatus>} Whether the signed-in user has a calendar feed of their absences. */
+export function calendarFeedStatus() {
+  return request('GET', '/api/me/calendar-feed');
+}
+
+/**
+ * A new secret address of the signed-in user's calendar feed, shown this once; the previous
+ * address stops working.
+ * @returns {Promise<{path: string}>} `path`: `/api/calendar/<secret>.ics`, to put after the origin.
+ */
+export function renewCalendarFeed() {
+  return request('POST', '/api/me/calendar-feed', {});
+}
+
+/** @returns {Promise<void>} Turns the calendar feed off: its address stops working. */
+export async function removeCalendarFeed() {
+  await request('DELETE', '/api/me/calendar-feed');
+}
+
 /** @type {Record<string, string>} */
 const MESSAGES = {
   network: 'The server cannot be reached. Check your connection and try again.',

@@ -1,10 +1,11 @@
 // `/absences`: enter a vacation or another absence (with a deputy whom knocks ring meanwhile),
-// one's own absences to come, and who is away this week and next. Absences belong to the
-// extended profile; in entry mode the page says so.
+// one's own absences to come, who is away this week and next, and a private calendar feed of
+// one's absences. Absences belong to the extended profile; in entry mode the page says so.
 
 import * as api from '/client/api.js';
 import { h, toast } from '/ui/dom.js';
 import { absenceForm, absenceList } from '/ui/absences.js';
+import { calendarFeedCard } from '/ui/calendar-feed.js';
 import { formatDays, mondayOf } from '/client/days.js';
 
 /**
@@ -23,10 +24,11 @@ export async function render(ctx) {
 
   // This week and next, Monday to Monday in local time, as the team view reads them.
   const weeks = [mondayOf(Date.now()), mondayOf(Date.now(), 1), mondayOf(Date.now(), 2)];
-  const [colleagues, firstMine, firstTeam] = await Promise.all([
+  const [colleagues, firstMine, firstTeam, feed] = await Promise.all([
     api.users('').then((list) => list.filter((u) => u.active && u.role !== 'guest')),
     api.myAbsences(),
     api.teamAbsences(weeks[0], weeks[2]),
+    api.calendarFeedStatus(),
   ]);
   let mine = firstMine;
   let team = firstTeam;
@@ -74,5 +76,6 @@ export async function render(ctx) {
       absenceForm({ me, colleagues, forOthers: manager, onSaved: reload })),
     h('section', { class: 'card', 'aria-labelledby': 'absences-mine-title' }, mineTitle, mineHost),
     h('section', { class: 'card', 'aria-labelledby': 'absences-team-title' },
-      h('h2', { id: 'absences-team-title' }, 'Who is away'), teamHost));
+      h('h2', { id: 'absences-team-title' }, 'Who is away'), teamHost),
+    calendarFeedCard(feed));
 }
