@@ -143,7 +143,9 @@ impl WorkingDay {
         let key = (org_id.to_owned(), user_id.to_owned());
         let mut open = self.present_since.lock().ok()?;
         if present {
-            open.entry(key).or_insert(now);
+            // A start whose end never came (this node's hub gave the organisation up to another
+            // node, say) is replaced: an interval is never longer than what was seen.
+            open.insert(key, now);
             return None;
         }
         let since = open.remove(&key)?;
