@@ -222,13 +222,7 @@ impl WorkingDay {
 
     /// Refuses guests and organisations in entry mode, and checks the span.
     async fn attendance_span(&self, actor: &Actor, from: i64, to: i64) -> Result<(i64, i64)> {
-        if actor.role == Role::Guest {
-            return Err(OfficeError::Forbidden);
-        }
-        let org = self.core.org_row(&actor.org_id).await?;
-        if ProfileMode::from_name(&org.profile_mode) != ProfileMode::Extended {
-            return Err(OfficeError::FieldDisabled("attendance"));
-        }
+        self.check_extended(actor, "attendance").await?;
         let (first, end) = (from.div_euclid(DAY_MS), (to + DAY_MS - 1).div_euclid(DAY_MS));
         if to <= from || end - first > MAX_SPAN_DAYS {
             return Err(OfficeError::Invalid { field: "to", message: "must be after `from`, at most 62 days later".into() });

@@ -12,8 +12,7 @@ use utoipa::ToSchema;
 use crate::accounts::{new_token, token_hash};
 use crate::attendance::date_of;
 use crate::error::{OfficeError, Result};
-use crate::profile::ProfileMode;
-use crate::rights::{Actor, Role};
+use crate::rights::Actor;
 use crate::{AbsenceKind, AbsenceView, WorkingDay};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -35,21 +34,9 @@ pub struct CalendarFeedStatus {
 }
 
 impl WorkingDay {
-    /// Members of an organisation with the extended profile only (absences are its data).
-    async fn feed_allowed(&self, actor: &Actor) -> Result<()> {
-        if actor.role == Role::Guest {
-            return Err(OfficeError::Forbidden);
-        }
-        let org = self.core.org_row(&actor.org_id).await?;
-        match ProfileMode::from_name(&org.profile_mode) {
-            ProfileMode::Extended => Ok(()),
-            ProfileMode::Entry => Err(OfficeError::FieldDisabled("absences")),
-        }
-    }
-
     /// A new secret feed address for the actor; the previous one stops working.
     pub async fn renew_calendar_feed(&self, actor: &Actor) -> Result<CalendarFeed> {
-        self.feed_allowed(actor).await?;
+        self.check_extended(actor, "absences").await?;
         let (token, hash) = new_token();
         self.store.put_calendar_feed(OrgId(&actor.org_id), &actor.user_id, &hash, self.core.now()).await?;
         Ok(CalendarFeed { path: format!("/api/calendar/{token}.ics") })
@@ -57,7 +44,7 @@ impl WorkingDay {
 
     /// Whether the actor has a feed.
     pub async fn calendar_feed_status(&self, actor: &Actor) -> Result<CalendarFeedStatus> {
-        self.feed_allowed(actor).await?;
+        self.check_extended(actor, "absences").await?;
         Ok(CalendarFeedStatus { active: self.store.has_calendar_feed(OrgId(&actor.org_id), &actor.user_id).await? })
     }
 
@@ -74,7 +61,7 @@ impl WorkingDay {
         let (org_id, user_id) = self.store.calendar_feed_owner(&token_hash(secret)).await?.ok_or(OfficeError::NotFound("calendar feed"))?;
         let user = self.core.store.user(OrgId(&org_id), &user_id).await?.filter(|u| u.active).ok_or(OfficeError::NotFound("calendar feed"))?;
         let owner = crate::Actor { org_id, user_id, role: user.role, rights: Vec::new() };
-        if self.feed_allowed(&owner).await.is_err() {
+        if self.check_extended(&owner, "absences").await.is_err() {
             return Err(OfficeError::NotFound("calendar feed"));
         }
         let since = self.core.now() - FEED_PAST_DAYS * DAY_MS;

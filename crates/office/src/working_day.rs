@@ -139,15 +139,16 @@ pub struct WorkingDay {
 }
 
 impl WorkingDay {
-    /// Refuses guests, and organisations in entry mode (absences are extended-profile data).
-    async fn check_extended(&self, actor: &Actor) -> Result<()> {
+    /// Refuses guests, and organisations in entry mode: absences, attendance times and the
+    /// calendar (`what`) are extended-profile data.
+    pub(crate) async fn check_extended(&self, actor: &Actor, what: &'static str) -> Result<()> {
         if actor.role == Role::Guest {
             return Err(OfficeError::Forbidden);
         }
         let org = self.core.org_row(&actor.org_id).await?;
         match ProfileMode::from_name(&org.profile_mode) {
             ProfileMode::Extended => Ok(()),
-            ProfileMode::Entry => Err(OfficeError::FieldDisabled("absences")),
+            ProfileMode::Entry => Err(OfficeError::FieldDisabled(what)),
         }
     }
 
@@ -163,7 +164,7 @@ impl WorkingDay {
 
     /// Enters an absence for oneself, or for a colleague with `manage_absences`.
     pub async fn add_absence(&self, actor: &Actor, new: NewAbsence) -> Result<AbsenceView> {
-        self.check_extended(actor).await?;
+        self.check_extended(actor, "absences").await?;
         let user_id = new.user_id.clone().unwrap_or_else(|| actor.user_id.clone());
         if !manages(actor, &user_id) {
             return Err(OfficeError::Forbidden);
@@ -221,7 +222,7 @@ impl WorkingDay {
 
     /// Removes an absence (its user, or a manager of absences); whose it was.
     pub async fn remove_absence(&self, actor: &Actor, id: &str) -> Result<String> {
-        self.check_extended(actor).await?;
+        self.check_extended(actor, "absences").await?;
         let org = OrgId(&actor.org_id);
         let row = self.store.absence(org, id).await?.filter(|row| manages(actor, &row.user_id)).ok_or(OfficeError::NotFound("absence"))?;
         self.store.delete_absence(org, id).await?;
@@ -234,14 +235,14 @@ impl WorkingDay {
 
     /// The actor's absences that are not over yet, with every detail.
     pub async fn my_absences(&self, actor: &Actor) -> Result<Vec<AbsenceView>> {
-        self.check_extended(actor).await?;
+        self.check_extended(actor, "absences").await?;
         let rows = self.store.user_absences(OrgId(&actor.org_id), &actor.user_id, self.core.now()).await?;
         self.views(actor, rows).await
     }
 
     /// The team view: everyone's absences overlapping `[from, to)` (at most 62 days).
     pub async fn absences(&self, actor: &Actor, from: i64, to: i64) -> Result<Vec<AbsenceView>> {
-        self.check_extended(actor).await?;
+        self.check_extended(actor, "absences").await?;
         if to <= from || to - from > MAX_SPAN_DAYS * DAY_MS {
             return Err(invalid("to", "must be after `from`, at most 62 days later"));
         }
