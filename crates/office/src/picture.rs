@@ -101,7 +101,15 @@ pub fn normalise_picture(bytes: &[u8]) -> Result<Vec<u8>> {
     };
     // The header first: the limits refuse a picture too large before its pixels are decoded.
     let (width, height) = reader()?.into_dimensions().map_err(unreadable)?;
-    let decoded = reader()?.decode().map_err(unreadable)?;
+    // A decoder that panics on a crafted file (zune-jpeg 0.5.15's AVX2 upsampler asserts on a
+    // progressive JPEG with odd sampling factors: bench/fuzz/crashes/picture/jpeg-upsampler-*)
+    // refuses that picture like any other it cannot read; the request and the process go on.
+    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader().map(|r| r.decode())))
+        .map_err(|_| {
+            tracing::warn!("the image decoder panicked on an uploaded picture; refused");
+            invalid("could not be read as an image")
+        })??
+        .map_err(unreadable)?;
     let scaled = if width > STORED_PICTURE_SIDE || height > STORED_PICTURE_SIDE {
         decoded.resize(STORED_PICTURE_SIDE, STORED_PICTURE_SIDE, FilterType::Triangle)
     } else {
@@ -152,6 +160,14 @@ impl Directory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A JPEG on which the decoder panics (found by bench/fuzz) is refused like any unreadable
+    /// picture, not a crash of the request.
+    #[test]
+    fn a_picture_the_decoder_panics_on_is_refused() {
+        let jpeg = include_bytes!("../../../bench/fuzz/crashes/picture/jpeg-upsampler-00");
+        assert!(matches!(normalise_picture(jpeg), Err(OfficeError::Invalid { field: "data_url", .. })), "{:?}", normalise_picture(jpeg).map(|p| p.len()));
+    }
 
     #[test]
     fn only_small_real_images_are_accepted() {
