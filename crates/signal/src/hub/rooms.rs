@@ -204,6 +204,14 @@ impl Hub {
         let mesh_cap = self.config.mesh_cap;
         let org = self.orgs.entry(org_id.to_owned()).or_default();
         org.order = rooms.iter().map(|r| r.id.clone()).collect();
+        // Offices whose absence began or ended: their owners' presence changes.
+        let mut away_changed = BTreeSet::new();
+        for room in &rooms {
+            let before = org.rooms.get(&room.id).and_then(RoomEntry::away);
+            if let Some(owner) = room.owner_user_id.as_ref().filter(|_| before != room.away.as_ref()) {
+                away_changed.insert(owner.clone());
+            }
+        }
         for room in rooms {
             match org.rooms.get_mut(&room.id) {
                 Some(entry) => {
@@ -221,9 +229,7 @@ impl Hub {
         let msg = ServerMsg::Rooms { rooms: self.org_rooms(org_id) };
         self.broadcast(org_id, &msg, None);
         self.rooms_changed_for_guests(now, org_id, &guest_rooms);
-        // An absence that began or ended changes its user's presence.
-        let users: BTreeSet<String> = self.orgs.get(org_id).map(|o| o.users.keys().cloned().collect()).unwrap_or_default();
-        self.refresh_users(org_id, &users);
+        self.refresh_users(org_id, &away_changed);
     }
 
     /// `media_state`: remembered for `joined`/`room`, relayed to the other peers of the room.
