@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as api from '../web/client/api.js';
 import { diffPatch, editableFields, passwordStrength, initials, FIELDS } from '../web/client/fields.js';
-import { dayStart, isoDay, mondayOf } from '../web/client/days.js';
+import { dayStart, dayTime, formatClock, formatDay, formatMoment, formatSpan, isoDay, mondayOf } from '../web/client/days.js';
 import './web-imports.js';
 
 // attendance.js imports days.js by its absolute path: web-imports.js maps it (a dynamic import, after the hook).
@@ -115,6 +115,58 @@ test('days: local midnights, the exclusive end after a last day, Mondays', () =>
   assert.equal(isoDay(mondayOf(start)), '2026-03-23');
   assert.equal(isoDay(mondayOf(dayStart('2026-03-23'))), '2026-03-23');
   assert.equal(isoDay(mondayOf(start, 2)), '2026-04-06');
+});
+
+test('calendar: the connection, reading, settings and entries as JSON, removal by id with a JSON body', async () => {
+  const view = { source: null, share_next_busy: false, ring_in_meetings: false, synced_at: null, sync_error: null, entries: [] };
+  let calls = stubFetch(200, view);
+  assert.deepEqual(await api.myCalendar(), view);
+  assert.equal(calls[0].url, '/api/me/calendar');
+  assert.equal(calls[0].init.body, undefined);
+  calls = stubFetch(200, view);
+  await api.connectCalendar({ kind: 'caldav', url: 'https://cal.example/bob/', username: 'bob', password: 'pw' });
+  assert.equal(calls[0].init.method, 'PUT');
+  assert.equal(calls[0].url, '/api/me/calendar/source');
+  assert.deepEqual(JSON.parse(String(calls[0].init.body)), { kind: 'caldav', url: 'https://cal.example/bob/', username: 'bob', password: 'pw' });
+  for (const [call, method, url] of /** @type {[() => Promise<unknown>, string, string][]} */ ([
+    [() => api.disconnectCalendar(), 'DELETE', '/api/me/calendar/source'],
+    [() => api.syncCalendar(), 'POST', '/api/me/calendar/sync'],
+    [() => api.removeCalendarEntry('e/1'), 'DELETE', '/api/me/calendar/entries/e%2F1'],
+  ])) {
+    calls = stubFetch(method === 'DELETE' ? 204 : 200, method === 'DELETE' ? undefined : view);
+    await call();
+    assert.deepEqual([calls[0].init.method, calls[0].url, calls[0].init.body], [method, url, '{}']);
+  }
+  calls = stubFetch(200, view);
+  await api.updateCalendarSettings({ ring_in_meetings: true });
+  assert.deepEqual([calls[0].init.method, calls[0].init.body], ['PATCH', '{"ring_in_meetings":true}']);
+  calls = stubFetch(201, { id: 'e1' });
+  await api.addCalendarEntry({ starts_at: 1, ends_at: 2, title: 'Client meeting' });
+  assert.deepEqual([calls[0].init.method, calls[0].url], ['POST', '/api/me/calendar/entries']);
+  // A reading that failed is a sentence at the address field.
+  stubFetch(422, { code: 'invalid', field: 'url', message: 'the calendar server refused the user name or password' });
+  const err = await api.connectCalendar({ kind: 'ics', url: 'webcal://x/a.ics' }).catch((e) => e);
+  assert.equal(err.field, 'url');
+  assert.equal(api.describeError(err), 'The calendar server refused the user name or password.');
+});
+
+test('days: times of day on a day (local), moments and spans for people', () => {
+  const at = dayTime('2026-03-28', '14:05');
+  assert.equal(isoDay(at), '2026-03-28');
+  assert.equal(formatClock(at), '14:05');
+  assert.equal(isoDay(dayTime('2026-03-31', '01:00', 1)), '2026-04-01');
+  for (const bad of [['2026-03-28', '24:00'], ['2026-03-28', '9:00'], ['28.03.2026', '10:00'], ['2026-03-28', '']]) {
+    assert.ok(Number.isNaN(dayTime(bad[0], bad[1])), bad.join(' '));
+  }
+  // Today the clock alone; another day with its name; over midnight both; an end at midnight is 24:00.
+  assert.equal(formatMoment(at, dayTime('2026-03-28', '08:00')), '14:05');
+  assert.equal(formatMoment(at, dayTime('2026-03-27', '23:00')), `${formatDay(at)} 14:05`);
+  const [from, until] = [dayTime('2026-03-28', '14:00'), dayTime('2026-03-28', '15:30')];
+  assert.equal(formatSpan(from, until, from), '14:00–15:30');
+  assert.equal(formatSpan(from, until, dayTime('2026-03-27', '12:00')), `${formatDay(from)} 14:00–15:30`);
+  assert.equal(formatSpan(dayTime('2026-03-28', '23:00'), dayStart('2026-03-28', 1), from), '23:00–24:00');
+  const night = [dayTime('2026-03-28', '22:00'), dayTime('2026-03-28', '06:00', 1)];
+  assert.equal(formatSpan(night[0], night[1], from), `${formatDay(night[0])} 22:00 – ${formatDay(night[1])} 06:00`);
 });
 
 test('attendance: the span and colleague in the query, the CSV address, the calendar feed calls', async () => {

@@ -115,6 +115,8 @@ test('every page fits a 360 px wide screen without sideways scrolling', async ()
     const nav = page.getByRole('navigation', { name: 'Main' });
     await nav.getByRole('link', { name: 'My profile' }).click();
     await page.getByRole('form', { name: 'Edit my profile' }).waitFor();
+    // Extended profile (the first test switched it on): the Calendar card with its forms too.
+    await page.getByRole('form', { name: 'Add a busy time' }).waitFor();
     await fits('profile');
     await nav.getByRole('link', { name: 'Admin' }).click();
     await page.locator('.users-table').waitFor();

@@ -34,8 +34,8 @@ const WEB_DIR = process.env.BUREAU_E2E_WEB_DIR ? path.resolve(HERE, '..', 'web')
  * @property {() => Promise<void>} crash Kills the server with SIGKILL: no drain, no goodbye.
  */
 
-/** @returns {Promise<number>} A port that was free a moment ago. */
-function freePort() {
+/** @returns {Promise<number>} A port that was free a moment ago (also for servers a test starts itself). */
+export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();

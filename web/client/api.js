@@ -485,6 +485,109 @@ export async function removeCalendarFeed() {
   await request('DELETE', '/api/me/calendar-feed');
 }
 
+/**
+ * How Bureau reads a user's own calendar: a CalDAV account (asked for free/busy time only) or an
+ * ICS subscription address (`https://` or `webcal://`, only the times kept).
+ * @typedef {'caldav'|'ics'} CalendarKind
+ */
+
+/**
+ * The connected calendar as its owner sees it: by host, never the address or the password.
+ * @typedef {object} CalendarSource
+ * @property {CalendarKind} kind
+ * @property {string} host
+ * @property {string|null} username
+ */
+
+/**
+ * A busy interval of the signed-in user. Times are Unix milliseconds, the end exclusive.
+ * @typedef {object} CalendarEntry
+ * @property {string} id
+ * @property {number} starts_at
+ * @property {number} ends_at
+ * @property {string|null} title Typed by hand; imported entries never have one.
+ * @property {boolean} imported Read from the connected calendar: replaced at each reading and
+ *   not removable by hand.
+ */
+
+/**
+ * The signed-in user's calendar (extended profile only).
+ * @typedef {object} CalendarView
+ * @property {CalendarSource|null} source
+ * @property {boolean} share_next_busy Colleagues see the next busy interval.
+ * @property {boolean} ring_in_meetings Knocks ring during a meeting (otherwise the caller hears busy).
+ * @property {number|null} synced_at When the calendar was last read, Unix milliseconds.
+ * @property {string|null} sync_error Why the last reading failed (the times read before stay).
+ * @property {CalendarEntry[]} entries Not yet over, earliest first.
+ */
+
+/**
+ * A calendar to connect. The server reads it at once and refuses it (422 at `url`) with the reason
+ * if that fails.
+ * @typedef {object} ConnectCalendar
+ * @property {CalendarKind} kind
+ * @property {string} url
+ * @property {string} [username]
+ * @property {string} [password] Stored encrypted, never shown again.
+ */
+
+/**
+ * A busy interval to add by hand: at most 7 days, not over yet, within the next year.
+ * @typedef {object} NewCalendarEntry
+ * @property {number} starts_at
+ * @property {number} ends_at Exclusive.
+ * @property {string} [title] Up to 100 characters, one line; colleagues see it.
+ */
+
+/** @returns {Promise<CalendarView>} The signed-in user's calendar: connection, settings, busy times to come. */
+export function myCalendar() {
+  return request('GET', '/api/me/calendar');
+}
+
+/**
+ * Connects the signed-in user's calendar, replacing any before.
+ * @param {ConnectCalendar} body
+ * @returns {Promise<CalendarView>}
+ */
+export function connectCalendar(body) {
+  return request('PUT', '/api/me/calendar/source', body);
+}
+
+/** @returns {Promise<void>} Disconnects the calendar; the busy times read from it go too. */
+export async function disconnectCalendar() {
+  await request('DELETE', '/api/me/calendar/source');
+}
+
+/** @returns {Promise<CalendarView>} Reads the connected calendar now; a failure is in `sync_error`. */
+export function syncCalendar() {
+  return request('POST', '/api/me/calendar/sync', {});
+}
+
+/**
+ * @param {{share_next_busy?: boolean, ring_in_meetings?: boolean}} patch
+ * @returns {Promise<CalendarView>}
+ */
+export function updateCalendarSettings(patch) {
+  return request('PATCH', '/api/me/calendar', patch);
+}
+
+/**
+ * @param {NewCalendarEntry} body
+ * @returns {Promise<CalendarEntry>}
+ */
+export function addCalendarEntry(body) {
+  return request('POST', '/api/me/calendar/entries', body);
+}
+
+/**
+ * Removes one of the signed-in user's entries made by hand.
+ * @param {string} id
+ * @returns {Promise<void>}
+ */
+export async function removeCalendarEntry(id) {
+  await request('DELETE', '/api/me/calendar/entries/' + encodeURIComponent(id));
+}
+
 /** @type {Record<string, string>} */
 const MESSAGES = {
   network: 'The server cannot be reached. Check your connection and try again.',

@@ -2,7 +2,7 @@
 // Monday to Sunday in their own time zone. The intervals are put back together where the server
 // split them at UTC midnight and grouped by the local day they start on. No DOM here.
 
-import { dayStart, isoDay } from '/client/days.js';
+import { dayStart, formatClock, isoDay } from '/client/days.js';
 
 /**
  * One local day of a week.
@@ -78,15 +78,8 @@ export function localWeek(report, monday) {
   };
 }
 
-/**
- * A time of day in 24-hour form, local time: "08:58".
- * @param {number} ms
- * @returns {string}
- */
-export function formatClock(ms) {
-  const d = new Date(ms);
-  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
-}
+// The clock of busy times and attendance alike: "08:58".
+export { formatClock };
 
 /**
  * An interval for people: "08:58–12:30".

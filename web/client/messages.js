@@ -31,6 +31,8 @@
  * @property {boolean} out_of_office
  * @property {string|null} deputy_id During an absence, its deputy.
  * @property {number} [away_until] During an absence: when the user is back (Unix ms).
+ * @property {Meeting} [meeting] In a meeting now (their calendar or an entry by hand).
+ * @property {NextBusy} [next_busy] Their next busy interval, only when they share it.
  * @property {string|null} note
  * @property {string[]} peers
  */
@@ -52,12 +54,32 @@
  */
 
 /**
+ * A user in a meeting now (a busy interval of their calendar). Their chosen status stays as it
+ * is; a knock only rings when `rings` (the server answers `busy` otherwise).
+ * @typedef {object} Meeting
+ * @property {number} until When it ends (Unix ms).
+ * @property {string} [title] The title the user typed for an entry by hand (never an outside
+ *   calendar's).
+ * @property {boolean} rings Whether knocks ring anyway (the user chose so).
+ */
+
+/**
+ * A user's next busy interval, shown only when they share it.
+ * @typedef {object} NextBusy
+ * @property {number} starts_at Unix ms.
+ * @property {number} ends_at Unix ms, exclusive.
+ * @property {string} [title] The title the user typed for an entry by hand.
+ */
+
+/**
  * @typedef {object} RoomState
  * @property {string} id
  * @property {string} name
  * @property {RoomKind} kind
  * @property {string|null} owner_user_id
  * @property {Away} [away] The owner of an office is away (an absence).
+ * @property {Meeting} [meeting] The owner of an office is in a meeting.
+ * @property {NextBusy} [next_busy] The owner's next busy interval, when they share it.
  * @property {number} capacity
  * @property {PeerInfo[]} participants
  */

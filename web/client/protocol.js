@@ -16,6 +16,8 @@ export const PROTOCOL_VERSION = 1;
  * @typedef {import('/client/messages.js').UserPresence} UserPresence
  * @typedef {import('/client/messages.js').PeerInfo} PeerInfo
  * @typedef {import('/client/messages.js').RoomState} RoomState
+ * @typedef {import('/client/messages.js').Meeting} Meeting
+ * @typedef {import('/client/messages.js').NextBusy} NextBusy
  * @typedef {import('/client/messages.js').PresenceUpdate} PresenceUpdate
  * @typedef {import('/client/messages.js').WelcomeMsg} WelcomeMsg
  * @typedef {import('/client/messages.js').PresenceMsg} PresenceMsg

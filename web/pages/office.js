@@ -4,7 +4,7 @@
 import * as api from '/client/api.js';
 import { h, openDialog, toast } from '/ui/dom.js';
 import { runningOffice } from '/live/live-office.js';
-import { presenceAvatar, presenceLine } from '/ui/presence.js';
+import { presenceAvatar, presenceLine, inMeeting } from '/ui/presence.js';
 import { openChat } from '/ui/chat.js';
 import { icon } from '/ui/icons.js';
 import { openAddRoom } from '/pages/admin-rooms.js';
@@ -16,6 +16,7 @@ import { formatLastDay } from '/client/days.js';
  * @typedef {import('/client/messages.js').RoomState} RoomState
  * @typedef {import('/client/messages.js').PeerInfo} PeerInfo
  * @typedef {import('/client/messages.js').Away} Away
+ * @typedef {import('/client/messages.js').Meeting} Meeting
  */
 
 const KIND_ORDER = { meeting: 0, reception: 1, office: 2, call: 3 };
@@ -162,8 +163,23 @@ function knockTarget(office, userId, away) {
 }
 
 /**
+ * The meeting a colleague is in that keeps knocks from ringing (they did not choose to be rung
+ * in meetings): the server answers such a knock with busy. An absence goes first: then the
+ * knock rings the deputy.
+ * @param {Office} office
+ * @param {string} userId
+ * @param {Away|undefined} away
+ * @returns {Meeting|undefined}
+ */
+function silentMeeting(office, userId, away) {
+  const meeting = away ? undefined : office.presence.get(userId)?.meeting;
+  return meeting && !meeting.rings ? meeting : undefined;
+}
+
+/**
  * Knocking on a colleague's office door calls them; while they are away the knock rings their
- * deputy, and the button says so.
+ * deputy, and the button says so; while they are in a meeting it does not ring, and the button
+ * says that too (to screen readers and as its tooltip: the tile shows the meeting already).
  * @param {Office} office
  * @param {string} userId
  * @param {string} title
@@ -172,12 +188,15 @@ function knockTarget(office, userId, away) {
  */
 function knockButton(office, userId, title, away) {
   const { rings, reachable } = knockTarget(office, userId, away);
+  const meeting = silentMeeting(office, userId, away);
   let suffix = '';
   if (away) suffix = away.deputy_id === office.me.id ? ' (you stand in)' : rings ? ` (rings ${rings})` : ' (nobody stands in)';
   return h('button', {
     type: 'button', class: 'button small', disabled: !reachable, dataset: { focusKey: 'knock-' + userId, action: 'knock' },
+    title: meeting ? `${inMeeting(title, meeting)}: the knock will not ring.` : undefined,
     onclick: () => office.ring(userId),
-  }, h('span', {}, 'Knock', h('span', { class: 'sr-only' }, ` on the door of ${title}`), suffix)); // one flex item: the button’s gap would split the words
+  }, h('span', {}, 'Knock', h('span', { class: 'sr-only' }, ` on the door of ${title}`), suffix,
+    meeting ? h('span', { class: 'sr-only' }, ' (in a meeting, will not ring)') : null)); // one flex item: the button’s gap would split the words
 }
 
 /**
@@ -240,6 +259,9 @@ export function openPersonCard(office, userId) {
       away ? h('p', { class: 'notice warning' }, `${name} is away until ${formatLastDay(away.until)}. ${standsIn(office, away)}${knock.rings ? ` — calls ring ${knock.rings}` : ''}.`) : null,
       offline && !mine ? h('p', { class: 'notice' }, `${name} is offline. Calls, messages and files need both of you online.`) : null,
       p && p.status === 'dnd' && !mine ? h('p', { class: 'notice warning' }, `${name} does not want to be disturbed.`) : null,
+      p && p.meeting && !mine && !away ? h('p', { class: 'notice warning' }, p.meeting.rings
+        ? `${inMeeting(name, p.meeting)}; calls still ring.`
+        : `${inMeeting(name, p.meeting)}: calls do not ring until then.`) : null,
       fileInput,
     ],
     footer: mine ? [] : [

@@ -1,4 +1,5 @@
-// The own-profile editor (only the fields an owner may change) and "My sign-ins".
+// The own-profile editor (only the fields an owner may change), in the extended profile one's
+// calendar (busy times colleagues see), and "My sign-ins".
 
 import * as api from '/client/api.js';
 import { h, busy, clearErrors, formValues, showError, toast, setFormError } from '/ui/dom.js';
@@ -7,6 +8,7 @@ import { profileFields } from '/ui/editor.js';
 import { badges, fullName } from '/ui/people.js';
 import { pictureEditor } from '/ui/picture-editor.js';
 import { securityCard } from '/ui/security.js';
+import { calendarCard } from '/ui/calendar.js';
 
 /**
  * @param {import('/app.js').Context} ctx
@@ -17,9 +19,17 @@ export async function render(ctx) {
   const mode = ctx.org ? ctx.org.profile_mode : 'entry';
   const specs = editableFields(mode, false);
   const colleagues = mode === 'extended' && specs.some((s) => s.kind === 'deputy') ? await api.users('') : [];
-  const [entries, logError] = await api.accessLog().then(
-    (list) => /** @type {[api.AccessEntry[], unknown]} */ ([list, null]),
-    (err) => /** @type {[api.AccessEntry[], unknown]} */ ([[], err]));
+  const [[entries, logError], [calendar, calendarError]] = await Promise.all([
+    api.accessLog().then(
+      (list) => /** @type {[api.AccessEntry[], unknown]} */ ([list, null]),
+      (err) => /** @type {[api.AccessEntry[], unknown]} */ ([[], err])),
+    // The calendar belongs to the extended profile (the server refuses it in entry mode).
+    mode === 'extended'
+      ? api.myCalendar().then(
+        (view) => /** @type {[api.CalendarView|null, unknown]} */ ([view, null]),
+        (err) => /** @type {[api.CalendarView|null, unknown]} */ ([null, err]))
+      : /** @type {[api.CalendarView|null, unknown]} */ ([null, null]),
+  ]);
 
   const picture = pictureEditor(ctx, me);
   const summary = h('div', { class: 'detail-head' },
@@ -31,7 +41,9 @@ export async function render(ctx) {
     h('div', { class: 'page-head' },
       h('div', {}, h('h1', {}, 'My profile'), h('p', {}, 'How colleagues see you in the directory.'))),
     h('div', { class: 'split' },
-      h('div', { class: 'card' }, summary, picture.controls, form),
+      h('div', { class: 'main-column' },
+        h('div', { class: 'card' }, summary, picture.controls, form),
+        mode === 'extended' ? calendarCard(calendar, calendarError) : null),
       h('div', { class: 'side' },
         h('section', { class: 'card', 'aria-labelledby': 'account-title' },
           h('h2', { id: 'account-title' }, 'Account'),

@@ -1,13 +1,16 @@
-// How presence is shown (dots, labels, location icons, out of office) and set (the presence
-// control in the top bar and its dialog).
+// How presence is shown (dots, labels, location icons, out of office, meetings from the calendar)
+// and set (the presence control in the top bar and its dialog).
 
 import { h, openDialog, toast } from '/ui/dom.js';
 import { avatarFor } from '/ui/avatar.js';
 import { icon } from '/ui/icons.js';
+import { formatMoment, formatSpan } from '/client/days.js';
 
 /**
  * @typedef {import('/client/messages.js').UserPresence} UserPresence
  * @typedef {import('/client/messages.js').Availability} Availability
+ * @typedef {import('/client/messages.js').Meeting} Meeting
+ * @typedef {import('/client/messages.js').NextBusy} NextBusy
  * @typedef {import('/live/live-office.js').Office} Office
  */
 
@@ -62,14 +65,47 @@ export function presenceAvatar(userId, name, p, size, labelled = true) {
 }
 
 /**
- * One line about where and how a colleague is: status, location, out of office with the deputy,
- * the note.
+ * A meeting going on, for people: "In a meeting until 11:30", "In a meeting: Client meeting,
+ * until 11:30".
+ * @param {Meeting} meeting
+ * @returns {string}
+ */
+export function meetingText(meeting) {
+  const until = formatMoment(meeting.until);
+  return meeting.title ? `In a meeting: ${meeting.title}, until ${until}` : `In a meeting until ${until}`;
+}
+
+/**
+ * A colleague's meeting as the start of a sentence: "Bob is in a meeting (Client meeting) until 11:30".
+ * @param {string} name
+ * @param {Meeting} meeting
+ * @returns {string}
+ */
+export function inMeeting(name, meeting) {
+  return `${name} is in a meeting${meeting.title ? ` (${meeting.title})` : ''} until ${formatMoment(meeting.until)}`;
+}
+
+/**
+ * The next busy interval, for people: "Busy next 14:00–15:00", "Busy next: Review, 14:00–15:00".
+ * @param {NextBusy} next
+ * @returns {string}
+ */
+export function nextBusyText(next) {
+  const span = formatSpan(next.starts_at, next.ends_at);
+  return next.title ? `Busy next: ${next.title}, ${span}` : `Busy next ${span}`;
+}
+
+/**
+ * One line about where and how a colleague is: status, a meeting going on, location, out of
+ * office with the deputy, the next busy interval, the note.
  * @param {UserPresence|undefined} p
  * @param {(id: string) => string} nameOf
  * @returns {HTMLElement}
  */
 export function presenceLine(p, nameOf) {
   const parts = [h('span', { class: 'presence-status' }, STATUS_LABELS[presenceState(p)])];
+  // The status the user chose stays during a meeting: the meeting is said beside it.
+  if (p && p.meeting) parts.push(h('span', { class: 'presence-meeting' }, meetingText(p.meeting)));
   if (p && p.location && LOCATIONS[p.location]) {
     const loc = LOCATIONS[p.location];
     parts.push(h('span', { class: 'presence-location', title: loc.label }, icon(loc.icon), loc.label));
@@ -78,6 +114,7 @@ export function presenceLine(p, nameOf) {
     const deputy = p.deputy_id ? nameOf(p.deputy_id) : '';
     parts.push(h('span', { class: 'presence-ooo' }, deputy ? `Out of office — deputy: ${deputy}` : 'Out of office'));
   }
+  if (p && p.next_busy) parts.push(h('span', { class: 'presence-next-busy' }, nextBusyText(p.next_busy)));
   if (p && p.note) parts.push(h('span', { class: 'presence-note' }, `“${p.note}”`));
   return h('span', { class: 'presence-line' }, parts);
 }

@@ -3,7 +3,7 @@
 // reconnecting banner.
 
 import { h, openDialog } from '/ui/dom.js';
-import { presenceAvatar } from '/ui/presence.js';
+import { presenceAvatar, inMeeting } from '/ui/presence.js';
 import { icon } from '/ui/icons.js';
 import { avatarFor } from '/ui/avatar.js';
 import { withdraw, storedConsent } from '/ui/consent.js';
@@ -161,6 +161,11 @@ function outgoingBar(office, call) {
   const live = call.state === 'calling' || call.state === 'ringing';
   let text = live ? `${OUTGOING[call.state]} ${call.name}` : call.state === 'failed' || call.state === 'cancelled' ? OUTGOING[call.state] : `${call.name} ${OUTGOING[call.state]}`;
   if (call.away && (live || call.state === 'away')) text = awayNotice(office, call.away);
+  // A knock on a colleague in a meeting is answered busy (unless they let meetings ring): say why.
+  const meeting = office.presence.get(call.userId)?.meeting;
+  if (call.state === 'busy' && !call.away && meeting && !meeting.rings) {
+    text = `${inMeeting(call.name, meeting)}, so the knock did not ring.`;
+  }
   return h('div', { class: 'outgoing' + (live ? ' live' : ''), dataset: { callState: call.state } },
     h('span', { class: live ? 'ring-pulse' : '', 'aria-hidden': 'true' }, presenceAvatar(call.userId, call.name, office.presence.get(call.userId), 'sm')),
     h('p', { class: 'outgoing-text', role: 'status' }, text),

@@ -1,7 +1,9 @@
-//! Each user's private calendar feed: their Bureau absences as an iCalendar document (RFC 5545)
+//! Each user's private calendar feed: their Bureau absences and the calendar entries they made
+//! by hand, as an iCalendar document (RFC 5545)
 //! at a secret address, for their own calendar program, which cannot sign in. The secret is
 //! shown once (only its SHA-256 is stored) and renewing it makes the old address stop working.
-//! The feed is the user's own data: it carries the kind, the deputy and the note.
+//! The feed is the user's own data: it carries the kind, the deputy and the note. Busy times
+//! read from the user's own calendar are left out (they came from there).
 
 use std::collections::HashMap;
 
@@ -13,7 +15,7 @@ use crate::accounts::{new_token, token_hash};
 use crate::attendance::date_of;
 use crate::error::{OfficeError, Result};
 use crate::rights::Actor;
-use crate::{AbsenceKind, AbsenceView, WorkingDay};
+use crate::{AbsenceKind, AbsenceView, EntryView, WorkingDay};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 /// How far back the feed reaches: absences that ended longer ago are left out.
@@ -66,7 +68,8 @@ impl WorkingDay {
         }
         let since = self.core.now() - FEED_PAST_DAYS * DAY_MS;
         let absences: Vec<AbsenceView> = self.exported(&owner.org_id, &owner.user_id).await?.into_iter().filter(|a| a.ends_at > since).collect();
-        Ok(ics(&absences, self.core.now()))
+        let entries = self.entries_by_hand(&owner.org_id, &owner.user_id, since).await?;
+        Ok(ics(&absences, &entries, self.core.now()))
     }
 }
 
@@ -81,7 +84,7 @@ fn kind_name(kind: Option<AbsenceKind>) -> &'static str {
 }
 
 /// A UTC date-time, `YYYYMMDDTHHMMSSZ`.
-fn ics_time(ms: i64) -> String {
+pub(crate) fn ics_time(ms: i64) -> String {
     let (day, rest) = (ms.div_euclid(DAY_MS), ms.rem_euclid(DAY_MS) / 1000);
     format!("{}T{:02}{:02}{:02}Z", date_of(day).replace('-', ""), rest / 3600, rest / 60 % 60, rest % 60)
 }
@@ -118,8 +121,8 @@ fn line(out: &mut String, content: &str) {
     out.push_str("\r\n");
 }
 
-/// The iCalendar document of `absences`.
-fn ics(absences: &[AbsenceView], now: i64) -> String {
+/// The iCalendar document of `absences` and `entries`.
+fn ics(absences: &[AbsenceView], entries: &[EntryView], now: i64) -> String {
     let mut out = String::new();
     for fixed in ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Bureau//Absences//EN", "CALSCALE:GREGORIAN", "X-WR-CALNAME:Bureau absences"] {
         line(&mut out, fixed);
@@ -137,6 +140,16 @@ fn ics(absences: &[AbsenceView], now: i64) -> String {
         if !description.is_empty() {
             line(&mut out, &format!("DESCRIPTION:{}", ics_text(&description.join("\n"))));
         }
+        line(&mut out, "TRANSP:OPAQUE");
+        line(&mut out, "END:VEVENT");
+    }
+    for e in entries {
+        line(&mut out, "BEGIN:VEVENT");
+        line(&mut out, &format!("UID:{}@bureau", e.id));
+        line(&mut out, &format!("DTSTAMP:{}", ics_time(now)));
+        line(&mut out, &format!("DTSTART:{}", ics_time(e.starts_at)));
+        line(&mut out, &format!("DTEND:{}", ics_time(e.ends_at)));
+        line(&mut out, &format!("SUMMARY:{}", ics_text(e.title.as_deref().unwrap_or("Busy"))));
         line(&mut out, "TRANSP:OPAQUE");
         line(&mut out, "END:VEVENT");
     }
@@ -161,7 +174,7 @@ mod tests {
     }
 
     #[test]
-    fn a_feed_holds_one_event_per_absence() {
+    fn a_feed_holds_one_event_per_absence_and_entry() {
         let absence = AbsenceView {
             id: "a1".into(),
             user_id: "u1".into(),
@@ -173,7 +186,10 @@ mod tests {
             kind: Some(AbsenceKind::Vacation),
             note: Some("Lisbon".into()),
         };
-        let feed = ics(&[absence], 1_799_000_000_000);
+        let entry = EntryView { id: "e1".into(), starts_at: 1_800_100_000_000, ends_at: 1_800_103_600_000, title: Some("Client, Lisbon".into()), imported: false };
+        let feed = ics(&[absence], &[entry], 1_799_000_000_000);
+        assert!(feed.contains("\r\nUID:e1@bureau\r\n"), "{feed}");
+        assert!(feed.contains("\r\nSUMMARY:Client\\, Lisbon\r\n"), "{feed}");
         assert!(feed.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"));
         assert!(feed.contains("\r\nUID:a1@bureau\r\nDTSTAMP:20270103T181320Z\r\nDTSTART:20270115T080000Z\r\nDTEND:20270116T080000Z\r\nSUMMARY:Away: Vacation\r\nDESCRIPTION:Cleo stands in.\\nLisbon\r\n"), "{feed}");
         assert!(feed.ends_with("END:VEVENT\r\nEND:VCALENDAR\r\n"));

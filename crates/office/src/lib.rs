@@ -13,7 +13,9 @@
 
 mod access;
 mod attendance;
+mod calendar;
 mod calendar_feed;
+mod calendar_import;
 mod accounts;
 mod challenge;
 mod changes;
@@ -73,8 +75,13 @@ pub use rights::{Actor, Right, Role};
 pub use mail::{Language, Mail, MailError, Mailer, MemoryMailer, compose, html_escape};
 pub use rooms::{Rooms, NewRoom, RoomKind, RoomPatch, RoomView};
 pub use calendar_feed::{CalendarFeed, CalendarFeedStatus};
+pub use calendar_import::{Busy, ImportError, busy_intervals};
 pub use attendance::{AttendanceDay, AttendanceReport, Interval, WeekTotal};
 pub use working_day::{AbsenceKind, AbsenceView, Away, NewAbsence, WorkingDay, MAX_UPCOMING};
+pub use calendar::{
+    CalendarKind, CalendarNow, CalendarReader, CalendarSettings, CalendarSource, CalendarView, ConnectCalendar, EntryView, Meeting, NewEntry, NextBusy,
+    NoCalendarReader, ReadError, SourceView, free_busy_query,
+};
 pub use support::{Support, NewTicket, TicketMessage, TicketView};
 
 use core::Core;
@@ -129,7 +136,7 @@ pub struct Office {
     pub two_factor: Arc<TwoFactor>,
     /// The organisation's settings and the directory of users: profiles and pictures.
     pub directory: Arc<Directory>,
-    /// The working day: absences.
+    /// The working day: absences, attendance times and the calendar.
     pub working_day: Arc<WorkingDay>,
     /// The rooms of the floor plan, and the metadata logs of calls and transfers.
     pub rooms: Arc<Rooms>,
@@ -158,6 +165,7 @@ struct Parts {
     public_url: String,
     recipients: Vec<String>,
     sms: Arc<dyn SmsProvider>,
+    calendar_reader: Arc<dyn CalendarReader>,
     changes: Arc<changes::Changes>,
 }
 
@@ -230,6 +238,7 @@ impl Office {
             public_url: "https://localhost".into(),
             recipients: Vec::new(),
             sms: Arc::new(NoSms),
+            calendar_reader: Arc::new(NoCalendarReader),
             changes: Arc::default(),
             store,
             keyring,
@@ -275,7 +284,14 @@ impl Office {
             ip_limiter: limiter("ip", policy.login_failures_per_ip, policy.login_window_ms),
         });
         let directory = Arc::new(Directory { core: core.clone(), accounts: accounts.clone(), two_factor: two_factor.clone() });
-        let working_day = Arc::new(WorkingDay { core: core.clone(), store: store.clone(), present_since: Default::default(), attendance_writes: Default::default() });
+        let working_day = Arc::new(WorkingDay {
+            core: core.clone(),
+            store: store.clone(),
+            calendar_reader: parts.calendar_reader.clone(),
+            calendar_limiter: limiter("calendar-read", calendar::READS_PER_HOUR, HOUR_MS),
+            present_since: Default::default(),
+            attendance_writes: Default::default(),
+        });
         let rooms = Arc::new(Rooms { core: core.clone(), store: store.clone(), working_day: working_day.clone() });
         let joining = Arc::new(Joining {
             core: core.clone(),
@@ -315,6 +331,11 @@ impl Office {
     /// Sends text messages through `provider` (the server passes Twilio or the development log).
     pub fn with_sms_provider(self, provider: Arc<dyn SmsProvider>) -> Self {
         self.rebuilt(|parts| parts.sms = provider)
+    }
+
+    /// Reads users' outside calendars (CalDAV, ICS) through `reader`.
+    pub fn with_calendar_reader(self, reader: Arc<dyn CalendarReader>) -> Self {
+        self.rebuilt(|parts| parts.calendar_reader = reader)
     }
 
     /// Sends emails through `mailer`, with links to `public_url`.

@@ -18,7 +18,7 @@ use crate::{Accounts, Directory, Joining, Rooms, Support, TwoFactor, WorkingDay}
 use crate::{CallEntry, OrgView, TicketView, UserView, password};
 
 /// The export format version; bump it (and the schema) when the shape changes.
-pub const EXPORT_VERSION: u32 = 2;
+pub const EXPORT_VERSION: u32 = 3;
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
@@ -47,6 +47,8 @@ pub struct RetentionPeriods {
     pub absences_days: u32,
     /// Attendance times, counted from the day.
     pub attendance_days: u32,
+    /// Calendar entries (busy intervals), counted from their end.
+    pub calendar_days: u32,
 }
 
 impl Default for RetentionPeriods {
@@ -63,6 +65,7 @@ impl Default for RetentionPeriods {
             audit_log_days: 730,
             absences_days: 90,
             attendance_days: 90,
+            calendar_days: 30,
         }
     }
 }
@@ -128,6 +131,8 @@ pub struct Export {
     pub absences: Vec<crate::AbsenceView>,
     /// Attendance times: per day, the intervals present.
     pub attendance: Vec<crate::AttendanceDay>,
+    /// Calendar entries: busy intervals read from the connected calendar and entries by hand.
+    pub calendar: Vec<crate::EntryView>,
     /// Recipients personal data is passed to (for notification under art. 19).
     pub recipients: Vec<String>,
     /// Restriction and objections.
@@ -239,10 +244,11 @@ impl Privacy {
                 let mut profile = self.core.open_profile(&keys, &row)?;
                 profile.extended = Default::default();
                 Core::seal_profile(&keys, &mut row, &profile);
-                // Absences are vacation times of the extended profile.
+                // Absences (vacation times) and the calendar are part of the extended profile.
                 if self.working_day.store.delete_user_absences(OrgId(&actor.org_id), &actor.user_id).await? > 0 {
                     self.core.floor_plan_changed(&actor.org_id);
                 }
+                self.working_day.store.delete_calendar(OrgId(&actor.org_id), &actor.user_id).await?;
             }
             // The objection stops the recording (checked at each write) and deletes the record.
             if objections.contains(&Objection::Attendance) || objections.contains(&Objection::ExtendedProfile) {
@@ -292,6 +298,7 @@ impl Privacy {
             consents: self.my_consents(actor).await?,
             absences: self.working_day.exported(&actor.org_id, &actor.user_id).await?,
             attendance: self.working_day.exported_attendance(&actor.org_id, &actor.user_id).await?,
+            calendar: self.working_day.exported_calendar(&actor.org_id, &actor.user_id).await?,
             recipients: self.core.recipients.clone(),
             privacy_settings: self.privacy_settings(actor).await?,
             privacy_requests: self
@@ -371,6 +378,7 @@ impl Privacy {
             audit_log_before: before(periods.audit_log_days),
             absences_ended_before: before(periods.absences_days),
             attendance_before_day: before(periods.attendance_days).div_euclid(DAY_MS),
+            calendar_entries_ended_before: before(periods.calendar_days),
         };
         let mut purged = self.store.purge(&purge).await?;
         let guests = self.joining.store.guests_before(before(periods.guests_days)).await?;

@@ -33,6 +33,12 @@ pub struct RoomView {
     /// The owner of an office is away (an absence): until when, and who stands in.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub away: Option<Away>,
+    /// The owner of an office is in a meeting (their calendar): until when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meeting: Option<crate::Meeting>,
+    /// The owner's next busy interval, when they share it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_busy: Option<crate::NextBusy>,
 }
 
 /// A room to create.
@@ -109,11 +115,15 @@ impl Rooms {
                 capacity: row.capacity.and_then(|c| u32::try_from(c).ok()),
                 owner_user_id: None,
                 away: None,
+                meeting: None,
+                next_busy: None,
             });
         }
         let mut away = self.working_day.away_now(org_id, &keys).await?;
+        let mut calendars = self.working_day.calendar_now(org_id, &keys).await?;
         for user in self.core.store.users(OrgId(org_id)).await?.iter().filter(|u| u.active && u.role != crate::Role::Guest) {
             let (profile, _) = self.core.open_profile_or_placeholder(&keys, user);
+            let calendar = calendars.remove(&user.id).unwrap_or_default();
             rooms.push(RoomView {
                 id: format!("office:{}", user.id),
                 name: profile.name,
@@ -121,6 +131,8 @@ impl Rooms {
                 capacity: None,
                 owner_user_id: Some(user.id.clone()),
                 away: away.remove(&user.id),
+                meeting: calendar.meeting,
+                next_busy: calendar.next_busy,
             });
         }
         Ok(rooms)
@@ -154,7 +166,7 @@ impl Rooms {
         };
         self.store.insert_room(&row).await?;
         self.core.floor_plan_changed(&actor.org_id);
-        Ok(RoomView { id, name, kind: room.kind, capacity: room.capacity, owner_user_id: None, away: None })
+        Ok(RoomView { id, name, kind: room.kind, capacity: room.capacity, owner_user_id: None, away: None, meeting: None, next_busy: None })
     }
 
     /// Renames a room or changes its capacity.
@@ -183,6 +195,8 @@ impl Rooms {
             capacity: row.capacity.and_then(|c| u32::try_from(c).ok()),
             owner_user_id: None,
             away: None,
+            meeting: None,
+            next_busy: None,
         })
     }
 

@@ -128,10 +128,16 @@ fn manages(actor: &Actor, user_id: &str) -> bool {
     actor.user_id == user_id || actor.can(Right::ManageAbsences)
 }
 
-/// The working day: absences, and attendance times ([`crate::attendance`]); the calendar follows.
+/// The working day: absences, attendance times ([`crate::attendance`]) and the calendar
+/// ([`crate::calendar`]).
 pub struct WorkingDay {
     pub(crate) core: Arc<Core>,
     pub(crate) store: Arc<dyn WorkingDayStore>,
+    /// Fetches users' outside calendars.
+    pub(crate) calendar_reader: Arc<dyn crate::CalendarReader>,
+    /// Readings a user asks for (connecting, "read now"): each makes the server fetch an
+    /// address the user chose.
+    pub(crate) calendar_limiter: crate::Limiter,
     /// Since when each present user (organisation, user) has been present.
     pub(crate) present_since: std::sync::Mutex<HashMap<(String, String), i64>>,
     /// One attendance write at a time (each reads, merges and writes a day).

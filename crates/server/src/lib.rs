@@ -6,6 +6,7 @@
 //! - [`data`]: the data folder and the `bureau admin` maintenance operations.
 
 pub mod config;
+mod calendar;
 pub mod data;
 pub mod keys;
 pub mod migrate;
@@ -100,6 +101,9 @@ pub enum StartError {
     /// The Redis server of `redis_url` could not be set up.
     #[error("redis_url: {0}")]
     Redis(#[from] live::BusError),
+    /// The HTTP client reading calendars could not be set up.
+    #[error("calendar reader: {0}")]
+    Calendar(String),
     /// An organisation key file, export or backup failed.
     #[error(transparent)]
     Archive(#[from] bureau_store::ArchiveError),
@@ -121,7 +125,13 @@ pub struct Server {
 impl Server {
     /// Opens the data folder (creating it, the master key, the database and a self-signed
     /// certificate on first start) and binds both listeners.
-    pub async fn start(mut config: Config) -> Result<Server, StartError> {
+    pub async fn start(config: Config) -> Result<Server, StartError> {
+        Self::start_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// [`Server::start`] with another clock for the domain's time (tests move a fake clock
+    /// forward instead of waiting: sessions, absences, calendar meetings follow it).
+    pub async fn start_with_clock(mut config: Config, clock: Arc<dyn Clock>) -> Result<Server, StartError> {
         // One crypto provider in the process (outgoing HTTPS clients pick up the default).
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let http = serve::bind(config.listen).await?;
@@ -139,9 +149,9 @@ impl Server {
             retention: config.retention.clone(),
             ..Policy::default()
         };
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let (office, store) = dir.open(policy, clock.clone()).await?;
-        let mut office = office.with_sms_provider(sms::provider(&config.sms)?);
+        let reader = calendar::HttpCalendarReader::new(config.calendar.allow_networks.clone()).map_err(StartError::Calendar)?;
+        let mut office = office.with_sms_provider(sms::provider(&config.sms)?).with_calendar_reader(Arc::new(reader));
         if let Some(url) = &config.redis_url {
             office = office.with_failure_windows(Arc::new(limits::RedisWindows::connect(url).await?));
         }
@@ -225,9 +235,14 @@ impl Server {
         });
         let redelivery = self.smtp.map(|smtp| tokio::spawn(redelivery_job(smtp)));
         let retention = tokio::spawn(retention_job(self.state.office.clone(), self.store.clone(), self.state.config.retention_interval));
+        // Calendars are read for the organisations whose live office is here (where presence
+        // shows them); each node reads its own.
+        let live = self.state.live.clone();
+        let calendars = tokio::spawn(calendar::sync_job(self.state.office.clone(), self.state.config.calendar.sync_interval, move || live.homed_orgs()));
         shutdown.await;
         tracing::info!("shutting down");
         retention.abort();
+        calendars.abort();
         if let Some(redelivery) = redelivery {
             redelivery.abort();
         }

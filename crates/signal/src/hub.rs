@@ -34,7 +34,7 @@ use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 
 use crate::protocol::{
-    Away, ClientMsg, CloseCode, ErrorCode, GuestInfo, MediaState, PROTOCOL_VERSION, PeerId, RoomKind,
+    Away, ClientMsg, Meeting, NextBusy, CloseCode, ErrorCode, GuestInfo, MediaState, PROTOCOL_VERSION, PeerId, RoomKind,
     RoomState,
     ServerMsg, UserPresence, parse_client,
 };
@@ -90,6 +90,11 @@ pub struct Room {
     /// An office's owner is away (an absence): shown on the floor plan and in their presence;
     /// knocks go to the deputy.
     pub away: Option<Away>,
+    /// An office's owner is in a meeting: shown in their presence; knocks do not ring unless
+    /// the owner chose so.
+    pub meeting: Option<Meeting>,
+    /// An office owner's next busy interval (shared by them): shown in their presence.
+    pub next_busy: Option<NextBusy>,
 }
 
 /// One open connection.

@@ -14,7 +14,7 @@ use std::fmt::Debug;
 
 use bureau_signal::protocol::CLIENT_TYPES;
 use bureau_signal::{
-    Availability, Away, CallState, ClientMsg, ErrorCode, GuestInfo, Location, MediaState,
+    Availability, Away, CallState, ClientMsg, ErrorCode, GuestInfo, Location, MediaState, Meeting, NextBusy,
     PeerId, PeerInfo, PresenceUpdate, RoomKind, RoomState, ServerMsg, Status, UserPresence,
 };
 use serde::Serialize;
@@ -51,6 +51,8 @@ fn user_presence() -> UserPresence {
         out_of_office: true,
         deputy_id: Some("u2".into()),
         away_until: Some(1_767_225_600_000),
+        meeting: Some(Meeting { until: 1_767_229_200_000, title: Some("Client meeting".into()), rings: false }),
+        next_busy: Some(NextBusy { starts_at: 1_767_232_800_000, ends_at: 1_767_236_400_000, title: Some("Review".into()) }),
         note: Some("back at three".into()),
         peers: vec![PeerId::new("p1")],
     }
@@ -63,6 +65,8 @@ fn room_state() -> RoomState {
         kind: RoomKind::Meeting,
         owner_user_id: Some("u1".into()),
         away: Some(Away { until: 1_767_225_600_000, deputy_id: Some("u2".into()) }),
+        meeting: Some(Meeting { until: 1_767_229_200_000, title: Some("Client meeting".into()), rings: true }),
+        next_busy: Some(NextBusy { starts_at: 1_767_232_800_000, ends_at: 1_767_236_400_000, title: Some("Review".into()) }),
         capacity: 8,
         participants: vec![peer_info()],
     }
@@ -226,6 +230,10 @@ const NESTED: &[(&str, &str, &str)] = &[
     ("peer_joined", "peer", "PeerInfo"),
     ("RoomState", "participants", "PeerInfo"),
     ("RoomState", "away", "Away"),
+    ("RoomState", "meeting", "Meeting"),
+    ("RoomState", "next_busy", "NextBusy"),
+    ("UserPresence", "meeting", "Meeting"),
+    ("UserPresence", "next_busy", "NextBusy"),
     ("PeerInfo", "media_state", "MediaState"),
 ];
 

@@ -102,6 +102,8 @@ pub const ORG_TABLES: &[(&str, &str)] = &[
     ("guests", "SELECT * FROM guests WHERE org_id = $1 ORDER BY user_id"),
     ("absences", "SELECT * FROM absences WHERE org_id = $1 ORDER BY starts_at, id"),
     ("attendance", "SELECT * FROM attendance WHERE org_id = $1 ORDER BY day, id"),
+    ("calendars", "SELECT * FROM calendars WHERE org_id = $1 ORDER BY user_id"),
+    ("calendar_entries", "SELECT * FROM calendar_entries WHERE org_id = $1 ORDER BY starts_at, id"),
 ];
 
 /// Organisation-scoped tables deliberately left out of a snapshot: the keys wrapped by the
@@ -137,6 +139,8 @@ pub const SEALED_COLUMNS: &[(&str, &str, &str, Plain)] = &[
     ("consents", "details", "id", Plain::Json),
     ("absences", "details", "id", Plain::Json),
     ("attendance", "details", "id", Plain::Json),
+    ("calendars", "source", "user_id", Plain::Json),
+    ("calendar_entries", "details", "id", Plain::Json),
     ("two_factor", "totp_secret", "user_id", Plain::Bytes),
     ("two_factor", "totp_pending", "user_id", Plain::Bytes),
     ("two_factor", "phone", "user_id", Plain::Text),

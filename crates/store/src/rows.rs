@@ -256,6 +256,8 @@ pub struct Purge {
     pub absences_ended_before: i64,
     /// Attendance of days before this day (days since 1970-01-01, UTC) goes.
     pub attendance_before_day: i64,
+    /// Calendar entries that ended before this go.
+    pub calendar_entries_ended_before: i64,
 }
 
 /// How many rows the retention job deleted, per category.
@@ -283,6 +285,8 @@ pub struct Purged {
     pub absences: u64,
     /// Days of attendance past their period.
     pub attendance_days: u64,
+    /// Calendar entries past their period.
+    pub calendar_entries: u64,
 }
 
 /// The attendance of one user on one day: the intervals they were present, sealed.
@@ -319,6 +323,51 @@ pub struct AbsenceRow {
     /// Sealed JSON: kind, deputy, note.
     pub details: Vec<u8>,
     /// When it was entered, Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// A user's calendar: the sealed connection to their own calendar (if any) and what they chose
+/// to show. Times of the last reading and its error are Bureau's own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CalendarRow {
+    /// The user.
+    pub user_id: String,
+    /// The organisation.
+    pub org_id: String,
+    /// Sealed JSON: kind (CalDAV or ICS), address, user name and password; `None` when only
+    /// entries by hand are used.
+    pub source: Option<Vec<u8>>,
+    /// Colleagues see the next busy interval on the floor plan and in the directory.
+    pub share_next_busy: bool,
+    /// Knocks ring during a meeting.
+    pub ring_in_meetings: bool,
+    /// When the calendar was last read, Unix milliseconds.
+    pub synced_at: Option<i64>,
+    /// Why the last reading failed, a sentence Bureau wrote.
+    pub sync_error: Option<String>,
+    /// Last change, Unix milliseconds.
+    pub updated_at: i64,
+}
+
+/// A busy interval of a user: read from their calendar (`imported`) or entered by hand. The
+/// times are clear; a title typed by hand is sealed in `details`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CalendarEntryRow {
+    /// Entry id.
+    pub id: String,
+    /// The organisation.
+    pub org_id: String,
+    /// The user.
+    pub user_id: String,
+    /// Start, Unix milliseconds.
+    pub starts_at: i64,
+    /// End (exclusive), Unix milliseconds.
+    pub ends_at: i64,
+    /// Read from the user's calendar (replaced at each reading), not entered by hand.
+    pub imported: bool,
+    /// Sealed JSON: the title, for entries by hand.
+    pub details: Vec<u8>,
+    /// When it was stored, Unix milliseconds.
     pub created_at: i64,
 }
 

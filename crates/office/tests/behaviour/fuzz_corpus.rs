@@ -1,5 +1,5 @@
-//! The saved AFL++ corpus and every crash found (`bench/fuzz`) replayed through the `picture`
-//! target's body, which asserts its own invariants.
+//! The saved AFL++ corpora and every crash found (`bench/fuzz`) replayed through the `picture`
+//! and `calendar` targets' bodies, which assert their own invariants.
 
 #[path = "../../../../bench/fuzz/replay.rs"]
 mod replay;
@@ -7,4 +7,9 @@ mod replay;
 #[test]
 fn picture_corpus_and_crashes_replay() {
     replay::replay("picture", bureau_office::fuzzing::picture);
+}
+
+#[test]
+fn calendar_corpus_and_crashes_replay() {
+    replay::replay("calendar", bureau_office::fuzzing::calendar);
 }

@@ -40,7 +40,8 @@ async fn the_export_holds_everything_and_erasure_leaves_colleagues_anonymised_hi
     office.support.open_ticket(&nora, NewTicket { subject: "Help".into(), message: "Where is the printer?".into() }).await.unwrap();
 
     let export = serde_json::to_value(office.privacy.export(&nora).await.unwrap()).unwrap();
-    assert_eq!(export["version"], 2);
+    assert_eq!(export["version"], bureau_office::EXPORT_VERSION);
+    assert_eq!(export["calendar"], serde_json::json!([]));
     assert_eq!(export["profile"]["email"], "nora@acme.example");
     assert_eq!(export["registration"]["details"]["ip"], "192.0.2.7");
     assert_eq!(export["access_log"][0]["event"], "register");

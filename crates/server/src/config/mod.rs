@@ -74,6 +74,17 @@ pub struct Config {
     pub ice: IceSettings,
     /// How second-factor codes are sent by SMS.
     pub sms: SmsSettings,
+    /// How users' outside calendars are read (`[calendar]`).
+    pub calendar: CalendarReading,
+}
+
+/// How users' outside calendars are read (`[calendar]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CalendarReading {
+    /// How often each connected calendar is read again.
+    pub sync_interval: Duration,
+    /// Networks calendar addresses may point into although the default policy refuses them.
+    pub allow_networks: Vec<bureau_turn::Cidr>,
 }
 
 /// Signaling timings and limits (`[signal]`).
@@ -315,6 +326,11 @@ impl Layers {
         }
     }
 
+    fn cidrs(&self, key: &str) -> Result<Vec<bureau_turn::Cidr>, ConfigError> {
+        let (cidrs, source) = self.list(key)?;
+        cidrs.iter().map(|c| c.parse().map_err(|_| invalid(key, source.clone(), &format!("`{c}` is not a CIDR such as 10.0.0.0/8")))).collect()
+    }
+
     fn optional_parsed<T: std::str::FromStr>(&self, key: &str, what: &str) -> Result<Option<T>, ConfigError> {
         match self.string(key)? {
             None => Ok(None),
@@ -332,11 +348,7 @@ impl Layers {
         }
         let (relay_ports, ports_source) = self.required_string("turn.relay_ports")?;
         let relay_ports = relay_ports.parse().map_err(|e: String| invalid("turn.relay_ports", ports_source, &e))?;
-        let (cidrs, cidr_source) = self.list("turn.allow_peers")?;
-        let allow_peers = cidrs
-            .iter()
-            .map(|c| c.parse().map_err(|_| invalid("turn.allow_peers", cidr_source.clone(), &format!("`{c}` is not a CIDR such as 10.0.0.0/8"))))
-            .collect::<Result<_, _>>()?;
+        let allow_peers = self.cidrs("turn.allow_peers")?;
         let u32_key = |key: &str| self.integer(key, 1..=u64::from(u32::MAX)).map(|n| n as u32);
         let config = bureau_turn::Config {
             listen: self.addr("turn.listen")?,
@@ -379,6 +391,7 @@ impl Layers {
             audit_log_days: days("retention.audit_log_days")?,
             absences_days: days("retention.absences_days")?,
             attendance_days: days("retention.attendance_days")?,
+            calendar_days: days("retention.calendar_days")?,
         })
     }
 
@@ -515,6 +528,10 @@ impl Layers {
                 auth_secret: self.string("turn.auth_secret")?.map(|(s, _)| s).filter(|s| !s.is_empty()),
             },
             sms: self.sms()?,
+            calendar: CalendarReading {
+                sync_interval: Duration::from_secs(self.integer("calendar.sync_minutes", 1..=1440)? * 60),
+                allow_networks: self.cidrs("calendar.allow_networks")?,
+            },
         })
     }
 }

@@ -140,6 +140,10 @@ pub struct WireRoom {
     capacity: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     away: Option<bureau_signal::Away>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    meeting: Option<bureau_signal::Meeting>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    next_busy: Option<bureau_signal::NextBusy>,
 }
 
 impl From<&bureau_signal::Room> for WireRoom {
@@ -151,13 +155,16 @@ impl From<&bureau_signal::Room> for WireRoom {
             owner: room.owner_user_id.clone(),
             capacity: room.capacity,
             away: room.away.clone(),
+            meeting: room.meeting.clone(),
+            next_busy: room.next_busy.clone(),
         }
     }
 }
 
 impl From<WireRoom> for bureau_signal::Room {
     fn from(room: WireRoom) -> Self {
-        bureau_signal::Room { id: room.id, name: room.name, kind: room.kind, owner_user_id: room.owner, capacity: room.capacity, away: room.away }
+        let WireRoom { id, name, kind, owner, capacity, away, meeting, next_busy } = room;
+        bureau_signal::Room { id, name, kind, owner_user_id: owner, capacity, away, meeting, next_busy }
     }
 }
 

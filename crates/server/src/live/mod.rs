@@ -111,10 +111,15 @@ impl Live {
         Ok(live)
     }
 
+    /// The organisations whose live office runs on this node.
+    pub fn homed_orgs(&self) -> Vec<String> {
+        self.loaded.lock().map(|loaded| loaded.iter().cloned().collect()).unwrap_or_default()
+    }
+
     /// Reloads the floor plan of each organisation homed here whenever the set of who is away
-    /// changes (an absence began or ended), for as long as the process runs. An absence entered
-    /// or removed while it goes on is a [`Change`] already; this catches the ones that begin or
-    /// end by the clock.
+    /// or in a meeting changes (an absence or a busy interval began or ended), for as long as
+    /// the process runs. An absence or entry made while it goes on is a [`Change`] already; this
+    /// catches the ones that begin or end by the clock.
     async fn watch_absences(self: Arc<Self>, office: Arc<Office>) {
         let mut seen: HashMap<String, Vec<(String, String)>> = HashMap::new();
         let mut tick = tokio::time::interval(ABSENCE_CHECK);
@@ -123,7 +128,12 @@ impl Live {
             let orgs: HashSet<String> = self.loaded.lock().map(|loaded| loaded.clone()).unwrap_or_default();
             seen.retain(|org, _| orgs.contains(org));
             for org in orgs {
-                let away = match office.working_day.away_fingerprint(&org).await {
+                let fingerprints = async {
+                    let mut both = office.working_day.away_fingerprint(&org).await?;
+                    both.extend(office.working_day.calendar_fingerprint(&org).await?);
+                    Ok::<_, bureau_office::OfficeError>(both)
+                };
+                let away = match fingerprints.await {
                     Ok(away) => away,
                     Err(err) => {
                         tracing::warn!("could not read who is away: {err}");
@@ -277,5 +287,7 @@ fn hub_room(room: RoomView) -> bureau_signal::Room {
         owner_user_id: room.owner_user_id,
         capacity: room.capacity.map(|c| c as usize),
         away: room.away.map(|a| bureau_signal::Away { until: a.until, deputy_id: a.deputy_id }),
+        meeting: room.meeting.map(|m| bureau_signal::Meeting { until: m.until, title: m.title, rings: m.rings }),
+        next_busy: room.next_busy.map(|n| bureau_signal::NextBusy { starts_at: n.starts_at, ends_at: n.ends_at, title: n.title }),
     }
 }

@@ -16,7 +16,7 @@ use axum::response::Response;
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use bureau_office::{Actor, OfficeError, Right, Role};
 
-use super::{absences, auth, joining, ops, privacy, rooms, two_factor, users};
+use super::{absences, auth, calendar, joining, ops, privacy, rooms, two_factor, users};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::session::Session;
@@ -110,6 +110,13 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route(M::GET, "/me/calendar-feed", Member, get(absences::feed_status)),
         route(M::POST, "/me/calendar-feed", Member, post(absences::renew_feed)),
         route(M::DELETE, "/me/calendar-feed", Member, delete(absences::remove_feed)),
+        route(M::GET, "/me/calendar", Member, get(calendar::mine)),
+        route(M::PATCH, "/me/calendar", Member, patch(calendar::settings)),
+        route(M::PUT, "/me/calendar/source", Member, put(calendar::connect)),
+        route(M::DELETE, "/me/calendar/source", Member, delete(calendar::disconnect)),
+        route(M::POST, "/me/calendar/sync", Member, post(calendar::sync)),
+        route(M::POST, "/me/calendar/entries", Member, post(calendar::add_entry)),
+        route(M::DELETE, "/me/calendar/entries/{id}", Member, delete(calendar::remove_entry)),
         route(M::GET, "/absences", Member, get(absences::list)),
         route(M::POST, "/absences", Member, post(absences::create)),
         route(M::DELETE, "/absences/{id}", Member, delete(absences::delete)),

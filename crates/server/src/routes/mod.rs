@@ -3,6 +3,7 @@
 mod absences;
 mod access;
 mod auth;
+mod calendar;
 mod joining;
 mod ops;
 mod privacy;
@@ -43,6 +44,7 @@ use crate::{AppState, session, web};
         two_factor::confirm_totp, two_factor::start_sms, two_factor::confirm_sms, two_factor::disable,
         absences::list, absences::mine, absences::create, absences::delete, absences::attendance, absences::attendance_csv,
         absences::feed_status, absences::renew_feed, absences::remove_feed, absences::feed,
+        calendar::mine, calendar::connect, calendar::disconnect, calendar::sync, calendar::settings, calendar::add_entry, calendar::remove_entry,
     ),
     components(schemas(crate::error::ErrorBody))
 )]

@@ -3,6 +3,7 @@
 #![allow(missing_docs)]
 
 mod absences;
+mod calendar;
 mod access;
 mod bad_input;
 mod guests;
@@ -57,13 +58,18 @@ impl Running {
     /// refuses to start. Without BUREAU_DATABASE_URL among `extra_env`, the database is SQLite
     /// or a fresh PostgreSQL schema (BUREAU_TEST_DATABASE_URL).
     pub async fn start_in(dir: tempfile::TempDir, extra_env: &[(&str, String)]) -> Result<Running, bureau_server::StartError> {
+        Self::start_clocked(dir, extra_env, std::sync::Arc::new(bureau_office::SystemClock)).await
+    }
+
+    /// [`Running::start_in`] with `clock` as the domain's time.
+    pub async fn start_clocked(dir: tempfile::TempDir, extra_env: &[(&str, String)], clock: std::sync::Arc<dyn bureau_office::Clock>) -> Result<Running, bureau_server::StartError> {
         let data_dir = dir.path().join("data");
         let database_url = match extra_env.iter().find(|(k, _)| *k == "BUREAU_DATABASE_URL") {
             Some((_, url)) => Some(url.clone()),
             None => bureau_store::test_database_url().await.unwrap(),
         };
         let config = Self::config(&data_dir, extra_env, database_url.as_deref());
-        let server = Server::start(config).await?;
+        let server = Server::start_with_clock(config, clock).await?;
         let base = format!("http://{}", server.http_addr());
         let metrics = Self::metrics_url(&server);
         let https = server.https_addr();

@@ -9,6 +9,8 @@
 //!
 //! A knock on a colleague who is away (an absence on the floor plan) tells the caller until
 //! when, and rings the absent colleague's deputy instead, telling them for whom they answer.
+//! A knock on a colleague in a meeting (their calendar) does not ring, unless they chose so:
+//! the caller hears busy, as with do-not-disturb.
 
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -73,7 +75,10 @@ impl Hub {
             return;
         };
         let callee_conns: Vec<ConnId> = callee.conns.iter().copied().collect();
+        // In a meeting the knock does not ring, unless the callee chose so.
+        let in_meeting = self.meeting_of(&org_id, to_user).is_some_and(|m| !m.rings);
         let busy = callee.is_dnd()
+            || in_meeting
             || org.calls.values().any(|call| call.involves(to_user))
             || self.in_call(&org_id, to_user);
         let call_id = self.fresh_id();
@@ -126,6 +131,8 @@ impl Hub {
             owner_user_id: None,
             capacity: Some(2),
             away: None,
+            meeting: None,
+            next_busy: None,
         };
         org.rooms.insert(room_id.clone(), RoomEntry::new(room, mesh_cap));
         let msg = update(call_id, CallState::Accepted, Some(room_id.clone()));

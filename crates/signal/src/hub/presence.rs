@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use super::{ConnId, Hub, Output};
 use crate::protocol::{
-    Availability, Away, ErrorCode, Location, PresenceUpdate, ServerMsg, Status, UserPresence,
+    Availability, Away, ErrorCode, Meeting, Location, PresenceUpdate, ServerMsg, Status, UserPresence,
 };
 
 /// What the hub keeps about a user of an organisation.
@@ -121,12 +121,20 @@ impl Hub {
         self.orgs.get(org_id)?.rooms.get(&format!("office:{user_id}"))?.away()
     }
 
+    /// The meeting an office's owner is in, from the floor plan.
+    pub(super) fn meeting_of(&self, org_id: &str, user_id: &str) -> Option<&Meeting> {
+        self.orgs.get(org_id)?.rooms.get(&format!("office:{user_id}"))?.meeting()
+    }
+
     /// The presence of a user as the organisation sees it now: an absence makes them out of
-    /// office, with its deputy, whatever they chose.
+    /// office, with its deputy, whatever they chose; their calendar says when they are in a
+    /// meeting and (if they share it) when they are busy next.
     pub(super) fn presence_of(&self, org_id: &str, user_id: &str) -> Option<UserPresence> {
-        let user = self.orgs.get(org_id)?.users.get(user_id)?;
+        let org = self.orgs.get(org_id)?;
+        let user = org.users.get(user_id)?;
         let peers = user.conns.iter().filter_map(|c| self.conns.get(c)).map(|c| c.peer_id.clone());
-        let away = self.away_of(org_id, user_id);
+        let office = org.rooms.get(&format!("office:{user_id}"));
+        let away = office.and_then(|o| o.away());
         Some(UserPresence {
             user_id: user_id.to_owned(),
             name: user.name.clone(),
@@ -138,6 +146,8 @@ impl Hub {
             out_of_office: user.out_of_office || away.is_some(),
             deputy_id: away.and_then(|a| a.deputy_id.clone()).or_else(|| user.deputy_id.clone()),
             away_until: away.map(|a| a.until),
+            meeting: office.and_then(|o| o.meeting()).cloned(),
+            next_busy: office.and_then(|o| o.next_busy()).cloned(),
             note: user.note.clone(),
             peers: peers.collect(),
         })

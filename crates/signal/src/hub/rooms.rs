@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::time::Instant;
 
 use super::{CallLog, ConnId, Hub, Output, Room};
-use crate::protocol::{Away, ErrorCode, MediaState, PeerInfo, RoomKind, RoomState, ServerMsg};
+use crate::protocol::{Away, ErrorCode, Meeting, MediaState, NextBusy, PeerInfo, RoomKind, RoomState, ServerMsg};
 
 /// The prefix of call room ids: `call:<call_id>`.
 pub(super) const CALL_ROOM_PREFIX: &str = "call:";
@@ -49,6 +49,21 @@ impl RoomEntry {
     pub(super) fn away(&self) -> Option<&Away> {
         self.room.away.as_ref()
     }
+
+    /// The owner of an office is in a meeting.
+    pub(super) fn meeting(&self) -> Option<&Meeting> {
+        self.room.meeting.as_ref()
+    }
+
+    /// The office owner's next busy interval, if shared.
+    pub(super) fn next_busy(&self) -> Option<&NextBusy> {
+        self.room.next_busy.as_ref()
+    }
+
+    /// What of an office its owner's presence shows: absence, meeting, next busy interval.
+    fn owner_state(&self) -> (Option<&Away>, Option<&Meeting>, Option<&NextBusy>) {
+        (self.room.away.as_ref(), self.room.meeting.as_ref(), self.room.next_busy.as_ref())
+    }
 }
 
 impl Hub {
@@ -72,6 +87,8 @@ impl Hub {
             kind: entry.room.kind,
             owner_user_id: entry.room.owner_user_id.clone(),
             away: entry.room.away.clone(),
+            meeting: entry.room.meeting.clone(),
+            next_busy: entry.room.next_busy.clone(),
             capacity: entry.capacity,
             participants: entry.members.iter().filter_map(|m| self.peer_info(*m)).collect(),
         })
@@ -204,12 +221,13 @@ impl Hub {
         let mesh_cap = self.config.mesh_cap;
         let org = self.orgs.entry(org_id.to_owned()).or_default();
         org.order = rooms.iter().map(|r| r.id.clone()).collect();
-        // Offices whose absence began or ended: their owners' presence changes.
-        let mut away_changed = BTreeSet::new();
+        // Offices whose absence or meeting began or ended: their owners' presence changes.
+        let mut owners_changed = BTreeSet::new();
         for room in &rooms {
-            let before = org.rooms.get(&room.id).and_then(RoomEntry::away);
-            if let Some(owner) = room.owner_user_id.as_ref().filter(|_| before != room.away.as_ref()) {
-                away_changed.insert(owner.clone());
+            let before = org.rooms.get(&room.id).map(RoomEntry::owner_state).unwrap_or_default();
+            let now = (room.away.as_ref(), room.meeting.as_ref(), room.next_busy.as_ref());
+            if let Some(owner) = room.owner_user_id.as_ref().filter(|_| before != now) {
+                owners_changed.insert(owner.clone());
             }
         }
         for room in rooms {
@@ -229,7 +247,7 @@ impl Hub {
         let msg = ServerMsg::Rooms { rooms: self.org_rooms(org_id) };
         self.broadcast(org_id, &msg, None);
         self.rooms_changed_for_guests(now, org_id, &guest_rooms);
-        self.refresh_users(org_id, &away_changed);
+        self.refresh_users(org_id, &owners_changed);
     }
 
     /// `media_state`: remembered for `joined`/`room`, relayed to the other peers of the room.
@@ -341,6 +359,8 @@ mod tests {
             owner_user_id: None,
             capacity,
             away: None,
+            meeting: None,
+            next_busy: None,
         }
     }
 

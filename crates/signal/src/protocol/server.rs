@@ -208,6 +208,12 @@ pub struct UserPresence {
     /// During an absence: when the user is back, Unix milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub away_until: Option<i64>,
+    /// In a meeting (the user's calendar): until when, and whether knocks ring.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meeting: Option<Meeting>,
+    /// The user's next busy interval, when they share it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_busy: Option<NextBusy>,
     /// A short free-text note.
     pub note: Option<String>,
     /// The user's connected peers (tabs, devices), to open direct data channels to.
@@ -269,6 +275,12 @@ pub struct RoomState {
     /// The owner of an office is away (an absence). Sent only when they are.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub away: Option<Away>,
+    /// The owner of an office is in a meeting. Sent only when they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meeting: Option<Meeting>,
+    /// The owner's next busy interval, when they share it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_busy: Option<NextBusy>,
     /// The most peers the room admits (its own capacity bounded by the mesh cap).
     pub capacity: usize,
     /// The peers in the room, in order of arrival.
@@ -282,6 +294,30 @@ pub struct Away {
     pub until: i64,
     /// Who stands in: knocks on the office ring them.
     pub deputy_id: Option<String>,
+}
+
+/// An office owner's meeting now (a busy interval of their calendar).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Meeting {
+    /// When it ends, Unix milliseconds.
+    pub until: i64,
+    /// The title the owner typed for an entry by hand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Knocks ring anyway (the owner chose so); otherwise the caller hears busy.
+    pub rings: bool,
+}
+
+/// An office owner's next busy interval, shown when they share it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NextBusy {
+    /// Start, Unix milliseconds.
+    pub starts_at: i64,
+    /// End (exclusive), Unix milliseconds.
+    pub ends_at: i64,
+    /// The title the owner typed for an entry by hand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
 }
 
 /// A peer as other peers see it.

@@ -20,6 +20,8 @@ fn floor_plan(deputy: Option<&str>, bob_away: bool) -> Vec<Room> {
             owner_user_id: Some(user.into()),
             capacity: None,
             away: (user == "bob" && bob_away).then(|| Away { until: BACK, deputy_id: deputy.map(str::to_owned) }),
+            meeting: None,
+            next_busy: None,
         })
         .collect()
 }

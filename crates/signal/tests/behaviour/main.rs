@@ -9,6 +9,7 @@ mod calls;
 mod fuzz_corpus;
 mod guests;
 mod isolation;
+mod meetings;
 mod presence;
 mod random;
 mod rooms;
@@ -199,7 +200,7 @@ impl Office {
 
 /// A room without owner.
 pub fn room(id: &str, kind: RoomKind, capacity: Option<usize>) -> Room {
-    Room { id: id.into(), name: format!("Room {id}"), kind, owner_user_id: None, capacity, away: None }
+    Room { id: id.into(), name: format!("Room {id}"), kind, owner_user_id: None, capacity, away: None, meeting: None, next_busy: None }
 }
 
 /// The codes of the `error` messages among `msgs`.

@@ -43,4 +43,32 @@ pub trait WorkingDayStore: Send + Sync + 'static {
     async fn has_calendar_feed(&self, org: OrgId<'_>, user_id: &str) -> Result<bool>;
     /// The user whose feed has this secret, as `(org id, user id)`, in any organisation.
     async fn calendar_feed_owner(&self, token_hash: &[u8]) -> Result<Option<(String, String)>>;
+
+    /// A user's calendar settings and connection.
+    async fn calendar(&self, org: OrgId<'_>, user_id: &str) -> Result<Option<CalendarRow>>;
+    /// Inserts or replaces a user's calendar settings and connection.
+    async fn put_calendar(&self, row: &CalendarRow) -> Result<()>;
+    /// The calendars of the organisation's users (the floor plan reads who shares what).
+    async fn org_calendars(&self, org: OrgId<'_>) -> Result<Vec<CalendarRow>>;
+    /// The organisation's calendars with a connection last read before `before` (or never),
+    /// least recently read first, at most `limit`.
+    async fn calendars_due(&self, org: OrgId<'_>, before: i64, limit: u32) -> Result<Vec<CalendarRow>>;
+    /// Records a reading of the connection `source` (sealed, as read before the reading): the
+    /// time and the error (none when it worked). `imported` replaces the user's imported entries
+    /// when the reading worked; a failed reading keeps them. Nothing is written when the
+    /// connection changed or went meanwhile (false).
+    async fn calendar_synced(&self, org: OrgId<'_>, user_id: &str, source: &[u8], at: i64, error: Option<&str>, imported: Option<&[CalendarEntryRow]>) -> Result<bool>;
+    /// Forgets a user's calendar connection and the entries read from it (they disconnected);
+    /// their settings and entries by hand stay.
+    async fn disconnect_calendar(&self, org: OrgId<'_>, user_id: &str, now: i64) -> Result<()>;
+    /// Deletes a user's calendar connection, settings and entries (they objected).
+    async fn delete_calendar(&self, org: OrgId<'_>, user_id: &str) -> Result<()>;
+    /// Stores an entry.
+    async fn insert_calendar_entry(&self, entry: &CalendarEntryRow) -> Result<()>;
+    /// Deletes one of the user's entries made by hand; false if there was none.
+    async fn delete_calendar_entry(&self, org: OrgId<'_>, user_id: &str, id: &str) -> Result<bool>;
+    /// A user's entries that end after `after`, earliest first.
+    async fn user_calendar_entries(&self, org: OrgId<'_>, user_id: &str, after: i64) -> Result<Vec<CalendarEntryRow>>;
+    /// The organisation's entries overlapping `[from, to)`, earliest first.
+    async fn calendar_entries_between(&self, org: OrgId<'_>, from: i64, to: i64) -> Result<Vec<CalendarEntryRow>>;
 }

@@ -40,6 +40,8 @@ pub const COPY_ORDER: &[&str] = &[
     "absences",
     "attendance",
     "calendar_feeds",
+    "calendars",
+    "calendar_entries",
 ];
 
 impl PostgresStore {

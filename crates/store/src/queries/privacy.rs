@@ -83,6 +83,7 @@ impl PrivacyStore for SqlStore {
                         audit_log: deleted("DELETE FROM audit_log WHERE at < $1", p.audit_log_before).await?,
                         absences: deleted("DELETE FROM absences WHERE ends_at < $1", p.absences_ended_before).await?,
                         attendance_days: deleted("DELETE FROM attendance WHERE day < $1", p.attendance_before_day).await?,
+                        calendar_entries: deleted("DELETE FROM calendar_entries WHERE ends_at < $1", p.calendar_entries_ended_before).await?,
                     })
                 })
             })

@@ -39,6 +39,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../../migrations/0011_absences.sql")),
     (12, include_str!("../../migrations/0012_attendance.sql")),
     (13, include_str!("../../migrations/0013_calendar_feeds.sql")),
+    (14, include_str!("../../migrations/0014_calendar.sql")),
 ];
 
 /// Which database engine.
