@@ -17,6 +17,7 @@
  * @property {Right[]} rights
  * @property {boolean} active
  * @property {number} created_at
+ * @property {import('./messages.js').NextBusy} [next_busy] Their next busy interval, when they share it.
  * @property {boolean} [has_picture] Whether `GET /api/users/{id}/picture` has an image.
  * @property {boolean} [unavailable] The stored record failed its integrity check: shown with a
  *   placeholder name until an administrator restores it from a backup.

@@ -3,6 +3,7 @@
 import { h, openDialog } from '/ui/dom.js';
 import { roleLabel } from '/client/fields.js';
 import { avatarFor } from '/ui/avatar.js';
+import { nextBusyText } from '/ui/presence.js';
 
 /**
  * Resolves a deputy id to a display name (or null when unknown).
@@ -89,6 +90,7 @@ export function personCard(user, deputyName) {
       ['Extension', user.phone_extension ? tel(user.phone_extension) : null],
       ['Mobile', user.phone_mobile ? tel(user.phone_mobile) : null],
       ['Deputy', user.deputy_id ? deputyName(user.deputy_id) || 'A colleague' : null],
+      ['Calendar', user.next_busy ? nextBusyText(user.next_busy) : null],
     ]));
 }
 

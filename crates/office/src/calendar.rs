@@ -422,7 +422,9 @@ impl WorkingDay {
         let org = OrgId(org_id);
         let now = self.core.now();
         let entries = self.store.calendar_entries_between(org, now, now + LOOKAHEAD_MS).await?;
-        if entries.is_empty() {
+        // An organisation back in entry mode shows no calendar (its rows wait for retention).
+        let entry_mode = || async { Ok::<_, OfficeError>(crate::ProfileMode::from_name(&self.core.org_row(org_id).await?.profile_mode) == crate::ProfileMode::Entry) };
+        if entries.is_empty() || entry_mode().await? {
             return Ok(HashMap::new());
         }
         let settings: HashMap<String, CalendarRow> = self.store.org_calendars(org).await?.into_iter().map(|c| (c.user_id.clone(), c)).collect();
@@ -449,6 +451,13 @@ impl WorkingDay {
             }
         }
         Ok(calendars)
+    }
+
+    /// The next busy interval of each user who shares it, for the directory.
+    pub async fn shared_next_busy(&self, org_id: &str) -> Result<HashMap<String, NextBusy>> {
+        let keys = self.core.keys(org_id).await?;
+        let calendars = self.calendar_now(org_id, &keys).await?;
+        Ok(calendars.into_iter().filter_map(|(user, now)| Some((user, now.next_busy?))).collect())
     }
 
     /// Who is in a meeting now and whose next shared interval is which, as entry ids in a

@@ -164,6 +164,7 @@ impl Core {
             has_picture: row.has_picture,
             extended,
             created_at: row.created_at,
+            next_busy: None,
             unavailable: false,
         }
     }

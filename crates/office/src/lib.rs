@@ -210,6 +210,9 @@ pub struct UserView {
     pub extended: Extended,
     /// Creation time, Unix milliseconds.
     pub created_at: i64,
+    /// The user's next busy interval, when they share it (directory listings, extended profile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_busy: Option<NextBusy>,
     /// The stored record failed its integrity check (altered or damaged): listed with a
     /// placeholder name so that everyone else keeps working; an administrator restores it from
     /// a backup. The server log names the record.

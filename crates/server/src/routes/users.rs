@@ -82,11 +82,21 @@ pub async fn patch_org(State(state): State<Arc<AppState>>, session: Session, Api
 #[utoipa::path(get, path = "/api/users", tag = "directory", params(Search),
     responses((status = 200, body = UserList), (status = 401, body = ErrorBody)))]
 pub async fn list(State(state): State<Arc<AppState>>, session: Session, Query(search): Query<Search>) -> ApiResult<Json<UserList>> {
-    let users = state.office.directory.users(&session.actor, search.q.as_deref()).await?;
+    let mut users = state.office.directory.users(&session.actor, search.q.as_deref()).await?;
+    with_next_busy(&state, &session.actor.org_id, &mut users).await?;
     if session.actor.is_admin() {
         super::audit_read(&state, &session.actor, "list_users", None);
     }
     Ok(Json(UserList { users }))
+}
+
+/// Adds the next busy interval of those who share it (their calendar).
+async fn with_next_busy(state: &AppState, org_id: &str, users: &mut [UserView]) -> Result<(), bureau_office::OfficeError> {
+    let mut next = state.office.working_day.shared_next_busy(org_id).await?;
+    for user in users {
+        user.next_busy = next.remove(&user.id);
+    }
+    Ok(())
 }
 
 /// Creates a user (administrators).
@@ -100,7 +110,8 @@ pub async fn create(State(state): State<Arc<AppState>>, session: Session, ApiJso
 #[utoipa::path(get, path = "/api/users/{id}", tag = "directory", params(("id" = String, Path, description = "User id")),
     responses((status = 200, body = UserView), (status = 404, body = ErrorBody)))]
 pub async fn get(State(state): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<Json<UserView>> {
-    let user = state.office.directory.user(&session.actor, &id).await?;
+    let mut user = state.office.directory.user(&session.actor, &id).await?;
+    with_next_busy(&state, &session.actor.org_id, std::slice::from_mut(&mut user)).await?;
     if session.actor.is_admin() && id != session.actor.user_id {
         super::audit_read(&state, &session.actor, "view_user", Some(&id));
     }

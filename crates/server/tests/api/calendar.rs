@@ -250,6 +250,8 @@ async fn a_caldav_event_turns_presence_to_in_a_meeting_at_its_start() {
     let welcome = next(&mut bob_socket, "welcome").await;
     let own = welcome["presence"].as_array().unwrap().iter().find(|p| p["user_id"] == bob_id.as_str()).unwrap();
     assert!(own.get("meeting").is_none() && own.get("next_busy").is_none(), "not shared: {own}");
+    let (_, users) = call(admin.get(server.url("/api/users"))).await;
+    assert!(users["users"].as_array().unwrap().iter().all(|u| u.get("next_busy").is_none()), "not shared: {users}");
 
     // The meeting's start: within the live office's next look, Bob shows in a meeting until
     // its end, and a knock does not ring.
@@ -265,6 +267,10 @@ async fn a_caldav_event_turns_presence_to_in_a_meeting_at_its_start() {
     assert_eq!((status, view["ring_in_meetings"].as_bool(), view["share_next_busy"].as_bool()), (200, Some(true), Some(true)), "{view}");
     let presence = presence_until(&mut ada, &bob_id, |p| p["meeting"]["rings"] == true && p.get("next_busy").is_some()).await;
     assert_eq!((presence["next_busy"]["starts_at"].as_i64(), presence["next_busy"]["ends_at"].as_i64()), (Some(later.0), Some(later.1)));
+    // The directory shows it too, to colleagues.
+    let (_, users) = call(admin.get(server.url("/api/users"))).await;
+    let listed = users["users"].as_array().unwrap().iter().find(|u| u["id"] == bob_id.as_str()).unwrap().clone();
+    assert_eq!(listed["next_busy"]["starts_at"].as_i64(), Some(later.0), "{listed}");
     send(&mut ada, json!({"type": "call", "to_user": bob_id})).await;
     assert_eq!(next(&mut ada, "call_update").await["state"], "ringing");
     assert_eq!(next(&mut bob_socket, "ring").await["for_user"], Value::Null);
