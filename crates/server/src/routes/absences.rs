@@ -59,7 +59,7 @@ pub async fn mine(State(state): State<Arc<AppState>>, session: Session) -> ApiRe
 pub async fn create(State(state): State<Arc<AppState>>, session: Session, ApiJson(absence): ApiJson<NewAbsence>) -> ApiResult<(StatusCode, Json<AbsenceView>)> {
     let created = state.office.working_day.add_absence(&session.actor, absence).await?;
     if created.user_id != session.actor.user_id {
-        super::audit_read(&state, &session.actor, "enter_absence", Some(&created.user_id));
+        super::audit_change(&state, &session.actor, "enter_absence", Some(&created.user_id)).await;
     }
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -70,7 +70,7 @@ pub async fn create(State(state): State<Arc<AppState>>, session: Session, ApiJso
 pub async fn delete(State(state): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let user_id = state.office.working_day.remove_absence(&session.actor, &id).await?;
     if user_id != session.actor.user_id {
-        super::audit_read(&state, &session.actor, "remove_absence", Some(&user_id));
+        super::audit_change(&state, &session.actor, "remove_absence", Some(&user_id)).await;
     }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -86,6 +86,14 @@ pub(crate) fn audit_read(state: &AppState, actor: &bureau_office::Actor, action:
     });
 }
 
+/// Writes an audit-log entry of a change made for someone else before the answer goes out, so
+/// that whoever reads the log next finds it (reads are logged in the background instead).
+pub(crate) async fn audit_change(state: &AppState, actor: &bureau_office::Actor, action: &'static str, target: Option<&str>) {
+    if let Err(err) = state.office.privacy.audit(actor, action, target).await {
+        tracing::error!(action, "could not write the audit log: {err}");
+    }
+}
+
 /// The whole application.
 pub fn router(state: Arc<AppState>) -> Router {
     let api = access::api_router(&state)
