@@ -30,6 +30,7 @@ mod invitations;
 mod legal;
 mod limiter;
 mod mail;
+mod messaging;
 mod logs;
 mod password;
 mod picture;
@@ -83,6 +84,7 @@ pub use calendar::{
     NoCalendarReader, ReadError, SourceView, free_busy_query,
 };
 pub use support::{Support, NewTicket, TicketMessage, TicketView};
+pub use messaging::{DeviceView, MAX_DEVICES, Messaging, NewDevice};
 
 use core::Core;
 use limiter::Limiter;
@@ -144,6 +146,8 @@ pub struct Office {
     pub joining: Arc<Joining>,
     /// Support requests.
     pub support: Arc<Support>,
+    /// End-to-end encrypted messaging: devices and their public keys.
+    pub messaging: Arc<Messaging>,
     /// Consent, legal texts, privacy requests, the audit log, export, erasure and retention.
     pub privacy: Arc<Privacy>,
     /// What the services were made from, to make them again with other outside services.
@@ -304,6 +308,7 @@ impl Office {
             guest_join_limiter: limiter("guest-join", guests::JOINS_PER_MINUTE, 60_000),
         });
         let support = Arc::new(Support { core: core.clone(), store: store.clone(), directory: directory.clone() });
+        let messaging = Arc::new(Messaging { core: core.clone(), store: store.clone() });
         let privacy = Arc::new(Privacy {
             core,
             store,
@@ -314,8 +319,9 @@ impl Office {
             rooms: rooms.clone(),
             working_day: working_day.clone(),
             support: support.clone(),
+            messaging: messaging.clone(),
         });
-        Office { accounts, two_factor, directory, working_day, rooms, joining, support, privacy, parts }
+        Office { accounts, two_factor, directory, working_day, rooms, joining, support, messaging, privacy, parts }
     }
 
     /// The same services with one outside part changed.

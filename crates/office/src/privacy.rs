@@ -133,6 +133,9 @@ pub struct Export {
     pub attendance: Vec<crate::AttendanceDay>,
     /// Calendar entries: busy intervals read from the connected calendar and entries by hand.
     pub calendar: Vec<crate::EntryView>,
+    /// Devices of end-to-end encrypted messaging: names and public keys (private keys never
+    /// leave the devices).
+    pub devices: Vec<crate::DeviceView>,
     /// Recipients personal data is passed to (for notification under art. 19).
     pub recipients: Vec<String>,
     /// Restriction and objections.
@@ -220,6 +223,7 @@ pub struct Privacy {
     pub(crate) rooms: Arc<Rooms>,
     pub(crate) working_day: Arc<WorkingDay>,
     pub(crate) support: Arc<Support>,
+    pub(crate) messaging: Arc<crate::Messaging>,
 }
 
 impl Privacy {
@@ -299,6 +303,7 @@ impl Privacy {
             absences: self.working_day.exported(&actor.org_id, &actor.user_id).await?,
             attendance: self.working_day.exported_attendance(&actor.org_id, &actor.user_id).await?,
             calendar: self.working_day.exported_calendar(&actor.org_id, &actor.user_id).await?,
+            devices: if actor.role == crate::Role::Guest { Vec::new() } else { self.messaging.devices(actor, &actor.user_id).await? },
             recipients: self.core.recipients.clone(),
             privacy_settings: self.privacy_settings(actor).await?,
             privacy_requests: self

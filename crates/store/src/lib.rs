@@ -33,13 +33,13 @@ mod two_factor;
 pub mod vault;
 mod xchacha;
 
-pub use boundary::{AccountsStore, DirectoryStore, JoiningStore, PrivacyStore, RoomsStore, SupportStore, WorkingDayStore};
+pub use boundary::{AccountsStore, DirectoryStore, JoiningStore, MessagingStore, PrivacyStore, RoomsStore, SupportStore, WorkingDayStore};
 pub use backend::{Backend, TEST_DATABASE_URL, is_postgres_url, postgres_test_database_url, test_database_url};
 pub use error::{ArchiveError, StoreError, VaultError};
 pub use keyring::Keyring;
 pub use kinds::{Right, Role, RoomKind, rights_to_column};
 pub use rows::{
-    AbsenceRow, AccessRow, AttendanceRow, AuditRow, CalendarEntryRow, CalendarRow, CallLogRow, ConsentRow, GuestLinkRow, GuestRow, InvitationRow, LegalRow, PrivacyRequestRow, OrgId, OrgKeyRow, OrgRow, Purge, Purged, RegistrationRow, RoomRow, SessionRow, TicketRow, TokenRow,
+    AbsenceRow, AccessRow, AttendanceRow, AuditRow, CalendarEntryRow, CalendarRow, CallLogRow, DeviceKeyRow, ConsentRow, GuestLinkRow, GuestRow, InvitationRow, LegalRow, PrivacyRequestRow, OrgId, OrgKeyRow, OrgRow, Purge, Purged, RegistrationRow, RoomRow, SessionRow, TicketRow, TokenRow,
     TransferRow, UserRow,
 };
 pub use postgres::PostgresStore;
@@ -56,7 +56,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// The database boundary: every read and write Bureau makes, as one trait per feature service
 /// of `bureau_office` ([`boundary`]), and what only maintenance needs.
 #[async_trait]
-pub trait Store: DirectoryStore + AccountsStore + TwoFactorStore + RoomsStore + JoiningStore + SupportStore + PrivacyStore + WorkingDayStore {
+pub trait Store: DirectoryStore + AccountsStore + TwoFactorStore + RoomsStore + JoiningStore + SupportStore + PrivacyStore + WorkingDayStore + MessagingStore {
     /// Every row of the organisation, read in one transaction, as a `bureau-org-snapshot`
     /// document ([`export`]): sealed columns stay sealed. `None` if there is no such organisation.
     async fn org_snapshot(&self, org: OrgId<'_>, now: i64) -> Result<Option<serde_json::Value>>;

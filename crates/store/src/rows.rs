@@ -371,6 +371,28 @@ pub struct CalendarEntryRow {
     pub created_at: i64,
 }
 
+/// A device of end-to-end encrypted messaging: the public halves of its keys, in clear, and
+/// its name, sealed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceKeyRow {
+    /// Device id.
+    pub id: String,
+    /// The organisation.
+    pub org_id: String,
+    /// The device's user.
+    pub user_id: String,
+    /// Sealed UTF-8: the name the user gave it.
+    pub name: Vec<u8>,
+    /// X25519 public key (HPKE), 32 bytes.
+    pub hpke_public: Vec<u8>,
+    /// Ed25519 public key, 32 bytes.
+    pub sign_public: Vec<u8>,
+    /// Ed25519 signature binding the two keys to the user, 64 bytes.
+    pub self_signature: Vec<u8>,
+    /// When it was registered, Unix milliseconds.
+    pub created_at: i64,
+}
+
 /// A data-subject request to the organisation, due one month after it was made (art. 12(3)).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PrivacyRequestRow {

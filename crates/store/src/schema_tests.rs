@@ -19,6 +19,9 @@ pub(crate) const CLEAR_BLOBS: &[(&str, &str)] = &[
     ("two_factor_challenges", "token_hash"),
     ("two_factor_challenges", "sms_code"),
     ("calendar_feeds", "token_hash"),
+    ("device_keys", "hpke_public"),
+    ("device_keys", "sign_public"),
+    ("device_keys", "self_signature"),
 ];
 
 fn schema() -> (tempfile::TempDir, rusqlite::Connection) {

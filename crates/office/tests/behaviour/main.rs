@@ -6,6 +6,7 @@ mod changes;
 mod encryption_at_rest;
 mod fuzz_corpus;
 mod isolation;
+mod messaging;
 mod privacy;
 mod sign_in;
 mod two_factor;

@@ -16,7 +16,7 @@ use axum::response::Response;
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use bureau_office::{Actor, OfficeError, Right, Role};
 
-use super::{absences, auth, calendar, joining, ops, privacy, rooms, two_factor, users};
+use super::{absences, auth, calendar, joining, messaging, ops, privacy, rooms, two_factor, users};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::session::Session;
@@ -117,6 +117,10 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route(M::POST, "/me/calendar/sync", Member, post(calendar::sync)),
         route(M::POST, "/me/calendar/entries", Member, post(calendar::add_entry)),
         route(M::DELETE, "/me/calendar/entries/{id}", Member, delete(calendar::remove_entry)),
+        route(M::GET, "/me/devices", Member, get(messaging::mine)),
+        route(M::POST, "/me/devices", Member, post(messaging::register)),
+        route(M::DELETE, "/me/devices/{id}", Member, delete(messaging::remove)),
+        route(M::GET, "/users/{id}/devices", Member, get(messaging::of_user)),
         route(M::GET, "/absences", Member, get(absences::list)),
         route(M::POST, "/absences", Member, post(absences::create)),
         route(M::DELETE, "/absences/{id}", Member, delete(absences::delete)),

@@ -5,6 +5,7 @@ mod access;
 mod auth;
 mod calendar;
 mod joining;
+mod messaging;
 mod ops;
 mod privacy;
 mod rooms;
@@ -45,6 +46,7 @@ use crate::{AppState, session, web};
         absences::list, absences::mine, absences::create, absences::delete, absences::attendance, absences::attendance_csv,
         absences::feed_status, absences::renew_feed, absences::remove_feed, absences::feed,
         calendar::mine, calendar::connect, calendar::disconnect, calendar::sync, calendar::settings, calendar::add_entry, calendar::remove_entry,
+        messaging::register, messaging::mine, messaging::remove, messaging::of_user,
     ),
     components(schemas(crate::error::ErrorBody))
 )]

@@ -4,6 +4,7 @@
 
 mod absences;
 mod calendar;
+mod devices;
 mod access;
 mod bad_input;
 mod guests;

@@ -6,6 +6,7 @@
 mod accounts;
 mod directory;
 mod joining;
+mod messaging;
 mod privacy;
 mod rooms;
 mod support;
@@ -14,6 +15,7 @@ mod working_day;
 pub use accounts::AccountsStore;
 pub use directory::DirectoryStore;
 pub use joining::JoiningStore;
+pub use messaging::MessagingStore;
 pub use privacy::PrivacyStore;
 pub use rooms::RoomsStore;
 pub use support::SupportStore;

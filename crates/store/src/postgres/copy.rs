@@ -42,6 +42,7 @@ pub const COPY_ORDER: &[&str] = &[
     "calendar_feeds",
     "calendars",
     "calendar_entries",
+    "device_keys",
 ];
 
 impl PostgresStore {

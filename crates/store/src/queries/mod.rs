@@ -5,6 +5,7 @@
 mod accounts;
 mod directory;
 mod joining;
+mod messaging;
 mod privacy;
 mod rooms;
 mod support;

@@ -40,6 +40,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../../migrations/0012_attendance.sql")),
     (13, include_str!("../../migrations/0013_calendar_feeds.sql")),
     (14, include_str!("../../migrations/0014_calendar.sql")),
+    (15, include_str!("../../migrations/0015_device_keys.sql")),
 ];
 
 /// Which database engine.

@@ -1,0 +1,75 @@
+//! The device registry of end-to-end encrypted messaging: keys bound to their user by a
+//! self-signature, seen by colleagues of the same organisation only, in the export, gone with
+//! the account.
+
+use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bureau_office::{Actor, NewDevice, OfficeError};
+use bureau_store::vault::Key;
+use bureau_store::OrgId;
+
+use crate::{client, member, office_in, org_with_admin};
+
+/// A device with fresh keys (the HPKE key is any 32 bytes here: the server never uses it),
+/// its keys signed for the user `signed_for`.
+fn device(signed_for: &str, name: &str) -> NewDevice {
+    let pair = Ed25519KeyPair::generate().unwrap();
+    let hpke: [u8; 32] = rand_bytes();
+    let signature = pair.sign(&[b"bureau-device-v1".as_slice(), signed_for.as_bytes(), &hpke].concat());
+    NewDevice {
+        name: name.into(),
+        hpke_public: URL_SAFE_NO_PAD.encode(hpke),
+        sign_public: URL_SAFE_NO_PAD.encode(pair.public_key().as_ref()),
+        self_signature: URL_SAFE_NO_PAD.encode(signature.as_ref()),
+    }
+}
+
+fn rand_bytes() -> [u8; 32] {
+    let mut bytes = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut bytes).unwrap();
+    bytes
+}
+
+async fn signed_in(office: &bureau_office::Office, email: &str) -> Actor {
+    let session = office.accounts.login(email, "member password 1", &client("10.0.0.2")).await.unwrap();
+    office.accounts.authenticate(&session.token).await.unwrap()
+}
+
+#[tokio::test]
+async fn devices_are_bound_to_their_user_and_stay_in_their_organisation() {
+    let dir = tempfile::tempdir().unwrap();
+    let (office, store, _) = office_in(dir.path(), &Key::generate()).await;
+    let acme = org_with_admin(&office, "acme", "admin@acme.example").await;
+    let globex = org_with_admin(&office, "globex", "admin@globex.example").await;
+    office.accounts.create_user(&acme, member("Alice Acme", "alice@acme.example")).await.unwrap();
+    let alice = signed_in(&office, "alice@acme.example").await;
+
+    // Keys signed for someone else are refused: a client cannot register keys it cannot sign for.
+    let stolen = office.messaging.register_device(&alice, device(&acme.user_id, "Laptop")).await;
+    assert!(matches!(stolen, Err(OfficeError::Invalid { field: "self_signature", .. })), "{stolen:?}");
+    let laptop = office.messaging.register_device(&alice, device(&alice.user_id, "Laptop")).await.unwrap();
+    assert_eq!((laptop.user_id.as_str(), laptop.name.as_str()), (alice.user_id.as_str(), "Laptop"));
+
+    // A colleague sees the same keys; another organisation sees nothing and removes nothing.
+    let seen = office.messaging.devices(&acme, &alice.user_id).await.unwrap();
+    assert_eq!(seen, vec![laptop.clone()]);
+    assert!(matches!(office.messaging.devices(&globex, &alice.user_id).await, Err(OfficeError::NotFound(_))));
+    assert!(matches!(office.messaging.remove_device(&globex, &laptop.id).await, Err(OfficeError::NotFound(_))));
+    assert!(matches!(office.messaging.remove_device(&acme, &laptop.id).await, Err(OfficeError::NotFound(_))), "only its user removes it");
+
+    // At most ten.
+    for i in 1..bureau_office::MAX_DEVICES {
+        office.messaging.register_device(&alice, device(&alice.user_id, &format!("Phone {i}"))).await.unwrap();
+    }
+    let one_more = office.messaging.register_device(&alice, device(&alice.user_id, "One too many")).await;
+    assert!(matches!(one_more, Err(OfficeError::Invalid { .. })), "{one_more:?}");
+
+    // The export carries them; erasure deletes them.
+    let export = serde_json::to_value(office.privacy.export(&alice).await.unwrap()).unwrap();
+    assert_eq!(export["devices"].as_array().map(Vec::len), Some(bureau_office::MAX_DEVICES));
+    assert!(export["devices"].as_array().unwrap().iter().any(|d| d["id"] == laptop.id.as_str() && d["sign_public"] == laptop.sign_public.as_str()));
+    let erase = bureau_office::EraseRequest { password: "member password 1".into(), code: None, recovery_code: None };
+    office.privacy.erase_me(&alice, erase).await.unwrap();
+    assert!(store.shared().device_keys(OrgId(&acme.org_id), &alice.user_id).await.unwrap().is_empty());
+}
