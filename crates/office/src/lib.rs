@@ -84,7 +84,7 @@ pub use calendar::{
     NoCalendarReader, ReadError, SourceView, free_busy_query,
 };
 pub use support::{Support, NewTicket, TicketMessage, TicketView};
-pub use messaging::{DeviceView, MAX_DEVICES, Messaging, NewDevice};
+pub use messaging::{DeviceProof, DeviceView, InboxEntry, MAX_BODY, MAX_DEVICES, MAX_WAITING, Messaging, NewDevice, NewMessage, Queued};
 
 use core::Core;
 use limiter::Limiter;
@@ -308,7 +308,7 @@ impl Office {
             guest_join_limiter: limiter("guest-join", guests::JOINS_PER_MINUTE, 60_000),
         });
         let support = Arc::new(Support { core: core.clone(), store: store.clone(), directory: directory.clone() });
-        let messaging = Arc::new(Messaging { core: core.clone(), store: store.clone() });
+        let messaging = Arc::new(Messaging { core: core.clone(), store: store.clone(), send_limiter: limiter("message-send", messaging::SENDS_PER_MINUTE, 60_000) });
         let privacy = Arc::new(Privacy {
             core,
             store,

@@ -5,13 +5,21 @@
 //! The server checks the self-signature (so a client cannot register keys it cannot sign for)
 //! but never holds a private key; what it could do — add a device of its own to a user's list —
 //! is what the safety codes make visible.
+//!
+//! Second part: messages that wait. A sender's browser posts a message once — the header it
+//! signed (as bytes), the signature, the ciphertext body and, per recipient device, the message
+//! key sealed to that device — and the server queues one entry per device. The server checks
+//! what it can without keys: the header is the sender device's signature over exactly those
+//! bytes, names the session's user and one of their devices, and lists exactly the devices that
+//! get a key, all of the organisation. A device fetches its entries with a proof that it holds
+//! its signing key ([`DeviceProof`]), and acknowledging them deletes them.
 
 use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bureau_store::vault::Slot;
-use bureau_store::{DeviceKeyRow, MessagingStore, OrgId};
+use bureau_store::{DeviceKeyRow, MessageBodyRow, MessagingStore, OrgId, QueueRow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -25,6 +33,25 @@ pub const MAX_DEVICES: usize = 10;
 const MAX_NAME: usize = 60;
 /// What a device's self-signature covers, before the user id and the HPKE public key.
 const SELF_SIGNATURE_CONTEXT: &[u8] = b"bureau-device-v1";
+
+/// Messages one user may send to the queue per minute.
+pub(crate) const SENDS_PER_MINUTE: usize = 120;
+/// The largest header, in bytes.
+const MAX_HEADER: usize = 4096;
+/// The largest body (ciphertext), in bytes: text messages and file keys, not files.
+pub const MAX_BODY: usize = 256 * 1024;
+/// The largest sealed key (HPKE enc and ciphertext of a 32-byte key), in bytes.
+const MAX_SEALED_KEY: usize = 256;
+/// Recipient devices of one message at most.
+const MAX_RECIPIENTS: usize = 500;
+/// Entries that may wait for one device: past it, senders are told the device's queue is full.
+pub const MAX_WAITING: i64 = 5000;
+/// Entries one fetch returns at most.
+const INBOX_PAGE: u32 = 100;
+/// How far a device proof's time may be from the server's.
+const PROOF_SKEW_MS: i64 = 5 * 60 * 1000;
+/// What a device proof signs, before the device id, method, path and time.
+const PROOF_CONTEXT: &str = "bureau-device-auth-v1";
 
 /// A device to register. Keys and signature are base64url without padding.
 #[derive(Clone, Debug, Deserialize, ToSchema)]
@@ -59,10 +86,116 @@ pub struct DeviceView {
     pub created_at: i64,
 }
 
-/// Messaging: devices and their keys.
+/// A message for the queue, as the sender's browser made it. Bytes are base64url.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMessage {
+    /// The header's JSON bytes, as signed: `{v, message_id, conversation_id, sender_user,
+    /// sender_device, counter, sent_at, recipients: [device ids], body_digest}` (at most 4 KiB).
+    pub header: String,
+    /// The sender device's Ed25519 signature over the header bytes.
+    pub signature: String,
+    /// The ciphertext body (at most 256 KiB).
+    pub body: String,
+    /// Per recipient device, the message key sealed to it with HPKE (`enc ‖ ciphertext`).
+    pub keys: std::collections::BTreeMap<String, String>,
+}
+
+/// What the server reads of a header (everything else is the clients').
+#[derive(Deserialize)]
+struct Header {
+    sender_user: String,
+    sender_device: String,
+    recipients: Vec<String>,
+}
+
+/// A queued message.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Queued {
+    /// The message's id on the server.
+    pub id: String,
+    /// Devices it waits for.
+    pub devices: usize,
+}
+
+/// What is sealed of a waiting message: what the sender's browser made, byte for byte.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Envelope {
+    header: String,
+    signature: String,
+    body: String,
+}
+
+/// An entry of a device's inbox.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct InboxEntry {
+    /// The entry's id, to acknowledge.
+    pub id: String,
+    /// The header bytes as the sender signed them (base64url).
+    pub header: String,
+    /// The sender device's signature (base64url).
+    pub signature: String,
+    /// The ciphertext body (base64url).
+    pub body: String,
+    /// The message key sealed to this device (base64url).
+    pub key: String,
+    /// When the server queued it, Unix milliseconds.
+    pub queued_at: i64,
+}
+
+/// A device's proof that it holds its signing key, for its inbox: the Ed25519 signature over
+/// `"bureau-device-auth-v1\n" + device id + "\n" + method + "\n" + path + "\n" + time`, with
+/// the time (Unix ms) within five minutes of the server's.
+#[derive(Clone, Debug)]
+pub struct DeviceProof {
+    /// The device.
+    pub device_id: String,
+    /// When the proof was made, Unix milliseconds.
+    pub time: i64,
+    /// The signature, base64url.
+    pub signature: String,
+}
+
+impl DeviceProof {
+    /// Reads the `Bureau-Device` header value: `<device id> <time> <signature>`.
+    pub fn parse(value: &str) -> Option<DeviceProof> {
+        let mut parts = value.split(' ');
+        let (device_id, time, signature) = (parts.next()?, parts.next()?.parse().ok()?, parts.next()?);
+        parts.next().is_none().then(|| DeviceProof { device_id: device_id.to_owned(), time, signature: signature.to_owned() })
+    }
+
+    /// The bytes a device signs for `method` and `path`.
+    pub fn message(device_id: &str, method: &str, path: &str, time: i64) -> Vec<u8> {
+        format!("{PROOF_CONTEXT}\n{device_id}\n{method}\n{path}\n{time}").into_bytes()
+    }
+}
+
+/// Messaging: devices and their keys, and the queues of messages that wait.
 pub struct Messaging {
     pub(crate) core: Arc<Core>,
     pub(crate) store: Arc<dyn MessagingStore>,
+    /// Messages each user sends to the queue.
+    pub(crate) send_limiter: crate::Limiter,
+}
+
+fn envelope_slot(id: &str) -> Slot<'_> {
+    Slot { table: "message_bodies", column: "envelope", row: id }
+}
+
+fn verified(sign_public: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::ED25519, sign_public).verify(message, signature).is_ok()
+}
+
+/// Decodes a base64url field of at most `max` bytes.
+fn bytes_up_to(field: &'static str, text: &str, max: usize) -> Result<Vec<u8>> {
+    if text.len() > max.div_ceil(3) * 4 + 4 {
+        return Err(invalid(field, &format!("at most {max} bytes")));
+    }
+    let decoded = URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')).map_err(|_| invalid(field, "must be base64url"))?;
+    if decoded.is_empty() || decoded.len() > max {
+        return Err(invalid(field, &format!("1 to {max} bytes")));
+    }
+    Ok(decoded)
 }
 
 fn name_slot(id: &str) -> Slot<'_> {
@@ -156,6 +289,113 @@ impl Messaging {
             return Err(OfficeError::NotFound("device"));
         }
         tracing::info!(org_id = %actor.org_id, device_id = %id, "messaging device removed");
+        Ok(())
+    }
+}
+
+impl Messaging {
+    /// Queues a message of the actor for the devices it names (members only). Devices of users
+    /// no longer active are skipped; a device whose queue is full refuses the whole message.
+    pub async fn send(&self, actor: &Actor, message: NewMessage) -> Result<Queued> {
+        if actor.role == Role::Guest {
+            return Err(OfficeError::Forbidden);
+        }
+        let header_bytes = bytes_up_to("header", &message.header, MAX_HEADER)?;
+        let signature = bytes("signature", &message.signature, 64)?;
+        let body = bytes_up_to("body", &message.body, MAX_BODY)?;
+        let header: Header = serde_json::from_slice(&header_bytes).map_err(|_| invalid("header", "must be the JSON header of docs/messaging.md"))?;
+        if header.sender_user != actor.user_id {
+            return Err(invalid("header", "names another sender"));
+        }
+        let org = OrgId(&actor.org_id);
+        let sender = self.store.device_key(org, &header.sender_device).await?.filter(|d| d.user_id == actor.user_id);
+        let Some(sender) = sender else { return Err(invalid("header", "names a device that is not yours")) };
+        if !verified(&sender.sign_public, &header_bytes, &signature) {
+            return Err(invalid("signature", "is not the sender device's signature over the header"));
+        }
+        let mut recipients = header.recipients.clone();
+        recipients.sort();
+        recipients.dedup();
+        if recipients.is_empty() || recipients.len() > MAX_RECIPIENTS || recipients.len() != header.recipients.len() || !recipients.iter().eq(message.keys.keys()) {
+            return Err(invalid("keys", "must hold one key for each recipient device of the header, and nothing else"));
+        }
+        let key = crate::accounts::limit_key("message-send", &actor.user_id);
+        let now = self.core.now();
+        if let Some(seconds) = self.send_limiter.blocked(&key, now).await {
+            return Err(OfficeError::RateLimited(seconds));
+        }
+        self.send_limiter.fail(&key, now).await;
+        let id = uuid::Uuid::new_v4().to_string();
+        let mut entries = Vec::with_capacity(recipients.len());
+        for (device_id, sealed) in &message.keys {
+            let sealed_key = bytes_up_to("keys", sealed, MAX_SEALED_KEY)?;
+            let Some(device) = self.store.device_key(org, device_id).await? else { return Err(invalid("keys", "names a device that does not exist")) };
+            if !self.core.store.user(org, &device.user_id).await?.is_some_and(|u| u.active) {
+                continue;
+            }
+            if self.store.queued_count(org, device_id).await? >= MAX_WAITING {
+                return Err(invalid("keys", "a recipient device has too many messages waiting; it must fetch them first"));
+            }
+            entries.push(QueueRow { id: uuid::Uuid::new_v4().to_string(), org_id: actor.org_id.clone(), device_id: device_id.clone(), body_id: id.clone(), sealed_key, queued_at: now });
+        }
+        let keys = self.core.keys(&actor.org_id).await?;
+        let envelope = Envelope { header: message.header, signature: message.signature, body: message.body };
+        let row = MessageBodyRow {
+            envelope: keys.seal_json(envelope_slot(&id), &envelope),
+            id: id.clone(),
+            org_id: actor.org_id.clone(),
+            sender_user: actor.user_id.clone(),
+            size: (header_bytes.len() + body.len()) as i64,
+            created_at: now,
+            expires_at: now + i64::from(self.core.policy.retention.messages_days) * 24 * 3600 * 1000,
+        };
+        self.store.queue_message(&row, &entries).await?;
+        Ok(Queued { id, devices: entries.len() })
+    }
+
+    /// The oldest entries waiting for the actor's device, proven by `proof` for `method` and
+    /// `path` (the request being answered).
+    pub async fn inbox(&self, actor: &Actor, proof: &DeviceProof, method: &str, path: &str) -> Result<Vec<InboxEntry>> {
+        self.check_proof(actor, proof, method, path).await?;
+        let keys = self.core.keys(&actor.org_id).await?;
+        let mut entries = Vec::new();
+        for (queued, body) in self.store.inbox(OrgId(&actor.org_id), &proof.device_id, INBOX_PAGE).await? {
+            // A damaged message is left out (and logged); the rest arrives.
+            let Ok(envelope) = keys.open_json::<Envelope>(envelope_slot(&body.id), &body.envelope) else {
+                tracing::error!(message_id = %body.id, "sealed message failed to open");
+                continue;
+            };
+            entries.push(InboxEntry {
+                id: queued.id,
+                header: envelope.header,
+                signature: envelope.signature,
+                body: envelope.body,
+                key: URL_SAFE_NO_PAD.encode(&queued.sealed_key),
+                queued_at: queued.queued_at,
+            });
+        }
+        Ok(entries)
+    }
+
+    /// Deletes fetched entries of the actor's device (and messages nobody waits for any more);
+    /// how many went.
+    pub async fn acknowledge(&self, actor: &Actor, proof: &DeviceProof, method: &str, path: &str, ids: &[String]) -> Result<u64> {
+        self.check_proof(actor, proof, method, path).await?;
+        if ids.len() > INBOX_PAGE as usize {
+            return Err(invalid("ids", "at most 100 at once"));
+        }
+        Ok(self.store.acknowledge(OrgId(&actor.org_id), &proof.device_id, ids).await?)
+    }
+
+    /// The device is the actor's, and the proof is its signature, made within five minutes.
+    async fn check_proof(&self, actor: &Actor, proof: &DeviceProof, method: &str, path: &str) -> Result<()> {
+        let device = self.store.device_key(OrgId(&actor.org_id), &proof.device_id).await?.filter(|d| d.user_id == actor.user_id);
+        let Some(device) = device else { return Err(OfficeError::NotFound("device")) };
+        let fresh = (proof.time - self.core.now()).abs() <= PROOF_SKEW_MS;
+        let signature = URL_SAFE_NO_PAD.decode(&proof.signature).unwrap_or_default();
+        if !fresh || !verified(&device.sign_public, &DeviceProof::message(&proof.device_id, method, path, proof.time), &signature) {
+            return Err(OfficeError::Forbidden);
+        }
         Ok(())
     }
 }

@@ -49,6 +49,8 @@ pub struct RetentionPeriods {
     pub attendance_days: u32,
     /// Calendar entries (busy intervals), counted from their end.
     pub calendar_days: u32,
+    /// Messages waiting for a device that did not fetch them, counted from when they were sent.
+    pub messages_days: u32,
 }
 
 impl Default for RetentionPeriods {
@@ -66,6 +68,7 @@ impl Default for RetentionPeriods {
             absences_days: 90,
             attendance_days: 90,
             calendar_days: 30,
+            messages_days: 30,
         }
     }
 }
@@ -384,6 +387,7 @@ impl Privacy {
             absences_ended_before: before(periods.absences_days),
             attendance_before_day: before(periods.attendance_days).div_euclid(DAY_MS),
             calendar_entries_ended_before: before(periods.calendar_days),
+            messages_expired_before: now,
         };
         let mut purged = self.store.purge(&purge).await?;
         let guests = self.joining.store.guests_before(before(periods.guests_days)).await?;

@@ -105,6 +105,8 @@ pub const ORG_TABLES: &[(&str, &str)] = &[
     ("calendars", "SELECT * FROM calendars WHERE org_id = $1 ORDER BY user_id"),
     ("calendar_entries", "SELECT * FROM calendar_entries WHERE org_id = $1 ORDER BY starts_at, id"),
     ("device_keys", "SELECT * FROM device_keys WHERE org_id = $1 ORDER BY created_at, id"),
+    ("message_bodies", "SELECT * FROM message_bodies WHERE org_id = $1 ORDER BY created_at, id"),
+    ("message_queue", "SELECT * FROM message_queue WHERE org_id = $1 ORDER BY queued_at, id"),
 ];
 
 /// Organisation-scoped tables deliberately left out of a snapshot: the keys wrapped by the
@@ -143,6 +145,7 @@ pub const SEALED_COLUMNS: &[(&str, &str, &str, Plain)] = &[
     ("calendars", "source", "user_id", Plain::Json),
     ("calendar_entries", "details", "id", Plain::Json),
     ("device_keys", "name", "id", Plain::Text),
+    ("message_bodies", "envelope", "id", Plain::Json),
     ("two_factor", "totp_secret", "user_id", Plain::Bytes),
     ("two_factor", "totp_pending", "user_id", Plain::Bytes),
     ("two_factor", "phone", "user_id", Plain::Text),

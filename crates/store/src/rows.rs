@@ -258,6 +258,8 @@ pub struct Purge {
     pub attendance_before_day: i64,
     /// Calendar entries that ended before this go.
     pub calendar_entries_ended_before: i64,
+    /// Waiting messages that expire before this go.
+    pub messages_expired_before: i64,
 }
 
 /// How many rows the retention job deleted, per category.
@@ -287,6 +289,8 @@ pub struct Purged {
     pub attendance_days: u64,
     /// Calendar entries past their period.
     pub calendar_entries: u64,
+    /// Waiting messages past their period (not fetched by every device).
+    pub messages: u64,
 }
 
 /// The attendance of one user on one day: the intervals they were present, sealed.
@@ -391,6 +395,43 @@ pub struct DeviceKeyRow {
     pub self_signature: Vec<u8>,
     /// When it was registered, Unix milliseconds.
     pub created_at: i64,
+}
+
+/// A message waiting for devices: its envelope (signed header and ciphertext body, made by the
+/// sender's browser) sealed again with the organisation's key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageBodyRow {
+    /// Message id (the server's).
+    pub id: String,
+    /// The organisation.
+    pub org_id: String,
+    /// Who sent it.
+    pub sender_user: String,
+    /// Sealed JSON: header, signature, body.
+    pub envelope: Vec<u8>,
+    /// Bytes of the sender's header and body.
+    pub size: i64,
+    /// When it was queued, Unix milliseconds.
+    pub created_at: i64,
+    /// When it is deleted even if not every device fetched it.
+    pub expires_at: i64,
+}
+
+/// One recipient device's entry for a waiting message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueRow {
+    /// Entry id.
+    pub id: String,
+    /// The organisation.
+    pub org_id: String,
+    /// The recipient device.
+    pub device_id: String,
+    /// The message.
+    pub body_id: String,
+    /// The message key sealed to the device (HPKE), as the sender made it.
+    pub sealed_key: Vec<u8>,
+    /// When it was queued, Unix milliseconds.
+    pub queued_at: i64,
 }
 
 /// A data-subject request to the organisation, due one month after it was made (art. 12(3)).

@@ -22,6 +22,7 @@ pub(crate) const CLEAR_BLOBS: &[(&str, &str)] = &[
     ("device_keys", "hpke_public"),
     ("device_keys", "sign_public"),
     ("device_keys", "self_signature"),
+    ("message_queue", "sealed_key"),
 ];
 
 fn schema() -> (tempfile::TempDir, rusqlite::Connection) {

@@ -73,3 +73,42 @@ async fn devices_are_bound_to_their_user_and_stay_in_their_organisation() {
     office.privacy.erase_me(&alice, erase).await.unwrap();
     assert!(store.shared().device_keys(OrgId(&acme.org_id), &alice.user_id).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_message_nobody_fetched_is_deleted_when_its_retention_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let (office, _, clock) = office_in(dir.path(), &Key::generate()).await;
+    let acme = org_with_admin(&office, "acme", "admin@acme.example").await;
+    office.accounts.create_user(&acme, member("Alice Acme", "alice@acme.example")).await.unwrap();
+    let alice = signed_in(&office, "alice@acme.example").await;
+    let pair = Ed25519KeyPair::generate().unwrap();
+    let hpke = rand_bytes();
+    let new = NewDevice {
+        name: "Laptop".into(),
+        hpke_public: URL_SAFE_NO_PAD.encode(hpke),
+        sign_public: URL_SAFE_NO_PAD.encode(pair.public_key().as_ref()),
+        self_signature: URL_SAFE_NO_PAD.encode(pair.sign(&[b"bureau-device-v1".as_slice(), alice.user_id.as_bytes(), &hpke].concat()).as_ref()),
+    };
+    let laptop = office.messaging.register_device(&alice, new).await.unwrap();
+    // Alice writes a note to her own device (a second device of hers would do the same).
+    let header = serde_json::to_vec(&serde_json::json!({"sender_user": alice.user_id, "sender_device": laptop.id, "recipients": [laptop.id]})).unwrap();
+    let message = bureau_office::NewMessage {
+        signature: URL_SAFE_NO_PAD.encode(pair.sign(&header).as_ref()),
+        header: URL_SAFE_NO_PAD.encode(&header),
+        body: URL_SAFE_NO_PAD.encode([1u8; 100]),
+        keys: [(laptop.id.clone(), URL_SAFE_NO_PAD.encode([2u8; 80]))].into(),
+    };
+    office.messaging.send(&alice, message).await.unwrap();
+    let inbox = |time: i64| {
+        let signed = bureau_office::DeviceProof::message(&laptop.id, "GET", "/inbox", time);
+        bureau_office::DeviceProof { device_id: laptop.id.clone(), time, signature: URL_SAFE_NO_PAD.encode(pair.sign(&signed).as_ref()) }
+    };
+    let now = || bureau_office::Clock::now_ms(clock.as_ref());
+    assert_eq!(office.messaging.inbox(&alice, &inbox(now()), "GET", "/inbox").await.unwrap().len(), 1);
+    // A day before its 30 days end it stays; after them it is gone, unread.
+    clock.advance_ms(29 * 24 * 3600 * 1000);
+    assert_eq!(office.privacy.enforce_retention().await.unwrap().messages, 0);
+    clock.advance_ms(2 * 24 * 3600 * 1000);
+    assert_eq!(office.privacy.enforce_retention().await.unwrap().messages, 1);
+    assert!(office.messaging.inbox(&alice, &inbox(now()), "GET", "/inbox").await.unwrap().is_empty());
+}

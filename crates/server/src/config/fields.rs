@@ -58,6 +58,7 @@ pub const FIELDS: &[Field] = &[
     Field { key: "retention.absences_days", default: Some("90"), doc: "Days absences (vacation and others) are kept after they end." },
     Field { key: "retention.attendance_days", default: Some("90"), doc: "Days attendance times (when each user was present) are kept." },
     Field { key: "retention.calendar_days", default: Some("30"), doc: "Days calendar entries (busy intervals read from users' calendars, entries by hand) are kept after they end." },
+    Field { key: "retention.messages_days", default: Some("30"), doc: "Days an end-to-end encrypted message waits for a recipient device that has not fetched it; then it is deleted unread (the server cannot read it either way)." },
     Field { key: "retention.guests_days", default: Some("30"), doc: "Days a guest account (name, optional email, consents) is kept after the guest joined; then erased." },
     Field { key: "signal.presence_grace_secs", default: Some("15"), doc: "Seconds a user whose last connection dropped still shows as before; reconnecting within them shows no offline flicker (1 to 3600)." },
     Field { key: "signal.ring_timeout_secs", default: Some("30"), doc: "Seconds a call rings before it ends as unanswered (5 to 600)." },

@@ -392,6 +392,7 @@ impl Layers {
             absences_days: days("retention.absences_days")?,
             attendance_days: days("retention.attendance_days")?,
             calendar_days: days("retention.calendar_days")?,
+            messages_days: days("retention.messages_days")?,
         })
     }
 

@@ -1,12 +1,13 @@
-//! End-to-end encrypted messaging (docs/messaging.md): the devices' public keys.
+//! End-to-end encrypted messaging (docs/messaging.md): the devices' public keys and the queues
+//! of messages waiting for devices that were offline.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use bureau_office::{DeviceView, NewDevice};
-use serde::Serialize;
+use axum::http::{HeaderMap, StatusCode};
+use bureau_office::{DeviceProof, DeviceView, InboxEntry, NewDevice, NewMessage, Queued};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
@@ -48,4 +49,66 @@ pub async fn remove(State(state): State<Arc<AppState>>, session: Session, Path(i
     responses((status = 200, body = DeviceList), (status = 404, body = ErrorBody)))]
 pub async fn of_user(State(state): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<Json<DeviceList>> {
     Ok(Json(DeviceList { devices: state.office.messaging.devices(&session.actor, &id).await? }))
+}
+
+/// Queues a message for recipient devices that are offline (docs/messaging.md): the header
+/// bytes as the sender device signed them, the signature, the ciphertext body, and per device
+/// the message key sealed to it. The server checks the signature and the recipients; it cannot
+/// read the message. At most 120 a minute per user.
+#[utoipa::path(post, path = "/api/messages", tag = "messaging", request_body = NewMessage,
+    responses((status = 201, body = Queued), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn send(State(state): State<Arc<AppState>>, session: Session, ApiJson(message): ApiJson<NewMessage>) -> ApiResult<(StatusCode, Json<Queued>)> {
+    Ok((StatusCode::CREATED, Json(state.office.messaging.send(&session.actor, message).await?)))
+}
+
+/// The entries waiting for a device.
+#[derive(Serialize, ToSchema)]
+pub struct Inbox {
+    /// Oldest first, at most 100: fetch again after acknowledging them.
+    pub entries: Vec<InboxEntry>,
+}
+
+/// Entries to acknowledge.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Acknowledged {
+    /// Entry ids (at most 100).
+    pub ids: Vec<String>,
+}
+
+/// How many entries went.
+#[derive(Serialize, ToSchema)]
+pub struct Removed {
+    /// Entries deleted.
+    pub removed: u64,
+}
+
+/// The device's proof from the `Bureau-Device` header, for the device in the path. A missing or
+/// malformed proof is an empty one: the office answers 404 for a device that is not the
+/// caller's, then 403 for a proof that does not verify.
+fn proof(headers: &HeaderMap, device_id: &str) -> DeviceProof {
+    let given = headers.get("bureau-device").and_then(|v| v.to_str().ok()).and_then(DeviceProof::parse);
+    given.filter(|p| p.device_id == device_id).unwrap_or_else(|| DeviceProof { device_id: device_id.to_owned(), time: 0, signature: String::new() })
+}
+
+/// The messages waiting for one of the signed-in member's devices. The request carries the
+/// device's proof in the `Bureau-Device` header: `<device id> <Unix ms> <signature>`, the
+/// signature over `"bureau-device-auth-v1\n<device id>\n<method>\n<path>\n<Unix ms>"`.
+#[utoipa::path(get, path = "/api/me/devices/{id}/inbox", tag = "messaging", params(("id" = String, Path, description = "Device id")),
+    responses((status = 200, body = Inbox), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn inbox(State(state): State<Arc<AppState>>, session: Session, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<Json<Inbox>> {
+    let proof = proof(&headers, &id);
+    let path = format!("/api/me/devices/{id}/inbox");
+    Ok(Json(Inbox { entries: state.office.messaging.inbox(&session.actor, &proof, "GET", &path).await? }))
+}
+
+/// Acknowledges fetched entries of a device: they are deleted from the server (with the same
+/// `Bureau-Device` proof as the inbox, for this request's method and path).
+#[utoipa::path(post, path = "/api/me/devices/{id}/inbox/ack", tag = "messaging", params(("id" = String, Path, description = "Device id")), request_body = Acknowledged,
+    responses((status = 200, body = Removed), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn acknowledge(State(state): State<Arc<AppState>>, session: Session, Path(id): Path<String>, headers: HeaderMap, ApiJson(ack): ApiJson<Acknowledged>) -> ApiResult<Json<Removed>> {
+    let proof = proof(&headers, &id);
+    let path = format!("/api/me/devices/{id}/inbox/ack");
+    let removed = state.office.messaging.acknowledge(&session.actor, &proof, "POST", &path, &ack.ids).await?;
+    Ok(Json(Removed { removed }))
 }

@@ -46,7 +46,7 @@ use crate::{AppState, session, web};
         absences::list, absences::mine, absences::create, absences::delete, absences::attendance, absences::attendance_csv,
         absences::feed_status, absences::renew_feed, absences::remove_feed, absences::feed,
         calendar::mine, calendar::connect, calendar::disconnect, calendar::sync, calendar::settings, calendar::add_entry, calendar::remove_entry,
-        messaging::register, messaging::mine, messaging::remove, messaging::of_user,
+        messaging::register, messaging::mine, messaging::remove, messaging::of_user, messaging::send, messaging::inbox, messaging::acknowledge,
     ),
     components(schemas(crate::error::ErrorBody))
 )]

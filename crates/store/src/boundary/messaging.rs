@@ -14,4 +14,15 @@ pub trait MessagingStore: Send + Sync + 'static {
     async fn device_keys(&self, org: OrgId<'_>, user_id: &str) -> Result<Vec<DeviceKeyRow>>;
     /// Deletes one of the user's devices; false if there was none.
     async fn delete_device_key(&self, org: OrgId<'_>, user_id: &str, id: &str) -> Result<bool>;
+    /// One device of the organisation.
+    async fn device_key(&self, org: OrgId<'_>, id: &str) -> Result<Option<DeviceKeyRow>>;
+    /// Stores a waiting message and its entries, in one transaction.
+    async fn queue_message(&self, body: &MessageBodyRow, entries: &[QueueRow]) -> Result<()>;
+    /// How many entries wait for the device.
+    async fn queued_count(&self, org: OrgId<'_>, device_id: &str) -> Result<i64>;
+    /// The oldest entries waiting for the device, with their messages, at most `limit`.
+    async fn inbox(&self, org: OrgId<'_>, device_id: &str, limit: u32) -> Result<Vec<(QueueRow, MessageBodyRow)>>;
+    /// Deletes the device's entries `ids` (fetched), and each message no entry waits for any
+    /// more; how many entries went.
+    async fn acknowledge(&self, org: OrgId<'_>, device_id: &str, ids: &[String]) -> Result<u64>;
 }

@@ -43,6 +43,8 @@ pub const COPY_ORDER: &[&str] = &[
     "calendars",
     "calendar_entries",
     "device_keys",
+    "message_bodies",
+    "message_queue",
 ];
 
 impl PostgresStore {

@@ -3,9 +3,11 @@
 use async_trait::async_trait;
 
 use super::{SqlStore, row};
-use crate::sql::params;
+use crate::sql::{boxed, params};
 use crate::*;
 
+row!(body_row, BODY_COLUMNS, MessageBodyRow { id, org_id, sender_user, envelope, size, created_at, expires_at });
+row!(queue_row, QUEUE_COLUMNS, QueueRow { id, org_id, device_id, body_id, sealed_key, queued_at });
 row!(device_key_row, DEVICE_KEY_COLUMNS, DeviceKeyRow { id, org_id, user_id, name, hpke_public, sign_public, self_signature, created_at });
 
 #[async_trait]
@@ -22,5 +24,60 @@ impl MessagingStore for SqlStore {
 
     async fn delete_device_key(&self, org: OrgId<'_>, user_id: &str, id: &str) -> Result<bool> {
         Ok(self.db.execute("DELETE FROM device_keys WHERE org_id = $1 AND user_id = $2 AND id = $3", params![org.0, user_id, id]).await? == 1)
+    }
+
+    async fn device_key(&self, org: OrgId<'_>, id: &str) -> Result<Option<DeviceKeyRow>> {
+        self.db.one(format!("SELECT {DEVICE_KEY_COLUMNS} FROM device_keys WHERE org_id = $1 AND id = $2"), params![org.0, id], device_key_row).await
+    }
+
+    async fn queue_message(&self, body: &MessageBodyRow, entries: &[QueueRow]) -> Result<()> {
+        let (b, entries) = (body.clone(), entries.to_vec());
+        self.db
+            .transaction(move |tx| {
+                boxed(async move {
+                    let sql = "INSERT INTO message_bodies (id, org_id, sender_user, envelope, size, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+                    tx.execute(sql, params![b.id, b.org_id, b.sender_user, b.envelope, b.size, b.created_at, b.expires_at]).await?;
+                    let sql = "INSERT INTO message_queue (id, org_id, device_id, body_id, sealed_key, queued_at) VALUES ($1, $2, $3, $4, $5, $6)";
+                    for q in entries {
+                        tx.execute(sql, params![q.id, q.org_id, q.device_id, q.body_id, q.sealed_key, q.queued_at]).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    async fn queued_count(&self, org: OrgId<'_>, device_id: &str) -> Result<i64> {
+        let sql = "SELECT count(*) FROM message_queue WHERE org_id = $1 AND device_id = $2";
+        Ok(self.db.one(sql, params![org.0, device_id], |r| r.get()).await?.unwrap_or(0))
+    }
+
+    async fn inbox(&self, org: OrgId<'_>, device_id: &str, limit: u32) -> Result<Vec<(QueueRow, MessageBodyRow)>> {
+        let queue = QUEUE_COLUMNS.split(", ").map(|c| format!("q.{c}")).collect::<Vec<_>>().join(", ");
+        let body = BODY_COLUMNS.split(", ").map(|c| format!("b.{c}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT {queue}, {body} FROM message_queue q JOIN message_bodies b ON b.id = q.body_id
+             WHERE q.org_id = $1 AND q.device_id = $2 ORDER BY q.queued_at, q.id LIMIT $3"
+        );
+        self.db.all(sql, params![org.0, device_id, i64::from(limit)], |r| Ok((queue_row(r)?, body_row(r)?))).await
+    }
+
+    async fn acknowledge(&self, org: OrgId<'_>, device_id: &str, ids: &[String]) -> Result<u64> {
+        let (org, device, ids) = (org.0.to_owned(), device_id.to_owned(), ids.to_vec());
+        self.db
+            .transaction(move |tx| {
+                boxed(async move {
+                    let mut gone = 0;
+                    for id in ids {
+                        let sql = "SELECT body_id FROM message_queue WHERE org_id = $1 AND device_id = $2 AND id = $3";
+                        let Some(body_id): Option<String> = tx.one(sql, params![org, device, id], |r| r.get()).await? else { continue };
+                        gone += tx.execute("DELETE FROM message_queue WHERE id = $1", params![id]).await?;
+                        let sql = "DELETE FROM message_bodies WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM message_queue WHERE body_id = $1)";
+                        tx.execute(sql, params![body_id]).await?;
+                    }
+                    Ok(gone)
+                })
+            })
+            .await
     }
 }

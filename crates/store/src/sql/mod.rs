@@ -41,6 +41,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (13, include_str!("../../migrations/0013_calendar_feeds.sql")),
     (14, include_str!("../../migrations/0014_calendar.sql")),
     (15, include_str!("../../migrations/0015_device_keys.sql")),
+    (16, include_str!("../../migrations/0016_message_queue.sql")),
 ];
 
 /// Which database engine.
