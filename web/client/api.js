@@ -589,6 +589,150 @@ export async function removeCalendarEntry(id) {
   await request('DELETE', '/api/me/calendar/entries/' + encodeURIComponent(id));
 }
 
+/**
+ * A device of a user, as the server keeps it (docs/messaging.md, "Device keys"): public keys in
+ * base64url, never checked by the server's word alone — `web/client/secure-messages.js` checks
+ * the self-signature itself.
+ * @typedef {object} DeviceRecord
+ * @property {string} id
+ * @property {string} user_id
+ * @property {string} name
+ * @property {string} hpke_public 32 bytes, base64url.
+ * @property {string} sign_public 32 bytes, base64url.
+ * @property {string} self_signature 64 bytes, base64url.
+ * @property {number} created_at
+ */
+
+/**
+ * @typedef {object} NewDevice
+ * @property {string} name
+ * @property {string} hpke_public
+ * @property {string} sign_public
+ * @property {string} self_signature
+ */
+
+/**
+ * What `POST /api/messages` takes: the header bytes the sender device signed, its signature,
+ * the ciphertext body and one sealed key per recipient device (all base64url).
+ * @typedef {object} OutgoingMessage
+ * @property {string} header
+ * @property {string} signature
+ * @property {string} body
+ * @property {Record<string, string>} keys
+ */
+
+/**
+ * One envelope waiting for a device.
+ * @typedef {object} InboxEntry
+ * @property {string} id
+ * @property {string} header
+ * @property {string} signature
+ * @property {string} body
+ * @property {string} key
+ * @property {number} queued_at
+ */
+
+/**
+ * Registers this browser's device keys for the signed-in user (409 when already registered).
+ * @param {NewDevice} device
+ * @returns {Promise<DeviceRecord>}
+ */
+export function registerDevice(device) {
+  return request('POST', '/api/me/devices', device);
+}
+
+/** @returns {Promise<DeviceRecord[]>} The signed-in user's devices. */
+export async function myDevices() {
+  const answer = await request('GET', '/api/me/devices');
+  return answer.devices;
+}
+
+/**
+ * @param {string} userId
+ * @returns {Promise<DeviceRecord[]>} A user's devices (as the server says: check them).
+ */
+export async function userDevices(userId) {
+  const answer = await request('GET', '/api/users/' + encodeURIComponent(userId) + '/devices');
+  return answer.devices;
+}
+
+/**
+ * Queues an end-to-end encrypted message for its recipient devices.
+ * @param {OutgoingMessage} message
+ * @returns {Promise<{id: string, devices: number}>}
+ */
+export function sendMessage(message) {
+  return request('POST', '/api/messages', message);
+}
+
+/**
+ * The oldest entries (up to 100) waiting for one of the user's devices.
+ * @param {string} deviceId
+ * @param {(method: string, path: string) => Promise<string>} prove Makes the `Bureau-Device`
+ *   header value for the request (the device's signature).
+ * @returns {Promise<InboxEntry[]>}
+ */
+export async function deviceInbox(deviceId, prove) {
+  const path = '/api/me/devices/' + encodeURIComponent(deviceId) + '/inbox';
+  const answer = await requestWithHeaders('GET', path, undefined, { 'Bureau-Device': await prove('GET', path) });
+  return answer.entries;
+}
+
+/**
+ * Acknowledges (deletes from the server) entries of a device's inbox.
+ * @param {string} deviceId
+ * @param {(method: string, path: string) => Promise<string>} prove
+ * @param {string[]} ids
+ * @returns {Promise<number>} How many were removed.
+ */
+export async function acknowledgeInbox(deviceId, prove, ids) {
+  const path = '/api/me/devices/' + encodeURIComponent(deviceId) + '/inbox/ack';
+  const answer = await requestWithHeaders('POST', path, { ids }, { 'Bureau-Device': await prove('POST', path) });
+  return answer.removed;
+}
+
+/**
+ * `request` with extra request headers (the device proof); the same body rules and errors.
+ * @param {'GET'|'POST'} method
+ * @param {string} path
+ * @param {unknown} body
+ * @param {Record<string, string>} headers
+ * @returns {Promise<any>}
+ * @throws {ApiError}
+ */
+async function requestWithHeaders(method, path, body, headers) {
+  /** @type {Record<string, string>} */
+  const all = { Accept: 'application/json', ...headers };
+  /** @type {RequestInit} */
+  const init = { method, credentials: 'same-origin', headers: all };
+  if (method !== 'GET') {
+    all['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body === undefined ? {} : body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, 'network', 'The server cannot be reached. Check your connection and try again.');
+  }
+  const text = response.status === 204 ? '' : await response.text();
+  /** @type {any} */
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    const code = data && typeof data.code === 'string' ? data.code : 'http_' + response.status;
+    const message = data && typeof data.message === 'string' ? data.message : response.statusText || 'Request failed';
+    const field = data && typeof data.field === 'string' ? data.field : undefined;
+    if (response.status === 401 && code === 'unauthenticated' && sessionEnded) sessionEnded();
+    throw new ApiError(response.status, code, message, field);
+  }
+  return data;
+}
+
 /** @type {Record<string, string>} */
 const MESSAGES = {
   network: 'The server cannot be reached. Check your connection and try again.',

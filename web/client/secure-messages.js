@@ -1,0 +1,618 @@
+// End-to-end encrypted direct messages that wait for offline devices (docs/messaging.md, "Direct
+// messages"): this browser's device is registered once, a message is encrypted and signed here
+// and queued on the server for every recipient device, and a device fetches its inbox, checks
+// everything the design names and acknowledges what it processed. The server only ever sees
+// ciphertext, public keys and the metadata of the header. No DOM here.
+//
+// Formats (all base64url without padding on the wire):
+// - content: canonical JSON (keys sorted, no spaces) of `{kind: "text", text}` or
+//   `{kind: "file", name, type, size, data}` with `data` the file's bytes in base64url (small
+//   files inline, at most MAX_INLINE_FILE bytes).
+// - body: nonce (12 random bytes) ‖ AES-256-GCM(content key, nonce, aad = bodyAad, content),
+//   bodyAad = utf8("bureau-msg-body-v1") ‖ 0x00 ‖ utf8(message_id) ‖ 0x00 ‖ utf8(conversation_id).
+//   The body cannot take the header as its aad because the header holds the body's digest; the
+//   header binds the body through `body_digest`, and the body binds the message and
+//   conversation ids through its aad.
+// - header: the JSON bytes of `{v: 1, message_id, conversation_id, sender_user, sender_device,
+//   counter, sent_at, recipients, body_digest}` in that order, body_digest = base64url(SHA-512(body));
+//   signature = Ed25519(sender device's signing key, header bytes).
+// - keys[device] = enc (32 bytes) ‖ HPKE.Seal(device's hpke_public, info = "bureau-msg-v1",
+//   aad = header bytes, content key (32 bytes)).
+//
+// State in IndexedDB, database `bureau-messages` (device-keys.js keeps the keys themselves in
+// `bureau-device`), store `state`: `device:<user id>` → this browser's device id on the server;
+// `sent:<device id>:<conversation id>` → the last counter this device used there;
+// `seen:<own device id>:<sender device id>:<conversation id>` → the highest counter accepted.
+
+import * as api from '/client/api.js';
+import { deviceKeys, hpkePublicBytes, signingPublicBytes, sign, verify } from '/client/device-keys.js';
+import { seal, open, importPublicKey } from '/client/hpke.js';
+
+/** HPKE info of a message's content key. */
+const MSG_INFO = 'bureau-msg-v1';
+/** Label of the body's additional data. */
+const BODY_LABEL = 'bureau-msg-body-v1';
+/** What a device's self-signature starts with. */
+const DEVICE_LABEL = 'bureau-device-v1';
+/** What a device's inbox proof starts with. */
+const AUTH_LABEL = 'bureau-device-auth-v1';
+/** The largest file sent inline in a message: its base64url and the JSON stay below the server's 256 KiB body. */
+export const MAX_INLINE_FILE = 128 * 1024;
+/** How many inbox pages one `fetchInbox` reads at most (100 entries each). */
+const MAX_PAGES = 20;
+
+const DB_NAME = 'bureau-messages';
+const DB_VERSION = 1;
+const STORE = 'state';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** @typedef {Uint8Array<ArrayBuffer>} Bytes */
+
+/**
+ * What the caller sends: a text, or a small file whose bytes travel inside the message.
+ * @typedef {{kind: 'text', text: string} | {kind: 'file', name: string, type: string, data: Uint8Array}} Outgoing
+ */
+
+/**
+ * What a message holds once opened (the canonical JSON that was encrypted).
+ * @typedef {{kind: 'text', text: string} | {kind: 'file', name: string, type: string, size: number, data: string}} Content
+ */
+
+/**
+ * The header as signed.
+ * @typedef {object} Header
+ * @property {1} v
+ * @property {string} message_id
+ * @property {string} conversation_id
+ * @property {string} sender_user
+ * @property {string} sender_device
+ * @property {number} counter
+ * @property {number} sent_at
+ * @property {string[]} recipients
+ * @property {string} body_digest
+ */
+
+/**
+ * A message of the inbox that passed every check.
+ * @typedef {object} Received
+ * @property {true} verified
+ * @property {string} id The inbox entry's id.
+ * @property {string} message_id
+ * @property {string} from_user
+ * @property {string} from_device
+ * @property {string} conversation_id
+ * @property {number} sent_at
+ * @property {number} counter
+ * @property {Content} content
+ */
+
+/**
+ * An inbox entry that failed a check: shown as "a message that could not be verified", never
+ * dropped silently. `claimed_*` are what its header says, unverified (absent when unreadable).
+ * @typedef {object} Unverified
+ * @property {false} verified
+ * @property {string} id
+ * @property {string} reason
+ * @property {number} queued_at
+ * @property {string} [claimed_from_user]
+ * @property {string} [claimed_conversation_id]
+ */
+
+/**
+ * A device of the server's list whose self-signature was checked here.
+ * @typedef {object} CheckedDevice
+ * @property {string} id
+ * @property {string} user_id
+ * @property {CryptoKey} hpke
+ * @property {Bytes} signPublic
+ */
+
+/**
+ * This browser's device for the signed-in user, registered on the first call: its id on the
+ * server, remembered in IndexedDB. When the server already has these keys (another tab was
+ * quicker, or the record was lost), the device is found in the user's list by its signing key.
+ * @param {{id: string}} me The signed-in user (`api.me()`).
+ * @param {string} [name] The device's name (sealed on the server).
+ * @returns {Promise<string>} The device id.
+ */
+export async function ensureDevice(me, name = 'Web browser') {
+  const signPublic = b64u(await signingPublicBytes());
+  const stored = await readState(`device:${me.id}`);
+  if (stored && stored.sign_public === signPublic && typeof stored.device_id === 'string') return stored.device_id;
+  const hpkePublic = await hpkePublicBytes();
+  const selfSignature = await sign(concat(encoder.encode(DEVICE_LABEL), encoder.encode(me.id), hpkePublic));
+  let id;
+  try {
+    const created = await api.registerDevice({ name, hpke_public: b64u(hpkePublic), sign_public: signPublic, self_signature: b64u(selfSignature) });
+    id = created.id;
+  } catch (err) {
+    if (!(err instanceof api.ApiError) || err.status !== 409) throw err;
+    const mine = (await api.myDevices()).find((d) => d.sign_public === signPublic);
+    if (!mine) throw new Error('secure messages: the server says this device is registered but does not list it');
+    id = mine.id;
+  }
+  checkId(id, 'device id');
+  await writeState(`device:${me.id}`, { device_id: id, sign_public: signPublic });
+  return id;
+}
+
+/**
+ * Encrypts, signs and queues one direct message to a colleague's devices and to the sender's own
+ * other devices. Devices whose self-signature does not verify are refused (left out, and named
+ * in `refused`).
+ * @param {{id: string}} me The signed-in user.
+ * @param {string} deviceId This browser's device (`ensureDevice`).
+ * @param {string} toUserId
+ * @param {string} conversationId
+ * @param {Outgoing} outgoing
+ * @returns {Promise<{id: string, message_id: string, counter: number, recipients: string[], refused: string[]}>}
+ */
+export async function sendDirect(me, deviceId, toUserId, conversationId, outgoing) {
+  checkId(deviceId, 'device id');
+  if (typeof conversationId !== 'string' || !conversationId || conversationId.length > 200) throw new Error('secure messages: a conversation id is 1 to 200 characters');
+  const content = encoder.encode(canonicalJson(contentOf(outgoing)));
+
+  /** @type {string[]} */
+  const refused = [];
+  const theirs = await checkedDevices(toUserId, refused);
+  if (!theirs.length) throw new Error('secure messages: the recipient has no device that can receive encrypted messages');
+  const own = toUserId === me.id ? [] : await checkedDevices(me.id, refused);
+  /** @type {Map<string, CheckedDevice>} */
+  const targets = new Map();
+  for (const d of [...theirs, ...own]) if (d.id !== deviceId) targets.set(d.id, d);
+  if (!targets.size) throw new Error('secure messages: no device to send to');
+  const recipients = [...targets.keys()].sort();
+
+  const messageId = b64u(randomBytes(16));
+  const contentKeyBytes = randomBytes(32);
+  const contentKey = await crypto.subtle.importKey('raw', contentKeyBytes, { name: 'AES-GCM' }, false, ['encrypt']);
+  const nonce = randomBytes(12);
+  const sealedContent = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: bodyAad(messageId, conversationId) }, contentKey, content));
+  const body = concat(nonce, sealedContent);
+
+  const counter = await nextCounter(`sent:${deviceId}:${conversationId}`);
+  /** @type {Header} */
+  const header = {
+    v: 1,
+    message_id: messageId,
+    conversation_id: conversationId,
+    sender_user: me.id,
+    sender_device: deviceId,
+    counter,
+    sent_at: Date.now(),
+    recipients,
+    body_digest: b64u(await sha512(body)),
+  };
+  const headerBytes = encoder.encode(JSON.stringify(header));
+  /** @type {Record<string, string>} */
+  const keys = {};
+  for (const id of recipients) {
+    const device = /** @type {CheckedDevice} */ (targets.get(id));
+    const { enc, ciphertext } = await seal(device.hpke, encoder.encode(MSG_INFO), headerBytes, contentKeyBytes);
+    keys[id] = b64u(concat(enc, ciphertext));
+  }
+  contentKeyBytes.fill(0);
+  const signature = await sign(headerBytes);
+  const queued = await api.sendMessage({ header: b64u(headerBytes), signature: b64u(signature), body: b64u(body), keys });
+  return { id: queued.id, message_id: messageId, counter, recipients, refused };
+}
+
+/**
+ * Fetches this device's inbox, checks and opens every entry, and acknowledges all of them (the
+ * ones that failed too, so that they do not come back): the server deletes what was
+ * acknowledged. Entries come back oldest first.
+ * @param {{id: string}} me The signed-in user.
+ * @param {string} deviceId This browser's device (`ensureDevice`).
+ * @returns {Promise<Array<Received|Unverified>>}
+ */
+export async function fetchInbox(me, deviceId) {
+  checkId(deviceId, 'device id');
+  const stored = await readState(`device:${me.id}`);
+  if (!stored || stored.device_id !== deviceId) throw new Error('secure messages: this browser is not that device of the signed-in user (call ensureDevice)');
+  const keys = await deviceKeys();
+  /** @type {(method: string, path: string) => Promise<string>} */
+  const prove = async (method, path) => {
+    const time = Date.now();
+    const signature = await sign(encoder.encode(`${AUTH_LABEL}\n${deviceId}\n${method}\n${path}\n${time}`));
+    return `${deviceId} ${time} ${b64u(signature)}`;
+  };
+  /** @type {Map<string, Promise<CheckedDevice[]>>} Devices per sender, for this fetch. */
+  const senders = new Map();
+  /** @type {Array<Received|Unverified>} */
+  const out = [];
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const entries = await api.deviceInbox(deviceId, prove);
+    if (!entries.length) break;
+    /** @type {string[]} */
+    const processed = [];
+    try {
+      for (const entry of entries) {
+        out.push(await openEntry(entry, deviceId, keys.hpke, senders));
+        processed.push(String(entry.id));
+      }
+    } catch (err) {
+      // The server could not be asked (a sender's devices): what was processed is acknowledged,
+      // the rest stays on the server for the next fetch, and the caller hears of the failure.
+      if (processed.length) await api.acknowledgeInbox(deviceId, prove, processed);
+      throw err;
+    }
+    await api.acknowledgeInbox(deviceId, prove, processed);
+    if (entries.length < 100) break;
+  }
+  return out;
+}
+
+/**
+ * Every check of docs/messaging.md on one entry, in order; the first failure is the reason.
+ * @param {api.InboxEntry} entry
+ * @param {string} deviceId
+ * @param {CryptoKeyPair} hpke
+ * @param {Map<string, Promise<CheckedDevice[]>>} senders
+ * @returns {Promise<Received|Unverified>}
+ */
+async function openEntry(entry, deviceId, hpke, senders) {
+  /** @type {Header|null} */
+  let header = null;
+  /** @param {string} reason @returns {Unverified} */
+  const failed = (reason) => {
+    /** @type {Unverified} */
+    const result = { verified: false, id: String(entry.id), reason, queued_at: entry.queued_at };
+    if (header) {
+      result.claimed_from_user = header.sender_user;
+      result.claimed_conversation_id = header.conversation_id;
+    }
+    return result;
+  };
+  const headerBytes = unb64u(entry.header);
+  if (!headerBytes) return failed('the header is not base64url');
+  header = parseHeader(headerBytes);
+  if (!header) return failed('the header is malformed');
+  const h = header;
+
+  let devices = senders.get(h.sender_user);
+  if (!devices) {
+    // A sender the server does not know (any more) has no device; other failures are thrown.
+    devices = checkedDevices(h.sender_user, []).catch((err) => {
+      if (err instanceof api.ApiError && (err.status === 404 || err.status === 403)) return [];
+      throw err;
+    });
+    senders.set(h.sender_user, devices);
+  }
+  const sender = (await devices).find((d) => d.id === h.sender_device);
+  if (!sender) return failed('the sender device is unknown or its self-signature does not verify');
+
+  const signature = unb64u(entry.signature);
+  if (!signature || !(await verify(sender.signPublic, signature, headerBytes))) return failed('the signature does not verify');
+  if (!h.recipients.includes(deviceId)) return failed('this device is not among the recipients');
+
+  const body = unb64u(entry.body);
+  if (!body || body.length < 12 + 16) return failed('the body is malformed');
+  if (b64u(await sha512(body)) !== h.body_digest) return failed('the body does not match its digest');
+
+  const sealed = unb64u(entry.key);
+  if (!sealed || sealed.length <= 32) return failed('the sealed key is malformed');
+  let contentKeyBytes;
+  try {
+    contentKeyBytes = await open(hpke, sealed.subarray(0, 32), encoder.encode(MSG_INFO), headerBytes, sealed.subarray(32));
+  } catch {
+    return failed('the content key does not open');
+  }
+  if (contentKeyBytes.length !== 32) return failed('the content key is malformed');
+  let content;
+  try {
+    const contentKey = await crypto.subtle.importKey('raw', new Uint8Array(contentKeyBytes), { name: 'AES-GCM' }, false, ['decrypt']);
+    contentKeyBytes.fill(0);
+    const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: body.subarray(0, 12), additionalData: bodyAad(h.message_id, h.conversation_id) }, contentKey, body.subarray(12));
+    content = parseContent(decoder.decode(plain));
+  } catch {
+    return failed('the body does not open');
+  }
+  if (!content) return failed('the content is malformed');
+
+  const accepted = await acceptCounter(`seen:${deviceId}:${h.sender_device}:${h.conversation_id}`, h.counter);
+  if (!accepted) return failed('the counter is not above the last one seen (a replayed or reordered message)');
+  return {
+    verified: true,
+    id: String(entry.id),
+    message_id: h.message_id,
+    from_user: h.sender_user,
+    from_device: h.sender_device,
+    conversation_id: h.conversation_id,
+    sent_at: h.sent_at,
+    counter: h.counter,
+    content,
+  };
+}
+
+/**
+ * A user's devices whose self-signature verifies for that user; the others' ids go to `refused`.
+ * @param {string} userId
+ * @param {string[]} refused
+ * @returns {Promise<CheckedDevice[]>}
+ */
+async function checkedDevices(userId, refused) {
+  /** @type {CheckedDevice[]} */
+  const checked = [];
+  for (const d of await api.userDevices(userId)) {
+    const hpkePublic = unb64u(d.hpke_public);
+    const signPublic = unb64u(d.sign_public);
+    const selfSignature = unb64u(d.self_signature);
+    const ok = d.user_id === userId && typeof d.id === 'string' && /^[A-Za-z0-9_-]{1,100}$/.test(d.id)
+      && hpkePublic && hpkePublic.length === 32 && signPublic && signPublic.length === 32 && selfSignature
+      && await verify(signPublic, selfSignature, concat(encoder.encode(DEVICE_LABEL), encoder.encode(userId), hpkePublic));
+    if (!ok || !hpkePublic || !signPublic) {
+      refused.push(String(d.id));
+      continue;
+    }
+    let hpke;
+    try {
+      hpke = await importPublicKey(hpkePublic);
+    } catch {
+      refused.push(d.id);
+      continue;
+    }
+    checked.push({ id: d.id, user_id: userId, hpke, signPublic });
+  }
+  return checked;
+}
+
+/**
+ * The content to encrypt, checked.
+ * @param {Outgoing} outgoing
+ * @returns {Content}
+ */
+function contentOf(outgoing) {
+  if (outgoing && outgoing.kind === 'text') {
+    if (typeof outgoing.text !== 'string' || !outgoing.text) throw new Error('secure messages: a text message needs text');
+    return { kind: 'text', text: outgoing.text };
+  }
+  if (outgoing && outgoing.kind === 'file') {
+    const { name, type, data } = outgoing;
+    if (typeof name !== 'string' || !name) throw new Error('secure messages: a file needs a name');
+    if (typeof type !== 'string') throw new Error('secure messages: a file needs a type (may be empty)');
+    if (!(data instanceof Uint8Array)) throw new Error('secure messages: a file\'s data must be a Uint8Array');
+    if (data.length > MAX_INLINE_FILE) throw new Error(`secure messages: files up to ${MAX_INLINE_FILE} bytes travel inside a message`);
+    return { kind: 'file', name, type, size: data.length, data: b64u(data) };
+  }
+  throw new Error('secure messages: a message is {kind: "text"} or {kind: "file"}');
+}
+
+/**
+ * Opened content, checked: exactly the fields of its kind.
+ * @param {string} text
+ * @returns {Content|null}
+ */
+function parseContent(text) {
+  /** @type {any} */
+  let c;
+  try {
+    c = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!c || typeof c !== 'object') return null;
+  const fields = Object.keys(c).sort().join(',');
+  if (c.kind === 'text' && fields === 'kind,text' && typeof c.text === 'string') return { kind: 'text', text: c.text };
+  if (c.kind === 'file' && fields === 'data,kind,name,size,type' && typeof c.name === 'string' && typeof c.type === 'string'
+    && typeof c.data === 'string' && Number.isSafeInteger(c.size)) {
+    const data = unb64u(c.data);
+    if (!data || data.length !== c.size) return null;
+    return { kind: 'file', name: c.name, type: c.type, size: c.size, data: c.data };
+  }
+  return null;
+}
+
+/**
+ * @param {Bytes} bytes
+ * @returns {Header|null} The header when it has every field with the right type.
+ */
+function parseHeader(bytes) {
+  /** @type {any} */
+  let h;
+  try {
+    h = JSON.parse(decoder.decode(bytes));
+  } catch {
+    return null;
+  }
+  const str = (/** @type {unknown} */ v) => typeof v === 'string' && v.length > 0;
+  const ok = h && typeof h === 'object' && h.v === 1 && str(h.message_id) && str(h.conversation_id) && str(h.sender_user)
+    && str(h.sender_device) && Number.isSafeInteger(h.counter) && h.counter > 0 && Number.isSafeInteger(h.sent_at)
+    && Array.isArray(h.recipients) && h.recipients.every(str) && str(h.body_digest);
+  return ok ? h : null;
+}
+
+/**
+ * The body's additional data: label, message id and conversation id, separated by zero bytes.
+ * @param {string} messageId
+ * @param {string} conversationId
+ * @returns {Bytes}
+ */
+function bodyAad(messageId, conversationId) {
+  return concat(encoder.encode(BODY_LABEL), Uint8Array.of(0), encoder.encode(messageId), Uint8Array.of(0), encoder.encode(conversationId));
+}
+
+/**
+ * JSON with object keys sorted at every level and no whitespace.
+ * @param {unknown} value
+ * @returns {string}
+ */
+export function canonicalJson(value) {
+  if (Array.isArray(value)) return '[' + value.map(canonicalJson).join(',') + ']';
+  if (value && typeof value === 'object') {
+    const obj = /** @type {Record<string, unknown>} */ (value);
+    return '{' + Object.keys(obj).sort().map((k) => JSON.stringify(k) + ':' + canonicalJson(obj[k])).join(',') + '}';
+  }
+  return JSON.stringify(value);
+}
+
+// ---- IndexedDB state ----
+
+/** @returns {Promise<IDBDatabase>} */
+function openDatabase() {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open(DB_NAME, DB_VERSION);
+    request.onupgradeneeded = () => {
+      if (!request.result.objectStoreNames.contains(STORE)) request.result.createObjectStore(STORE, { keyPath: 'id' });
+    };
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(new Error(`secure messages: cannot open IndexedDB (${request.error?.message || 'refused'})`));
+  });
+}
+
+/**
+ * Runs `step` on the store in one transaction and resolves with its result once committed.
+ * `step` may only issue IndexedDB requests (anything else would end the transaction).
+ * @template T
+ * @param {IDBTransactionMode} mode
+ * @param {(store: IDBObjectStore, done: (value: T) => void) => void} step
+ * @returns {Promise<T>}
+ */
+async function transact(mode, step) {
+  const db = await openDatabase();
+  try {
+    return await new Promise((resolve, reject) => {
+      const tx = db.transaction(STORE, mode);
+      /** @type {T|undefined} */
+      let result;
+      step(tx.objectStore(STORE), (value) => { result = value; });
+      tx.oncomplete = () => resolve(/** @type {T} */ (result));
+      tx.onerror = () => reject(new Error(`secure messages: IndexedDB refused (${tx.error?.message || 'unknown'})`));
+      tx.onabort = () => reject(new Error(`secure messages: IndexedDB aborted (${tx.error?.message || 'unknown'})`));
+    });
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * @param {string} id
+ * @returns {Promise<Record<string, any>|undefined>}
+ */
+function readState(id) {
+  return transact('readonly', (store, done) => {
+    const get = store.get(id);
+    get.onsuccess = () => done(get.result);
+  });
+}
+
+/**
+ * @param {string} id
+ * @param {Record<string, unknown>} value
+ * @returns {Promise<void>}
+ */
+function writeState(id, value) {
+  return transact('readwrite', (store, done) => {
+    store.put({ ...value, id });
+    done(undefined);
+  });
+}
+
+/**
+ * The next counter under `id` (1 first), stored before it is used: a counter is never used twice,
+ * also across tabs (readwrite transactions on a store run one after the other).
+ * @param {string} id
+ * @returns {Promise<number>}
+ */
+function nextCounter(id) {
+  return transact('readwrite', (store, done) => {
+    const get = store.get(id);
+    get.onsuccess = () => {
+      const next = (get.result && Number.isSafeInteger(get.result.counter) ? get.result.counter : 0) + 1;
+      store.put({ id, counter: next });
+      done(next);
+    };
+  });
+}
+
+/**
+ * Records `counter` under `id` when it is above the one stored; whether it was.
+ * @param {string} id
+ * @param {number} counter
+ * @returns {Promise<boolean>}
+ */
+function acceptCounter(id, counter) {
+  return transact('readwrite', (store, done) => {
+    const get = store.get(id);
+    get.onsuccess = () => {
+      const last = get.result && Number.isSafeInteger(get.result.counter) ? get.result.counter : 0;
+      if (counter > last) {
+        store.put({ id, counter });
+        done(true);
+      } else {
+        done(false);
+      }
+    };
+  });
+}
+
+// ---- bytes ----
+
+/**
+ * @param {string} id
+ * @param {string} what
+ */
+function checkId(id, what) {
+  if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,100}$/.test(id)) throw new Error(`secure messages: not a ${what}: ${String(id)}`);
+}
+
+/**
+ * @param {number} n
+ * @returns {Bytes}
+ */
+function randomBytes(n) {
+  return crypto.getRandomValues(new Uint8Array(n));
+}
+
+/**
+ * @param {Bytes} bytes
+ * @returns {Promise<Bytes>}
+ */
+async function sha512(bytes) {
+  return new Uint8Array(await crypto.subtle.digest('SHA-512', bytes));
+}
+
+/**
+ * Base64url without padding (RFC 4648 section 5).
+ * @param {Uint8Array} bytes
+ * @returns {string}
+ */
+export function b64u(bytes) {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/**
+ * Strict base64url without padding; null for anything else.
+ * @param {unknown} text
+ * @returns {Bytes|null}
+ */
+export function unb64u(text) {
+  if (typeof text !== 'string' || !/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null;
+  const padded = text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4);
+  let binary;
+  try {
+    binary = atob(padded);
+  } catch {
+    return null;
+  }
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
+
+/**
+ * @param {...Uint8Array} parts
+ * @returns {Bytes}
+ */
+function concat(...parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
