@@ -104,18 +104,17 @@ export function onSessionEnded(handler) {
  * @param {'GET'|'POST'|'PATCH'|'PUT'|'DELETE'} method
  * @param {string} path Absolute path starting with `/api/`.
  * @param {unknown} [body] JSON body; mutating requests send `{}` when none is given.
+ * @param {Record<string, string>} [headers] Extra request headers (a device's proof).
  * @returns {Promise<any>} The decoded body, or `null` for 204 and empty answers.
  * @throws {ApiError}
  */
-export async function request(method, path, body) {
+export async function request(method, path, body, headers = {}) {
+  /** @type {Record<string, string>} */
+  const all = { Accept: 'application/json', ...headers };
   /** @type {RequestInit} */
-  const init = {
-    method,
-    credentials: 'same-origin',
-    headers: { Accept: 'application/json' },
-  };
+  const init = { method, credentials: 'same-origin', headers: all };
   if (method !== 'GET') {
-    init.headers = { Accept: 'application/json', 'Content-Type': 'application/json' };
+    all['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body === undefined ? {} : body);
   }
   let response;
@@ -674,7 +673,7 @@ export function sendMessage(message) {
  */
 export async function deviceInbox(deviceId, prove) {
   const path = '/api/me/devices/' + encodeURIComponent(deviceId) + '/inbox';
-  const answer = await requestWithHeaders('GET', path, undefined, { 'Bureau-Device': await prove('GET', path) });
+  const answer = await request('GET', path, undefined, { 'Bureau-Device': await prove('GET', path) });
   return answer.entries;
 }
 
@@ -687,50 +686,8 @@ export async function deviceInbox(deviceId, prove) {
  */
 export async function acknowledgeInbox(deviceId, prove, ids) {
   const path = '/api/me/devices/' + encodeURIComponent(deviceId) + '/inbox/ack';
-  const answer = await requestWithHeaders('POST', path, { ids }, { 'Bureau-Device': await prove('POST', path) });
+  const answer = await request('POST', path, { ids }, { 'Bureau-Device': await prove('POST', path) });
   return answer.removed;
-}
-
-/**
- * `request` with extra request headers (the device proof); the same body rules and errors.
- * @param {'GET'|'POST'} method
- * @param {string} path
- * @param {unknown} body
- * @param {Record<string, string>} headers
- * @returns {Promise<any>}
- * @throws {ApiError}
- */
-async function requestWithHeaders(method, path, body, headers) {
-  /** @type {Record<string, string>} */
-  const all = { Accept: 'application/json', ...headers };
-  /** @type {RequestInit} */
-  const init = { method, credentials: 'same-origin', headers: all };
-  if (method !== 'GET') {
-    all['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body === undefined ? {} : body);
-  }
-  let response;
-  try {
-    response = await fetch(path, init);
-  } catch {
-    throw new ApiError(0, 'network', 'The server cannot be reached. Check your connection and try again.');
-  }
-  const text = response.status === 204 ? '' : await response.text();
-  /** @type {any} */
-  let data = null;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    data = null;
-  }
-  if (!response.ok) {
-    const code = data && typeof data.code === 'string' ? data.code : 'http_' + response.status;
-    const message = data && typeof data.message === 'string' ? data.message : response.statusText || 'Request failed';
-    const field = data && typeof data.field === 'string' ? data.field : undefined;
-    if (response.status === 401 && code === 'unauthenticated' && sessionEnded) sessionEnded();
-    throw new ApiError(response.status, code, message, field);
-  }
-  return data;
 }
 
 /** @type {Record<string, string>} */

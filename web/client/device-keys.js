@@ -4,10 +4,10 @@
 // this origin's scripts can use them, nothing can export them, and IndexedDB stores them as
 // such (structured clone keeps the flag). No DOM here.
 
+import { openStore } from '/client/idb.js';
 import { generateKeyPair, publicKeyBytes } from '/client/hpke.js';
 
 const DB_NAME = 'bureau-device';
-const DB_VERSION = 1;
 const STORE = 'keys';
 /** The one record of the store. */
 const RECORD_ID = 'device';
@@ -120,14 +120,7 @@ async function loadOrCreate() {
 
 /** @returns {Promise<IDBDatabase>} */
 function openDatabase() {
-  return new Promise((resolve, reject) => {
-    const request = indexedDB.open(DB_NAME, DB_VERSION);
-    request.onupgradeneeded = () => {
-      if (!request.result.objectStoreNames.contains(STORE)) request.result.createObjectStore(STORE, { keyPath: 'id' });
-    };
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(new Error(`device keys: cannot open IndexedDB (${request.error?.message || 'refused'})`));
-  });
+  return openStore(DB_NAME, STORE, 'device keys');
 }
 
 /**

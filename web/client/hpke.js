@@ -499,10 +499,11 @@ function i2osp(n, length) {
 }
 
 /**
+ * The bytes of `parts` one after the other.
  * @param {...Uint8Array} parts
  * @returns {Bytes}
  */
-function concat(...parts) {
+export function concat(...parts) {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const part of parts) {

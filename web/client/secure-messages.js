@@ -24,9 +24,10 @@
 // `sent:<device id>:<conversation id>` → the last counter this device used there;
 // `seen:<own device id>:<sender device id>:<conversation id>` → the highest counter accepted.
 
+import { openStore } from '/client/idb.js';
 import * as api from '/client/api.js';
 import { deviceKeys, hpkePublicBytes, signingPublicBytes, sign, verify } from '/client/device-keys.js';
-import { seal, open, importPublicKey } from '/client/hpke.js';
+import { concat, seal, open, importPublicKey } from '/client/hpke.js';
 
 /** HPKE info of a message's content key. */
 const MSG_INFO = 'bureau-msg-v1';
@@ -42,7 +43,6 @@ export const MAX_INLINE_FILE = 128 * 1024;
 const MAX_PAGES = 20;
 
 const DB_NAME = 'bureau-messages';
-const DB_VERSION = 1;
 const STORE = 'state';
 
 const encoder = new TextEncoder();
@@ -451,14 +451,7 @@ export function canonicalJson(value) {
 
 /** @returns {Promise<IDBDatabase>} */
 function openDatabase() {
-  return new Promise((resolve, reject) => {
-    const request = indexedDB.open(DB_NAME, DB_VERSION);
-    request.onupgradeneeded = () => {
-      if (!request.result.objectStoreNames.contains(STORE)) request.result.createObjectStore(STORE, { keyPath: 'id' });
-    };
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(new Error(`secure messages: cannot open IndexedDB (${request.error?.message || 'refused'})`));
-  });
+  return openStore(DB_NAME, STORE, 'secure messages');
 }
 
 /**
@@ -603,16 +596,3 @@ export function unb64u(text) {
   return out;
 }
 
-/**
- * @param {...Uint8Array} parts
- * @returns {Bytes}
- */
-function concat(...parts) {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
