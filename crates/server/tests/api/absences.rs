@@ -5,23 +5,9 @@
 use serde_json::{Value, json};
 
 use crate::live::{connect, cookie, next, send};
-use crate::{Running, call};
+use crate::{Running, call, member, now_ms};
 
 const DAY: i64 = 24 * 3600 * 1000;
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
-}
-
-/// Creates a member and returns (signed-in client, user id).
-async fn member(server: &Running, admin: &reqwest::Client, name: &str, email: &str) -> (reqwest::Client, String) {
-    let (status, user) = call(admin.post(server.url("/api/users")).json(&json!({"name": name, "email": email, "password": "member password 1"}))).await;
-    assert_eq!(status, 201, "{user}");
-    let client = Running::client();
-    let (status, _) = call(client.post(server.url("/api/auth/login")).json(&json!({"email": email, "password": "member password 1"}))).await;
-    assert_eq!(status, 200);
-    (client, user["id"].as_str().unwrap().to_owned())
-}
 
 fn absence(starts_at: i64, ends_at: i64, deputy: Option<&str>) -> Value {
     json!({"kind": "sick", "starts_at": starts_at, "ends_at": ends_at, "deputy_id": deputy, "note": "doctor says a week"})

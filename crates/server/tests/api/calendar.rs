@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::live::{Socket, connect, cookie, next, send};
-use crate::{Running, call};
+use crate::{Running, call, member, now_ms};
 
 const MINUTE: i64 = 60 * 1000;
 const HOUR: i64 = 60 * MINUTE;
@@ -22,10 +22,6 @@ const HOUR: i64 = 60 * MINUTE;
 const SECRET_TITLE: &str = "Quarterly figures with Acme";
 const SECRET_PLACE: &str = "Boardroom Zeppelin";
 const CALDAV_PASSWORD: &str = "radicale password 7";
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
-}
 
 /// `YYYYMMDDTHHMMSSZ`.
 fn ics_time(ms: i64) -> String {
@@ -157,16 +153,6 @@ async fn ics_server(answer: Arc<Mutex<Answer>>) -> String {
         }
     });
     url
-}
-
-/// Creates a member and returns (signed-in client, user id).
-async fn member(server: &Running, admin: &reqwest::Client, name: &str, email: &str) -> (reqwest::Client, String) {
-    let (status, user) = call(admin.post(server.url("/api/users")).json(&json!({"name": name, "email": email, "password": "member password 1"}))).await;
-    assert_eq!(status, 201, "{user}");
-    let client = Running::client();
-    let (status, _) = call(client.post(server.url("/api/auth/login")).json(&json!({"email": email, "password": "member password 1"}))).await;
-    assert_eq!(status, 200);
-    (client, user["id"].as_str().unwrap().to_owned())
 }
 
 /// The next presence of `user_id` for which `wanted` holds (other frames skipped); bounded so

@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
-use crate::{Running, call};
+use crate::{Running, call, now_ms};
 
 /// A device body for `user_id`: fresh Ed25519 keys, any 32-byte HPKE key, the self-signature.
 fn device(user_id: &str, name: &str) -> Value {
@@ -95,10 +95,6 @@ async fn register(server: &Running, client: &reqwest::Client, user_id: &str) -> 
 fn proof(device: &Device, method: &str, path: &str, time: i64) -> String {
     let signed = format!("bureau-device-auth-v1\n{}\n{method}\n{path}\n{time}", device.id);
     format!("{} {time} {}", device.id, URL_SAFE_NO_PAD.encode(device.pair.sign(signed.as_bytes()).as_ref()))
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
 }
 
 #[tokio::test]

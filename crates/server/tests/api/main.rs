@@ -224,6 +224,22 @@ impl Running {
     }
 }
 
+/// Now, Unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+/// Creates a member (password "member password 1") through `admin` and signs them in: their
+/// client and user id.
+pub async fn member(server: &Running, admin: &reqwest::Client, name: &str, email: &str) -> (reqwest::Client, String) {
+    let (status, user) = call(admin.post(server.url("/api/users")).json(&serde_json::json!({"name": name, "email": email, "password": "member password 1"}))).await;
+    assert_eq!(status, 201, "{user}");
+    let client = Running::client();
+    let (status, _) = call(client.post(server.url("/api/auth/login")).json(&serde_json::json!({"email": email, "password": "member password 1"}))).await;
+    assert_eq!(status, 200);
+    (client, user["id"].as_str().unwrap().to_owned())
+}
+
 /// Sends a request and returns the status and the JSON body (Null when there is none).
 pub async fn call(request: reqwest::RequestBuilder) -> (u16, Value) {
     let response = request.send().await.unwrap();
