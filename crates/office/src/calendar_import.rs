@@ -910,9 +910,9 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + day_of_era - 719_468
 }
 
-/// The date of a day number (the inverse of [`days_from_civil`]). Callers keep `days` within
-/// [`MIN_DAY`]..=[`MAX_DAY`].
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
+/// The date of a day number (the inverse of [`days_from_civil`]; Howard Hinnant's
+/// civil-from-days algorithm). Callers keep `days` within [`MIN_DAY`]..=[`MAX_DAY`].
+pub(crate) fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z - era * 146_097;

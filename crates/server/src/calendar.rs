@@ -56,6 +56,9 @@ impl reqwest::dns::Resolve for CheckedResolver {
     }
 }
 
+/// What the user reads when an address points into a network the reader refuses.
+const PRIVATE_NETWORK: &str = "the calendar address points into a private network, which Bureau does not reach (an administrator can allow it with calendar.allow_networks)";
+
 /// A host that resolves only to refused addresses.
 #[derive(Debug, thiserror::Error)]
 #[error("the address points into a private network")]
@@ -113,7 +116,7 @@ fn literal_allowed(addresses: &Addresses, url: &reqwest::Url) -> bool {
 fn failure(err: &reqwest::Error) -> ReadError {
     let refused = std::iter::successors(Some(err as &dyn std::error::Error), |e| e.source()).any(|e| e.is::<Refused>());
     let text = if refused {
-        "the calendar address points into a private network, which Bureau does not reach (an administrator can allow it with calendar.allow_networks)"
+        PRIVATE_NETWORK
     } else if err.is_timeout() {
         "the calendar server did not answer within 10 seconds"
     } else if err.is_redirect() {
@@ -134,7 +137,7 @@ impl CalendarReader for HttpCalendarReader {
             return Err(ReadError("the calendar address must start with http:// or https://".into()));
         }
         if !literal_allowed(&self.addresses, &url) {
-            return Err(failure_refused());
+            return Err(ReadError(PRIVATE_NETWORK.into()));
         }
         let request = match source.kind {
             // RFC 4791 7.10: the server answers free/busy time only, never an event's details.
@@ -167,10 +170,6 @@ impl CalendarReader for HttpCalendarReader {
         }
         Ok(String::from_utf8_lossy(&body).into_owned())
     }
-}
-
-fn failure_refused() -> ReadError {
-    ReadError("the calendar address points into a private network, which Bureau does not reach (an administrator can allow it with calendar.allow_networks)".into())
 }
 
 /// Reads, every `interval`, the connected calendars of the organisations `homed()` names that
