@@ -120,3 +120,15 @@ export function apiFromPage(page, method, url, body) {
     return { status: res.status, body: parsed };
   }, [method, url, body]);
 }
+
+/**
+ * Signs out through the account menu, as a user does; the session is gone afterwards.
+ * @param {import('playwright-core').Page} page
+ */
+export async function signOut(page) {
+  await page.getByRole('button', { name: /account menu/ }).click();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL('**/login');
+  const status = await page.evaluate(async () => (await fetch('/api/me', { credentials: 'same-origin' })).status);
+  if (status !== 401) throw new Error(`signed out, yet GET /api/me answers ${status}`);
+}

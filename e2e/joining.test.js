@@ -91,7 +91,7 @@ test('an invitation email registers the invitee once, who can then sign in again
     assert.equal(await email.evaluate((el) => /** @type {HTMLInputElement} */ (el).readOnly), true);
     // The privacy policy and terms are on the page, in focusable (keyboard-scrollable) boxes.
     const privacy = page.getByRole('region', { name: 'Privacy policy' });
-    await privacy.getByText(/never stores the contents of calls, messages or files/).waitFor();
+    await privacy.getByText(/never stores the contents of calls, and it cannot read messages or files/).waitFor();
     assert.match(await privacy.innerText(), new RegExp(`controller of your personal data is ${ORG}`));
     await page.getByRole('region', { name: 'Terms of use' }).getByText(/The account is personal/).waitFor();
     assert.equal(await privacy.getAttribute('tabindex'), '0');

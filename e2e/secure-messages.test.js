@@ -14,10 +14,9 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { startBureau } from './server.js';
-import { openBrowser, signIn, apiFromPage } from './browser.js';
+import { readFile } from 'node:fs/promises';
+import { startBureau, filesUnder } from './server.js';
+import { openBrowser, signIn, signOut, apiFromPage } from './browser.js';
 
 const ADA = { email: 'ada@example.test', name: 'Ada Lovelace', password: 'analytical-engine', admin: true };
 const BOB = { email: 'bob@example.test', name: 'Bob Kahn', password: 'transmission-control' };
@@ -84,33 +83,6 @@ function client(page, op, args = {}) {
   }, /** @type {[string, any]} */ ([op, args]));
 }
 
-/**
- * Every file under a folder, recursively.
- * @param {string} dir
- * @returns {Promise<string[]>}
- */
-async function walk(dir) {
-  /** @type {string[]} */
-  const files = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) files.push(...await walk(full));
-    else if (entry.isFile()) files.push(full);
-  }
-  return files;
-}
-
-/**
- * Signs out through the account menu, as a user does.
- * @param {import('playwright-core').Page} page
- */
-async function signOut(page) {
-  await page.getByRole('button', { name: /account menu/ }).click();
-  await page.getByRole('button', { name: 'Sign out' }).click();
-  await page.waitForURL('**/login');
-  assert.equal((await apiFromPage(page, 'GET', '/api/me')).status, 401);
-}
-
 test('Bob\'s browser registers its device once, then he signs out', LONG, async () => {
   const bob = browserB.page;
   await signIn(bob, BOB.email, BOB.password);
@@ -142,7 +114,7 @@ test('Ada sends three texts and a file to offline Bob; the data folder holds non
   assert.equal(sent.counter, last + 1);
 
   const needles = [...TEXTS, FILE_NAME, 'QUOKKA-FILE-PAYLOAD', FILE.subarray(0, 48).toString('base64url')].map((s) => Buffer.from(s));
-  const files = await walk(bureau.dataDir);
+  const files = await filesUnder(bureau.dataDir);
   // The scan does see what is kept in clear: Bob's public signing key (raw bytes, docs/messaging.md).
   const devices = await apiFromPage(ada, 'GET', `/api/users/${bobId}/devices`);
   const bobKey = Buffer.from(devices.body.devices[0].sign_public, 'base64url');
@@ -155,9 +127,23 @@ test('Ada sends three texts and a file to offline Bob; the data folder holds non
   assert.ok(keySeen, `the scan finds a public key in clear among ${files.join(', ')}`);
 });
 
+/**
+ * Signs in, then leaves the office for a bare page of the same origin (`/healthz`): the live
+ * office fetches its device's inbox by itself (web/live/mailbox.js), and this test fetches by
+ * hand. The office's own fetch is refused while it runs.
+ * @param {import('playwright-core').Page} page
+ * @param {{email: string, password: string}} user
+ */
+async function signInBare(page, user) {
+  await page.route('**/api/me/devices/*/inbox', (route) => route.abort());
+  await signIn(page, user.email, user.password);
+  await page.goto('/healthz');
+  await page.unroute('**/api/me/devices/*/inbox');
+}
+
 test('Bob signs in again: his inbox gives the four, in order and verified, then nothing', LONG, async () => {
   const bob = browserB.page;
-  await signIn(bob, BOB.email, BOB.password);
+  await signInBare(bob, BOB);
   assert.equal(await client(bob, 'ensureDevice'), bobDevice, 'the same device after signing in again');
   // With the remembered id lost (the keys kept), registering again answers 409 and the device
   // is found in Bob's list by its signing key.

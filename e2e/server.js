@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { createHash, X509Certificate } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -244,4 +244,20 @@ async function launch(args, env, baseUrl, log, output, wantSetupLink) {
     throw new Error(`bureau serve did not answer /healthz:\n${output()}`);
   }
   return { setupUrl, kill };
+}
+
+/**
+ * Every file under a folder, recursively (to scan a data folder for what must not be in it).
+ * @param {string} dir
+ * @returns {Promise<string[]>}
+ */
+export async function filesUnder(dir) {
+  /** @type {string[]} */
+  const files = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) files.push(...await filesUnder(full));
+    else if (entry.isFile()) files.push(full);
+  }
+  return files;
 }

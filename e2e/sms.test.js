@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBureau } from './server.js';
-import { openBrowser, signIn } from './browser.js';
+import { openBrowser, signIn, signOut } from './browser.js';
 import { startTwilio, codeIn } from './twilio.js';
 import { totp } from './totp.js';
 
@@ -51,13 +51,6 @@ async function password(page, user) {
   await page.getByLabel('Email').fill(user.email);
   await page.getByLabel('Password').fill(user.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-/** @param {import('playwright-core').Page} page */
-async function signOut(page) {
-  await page.getByRole('button', { name: /account menu/ }).click();
-  await page.getByRole('button', { name: 'Sign out' }).click();
-  await page.waitForURL('**/login');
 }
 
 /**

@@ -66,12 +66,13 @@ async function ring(page, name) {
   await page.getByRole('dialog', { name }).getByRole('button', { name: 'Call' }).click();
 }
 
-test('an offline colleague cannot be called, messaged or sent a file', LONG, async () => {
+test('an offline colleague cannot be called; a message or small file can wait for them', LONG, async () => {
   await waitPresence(ada, CAROL.name, 'offline');
   await officeOf(ada, CAROL.name).locator('.owner-line').click();
   const card = ada.getByRole('dialog', { name: CAROL.name });
-  await card.getByText(`${CAROL.name} is offline.`).waitFor();
-  for (const name of ['Call', 'Message', 'Send file']) assert.equal(await card.getByRole('button', { name }).isDisabled(), true);
+  await card.getByText(`${CAROL.name} is offline. A message or a small file waits for ${CAROL.name}, encrypted; calls need both of you online.`).waitFor();
+  assert.equal(await card.getByRole('button', { name: 'Call' }).isDisabled(), true);
+  for (const name of ['Message', 'Send file']) assert.equal(await card.getByRole('button', { name }).isDisabled(), false);
   await ada.keyboard.press('Escape');
 });
 

@@ -18,3 +18,32 @@ export function openStore(name, store, label) {
     request.onerror = () => reject(new Error(`${label}: cannot open IndexedDB (${request.error?.message || 'refused'})`));
   });
 }
+
+/**
+ * Runs `step` on the one store of database `name` in one transaction and resolves with its
+ * result once committed. `step` may only issue IndexedDB requests (anything else would end the
+ * transaction).
+ * @template T
+ * @param {string} name The database.
+ * @param {string} store Its one object store.
+ * @param {string} label Who asks, for error messages.
+ * @param {IDBTransactionMode} mode
+ * @param {(store: IDBObjectStore, done: (value: T) => void) => void} step
+ * @returns {Promise<T>}
+ */
+export async function inStore(name, store, label, mode, step) {
+  const db = await openStore(name, store, label);
+  try {
+    return await new Promise((resolve, reject) => {
+      const tx = db.transaction(store, mode);
+      /** @type {T|undefined} */
+      let result;
+      step(tx.objectStore(store), (value) => { result = value; });
+      tx.oncomplete = () => resolve(/** @type {T} */ (result));
+      tx.onerror = () => reject(new Error(`${label}: IndexedDB refused (${tx.error?.message || 'unknown'})`));
+      tx.onabort = () => reject(new Error(`${label}: IndexedDB aborted (${tx.error?.message || 'unknown'})`));
+    });
+  } finally {
+    db.close();
+  }
+}

@@ -26,7 +26,7 @@
 /** The address of each document in the app. */
 export const LEGAL_PATHS = /** @type {const} */ ({ privacy: '/privacy', terms: '/terms', 'local-storage': '/local-storage' });
 
-const VERSION = '2026-11-default';
+const VERSION = '2026-12-default';
 
 /**
  * @param {string} [orgName]
@@ -67,7 +67,8 @@ export function privacyPolicy(orgName) {
           'Support requests you send, with the answers.',
         ],
         after: [
-          'Bureau never stores the contents of calls, messages or files. Audio, video, messages and files travel directly between the browsers, end-to-end encrypted; the server only helps the browsers find each other.',
+          'Bureau never stores the contents of calls, and it cannot read messages or files. Audio, video, messages and files travel directly between the browsers, end-to-end encrypted; the server only helps the browsers find each other.',
+          'A message or a small file for a colleague who is offline waits on the server encrypted for the colleague’s devices, with keys that only those devices hold: the server cannot read it, and deletes it once every device fetched it, or after the retention period your organisation has set. The server keeps each device’s public keys and its name.',
         ],
       },
       {
@@ -198,8 +199,9 @@ export function localStorageNotice() {
           'Your device choices: which camera, microphone and speaker to use.',
           'Your consent to camera and microphone (bureau.consent in local storage): its id, the version of the consent text you agreed to, which of camera and microphone you allowed, and the devices you chose. Withdrawing the consent removes it.',
           'As a guest, the name of the organisation and room of your guest link (bureau.guest in session storage), for a reload; it goes when you close the tab.',
+          'As a member, this browser’s keys for end-to-end encrypted messages (IndexedDB bureau-device: they cannot be copied out of the browser; only their public halves go to the server), the device’s id and message counters (IndexedDB bureau-messages), and the history of your conversations on this device (IndexedDB bureau-history), so that messages are still here after a reload.',
         ],
-        after: ['None of this is sent to anyone but this Bureau server, and local storage holds no messages, files or profile data.'],
+        after: ['None of this is sent to anyone but this Bureau server; your conversations stay on this device (the server only passes on what it cannot read).'],
       },
       {
         heading: 'Removing it',

@@ -122,7 +122,8 @@
  * @typedef {{type: 'guest_waiting', room_id: string, user_id: string, name: string}} GuestWaitingMsg
  * @typedef {{type: 'guest_left', user_id: string}} GuestLeftMsg
  * @typedef {{type: 'admitted', room_id: string}} AdmittedMsg
- * @typedef {WelcomeMsg|PresenceMsg|RoomMsg|RoomsMsg|JoinedMsg|PeerJoinedMsg|PeerLeftMsg|RingMsg|AwayMsg|CallUpdateMsg|SignalMsg|MediaStateMsg|ErrorMsg|PongMsg|GuestWaitingMsg|GuestLeftMsg|AdmittedMsg} ServerMsg
+ * @typedef {{type: 'inbox'}} InboxMsg
+ * @typedef {WelcomeMsg|PresenceMsg|RoomMsg|RoomsMsg|JoinedMsg|PeerJoinedMsg|PeerLeftMsg|RingMsg|AwayMsg|CallUpdateMsg|SignalMsg|MediaStateMsg|ErrorMsg|PongMsg|GuestWaitingMsg|GuestLeftMsg|AdmittedMsg|InboxMsg} ServerMsg
  */
 
 /**
@@ -179,6 +180,7 @@
  * @property {GuestWaitingMsg} guest_waiting
  * @property {GuestLeftMsg} guest_left
  * @property {AdmittedMsg} admitted
+ * @property {InboxMsg} inbox
  * @property {ConnectionStatus} status
  * @property {{room_id: string, reason: 'left'|'removed'|'disconnected'|'refused'}} left
  */

@@ -24,7 +24,7 @@
 // `sent:<device id>:<conversation id>` → the last counter this device used there;
 // `seen:<own device id>:<sender device id>:<conversation id>` → the highest counter accepted.
 
-import { openStore } from '/client/idb.js';
+import { inStore } from '/client/idb.js';
 import * as api from '/client/api.js';
 import { deviceKeys, hpkePublicBytes, signingPublicBytes, sign, verify } from '/client/device-keys.js';
 import { concat, seal, open, importPublicKey } from '/client/hpke.js';
@@ -157,7 +157,7 @@ export async function sendDirect(me, deviceId, toUserId, conversationId, outgoin
   /** @type {string[]} */
   const refused = [];
   const theirs = await checkedDevices(toUserId, refused);
-  if (!theirs.length) throw new Error('secure messages: the recipient has no device that can receive encrypted messages');
+  if (!theirs.length) throw new NoDeviceError();
   const own = toUserId === me.id ? [] : await checkedDevices(me.id, refused);
   /** @type {Map<string, CheckedDevice>} */
   const targets = new Map();
@@ -199,15 +199,26 @@ export async function sendDirect(me, deviceId, toUserId, conversationId, outgoin
   return { id: queued.id, message_id: messageId, counter, recipients, refused };
 }
 
+/** Raised when the recipient has no registered device with a valid self-signature. */
+export class NoDeviceError extends Error {
+  constructor() {
+    super('secure messages: the recipient has no device that can receive encrypted messages');
+    this.name = 'NoDeviceError';
+  }
+}
+
 /**
  * Fetches this device's inbox, checks and opens every entry, and acknowledges all of them (the
  * ones that failed too, so that they do not come back): the server deletes what was
  * acknowledged. Entries come back oldest first.
  * @param {{id: string}} me The signed-in user.
  * @param {string} deviceId This browser's device (`ensureDevice`).
+ * @param {(page: Array<Received|Unverified>) => Promise<void>} [keep] Called with each page of
+ *   results before it is acknowledged (to store them: once acknowledged, the server has deleted
+ *   them). A failure leaves the page on the server for the next fetch.
  * @returns {Promise<Array<Received|Unverified>>}
  */
-export async function fetchInbox(me, deviceId) {
+export async function fetchInbox(me, deviceId, keep = async () => {}) {
   checkId(deviceId, 'device id');
   const stored = await readState(`device:${me.id}`);
   if (!stored || stored.device_id !== deviceId) throw new Error('secure messages: this browser is not that device of the signed-in user (call ensureDevice)');
@@ -227,18 +238,27 @@ export async function fetchInbox(me, deviceId) {
     if (!entries.length) break;
     /** @type {string[]} */
     const processed = [];
+    /** @type {Array<Received|Unverified>} */
+    const opened = [];
+    /** @type {unknown} */
+    let failure = null;
     try {
       for (const entry of entries) {
-        out.push(await openEntry(entry, deviceId, keys.hpke, senders));
+        opened.push(await openEntry(entry, deviceId, keys.hpke, senders));
         processed.push(String(entry.id));
       }
     } catch (err) {
-      // The server could not be asked (a sender's devices): what was processed is acknowledged,
-      // the rest stays on the server for the next fetch, and the caller hears of the failure.
-      if (processed.length) await api.acknowledgeInbox(deviceId, prove, processed);
-      throw err;
+      // The server could not be asked (a sender's devices): what was processed is kept and
+      // acknowledged, the rest stays on the server for the next fetch, and the caller hears of
+      // the failure.
+      failure = err;
     }
-    await api.acknowledgeInbox(deviceId, prove, processed);
+    if (opened.length) {
+      await keep(opened);
+      await api.acknowledgeInbox(deviceId, prove, processed);
+      out.push(...opened);
+    }
+    if (failure) throw failure;
     if (entries.length < 100) break;
   }
   return out;
@@ -449,34 +469,14 @@ export function canonicalJson(value) {
 
 // ---- IndexedDB state ----
 
-/** @returns {Promise<IDBDatabase>} */
-function openDatabase() {
-  return openStore(DB_NAME, STORE, 'secure messages');
-}
-
 /**
- * Runs `step` on the store in one transaction and resolves with its result once committed.
- * `step` may only issue IndexedDB requests (anything else would end the transaction).
  * @template T
  * @param {IDBTransactionMode} mode
  * @param {(store: IDBObjectStore, done: (value: T) => void) => void} step
  * @returns {Promise<T>}
  */
-async function transact(mode, step) {
-  const db = await openDatabase();
-  try {
-    return await new Promise((resolve, reject) => {
-      const tx = db.transaction(STORE, mode);
-      /** @type {T|undefined} */
-      let result;
-      step(tx.objectStore(STORE), (value) => { result = value; });
-      tx.oncomplete = () => resolve(/** @type {T} */ (result));
-      tx.onerror = () => reject(new Error(`secure messages: IndexedDB refused (${tx.error?.message || 'unknown'})`));
-      tx.onabort = () => reject(new Error(`secure messages: IndexedDB aborted (${tx.error?.message || 'unknown'})`));
-    });
-  } finally {
-    db.close();
-  }
+function transact(mode, step) {
+  return inStore(DB_NAME, STORE, 'secure messages', mode, step);
 }
 
 /**

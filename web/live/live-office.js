@@ -7,6 +7,7 @@ import { SignalClient, socketUrl } from '/client/protocol.js';
 import { LocalMedia } from '/live/media.js';
 import { Mesh } from '/live/rtc.js';
 import { Transfers } from '/live/transfer.js';
+import { Mailbox } from '/live/mailbox.js';
 import { settings as privacySettings } from '/client/privacy-api.js';
 import { notePictures, notePresencePicture } from '/client/pictures.js';
 
@@ -53,6 +54,8 @@ export class Office {
     this.media = new LocalMedia();
     this.mesh = new Mesh(this.signal, this.media);
     this.transfers = new Transfers(this.signal, (id) => this.presence.get(id), api.reportTransfer);
+    /** Messages that wait for offline colleagues, and this device's inbox and history. */
+    this.mailbox = new Mailbox(me, this.signal, this.transfers, (id) => this.isOnline(id), api.reportTransfer);
     /** @type {Map<string, UserPresence>} */
     this.presence = new Map();
     /** @type {RoomState[]} */
@@ -89,6 +92,16 @@ export class Office {
    */
   changed(topic) {
     for (const fn of [...this.listeners]) fn(topic);
+  }
+
+  /**
+   * Whether a colleague has an open connection now.
+   * @param {string} userId
+   * @returns {boolean}
+   */
+  isOnline(userId) {
+    const p = this.presence.get(userId);
+    return Boolean(p && p.status !== 'offline' && p.peers.length);
   }
 
   /** @private */
@@ -346,7 +359,7 @@ export function startOffice(me) {
   current.start();
   /** @type {any} */ (globalThis).bureau = {
     office: current, signal: current.signal, mesh: current.mesh, media: current.media,
-    transfers: current.transfers, peerConnections: current.mesh.peerConnections,
+    transfers: current.transfers, mailbox: current.mailbox, peerConnections: current.mesh.peerConnections,
   };
   return current;
 }

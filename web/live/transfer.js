@@ -11,7 +11,8 @@ const LOW_WATER = 1024 * 1024;
 /**
  * @typedef {import('/client/protocol.js').SignalClient} SignalClient
  * @typedef {import('/client/protocol.js').UserPresence} UserPresence
- * @typedef {'sending'|'receiving'|'verified'|'corrupted'|'cancelled'|'failed'} FileState
+ * @typedef {'sending'|'receiving'|'verified'|'corrupted'|'cancelled'|'failed'|'queued'} FileState
+ *   `queued`: sent through the server, encrypted, for the colleague's devices to fetch.
  */
 
 /**
@@ -22,7 +23,11 @@ const LOW_WATER = 1024 * 1024;
  * @property {'message'|'file'} kind
  * @property {number} at Unix milliseconds.
  * @property {string} [text]
- * @property {{name: string, size: number, done: number, state: FileState, hash?: string, url?: string}} [file]
+ * @property {{name: string, size: number, done: number, state: FileState, hash?: string, url?: string, type?: string, data?: string}} [file]
+ *   `data`: the bytes (base64url) of a small file that came or went through the server, kept in
+ *   this device's history.
+ * @property {'server'} [via] It came or went through the server (encrypted), not peer to peer.
+ * @property {string} [unverified] Why this message could not be verified (shown as such).
  */
 
 /**
@@ -114,13 +119,28 @@ export class Transfers {
   }
 
   /**
+   * Adds a line to a conversation and tells the listeners.
    * @param {string} userId
    * @param {Entry} entry
-   * @private
    */
   push(userId, entry) {
     this.conversation(userId).push(entry);
     this.changed(userId, entry);
+  }
+
+  /**
+   * Adds lines to a conversation that it does not have yet (by id), in time order, without
+   * telling the listeners (kept history, drawn by whoever asked for it).
+   * @param {string} userId
+   * @param {Entry[]} entries
+   */
+  merge(userId, entries) {
+    const list = this.conversation(userId);
+    const ids = new Set(list.map((e) => e.id));
+    const added = entries.filter((e) => !ids.has(e.id));
+    if (!added.length) return;
+    list.push(...added);
+    list.sort((a, b) => a.at - b.at);
   }
 
   /**

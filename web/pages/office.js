@@ -5,7 +5,7 @@ import * as api from '/client/api.js';
 import { h, openDialog, toast } from '/ui/dom.js';
 import { runningOffice } from '/live/live-office.js';
 import { presenceAvatar, presenceLine, inMeeting } from '/ui/presence.js';
-import { openChat } from '/ui/chat.js';
+import { openChat, notSent } from '/ui/chat.js';
 import { icon } from '/ui/icons.js';
 import { openAddRoom } from '/pages/admin-rooms.js';
 import { openGuestLinks } from '/ui/guest-links.js';
@@ -257,7 +257,7 @@ export function openPersonCard(office, userId) {
       h('div', { class: 'detail-head' }, presenceAvatar(userId, name, p, 'lg', false),
         h('div', {}, h('h3', {}, name), presenceLine(p, (id) => office.nameOf(id)))),
       away ? h('p', { class: 'notice warning' }, `${name} is away until ${formatLastDay(away.until)}. ${standsIn(office, away)}${knock.rings ? ` — calls ring ${knock.rings}` : ''}.`) : null,
-      offline && !mine ? h('p', { class: 'notice' }, `${name} is offline. Calls, messages and files need both of you online.`) : null,
+      offline && !mine ? h('p', { class: 'notice' }, `${name} is offline. A message or a small file waits for ${name}, encrypted; calls need both of you online.`) : null,
       p && p.status === 'dnd' && !mine ? h('p', { class: 'notice warning' }, `${name} does not want to be disturbed.`) : null,
       p && p.meeting && !mine && !away ? h('p', { class: 'notice warning' }, p.meeting.rings
         ? `${inMeeting(name, p.meeting)}; calls still ring.`
@@ -267,8 +267,8 @@ export function openPersonCard(office, userId) {
     footer: mine ? [] : [
       h('button', { type: 'button', class: 'button primary', disabled: !knock.reachable, onclick: () => { close(); office.ring(userId); } },
         knock.rings ? `Call (rings ${knock.rings})` : 'Call'),
-      h('button', { type: 'button', class: 'button', disabled: offline, onclick: () => { close(); openChat(office, userId); } }, 'Message'),
-      h('button', { type: 'button', class: 'button', disabled: offline, onclick: () => fileInput.click() }, 'Send file'),
+      h('button', { type: 'button', class: 'button', onclick: () => { close(); openChat(office, userId); } }, 'Message'),
+      h('button', { type: 'button', class: 'button', onclick: () => fileInput.click() }, 'Send file'),
     ],
   });
   fileInput.addEventListener('change', () => {
@@ -276,7 +276,7 @@ export function openPersonCard(office, userId) {
     if (!file) return;
     close();
     openChat(office, userId);
-    office.transfers.sendFile(userId, file).catch((err) => toast(err instanceof Error ? err.message : 'The file could not be sent.', 'error'));
+    office.mailbox.sendFile(userId, file).catch((err) => toast(notSent(err, name, 'file'), 'error'));
   });
 }
 

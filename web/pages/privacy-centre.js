@@ -63,7 +63,7 @@ export async function render(ctx) {
         fact('Sign-ins', h('a', { href: '#pc-signins-title' }, `${signIns.length} in the access log`)),
         fact('Calls', h('a', { href: '#pc-calls-title' }, `${calls.length} in your call history`)),
         fact('Requests', h('a', { href: '#pc-requests-title' }, openCount))),
-      h('p', { class: 'hint space-top' }, 'Bureau never stores the contents of calls, messages or files. Everything else it holds about you is in the download below. ',
+      h('p', { class: 'hint space-top' }, 'Bureau never stores the contents of calls, and it cannot read your messages or files: they are end-to-end encrypted, and what waits for an offline colleague waits as ciphertext only their devices open, deleted once fetched. Everything else it holds about you is in the download below. ',
         h('a', { href: '/privacy' }, 'Read the privacy policy'), '.')),
     exportCard(),
     settingsCard(settings),

@@ -1,8 +1,11 @@
-// The chat panel: direct messages and file transfers with one colleague, peer to peer. A side
-// panel that stays open across pages; a message from someone else opens it when it is closed.
+// The chat panel: direct messages and file transfers with one colleague — peer to peer while
+// both are online, otherwise encrypted for the colleague's devices and waiting on the server
+// (live/mailbox.js). A side panel that stays open across pages; a message from someone else
+// opens it when it is closed. The conversation's history on this device is shown first.
 
 import { h, toast } from '/ui/dom.js';
-import { OfflineError } from '/live/transfer.js';
+import { NoDeviceError } from '/client/secure-messages.js';
+import { TooLargeToWaitError } from '/live/mailbox.js';
 import { presenceAvatar, presenceLine } from '/ui/presence.js';
 import { icon } from '/ui/icons.js';
 
@@ -16,8 +19,21 @@ let open = null;
 
 const RESULT_LABELS = {
   sending: 'Sending…', receiving: 'Receiving…', verified: 'Verified ✓', corrupted: 'Corrupted: the checksum does not match',
-  cancelled: 'Cancelled', failed: 'Failed',
+  cancelled: 'Cancelled', failed: 'Failed', queued: 'Encrypted, waiting on the server',
 };
+
+/**
+ * Why a message or file to a colleague was not sent, in words.
+ * @param {unknown} err
+ * @param {string} name The colleague.
+ * @param {'message'|'file'} what
+ * @returns {string}
+ */
+export function notSent(err, name, what) {
+  if (err instanceof NoDeviceError) return `${name} has not used Bureau on a browser that can receive encrypted messages yet; the ${what} was not sent.`;
+  if (err instanceof TooLargeToWaitError) return `${name} is offline. ${err.message}`;
+  return err instanceof Error ? err.message : `The ${what} was not sent.`;
+}
 
 /**
  * @param {number} bytes
@@ -79,7 +95,7 @@ export function openChat(office, userId, focus = true) {
       fileInput, send));
   aside.replaceChildren(
     h('div', { class: 'chat-head', id: 'chat-head' }),
-    h('p', { class: 'chat-note' }, 'Peer to peer and end-to-end encrypted; nothing is stored on the server.'),
+    h('p', { class: 'chat-note' }, `End-to-end encrypted. Peer to peer while ${name} is online; otherwise it waits on the server, encrypted for ${name}'s devices, until they fetch it.`),
     h('ol', { class: 'chat-log', id: 'chat-log', 'aria-label': `Conversation with ${name}`, 'aria-live': 'polite' }),
     form);
   aside.dataset.userId = userId;
@@ -87,15 +103,18 @@ export function openChat(office, userId, focus = true) {
   document.body.classList.add('chat-open');
   drawHead(office, userId);
   drawEntries(office, userId);
+  office.mailbox.loadHistory(userId).then((added) => {
+    if (added && open && open.office === office && open.userId === userId) drawEntries(office, userId);
+  }).catch((err) => console.warn('history', err));
   const submit = async () => {
     const text = input.value.trim();
     if (!text) return;
     send.disabled = true;
     try {
-      await office.transfers.sendMessage(userId, text);
+      await office.mailbox.sendText(userId, text);
       input.value = '';
     } catch (err) {
-      toast(err instanceof OfflineError ? `${name} is offline; the message was not sent.` : err instanceof Error ? err.message : 'The message was not sent.', 'error');
+      toast(notSent(err, name, 'message'), 'error');
     } finally {
       send.disabled = false;
       input.focus();
@@ -112,9 +131,7 @@ export function openChat(office, userId, focus = true) {
     const file = fileInput.files && fileInput.files[0];
     fileInput.value = '';
     if (!file) return;
-    office.transfers.sendFile(userId, file).catch((err) => {
-      toast(err instanceof OfflineError ? `${name} is offline; the file was not sent.` : err instanceof Error ? err.message : 'The file was not sent.', 'error');
-    });
+    office.mailbox.sendFile(userId, file).catch((err) => toast(notSent(err, name, 'file'), 'error'));
   });
   aside.addEventListener('keydown', (event) => { if (event.key === 'Escape') closeChat(); });
   if (focus) input.focus();
@@ -182,9 +199,15 @@ function drawEntries(office, userId) {
 function entryItem(office, userId, e) {
   const time = new Date(e.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   const who = e.dir === 'out' ? 'You' : office.nameOf(userId) || 'Colleague';
+  const via = e.via === 'server' ? h('span', { class: 'chat-via', title: 'It waited on the server, encrypted for the devices of the conversation' }, 'via server') : null;
+  if (e.unverified) {
+    return h('li', { class: 'chat-msg in unverified', dataset: { entryId: e.id } },
+      h('span', { class: 'chat-text' }, icon('warning'), ` A message that could not be verified (${e.unverified}). It is not shown: it may have been changed on the way.`),
+      h('span', { class: 'chat-time' }, time));
+  }
   if (e.kind === 'message') {
     return h('li', { class: `chat-msg ${e.dir}`, dataset: { entryId: e.id } },
-      h('span', { class: 'sr-only' }, `${who}: `), h('span', { class: 'chat-text' }, e.text || ''), h('span', { class: 'chat-time' }, time));
+      h('span', { class: 'sr-only' }, `${who}: `), h('span', { class: 'chat-text' }, e.text || ''), via, h('span', { class: 'chat-time' }, time));
   }
   const f = /** @type {NonNullable<Entry['file']>} */ (e.file);
   const active = f.state === 'sending' || f.state === 'receiving';
@@ -198,5 +221,5 @@ function entryItem(office, userId, e) {
       active ? h('button', { type: 'button', class: 'button small', onclick: () => office.transfers.cancel(userId, e.id) }, 'Cancel') : null,
       f.url ? h('a', { class: 'button small', href: f.url, download: f.name }, 'Save') : null),
     f.hash && !active ? h('code', { class: 'file-hash', title: 'SHA-256 of the file' }, 'SHA-256 ' + f.hash.slice(0, 16) + '…') : null,
-    h('span', { class: 'chat-time' }, time));
+    via, h('span', { class: 'chat-time' }, time));
 }

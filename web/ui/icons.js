@@ -9,6 +9,7 @@ const PATHS = {
   micOff: '<path d="M9 5a3 3 0 0 1 6 0v5M15 13.5A3 3 0 0 1 9 12V9"/><path d="M5 11a7 7 0 0 0 11.5 5.3M19 11a7 7 0 0 1-.6 2.8M12 18v3M3 3l18 18"/>',
   screen: '<rect x="3" y="4" width="18" height="12" rx="1.5"/><path d="M8 20h8M12 16v4"/>',
   file: '<path d="M14 3H6v18h12V7Z"/><path d="M14 3v4h4"/>',
+  warning: '<path d="M12 3 2 20h20Z"/><path d="M12 10v4M12 17v.5"/>',
 };
 
 /**

@@ -47,6 +47,13 @@ pub enum Change {
         /// The session's token (never logged: see the `Debug` implementation).
         token: String,
     },
+    /// End-to-end encrypted messages wait for these users' devices: their open pages fetch them.
+    MessagesWaiting {
+        /// The organisation.
+        org_id: String,
+        /// The users whose devices have new entries.
+        user_ids: Vec<String>,
+    },
 }
 
 impl std::fmt::Debug for Change {
@@ -56,6 +63,7 @@ impl std::fmt::Debug for Change {
             Change::Removed { .. } => f.write_str("Removed"),
             Change::Profile { new_picture, .. } => write!(f, "Profile {{ new_picture: {new_picture} }}"),
             Change::SignedOut { .. } => f.write_str("SignedOut"),
+            Change::MessagesWaiting { user_ids, .. } => write!(f, "MessagesWaiting {{ users: {} }}", user_ids.len()),
         }
     }
 }

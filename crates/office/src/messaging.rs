@@ -23,6 +23,7 @@ use bureau_store::{DeviceKeyRow, MessageBodyRow, MessagingStore, OrgId, QueueRow
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::changes::Change;
 use crate::core::Core;
 use crate::error::{OfficeError, Result};
 use crate::rights::{Actor, Role};
@@ -327,6 +328,7 @@ impl Messaging {
         self.send_limiter.fail(&key, now).await;
         let id = uuid::Uuid::new_v4().to_string();
         let mut entries = Vec::with_capacity(recipients.len());
+        let mut users = std::collections::BTreeSet::new();
         for (device_id, sealed) in &message.keys {
             let sealed_key = bytes_up_to("keys", sealed, MAX_SEALED_KEY)?;
             let Some(device) = self.store.device_key(org, device_id).await? else { return Err(invalid("keys", "names a device that does not exist")) };
@@ -337,6 +339,7 @@ impl Messaging {
                 return Err(invalid("keys", "a recipient device has too many messages waiting; it must fetch them first"));
             }
             entries.push(QueueRow { id: uuid::Uuid::new_v4().to_string(), org_id: actor.org_id.clone(), device_id: device_id.clone(), body_id: id.clone(), sealed_key, queued_at: now });
+            users.insert(device.user_id);
         }
         let keys = self.core.keys(&actor.org_id).await?;
         let envelope = Envelope { header: message.header, signature: message.signature, body: message.body };
@@ -350,6 +353,9 @@ impl Messaging {
             expires_at: now + i64::from(self.core.policy.retention.messages_days) * 24 * 3600 * 1000,
         };
         self.store.queue_message(&row, &entries).await?;
+        if !users.is_empty() {
+            self.core.emit(Change::MessagesWaiting { org_id: actor.org_id.clone(), user_ids: users.into_iter().collect() });
+        }
         Ok(Queued { id, devices: entries.len() })
     }
 

@@ -341,6 +341,17 @@ impl Hub {
         self.refresh_user(org_id, user_id, None);
     }
 
+    /// Messages wait on the server for a member's devices: each of their open connections is
+    /// told to fetch its inbox.
+    pub fn notify_inbox(&mut self, org_id: &str, user_id: &str) {
+        let Some(user) = self.orgs.get(org_id).and_then(|o| o.users.get(user_id)) else { return };
+        let conns: Vec<ConnId> = user.conns.iter().copied().filter(|c| !self.is_guest(*c)).collect();
+        let shared = Arc::new(ServerMsg::Inbox {});
+        for conn in conns {
+            self.out.push_back(Output::Send { conn, msg: shared.clone() });
+        }
+    }
+
     /// Every room of an organisation with its participants, including call rooms.
     pub fn rooms(&self, org_id: &str) -> Vec<RoomState> {
         let Some(org) = self.orgs.get(org_id) else { return Vec::new() };

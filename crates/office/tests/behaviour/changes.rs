@@ -15,6 +15,7 @@ fn drained(changes: &mut tokio::sync::mpsc::UnboundedReceiver<Change>) -> Vec<St
             Change::Removed { user_id, .. } => format!("removed {user_id}"),
             Change::Profile { name, new_picture, .. } => format!("profile {name} {new_picture}"),
             Change::SignedOut { user_id, .. } => format!("signed out {user_id}"),
+            Change::MessagesWaiting { user_ids, .. } => format!("messages for {}", user_ids.join(" ")),
         });
     }
     out

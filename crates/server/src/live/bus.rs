@@ -121,6 +121,13 @@ pub enum Frame {
         /// The user set a new picture.
         new_picture: bool,
     },
+    /// Any node → home: end-to-end encrypted messages wait for these users' devices.
+    MessagesWaiting {
+        /// The organisation.
+        org: String,
+        /// The users.
+        users: Vec<String>,
+    },
     /// Home → proxy: what the hub emitted for the proxy's connections in one cycle.
     Deliver {
         /// Each text with the connections it goes to, in the hub's order.

@@ -61,6 +61,7 @@ enum Event {
     UserRemoved { org_id: String, user_id: String },
     SessionEnded { org_id: String, user_id: String, session: String },
     UserChanged { org_id: String, user_id: String, name: String, has_picture: bool, new_picture: bool },
+    MessagesWaiting { org_id: String, user_ids: Vec<String> },
     Shutdown(oneshot::Sender<()>),
     /// What the heartbeat's round trips to the bus found.
     Checked(router::CheckResult),
@@ -168,6 +169,7 @@ impl Live {
                     self.user_changed(&org_id, &user_id, &name, has_picture, new_picture).await;
                 }
                 Change::SignedOut { org_id, user_id, token } => self.session_ended(&org_id, &user_id, &token).await,
+                Change::MessagesWaiting { org_id, user_ids } => self.send(Event::MessagesWaiting { org_id, user_ids }).await,
             }
         }
     }

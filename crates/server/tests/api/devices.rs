@@ -7,6 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
+use crate::live::{connect, cookie, next, next_any, send};
 use crate::{Running, call, now_ms};
 
 /// A device body for `user_id`: fresh Ed25519 keys, any 32-byte HPKE key, the self-signature.
@@ -135,8 +136,18 @@ async fn a_message_waits_for_an_offline_device_until_that_device_fetched_it() {
         let (status, err) = call(admin.post(server.url("/api/messages")).json(&bad)).await;
         assert_eq!((status, err["field"].as_str()), (422, Some(field)), "{err}");
     }
+    // Bob's open page is told that something waits (nothing of the message in the frame);
+    // Ada's is not: none of her devices is a recipient.
+    let mut bob_socket = connect(&server, Some(&cookie(&server, "bob@example.org", "member password 1").await), None).await.unwrap();
+    let mut ada_socket = connect(&server, Some(&cookie(&server, "ada@example.org", "ada password 1").await), None).await.unwrap();
+    next(&mut bob_socket, "welcome").await;
+    next(&mut ada_socket, "welcome").await;
     let (status, queued) = call(admin.post(server.url("/api/messages")).json(&message(&good, &ada_device.pair, keys.clone()))).await;
     assert_eq!((status, queued["devices"].as_u64()), (201, Some(1)), "{queued}");
+    assert_eq!(next(&mut bob_socket, "inbox").await, json!({"type": "inbox"}));
+    // A ping sent after the message was queued: its pong comes after any `inbox` for Ada.
+    send(&mut ada_socket, json!({"type": "ping"})).await;
+    assert_eq!(next_any(&mut ada_socket, &["inbox", "pong"]).await["type"], "pong", "Ada's page is not told");
 
     // The ciphertext is sealed again at rest: its bytes are not in the data folder.
     let mut found = false;

@@ -41,15 +41,20 @@ pub async fn connect(server: &Running, cookie: Option<&str>, origin: Option<&str
 
 /// The next message of `kind`, skipping others.
 pub async fn next(socket: &mut Socket, kind: &str) -> Value {
+    next_any(socket, &[kind]).await
+}
+
+/// The next message of one of `kinds`, skipping others.
+pub async fn next_any(socket: &mut Socket, kinds: &[&str]) -> Value {
     loop {
         match socket.next().await.expect("socket open").expect("frame") {
             Message::Text(text) => {
                 let msg: Value = serde_json::from_str(&text).unwrap();
-                if msg["type"] == kind {
+                if kinds.iter().any(|kind| msg["type"] == *kind) {
                     return msg;
                 }
             }
-            Message::Close(frame) => panic!("closed while waiting for {kind}: {frame:?}"),
+            Message::Close(frame) => panic!("closed while waiting for {kinds:?}: {frame:?}"),
             _ => {}
         }
     }

@@ -130,6 +130,10 @@ pub enum ServerMsg {
     },
     /// The answer to `ping`.
     Pong {},
+    /// To a member: an end-to-end encrypted message waits on the server for one of their
+    /// devices (docs/messaging.md). The client fetches its device's inbox; the frame carries
+    /// nothing of the message.
+    Inbox {},
     /// To members: a guest waits in the lobby for a room; answer with `admit_guest` or
     /// `refuse_guest`.
     GuestWaiting {
@@ -175,6 +179,7 @@ impl ServerMsg {
             Self::MediaState { .. } => "media_state",
             Self::Error { .. } => "error",
             Self::Pong {} => "pong",
+            Self::Inbox {} => "inbox",
             Self::GuestWaiting { .. } => "guest_waiting",
             Self::GuestLeft { .. } => "guest_left",
             Self::Admitted { .. } => "admitted",

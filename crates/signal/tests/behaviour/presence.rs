@@ -5,7 +5,7 @@ use std::time::Duration;
 use bureau_signal::{CloseCode, ErrorCode, ServerMsg, Status, UserPresence};
 use serde_json::json;
 
-use crate::Office;
+use crate::{Office, kinds};
 
 fn presences(msgs: &[ServerMsg]) -> Vec<UserPresence> {
     msgs.iter()
@@ -226,4 +226,26 @@ fn the_hub_reports_each_flip_of_being_present_once() {
     assert_eq!(office.present_flips(), vec![], "within the grace the user is still present");
     office.advance(Duration::from_secs(60));
     assert_eq!(office.present_flips(), vec![flip(false)]);
+}
+
+#[test]
+fn waiting_messages_are_announced_to_every_tab_of_their_recipient_only() {
+    let mut office = Office::default();
+    let (ada, _) = office.connect("acme", "ada");
+    let (bob1, _) = office.connect("acme", "bob");
+    let (bob2, _) = office.connect("acme", "bob");
+    let (gus, _) = office.connect("globex", "bob");
+    office.clear();
+    office.hub.notify_inbox("acme", "bob");
+    for conn in [bob1, bob2] {
+        assert_eq!(kinds(&office.take(conn)), ["inbox"]);
+    }
+    assert!(office.take(ada).is_empty());
+    assert!(office.take(gus).is_empty(), "the same user id in another organisation");
+    // Nobody of that name online, or an organisation this hub does not know: nothing.
+    office.hub.notify_inbox("acme", "nobody");
+    office.hub.notify_inbox("initech", "bob");
+    for conn in [ada, bob1, bob2, gus] {
+        assert!(office.take(conn).is_empty());
+    }
 }

@@ -279,6 +279,18 @@ impl Router {
         }
     }
 
+    /// Messages wait on the server for these users' devices: their connections are told.
+    pub fn messages_waiting(&mut self, org_id: &str, user_ids: Vec<String>) {
+        match self.home_of(org_id) {
+            Some(Home::Here) => {
+                for user in &user_ids {
+                    self.hub.notify_inbox(org_id, user);
+                }
+            }
+            other => self.send_to_home(org_id, other, Frame::MessagesWaiting { org: org_id.to_owned(), users: user_ids }),
+        }
+    }
+
     /// The answer to [`RouterOutput::CheckClaim`]: `ours` when this node holds the claim.
     pub fn checked_connect(&mut self, now: Instant, frame: Frame, ours: bool) {
         let Frame::Connect { conn, .. } = frame else { return };
@@ -355,6 +367,13 @@ impl Router {
             Frame::UserChanged { org, user, name, picture, new_picture } => {
                 if self.home_of(&org) == Some(Home::Here) {
                     self.hub.set_user_profile(&org, &user, &name, picture, new_picture);
+                }
+            }
+            Frame::MessagesWaiting { org, users } => {
+                if self.home_of(&org) == Some(Home::Here) {
+                    for user in &users {
+                        self.hub.notify_inbox(&org, user);
+                    }
                 }
             }
             Frame::Deliver { texts, closes } => {

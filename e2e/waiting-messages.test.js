@@ -1,0 +1,160 @@
+// Messages that wait, as users meet them in the chat panel (web/live/mailbox.js): Bob has used
+// Bureau once in his browser and signed out; Ada opens his card, writes him three messages and
+// sends a small file while he is offline — they go through the server, encrypted for his
+// device; the data folder holds none of the plaintexts (raw scan). Bob signs in again in his
+// own browser profile: the conversation opens with the four, the file can be saved, and the
+// server's queue for his device is empty. After a reload the conversation is still there (this
+// device's history). While both are online, a message queued on the server reaches Bob's open
+// page at once (the `inbox` frame), and Bob's reply goes peer to peer.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { startBureau, filesUnder } from './server.js';
+import { openBrowser, signIn, signOut } from './browser.js';
+import { waitPresence, officeOf } from './office.js';
+
+const ADA = { email: 'ada@example.test', name: 'Ada Lovelace', password: 'analytical-engine', admin: true };
+const BOB = { email: 'bob@example.test', name: 'Bob Kahn', password: 'transmission-control' };
+const LONG = { timeout: 120_000 };
+
+const TEXTS = ['Kestrel plaintext one c41e', 'Kestrel plaintext two 9a07', 'Kestrel plaintext three 2f6b'];
+const FILE_NAME = 'heron-minutes-77d2.txt';
+const FILE = Buffer.from(Array.from({ length: 40 }, (_, i) => `HERON-FILE-LINE ${i}\n`).join(''));
+
+/** @type {import('./server.js').Bureau} */
+let bureau;
+/** @type {import('./browser.js').Browser} */ let browserA;
+/** @type {import('./browser.js').Browser} */ let browserB;
+
+before(async () => {
+  bureau = await startBureau();
+  for (const u of [ADA, BOB]) await bureau.createUser(u);
+  browserA = await openBrowser(bureau);
+  browserB = await openBrowser(bureau);
+}, LONG);
+after(async () => {
+  for (const b of [browserA, browserB]) if (b) await b.close().catch(() => {});
+  if (bureau) await bureau.stop();
+});
+
+/**
+ * This page's device id, once the live office registered it.
+ * @param {import('playwright-core').Page} page
+ * @returns {Promise<string>}
+ */
+function deviceOf(page) {
+  return page.evaluate(() => /** @type {any} */ (window).bureau.mailbox.device());
+}
+
+/**
+ * How many entries wait on the server for this page's device (read with the device's proof,
+ * without acknowledging them).
+ * @param {import('playwright-core').Page} page
+ * @returns {Promise<number>}
+ */
+function waitingFor(page) {
+  return page.evaluate(async () => {
+    const api = await import('/client/api.js');
+    const sm = await import('/client/secure-messages.js');
+    const keys = await import('/client/device-keys.js');
+    const device = await /** @type {any} */ (window).bureau.mailbox.device();
+    const entries = await api.deviceInbox(device, async (method, path) => {
+      const time = Date.now();
+      const signed = new TextEncoder().encode(`bureau-device-auth-v1\n${device}\n${method}\n${path}\n${time}`);
+      return `${device} ${time} ${sm.b64u(await keys.sign(signed))}`;
+    });
+    return entries.length;
+  });
+}
+
+test('Bob has used Bureau in his browser once, then signed out', LONG, async () => {
+  const bob = browserB.page;
+  await signIn(bob, BOB.email, BOB.password);
+  // The live office registers this browser as one of Bob's devices by itself.
+  const device = await deviceOf(bob);
+  assert.match(device, /^[A-Za-z0-9_-]+$/);
+  await signOut(bob);
+});
+
+test('Ada writes to offline Bob: three messages and a file wait on the server, encrypted', LONG, async () => {
+  const ada = browserA.page;
+  await signIn(ada, ADA.email, ADA.password);
+  await waitPresence(ada, BOB.name, 'offline');
+  await officeOf(ada, BOB.name).locator('.owner-line').click();
+  const card = ada.getByRole('dialog', { name: BOB.name });
+  await card.getByText(`${BOB.name} is offline. A message or a small file waits for ${BOB.name}, encrypted`, { exact: false }).waitFor();
+  await card.getByRole('button', { name: 'Message' }).click();
+  const panel = ada.locator('#chat');
+  await panel.getByText(`otherwise it waits on the server, encrypted for ${BOB.name}'s devices`, { exact: false }).waitFor();
+  const box = ada.getByRole('textbox', { name: `Message to ${BOB.name}` });
+  for (const text of TEXTS) {
+    await box.fill(text);
+    await box.press('Enter');
+    await panel.locator('.chat-msg.out', { hasText: text }).getByText('via server').waitFor();
+  }
+  await ada.locator('#chat-file').setInputFiles({ name: FILE_NAME, mimeType: 'text/plain', buffer: FILE });
+  const sentFile = panel.locator('.chat-file.out[data-state="queued"]', { hasText: FILE_NAME });
+  await sentFile.getByText('Encrypted, waiting on the server').waitFor();
+
+  // A file too large to wait is refused with the reason, before anything is sent.
+  await ada.locator('#chat-file').setInputFiles({ name: 'big.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(200 * 1024) });
+  await ada.getByText(`${BOB.name} is offline. Files larger than 128 KiB travel only while both of you are online.`).waitFor();
+
+  const needles = [...TEXTS, FILE_NAME, 'HERON-FILE-LINE', FILE.subarray(0, 48).toString('base64url')].map((s) => Buffer.from(s));
+  const files = await filesUnder(bureau.dataDir);
+  assert.ok(files.some((f) => f.endsWith('.db') || f.includes('sqlite')), `the scan reads the database among ${files.join(', ')}`);
+  for (const file of files) {
+    const bytes = await readFile(file);
+    for (const needle of needles) assert.ok(!bytes.includes(needle), `${needle} in clear in ${file}`);
+  }
+  assert.deepEqual(browserA.errors, []);
+});
+
+test('Bob signs in again: the conversation opens with the four, and the server keeps nothing', LONG, async () => {
+  const bob = browserB.page;
+  await signIn(bob, BOB.email, BOB.password);
+  const panel = bob.locator('#chat');
+  await panel.getByRole('heading', { name: ADA.name }).waitFor();
+  for (const text of TEXTS) await panel.locator('.chat-msg.in', { hasText: text }).getByText('via server').waitFor();
+  const file = panel.locator('.chat-file.in[data-state="verified"]', { hasText: FILE_NAME });
+  await file.waitFor();
+  const [download] = await Promise.all([bob.waitForEvent('download'), file.getByRole('link', { name: 'Save' }).click()]);
+  assert.equal(download.suggestedFilename(), FILE_NAME);
+  const path = await download.path();
+  assert.ok(path && (await readFile(path)).equals(FILE), 'the saved file is the one Ada sent');
+  // In the order they were sent.
+  const order = await panel.locator('.chat-msg.in').allInnerTexts();
+  assert.deepEqual(TEXTS.map((t) => order.findIndex((line) => line.includes(t))), [0, 1, 2]);
+  assert.equal(await waitingFor(bob), 0, 'fetched = deleted on the server');
+
+  // This device keeps the conversation: after a reload it is there without the server.
+  await bob.reload();
+  await bob.getByRole('heading', { name: 'Office', level: 1 }).waitFor();
+  await officeOf(bob, ADA.name).locator('.owner-line').click();
+  await bob.getByRole('dialog', { name: ADA.name }).getByRole('button', { name: 'Message' }).click();
+  for (const text of TEXTS) await panel.locator('.chat-msg.in', { hasText: text }).waitFor();
+  await panel.locator('.chat-file.in', { hasText: FILE_NAME }).waitFor();
+  assert.deepEqual(browserB.errors, []);
+});
+
+test('both online: a message queued on the server reaches Bob at once; his reply goes peer to peer', LONG, async () => {
+  const ada = browserA.page;
+  const bob = browserB.page;
+  await waitPresence(ada, BOB.name, 'online');
+  const bobId = await bob.evaluate(() => /** @type {any} */ (window).bureau.office.me.id);
+  // Through the server although Bob is online (as when the data channel cannot be opened):
+  // the `inbox` frame tells his page, which fetches it without a reload.
+  await ada.evaluate(([to, text]) => /** @type {any} */ (window).bureau.mailbox.sendThroughServer(to, { kind: 'text', text }), [bobId, 'Pushed through the server 5d1c']);
+  const panel = bob.locator('#chat');
+  await panel.locator('.chat-msg.in', { hasText: 'Pushed through the server 5d1c' }).getByText('via server').waitFor();
+
+  const box = bob.getByRole('textbox', { name: `Message to ${ADA.name}` });
+  await box.fill('Thanks, read them all');
+  await box.press('Enter');
+  const reply = ada.locator('#chat .chat-msg.in', { hasText: 'Thanks, read them all' });
+  await reply.waitFor();
+  assert.equal(await reply.getByText('via server').count(), 0, 'peer to peer while both are online');
+  assert.deepEqual(browserA.errors, []);
+  assert.deepEqual(browserB.errors, []);
+});

@@ -1,0 +1,307 @@
+// Messages that wait (docs/messaging.md): this browser's device, its inbox, and the way a direct
+// message or a small file goes out — peer to peer while the colleague is online (as before),
+// otherwise encrypted in this browser for each of the colleague's devices (and the user's own
+// other devices) and queued on the server until they fetch it. The inbox is fetched after each
+// `welcome` (what waited while this page was away) and on each `inbox` frame (something new).
+// Every message shown is kept in this device's history (client/history.js).
+
+import * as sm from '/client/secure-messages.js';
+import * as history from '/client/history.js';
+import { OfflineError, sha256 } from '/live/transfer.js';
+
+/**
+ * @typedef {import('/client/protocol.js').SignalClient} SignalClient
+ * @typedef {import('/live/transfer.js').Transfers} Transfers
+ * @typedef {import('/live/transfer.js').Entry} Entry
+ * @typedef {import('/client/history.js').Kept} Kept
+ */
+
+/** The largest file that can wait on the server (it travels inside the message). */
+export const MAX_WAITING_FILE = sm.MAX_INLINE_FILE;
+
+/**
+ * The id of the direct conversation of two users: the same on both sides.
+ * @param {string} a
+ * @param {string} b
+ * @returns {string}
+ */
+export function directConversation(a, b) {
+  return 'dm:' + [a, b].sort().join(':');
+}
+
+/** Raised when a file is too large to wait on the server for an offline colleague. */
+export class TooLargeToWaitError extends Error {
+  constructor() {
+    super(`Files larger than ${MAX_WAITING_FILE / 1024} KiB travel only while both of you are online.`);
+    this.name = 'TooLargeToWaitError';
+  }
+}
+
+export class Mailbox {
+  /**
+   * @param {{id: string, role: string}} me A guest has no devices: nothing is fetched for them.
+   * @param {SignalClient} signal
+   * @param {Transfers} transfers
+   * @param {(userId: string) => boolean} online Whether the colleague has a connection now.
+   * @param {(toUser: string, kind: 'message'|'file', size: number) => Promise<void>} report Metadata log.
+   */
+  constructor(me, signal, transfers, online, report) {
+    this.me = me;
+    this.transfers = transfers;
+    this.online = online;
+    this.report = report;
+    /** @type {Promise<string>|null} This browser's device id, registered on first use. */
+    this.registering = null;
+    /** @type {Promise<void>|null} The fetch running now. */
+    this.fetching = null;
+    /** Another fetch was asked for while one ran. */
+    this.again = false;
+    /** @type {Set<string>} Conversations whose kept history is merged in. */
+    this.loaded = new Set();
+    /** @type {string} Why the inbox could not be fetched last time ('' when it could). */
+    this.problem = '';
+    if (me.role === 'guest') return;
+    signal.on('welcome', () => this.fetch());
+    signal.on('inbox', () => this.fetch());
+    // Messages that went or came peer to peer are kept too (the ones through the server are
+    // kept before they are shown).
+    transfers.onChange((userId, entry) => {
+      if (entry.kind === 'message' && !entry.via && !entry.unverified) void history.keep([this.kept(userId, entry)]).catch((err) => console.warn('history', err));
+    });
+  }
+
+  /**
+   * This browser's device id, registered on the first call.
+   * @returns {Promise<string>}
+   */
+  device() {
+    if (!this.registering) {
+      this.registering = sm.ensureDevice(this.me, deviceName()).catch((err) => {
+        this.registering = null;
+        throw err;
+      });
+    }
+    return this.registering;
+  }
+
+  /**
+   * Fetches the inbox now; asked again while it runs, it runs once more afterwards.
+   * @returns {Promise<void>}
+   */
+  fetch() {
+    if (this.fetching) {
+      this.again = true;
+      return this.fetching;
+    }
+    this.fetching = (async () => {
+      do {
+        this.again = false;
+        try {
+          await this.fetchOnce();
+          this.problem = '';
+        } catch (err) {
+          this.problem = err instanceof Error ? err.message : String(err);
+          console.warn('inbox', err);
+        }
+      } while (this.again);
+    })().finally(() => { this.fetching = null; });
+    return this.fetching;
+  }
+
+  /** @private */
+  async fetchOnce() {
+    const deviceId = await this.device();
+    /** @type {Array<{peer: string, entry: Entry}>} */
+    const arrived = [];
+    await sm.fetchInbox(this.me, deviceId, async (page) => {
+      /** @type {Array<{peer: string, entry: Entry}>} */
+      const lines = [];
+      for (const result of page) {
+        const line = await this.lineOf(result);
+        if (line) lines.push(line);
+      }
+      await history.keep(lines.map(({ peer, entry }) => this.kept(peer, entry)));
+      arrived.push(...lines);
+    });
+    for (const { peer, entry } of arrived) {
+      if (this.transfers.conversation(peer).some((e) => e.id === entry.id)) continue;
+      this.transfers.push(peer, entry);
+    }
+  }
+
+  /**
+   * The conversation line of an inbox result: in the conversation with its sender, or — for a
+   * copy of what the user sent from another device — with the colleague it went to.
+   * @param {sm.Received|sm.Unverified} result
+   * @returns {Promise<{peer: string, entry: Entry}|null>}
+   * @private
+   */
+  async lineOf(result) {
+    if (!result.verified) {
+      const peer = result.claimed_from_user && result.claimed_from_user !== this.me.id ? result.claimed_from_user : '';
+      if (!peer) {
+        console.warn('inbox: a message that could not be verified, from nobody it names:', result.reason);
+        return null;
+      }
+      return { peer, entry: { id: 'unverified:' + result.id, dir: 'in', kind: 'message', at: result.queued_at, via: 'server', unverified: result.reason } };
+    }
+    const mine = result.from_user === this.me.id;
+    const peer = mine ? otherOf(result.conversation_id, this.me.id) : result.from_user;
+    if (!peer) return null; // not a direct conversation: groups are not shown yet
+    const base = { id: result.message_id, dir: /** @type {'in'|'out'} */ (mine ? 'out' : 'in'), at: result.sent_at, via: /** @type {'server'} */ ('server') };
+    const content = result.content;
+    if (content.kind === 'text') return { peer, entry: { ...base, kind: 'message', text: content.text } };
+    const bytes = /** @type {Uint8Array} */ (sm.unb64u(content.data));
+    return { peer, entry: { ...base, kind: 'file', file: fileLine(content.name, content.type, bytes, content.data, await sha256(bytes.slice().buffer), mine) } };
+  }
+
+  /**
+   * A line as it is kept.
+   * @param {string} peer
+   * @param {Entry} entry
+   * @returns {Kept}
+   * @private
+   */
+  kept(peer, entry) {
+    /** @type {Kept} */
+    const line = { id: entry.id, owner: this.me.id, peer, dir: entry.dir, kind: entry.kind, at: entry.at };
+    if (entry.text !== undefined) line.text = entry.text;
+    if (entry.file && entry.file.data !== undefined) line.file = { name: entry.file.name, type: entry.file.type || '', size: entry.file.size, data: entry.file.data };
+    if (entry.via) line.via = entry.via;
+    if (entry.unverified) line.unverified = entry.unverified;
+    return line;
+  }
+
+  /**
+   * Merges this device's kept history of a conversation into it (once per page load).
+   * @param {string} peer
+   * @returns {Promise<boolean>} Whether lines were added.
+   */
+  async loadHistory(peer) {
+    if (this.loaded.has(peer)) return false;
+    this.loaded.add(peer);
+    const kept = await history.conversation(this.me.id, peer);
+    const before = this.transfers.conversation(peer).length;
+    this.transfers.merge(peer, await Promise.all(kept.map(entryOf)));
+    return this.transfers.conversation(peer).length !== before;
+  }
+
+  /**
+   * Sends a text: peer to peer when the colleague is online, otherwise through the server.
+   * @param {string} userId
+   * @param {string} text
+   * @returns {Promise<void>}
+   * @throws {sm.NoDeviceError} When the colleague is offline and has no device to encrypt to.
+   */
+  async sendText(userId, text) {
+    if (this.online(userId)) {
+      try {
+        return await this.transfers.sendMessage(userId, text);
+      } catch (err) {
+        if (!(err instanceof OfflineError)) throw err;
+      }
+    }
+    const sent = await this.sendThroughServer(userId, { kind: 'text', text });
+    const entry = { id: sent.message_id, dir: /** @type {const} */ ('out'), kind: /** @type {const} */ ('message'), at: sent.at, text, via: /** @type {const} */ ('server') };
+    await history.keep([this.kept(userId, entry)]);
+    this.transfers.push(userId, entry);
+    await this.report(userId, 'message', new TextEncoder().encode(text).length).catch(() => {});
+  }
+
+  /**
+   * Sends a file: peer to peer when the colleague is online, otherwise (when small enough)
+   * inside a message through the server.
+   * @param {string} userId
+   * @param {File} file
+   * @returns {Promise<void>}
+   * @throws {TooLargeToWaitError|sm.NoDeviceError}
+   */
+  async sendFile(userId, file) {
+    if (this.online(userId)) {
+      try {
+        await this.transfers.sendFile(userId, file);
+        return;
+      } catch (err) {
+        if (!(err instanceof OfflineError)) throw err;
+      }
+    }
+    if (file.size > MAX_WAITING_FILE) throw new TooLargeToWaitError();
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const type = file.type || 'application/octet-stream';
+    const sent = await this.sendThroughServer(userId, { kind: 'file', name: file.name, type, data: bytes });
+    const entry = { id: sent.message_id, dir: /** @type {const} */ ('out'), kind: /** @type {const} */ ('file'), at: sent.at, via: /** @type {const} */ ('server'),
+      file: fileLine(file.name, type, bytes, sm.b64u(bytes), await sha256(bytes.slice().buffer), true) };
+    await history.keep([this.kept(userId, entry)]);
+    this.transfers.push(userId, entry);
+    await this.report(userId, 'file', file.size).catch(() => {});
+  }
+
+  /**
+   * @param {string} userId
+   * @param {sm.Outgoing} outgoing
+   * @returns {Promise<{message_id: string, at: number}>}
+   * @private
+   */
+  async sendThroughServer(userId, outgoing) {
+    const deviceId = await this.device();
+    const at = Date.now();
+    const sent = await sm.sendDirect(this.me, deviceId, userId, directConversation(this.me.id, userId), outgoing);
+    return { message_id: sent.message_id, at };
+  }
+}
+
+/**
+ * The colleague of a direct conversation id that names the user, or '' for another kind.
+ * @param {string} conversationId
+ * @param {string} me
+ * @returns {string}
+ */
+function otherOf(conversationId, me) {
+  const parts = conversationId.split(':');
+  if (parts.length !== 3 || parts[0] !== 'dm' || !parts.slice(1).includes(me)) return '';
+  return parts[1] === me ? parts[2] : parts[1];
+}
+
+/**
+ * The file part of a line for a small file that went through the server.
+ * @param {string} name
+ * @param {string} type
+ * @param {Uint8Array} bytes
+ * @param {string} data The bytes as base64url (kept in the history).
+ * @param {string} hash Hex SHA-256.
+ * @param {boolean} sent
+ * @returns {NonNullable<Entry['file']>}
+ */
+function fileLine(name, type, bytes, data, hash, sent) {
+  const url = URL.createObjectURL(new Blob([bytes.slice().buffer], { type }));
+  return { name, type, size: bytes.length, done: bytes.length, state: sent ? 'queued' : 'verified', hash, url, data };
+}
+
+/**
+ * A kept line back as a conversation line.
+ * @param {Kept} line
+ * @returns {Promise<Entry>}
+ */
+async function entryOf(line) {
+  /** @type {Entry} */
+  const entry = { id: line.id, dir: line.dir, kind: line.kind, at: line.at };
+  if (line.text !== undefined) entry.text = line.text;
+  if (line.via) entry.via = line.via;
+  if (line.unverified) entry.unverified = line.unverified;
+  if (line.file) {
+    const bytes = /** @type {Uint8Array} */ (sm.unb64u(line.file.data));
+    entry.file = fileLine(line.file.name, line.file.type, bytes, line.file.data, await sha256(bytes.slice().buffer), line.dir === 'out');
+  }
+  return entry;
+}
+
+/**
+ * A name for this browser that its user recognises on "Security" (sealed on the server).
+ * @returns {string}
+ */
+function deviceName() {
+  const ua = navigator.userAgent;
+  const browser = /Edg\//.test(ua) ? 'Edge' : /Firefox\//.test(ua) ? 'Firefox' : /Chrome\//.test(ua) ? 'Chromium' : /Safari\//.test(ua) ? 'Safari' : 'Web browser';
+  const system = /Windows/.test(ua) ? 'Windows' : /Mac OS X/.test(ua) ? 'macOS' : /Android/.test(ua) ? 'Android' : /Linux/.test(ua) ? 'Linux' : /iPhone|iPad/.test(ua) ? 'iOS' : '';
+  return system ? `${browser} on ${system}` : browser;
+}
