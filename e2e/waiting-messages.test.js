@@ -158,3 +158,34 @@ test('both online: a message queued on the server reaches Bob at once; his reply
   assert.deepEqual(browserA.errors, []);
   assert.deepEqual(browserB.errors, []);
 });
+
+test('an organisation that keeps strict peer to peer: nothing waits, and the sender is told why', LONG, async () => {
+  const ada = browserA.page;
+  const bob = browserB.page;
+  await ada.getByRole('button', { name: 'Close the conversation' }).click();
+  await ada.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin', exact: true }).click();
+  const form = ada.getByRole('form', { name: 'Message settings' });
+  const days = form.getByLabel('Keep a waiting message at most (days)');
+  assert.equal(await days.inputValue(), '30');
+  await days.fill('400');
+  await form.getByRole('button', { name: 'Save message settings' }).click();
+  await form.getByText('Enter a whole number of days from 1 to 365.').waitFor();
+  await days.fill('7');
+  await form.getByRole('switch', { name: 'Messages wait for colleagues who are offline' }).uncheck();
+  await form.getByRole('button', { name: 'Save message settings' }).click();
+  await ada.getByText('Message settings saved.').waitFor();
+  const org = await ada.evaluate(async () => (await fetch('/api/org')).json());
+  assert.deepEqual([org.messages_store_and_forward, org.messages_retention_days], [false, 7]);
+
+  await signOut(bob);
+  await ada.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Office' }).click();
+  await waitPresence(ada, BOB.name, 'offline');
+  await officeOf(ada, BOB.name).locator('.owner-line').click();
+  await ada.getByRole('dialog', { name: BOB.name }).getByRole('button', { name: 'Message' }).click();
+  const box = ada.getByRole('textbox', { name: `Message to ${BOB.name}` });
+  await box.fill('This one cannot wait');
+  await box.press('Enter');
+  await ada.getByText(`${BOB.name} is offline, and your organisation delivers messages only while both people are online; the message was not sent.`).waitFor();
+  assert.equal(await ada.locator('#chat .chat-msg', { hasText: 'This one cannot wait' }).count(), 0);
+  assert.deepEqual(browserA.errors, []);
+});

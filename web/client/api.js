@@ -49,6 +49,8 @@
  * @property {boolean} [require_two_factor]
  * @property {'en'|'de'} [language] Language of the emails Bureau sends.
  * @property {string|null} [support_email] Where support requests go; null: every administrator.
+ * @property {boolean} [messages_store_and_forward] Messages may wait on the server for colleagues who are offline.
+ * @property {number} [messages_retention_days] Days a waiting message is kept at most.
  */
 
 /**
@@ -197,7 +199,7 @@ export function org() {
 }
 
 /**
- * @param {{name?: string, profile_mode?: ProfileMode, require_two_factor?: boolean, language?: 'en'|'de', support_email?: string|null}} patch
+ * @param {{name?: string, profile_mode?: ProfileMode, require_two_factor?: boolean, language?: 'en'|'de', support_email?: string|null, messages_store_and_forward?: boolean, messages_retention_days?: number}} patch
  * @returns {Promise<Org>}
  */
 export function updateOrg(patch) {

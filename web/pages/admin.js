@@ -9,6 +9,7 @@ import { avatar } from '/ui/people.js';
 import { openAddUser, openEditUser } from '/ui/user-dialogs.js';
 import { roomsCard } from '/pages/admin-rooms.js';
 import { mailSettingsCard } from '/ui/admin-mail.js';
+import { messagesSettingsCard } from '/ui/admin-messages.js';
 import { invitationsSection } from '/ui/admin-invitations.js';
 import { supportSection } from '/ui/admin-support.js';
 import { privacySummaryCard } from '/pages/privacy-admin.js';
@@ -54,6 +55,7 @@ export async function render(ctx) {
       h('div', {}, h('h1', {}, 'Administration'), h('p', {}, 'Organisation settings, user accounts and rooms.'))),
     orgCard(ctx, org),
     mailSettingsCard(ctx, org),
+    messagesSettingsCard(ctx, org),
     h('section', { class: 'card', 'aria-labelledby': 'users-title' },
       h('div', { class: 'card-head' }, h('h2', { id: 'users-title' }, 'Users'), addButton),
       tableHost),

@@ -5,6 +5,7 @@
 
 import { h, toast } from '/ui/dom.js';
 import { NoDeviceError } from '/client/secure-messages.js';
+import { ApiError } from '/client/api.js';
 import { TooLargeToWaitError } from '/live/mailbox.js';
 import { presenceAvatar, presenceLine } from '/ui/presence.js';
 import { icon } from '/ui/icons.js';
@@ -32,6 +33,7 @@ const RESULT_LABELS = {
 export function notSent(err, name, what) {
   if (err instanceof NoDeviceError) return `${name} has not used Bureau on a browser that can receive encrypted messages yet; the ${what} was not sent.`;
   if (err instanceof TooLargeToWaitError) return `${name} is offline. ${err.message}`;
+  if (err instanceof ApiError && err.code === 'peer_to_peer_only') return `${name} is offline, and your organisation delivers messages only while both people are online; the ${what} was not sent.`;
   return err instanceof Error ? err.message : `The ${what} was not sent.`;
 }
 

@@ -64,6 +64,8 @@ impl Core {
             language: org.language.clone(),
             support_email,
             require_two_factor: false,
+            messages_store_and_forward: true,
+            messages_retention_days: self.policy.retention.messages_days,
         })
     }
 

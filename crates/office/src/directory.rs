@@ -29,6 +29,11 @@ pub struct OrgSettingsPatch {
     pub support_email: Option<Option<String>>,
     /// Whether every user must sign in with a second factor.
     pub require_two_factor: Option<bool>,
+    /// Whether end-to-end encrypted messages may wait on the server for colleagues who are
+    /// offline; `false` keeps strict peer-to-peer delivery.
+    pub messages_store_and_forward: Option<bool>,
+    /// Days a waiting message is kept at most (1–365); applies to messages queued afterwards.
+    pub messages_retention_days: Option<u32>,
 }
 
 /// The organisation's settings and the directory of users: profiles and pictures (its store is
@@ -39,6 +44,8 @@ pub struct Directory {
     pub(crate) accounts: Arc<Accounts>,
     /// The "require a second factor" setting is shown with the organisation's settings.
     pub(crate) two_factor: Arc<TwoFactor>,
+    /// So are the messaging choices.
+    pub(crate) messaging: Arc<crate::Messaging>,
 }
 
 impl Directory {
@@ -47,6 +54,9 @@ impl Directory {
         let keys = self.core.keys(&actor.org_id).await?;
         let mut view = self.core.org_view(&keys, &self.core.org_row(&actor.org_id).await?)?;
         view.require_two_factor = self.two_factor.requires_two_factor(&actor.org_id).await?;
+        let messaging = self.messaging.settings(&actor.org_id).await?;
+        view.messages_store_and_forward = messaging.store_and_forward;
+        view.messages_retention_days = messaging.retention_days;
         Ok(view)
     }
 
@@ -81,6 +91,9 @@ impl Directory {
         self.core.store.update_org(&org).await?;
         if let Some(required) = patch.require_two_factor {
             self.two_factor.set_requires_two_factor(actor, required).await?;
+        }
+        if patch.messages_store_and_forward.is_some() || patch.messages_retention_days.is_some() {
+            self.messaging.set_settings(actor, patch.messages_store_and_forward, patch.messages_retention_days).await?;
         }
         self.org(actor).await
     }

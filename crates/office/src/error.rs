@@ -55,6 +55,9 @@ pub enum OfficeError {
     /// The record would clash with an existing one (for example the email is taken).
     #[error("a record with this {0} already exists")]
     Conflict(&'static str),
+    /// The organisation turned store and forward off: messages travel only peer to peer.
+    #[error("your organisation delivers messages only while both people are online: messages cannot wait on the server")]
+    PeerToPeerOnly,
     /// A link or token is unknown, used or expired.
     #[error("this link is invalid, already used or expired")]
     InvalidToken,

@@ -190,6 +190,11 @@ pub struct OrgView {
     pub support_email: Option<String>,
     /// Every user must sign in with a second factor.
     pub require_two_factor: bool,
+    /// End-to-end encrypted messages may wait on the server for colleagues who are offline
+    /// (store and forward); off, messages travel only peer to peer while both are online.
+    pub messages_store_and_forward: bool,
+    /// Days a waiting message that no device fetched is kept at most (then deleted unread).
+    pub messages_retention_days: u32,
 }
 
 /// A user as the API shows them. Extended fields appear only in extended-profile mode.
@@ -290,7 +295,8 @@ impl Office {
             pair_limiter: limiter("account-ip", policy.login_failures_per_account, policy.login_window_ms),
             ip_limiter: limiter("ip", policy.login_failures_per_ip, policy.login_window_ms),
         });
-        let directory = Arc::new(Directory { core: core.clone(), accounts: accounts.clone(), two_factor: two_factor.clone() });
+        let messaging = Arc::new(Messaging { core: core.clone(), store: store.clone(), send_limiter: limiter("message-send", messaging::SENDS_PER_MINUTE, 60_000) });
+        let directory = Arc::new(Directory { core: core.clone(), accounts: accounts.clone(), two_factor: two_factor.clone(), messaging: messaging.clone() });
         let working_day = Arc::new(WorkingDay {
             core: core.clone(),
             store: store.clone(),
@@ -308,7 +314,6 @@ impl Office {
             guest_join_limiter: limiter("guest-join", guests::JOINS_PER_MINUTE, 60_000),
         });
         let support = Arc::new(Support { core: core.clone(), store: store.clone(), directory: directory.clone() });
-        let messaging = Arc::new(Messaging { core: core.clone(), store: store.clone(), send_limiter: limiter("message-send", messaging::SENDS_PER_MINUTE, 60_000) });
         let privacy = Arc::new(Privacy {
             core,
             store,

@@ -179,6 +179,18 @@ pub struct Messaging {
     pub(crate) send_limiter: crate::Limiter,
 }
 
+/// The longest an organisation may keep waiting messages, in days.
+pub const MAX_RETENTION_DAYS: u32 = 365;
+
+/// An organisation's messaging choices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MessagingSettings {
+    /// Messages may wait on the server for devices that are offline.
+    pub store_and_forward: bool,
+    /// Days a waiting message is kept at most.
+    pub retention_days: u32,
+}
+
 fn envelope_slot(id: &str) -> Slot<'_> {
     Slot { table: "message_bodies", column: "envelope", row: id }
 }
@@ -295,11 +307,39 @@ impl Messaging {
 }
 
 impl Messaging {
+    /// The organisation's messaging choices (the node's defaults until an administrator sets them).
+    pub(crate) async fn settings(&self, org_id: &str) -> Result<MessagingSettings> {
+        Ok(match self.store.org_messaging(OrgId(org_id)).await? {
+            Some((store_and_forward, days)) => MessagingSettings { store_and_forward, retention_days: u32::try_from(days).unwrap_or(1) },
+            None => MessagingSettings { store_and_forward: true, retention_days: self.core.policy.retention.messages_days },
+        })
+    }
+
+    /// Changes the organisation's messaging choices (administrators only); absent ones stay.
+    /// Turning store and forward off leaves what already waits to be fetched or expire.
+    pub(crate) async fn set_settings(&self, actor: &Actor, store_and_forward: Option<bool>, retention_days: Option<u32>) -> Result<()> {
+        actor.require_admin()?;
+        let current = self.settings(&actor.org_id).await?;
+        let days = retention_days.unwrap_or(current.retention_days);
+        if !(1..=MAX_RETENTION_DAYS).contains(&days) {
+            return Err(invalid("messages_retention_days", &format!("must be 1 to {MAX_RETENTION_DAYS} days")));
+        }
+        let store_and_forward = store_and_forward.unwrap_or(current.store_and_forward);
+        self.store.set_org_messaging(OrgId(&actor.org_id), store_and_forward, i64::from(days)).await?;
+        tracing::info!(org_id = %actor.org_id, store_and_forward, retention_days = days, "organisation messaging settings changed");
+        Ok(())
+    }
+
     /// Queues a message of the actor for the devices it names (members only). Devices of users
     /// no longer active are skipped; a device whose queue is full refuses the whole message.
+    /// Refused when the organisation turned store and forward off.
     pub async fn send(&self, actor: &Actor, message: NewMessage) -> Result<Queued> {
         if actor.role == Role::Guest {
             return Err(OfficeError::Forbidden);
+        }
+        let settings = self.settings(&actor.org_id).await?;
+        if !settings.store_and_forward {
+            return Err(OfficeError::PeerToPeerOnly);
         }
         let header_bytes = bytes_up_to("header", &message.header, MAX_HEADER)?;
         let signature = bytes("signature", &message.signature, 64)?;
@@ -350,7 +390,7 @@ impl Messaging {
             sender_user: actor.user_id.clone(),
             size: (header_bytes.len() + body.len()) as i64,
             created_at: now,
-            expires_at: now + i64::from(self.core.policy.retention.messages_days) * 24 * 3600 * 1000,
+            expires_at: now + i64::from(settings.retention_days) * 24 * 3600 * 1000,
         };
         self.store.queue_message(&row, &entries).await?;
         if !users.is_empty() {

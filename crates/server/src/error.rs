@@ -79,6 +79,7 @@ impl ApiError {
                 O::FieldDisabled(_) => (StatusCode::UNPROCESSABLE_ENTITY, "field_disabled"),
                 O::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
                 O::LinkFull(_) => (StatusCode::CONFLICT, "link_full"),
+                O::PeerToPeerOnly => (StatusCode::CONFLICT, "peer_to_peer_only"),
                 O::ChooseOrganisation(_) => (StatusCode::CONFLICT, "choose_organisation"),
                 O::InvalidToken => (StatusCode::GONE, "invalid_token"),
                 O::MailFailed => (StatusCode::BAD_GATEWAY, "mail_failed"),

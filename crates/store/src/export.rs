@@ -107,6 +107,7 @@ pub const ORG_TABLES: &[(&str, &str)] = &[
     ("device_keys", "SELECT * FROM device_keys WHERE org_id = $1 ORDER BY created_at, id"),
     ("message_bodies", "SELECT * FROM message_bodies WHERE org_id = $1 ORDER BY created_at, id"),
     ("message_queue", "SELECT * FROM message_queue WHERE org_id = $1 ORDER BY queued_at, id"),
+    ("org_messaging", "SELECT * FROM org_messaging WHERE org_id = $1"),
 ];
 
 /// Organisation-scoped tables deliberately left out of a snapshot: the keys wrapped by the

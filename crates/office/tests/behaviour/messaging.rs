@@ -112,3 +112,64 @@ async fn a_message_nobody_fetched_is_deleted_when_its_retention_ends() {
     assert_eq!(office.privacy.enforce_retention().await.unwrap().messages, 1);
     assert!(office.messaging.inbox(&alice, &inbox(now()), "GET", "/inbox").await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn an_organisation_chooses_whether_messages_wait_and_for_how_long() {
+    let dir = tempfile::tempdir().unwrap();
+    let (office, store, clock) = office_in(dir.path(), &Key::generate()).await;
+    let acme = org_with_admin(&office, "acme", "admin@acme.example").await;
+    office.accounts.create_user(&acme, member("Alice Acme", "alice@acme.example")).await.unwrap();
+    let alice = signed_in(&office, "alice@acme.example").await;
+    let pair = Ed25519KeyPair::generate().unwrap();
+    let hpke = rand_bytes();
+    let new = NewDevice {
+        name: "Laptop".into(),
+        hpke_public: URL_SAFE_NO_PAD.encode(hpke),
+        sign_public: URL_SAFE_NO_PAD.encode(pair.public_key().as_ref()),
+        self_signature: URL_SAFE_NO_PAD.encode(pair.sign(&[b"bureau-device-v1".as_slice(), alice.user_id.as_bytes(), &hpke].concat()).as_ref()),
+    };
+    let laptop = office.messaging.register_device(&alice, new).await.unwrap();
+    let note = || {
+        let header = serde_json::to_vec(&serde_json::json!({"sender_user": alice.user_id, "sender_device": laptop.id, "recipients": [laptop.id]})).unwrap();
+        bureau_office::NewMessage {
+            signature: URL_SAFE_NO_PAD.encode(pair.sign(&header).as_ref()),
+            header: URL_SAFE_NO_PAD.encode(&header),
+            body: URL_SAFE_NO_PAD.encode([1u8; 100]),
+            keys: [(laptop.id.clone(), URL_SAFE_NO_PAD.encode([2u8; 80]))].into(),
+        }
+    };
+    let patch = |json: &str| serde_json::from_str::<bureau_office::OrgSettingsPatch>(json).unwrap();
+
+    // The node's defaults until an administrator chooses.
+    let org = office.directory.org(&alice).await.unwrap();
+    assert_eq!((org.messages_store_and_forward, org.messages_retention_days), (true, 30));
+    // Only administrators choose, within bounds.
+    let by_member = office.directory.update_org(&alice, patch(r#"{"messages_store_and_forward": false}"#)).await;
+    assert!(matches!(by_member, Err(OfficeError::Forbidden)), "{by_member:?}");
+    for days in [0, 366] {
+        let out_of_bounds = office.directory.update_org(&acme, patch(&format!(r#"{{"messages_retention_days": {days}}}"#))).await;
+        assert!(matches!(out_of_bounds, Err(OfficeError::Invalid { field: "messages_retention_days", .. })), "{out_of_bounds:?}");
+    }
+
+    // Strict peer to peer: nothing waits on the server; what waited before stays until fetched.
+    office.messaging.send(&alice, note()).await.unwrap();
+    let org = office.directory.update_org(&acme, patch(r#"{"messages_store_and_forward": false}"#)).await.unwrap();
+    assert_eq!((org.messages_store_and_forward, org.messages_retention_days), (false, 30));
+    assert!(matches!(office.messaging.send(&alice, note()).await, Err(OfficeError::PeerToPeerOnly)));
+    assert_eq!(store.shared().queued_count(OrgId(&acme.org_id), &laptop.id).await.unwrap(), 1);
+
+    // On again, with two days: a message nobody fetched goes after two days, not thirty.
+    let org = office.directory.update_org(&acme, patch(r#"{"messages_store_and_forward": true, "messages_retention_days": 2}"#)).await.unwrap();
+    assert_eq!((org.messages_store_and_forward, org.messages_retention_days), (true, 2));
+    office.messaging.send(&alice, note()).await.unwrap();
+    assert_eq!(store.shared().queued_count(OrgId(&acme.org_id), &laptop.id).await.unwrap(), 2);
+    clock.advance_ms(2 * 24 * 3600 * 1000 + 1);
+    assert_eq!(office.privacy.enforce_retention().await.unwrap().messages, 1, "the two-day one");
+    assert_eq!(store.shared().queued_count(OrgId(&acme.org_id), &laptop.id).await.unwrap(), 1);
+
+    // Erasing Alice deletes her device and everything waiting for it.
+    let erase = bureau_office::EraseRequest { password: "member password 1".into(), code: None, recovery_code: None };
+    office.privacy.erase_me(&alice, erase).await.unwrap();
+    assert_eq!(store.shared().queued_count(OrgId(&acme.org_id), &laptop.id).await.unwrap(), 0);
+    assert!(store.shared().device_keys(OrgId(&acme.org_id), &alice.user_id).await.unwrap().is_empty());
+}

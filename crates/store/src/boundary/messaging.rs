@@ -25,4 +25,9 @@ pub trait MessagingStore: Send + Sync + 'static {
     /// Deletes the device's entries `ids` (fetched), and each message no entry waits for any
     /// more; how many entries went.
     async fn acknowledge(&self, org: OrgId<'_>, device_id: &str, ids: &[String]) -> Result<u64>;
+    /// The organisation's messaging choices: store and forward, retention in days (`None`:
+    /// never set, the node's defaults apply).
+    async fn org_messaging(&self, org: OrgId<'_>) -> Result<Option<(bool, i64)>>;
+    /// Sets the organisation's messaging choices.
+    async fn set_org_messaging(&self, org: OrgId<'_>, store_and_forward: bool, retention_days: i64) -> Result<()>;
 }

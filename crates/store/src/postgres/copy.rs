@@ -45,6 +45,7 @@ pub const COPY_ORDER: &[&str] = &[
     "device_keys",
     "message_bodies",
     "message_queue",
+    "org_messaging",
 ];
 
 impl PostgresStore {

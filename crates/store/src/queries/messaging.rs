@@ -80,4 +80,15 @@ impl MessagingStore for SqlStore {
             })
             .await
     }
+
+    async fn org_messaging(&self, org: OrgId<'_>) -> Result<Option<(bool, i64)>> {
+        let sql = "SELECT store_and_forward, retention_days FROM org_messaging WHERE org_id = $1";
+        self.db.one(sql, params![org.0], |r| Ok((r.get()?, r.get()?))).await
+    }
+
+    async fn set_org_messaging(&self, org: OrgId<'_>, store_and_forward: bool, retention_days: i64) -> Result<()> {
+        let sql = "INSERT INTO org_messaging (org_id, store_and_forward, retention_days) VALUES ($1, $2, $3) \
+                   ON CONFLICT (org_id) DO UPDATE SET store_and_forward = excluded.store_and_forward, retention_days = excluded.retention_days";
+        self.db.execute(sql, params![org.0, store_and_forward, retention_days]).await.map(drop)
+    }
 }

@@ -42,6 +42,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("../../migrations/0014_calendar.sql")),
     (15, include_str!("../../migrations/0015_device_keys.sql")),
     (16, include_str!("../../migrations/0016_message_queue.sql")),
+    (17, include_str!("../../migrations/0017_org_messaging.sql")),
 ];
 
 /// Which database engine.
