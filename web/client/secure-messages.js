@@ -105,6 +105,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  * @typedef {object} CheckedDevice
  * @property {string} id
  * @property {string} user_id
+ * @property {string} name The name its user gave it.
  * @property {CryptoKey} hpke
  * @property {Bytes} signPublic
  */
@@ -349,10 +350,10 @@ async function openEntry(entry, deviceId, hpke, senders) {
 /**
  * A user's devices whose self-signature verifies for that user; the others' ids go to `refused`.
  * @param {string} userId
- * @param {string[]} refused
+ * @param {string[]} [refused]
  * @returns {Promise<CheckedDevice[]>}
  */
-async function checkedDevices(userId, refused) {
+export async function checkedDevices(userId, refused = []) {
   /** @type {CheckedDevice[]} */
   const checked = [];
   for (const d of await api.userDevices(userId)) {
@@ -373,7 +374,7 @@ async function checkedDevices(userId, refused) {
       refused.push(d.id);
       continue;
     }
-    checked.push({ id: d.id, user_id: userId, hpke, signPublic });
+    checked.push({ id: d.id, user_id: userId, name: String(d.name || ''), hpke, signPublic });
   }
   return checked;
 }
@@ -483,7 +484,7 @@ function transact(mode, step) {
  * @param {string} id
  * @returns {Promise<Record<string, any>|undefined>}
  */
-function readState(id) {
+export function readState(id) {
   return transact('readonly', (store, done) => {
     const get = store.get(id);
     get.onsuccess = () => done(get.result);
@@ -495,7 +496,7 @@ function readState(id) {
  * @param {Record<string, unknown>} value
  * @returns {Promise<void>}
  */
-function writeState(id, value) {
+export function writeState(id, value) {
   return transact('readwrite', (store, done) => {
     store.put({ ...value, id });
     done(undefined);

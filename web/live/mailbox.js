@@ -7,6 +7,7 @@
 
 import * as sm from '/client/secure-messages.js';
 import * as history from '/client/history.js';
+import * as safety from '/client/safety.js';
 import { OfflineError, sha256 } from '/live/transfer.js';
 
 /**
@@ -14,6 +15,8 @@ import { OfflineError, sha256 } from '/live/transfer.js';
  * @typedef {import('/live/transfer.js').Transfers} Transfers
  * @typedef {import('/live/transfer.js').Entry} Entry
  * @typedef {import('/client/history.js').Kept} Kept
+ * @typedef {import('/client/safety.js').Trust} Trust
+ * @typedef {import('/client/secure-messages.js').CheckedDevice} CheckedDevice
  */
 
 /** The largest file that can wait on the server (it travels inside the message). */
@@ -184,6 +187,39 @@ export class Mailbox {
     const before = this.transfers.conversation(peer).length;
     this.transfers.merge(peer, await Promise.all(kept.map(entryOf)));
     return this.transfers.conversation(peer).length !== before;
+  }
+
+  /**
+   * The colleague's devices now, and whether they changed since the user last accepted them.
+   * @param {string} peer
+   * @returns {Promise<Trust>}
+   */
+  trust(peer) {
+    return safety.trustOf(this.me.id, peer);
+  }
+
+  /**
+   * The safety code of the user and a colleague, with the devices it covers.
+   * @param {string} peer
+   * @returns {Promise<{code: string, trust: Trust, mine: CheckedDevice[]}>}
+   */
+  async safetyCode(peer) {
+    const [trust, mine] = await Promise.all([this.trust(peer), sm.checkedDevices(this.me.id)]);
+    const code = await safety.safetyCode(
+      { userId: this.me.id, signPublics: mine.map((d) => d.signPublic) },
+      { userId: peer, signPublics: trust.devices.map((d) => d.signPublic) });
+    return { code, trust, mine };
+  }
+
+  /**
+   * Accepts the colleague's current devices, marked verified (the code was compared) or not.
+   * @param {string} peer
+   * @param {string[]} keys As `trust` gave them.
+   * @param {boolean} verified
+   * @returns {Promise<void>}
+   */
+  accept(peer, keys, verified) {
+    return safety.accept(this.me.id, peer, keys, verified);
   }
 
   /**

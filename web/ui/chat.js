@@ -7,6 +7,7 @@ import { h, toast } from '/ui/dom.js';
 import { NoDeviceError } from '/client/secure-messages.js';
 import { ApiError } from '/client/api.js';
 import { TooLargeToWaitError } from '/live/mailbox.js';
+import { openSafetyCode } from '/ui/safety-dialog.js';
 import { presenceAvatar, presenceLine } from '/ui/presence.js';
 import { icon } from '/ui/icons.js';
 
@@ -15,7 +16,11 @@ import { icon } from '/ui/icons.js';
  * @typedef {import('/live/transfer.js').Entry} Entry
  */
 
-/** @type {{office: Office, userId: string}|null} */
+/**
+ * @typedef {import('/client/safety.js').Trust} Trust
+ */
+
+/** @type {{office: Office, userId: string, trust?: Trust}|null} */
 let open = null;
 
 const RESULT_LABELS = {
@@ -98,6 +103,7 @@ export function openChat(office, userId, focus = true) {
   aside.replaceChildren(
     h('div', { class: 'chat-head', id: 'chat-head' }),
     h('p', { class: 'chat-note' }, `End-to-end encrypted. Peer to peer while ${name} is online; otherwise it waits on the server, encrypted for ${name}'s devices, until they fetch it.`),
+    h('div', { id: 'chat-warning' }),
     h('ol', { class: 'chat-log', id: 'chat-log', 'aria-label': `Conversation with ${name}`, 'aria-live': 'polite' }),
     form);
   aside.dataset.userId = userId;
@@ -108,11 +114,15 @@ export function openChat(office, userId, focus = true) {
   office.mailbox.loadHistory(userId).then((added) => {
     if (added && open && open.office === office && open.userId === userId) drawEntries(office, userId);
   }).catch((err) => console.warn('history', err));
+  void checkTrust(office, userId);
   const submit = async () => {
     const text = input.value.trim();
     if (!text) return;
     send.disabled = true;
     try {
+      // A change of the colleague's devices is shown before the next message goes.
+      const trust = await checkTrust(office, userId);
+      if (trust && trust.change) return;
       await office.mailbox.sendText(userId, text);
       input.value = '';
     } catch (err) {
@@ -139,6 +149,56 @@ export function openChat(office, userId, focus = true) {
   if (focus) input.focus();
 }
 
+/**
+ * Looks whether the colleague's devices changed since this device accepted them, and shows it
+ * (the head's badge, and a warning that holds messages back until the user answers it).
+ * @param {Office} office
+ * @param {string} userId
+ * @returns {Promise<Trust|null>} `null` when it could not be asked (the message goes anyway).
+ */
+async function checkTrust(office, userId) {
+  let trust;
+  try {
+    trust = await office.mailbox.trust(userId);
+  } catch (err) {
+    console.warn('devices', err);
+    return null;
+  }
+  if (!open || open.office !== office || open.userId !== userId) return trust;
+  open.trust = trust;
+  drawHead(office, userId);
+  drawWarning(office, userId, trust);
+  return trust;
+}
+
+/**
+ * @param {Office} office
+ * @param {string} userId
+ * @param {Trust} trust
+ */
+function drawWarning(office, userId, trust) {
+  const host = document.getElementById('chat-warning');
+  if (!host) return;
+  if (!trust.change) return void host.replaceChildren();
+  const name = office.nameOf(userId) || 'Your colleague';
+  const { added, removed } = trust.change;
+  const what = [added ? `${added} device${added > 1 ? 's' : ''} added` : '', removed ? `${removed} removed` : ''].filter(Boolean).join(', ');
+  const again = () => checkTrust(office, userId);
+  const accept = h('button', { type: 'button', class: 'button small' }, 'Continue');
+  accept.addEventListener('click', async () => {
+    await office.mailbox.accept(userId, trust.keys, false);
+    await again();
+    document.getElementById('chat-input')?.focus();
+  });
+  host.replaceChildren(h('div', { class: 'notice ' + (trust.verified ? 'danger' : 'warning') + ' chat-warning', role: 'alert' },
+    h('p', {}, `${name}'s devices changed (${what}). `,
+      trust.verified ? `You had verified ${name}: compare your safety code again before you send anything.` : 'Compare your safety code again, or continue.',
+      ' Nothing was sent.'),
+    h('div', { class: 'chat-actions' },
+      h('button', { type: 'button', class: 'button small primary', onclick: () => openSafetyCode(office, userId, again) }, 'Compare safety code'),
+      accept)));
+}
+
 /** Closes the chat panel. */
 export function closeChat() {
   open = null;
@@ -156,8 +216,12 @@ function drawHead(office, userId) {
   if (!head) return;
   const p = office.presence.get(userId);
   const name = office.nameOf(userId) || 'Colleague';
+  const trust = open && open.userId === userId ? open.trust : undefined;
+  const verified = Boolean(trust && trust.verified && !trust.change);
   head.replaceChildren(presenceAvatar(userId, name, p, 'sm', false),
-    h('div', { class: 'chat-who' }, h('h2', { id: 'chat-title' }, name), presenceLine(p, (id) => office.nameOf(id))),
+    h('div', { class: 'chat-who' }, h('h2', { id: 'chat-title' }, name), presenceLine(p, (id) => office.nameOf(id)),
+      trust ? h('span', { class: 'chat-trust' + (verified ? ' verified' : '') }, verified ? 'Verified ✓' : 'Not verified') : null),
+    h('button', { type: 'button', class: 'button small', onclick: () => openSafetyCode(office, userId, () => void checkTrust(office, userId)) }, 'Safety code'),
     h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Close the conversation', onclick: closeChat }, '×'));
 }
 
