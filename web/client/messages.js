@@ -123,7 +123,8 @@
  * @typedef {{type: 'guest_left', user_id: string}} GuestLeftMsg
  * @typedef {{type: 'admitted', room_id: string}} AdmittedMsg
  * @typedef {{type: 'inbox'}} InboxMsg
- * @typedef {WelcomeMsg|PresenceMsg|RoomMsg|RoomsMsg|JoinedMsg|PeerJoinedMsg|PeerLeftMsg|RingMsg|AwayMsg|CallUpdateMsg|SignalMsg|MediaStateMsg|ErrorMsg|PongMsg|GuestWaitingMsg|GuestLeftMsg|AdmittedMsg|InboxMsg} ServerMsg
+ * @typedef {{type: 'conversations'}} ConversationsMsg
+ * @typedef {WelcomeMsg|PresenceMsg|RoomMsg|RoomsMsg|JoinedMsg|PeerJoinedMsg|PeerLeftMsg|RingMsg|AwayMsg|CallUpdateMsg|SignalMsg|MediaStateMsg|ErrorMsg|PongMsg|GuestWaitingMsg|GuestLeftMsg|AdmittedMsg|InboxMsg|ConversationsMsg} ServerMsg
  */
 
 /**
@@ -181,6 +182,7 @@
  * @property {GuestLeftMsg} guest_left
  * @property {AdmittedMsg} admitted
  * @property {InboxMsg} inbox
+ * @property {ConversationsMsg} conversations
  * @property {ConnectionStatus} status
  * @property {{room_id: string, reason: 'left'|'removed'|'disconnected'|'refused'}} left
  */

@@ -37,6 +37,7 @@ export const PROTOCOL_VERSION = 1;
  * @typedef {import('/client/messages.js').GuestLeftMsg} GuestLeftMsg
  * @typedef {import('/client/messages.js').AdmittedMsg} AdmittedMsg
  * @typedef {import('/client/messages.js').InboxMsg} InboxMsg
+ * @typedef {import('/client/messages.js').ConversationsMsg} ConversationsMsg
  * @typedef {import('/client/messages.js').GuestAccess} GuestAccess
  * @typedef {import('/client/messages.js').ConnectionStatus} ConnectionStatus
  * @typedef {import('/client/messages.js').Events} Events

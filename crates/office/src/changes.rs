@@ -54,6 +54,13 @@ pub enum Change {
         /// The users whose devices have new entries.
         user_ids: Vec<String>,
     },
+    /// Group conversations these users are (or were) in changed: their open pages fetch them.
+    ConversationsChanged {
+        /// The organisation.
+        org_id: String,
+        /// The members before and after the change.
+        user_ids: Vec<String>,
+    },
 }
 
 impl std::fmt::Debug for Change {
@@ -64,6 +71,7 @@ impl std::fmt::Debug for Change {
             Change::Profile { new_picture, .. } => write!(f, "Profile {{ new_picture: {new_picture} }}"),
             Change::SignedOut { .. } => f.write_str("SignedOut"),
             Change::MessagesWaiting { user_ids, .. } => write!(f, "MessagesWaiting {{ users: {} }}", user_ids.len()),
+            Change::ConversationsChanged { user_ids, .. } => write!(f, "ConversationsChanged {{ users: {} }}", user_ids.len()),
         }
     }
 }

@@ -31,6 +31,7 @@ mod legal;
 mod limiter;
 mod mail;
 mod messaging;
+mod conversations;
 mod logs;
 mod password;
 mod picture;
@@ -84,6 +85,7 @@ pub use calendar::{
     NoCalendarReader, ReadError, SourceView, free_busy_query,
 };
 pub use support::{Support, NewTicket, TicketMessage, TicketView};
+pub use conversations::{ConversationView, MAX_MEMBERS, NewConversation, NewMember};
 pub use messaging::{DeviceProof, DeviceView, InboxEntry, MAX_BODY, MAX_DEVICES, MAX_WAITING, Messaging, NewDevice, NewMessage, Queued};
 
 use core::Core;

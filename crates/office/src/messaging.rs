@@ -108,6 +108,12 @@ struct Header {
     sender_user: String,
     sender_device: String,
     recipients: Vec<String>,
+    /// A group conversation's id, checked against its members; a direct one passes.
+    #[serde(default)]
+    conversation_id: Option<String>,
+    /// Present on group messages: the epoch of the sender key that encrypted them.
+    #[serde(default)]
+    epoch: Option<i64>,
 }
 
 /// A queued message.
@@ -370,7 +376,13 @@ impl Messaging {
         let mut entries = Vec::with_capacity(recipients.len());
         let mut users = std::collections::BTreeSet::new();
         for (device_id, sealed) in &message.keys {
-            let sealed_key = bytes_up_to("keys", sealed, MAX_SEALED_KEY)?;
+            // A group message is encrypted with the sender's key of the epoch, which its members
+            // received before: no key per device travels with it.
+            let sealed_key = match header.epoch {
+                Some(_) if sealed.is_empty() => Vec::new(),
+                Some(_) => return Err(invalid("keys", "a group message carries no key per device (empty strings)")),
+                None => bytes_up_to("keys", sealed, MAX_SEALED_KEY)?,
+            };
             let Some(device) = self.store.device_key(org, device_id).await? else { return Err(invalid("keys", "names a device that does not exist")) };
             if !self.core.store.user(org, &device.user_id).await?.is_some_and(|u| u.active) {
                 continue;
@@ -380,6 +392,11 @@ impl Messaging {
             }
             entries.push(QueueRow { id: uuid::Uuid::new_v4().to_string(), org_id: actor.org_id.clone(), device_id: device_id.clone(), body_id: id.clone(), sealed_key, queued_at: now });
             users.insert(device.user_id);
+        }
+        if let Some(conversation_id) = &header.conversation_id {
+            self.check_group_message(actor, conversation_id, header.epoch, &users).await?;
+        } else if header.epoch.is_some() {
+            return Err(invalid("header", "a group message names its conversation"));
         }
         let keys = self.core.keys(&actor.org_id).await?;
         let envelope = Envelope { header: message.header, signature: message.signature, body: message.body };

@@ -34,7 +34,7 @@ use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 
 use crate::protocol::{
-    Away, ClientMsg, Meeting, NextBusy, CloseCode, ErrorCode, GuestInfo, MediaState, PROTOCOL_VERSION, PeerId, RoomKind,
+    Away, ClientMsg, Meeting, NextBusy, CloseCode, ErrorCode, GuestInfo, MediaState, Notice, PROTOCOL_VERSION, PeerId, RoomKind,
     RoomState,
     ServerMsg, UserPresence, parse_client,
 };
@@ -341,12 +341,12 @@ impl Hub {
         self.refresh_user(org_id, user_id, None);
     }
 
-    /// Messages wait on the server for a member's devices: each of their open connections is
-    /// told to fetch its inbox.
-    pub fn notify_inbox(&mut self, org_id: &str, user_id: &str) {
+    /// Something waits on the server for a member (messages for their devices, changed group
+    /// conversations): each of their open connections is told to fetch it.
+    pub fn notify(&mut self, org_id: &str, user_id: &str, notice: Notice) {
         let Some(user) = self.orgs.get(org_id).and_then(|o| o.users.get(user_id)) else { return };
         let conns: Vec<ConnId> = user.conns.iter().copied().filter(|c| !self.is_guest(*c)).collect();
-        let shared = Arc::new(ServerMsg::Inbox {});
+        let shared = Arc::new(notice.message());
         for conn in conns {
             self.out.push_back(Output::Send { conn, msg: shared.clone() });
         }

@@ -60,6 +60,6 @@ pub use error::ProtocolError;
 pub use hub::{CallLog, ConnId, ConnectInfo, GuestAccess, Hub, HubConfig, Output, Room};
 pub use protocol::{
     Availability, Away, CallState, Meeting, NextBusy, ClientMsg, CloseCode, ErrorCode, GuestInfo, Location,
-    MAX_MESSAGE_BYTES, MAX_PAYLOAD_BYTES, MediaState, PROTOCOL_VERSION, Payload, PeerId, PeerInfo,
+    MAX_MESSAGE_BYTES, MAX_PAYLOAD_BYTES, MediaState, Notice, PROTOCOL_VERSION, Payload, PeerId, PeerInfo,
     PresenceUpdate, RoomKind, RoomState, ServerMsg, Status, UserPresence, encode_server, parse_client,
 };

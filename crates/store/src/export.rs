@@ -108,6 +108,8 @@ pub const ORG_TABLES: &[(&str, &str)] = &[
     ("message_bodies", "SELECT * FROM message_bodies WHERE org_id = $1 ORDER BY created_at, id"),
     ("message_queue", "SELECT * FROM message_queue WHERE org_id = $1 ORDER BY queued_at, id"),
     ("org_messaging", "SELECT * FROM org_messaging WHERE org_id = $1"),
+    ("conversations", "SELECT * FROM conversations WHERE org_id = $1 ORDER BY created_at, id"),
+    ("conversation_members", "SELECT * FROM conversation_members WHERE org_id = $1 ORDER BY conversation_id, user_id"),
 ];
 
 /// Organisation-scoped tables deliberately left out of a snapshot: the keys wrapped by the
@@ -147,6 +149,7 @@ pub const SEALED_COLUMNS: &[(&str, &str, &str, Plain)] = &[
     ("calendar_entries", "details", "id", Plain::Json),
     ("device_keys", "name", "id", Plain::Text),
     ("message_bodies", "envelope", "id", Plain::Json),
+    ("conversations", "name", "id", Plain::Text),
     ("two_factor", "totp_secret", "user_id", Plain::Bytes),
     ("two_factor", "totp_pending", "user_id", Plain::Bytes),
     ("two_factor", "phone", "user_id", Plain::Text),

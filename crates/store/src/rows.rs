@@ -417,6 +417,23 @@ pub struct MessageBodyRow {
     pub expires_at: i64,
 }
 
+/// A group conversation (a named team channel).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConversationRow {
+    /// Conversation id (random).
+    pub id: String,
+    /// The organisation.
+    pub org_id: String,
+    /// The sealed name.
+    pub name: Vec<u8>,
+    /// Grows with every change of membership.
+    pub epoch: i64,
+    /// Who made it (`None` once their account is erased).
+    pub created_by: Option<String>,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
 /// One recipient device's entry for a waiting message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QueueRow {

@@ -16,6 +16,7 @@ fn drained(changes: &mut tokio::sync::mpsc::UnboundedReceiver<Change>) -> Vec<St
             Change::Profile { name, new_picture, .. } => format!("profile {name} {new_picture}"),
             Change::SignedOut { user_id, .. } => format!("signed out {user_id}"),
             Change::MessagesWaiting { user_ids, .. } => format!("messages for {}", user_ids.join(" ")),
+            Change::ConversationsChanged { user_ids, .. } => format!("conversations of {}", user_ids.join(" ")),
         });
     }
     out

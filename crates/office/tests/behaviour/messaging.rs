@@ -173,3 +173,90 @@ async fn an_organisation_chooses_whether_messages_wait_and_for_how_long() {
     assert_eq!(store.shared().queued_count(OrgId(&acme.org_id), &laptop.id).await.unwrap(), 0);
     assert!(store.shared().device_keys(OrgId(&acme.org_id), &alice.user_id).await.unwrap().is_empty());
 }
+
+/// A device of `actor`, registered, with its signing key pair.
+async fn laptop_of(office: &bureau_office::Office, actor: &Actor) -> (bureau_office::DeviceView, Ed25519KeyPair) {
+    let pair = Ed25519KeyPair::generate().unwrap();
+    let hpke = rand_bytes();
+    let new = NewDevice {
+        name: "Laptop".into(),
+        hpke_public: URL_SAFE_NO_PAD.encode(hpke),
+        sign_public: URL_SAFE_NO_PAD.encode(pair.public_key().as_ref()),
+        self_signature: URL_SAFE_NO_PAD.encode(pair.sign(&[b"bureau-device-v1".as_slice(), actor.user_id.as_bytes(), &hpke].concat()).as_ref()),
+    };
+    (office.messaging.register_device(actor, new).await.unwrap(), pair)
+}
+
+#[tokio::test]
+async fn group_conversations_keep_their_members_and_epochs_and_messages_follow_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (office, _, _) = office_in(dir.path(), &Key::generate()).await;
+    let acme = org_with_admin(&office, "acme", "admin@acme.example").await;
+    let globex = org_with_admin(&office, "globex", "admin@globex.example").await;
+    let mut people = Vec::new();
+    for (name, email) in [("Alice", "alice@acme.example"), ("Bob", "bob@acme.example"), ("Carol", "carol@acme.example")] {
+        office.accounts.create_user(&acme, member(name, email)).await.unwrap();
+        people.push(signed_in(&office, email).await);
+    }
+    let [alice, bob, carol] = [people[0].clone(), people[1].clone(), people[2].clone()];
+    let new = |name: &str, members: Vec<String>| bureau_office::NewConversation { name: name.into(), members };
+
+    // Only colleagues of the organisation can be members.
+    let foreign = office.messaging.create_conversation(&alice, new("Launch", vec![globex.user_id.clone()])).await;
+    assert!(matches!(foreign, Err(OfficeError::Invalid { field: "members", .. })), "{foreign:?}");
+    let launch = office.messaging.create_conversation(&alice, new("Launch", vec![bob.user_id.clone(), carol.user_id.clone()])).await.unwrap();
+    assert_eq!((launch.epoch, launch.members.len(), launch.name.as_str()), (1, 3, "Launch"));
+    assert_eq!(office.messaging.conversations(&bob).await.unwrap(), vec![launch.clone()]);
+    // Another organisation, even its administrator, does not see it.
+    assert!(matches!(office.messaging.conversation(&globex, &launch.id).await, Err(OfficeError::NotFound(_))));
+    assert!(office.messaging.conversations(&globex).await.unwrap().is_empty());
+
+    // Messages about the group go to its members' devices only, in its current epoch.
+    let (alice_laptop, alice_pair) = laptop_of(&office, &alice).await;
+    let (bob_laptop, _) = laptop_of(&office, &bob).await;
+    let (carol_laptop, carol_pair) = laptop_of(&office, &carol).await;
+    let group_message = |epoch: i64, recipients: &[&str]| {
+        let header = serde_json::to_vec(&serde_json::json!({"sender_user": alice.user_id, "sender_device": alice_laptop.id,
+            "conversation_id": launch.id, "epoch": epoch, "recipients": recipients})).unwrap();
+        bureau_office::NewMessage {
+            signature: URL_SAFE_NO_PAD.encode(alice_pair.sign(&header).as_ref()),
+            header: URL_SAFE_NO_PAD.encode(&header),
+            body: URL_SAFE_NO_PAD.encode([1u8; 100]),
+            keys: recipients.iter().map(|d| ((*d).to_owned(), String::new())).collect(),
+        }
+    };
+    office.messaging.send(&alice, group_message(1, &[&bob_laptop.id, &carol_laptop.id])).await.unwrap();
+
+    // Carol is removed (by Alice, who made it): a new epoch; Bob may not remove anyone but himself.
+    let by_bob = office.messaging.remove_member(&bob, &launch.id, &carol.user_id).await;
+    assert!(matches!(by_bob, Err(OfficeError::Forbidden)), "{by_bob:?}");
+    let after = office.messaging.remove_member(&alice, &launch.id, &carol.user_id).await.unwrap();
+    assert_eq!((after.epoch, after.members.len()), (2, 2));
+    assert!(matches!(office.messaging.conversation(&carol, &launch.id).await, Err(OfficeError::NotFound(_))), "Carol sees it no more");
+    for (message, field) in [
+        (group_message(1, &[&bob_laptop.id]), "header"),
+        (group_message(2, &[&bob_laptop.id, &carol_laptop.id]), "keys"),
+    ] {
+        let refused = office.messaging.send(&alice, message).await;
+        assert!(matches!(refused, Err(OfficeError::Invalid { field: f, .. }) if f == field), "{refused:?}");
+    }
+    office.messaging.send(&alice, group_message(2, &[&bob_laptop.id])).await.unwrap();
+    // Carol, no longer a member, cannot write to it either (not even a direct-style message
+    // naming it, as sender keys travel).
+    let header = serde_json::to_vec(&serde_json::json!({"sender_user": carol.user_id, "sender_device": carol_laptop.id,
+        "conversation_id": launch.id, "recipients": [bob_laptop.id]})).unwrap();
+    let from_carol = bureau_office::NewMessage {
+        signature: URL_SAFE_NO_PAD.encode(carol_pair.sign(&header).as_ref()),
+        header: URL_SAFE_NO_PAD.encode(&header),
+        body: URL_SAFE_NO_PAD.encode([1u8; 100]),
+        keys: [(bob_laptop.id.clone(), URL_SAFE_NO_PAD.encode([2u8; 80]))].into(),
+    };
+    let refused = office.messaging.send(&carol, from_carol).await;
+    assert!(matches!(refused, Err(OfficeError::Invalid { field: "header", .. })), "{refused:?}");
+
+    // Bob adds Carol back: epoch 3. Bob leaves: epoch 4, and he sees it no more.
+    assert_eq!(office.messaging.add_member(&bob, &launch.id, &carol.user_id).await.unwrap().epoch, 3);
+    let left = office.messaging.remove_member(&bob, &launch.id, &bob.user_id).await.unwrap();
+    assert_eq!((left.epoch, left.members.contains(&bob.user_id)), (4, false));
+    assert!(office.messaging.conversations(&bob).await.unwrap().is_empty());
+}

@@ -121,12 +121,14 @@ pub enum Frame {
         /// The user set a new picture.
         new_picture: bool,
     },
-    /// Any node → home: end-to-end encrypted messages wait for these users' devices.
-    MessagesWaiting {
+    /// Any node → home: these members' pages are told to fetch something again.
+    Notify {
         /// The organisation.
         org: String,
         /// The users.
         users: Vec<String>,
+        /// What to fetch.
+        notice: bureau_signal::Notice,
     },
     /// Home → proxy: what the hub emitted for the proxy's connections in one cycle.
     Deliver {

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
 use bureau_office::{Change, Office, RoomKind, RoomView};
-use bureau_signal::{ConnId, ConnectInfo, Hub, HubConfig};
+use bureau_signal::{ConnId, ConnectInfo, Hub, HubConfig, Notice};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::{ClusterSettings, SignalSettings};
@@ -61,7 +61,8 @@ enum Event {
     UserRemoved { org_id: String, user_id: String },
     SessionEnded { org_id: String, user_id: String, session: String },
     UserChanged { org_id: String, user_id: String, name: String, has_picture: bool, new_picture: bool },
-    MessagesWaiting { org_id: String, user_ids: Vec<String> },
+    /// Members' pages are told to fetch something again (no content).
+    Notify { org_id: String, user_ids: Vec<String>, notice: Notice },
     Shutdown(oneshot::Sender<()>),
     /// What the heartbeat's round trips to the bus found.
     Checked(router::CheckResult),
@@ -169,7 +170,10 @@ impl Live {
                     self.user_changed(&org_id, &user_id, &name, has_picture, new_picture).await;
                 }
                 Change::SignedOut { org_id, user_id, token } => self.session_ended(&org_id, &user_id, &token).await,
-                Change::MessagesWaiting { org_id, user_ids } => self.send(Event::MessagesWaiting { org_id, user_ids }).await,
+                Change::MessagesWaiting { org_id, user_ids } => self.send(Event::Notify { org_id, user_ids, notice: Notice::Inbox }).await,
+                Change::ConversationsChanged { org_id, user_ids } => {
+                    self.send(Event::Notify { org_id, user_ids, notice: Notice::Conversations }).await;
+                }
             }
         }
     }

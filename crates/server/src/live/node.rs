@@ -83,7 +83,7 @@ impl Node {
             Event::UserRemoved { org_id, user_id } => router.user_removed(now, &org_id, &user_id),
             Event::SessionEnded { org_id, user_id, session } => router.session_ended(now, &org_id, &user_id, &session),
             Event::UserChanged { org_id, user_id, name, has_picture, new_picture } => router.user_changed(&org_id, &user_id, &name, has_picture, new_picture),
-            Event::MessagesWaiting { org_id, user_ids } => router.messages_waiting(&org_id, user_ids),
+            Event::Notify { org_id, user_ids, notice } => router.notify(&org_id, user_ids, notice),
             Event::Checked(result) => router.checked(now, result),
             Event::CheckedConnect { frame, ours } => router.checked_connect(now, frame, ours),
             Event::Shutdown(_) => {}

@@ -16,7 +16,7 @@ use axum::response::Response;
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use bureau_office::{Actor, OfficeError, Right, Role};
 
-use super::{absences, auth, calendar, joining, messaging, ops, privacy, rooms, two_factor, users};
+use super::{absences, auth, calendar, conversations, joining, messaging, ops, privacy, rooms, two_factor, users};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::session::Session;
@@ -124,6 +124,11 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route(M::POST, "/messages", Member, post(messaging::send)),
         route(M::GET, "/me/devices/{id}/inbox", Member, get(messaging::inbox)),
         route(M::POST, "/me/devices/{id}/inbox/ack", Member, post(messaging::acknowledge)),
+        route(M::GET, "/conversations", Member, get(conversations::mine)),
+        route(M::POST, "/conversations", Member, post(conversations::create)),
+        route(M::GET, "/conversations/{id}", Member, get(conversations::one)),
+        route(M::POST, "/conversations/{id}/members", Member, post(conversations::add)),
+        route(M::DELETE, "/conversations/{id}/members/{user_id}", Member, delete(conversations::remove)),
         route(M::GET, "/absences", Member, get(absences::list)),
         route(M::POST, "/absences", Member, post(absences::create)),
         route(M::DELETE, "/absences/{id}", Member, delete(absences::delete)),

@@ -5,6 +5,7 @@ mod access;
 mod auth;
 mod calendar;
 mod joining;
+mod conversations;
 mod messaging;
 mod ops;
 mod privacy;
@@ -47,6 +48,7 @@ use crate::{AppState, session, web};
         absences::feed_status, absences::renew_feed, absences::remove_feed, absences::feed,
         calendar::mine, calendar::connect, calendar::disconnect, calendar::sync, calendar::settings, calendar::add_entry, calendar::remove_entry,
         messaging::register, messaging::mine, messaging::remove, messaging::of_user, messaging::send, messaging::inbox, messaging::acknowledge,
+        conversations::create, conversations::mine, conversations::one, conversations::add, conversations::remove,
     ),
     components(schemas(crate::error::ErrorBody))
 )]

@@ -134,6 +134,9 @@ pub enum ServerMsg {
     /// devices (docs/messaging.md). The client fetches its device's inbox; the frame carries
     /// nothing of the message.
     Inbox {},
+    /// To a member: the group conversations they are in changed (made, members added or
+    /// removed: a new epoch). The client fetches them again.
+    Conversations {},
     /// To members: a guest waits in the lobby for a room; answer with `admit_guest` or
     /// `refuse_guest`.
     GuestWaiting {
@@ -180,9 +183,30 @@ impl ServerMsg {
             Self::Error { .. } => "error",
             Self::Pong {} => "pong",
             Self::Inbox {} => "inbox",
+            Self::Conversations {} => "conversations",
             Self::GuestWaiting { .. } => "guest_waiting",
             Self::GuestLeft { .. } => "guest_left",
             Self::Admitted { .. } => "admitted",
+        }
+    }
+}
+
+/// What a member's open pages are told to fetch again (no content in the frame).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Notice {
+    /// [`ServerMsg::Inbox`].
+    Inbox,
+    /// [`ServerMsg::Conversations`].
+    Conversations,
+}
+
+impl Notice {
+    /// The message that carries this notice.
+    pub fn message(self) -> ServerMsg {
+        match self {
+            Notice::Inbox => ServerMsg::Inbox {},
+            Notice::Conversations => ServerMsg::Conversations {},
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use bureau_signal::{CloseCode, ErrorCode, ServerMsg, Status, UserPresence};
+use bureau_signal::{CloseCode, ErrorCode, Notice, ServerMsg, Status, UserPresence};
 use serde_json::json;
 
 use crate::{Office, kinds};
@@ -229,22 +229,23 @@ fn the_hub_reports_each_flip_of_being_present_once() {
 }
 
 #[test]
-fn waiting_messages_are_announced_to_every_tab_of_their_recipient_only() {
+fn notices_reach_every_tab_of_their_member_only() {
     let mut office = Office::default();
     let (ada, _) = office.connect("acme", "ada");
     let (bob1, _) = office.connect("acme", "bob");
     let (bob2, _) = office.connect("acme", "bob");
     let (gus, _) = office.connect("globex", "bob");
     office.clear();
-    office.hub.notify_inbox("acme", "bob");
+    office.hub.notify("acme", "bob", Notice::Inbox);
+    office.hub.notify("acme", "bob", Notice::Conversations);
     for conn in [bob1, bob2] {
-        assert_eq!(kinds(&office.take(conn)), ["inbox"]);
+        assert_eq!(kinds(&office.take(conn)), ["inbox", "conversations"]);
     }
     assert!(office.take(ada).is_empty());
     assert!(office.take(gus).is_empty(), "the same user id in another organisation");
     // Nobody of that name online, or an organisation this hub does not know: nothing.
-    office.hub.notify_inbox("acme", "nobody");
-    office.hub.notify_inbox("initech", "bob");
+    office.hub.notify("acme", "nobody", Notice::Inbox);
+    office.hub.notify("initech", "bob", Notice::Inbox);
     for conn in [ada, bob1, bob2, gus] {
         assert!(office.take(conn).is_empty());
     }

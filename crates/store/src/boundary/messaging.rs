@@ -30,4 +30,15 @@ pub trait MessagingStore: Send + Sync + 'static {
     async fn org_messaging(&self, org: OrgId<'_>) -> Result<Option<(bool, i64)>>;
     /// Sets the organisation's messaging choices.
     async fn set_org_messaging(&self, org: OrgId<'_>, store_and_forward: bool, retention_days: i64) -> Result<()>;
+    /// Stores a new group conversation with its first members, in one transaction.
+    async fn insert_conversation(&self, conversation: &ConversationRow, members: &[String]) -> Result<()>;
+    /// One group conversation of the organisation.
+    async fn conversation(&self, org: OrgId<'_>, id: &str) -> Result<Option<ConversationRow>>;
+    /// The members of a group conversation, by user id.
+    async fn conversation_members(&self, org: OrgId<'_>, id: &str) -> Result<Vec<String>>;
+    /// The group conversations a user is a member of, oldest first.
+    async fn conversations_of(&self, org: OrgId<'_>, user_id: &str) -> Result<Vec<ConversationRow>>;
+    /// Adds and removes members and moves the conversation to the next epoch, in one
+    /// transaction; the new epoch.
+    async fn change_members(&self, org: OrgId<'_>, id: &str, add: &[String], remove: &[String], now: i64) -> Result<i64>;
 }

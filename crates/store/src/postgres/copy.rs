@@ -46,6 +46,8 @@ pub const COPY_ORDER: &[&str] = &[
     "message_bodies",
     "message_queue",
     "org_messaging",
+    "conversations",
+    "conversation_members",
 ];
 
 impl PostgresStore {

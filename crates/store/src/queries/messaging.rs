@@ -8,6 +8,7 @@ use crate::*;
 
 row!(body_row, BODY_COLUMNS, MessageBodyRow { id, org_id, sender_user, envelope, size, created_at, expires_at });
 row!(queue_row, QUEUE_COLUMNS, QueueRow { id, org_id, device_id, body_id, sealed_key, queued_at });
+row!(conversation_row, CONVERSATION_COLUMNS, ConversationRow { id, org_id, name, epoch, created_by, created_at });
 row!(device_key_row, DEVICE_KEY_COLUMNS, DeviceKeyRow { id, org_id, user_id, name, hpke_public, sign_public, self_signature, created_at });
 
 #[async_trait]
@@ -90,5 +91,60 @@ impl MessagingStore for SqlStore {
         let sql = "INSERT INTO org_messaging (org_id, store_and_forward, retention_days) VALUES ($1, $2, $3) \
                    ON CONFLICT (org_id) DO UPDATE SET store_and_forward = excluded.store_and_forward, retention_days = excluded.retention_days";
         self.db.execute(sql, params![org.0, store_and_forward, retention_days]).await.map(drop)
+    }
+
+    async fn insert_conversation(&self, conversation: &ConversationRow, members: &[String]) -> Result<()> {
+        let (c, members) = (conversation.clone(), members.to_vec());
+        self.db
+            .transaction(move |tx| {
+                boxed(async move {
+                    let sql = "INSERT INTO conversations (id, org_id, name, epoch, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+                    tx.execute(sql, params![c.id, c.org_id, c.name, c.epoch, c.created_by, c.created_at]).await?;
+                    let sql = "INSERT INTO conversation_members (conversation_id, org_id, user_id, added_at) VALUES ($1, $2, $3, $4)";
+                    for user in members {
+                        tx.execute(sql, params![c.id, c.org_id, user, c.created_at]).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    async fn conversation(&self, org: OrgId<'_>, id: &str) -> Result<Option<ConversationRow>> {
+        self.db.one(format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE org_id = $1 AND id = $2"), params![org.0, id], conversation_row).await
+    }
+
+    async fn conversation_members(&self, org: OrgId<'_>, id: &str) -> Result<Vec<String>> {
+        let sql = "SELECT user_id FROM conversation_members WHERE org_id = $1 AND conversation_id = $2 ORDER BY added_at, user_id";
+        self.db.all(sql, params![org.0, id], |r| r.get()).await
+    }
+
+    async fn conversations_of(&self, org: OrgId<'_>, user_id: &str) -> Result<Vec<ConversationRow>> {
+        let columns = CONVERSATION_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT {columns} FROM conversations c JOIN conversation_members m ON m.conversation_id = c.id \
+             WHERE c.org_id = $1 AND m.user_id = $2 ORDER BY c.created_at, c.id"
+        );
+        self.db.all(sql, params![org.0, user_id], conversation_row).await
+    }
+
+    async fn change_members(&self, org: OrgId<'_>, id: &str, add: &[String], remove: &[String], now: i64) -> Result<i64> {
+        let (org, id, add, remove) = (org.0.to_owned(), id.to_owned(), add.to_vec(), remove.to_vec());
+        self.db
+            .transaction(move |tx| {
+                boxed(async move {
+                    let sql = "INSERT INTO conversation_members (conversation_id, org_id, user_id, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT (conversation_id, user_id) DO NOTHING";
+                    for user in add {
+                        tx.execute(sql, params![id, org, user, now]).await?;
+                    }
+                    for user in remove {
+                        tx.execute("DELETE FROM conversation_members WHERE org_id = $1 AND conversation_id = $2 AND user_id = $3", params![org, id, user]).await?;
+                    }
+                    tx.execute("UPDATE conversations SET epoch = epoch + 1 WHERE org_id = $1 AND id = $2", params![org, id]).await?;
+                    let epoch: Option<i64> = tx.one("SELECT epoch FROM conversations WHERE org_id = $1 AND id = $2", params![org, id], |r| r.get()).await?;
+                    epoch.ok_or(StoreError::Malformed("conversation gone"))
+                })
+            })
+            .await
     }
 }

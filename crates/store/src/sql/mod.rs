@@ -43,6 +43,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (15, include_str!("../../migrations/0015_device_keys.sql")),
     (16, include_str!("../../migrations/0016_message_queue.sql")),
     (17, include_str!("../../migrations/0017_org_messaging.sql")),
+    (18, include_str!("../../migrations/0018_conversations.sql")),
 ];
 
 /// Which database engine.

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::Utf8Bytes;
-use bureau_signal::{CallLog, CloseCode, ConnId, ConnectInfo, GuestAccess, Hub, Room};
+use bureau_signal::{CallLog, CloseCode, ConnId, ConnectInfo, GuestAccess, Hub, Notice, Room};
 
 mod hub_out;
 #[cfg(test)]
@@ -279,15 +279,16 @@ impl Router {
         }
     }
 
-    /// Messages wait on the server for these users' devices: their connections are told.
-    pub fn messages_waiting(&mut self, org_id: &str, user_ids: Vec<String>) {
+    /// Something waits on the server for these members (messages, changed conversations):
+    /// their connections are told.
+    pub fn notify(&mut self, org_id: &str, user_ids: Vec<String>, notice: Notice) {
         match self.home_of(org_id) {
             Some(Home::Here) => {
                 for user in &user_ids {
-                    self.hub.notify_inbox(org_id, user);
+                    self.hub.notify(org_id, user, notice);
                 }
             }
-            other => self.send_to_home(org_id, other, Frame::MessagesWaiting { org: org_id.to_owned(), users: user_ids }),
+            other => self.send_to_home(org_id, other, Frame::Notify { org: org_id.to_owned(), users: user_ids, notice }),
         }
     }
 
@@ -369,10 +370,10 @@ impl Router {
                     self.hub.set_user_profile(&org, &user, &name, picture, new_picture);
                 }
             }
-            Frame::MessagesWaiting { org, users } => {
+            Frame::Notify { org, users, notice } => {
                 if self.home_of(&org) == Some(Home::Here) {
                     for user in &users {
-                        self.hub.notify_inbox(&org, user);
+                        self.hub.notify(&org, user, notice);
                     }
                 }
             }
