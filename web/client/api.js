@@ -692,6 +692,57 @@ export async function acknowledgeInbox(deviceId, prove, ids) {
   return answer.removed;
 }
 
+/**
+ * A group conversation (docs/messaging.md, "Groups").
+ * @typedef {object} Conversation
+ * @property {string} id
+ * @property {string} name
+ * @property {number} epoch Grows with every change of membership.
+ * @property {string|null} [created_by]
+ * @property {string[]} members User ids.
+ * @property {number} created_at
+ */
+
+/** @returns {Promise<Conversation[]>} The signed-in user's group conversations. */
+export async function conversations() {
+  return (await request('GET', '/api/conversations')).conversations;
+}
+
+/**
+ * @param {string} id
+ * @returns {Promise<Conversation>} With its current epoch and members.
+ */
+export function conversation(id) {
+  return request('GET', '/api/conversations/' + encodeURIComponent(id));
+}
+
+/**
+ * @param {{name: string, members: string[]}} conversation
+ * @returns {Promise<Conversation>}
+ */
+export function createConversation(conversation) {
+  return request('POST', '/api/conversations', conversation);
+}
+
+/**
+ * @param {string} id
+ * @param {string} userId
+ * @returns {Promise<Conversation>}
+ */
+export function addConversationMember(id, userId) {
+  return request('POST', '/api/conversations/' + encodeURIComponent(id) + '/members', { user_id: userId });
+}
+
+/**
+ * Removes a member (or leaves, for oneself): a new epoch begins.
+ * @param {string} id
+ * @param {string} userId
+ * @returns {Promise<Conversation>}
+ */
+export function removeConversationMember(id, userId) {
+  return request('DELETE', '/api/conversations/' + encodeURIComponent(id) + '/members/' + encodeURIComponent(userId), {});
+}
+
 /** @type {Record<string, string>} */
 const MESSAGES = {
   network: 'The server cannot be reached. Check your connection and try again.',

@@ -28,6 +28,7 @@ import { inStore } from '/client/idb.js';
 import * as api from '/client/api.js';
 import { deviceKeys, hpkePublicBytes, signingPublicBytes, sign, verify } from '/client/device-keys.js';
 import { concat, seal, open, importPublicKey } from '/client/hpke.js';
+import { groupMessageKey } from '/client/group-keys.js';
 
 /** HPKE info of a message's content key. */
 const MSG_INFO = 'bureau-msg-v1';
@@ -52,12 +53,14 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * What the caller sends: a text, or a small file whose bytes travel inside the message.
- * @typedef {{kind: 'text', text: string} | {kind: 'file', name: string, type: string, data: Uint8Array}} Outgoing
+ * A `sender_key` message carries a sender device's key of a group conversation's epoch
+ * (client/groups.js): it is stored, never shown.
+ * @typedef {{kind: 'text', text: string} | {kind: 'file', name: string, type: string, data: Uint8Array} | {kind: 'sender_key', epoch: number, key: string}} Outgoing
  */
 
 /**
  * What a message holds once opened (the canonical JSON that was encrypted).
- * @typedef {{kind: 'text', text: string} | {kind: 'file', name: string, type: string, size: number, data: string}} Content
+ * @typedef {{kind: 'text', text: string} | {kind: 'file', name: string, type: string, size: number, data: string} | {kind: 'sender_key', epoch: number, key: string}} Content
  */
 
 /**
@@ -72,6 +75,8 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  * @property {number} sent_at
  * @property {string[]} recipients
  * @property {string} body_digest
+ * @property {number} [epoch] Group messages: the epoch of the sender key that encrypted the body
+ *   (no key per device travels with them).
  */
 
 /**
@@ -85,6 +90,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  * @property {string} conversation_id
  * @property {number} sent_at
  * @property {number} counter
+ * @property {number} [epoch] Group messages only.
  * @property {Content} content
  */
 
@@ -151,18 +157,32 @@ export async function ensureDevice(me, name = 'Web browser') {
  * @returns {Promise<{id: string, message_id: string, counter: number, recipients: string[], refused: string[]}>}
  */
 export async function sendDirect(me, deviceId, toUserId, conversationId, outgoing) {
-  checkId(deviceId, 'device id');
-  if (typeof conversationId !== 'string' || !conversationId || conversationId.length > 200) throw new Error('secure messages: a conversation id is 1 to 200 characters');
-  const content = encoder.encode(canonicalJson(contentOf(outgoing)));
-
   /** @type {string[]} */
   const refused = [];
   const theirs = await checkedDevices(toUserId, refused);
   if (!theirs.length) throw new NoDeviceError();
   const own = toUserId === me.id ? [] : await checkedDevices(me.id, refused);
+  const sent = await sendToDevices(me, deviceId, [...theirs, ...own], conversationId, outgoing);
+  return { ...sent, refused };
+}
+
+/**
+ * Encrypts, signs and queues one message to the devices given (checked ones; this device is
+ * left out), each getting the content key sealed to it with HPKE.
+ * @param {{id: string}} me The signed-in user.
+ * @param {string} deviceId This browser's device (`ensureDevice`).
+ * @param {CheckedDevice[]} devices
+ * @param {string} conversationId
+ * @param {Outgoing} outgoing
+ * @returns {Promise<{id: string, message_id: string, counter: number, recipients: string[]}>}
+ */
+export async function sendToDevices(me, deviceId, devices, conversationId, outgoing) {
+  checkId(deviceId, 'device id');
+  checkConversation(conversationId);
+  const content = encoder.encode(canonicalJson(contentOf(outgoing)));
   /** @type {Map<string, CheckedDevice>} */
   const targets = new Map();
-  for (const d of [...theirs, ...own]) if (d.id !== deviceId) targets.set(d.id, d);
+  for (const d of devices) if (d.id !== deviceId) targets.set(d.id, d);
   if (!targets.size) throw new Error('secure messages: no device to send to');
   const recipients = [...targets.keys()].sort();
 
@@ -197,7 +217,50 @@ export async function sendDirect(me, deviceId, toUserId, conversationId, outgoin
   contentKeyBytes.fill(0);
   const signature = await sign(headerBytes);
   const queued = await api.sendMessage({ header: b64u(headerBytes), signature: b64u(signature), body: b64u(body), keys });
-  return { id: queued.id, message_id: messageId, counter, recipients, refused };
+  return { id: queued.id, message_id: messageId, counter, recipients };
+}
+
+/**
+ * Encrypts, signs and queues one group message with this device's key of the epoch (sent to the
+ * members' devices before, see client/groups.js): one body for every recipient, no key per device.
+ * @param {{id: string}} me
+ * @param {string} deviceId
+ * @param {string[]} recipients The member devices of the epoch, this one left out.
+ * @param {string} conversationId
+ * @param {number} epoch
+ * @param {Uint8Array} senderKey
+ * @param {Outgoing} outgoing
+ * @returns {Promise<{id: string, message_id: string, counter: number, recipients: string[]}>}
+ */
+export async function sendGroupMessage(me, deviceId, recipients, conversationId, epoch, senderKey, outgoing) {
+  checkId(deviceId, 'device id');
+  checkConversation(conversationId);
+  if (outgoing.kind === 'sender_key') throw new Error('secure messages: sender keys travel sealed to each device');
+  const content = encoder.encode(canonicalJson(contentOf(outgoing)));
+  const sorted = [...new Set(recipients)].filter((id) => id !== deviceId).sort();
+  if (!sorted.length) throw new Error('secure messages: no device to send to');
+  const messageId = b64u(randomBytes(16));
+  const counter = await nextCounter(`sent:${deviceId}:${conversationId}`);
+  const key = await groupMessageKey(senderKey, conversationId, epoch, counter, ['encrypt']);
+  const nonce = randomBytes(12);
+  const sealedContent = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: bodyAad(messageId, conversationId) }, key, content));
+  const body = concat(nonce, sealedContent);
+  /** @type {Header} */
+  const header = {
+    v: 1, message_id: messageId, conversation_id: conversationId, epoch, sender_user: me.id, sender_device: deviceId,
+    counter, sent_at: Date.now(), recipients: sorted, body_digest: b64u(await sha512(body)),
+  };
+  const headerBytes = encoder.encode(JSON.stringify(header));
+  /** @type {Record<string, string>} */
+  const keys = Object.fromEntries(sorted.map((id) => [id, '']));
+  const signature = await sign(headerBytes);
+  const queued = await api.sendMessage({ header: b64u(headerBytes), signature: b64u(signature), body: b64u(body), keys });
+  return { id: queued.id, message_id: messageId, counter, recipients: sorted };
+}
+
+/** @param {string} conversationId */
+function checkConversation(conversationId) {
+  if (typeof conversationId !== 'string' || !conversationId || conversationId.length > 200) throw new Error('secure messages: a conversation id is 1 to 200 characters');
 }
 
 /** Raised when the recipient has no registered device with a valid self-signature. */
@@ -312,28 +375,42 @@ async function openEntry(entry, deviceId, hpke, senders) {
   if (!body || body.length < 12 + 16) return failed('the body is malformed');
   if (b64u(await sha512(body)) !== h.body_digest) return failed('the body does not match its digest');
 
-  const sealed = unb64u(entry.key);
-  if (!sealed || sealed.length <= 32) return failed('the sealed key is malformed');
-  let contentKeyBytes;
-  try {
-    contentKeyBytes = await open(hpke, sealed.subarray(0, 32), encoder.encode(MSG_INFO), headerBytes, sealed.subarray(32));
-  } catch {
-    return failed('the content key does not open');
+  /** @type {CryptoKey} */
+  let contentKey;
+  if (h.epoch !== undefined) {
+    // A group message: opened with the sender device's key of that epoch, received before.
+    const stored = await readState(senderKeyId(deviceId, h.conversation_id, h.epoch, h.sender_device));
+    const senderKey = stored && typeof stored.key === 'string' ? unb64u(stored.key) : null;
+    if (!senderKey) return failed(`no key of epoch ${h.epoch} from that device (this device was not a member then)`);
+    contentKey = await groupMessageKey(senderKey, h.conversation_id, h.epoch, h.counter, ['decrypt']);
+  } else {
+    const sealed = unb64u(entry.key);
+    if (!sealed || sealed.length <= 32) return failed('the sealed key is malformed');
+    let contentKeyBytes;
+    try {
+      contentKeyBytes = await open(hpke, sealed.subarray(0, 32), encoder.encode(MSG_INFO), headerBytes, sealed.subarray(32));
+    } catch {
+      return failed('the content key does not open');
+    }
+    if (contentKeyBytes.length !== 32) return failed('the content key is malformed');
+    contentKey = await crypto.subtle.importKey('raw', new Uint8Array(contentKeyBytes), { name: 'AES-GCM' }, false, ['decrypt']);
+    contentKeyBytes.fill(0);
   }
-  if (contentKeyBytes.length !== 32) return failed('the content key is malformed');
   let content;
   try {
-    const contentKey = await crypto.subtle.importKey('raw', new Uint8Array(contentKeyBytes), { name: 'AES-GCM' }, false, ['decrypt']);
-    contentKeyBytes.fill(0);
     const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: body.subarray(0, 12), additionalData: bodyAad(h.message_id, h.conversation_id) }, contentKey, body.subarray(12));
     content = parseContent(decoder.decode(plain));
   } catch {
     return failed('the body does not open');
   }
   if (!content) return failed('the content is malformed');
+  if (content.kind === 'sender_key' && h.epoch !== undefined) return failed('a sender key came inside a group message');
 
   const accepted = await acceptCounter(`seen:${deviceId}:${h.sender_device}:${h.conversation_id}`, h.counter);
   if (!accepted) return failed('the counter is not above the last one seen (a replayed or reordered message)');
+  if (content.kind === 'sender_key') {
+    await writeState(senderKeyId(deviceId, h.conversation_id, content.epoch, h.sender_device), { key: content.key });
+  }
   return {
     verified: true,
     id: String(entry.id),
@@ -343,8 +420,21 @@ async function openEntry(entry, deviceId, hpke, senders) {
     conversation_id: h.conversation_id,
     sent_at: h.sent_at,
     counter: h.counter,
+    ...(h.epoch !== undefined ? { epoch: h.epoch } : {}),
     content,
   };
+}
+
+/**
+ * Where a received sender key is kept: per receiving device, conversation, epoch and sender device.
+ * @param {string} deviceId
+ * @param {string} conversationId
+ * @param {number} epoch
+ * @param {string} senderDevice
+ * @returns {string}
+ */
+function senderKeyId(deviceId, conversationId, epoch, senderDevice) {
+  return `rk:${deviceId}:${conversationId}:${epoch}:${senderDevice}`;
 }
 
 /**
@@ -397,7 +487,12 @@ function contentOf(outgoing) {
     if (data.length > MAX_INLINE_FILE) throw new Error(`secure messages: files up to ${MAX_INLINE_FILE} bytes travel inside a message`);
     return { kind: 'file', name, type, size: data.length, data: b64u(data) };
   }
-  throw new Error('secure messages: a message is {kind: "text"} or {kind: "file"}');
+  if (outgoing && outgoing.kind === 'sender_key') {
+    const key = unb64u(outgoing.key);
+    if (!Number.isSafeInteger(outgoing.epoch) || outgoing.epoch < 1 || !key || key.length !== 32) throw new Error('secure messages: a sender key is 32 bytes of an epoch from 1');
+    return { kind: 'sender_key', epoch: outgoing.epoch, key: outgoing.key };
+  }
+  throw new Error('secure messages: a message is {kind: "text"}, {kind: "file"} or {kind: "sender_key"}');
 }
 
 /**
@@ -422,6 +517,11 @@ function parseContent(text) {
     if (!data || data.length !== c.size) return null;
     return { kind: 'file', name: c.name, type: c.type, size: c.size, data: c.data };
   }
+  if (c.kind === 'sender_key' && fields === 'epoch,key,kind' && Number.isSafeInteger(c.epoch) && c.epoch >= 1 && typeof c.key === 'string') {
+    const key = unb64u(c.key);
+    if (!key || key.length !== 32) return null;
+    return { kind: 'sender_key', epoch: c.epoch, key: c.key };
+  }
   return null;
 }
 
@@ -440,7 +540,8 @@ function parseHeader(bytes) {
   const str = (/** @type {unknown} */ v) => typeof v === 'string' && v.length > 0;
   const ok = h && typeof h === 'object' && h.v === 1 && str(h.message_id) && str(h.conversation_id) && str(h.sender_user)
     && str(h.sender_device) && Number.isSafeInteger(h.counter) && h.counter > 0 && Number.isSafeInteger(h.sent_at)
-    && Array.isArray(h.recipients) && h.recipients.every(str) && str(h.body_digest);
+    && Array.isArray(h.recipients) && h.recipients.every(str) && str(h.body_digest)
+    && (h.epoch === undefined || (Number.isSafeInteger(h.epoch) && h.epoch >= 1));
   return ok ? h : null;
 }
 
