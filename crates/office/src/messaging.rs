@@ -125,12 +125,43 @@ pub struct Queued {
     pub devices: usize,
 }
 
-/// What is sealed of a waiting message: what the sender's browser made, byte for byte.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// What is sealed of a waiting message: what the sender's browser made, byte for byte, kept
+/// without base64 (stored bytes stay close to the ciphertext's size): a version byte (1), the
+/// header's length (u16, big-endian), the header, the 64-byte signature, the body.
 struct Envelope {
-    header: String,
-    signature: String,
-    body: String,
+    header: Vec<u8>,
+    signature: Vec<u8>,
+    body: Vec<u8>,
+}
+
+impl Envelope {
+    const VERSION: u8 = 1;
+
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(3 + self.header.len() + self.signature.len() + self.body.len());
+        out.push(Self::VERSION);
+        // The header is at most MAX_HEADER (4 KiB) bytes, checked before.
+        out.extend_from_slice(&(self.header.len() as u16).to_be_bytes());
+        out.extend_from_slice(&self.header);
+        out.extend_from_slice(&self.signature);
+        out.extend_from_slice(&self.body);
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        let (&version, rest) = bytes.split_first()?;
+        if version != Self::VERSION || rest.len() < 2 {
+            return None;
+        }
+        let header_len = usize::from(u16::from_be_bytes([rest[0], rest[1]]));
+        let rest = &rest[2..];
+        if rest.len() < header_len + 64 {
+            return None;
+        }
+        let (header, rest) = rest.split_at(header_len);
+        let (signature, body) = rest.split_at(64);
+        Some(Envelope { header: header.to_vec(), signature: signature.to_vec(), body: body.to_vec() })
+    }
 }
 
 /// An entry of a device's inbox.
@@ -399,13 +430,14 @@ impl Messaging {
             return Err(invalid("header", "a group message names its conversation"));
         }
         let keys = self.core.keys(&actor.org_id).await?;
-        let envelope = Envelope { header: message.header, signature: message.signature, body: message.body };
+        let size = (header_bytes.len() + body.len()) as i64;
+        let envelope = Envelope { header: header_bytes, signature, body };
         let row = MessageBodyRow {
-            envelope: keys.seal_json(envelope_slot(&id), &envelope),
+            envelope: keys.seal(envelope_slot(&id), &envelope.encode()),
             id: id.clone(),
             org_id: actor.org_id.clone(),
             sender_user: actor.user_id.clone(),
-            size: (header_bytes.len() + body.len()) as i64,
+            size,
             created_at: now,
             expires_at: now + i64::from(settings.retention_days) * 24 * 3600 * 1000,
         };
@@ -424,15 +456,16 @@ impl Messaging {
         let mut entries = Vec::new();
         for (queued, body) in self.store.inbox(OrgId(&actor.org_id), &proof.device_id, INBOX_PAGE).await? {
             // A damaged message is left out (and logged); the rest arrives.
-            let Ok(envelope) = keys.open_json::<Envelope>(envelope_slot(&body.id), &body.envelope) else {
+            let opened = keys.open(envelope_slot(&body.id), &body.envelope).ok().and_then(|bytes| Envelope::decode(&bytes));
+            let Some(envelope) = opened else {
                 tracing::error!(message_id = %body.id, "sealed message failed to open");
                 continue;
             };
             entries.push(InboxEntry {
                 id: queued.id,
-                header: envelope.header,
-                signature: envelope.signature,
-                body: envelope.body,
+                header: URL_SAFE_NO_PAD.encode(&envelope.header),
+                signature: URL_SAFE_NO_PAD.encode(&envelope.signature),
+                body: URL_SAFE_NO_PAD.encode(&envelope.body),
                 key: URL_SAFE_NO_PAD.encode(&queued.sealed_key),
                 queued_at: queued.queued_at,
             });

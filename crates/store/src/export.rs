@@ -148,7 +148,7 @@ pub const SEALED_COLUMNS: &[(&str, &str, &str, Plain)] = &[
     ("calendars", "source", "user_id", Plain::Json),
     ("calendar_entries", "details", "id", Plain::Json),
     ("device_keys", "name", "id", Plain::Text),
-    ("message_bodies", "envelope", "id", Plain::Json),
+    ("message_bodies", "envelope", "id", Plain::Bytes),
     ("conversations", "name", "id", Plain::Text),
     ("two_factor", "totp_secret", "user_id", Plain::Bytes),
     ("two_factor", "totp_pending", "user_id", Plain::Bytes),
