@@ -19,6 +19,36 @@ export function openStore(name, store, label) {
   });
 }
 
+/** @type {Map<string, Promise<IDBDatabase>>} Connections kept open by `inStore`, by database. */
+const open = new Map();
+
+/**
+ * A connection to `name` kept for the next transactions (opening one costs more than most
+ * transactions). It closes itself when someone deletes or upgrades the database, so that it
+ * never blocks them (erasure, tests), and is opened again on the next use.
+ * @param {string} name
+ * @param {string} store
+ * @param {string} label
+ * @returns {Promise<IDBDatabase>}
+ */
+function connection(name, store, label) {
+  let db = open.get(name);
+  if (!db) {
+    db = openStore(name, store, label).then((opened) => {
+      const forget = () => {
+        opened.close();
+        if (open.get(name) === db) open.delete(name);
+      };
+      opened.onversionchange = forget;
+      opened.onclose = forget;
+      return opened;
+    });
+    db.catch(() => open.delete(name));
+    open.set(name, db);
+  }
+  return db;
+}
+
 /**
  * Runs `step` on the one store of database `name` in one transaction and resolves with its
  * result once committed. `step` may only issue IndexedDB requests (anything else would end the
@@ -32,18 +62,14 @@ export function openStore(name, store, label) {
  * @returns {Promise<T>}
  */
 export async function inStore(name, store, label, mode, step) {
-  const db = await openStore(name, store, label);
-  try {
-    return await new Promise((resolve, reject) => {
-      const tx = db.transaction(store, mode);
-      /** @type {T|undefined} */
-      let result;
-      step(tx.objectStore(store), (value) => { result = value; });
-      tx.oncomplete = () => resolve(/** @type {T} */ (result));
-      tx.onerror = () => reject(new Error(`${label}: IndexedDB refused (${tx.error?.message || 'unknown'})`));
-      tx.onabort = () => reject(new Error(`${label}: IndexedDB aborted (${tx.error?.message || 'unknown'})`));
-    });
-  } finally {
-    db.close();
-  }
+  const db = await connection(name, store, label);
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction(store, mode);
+    /** @type {T|undefined} */
+    let result;
+    step(tx.objectStore(store), (value) => { result = value; });
+    tx.oncomplete = () => resolve(/** @type {T} */ (result));
+    tx.onerror = () => reject(new Error(`${label}: IndexedDB refused (${tx.error?.message || 'unknown'})`));
+    tx.onabort = () => reject(new Error(`${label}: IndexedDB aborted (${tx.error?.message || 'unknown'})`));
+  });
 }

@@ -306,9 +306,10 @@ export async function fetchInbox(me, deviceId, keep = async () => {}) {
     const opened = [];
     /** @type {unknown} */
     let failure = null;
+    const counters = new Counters();
     try {
       for (const entry of entries) {
-        opened.push(await openEntry(entry, deviceId, keys.hpke, senders));
+        opened.push(await openEntry(entry, deviceId, keys.hpke, senders, counters));
         processed.push(String(entry.id));
       }
     } catch (err) {
@@ -318,6 +319,7 @@ export async function fetchInbox(me, deviceId, keep = async () => {}) {
       failure = err;
     }
     if (opened.length) {
+      await counters.save();
       await keep(opened);
       await api.acknowledgeInbox(deviceId, prove, processed);
       out.push(...opened);
@@ -334,9 +336,10 @@ export async function fetchInbox(me, deviceId, keep = async () => {}) {
  * @param {string} deviceId
  * @param {CryptoKeyPair} hpke
  * @param {Map<string, Promise<CheckedDevice[]>>} senders
+ * @param {Counters} counters
  * @returns {Promise<Received|Unverified>}
  */
-async function openEntry(entry, deviceId, hpke, senders) {
+async function openEntry(entry, deviceId, hpke, senders, counters) {
   /** @type {Header|null} */
   let header = null;
   /** @param {string} reason @returns {Unverified} */
@@ -406,7 +409,7 @@ async function openEntry(entry, deviceId, hpke, senders) {
   if (!content) return failed('the content is malformed');
   if (content.kind === 'sender_key' && h.epoch !== undefined) return failed('a sender key came inside a group message');
 
-  const accepted = await acceptCounter(`seen:${deviceId}:${h.sender_device}:${h.conversation_id}`, h.counter);
+  const accepted = await counters.accept(`seen:${deviceId}:${h.sender_device}:${h.conversation_id}`, h.counter);
   if (!accepted) return failed('the counter is not above the last one seen (a replayed or reordered message)');
   if (content.kind === 'sender_key') {
     await writeState(senderKeyId(deviceId, h.conversation_id, content.epoch, h.sender_device), { key: content.key });
@@ -622,24 +625,58 @@ function nextCounter(id) {
 }
 
 /**
- * Records `counter` under `id` when it is above the one stored; whether it was.
- * @param {string} id
- * @param {number} counter
- * @returns {Promise<boolean>}
+ * The last counters seen, for one page of the inbox: each is read once, checked in memory, and
+ * the ones that grew are written together (before the page is acknowledged) — one IndexedDB
+ * transaction per page instead of one per message.
  */
-function acceptCounter(id, counter) {
-  return transact('readwrite', (store, done) => {
-    const get = store.get(id);
-    get.onsuccess = () => {
-      const last = get.result && Number.isSafeInteger(get.result.counter) ? get.result.counter : 0;
-      if (counter > last) {
-        store.put({ id, counter });
-        done(true);
-      } else {
-        done(false);
+class Counters {
+  constructor() {
+    /** @type {Map<string, number>} */
+    this.last = new Map();
+    /** @type {Set<string>} */
+    this.changed = new Set();
+  }
+
+  /**
+   * Records `counter` under `id` when it is above the last one; whether it was.
+   * @param {string} id
+   * @param {number} counter
+   * @returns {Promise<boolean>}
+   */
+  async accept(id, counter) {
+    let last = this.last.get(id);
+    if (last === undefined) {
+      const stored = await readState(id);
+      last = stored && Number.isSafeInteger(stored.counter) ? Number(stored.counter) : 0;
+    }
+    if (counter <= last) {
+      this.last.set(id, last);
+      return false;
+    }
+    this.last.set(id, counter);
+    this.changed.add(id);
+    return true;
+  }
+
+  /**
+   * Writes the counters that grew (never lowering one another tab wrote meanwhile).
+   * @returns {Promise<void>}
+   */
+  save() {
+    const ids = [...this.changed];
+    this.changed.clear();
+    if (!ids.length) return Promise.resolve();
+    return transact('readwrite', (store, done) => {
+      for (const id of ids) {
+        const get = store.get(id);
+        get.onsuccess = () => {
+          const stored = get.result && Number.isSafeInteger(get.result.counter) ? get.result.counter : 0;
+          store.put({ id, counter: Math.max(stored, /** @type {number} */ (this.last.get(id))) });
+        };
       }
-    };
-  });
+      done(undefined);
+    });
+  }
 }
 
 // ---- bytes ----
