@@ -148,9 +148,11 @@ export class Mailbox {
       }
       return { peer, entry: { id: 'unverified:' + result.id, dir: 'in', kind: 'message', at: result.queued_at, via: 'server', unverified: result.reason } };
     }
+    // A group's sender key is kept by secure-messages.js, not shown.
+    if (result.content.kind === 'sender_key') return null;
     const mine = result.from_user === this.me.id;
     const peer = mine ? otherOf(result.conversation_id, this.me.id) : result.from_user;
-    if (!peer) return null; // not a direct conversation: groups are not shown yet
+    if (!peer || result.epoch !== undefined) return null; // not a direct conversation: groups are not shown yet
     const base = { id: result.message_id, dir: /** @type {'in'|'out'} */ (mine ? 'out' : 'in'), at: result.sent_at, via: /** @type {'server'} */ ('server') };
     const content = result.content;
     if (content.kind === 'text') return { peer, entry: { ...base, kind: 'message', text: content.text } };

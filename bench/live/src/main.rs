@@ -8,7 +8,9 @@
 //!   last of the other connections;
 //! - `relay`: pairs of connections exchange `signal` messages, counts deliveries per second;
 //! - `hostile`: one member floods connections; another organisation's `welcome` and `ping`
-//!   latency, quiet and under the flood.
+//!   latency, quiet and under the flood;
+//! - `messages`: messages that wait, sent through the server to one device while the whole
+//!   organisation is online; time to the push and to the fetch.
 //!
 //! Arguments are `--name value` pairs; see each module for its own.
 
@@ -16,6 +18,7 @@ mod args;
 mod client;
 mod hostile;
 mod idle;
+mod messages;
 mod presence;
 mod proc;
 mod relay;
@@ -40,6 +43,7 @@ fn main() {
             "presence" => presence::run(&args).await,
             "relay" => relay::run(&args).await,
             "hostile" => hostile::run(&args).await,
+            "messages" => messages::run(&args).await,
             _ => usage(),
         }
     });
@@ -49,7 +53,7 @@ fn main() {
 }
 
 fn usage() -> ! {
-    fail("usage: live-load setup|login|idle|presence|relay|hostile --name value ...")
+    fail("usage: live-load setup|login|idle|presence|relay|hostile|messages --name value ...")
 }
 
 /// Prints an error and exits with status 1.
