@@ -132,3 +132,17 @@ export async function signOut(page) {
   const status = await page.evaluate(async () => (await fetch('/api/me', { credentials: 'same-origin' })).status);
   if (status !== 401) throw new Error(`signed out, yet GET /api/me answers ${status}`);
 }
+
+/**
+ * Signs in, then leaves the office for a bare page of the same origin (`/healthz`): the live
+ * office fetches its device's inbox by itself (web/live/mailbox.js), so tests and benches that
+ * fetch it by hand keep away from it. The office's own fetch is refused while it runs.
+ * @param {import('playwright-core').Page} page
+ * @param {{email: string, password: string}} user
+ */
+export async function signInBare(page, user) {
+  await page.route('**/api/me/devices/*/inbox', (route) => route.abort());
+  await signIn(page, user.email, user.password);
+  await page.goto('/healthz');
+  await page.unroute('**/api/me/devices/*/inbox');
+}

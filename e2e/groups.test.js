@@ -12,7 +12,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBureau } from './server.js';
-import { openBrowser, signIn } from './browser.js';
+import { openBrowser, signInBare } from './browser.js';
 
 const ADA = { email: 'ada@example.test', name: 'Ada Lovelace', password: 'analytical-engine', admin: true };
 const BOB = { email: 'bob@example.test', name: 'Bob Kahn', password: 'transmission-control' };
@@ -26,18 +26,6 @@ const browsers = {};
 /** @type {Record<string, {id: string, device: string}>} */
 const who = {};
 let conversationId = '';
-
-/**
- * Signs in and leaves the office for `/healthz` (the office's own inbox fetch is refused meanwhile).
- * @param {import('playwright-core').Page} page
- * @param {{email: string, password: string}} user
- */
-async function signInBare(page, user) {
-  await page.route('**/api/me/devices/*/inbox', (route) => route.abort());
-  await signIn(page, user.email, user.password);
-  await page.goto('/healthz');
-  await page.unroute('**/api/me/devices/*/inbox');
-}
 
 /**
  * Runs one operation of the modules in the page, as its signed-in user.

@@ -16,7 +16,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { startBureau, filesUnder } from './server.js';
-import { openBrowser, signIn, signOut, apiFromPage } from './browser.js';
+import { openBrowser, signIn, signInBare, signOut, apiFromPage } from './browser.js';
 
 const ADA = { email: 'ada@example.test', name: 'Ada Lovelace', password: 'analytical-engine', admin: true };
 const BOB = { email: 'bob@example.test', name: 'Bob Kahn', password: 'transmission-control' };
@@ -126,20 +126,6 @@ test('Ada sends three texts and a file to offline Bob; the data folder holds non
   }
   assert.ok(keySeen, `the scan finds a public key in clear among ${files.join(', ')}`);
 });
-
-/**
- * Signs in, then leaves the office for a bare page of the same origin (`/healthz`): the live
- * office fetches its device's inbox by itself (web/live/mailbox.js), and this test fetches by
- * hand. The office's own fetch is refused while it runs.
- * @param {import('playwright-core').Page} page
- * @param {{email: string, password: string}} user
- */
-async function signInBare(page, user) {
-  await page.route('**/api/me/devices/*/inbox', (route) => route.abort());
-  await signIn(page, user.email, user.password);
-  await page.goto('/healthz');
-  await page.unroute('**/api/me/devices/*/inbox');
-}
 
 test('Bob signs in again: his inbox gives the four, in order and verified, then nothing', LONG, async () => {
   const bob = browserB.page;

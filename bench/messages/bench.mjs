@@ -3,7 +3,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { startBureau } from '../../e2e/server.js';
-import { openBrowser, signIn } from '../../e2e/browser.js';
+import { openBrowser, signInBare } from '../../e2e/browser.js';
 
 const perSender = Number(process.argv[2] || 100);
 const senders = Number(process.argv[3] || 10);
@@ -11,19 +11,6 @@ const BOB = { email: 'bob@example.test', name: 'Bob Kahn', password: 'bench-pass
 /** Plaintexts: a typical chat line, and a long one, to tell the growing part from the fixed one. */
 const SHORT = 200;
 const LONG = 16 * 1024;
-
-/**
- * Signs in and leaves the office for `/healthz`, so that the live office does not fetch the
- * inbox by itself (the bench fetches and times it).
- * @param {import('playwright-core').Page} page
- * @param {{email: string, password: string}} user
- */
-async function signInBare(page, user) {
-  await page.route('**/api/me/devices/*/inbox', (route) => route.abort());
-  await signIn(page, user.email, user.password);
-  await page.goto('/healthz');
-  await page.unroute('**/api/me/devices/*/inbox');
-}
 
 /**
  * Sums over the server's SQLite database (read with Python's sqlite3: the server keeps running).

@@ -2,7 +2,8 @@
 // /user-dialogs.js.
 
 import * as api from '/client/api.js';
-import { h, field, busy, clearErrors, showError, toast } from '/ui/dom.js';
+import { h, field, clearErrors, toast } from '/ui/dom.js';
+import { saveOrgSettings } from '/ui/org-settings.js';
 import { roleLabel } from '/client/fields.js';
 import { radioGroup } from '/ui/editor.js';
 import { avatar } from '/ui/people.js';
@@ -95,19 +96,11 @@ function orgCard(ctx, org) {
     if (name !== current.name) patch.name = name;
     if (mode !== current.profile_mode) patch.profile_mode = mode;
     if (required !== Boolean(current.require_two_factor)) patch.require_two_factor = required;
-    if (Object.keys(patch).length === 0) {
-      toast('Nothing to save: no setting was changed.');
-      return;
+    const saved = await saveOrgSettings(form, save, patch, 'Organisation settings saved.');
+    if (saved) {
+      current = saved;
+      await ctx.refresh();
     }
-    await busy(save, async () => {
-      try {
-        current = await api.updateOrg(patch);
-        await ctx.refresh();
-        toast('Organisation settings saved.', 'success');
-      } catch (err) {
-        showError(form, err, api.describeError);
-      }
-    });
   });
   return h('section', { class: 'card', 'aria-labelledby': 'org-title' },
     h('h2', { id: 'org-title' }, 'Organisation'), form);

@@ -2,7 +2,8 @@
 // sends (invitations, support) and where support requests go.
 
 import * as api from '/client/api.js';
-import { h, field, busy, clearErrors, setFieldError, showError, toast } from '/ui/dom.js';
+import { h, field, clearErrors, setFieldError } from '/ui/dom.js';
+import { saveOrgSettings } from '/ui/org-settings.js';
 
 const LANGUAGES = [
   { value: 'en', label: 'English' },
@@ -44,19 +45,8 @@ export function mailSettingsCard(ctx, org) {
     const patch = {};
     if (language !== (current.language || 'en')) patch.language = language;
     if ((supportEmail || null) !== (current.support_email || null)) patch.support_email = supportEmail || null;
-    if (Object.keys(patch).length === 0) {
-      toast('Nothing to save: no setting was changed.');
-      return;
-    }
-    await busy(save, async () => {
-      try {
-        current = await api.updateOrg(patch);
-        ctx.org = current;
-        toast('Email settings saved.', 'success');
-      } catch (err) {
-        showError(form, err, api.describeError);
-      }
-    });
+    const saved = await saveOrgSettings(form, save, patch, 'Email settings saved.');
+    if (saved) ctx.org = current = saved;
   });
   return h('section', { class: 'card', 'aria-labelledby': 'mail-title' },
     h('h2', { id: 'mail-title' }, 'Email and support'), form);

@@ -3,7 +3,8 @@
 // long a waiting message is kept at most.
 
 import * as api from '/client/api.js';
-import { h, field, busy, clearErrors, setFieldError, showError, toast } from '/ui/dom.js';
+import { h, field, clearErrors, setFieldError } from '/ui/dom.js';
+import { saveOrgSettings } from '/ui/org-settings.js';
 
 /** The longest retention an organisation may choose (the server's bound too). */
 const MAX_DAYS = 365;
@@ -44,19 +45,8 @@ export function messagesSettingsCard(ctx, org) {
     const patch = {};
     if (storeAndForward !== (current.messages_store_and_forward !== false)) patch.messages_store_and_forward = storeAndForward;
     if (retention !== current.messages_retention_days) patch.messages_retention_days = retention;
-    if (Object.keys(patch).length === 0) {
-      toast('Nothing to save: no setting was changed.');
-      return;
-    }
-    await busy(save, async () => {
-      try {
-        current = await api.updateOrg(patch);
-        ctx.org = current;
-        toast('Message settings saved.', 'success');
-      } catch (err) {
-        showError(form, err, api.describeError);
-      }
-    });
+    const saved = await saveOrgSettings(form, save, patch, 'Message settings saved.');
+    if (saved) ctx.org = current = saved;
   });
   return h('section', { class: 'card', 'aria-labelledby': 'messages-title' },
     h('h2', { id: 'messages-title' }, 'Messages'), form);

@@ -36,6 +36,30 @@ async fn signed_in(office: &bureau_office::Office, email: &str) -> Actor {
     office.accounts.authenticate(&session.token).await.unwrap()
 }
 
+/// A device of `actor`, registered, with its signing key pair.
+async fn laptop_of(office: &bureau_office::Office, actor: &Actor) -> (bureau_office::DeviceView, Ed25519KeyPair) {
+    let pair = Ed25519KeyPair::generate().unwrap();
+    let hpke = rand_bytes();
+    let new = NewDevice {
+        name: "Laptop".into(),
+        hpke_public: URL_SAFE_NO_PAD.encode(hpke),
+        sign_public: URL_SAFE_NO_PAD.encode(pair.public_key().as_ref()),
+        self_signature: URL_SAFE_NO_PAD.encode(pair.sign(&[b"bureau-device-v1".as_slice(), actor.user_id.as_bytes(), &hpke].concat()).as_ref()),
+    };
+    (office.messaging.register_device(actor, new).await.unwrap(), pair)
+}
+
+/// A message of `actor`'s device to itself (random bytes where the browser's ciphertext goes).
+fn note_to_self(actor: &Actor, device: &bureau_office::DeviceView, pair: &Ed25519KeyPair) -> bureau_office::NewMessage {
+    let header = serde_json::to_vec(&serde_json::json!({"sender_user": actor.user_id, "sender_device": device.id, "recipients": [device.id]})).unwrap();
+    bureau_office::NewMessage {
+        signature: URL_SAFE_NO_PAD.encode(pair.sign(&header).as_ref()),
+        header: URL_SAFE_NO_PAD.encode(&header),
+        body: URL_SAFE_NO_PAD.encode([1u8; 100]),
+        keys: [(device.id.clone(), URL_SAFE_NO_PAD.encode([2u8; 80]))].into(),
+    }
+}
+
 #[tokio::test]
 async fn devices_are_bound_to_their_user_and_stay_in_their_organisation() {
     let dir = tempfile::tempdir().unwrap();
@@ -81,24 +105,9 @@ async fn a_message_nobody_fetched_is_deleted_when_its_retention_ends() {
     let acme = org_with_admin(&office, "acme", "admin@acme.example").await;
     office.accounts.create_user(&acme, member("Alice Acme", "alice@acme.example")).await.unwrap();
     let alice = signed_in(&office, "alice@acme.example").await;
-    let pair = Ed25519KeyPair::generate().unwrap();
-    let hpke = rand_bytes();
-    let new = NewDevice {
-        name: "Laptop".into(),
-        hpke_public: URL_SAFE_NO_PAD.encode(hpke),
-        sign_public: URL_SAFE_NO_PAD.encode(pair.public_key().as_ref()),
-        self_signature: URL_SAFE_NO_PAD.encode(pair.sign(&[b"bureau-device-v1".as_slice(), alice.user_id.as_bytes(), &hpke].concat()).as_ref()),
-    };
-    let laptop = office.messaging.register_device(&alice, new).await.unwrap();
+    let (laptop, pair) = laptop_of(&office, &alice).await;
     // Alice writes a note to her own device (a second device of hers would do the same).
-    let header = serde_json::to_vec(&serde_json::json!({"sender_user": alice.user_id, "sender_device": laptop.id, "recipients": [laptop.id]})).unwrap();
-    let message = bureau_office::NewMessage {
-        signature: URL_SAFE_NO_PAD.encode(pair.sign(&header).as_ref()),
-        header: URL_SAFE_NO_PAD.encode(&header),
-        body: URL_SAFE_NO_PAD.encode([1u8; 100]),
-        keys: [(laptop.id.clone(), URL_SAFE_NO_PAD.encode([2u8; 80]))].into(),
-    };
-    office.messaging.send(&alice, message).await.unwrap();
+    office.messaging.send(&alice, note_to_self(&alice, &laptop, &pair)).await.unwrap();
     let inbox = |time: i64| {
         let signed = bureau_office::DeviceProof::message(&laptop.id, "GET", "/inbox", time);
         bureau_office::DeviceProof { device_id: laptop.id.clone(), time, signature: URL_SAFE_NO_PAD.encode(pair.sign(&signed).as_ref()) }
@@ -120,24 +129,8 @@ async fn an_organisation_chooses_whether_messages_wait_and_for_how_long() {
     let acme = org_with_admin(&office, "acme", "admin@acme.example").await;
     office.accounts.create_user(&acme, member("Alice Acme", "alice@acme.example")).await.unwrap();
     let alice = signed_in(&office, "alice@acme.example").await;
-    let pair = Ed25519KeyPair::generate().unwrap();
-    let hpke = rand_bytes();
-    let new = NewDevice {
-        name: "Laptop".into(),
-        hpke_public: URL_SAFE_NO_PAD.encode(hpke),
-        sign_public: URL_SAFE_NO_PAD.encode(pair.public_key().as_ref()),
-        self_signature: URL_SAFE_NO_PAD.encode(pair.sign(&[b"bureau-device-v1".as_slice(), alice.user_id.as_bytes(), &hpke].concat()).as_ref()),
-    };
-    let laptop = office.messaging.register_device(&alice, new).await.unwrap();
-    let note = || {
-        let header = serde_json::to_vec(&serde_json::json!({"sender_user": alice.user_id, "sender_device": laptop.id, "recipients": [laptop.id]})).unwrap();
-        bureau_office::NewMessage {
-            signature: URL_SAFE_NO_PAD.encode(pair.sign(&header).as_ref()),
-            header: URL_SAFE_NO_PAD.encode(&header),
-            body: URL_SAFE_NO_PAD.encode([1u8; 100]),
-            keys: [(laptop.id.clone(), URL_SAFE_NO_PAD.encode([2u8; 80]))].into(),
-        }
-    };
+    let (laptop, pair) = laptop_of(&office, &alice).await;
+    let note = || note_to_self(&alice, &laptop, &pair);
     let patch = |json: &str| serde_json::from_str::<bureau_office::OrgSettingsPatch>(json).unwrap();
 
     // The node's defaults until an administrator chooses.
@@ -172,19 +165,6 @@ async fn an_organisation_chooses_whether_messages_wait_and_for_how_long() {
     office.privacy.erase_me(&alice, erase).await.unwrap();
     assert_eq!(store.shared().queued_count(OrgId(&acme.org_id), &laptop.id).await.unwrap(), 0);
     assert!(store.shared().device_keys(OrgId(&acme.org_id), &alice.user_id).await.unwrap().is_empty());
-}
-
-/// A device of `actor`, registered, with its signing key pair.
-async fn laptop_of(office: &bureau_office::Office, actor: &Actor) -> (bureau_office::DeviceView, Ed25519KeyPair) {
-    let pair = Ed25519KeyPair::generate().unwrap();
-    let hpke = rand_bytes();
-    let new = NewDevice {
-        name: "Laptop".into(),
-        hpke_public: URL_SAFE_NO_PAD.encode(hpke),
-        sign_public: URL_SAFE_NO_PAD.encode(pair.public_key().as_ref()),
-        self_signature: URL_SAFE_NO_PAD.encode(pair.sign(&[b"bureau-device-v1".as_slice(), actor.user_id.as_bytes(), &hpke].concat()).as_ref()),
-    };
-    (office.messaging.register_device(actor, new).await.unwrap(), pair)
 }
 
 #[tokio::test]
