@@ -240,3 +240,39 @@ async fn group_conversations_keep_their_members_and_epochs_and_messages_follow_t
     assert_eq!((left.epoch, left.members.contains(&bob.user_id)), (4, false));
     assert!(office.messaging.conversations(&bob).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_waiting_message_changed_or_moved_in_the_database_is_left_out_and_the_rest_arrives() {
+    let dir = tempfile::tempdir().unwrap();
+    let (office, store, clock) = office_in(dir.path(), &Key::generate()).await;
+    let acme = org_with_admin(&office, "acme", "admin@acme.example").await;
+    office.accounts.create_user(&acme, member("Alice Acme", "alice@acme.example")).await.unwrap();
+    let alice = signed_in(&office, "alice@acme.example").await;
+    let (laptop, pair) = laptop_of(&office, &alice).await;
+    for _ in 0..3 {
+        office.messaging.send(&alice, note_to_self(&alice, &laptop, &pair)).await.unwrap();
+    }
+    let org = OrgId(&acme.org_id);
+    let shared = store.shared();
+    let mut rows = shared.inbox(org, &laptop.id, 10).await.unwrap();
+    assert_eq!(rows.len(), 3);
+    // What a database thief with write access could do, through the store's own calls: one
+    // message's sealed envelope gets a flipped byte, another gets the third one's envelope.
+    let third = rows[2].1.envelope.clone();
+    let ids: Vec<String> = rows.iter().take(2).map(|(q, _)| q.id.clone()).collect();
+    shared.acknowledge(org, &laptop.id, &ids).await.unwrap();
+    let last = rows[0].1.envelope.len() - 1;
+    rows[0].1.envelope[last] ^= 1;
+    rows[1].1.envelope = third;
+    for (queued, body) in rows.iter().take(2) {
+        shared.queue_message(body, std::slice::from_ref(queued)).await.unwrap();
+    }
+    let proof = |time: i64| {
+        let signed = bureau_office::DeviceProof::message(&laptop.id, "GET", "/inbox", time);
+        bureau_office::DeviceProof { device_id: laptop.id.clone(), time, signature: URL_SAFE_NO_PAD.encode(pair.sign(&signed).as_ref()) }
+    };
+    let now = bureau_office::Clock::now_ms(clock.as_ref());
+    let inbox = office.messaging.inbox(&alice, &proof(now), "GET", "/inbox").await.unwrap();
+    assert_eq!(inbox.len(), 1, "only the untouched message arrives: {inbox:?}");
+    assert_eq!(inbox[0].id, rows[2].0.id);
+}
