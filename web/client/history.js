@@ -16,7 +16,8 @@ const LABEL = 'message history';
  * @typedef {object} Kept
  * @property {string} id The message id (the same on every device that has it).
  * @property {string} owner The signed-in user whose history it is.
- * @property {string} peer The colleague of the conversation.
+ * @property {string} peer The colleague of the conversation, or `group:<id>` for a group conversation.
+ * @property {string} [from] In a group conversation: who wrote it.
  * @property {'in'|'out'} dir
  * @property {'message'|'file'} kind
  * @property {number} at Unix milliseconds (as the sender's header says, for messages that waited).

@@ -8,6 +8,8 @@
 import * as sm from '/client/secure-messages.js';
 import * as history from '/client/history.js';
 import * as safety from '/client/safety.js';
+import * as groups from '/client/groups.js';
+import * as api from '/client/api.js';
 import { OfflineError, sha256 } from '/live/transfer.js';
 
 /**
@@ -30,6 +32,15 @@ export const MAX_WAITING_FILE = sm.MAX_INLINE_FILE;
  */
 export function directConversation(a, b) {
   return 'dm:' + [a, b].sort().join(':');
+}
+
+/**
+ * The key of a group conversation's lines (where a direct conversation uses the colleague's id).
+ * @param {string} conversationId
+ * @returns {string}
+ */
+export function groupKey(conversationId) {
+  return 'group:' + conversationId;
 }
 
 /** Raised when a file is too large to wait on the server for an offline colleague. */
@@ -63,9 +74,17 @@ export class Mailbox {
     this.loaded = new Set();
     /** @type {string} Why the inbox could not be fetched last time ('' when it could). */
     this.problem = '';
+    /** @type {Map<string, api.Conversation>} The user's group conversations, by id. */
+    this.groups = new Map();
+    /** @type {Set<() => void>} */
+    this.groupListeners = new Set();
     if (me.role === 'guest') return;
-    signal.on('welcome', () => this.fetch());
+    signal.on('welcome', () => {
+      void this.fetch();
+      void this.refreshGroups();
+    });
     signal.on('inbox', () => this.fetch());
+    signal.on('conversations', () => this.refreshGroups());
     // Messages that went or came peer to peer are kept too (the ones through the server are
     // kept before they are shown).
     transfers.onChange((userId, entry) => {
@@ -151,9 +170,11 @@ export class Mailbox {
     // A group's sender key is kept by secure-messages.js, not shown.
     if (result.content.kind === 'sender_key') return null;
     const mine = result.from_user === this.me.id;
-    const peer = mine ? otherOf(result.conversation_id, this.me.id) : result.from_user;
-    if (!peer || result.epoch !== undefined) return null; // not a direct conversation: groups are not shown yet
-    const base = { id: result.message_id, dir: /** @type {'in'|'out'} */ (mine ? 'out' : 'in'), at: result.sent_at, via: /** @type {'server'} */ ('server') };
+    const group = result.epoch !== undefined;
+    const peer = group ? groupKey(result.conversation_id) : mine ? otherOf(result.conversation_id, this.me.id) : result.from_user;
+    if (!peer) return null;
+    const base = { id: result.message_id, dir: /** @type {'in'|'out'} */ (mine ? 'out' : 'in'), at: result.sent_at, via: /** @type {'server'} */ ('server'),
+      ...(group ? { from: result.from_user } : {}) };
     const content = result.content;
     if (content.kind === 'text') return { peer, entry: { ...base, kind: 'message', text: content.text } };
     const bytes = /** @type {Uint8Array} */ (sm.unb64u(content.data));
@@ -174,6 +195,7 @@ export class Mailbox {
     if (entry.file && entry.file.data !== undefined) line.file = { name: entry.file.name, type: entry.file.type || '', size: entry.file.size, data: entry.file.data };
     if (entry.via) line.via = entry.via;
     if (entry.unverified) line.unverified = entry.unverified;
+    if (entry.from) line.from = entry.from;
     return line;
   }
 
@@ -189,6 +211,46 @@ export class Mailbox {
     const before = this.transfers.conversation(peer).length;
     this.transfers.merge(peer, await Promise.all(kept.map(entryOf)));
     return this.transfers.conversation(peer).length !== before;
+  }
+
+  /**
+   * Asks the server for the user's group conversations again (after `welcome`, and when told).
+   * @returns {Promise<void>}
+   */
+  async refreshGroups() {
+    try {
+      this.groups = new Map((await api.conversations()).map((c) => [c.id, c]));
+    } catch (err) {
+      console.warn('conversations', err);
+      return;
+    }
+    for (const fn of [...this.groupListeners]) fn();
+  }
+
+  /**
+   * Calls `fn` whenever the list of group conversations changed.
+   * @param {() => void} fn
+   * @returns {() => void}
+   */
+  onGroups(fn) {
+    this.groupListeners.add(fn);
+    return () => this.groupListeners.delete(fn);
+  }
+
+  /**
+   * Sends a text to a group conversation, with this device's key of its current epoch.
+   * @param {string} conversationId
+   * @param {string} text
+   * @returns {Promise<void>}
+   */
+  async sendGroupText(conversationId, text) {
+    const deviceId = await this.device();
+    const at = Date.now();
+    const sent = await groups.sendToGroup(this.me, deviceId, conversationId, { kind: 'text', text });
+    const key = groupKey(conversationId);
+    const entry = { id: sent.message_id, dir: /** @type {const} */ ('out'), kind: /** @type {const} */ ('message'), at, text, via: /** @type {const} */ ('server'), from: this.me.id };
+    await history.keep([this.kept(key, entry)]);
+    this.transfers.push(key, entry);
   }
 
   /**
@@ -326,6 +388,7 @@ async function entryOf(line) {
   if (line.text !== undefined) entry.text = line.text;
   if (line.via) entry.via = line.via;
   if (line.unverified) entry.unverified = line.unverified;
+  if (line.from) entry.from = line.from;
   if (line.file) {
     const bytes = /** @type {Uint8Array} */ (sm.unb64u(line.file.data));
     entry.file = fileLine(line.file.name, line.file.type, bytes, line.file.data, await sha256(bytes.slice().buffer), line.dir === 'out');

@@ -27,6 +27,7 @@ const LOW_WATER = 1024 * 1024;
  *   `data`: the bytes (base64url) of a small file that came or went through the server, kept in
  *   this device's history.
  * @property {'server'} [via] It came or went through the server (encrypted), not peer to peer.
+ * @property {string} [from] In a group conversation: who wrote it (user id).
  * @property {string} [unverified] Why this message could not be verified (shown as such).
  */
 

@@ -5,7 +5,8 @@ import * as api from '/client/api.js';
 import { h, openDialog, toast } from '/ui/dom.js';
 import { runningOffice } from '/live/live-office.js';
 import { presenceAvatar, presenceLine, inMeeting } from '/ui/presence.js';
-import { openChat, notSent } from '/ui/chat.js';
+import { openChat, openGroupChat, notSent } from '/ui/chat.js';
+import { channelsCard } from '/ui/channels.js';
 import { icon } from '/ui/icons.js';
 import { openAddRoom } from '/pages/admin-rooms.js';
 import { openGuestLinks } from '/ui/guest-links.js';
@@ -44,6 +45,7 @@ export async function render(ctx) {
     restricted,
     h('section', { 'aria-labelledby': 'rooms-title', class: 'floor-section' }, h('h2', { id: 'rooms-title' }, 'Rooms'), shared),
     h('section', { 'aria-labelledby': 'offices-title', class: 'floor-section' }, h('h2', { id: 'offices-title' }, 'Offices'), offices),
+    ctx.me.role === 'guest' ? null : channelsCard(office, (id) => openGroupChat(office, id)),
     h('section', { class: 'card', 'aria-labelledby': 'calls-title' },
       h('div', { class: 'card-head' }, h('h2', { id: 'calls-title' }, 'My calls'),
         h('button', { type: 'button', class: 'button small', onclick: () => void drawCalls(office, calls) }, 'Refresh')),

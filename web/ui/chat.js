@@ -6,7 +6,8 @@
 import { h, toast } from '/ui/dom.js';
 import { NoDeviceError } from '/client/secure-messages.js';
 import { ApiError } from '/client/api.js';
-import { TooLargeToWaitError } from '/live/mailbox.js';
+import { TooLargeToWaitError, groupKey } from '/live/mailbox.js';
+import { openMembers } from '/ui/channels.js';
 import { openSafetyCode } from '/ui/safety-dialog.js';
 import { presenceAvatar, presenceLine } from '/ui/presence.js';
 import { icon } from '/ui/icons.js';
@@ -74,12 +75,48 @@ export function mountChat(office) {
     }
     if (entry.dir === 'in' && (entry.kind === 'message' || (entry.file && entry.file.state === 'receiving'))) {
       if (!open) openChat(office, userId, false);
-      else toast(`New ${entry.kind === 'file' ? 'file' : 'message'} from ${office.nameOf(userId) || 'a colleague'}.`);
+      else toast(`New ${entry.kind === 'file' ? 'file' : 'message'} from ${office.nameOf(entry.from || userId) || 'a colleague'}${groupOf(office, userId) ? ` in ${titleOf(office, userId)}` : ''}.`);
     }
   });
   office.onChange((topic) => {
     if (topic === 'presence' && open && open.office === office) drawHead(office, open.userId);
   });
+  office.mailbox.onGroups(() => {
+    if (open && open.office === office && groupOf(office, open.userId) !== undefined) drawHead(office, open.userId);
+  });
+}
+
+/**
+ * The group conversation a chat key names (`group:<id>`), if it is one.
+ * @param {Office} office
+ * @param {string} key
+ * @returns {import('/client/api.js').Conversation|null|undefined} `undefined`: a direct
+ *   conversation; `null`: a group the user is not (any more) in.
+ */
+function groupOf(office, key) {
+  if (!key.startsWith('group:')) return undefined;
+  return office.mailbox.groups.get(key.slice('group:'.length)) || null;
+}
+
+/**
+ * The conversation's title: the colleague's name, or the group's.
+ * @param {Office} office
+ * @param {string} key
+ * @returns {string}
+ */
+function titleOf(office, key) {
+  const group = groupOf(office, key);
+  if (group === undefined) return office.nameOf(key) || 'Colleague';
+  return group ? group.name : 'A conversation you left';
+}
+
+/**
+ * Opens the chat panel with a group conversation.
+ * @param {Office} office
+ * @param {string} conversationId
+ */
+export function openGroupChat(office, conversationId) {
+  openChat(office, groupKey(conversationId));
 }
 
 /**
@@ -91,20 +128,23 @@ export function mountChat(office) {
 export function openChat(office, userId, focus = true) {
   open = { office, userId };
   const aside = panel();
-  const name = office.nameOf(userId) || 'Colleague';
+  const name = titleOf(office, userId);
+  const group = groupOf(office, userId) !== undefined;
   const input = h('textarea', { id: 'chat-input', name: 'message', rows: '2', maxlength: '10000', placeholder: `Message ${name}`, 'aria-label': `Message to ${name}` });
   const fileInput = h('input', { type: 'file', id: 'chat-file', class: 'sr-only' });
   const send = h('button', { type: 'submit', class: 'button primary small' }, 'Send');
   const form = h('form', { class: 'chat-form', novalidate: true },
     input,
     h('div', { class: 'chat-actions' },
-      h('label', { for: 'chat-file', class: 'button small', tabindex: '0', role: 'button', onkeydown: (/** @type {KeyboardEvent} */ e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); fileInput.click(); } } }, 'Send file'),
-      fileInput, send));
+      group ? null : h('label', { for: 'chat-file', class: 'button small', tabindex: '0', role: 'button', onkeydown: (/** @type {KeyboardEvent} */ e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); fileInput.click(); } } }, 'Send file'),
+      group ? null : fileInput, send));
   aside.replaceChildren(
     h('div', { class: 'chat-head', id: 'chat-head' }),
-    h('p', { class: 'chat-note' }, `End-to-end encrypted. Peer to peer while ${name} is online; otherwise it waits on the server, encrypted for ${name}'s devices, until they fetch it.`),
+    h('p', { class: 'chat-note' }, group
+      ? 'End-to-end encrypted for the members\' devices, with new keys whenever the members change: someone removed cannot read what follows.'
+      : `End-to-end encrypted. Peer to peer while ${name} is online; otherwise it waits on the server, encrypted for ${name}'s devices, until they fetch it.`),
     h('div', { id: 'chat-warning' }),
-    h('ol', { class: 'chat-log', id: 'chat-log', 'aria-label': `Conversation with ${name}`, 'aria-live': 'polite' }),
+    h('ol', { class: 'chat-log', id: 'chat-log', 'aria-label': group ? `Conversation ${name}` : `Conversation with ${name}`, 'aria-live': 'polite' }),
     form);
   aside.dataset.userId = userId;
   aside.hidden = false;
@@ -114,12 +154,17 @@ export function openChat(office, userId, focus = true) {
   office.mailbox.loadHistory(userId).then((added) => {
     if (added && open && open.office === office && open.userId === userId) drawEntries(office, userId);
   }).catch((err) => console.warn('history', err));
-  void checkTrust(office, userId);
+  if (!group) void checkTrust(office, userId);
   const submit = async () => {
     const text = input.value.trim();
     if (!text) return;
     send.disabled = true;
     try {
+      if (group) {
+        await office.mailbox.sendGroupText(userId.slice('group:'.length), text);
+        input.value = '';
+        return;
+      }
       // A change of the colleague's devices is shown before the next message goes.
       const trust = await checkTrust(office, userId);
       if (trust && trust.change) return;
@@ -214,6 +259,16 @@ export function closeChat() {
 function drawHead(office, userId) {
   const head = document.getElementById('chat-head');
   if (!head) return;
+  const group = groupOf(office, userId);
+  if (group !== undefined) {
+    const count = group ? group.members.length : 0;
+    const who = h('div', { class: 'chat-who' }, h('h2', { id: 'chat-title' }, titleOf(office, userId)),
+      h('span', { class: 'chat-trust' }, group ? `${count} member${count === 1 ? '' : 's'}` : 'You are no longer a member'));
+    const closer = h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Close the conversation', onclick: closeChat }, '×');
+    if (group) head.replaceChildren(who, h('button', { type: 'button', class: 'button small', 'aria-haspopup': 'dialog', onclick: () => openMembers(office, group) }, 'Members'), closer);
+    else head.replaceChildren(who, closer);
+    return;
+  }
   const p = office.presence.get(userId);
   const name = office.nameOf(userId) || 'Colleague';
   const trust = open && open.userId === userId ? open.trust : undefined;
@@ -264,7 +319,7 @@ function drawEntries(office, userId) {
  */
 function entryItem(office, userId, e) {
   const time = new Date(e.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-  const who = e.dir === 'out' ? 'You' : office.nameOf(userId) || 'Colleague';
+  const who = e.dir === 'out' ? 'You' : office.nameOf(e.from || userId) || 'Colleague';
   const via = e.via === 'server' ? h('span', { class: 'chat-via', title: 'It waited on the server, encrypted for the devices of the conversation' }, 'via server') : null;
   if (e.unverified) {
     return h('li', { class: 'chat-msg in unverified', dataset: { entryId: e.id } },
@@ -273,7 +328,8 @@ function entryItem(office, userId, e) {
   }
   if (e.kind === 'message') {
     return h('li', { class: `chat-msg ${e.dir}`, dataset: { entryId: e.id } },
-      h('span', { class: 'sr-only' }, `${who}: `), h('span', { class: 'chat-text' }, e.text || ''), via, h('span', { class: 'chat-time' }, time));
+      e.from && e.dir === 'in' ? h('span', { class: 'chat-from' }, `${who}: `) : h('span', { class: 'sr-only' }, `${who}: `),
+      h('span', { class: 'chat-text' }, e.text || ''), via, h('span', { class: 'chat-time' }, time));
   }
   const f = /** @type {NonNullable<Entry['file']>} */ (e.file);
   const active = f.state === 'sending' || f.state === 'receiving';
