@@ -146,3 +146,24 @@ export async function signInBare(page, user) {
   await page.goto('/healthz');
   await page.unroute('**/api/me/devices/*/inbox');
 }
+
+/**
+ * How many entries wait on the server for the device of the page's live office (read with the
+ * device's proof, without acknowledging them).
+ * @param {import('playwright-core').Page} page
+ * @returns {Promise<number>}
+ */
+export function waitingFor(page) {
+  return page.evaluate(async () => {
+    const api = await import('/client/api.js');
+    const sm = await import('/client/secure-messages.js');
+    const keys = await import('/client/device-keys.js');
+    const device = await /** @type {any} */ (window).bureau.mailbox.device();
+    const entries = await api.deviceInbox(device, async (method, path) => {
+      const time = Date.now();
+      const signed = new TextEncoder().encode(`bureau-device-auth-v1\n${device}\n${method}\n${path}\n${time}`);
+      return `${device} ${time} ${sm.b64u(await keys.sign(signed))}`;
+    });
+    return entries.length;
+  });
+}

@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBureau } from './server.js';
-import { openBrowser, signIn } from './browser.js';
+import { openBrowser, signIn, waitingFor } from './browser.js';
 
 const ADA = { email: 'ada@example.test', name: 'Ada Lovelace', password: 'analytical-engine', admin: true };
 const BOB = { email: 'bob@example.test', name: 'Bob Kahn', password: 'transmission-control' };
@@ -37,26 +37,6 @@ after(async () => {
   for (const b of browsers) await b.close().catch(() => {});
   if (bureau) await bureau.stop();
 });
-
-/**
- * How many entries wait on the server for this page's device (read with its proof, not acknowledged).
- * @param {import('playwright-core').Page} page
- * @returns {Promise<number>}
- */
-function waitingFor(page) {
-  return page.evaluate(async () => {
-    const api = await import('/client/api.js');
-    const sm = await import('/client/secure-messages.js');
-    const keys = await import('/client/device-keys.js');
-    const device = await /** @type {any} */ (window).bureau.mailbox.device();
-    const entries = await api.deviceInbox(device, async (method, path) => {
-      const time = Date.now();
-      const signed = new TextEncoder().encode(`bureau-device-auth-v1\n${device}\n${method}\n${path}\n${time}`);
-      return `${device} ${time} ${sm.b64u(await keys.sign(signed))}`;
-    });
-    return entries.length;
-  });
-}
 
 test('a channel of three: made in a dialog, read on the others\' open pages', LONG, async () => {
   await ada.getByRole('button', { name: 'New channel' }).click();

@@ -11,7 +11,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { startBureau, filesUnder } from './server.js';
-import { openBrowser, signIn, signOut } from './browser.js';
+import { openBrowser, signIn, signOut, waitingFor } from './browser.js';
 import { waitPresence, officeOf } from './office.js';
 
 const ADA = { email: 'ada@example.test', name: 'Ada Lovelace', password: 'analytical-engine', admin: true };
@@ -45,27 +45,6 @@ after(async () => {
  */
 function deviceOf(page) {
   return page.evaluate(() => /** @type {any} */ (window).bureau.mailbox.device());
-}
-
-/**
- * How many entries wait on the server for this page's device (read with the device's proof,
- * without acknowledging them).
- * @param {import('playwright-core').Page} page
- * @returns {Promise<number>}
- */
-function waitingFor(page) {
-  return page.evaluate(async () => {
-    const api = await import('/client/api.js');
-    const sm = await import('/client/secure-messages.js');
-    const keys = await import('/client/device-keys.js');
-    const device = await /** @type {any} */ (window).bureau.mailbox.device();
-    const entries = await api.deviceInbox(device, async (method, path) => {
-      const time = Date.now();
-      const signed = new TextEncoder().encode(`bureau-device-auth-v1\n${device}\n${method}\n${path}\n${time}`);
-      return `${device} ${time} ${sm.b64u(await keys.sign(signed))}`;
-    });
-    return entries.length;
-  });
 }
 
 test('Bob has used Bureau in his browser once, then signed out', LONG, async () => {

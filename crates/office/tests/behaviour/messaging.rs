@@ -49,6 +49,32 @@ async fn laptop_of(office: &bureau_office::Office, actor: &Actor) -> (bureau_off
     (office.messaging.register_device(actor, new).await.unwrap(), pair)
 }
 
+/// An office with organisation "acme", its admin, and member Alice signed in with one device.
+struct Alice {
+    office: bureau_office::Office,
+    store: crate::Backend,
+    clock: std::sync::Arc<bureau_office::FakeClock>,
+    acme: Actor,
+    alice: Actor,
+    laptop: bureau_office::DeviceView,
+    pair: Ed25519KeyPair,
+}
+
+async fn alice_with_laptop(dir: &std::path::Path) -> Alice {
+    let (office, store, clock) = office_in(dir, &Key::generate()).await;
+    let acme = org_with_admin(&office, "acme", "admin@acme.example").await;
+    office.accounts.create_user(&acme, member("Alice Acme", "alice@acme.example")).await.unwrap();
+    let alice = signed_in(&office, "alice@acme.example").await;
+    let (laptop, pair) = laptop_of(&office, &alice).await;
+    Alice { office, store, clock, acme, alice, laptop, pair }
+}
+
+/// The proof of `device` for `GET /inbox` at `time` (the office tests' stand-in path).
+fn inbox_proof(device: &bureau_office::DeviceView, pair: &Ed25519KeyPair, time: i64) -> bureau_office::DeviceProof {
+    let signed = bureau_office::DeviceProof::message(&device.id, "GET", "/inbox", time);
+    bureau_office::DeviceProof { device_id: device.id.clone(), time, signature: URL_SAFE_NO_PAD.encode(pair.sign(&signed).as_ref()) }
+}
+
 /// A message of `actor`'s device to itself (random bytes where the browser's ciphertext goes).
 fn note_to_self(actor: &Actor, device: &bureau_office::DeviceView, pair: &Ed25519KeyPair) -> bureau_office::NewMessage {
     let header = serde_json::to_vec(&serde_json::json!({"sender_user": actor.user_id, "sender_device": device.id, "recipients": [device.id]})).unwrap();
@@ -101,17 +127,10 @@ async fn devices_are_bound_to_their_user_and_stay_in_their_organisation() {
 #[tokio::test]
 async fn a_message_nobody_fetched_is_deleted_when_its_retention_ends() {
     let dir = tempfile::tempdir().unwrap();
-    let (office, _, clock) = office_in(dir.path(), &Key::generate()).await;
-    let acme = org_with_admin(&office, "acme", "admin@acme.example").await;
-    office.accounts.create_user(&acme, member("Alice Acme", "alice@acme.example")).await.unwrap();
-    let alice = signed_in(&office, "alice@acme.example").await;
-    let (laptop, pair) = laptop_of(&office, &alice).await;
+    let Alice { office, clock, alice, laptop, pair, .. } = alice_with_laptop(dir.path()).await;
     // Alice writes a note to her own device (a second device of hers would do the same).
     office.messaging.send(&alice, note_to_self(&alice, &laptop, &pair)).await.unwrap();
-    let inbox = |time: i64| {
-        let signed = bureau_office::DeviceProof::message(&laptop.id, "GET", "/inbox", time);
-        bureau_office::DeviceProof { device_id: laptop.id.clone(), time, signature: URL_SAFE_NO_PAD.encode(pair.sign(&signed).as_ref()) }
-    };
+    let inbox = |time: i64| inbox_proof(&laptop, &pair, time);
     let now = || bureau_office::Clock::now_ms(clock.as_ref());
     assert_eq!(office.messaging.inbox(&alice, &inbox(now()), "GET", "/inbox").await.unwrap().len(), 1);
     // A day before its 30 days end it stays; after them it is gone, unread.
@@ -125,11 +144,7 @@ async fn a_message_nobody_fetched_is_deleted_when_its_retention_ends() {
 #[tokio::test]
 async fn an_organisation_chooses_whether_messages_wait_and_for_how_long() {
     let dir = tempfile::tempdir().unwrap();
-    let (office, store, clock) = office_in(dir.path(), &Key::generate()).await;
-    let acme = org_with_admin(&office, "acme", "admin@acme.example").await;
-    office.accounts.create_user(&acme, member("Alice Acme", "alice@acme.example")).await.unwrap();
-    let alice = signed_in(&office, "alice@acme.example").await;
-    let (laptop, pair) = laptop_of(&office, &alice).await;
+    let Alice { office, store, clock, acme, alice, laptop, pair } = alice_with_laptop(dir.path()).await;
     let note = || note_to_self(&alice, &laptop, &pair);
     let patch = |json: &str| serde_json::from_str::<bureau_office::OrgSettingsPatch>(json).unwrap();
 
@@ -244,11 +259,7 @@ async fn group_conversations_keep_their_members_and_epochs_and_messages_follow_t
 #[tokio::test]
 async fn a_waiting_message_changed_or_moved_in_the_database_is_left_out_and_the_rest_arrives() {
     let dir = tempfile::tempdir().unwrap();
-    let (office, store, clock) = office_in(dir.path(), &Key::generate()).await;
-    let acme = org_with_admin(&office, "acme", "admin@acme.example").await;
-    office.accounts.create_user(&acme, member("Alice Acme", "alice@acme.example")).await.unwrap();
-    let alice = signed_in(&office, "alice@acme.example").await;
-    let (laptop, pair) = laptop_of(&office, &alice).await;
+    let Alice { office, store, clock, acme, alice, laptop, pair } = alice_with_laptop(dir.path()).await;
     for _ in 0..3 {
         office.messaging.send(&alice, note_to_self(&alice, &laptop, &pair)).await.unwrap();
     }
@@ -267,10 +278,7 @@ async fn a_waiting_message_changed_or_moved_in_the_database_is_left_out_and_the_
     for (queued, body) in rows.iter().take(2) {
         shared.queue_message(body, std::slice::from_ref(queued)).await.unwrap();
     }
-    let proof = |time: i64| {
-        let signed = bureau_office::DeviceProof::message(&laptop.id, "GET", "/inbox", time);
-        bureau_office::DeviceProof { device_id: laptop.id.clone(), time, signature: URL_SAFE_NO_PAD.encode(pair.sign(&signed).as_ref()) }
-    };
+    let proof = |time: i64| inbox_proof(&laptop, &pair, time);
     let now = bureau_office::Clock::now_ms(clock.as_ref());
     let inbox = office.messaging.inbox(&alice, &proof(now), "GET", "/inbox").await.unwrap();
     assert_eq!(inbox.len(), 1, "only the untouched message arrives: {inbox:?}");
