@@ -20,6 +20,8 @@ use crate::rights::{Actor, Role};
 
 /// Members of one group conversation at most.
 pub const MAX_MEMBERS: usize = 200;
+/// Group conversations one user is in at most (making or being added to one more is refused).
+pub const MAX_CONVERSATIONS_PER_USER: usize = 200;
 
 /// A group conversation to make.
 #[derive(Clone, Debug, Deserialize, ToSchema)]
@@ -77,6 +79,9 @@ impl Messaging {
         if members.len() > MAX_MEMBERS {
             return Err(OfficeError::Invalid { field: "members", message: format!("a conversation has at most {MAX_MEMBERS} members") });
         }
+        for user in &members {
+            self.check_room_for(actor, user, "members").await?;
+        }
         let keys = self.core.keys(&actor.org_id).await?;
         let id = uuid::Uuid::new_v4().to_string();
         let row = ConversationRow {
@@ -122,6 +127,7 @@ impl Messaging {
         if before.members.len() >= MAX_MEMBERS {
             return Err(OfficeError::Invalid { field: "user_id", message: format!("a conversation has at most {MAX_MEMBERS} members") });
         }
+        self.check_room_for(actor, user_id, "user_id").await?;
         self.change(actor, before, &[user_id.to_owned()], &[]).await
     }
 
@@ -169,8 +175,11 @@ impl Messaging {
         self.core.emit(Change::ConversationsChanged { org_id: actor.org_id.clone(), user_ids: told.into_iter().collect() });
         tracing::info!(org_id = %actor.org_id, conversation_id = %before.id, added = add.len(), removed = remove.len(), "conversation members changed");
         if remove.iter().any(|u| u == &actor.user_id) {
-            // The actor left: they see it no more.
+            // The actor left: they see it no more; the last one out deletes it.
             let (row, members) = self.membership(&actor.org_id, &before.id).await?;
+            if members.is_empty() {
+                self.store.delete_conversation(OrgId(&actor.org_id), &before.id).await?;
+            }
             return Ok(ConversationView { members, ..self.view(&row).await? });
         }
         self.conversation(actor, &before.id).await
@@ -187,6 +196,15 @@ impl Messaging {
         let name = keys.open(name_slot(&row.id), &row.name).ok().and_then(|n| String::from_utf8(n).ok()).ok_or(OfficeError::Tampered)?;
         let members = self.store.conversation_members(OrgId(&row.org_id), &row.id).await?;
         Ok(ConversationView { id: row.id.clone(), name, epoch: row.epoch, created_by: row.created_by.clone(), members, created_at: row.created_at })
+    }
+
+    /// Refuses a new membership for a user already in [`MAX_CONVERSATIONS_PER_USER`].
+    async fn check_room_for(&self, actor: &Actor, user_id: &str, field: &'static str) -> Result<()> {
+        if self.store.conversations_of(OrgId(&actor.org_id), user_id).await?.len() >= MAX_CONVERSATIONS_PER_USER {
+            let whose = if user_id == actor.user_id { "you are" } else { "this colleague is" };
+            return Err(OfficeError::Invalid { field, message: format!("{whose} in {MAX_CONVERSATIONS_PER_USER} conversations already; leave one first") });
+        }
+        Ok(())
     }
 
     /// An active, unrestricted member of the actor's organisation (not a guest).

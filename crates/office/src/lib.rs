@@ -85,7 +85,7 @@ pub use calendar::{
     NoCalendarReader, ReadError, SourceView, free_busy_query,
 };
 pub use support::{Support, NewTicket, TicketMessage, TicketView};
-pub use conversations::{ConversationView, MAX_MEMBERS, NewConversation, NewMember};
+pub use conversations::{ConversationView, MAX_CONVERSATIONS_PER_USER, MAX_MEMBERS, NewConversation, NewMember};
 pub use messaging::{DeviceProof, DeviceView, InboxEntry, MAX_BODY, MAX_DEVICES, MAX_WAITING, Messaging, NewDevice, NewMessage, Queued};
 
 use core::Core;

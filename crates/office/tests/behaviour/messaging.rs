@@ -185,7 +185,7 @@ async fn an_organisation_chooses_whether_messages_wait_and_for_how_long() {
 #[tokio::test]
 async fn group_conversations_keep_their_members_and_epochs_and_messages_follow_them() {
     let dir = tempfile::tempdir().unwrap();
-    let (office, _, _) = office_in(dir.path(), &Key::generate()).await;
+    let (office, store, _) = office_in(dir.path(), &Key::generate()).await;
     let acme = org_with_admin(&office, "acme", "admin@acme.example").await;
     let globex = org_with_admin(&office, "globex", "admin@globex.example").await;
     let mut people = Vec::new();
@@ -254,6 +254,21 @@ async fn group_conversations_keep_their_members_and_epochs_and_messages_follow_t
     let left = office.messaging.remove_member(&bob, &launch.id, &bob.user_id).await.unwrap();
     assert_eq!((left.epoch, left.members.contains(&bob.user_id)), (4, false));
     assert!(office.messaging.conversations(&bob).await.unwrap().is_empty());
+
+    // The last one out deletes it.
+    office.messaging.remove_member(&carol, &launch.id, &carol.user_id).await.unwrap();
+    office.messaging.remove_member(&alice, &launch.id, &alice.user_id).await.unwrap();
+    assert!(store.shared().conversation(OrgId(&acme.org_id), &launch.id).await.unwrap().is_none());
+
+    // One user is in a bounded number of conversations: making or being added to one more is refused.
+    for i in 0..bureau_office::MAX_CONVERSATIONS_PER_USER {
+        office.messaging.create_conversation(&alice, new(&format!("Room {i}"), vec![])).await.unwrap();
+    }
+    let one_more = office.messaging.create_conversation(&alice, new("One more", vec![])).await;
+    assert!(matches!(one_more, Err(OfficeError::Invalid { field: "members", .. })), "{one_more:?}");
+    let bobs = office.messaging.create_conversation(&bob, new("Bob's", vec![])).await.unwrap();
+    let adding = office.messaging.add_member(&bob, &bobs.id, &alice.user_id).await;
+    assert!(matches!(adding, Err(OfficeError::Invalid { field: "user_id", .. })), "{adding:?}");
 }
 
 #[tokio::test]

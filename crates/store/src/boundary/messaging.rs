@@ -41,4 +41,6 @@ pub trait MessagingStore: Send + Sync + 'static {
     /// Adds and removes members and moves the conversation to the next epoch, in one
     /// transaction; the new epoch.
     async fn change_members(&self, org: OrgId<'_>, id: &str, add: &[String], remove: &[String], now: i64) -> Result<i64>;
+    /// Deletes a group conversation (its last member left).
+    async fn delete_conversation(&self, org: OrgId<'_>, id: &str) -> Result<()>;
 }

@@ -147,4 +147,8 @@ impl MessagingStore for SqlStore {
             })
             .await
     }
+
+    async fn delete_conversation(&self, org: OrgId<'_>, id: &str) -> Result<()> {
+        self.db.execute("DELETE FROM conversations WHERE org_id = $1 AND id = $2", params![org.0, id]).await.map(drop)
+    }
 }
