@@ -157,13 +157,7 @@ export function waitingFor(page) {
   return page.evaluate(async () => {
     const api = await import('/client/api.js');
     const sm = await import('/client/secure-messages.js');
-    const keys = await import('/client/device-keys.js');
     const device = await /** @type {any} */ (window).bureau.mailbox.device();
-    const entries = await api.deviceInbox(device, async (method, path) => {
-      const time = Date.now();
-      const signed = new TextEncoder().encode(`bureau-device-auth-v1\n${device}\n${method}\n${path}\n${time}`);
-      return `${device} ${time} ${sm.b64u(await keys.sign(signed))}`;
-    });
-    return entries.length;
+    return (await api.deviceInbox(device, sm.prover(device))).length;
   });
 }

@@ -47,12 +47,7 @@ function run(name, op, args = {}) {
     if (op === 'send') return groups.sendToGroup(me, device, args.conversation, { kind: 'text', text: args.text });
     if (op === 'fetch') return sm.fetchInbox(me, device);
     if (op === 'raw') {
-      const keys = await import('/client/device-keys.js');
-      return api.deviceInbox(device, async (method, path) => {
-        const time = Date.now();
-        const signed = new TextEncoder().encode(`bureau-device-auth-v1\n${device}\n${method}\n${path}\n${time}`);
-        return `${device} ${time} ${sm.b64u(await keys.sign(signed))}`;
-      });
+      return api.deviceInbox(device, sm.prover(device));
     }
     if (op === 'tryOld') {
       // Every sender key this browser kept for the conversation, tried on the new message's

@@ -67,12 +67,7 @@ function client(page, op, args = {}) {
     if (op === 'fetchInbox') return sm.fetchInbox(me, args.device);
     if (op === 'rawInbox') {
       // The inbox as the server answers it, with the device's proof, without acknowledging.
-      const keys = await import('/client/device-keys.js');
-      return api.deviceInbox(args.device, async (method, path) => {
-        const time = Date.now();
-        const signed = new TextEncoder().encode(`bureau-device-auth-v1\n${args.device}\n${method}\n${path}\n${time}`);
-        return `${args.device} ${time} ${sm.b64u(await keys.sign(signed))}`;
-      });
+      return api.deviceInbox(args.device, sm.prover(args.device));
     }
     if (op === 'sendText') return sm.sendDirect(me, args.device, args.to, args.conversation, { kind: 'text', text: args.text });
     if (op === 'sendFile') {

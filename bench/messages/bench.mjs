@@ -97,14 +97,8 @@ try {
     const me = await api.me();
     const device = await sm.ensureDevice(me);
     // One page (100 entries) read without acknowledging: the server's and the network's part.
-    const keys = await import('/client/device-keys.js');
-    const prove = async (/** @type {string} */ method, /** @type {string} */ path) => {
-      const time = Date.now();
-      const signed = new TextEncoder().encode(`bureau-device-auth-v1\n${device}\n${method}\n${path}\n${time}`);
-      return `${device} ${time} ${sm.b64u(await keys.sign(signed))}`;
-    };
     const pageBegan = performance.now();
-    await api.deviceInbox(device, prove);
+    await api.deviceInbox(device, sm.prover(device));
     const pageMs = performance.now() - pageBegan;
     const began = performance.now();
     const got = await sm.fetchInbox(me, device, (page) => history.keep(page.filter((m) => m.verified).map((m) => ({

@@ -263,6 +263,20 @@ function checkConversation(conversationId) {
   if (typeof conversationId !== 'string' || !conversationId || conversationId.length > 200) throw new Error('secure messages: a conversation id is 1 to 200 characters');
 }
 
+/**
+ * Makes this device's `Bureau-Device` proofs for requests to its inbox: its signature over
+ * `"bureau-device-auth-v1\n<device id>\n<method>\n<path>\n<Unix ms>"`.
+ * @param {string} deviceId This browser's device.
+ * @returns {(method: string, path: string) => Promise<string>} The header value for a request.
+ */
+export function prover(deviceId) {
+  return async (method, path) => {
+    const time = Date.now();
+    const signature = await sign(encoder.encode(`${AUTH_LABEL}\n${deviceId}\n${method}\n${path}\n${time}`));
+    return `${deviceId} ${time} ${b64u(signature)}`;
+  };
+}
+
 /** Raised when the recipient has no registered device with a valid self-signature. */
 export class NoDeviceError extends Error {
   constructor() {
@@ -287,12 +301,7 @@ export async function fetchInbox(me, deviceId, keep = async () => {}) {
   const stored = await readState(`device:${me.id}`);
   if (!stored || stored.device_id !== deviceId) throw new Error('secure messages: this browser is not that device of the signed-in user (call ensureDevice)');
   const keys = await deviceKeys();
-  /** @type {(method: string, path: string) => Promise<string>} */
-  const prove = async (method, path) => {
-    const time = Date.now();
-    const signature = await sign(encoder.encode(`${AUTH_LABEL}\n${deviceId}\n${method}\n${path}\n${time}`));
-    return `${deviceId} ${time} ${b64u(signature)}`;
-  };
+  const prove = prover(deviceId);
   /** @type {Map<string, Promise<CheckedDevice[]>>} Devices per sender, for this fetch. */
   const senders = new Map();
   /** @type {Array<Received|Unverified>} */

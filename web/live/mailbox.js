@@ -182,6 +182,18 @@ export class Mailbox {
   }
 
   /**
+   * A line this device sent through the server: kept in the history, then shown.
+   * @param {string} key The colleague's id, or a group's key.
+   * @param {Entry} entry
+   * @returns {Promise<void>}
+   * @private
+   */
+  async add(key, entry) {
+    await history.keep([this.kept(key, entry)]);
+    this.transfers.push(key, entry);
+  }
+
+  /**
    * A line as it is kept.
    * @param {string} peer
    * @param {Entry} entry
@@ -249,8 +261,7 @@ export class Mailbox {
     const sent = await groups.sendToGroup(this.me, deviceId, conversationId, { kind: 'text', text });
     const key = groupKey(conversationId);
     const entry = { id: sent.message_id, dir: /** @type {const} */ ('out'), kind: /** @type {const} */ ('message'), at, text, via: /** @type {const} */ ('server'), from: this.me.id };
-    await history.keep([this.kept(key, entry)]);
-    this.transfers.push(key, entry);
+    await this.add(key, entry);
   }
 
   /**
@@ -303,8 +314,7 @@ export class Mailbox {
     }
     const sent = await this.sendThroughServer(userId, { kind: 'text', text });
     const entry = { id: sent.message_id, dir: /** @type {const} */ ('out'), kind: /** @type {const} */ ('message'), at: sent.at, text, via: /** @type {const} */ ('server') };
-    await history.keep([this.kept(userId, entry)]);
-    this.transfers.push(userId, entry);
+    await this.add(userId, entry);
     await this.report(userId, 'message', new TextEncoder().encode(text).length).catch(() => {});
   }
 
@@ -331,8 +341,7 @@ export class Mailbox {
     const sent = await this.sendThroughServer(userId, { kind: 'file', name: file.name, type, data: bytes });
     const entry = { id: sent.message_id, dir: /** @type {const} */ ('out'), kind: /** @type {const} */ ('file'), at: sent.at, via: /** @type {const} */ ('server'),
       file: fileLine(file.name, type, bytes, sm.b64u(bytes), await sha256(bytes.slice().buffer), true) };
-    await history.keep([this.kept(userId, entry)]);
-    this.transfers.push(userId, entry);
+    await this.add(userId, entry);
     await this.report(userId, 'file', file.size).catch(() => {});
   }
 
