@@ -125,6 +125,29 @@ async fn devices_are_bound_to_their_user_and_stay_in_their_organisation() {
 }
 
 #[tokio::test]
+async fn the_same_keys_registered_twice_at_once_make_one_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let (office, store, _) = office_in(dir.path(), &Key::generate()).await;
+    let acme = org_with_admin(&office, "acme", "admin@acme.example").await;
+    office.accounts.create_user(&acme, member("Alice Acme", "alice@acme.example")).await.unwrap();
+    let alice = signed_in(&office, "alice@acme.example").await;
+
+    // Two tabs of one browser register its keys at the same moment: both pass the check for an
+    // existing device before either inserts, and only the database can refuse the second.
+    for round in 0..5 {
+        let keys = device(&alice.user_id, &format!("Tab {round}"));
+        let (first, second) = tokio::join!(
+            office.messaging.register_device(&alice, keys.clone()),
+            office.messaging.register_device(&alice, keys.clone()),
+        );
+        let refused = [&first, &second].iter().filter(|r| matches!(r, Err(OfficeError::Conflict(_)))).count();
+        assert_eq!((first.is_ok() as usize + second.is_ok() as usize, refused), (1, 1), "round {round}: {first:?} {second:?}");
+        let devices = store.shared().device_keys(OrgId(&acme.org_id), &alice.user_id).await.unwrap();
+        assert_eq!(devices.len(), round + 1, "one device per key pair");
+    }
+}
+
+#[tokio::test]
 async fn a_message_nobody_fetched_is_deleted_when_its_retention_ends() {
     let dir = tempfile::tempdir().unwrap();
     let Alice { office, clock, alice, laptop, pair, .. } = alice_with_laptop(dir.path()).await;

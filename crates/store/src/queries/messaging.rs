@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use super::{SqlStore, row};
-use crate::sql::{boxed, params};
+use crate::sql::{boxed, conflict, params};
 use crate::*;
 
 row!(body_row, BODY_COLUMNS, MessageBodyRow { id, org_id, sender_user, envelope, size, created_at, expires_at });
@@ -15,7 +15,7 @@ row!(device_key_row, DEVICE_KEY_COLUMNS, DeviceKeyRow { id, org_id, user_id, nam
 impl MessagingStore for SqlStore {
     async fn insert_device_key(&self, d: &DeviceKeyRow) -> Result<()> {
         let sql = "INSERT INTO device_keys (id, org_id, user_id, name, hpke_public, sign_public, self_signature, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-        self.db.execute(sql, params![d.id, d.org_id, d.user_id, d.name, d.hpke_public, d.sign_public, d.self_signature, d.created_at]).await.map(drop)
+        self.db.execute(sql, params![d.id, d.org_id, d.user_id, d.name, d.hpke_public, d.sign_public, d.self_signature, d.created_at]).await.map_err(conflict("this device is registered already")).map(drop)
     }
 
     async fn device_keys(&self, org: OrgId<'_>, user_id: &str) -> Result<Vec<DeviceKeyRow>> {

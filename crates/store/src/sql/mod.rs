@@ -44,6 +44,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (16, include_str!("../../migrations/0016_message_queue.sql")),
     (17, include_str!("../../migrations/0017_org_messaging.sql")),
     (18, include_str!("../../migrations/0018_conversations.sql")),
+    (19, include_str!("../../migrations/0019_device_keys_unique.sql")),
 ];
 
 /// Which database engine.
