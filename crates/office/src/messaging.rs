@@ -104,16 +104,16 @@ pub struct NewMessage {
 
 /// What the server reads of a header (everything else is the clients').
 #[derive(Deserialize)]
-struct Header {
-    sender_user: String,
-    sender_device: String,
-    recipients: Vec<String>,
+pub(crate) struct Header {
+    pub(crate) sender_user: String,
+    pub(crate) sender_device: String,
+    pub(crate) recipients: Vec<String>,
     /// A group conversation's id, checked against its members; a direct one passes.
     #[serde(default)]
-    conversation_id: Option<String>,
+    pub(crate) conversation_id: Option<String>,
     /// Present on group messages: the epoch of the sender key that encrypted them.
     #[serde(default)]
-    epoch: Option<i64>,
+    pub(crate) epoch: Option<i64>,
 }
 
 /// A queued message.
@@ -128,16 +128,16 @@ pub struct Queued {
 /// What is sealed of a waiting message: what the sender's browser made, byte for byte, kept
 /// without base64 (stored bytes stay close to the ciphertext's size): a version byte (1), the
 /// header's length (u16, big-endian), the header, the 64-byte signature, the body.
-struct Envelope {
-    header: Vec<u8>,
-    signature: Vec<u8>,
-    body: Vec<u8>,
+pub(crate) struct Envelope {
+    pub(crate) header: Vec<u8>,
+    pub(crate) signature: Vec<u8>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Envelope {
     const VERSION: u8 = 1;
 
-    fn encode(&self) -> Vec<u8> {
+    pub(crate) fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(3 + self.header.len() + self.signature.len() + self.body.len());
         out.push(Self::VERSION);
         // The header is at most MAX_HEADER (4 KiB) bytes, checked before.
@@ -148,7 +148,7 @@ impl Envelope {
         out
     }
 
-    fn decode(bytes: &[u8]) -> Option<Self> {
+    pub(crate) fn decode(bytes: &[u8]) -> Option<Self> {
         let (&version, rest) = bytes.split_first()?;
         if version != Self::VERSION || rest.len() < 2 {
             return None;
@@ -378,24 +378,12 @@ impl Messaging {
         if !settings.store_and_forward {
             return Err(OfficeError::PeerToPeerOnly);
         }
-        let header_bytes = bytes_up_to("header", &message.header, MAX_HEADER)?;
-        let signature = bytes("signature", &message.signature, 64)?;
-        let body = bytes_up_to("body", &message.body, MAX_BODY)?;
-        let header: Header = serde_json::from_slice(&header_bytes).map_err(|_| invalid("header", "must be the JSON header of docs/messaging.md"))?;
-        if header.sender_user != actor.user_id {
-            return Err(invalid("header", "names another sender"));
-        }
+        let ReadMessage { header_bytes, header, signature, body, keys: sealed_keys } = read_message(&actor.user_id, &message)?;
         let org = OrgId(&actor.org_id);
         let sender = self.store.device_key(org, &header.sender_device).await?.filter(|d| d.user_id == actor.user_id);
         let Some(sender) = sender else { return Err(invalid("header", "names a device that is not yours")) };
         if !verified(&sender.sign_public, &header_bytes, &signature) {
             return Err(invalid("signature", "is not the sender device's signature over the header"));
-        }
-        let mut recipients = header.recipients.clone();
-        recipients.sort();
-        recipients.dedup();
-        if recipients.is_empty() || recipients.len() > MAX_RECIPIENTS || recipients.len() != header.recipients.len() || !recipients.iter().eq(message.keys.keys()) {
-            return Err(invalid("keys", "must hold one key for each recipient device of the header, and nothing else"));
         }
         let key = crate::accounts::limit_key("message-send", &actor.user_id);
         let now = self.core.now();
@@ -404,30 +392,21 @@ impl Messaging {
         }
         self.send_limiter.fail(&key, now).await;
         let id = uuid::Uuid::new_v4().to_string();
-        let mut entries = Vec::with_capacity(recipients.len());
+        let mut entries = Vec::with_capacity(sealed_keys.len());
         let mut users = std::collections::BTreeSet::new();
-        for (device_id, sealed) in &message.keys {
-            // A group message is encrypted with the sender's key of the epoch, which its members
-            // received before: no key per device travels with it.
-            let sealed_key = match header.epoch {
-                Some(_) if sealed.is_empty() => Vec::new(),
-                Some(_) => return Err(invalid("keys", "a group message carries no key per device (empty strings)")),
-                None => bytes_up_to("keys", sealed, MAX_SEALED_KEY)?,
-            };
-            let Some(device) = self.store.device_key(org, device_id).await? else { return Err(invalid("keys", "names a device that does not exist")) };
+        for (device_id, sealed_key) in sealed_keys {
+            let Some(device) = self.store.device_key(org, &device_id).await? else { return Err(invalid("keys", "names a device that does not exist")) };
             if !self.core.store.user(org, &device.user_id).await?.is_some_and(|u| u.active) {
                 continue;
             }
-            if self.store.queued_count(org, device_id).await? >= MAX_WAITING {
+            if self.store.queued_count(org, &device_id).await? >= MAX_WAITING {
                 return Err(invalid("keys", "a recipient device has too many messages waiting; it must fetch them first"));
             }
-            entries.push(QueueRow { id: uuid::Uuid::new_v4().to_string(), org_id: actor.org_id.clone(), device_id: device_id.clone(), body_id: id.clone(), sealed_key, queued_at: now });
+            entries.push(QueueRow { id: uuid::Uuid::new_v4().to_string(), org_id: actor.org_id.clone(), device_id, body_id: id.clone(), sealed_key, queued_at: now });
             users.insert(device.user_id);
         }
         if let Some(conversation_id) = &header.conversation_id {
             self.check_group_message(actor, conversation_id, header.epoch, &users).await?;
-        } else if header.epoch.is_some() {
-            return Err(invalid("header", "a group message names its conversation"));
         }
         let keys = self.core.keys(&actor.org_id).await?;
         let size = (header_bytes.len() + body.len()) as i64;
@@ -494,6 +473,52 @@ impl Messaging {
         }
         Ok(())
     }
+}
+
+/// What [`read_message`] found in a message for the queue.
+pub(crate) struct ReadMessage {
+    pub(crate) header_bytes: Vec<u8>,
+    pub(crate) header: Header,
+    pub(crate) signature: Vec<u8>,
+    pub(crate) body: Vec<u8>,
+    /// Per recipient device (sorted, each once), its sealed key (empty for a group message).
+    pub(crate) keys: Vec<(String, Vec<u8>)>,
+}
+
+/// Everything the server checks of a message for the queue without its store: the fields'
+/// encodings and sizes, a header that is JSON naming `sender_user` as its sender, recipients
+/// listed once each and exactly the devices that get a key, and a key per device for direct
+/// messages or none for group messages (which name their conversation). The signature and the
+/// devices are checked against the store after this.
+pub(crate) fn read_message(sender_user: &str, message: &NewMessage) -> Result<ReadMessage> {
+    let header_bytes = bytes_up_to("header", &message.header, MAX_HEADER)?;
+    let signature = bytes("signature", &message.signature, 64)?;
+    let body = bytes_up_to("body", &message.body, MAX_BODY)?;
+    let header: Header = serde_json::from_slice(&header_bytes).map_err(|_| invalid("header", "must be the JSON header of docs/messaging.md"))?;
+    if header.sender_user != sender_user {
+        return Err(invalid("header", "names another sender"));
+    }
+    if header.epoch.is_some() && header.conversation_id.is_none() {
+        return Err(invalid("header", "a group message names its conversation"));
+    }
+    let mut recipients = header.recipients.clone();
+    recipients.sort();
+    recipients.dedup();
+    if recipients.is_empty() || recipients.len() > MAX_RECIPIENTS || recipients.len() != header.recipients.len() || !recipients.iter().eq(message.keys.keys()) {
+        return Err(invalid("keys", "must hold one key for each recipient device of the header, and nothing else"));
+    }
+    let mut keys = Vec::with_capacity(recipients.len());
+    for (device_id, sealed) in &message.keys {
+        // A group message is encrypted with the sender's key of the epoch, which its members
+        // received before: no key per device travels with it.
+        let sealed_key = match header.epoch {
+            Some(_) if sealed.is_empty() => Vec::new(),
+            Some(_) => return Err(invalid("keys", "a group message carries no key per device (empty strings)")),
+            None => bytes_up_to("keys", sealed, MAX_SEALED_KEY)?,
+        };
+        keys.push((device_id.clone(), sealed_key));
+    }
+    Ok(ReadMessage { header_bytes, header, signature, body, keys })
 }
 
 fn view(row: &DeviceKeyRow, name: String) -> DeviceView {
