@@ -30,7 +30,7 @@ let conversationId = '';
 /**
  * Runs one operation of the modules in the page, as its signed-in user.
  * @param {string} name ada, bob or carol.
- * @param {'whoami'|'create'|'send'|'fetch'|'raw'|'remove'|'tryOld'} op
+ * @param {'whoami'|'create'|'send'|'fetch'|'raw'|'remove'|'tryOld'|'age'} op
  * @param {any} [args]
  * @returns {Promise<any>}
  */
@@ -46,6 +46,14 @@ function run(name, op, args = {}) {
     if (op === 'remove') return api.removeConversationMember(args.conversation, args.user);
     if (op === 'send') return groups.sendToGroup(me, device, args.conversation, { kind: 'text', text: args.text });
     if (op === 'fetch') return sm.fetchInbox(me, device);
+    if (op === 'age') {
+      // This device's key of the epoch as if it were older or more used than it is.
+      const slot = `sk:${device}:${args.conversation}:${args.epoch}`;
+      const state = await sm.readState(slot);
+      if (!state) throw new Error('no sender key kept for ' + slot);
+      await sm.writeState(slot, { ...state, made_at: state.made_at - (args.ms || 0), used: state.used + (args.used || 0) });
+      return sm.readState(slot);
+    }
     if (op === 'raw') {
       return api.deviceInbox(device, sm.prover(device));
     }
@@ -138,4 +146,28 @@ test('after Carol is removed, the next message does not open with the keys she k
   // The same check would have seen an opening: Bob's kept keys open it.
   const control = await run('bob', 'tryOld', { entry: message });
   assert.deepEqual(control.opened, [{ epoch: 2, asEpoch: 2 }]);
+});
+
+test('a sender key is replaced after 1,000 messages or 7 days, and the new one reaches the members', LONG, async () => {
+  // The epoch-2 key has sent one message; as if it had sent 999 more, the next message rotates it.
+  const used = await run('ada', 'age', { conversation: conversationId, epoch: 2, used: 999 });
+  assert.equal(used.used, 1000);
+  const first = await run('ada', 'send', { conversation: conversationId, text: 'After a thousand messages' });
+  assert.equal(first.generation, 1, 'a new key of the same epoch');
+  assert.deepEqual(first.keyed, [who.bob.device], 'sent to the member devices again');
+  let got = await run('bob', 'fetch');
+  assert.deepEqual(got.map((/** @type {any} */ m) => [m.verified, m.content.kind]), [[true, 'sender_key'], [true, 'text']], JSON.stringify(got));
+  assert.equal(got[0].content.generation, 1);
+  assert.deepEqual(got[1].content, { kind: 'text', text: 'After a thousand messages' });
+  const steady = await run('ada', 'send', { conversation: conversationId, text: 'Same key again' });
+  assert.deepEqual([steady.generation, steady.keyed], [1, []], 'no rotation before it is due');
+  got = await run('bob', 'fetch');
+  assert.deepEqual(got.map((/** @type {any} */ m) => m.content.text), ['Same key again']);
+
+  // Seven days later the key is replaced again, whatever its count.
+  await run('ada', 'age', { conversation: conversationId, epoch: 2, ms: 7 * 24 * 3600 * 1000 });
+  const week = await run('ada', 'send', { conversation: conversationId, text: 'A week later' });
+  assert.deepEqual([week.generation, week.keyed], [2, [who.bob.device]]);
+  got = await run('bob', 'fetch');
+  assert.deepEqual(got.map((/** @type {any} */ m) => [m.verified, m.content.kind, m.content.text ?? null]), [[true, 'sender_key', null], [true, 'text', 'A week later']]);
 });

@@ -25,6 +25,10 @@ const LABEL = 'message history';
  * @property {{name: string, type: string, size: number, data: string}} [file] `data`: base64url.
  * @property {'server'} [via] It came or went through the server (encrypted) rather than peer to peer.
  * @property {string} [unverified] Why it could not be verified: shown as such, never as a message.
+ * @property {string} [reply_to] The message it answers.
+ * @property {string[]} [mentions] Who a group message mentions.
+ * @property {number} [edited] When its writer last changed it.
+ * @property {boolean} [deleted] Its writer deleted it (nothing of it is kept but that).
  */
 
 /**
@@ -47,10 +51,19 @@ export function keep(lines) {
  * @returns {Promise<Kept[]>}
  */
 export async function conversation(owner, peer) {
+  return (await lines(owner)).filter((line) => line.peer === peer).sort((a, b) => a.at - b.at);
+}
+
+/**
+ * Every kept line of one user, in no order.
+ * @param {string} owner
+ * @returns {Promise<Kept[]>}
+ */
+export async function lines(owner) {
   /** @type {Kept[]} */
   const all = await inStore(DB_NAME, STORE, LABEL, 'readonly', (store, done) => {
     const get = store.getAll();
     get.onsuccess = () => done(get.result);
   });
-  return all.filter((line) => line.owner === owner && line.peer === peer).sort((a, b) => a.at - b.at);
+  return all.filter((line) => line.owner === owner);
 }

@@ -5,9 +5,10 @@
 // ciphertext, public keys and the metadata of the header. No DOM here.
 //
 // Formats (all base64url without padding on the wire):
-// - content: canonical JSON (keys sorted, no spaces) of `{kind: "text", text}` or
-//   `{kind: "file", name, type, size, data}` with `data` the file's bytes in base64url (small
-//   files inline, at most MAX_INLINE_FILE bytes).
+// - content: canonical JSON (keys sorted, no spaces) of `{kind: "text", text, reply_to?,
+//   mentions?}`, `{kind: "file", name, type, size, data}` with `data` the file's bytes in
+//   base64url (small files inline, at most MAX_INLINE_FILE bytes), `{kind: "edit", target,
+//   text}` or `{kind: "delete", target}` (target: an earlier message id of the same sender).
 // - body: nonce (12 random bytes) ‖ AES-256-GCM(content key, nonce, aad = bodyAad, content),
 //   bodyAad = utf8("bureau-msg-body-v1") ‖ 0x00 ‖ utf8(message_id) ‖ 0x00 ‖ utf8(conversation_id).
 //   The body cannot take the header as its aad because the header holds the body's digest; the
@@ -52,16 +53,32 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 /** @typedef {Uint8Array<ArrayBuffer>} Bytes */
 
 /**
- * What the caller sends: a text, or a small file whose bytes travel inside the message.
- * A `sender_key` message carries a sender device's key of a group conversation's epoch
- * (client/groups.js): it is stored, never shown.
- * @typedef {{kind: 'text', text: string} | {kind: 'file', name: string, type: string, data: Uint8Array} | {kind: 'sender_key', epoch: number, key: string}} Outgoing
+ * What the caller sends: a text (perhaps a reply to an earlier message, perhaps naming the
+ * members it mentions), or a small file whose bytes travel inside the message; an `edit` or a
+ * `delete` of an earlier message of the same sender (receivers apply it only when its sender
+ * wrote the message it names). A `sender_key` message carries a sender device's key of a group
+ * conversation's epoch (client/groups.js): it is stored, never shown.
+ * @typedef {{kind: 'text', text: string, reply_to?: string, mentions?: string[]} | {kind: 'file', name: string, type: string, data: Uint8Array}
+ *   | {kind: 'edit', target: string, text: string} | {kind: 'delete', target: string} | {kind: 'sender_key', epoch: number, key: string, generation?: number}} Outgoing
  */
 
 /**
  * What a message holds once opened (the canonical JSON that was encrypted).
- * @typedef {{kind: 'text', text: string} | {kind: 'file', name: string, type: string, size: number, data: string} | {kind: 'sender_key', epoch: number, key: string}} Content
+ * @typedef {{kind: 'text', text: string, reply_to?: string, mentions?: string[]} | {kind: 'file', name: string, type: string, size: number, data: string}
+ *   | {kind: 'edit', target: string, text: string} | {kind: 'delete', target: string} | {kind: 'sender_key', epoch: number, key: string, generation?: number}} Content
  */
+
+/** The most members one message mentions. */
+const MAX_MENTIONS = 50;
+
+/**
+ * Whether `id` can name a message or a user (what replies, edits, deletions and mentions carry).
+ * @param {unknown} id
+ * @returns {id is string}
+ */
+function isRef(id) {
+  return typeof id === 'string' && id.length > 0 && id.length <= 100;
+}
 
 /**
  * The header as signed.
@@ -77,6 +94,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  * @property {string} body_digest
  * @property {number} [epoch] Group messages: the epoch of the sender key that encrypted the body
  *   (no key per device travels with them).
+ * @property {number} [generation] Group messages under a rotated sender key: which one (from 1).
  */
 
 /**
@@ -230,9 +248,11 @@ export async function sendToDevices(me, deviceId, devices, conversationId, outgo
  * @param {number} epoch
  * @param {Uint8Array} senderKey
  * @param {Outgoing} outgoing
+ * @param {number} [generation] Which of this device's keys of the epoch (0: the first; a rotated
+ *   key has the next number, and the header names it).
  * @returns {Promise<{id: string, message_id: string, counter: number, recipients: string[]}>}
  */
-export async function sendGroupMessage(me, deviceId, recipients, conversationId, epoch, senderKey, outgoing) {
+export async function sendGroupMessage(me, deviceId, recipients, conversationId, epoch, senderKey, outgoing, generation = 0) {
   checkId(deviceId, 'device id');
   checkConversation(conversationId);
   if (outgoing.kind === 'sender_key') throw new Error('secure messages: sender keys travel sealed to each device');
@@ -247,7 +267,7 @@ export async function sendGroupMessage(me, deviceId, recipients, conversationId,
   const body = concat(nonce, sealedContent);
   /** @type {Header} */
   const header = {
-    v: 1, message_id: messageId, conversation_id: conversationId, epoch, sender_user: me.id, sender_device: deviceId,
+    v: 1, message_id: messageId, conversation_id: conversationId, epoch, ...(generation ? { generation } : {}), sender_user: me.id, sender_device: deviceId,
     counter, sent_at: Date.now(), recipients: sorted, body_digest: b64u(await sha512(body)),
   };
   const headerBytes = encoder.encode(JSON.stringify(header));
@@ -391,7 +411,7 @@ async function openEntry(entry, deviceId, hpke, senders, counters) {
   let contentKey;
   if (h.epoch !== undefined) {
     // A group message: opened with the sender device's key of that epoch, received before.
-    const stored = await readState(senderKeyId(deviceId, h.conversation_id, h.epoch, h.sender_device));
+    const stored = await readState(senderKeyId(deviceId, h.conversation_id, h.epoch, h.sender_device, h.generation));
     const senderKey = stored && typeof stored.key === 'string' ? unb64u(stored.key) : null;
     if (!senderKey) return failed(`no key of epoch ${h.epoch} from that device (this device was not a member then)`);
     contentKey = await groupMessageKey(senderKey, h.conversation_id, h.epoch, h.counter, ['decrypt']);
@@ -421,7 +441,7 @@ async function openEntry(entry, deviceId, hpke, senders, counters) {
   const accepted = await counters.accept(`seen:${deviceId}:${h.sender_device}:${h.conversation_id}`, h.counter);
   if (!accepted) return failed('the counter is not above the last one seen (a replayed or reordered message)');
   if (content.kind === 'sender_key') {
-    await writeState(senderKeyId(deviceId, h.conversation_id, content.epoch, h.sender_device), { key: content.key });
+    await writeState(senderKeyId(deviceId, h.conversation_id, content.epoch, h.sender_device, content.generation), { key: content.key });
   }
   return {
     verified: true,
@@ -443,10 +463,11 @@ async function openEntry(entry, deviceId, hpke, senders, counters) {
  * @param {string} conversationId
  * @param {number} epoch
  * @param {string} senderDevice
+ * @param {number} [generation] A rotated key's number (none for the epoch's first key).
  * @returns {string}
  */
-function senderKeyId(deviceId, conversationId, epoch, senderDevice) {
-  return `rk:${deviceId}:${conversationId}:${epoch}:${senderDevice}`;
+function senderKeyId(deviceId, conversationId, epoch, senderDevice, generation) {
+  return `rk:${deviceId}:${conversationId}:${epoch}:${senderDevice}${generation ? `:g${generation}` : ''}`;
 }
 
 /**
@@ -489,7 +510,25 @@ export async function checkedDevices(userId, refused = []) {
 function contentOf(outgoing) {
   if (outgoing && outgoing.kind === 'text') {
     if (typeof outgoing.text !== 'string' || !outgoing.text) throw new Error('secure messages: a text message needs text');
-    return { kind: 'text', text: outgoing.text };
+    /** @type {Content} */
+    const text = { kind: 'text', text: outgoing.text };
+    if (outgoing.reply_to !== undefined) {
+      if (!isRef(outgoing.reply_to)) throw new Error('secure messages: reply_to names a message');
+      text.reply_to = outgoing.reply_to;
+    }
+    if (outgoing.mentions !== undefined && outgoing.mentions.length) {
+      if (outgoing.mentions.length > MAX_MENTIONS || !outgoing.mentions.every(isRef)) throw new Error(`secure messages: mentions name up to ${MAX_MENTIONS} users`);
+      text.mentions = [...new Set(outgoing.mentions)].sort();
+    }
+    return text;
+  }
+  if (outgoing && outgoing.kind === 'edit') {
+    if (!isRef(outgoing.target) || typeof outgoing.text !== 'string' || !outgoing.text) throw new Error('secure messages: an edit names its message and has text');
+    return { kind: 'edit', target: outgoing.target, text: outgoing.text };
+  }
+  if (outgoing && outgoing.kind === 'delete') {
+    if (!isRef(outgoing.target)) throw new Error('secure messages: a deletion names its message');
+    return { kind: 'delete', target: outgoing.target };
   }
   if (outgoing && outgoing.kind === 'file') {
     const { name, type, data } = outgoing;
@@ -502,9 +541,10 @@ function contentOf(outgoing) {
   if (outgoing && outgoing.kind === 'sender_key') {
     const key = unb64u(outgoing.key);
     if (!Number.isSafeInteger(outgoing.epoch) || outgoing.epoch < 1 || !key || key.length !== 32) throw new Error('secure messages: a sender key is 32 bytes of an epoch from 1');
-    return { kind: 'sender_key', epoch: outgoing.epoch, key: outgoing.key };
+    if (outgoing.generation !== undefined && !(Number.isSafeInteger(outgoing.generation) && outgoing.generation >= 1)) throw new Error('secure messages: a rotated sender key\'s generation counts from 1');
+    return { kind: 'sender_key', epoch: outgoing.epoch, key: outgoing.key, ...(outgoing.generation ? { generation: outgoing.generation } : {}) };
   }
-  throw new Error('secure messages: a message is {kind: "text"}, {kind: "file"} or {kind: "sender_key"}');
+  throw new Error('secure messages: a message is {kind: "text"}, {kind: "file"}, {kind: "edit"}, {kind: "delete"} or {kind: "sender_key"}');
 }
 
 /**
@@ -522,17 +562,32 @@ function parseContent(text) {
   }
   if (!c || typeof c !== 'object') return null;
   const fields = Object.keys(c).sort().join(',');
-  if (c.kind === 'text' && fields === 'kind,text' && typeof c.text === 'string') return { kind: 'text', text: c.text };
+  if (c.kind === 'text' && typeof c.text === 'string' && /^kind(,mentions)?(,reply_to)?,text$/.test(fields)) {
+    /** @type {Content} */
+    const text = { kind: 'text', text: c.text };
+    if (c.reply_to !== undefined) {
+      if (!isRef(c.reply_to)) return null;
+      text.reply_to = c.reply_to;
+    }
+    if (c.mentions !== undefined) {
+      if (!Array.isArray(c.mentions) || c.mentions.length > MAX_MENTIONS || !c.mentions.every(isRef)) return null;
+      text.mentions = c.mentions;
+    }
+    return text;
+  }
+  if (c.kind === 'edit' && fields === 'kind,target,text' && isRef(c.target) && typeof c.text === 'string' && c.text) return { kind: 'edit', target: c.target, text: c.text };
+  if (c.kind === 'delete' && fields === 'kind,target' && isRef(c.target)) return { kind: 'delete', target: c.target };
   if (c.kind === 'file' && fields === 'data,kind,name,size,type' && typeof c.name === 'string' && typeof c.type === 'string'
     && typeof c.data === 'string' && Number.isSafeInteger(c.size)) {
     const data = unb64u(c.data);
     if (!data || data.length !== c.size) return null;
     return { kind: 'file', name: c.name, type: c.type, size: c.size, data: c.data };
   }
-  if (c.kind === 'sender_key' && fields === 'epoch,key,kind' && Number.isSafeInteger(c.epoch) && c.epoch >= 1 && typeof c.key === 'string') {
+  if (c.kind === 'sender_key' && /^epoch(,generation)?,key,kind$/.test(fields) && Number.isSafeInteger(c.epoch) && c.epoch >= 1 && typeof c.key === 'string'
+    && (c.generation === undefined || (Number.isSafeInteger(c.generation) && c.generation >= 1))) {
     const key = unb64u(c.key);
     if (!key || key.length !== 32) return null;
-    return { kind: 'sender_key', epoch: c.epoch, key: c.key };
+    return { kind: 'sender_key', epoch: c.epoch, key: c.key, ...(c.generation ? { generation: c.generation } : {}) };
   }
   return null;
 }
@@ -553,7 +608,8 @@ function parseHeader(bytes) {
   const ok = h && typeof h === 'object' && h.v === 1 && str(h.message_id) && str(h.conversation_id) && str(h.sender_user)
     && str(h.sender_device) && Number.isSafeInteger(h.counter) && h.counter > 0 && Number.isSafeInteger(h.sent_at)
     && Array.isArray(h.recipients) && h.recipients.every(str) && str(h.body_digest)
-    && (h.epoch === undefined || (Number.isSafeInteger(h.epoch) && h.epoch >= 1));
+    && (h.epoch === undefined || (Number.isSafeInteger(h.epoch) && h.epoch >= 1))
+    && (h.generation === undefined || (h.epoch !== undefined && Number.isSafeInteger(h.generation) && h.generation >= 1));
   return ok ? h : null;
 }
 

@@ -3,7 +3,9 @@
 // otherwise encrypted in this browser for each of the colleague's devices (and the user's own
 // other devices) and queued on the server until they fetch it. The inbox is fetched after each
 // `welcome` (what waited while this page was away) and on each `inbox` frame (something new).
-// Every message shown is kept in this device's history (client/history.js).
+// Every message shown is kept in this device's history (client/history.js). Replies, edits
+// and deletions travel the same ways; the mailbox also counts what the user has not read yet
+// (per conversation, and the mentions of them), from this device's history and what arrives.
 
 import * as sm from '/client/secure-messages.js';
 import * as history from '/client/history.js';
@@ -19,6 +21,17 @@ import { OfflineError, sha256 } from '/live/transfer.js';
  * @typedef {import('/client/history.js').Kept} Kept
  * @typedef {import('/client/safety.js').Trust} Trust
  * @typedef {import('/client/secure-messages.js').CheckedDevice} CheckedDevice
+ */
+
+/**
+ * An edit (with `text`) or a deletion (without) of an earlier line, as it arrived.
+ * @typedef {object} Change
+ * @property {string} peer The conversation.
+ * @property {string} target The line it changes.
+ * @property {'in'|'out'} dir Whether the user made it (on another device).
+ * @property {number} at
+ * @property {string} [text]
+ * @property {string} [from] In a group: who made it.
  */
 
 /** The largest file that can wait on the server (it travels inside the message). */
@@ -78,7 +91,18 @@ export class Mailbox {
     this.groups = new Map();
     /** @type {Set<() => void>} */
     this.groupListeners = new Set();
+    /** @type {Map<string, {count: number, mentions: number}>} Unread lines per conversation. */
+    this.unread = new Map();
+    /** @type {Record<string, number>} Per conversation, when the user last read it. */
+    this.readMarks = {};
+    /** @type {Set<string>} Lines counted (or seen) already. */
+    this.counted = new Set();
+    /** @type {string|null} The conversation the user has open now (chat panel), if any. */
+    this.viewing = null;
+    /** @type {Set<() => void>} */
+    this.unreadListeners = new Set();
     if (me.role === 'guest') return;
+    void this.countUnread();
     signal.on('welcome', () => {
       void this.fetch();
       void this.refreshGroups();
@@ -87,8 +111,10 @@ export class Mailbox {
     signal.on('conversations', () => this.refreshGroups());
     // Messages that went or came peer to peer are kept too (the ones through the server are
     // kept before they are shown).
+    // Changed lines are kept again, wherever they came from.
     transfers.onChange((userId, entry) => {
-      if (entry.kind === 'message' && !entry.via && !entry.unverified) void history.keep([this.kept(userId, entry)]).catch((err) => console.warn('history', err));
+      if ((entry.kind === 'message' && !entry.via && !entry.unverified) || entry.edited !== undefined) void history.keep([this.kept(userId, entry)]).catch((err) => console.warn('history', err));
+      this.arrived(userId, entry);
     });
   }
 
@@ -133,29 +159,47 @@ export class Mailbox {
   /** @private */
   async fetchOnce() {
     const deviceId = await this.device();
-    /** @type {Array<{peer: string, entry: Entry}>} */
+    /** @type {Array<{peer: string, entry: Entry}|Change>} */
     const arrived = [];
     await sm.fetchInbox(this.me, deviceId, async (page) => {
       /** @type {Array<{peer: string, entry: Entry}>} */
       const lines = [];
       for (const result of page) {
         const line = await this.lineOf(result);
-        if (line) lines.push(line);
+        if (line && 'entry' in line) lines.push(line);
+        if (line) arrived.push(line);
       }
+      // Changes are kept once applied (below); they name lines kept before them.
       await history.keep(lines.map(({ peer, entry }) => this.kept(peer, entry)));
-      arrived.push(...lines);
     });
-    for (const { peer, entry } of arrived) {
-      if (this.transfers.conversation(peer).some((e) => e.id === entry.id)) continue;
-      this.transfers.push(peer, entry);
+    for (const item of arrived) {
+      if (!('entry' in item)) {
+        await this.applyChange(item);
+        continue;
+      }
+      if (this.transfers.conversation(item.peer).some((e) => e.id === item.entry.id)) continue;
+      this.transfers.push(item.peer, item.entry);
     }
+  }
+
+  /**
+   * Applies an edit or a deletion to the line it names (loading the conversation's kept history
+   * first, where the line may be), and keeps the changed line.
+   * @param {Change} change
+   * @returns {Promise<void>}
+   * @private
+   */
+  async applyChange(change) {
+    await this.loadHistory(change.peer);
+    const changed = this.transfers.applyChange(change.peer, change.target, change.dir, change.at, change.text, change.from);
+    if (changed) await history.keep([this.kept(change.peer, changed)]);
   }
 
   /**
    * The conversation line of an inbox result: in the conversation with its sender, or — for a
    * copy of what the user sent from another device — with the colleague it went to.
    * @param {sm.Received|sm.Unverified} result
-   * @returns {Promise<{peer: string, entry: Entry}|null>}
+   * @returns {Promise<{peer: string, entry: Entry}|Change|null>}
    * @private
    */
   async lineOf(result) {
@@ -176,7 +220,16 @@ export class Mailbox {
     const base = { id: result.message_id, dir: /** @type {'in'|'out'} */ (mine ? 'out' : 'in'), at: result.sent_at, via: /** @type {'server'} */ ('server'),
       ...(group ? { from: result.from_user } : {}) };
     const content = result.content;
-    if (content.kind === 'text') return { peer, entry: { ...base, kind: 'message', text: content.text } };
+    if (content.kind === 'edit' || content.kind === 'delete') {
+      return { peer, target: content.target, dir: base.dir, at: result.sent_at, ...(content.kind === 'edit' ? { text: content.text } : {}), ...(group && !mine ? { from: result.from_user } : {}) };
+    }
+    if (content.kind === 'text') {
+      /** @type {Entry} */
+      const entry = { ...base, kind: 'message', text: content.text };
+      if (content.reply_to) entry.reply_to = content.reply_to;
+      if (content.mentions) entry.mentions = content.mentions;
+      return { peer, entry };
+    }
     const bytes = /** @type {Uint8Array} */ (sm.unb64u(content.data));
     return { peer, entry: { ...base, kind: 'file', file: fileLine(content.name, content.type, bytes, content.data, await sha256(bytes.slice().buffer), mine) } };
   }
@@ -208,6 +261,10 @@ export class Mailbox {
     if (entry.via) line.via = entry.via;
     if (entry.unverified) line.unverified = entry.unverified;
     if (entry.from) line.from = entry.from;
+    if (entry.reply_to) line.reply_to = entry.reply_to;
+    if (entry.mentions) line.mentions = entry.mentions;
+    if (entry.edited !== undefined) line.edited = entry.edited;
+    if (entry.deleted) line.deleted = true;
     return line;
   }
 
@@ -253,15 +310,144 @@ export class Mailbox {
    * Sends a text to a group conversation, with this device's key of its current epoch.
    * @param {string} conversationId
    * @param {string} text
+   * @param {{replyTo?: string, mentions?: string[]}} [options]
    * @returns {Promise<void>}
    */
-  async sendGroupText(conversationId, text) {
+  async sendGroupText(conversationId, text, options = {}) {
     const deviceId = await this.device();
     const at = Date.now();
-    const sent = await groups.sendToGroup(this.me, deviceId, conversationId, { kind: 'text', text });
-    const key = groupKey(conversationId);
-    const entry = { id: sent.message_id, dir: /** @type {const} */ ('out'), kind: /** @type {const} */ ('message'), at, text, via: /** @type {const} */ ('server'), from: this.me.id };
-    await this.add(key, entry);
+    /** @type {sm.Outgoing} */
+    const outgoing = { kind: 'text', text };
+    if (options.replyTo) outgoing.reply_to = options.replyTo;
+    if (options.mentions && options.mentions.length) outgoing.mentions = options.mentions;
+    const sent = await groups.sendToGroup(this.me, deviceId, conversationId, outgoing);
+    /** @type {Entry} */
+    const entry = { id: sent.message_id, dir: 'out', kind: 'message', at, text, via: 'server', from: this.me.id };
+    if (outgoing.reply_to) entry.reply_to = outgoing.reply_to;
+    if (outgoing.mentions) entry.mentions = outgoing.mentions;
+    await this.add(groupKey(conversationId), entry);
+  }
+
+  /**
+   * Changes one of the user's lines for everyone in the conversation: a new text (an edit) or
+   * none (a deletion). Peer to peer while the colleague is online, otherwise through the server
+   * (always, in a group), like a message.
+   * @param {string} key A colleague's id, or a group's key.
+   * @param {string} target The line's id.
+   * @param {string} [text]
+   * @returns {Promise<void>}
+   */
+  async change(key, target, text) {
+    /** @type {sm.Outgoing} */
+    const outgoing = text === undefined ? { kind: 'delete', target } : { kind: 'edit', target, text };
+    if (key.startsWith('group:')) {
+      await groups.sendToGroup(this.me, await this.device(), key.slice('group:'.length), outgoing);
+    } else {
+      if (this.online(key)) {
+        try {
+          return await this.transfers.sendChange(key, target, text);
+        } catch (err) {
+          if (!(err instanceof OfflineError)) throw err;
+        }
+      }
+      await this.sendThroughServer(key, outgoing);
+    }
+    const changed = this.transfers.applyChange(key, target, 'out', Date.now(), text);
+    if (changed) await history.keep([this.kept(key, changed)]);
+  }
+
+  /**
+   * Counts the unread lines of every conversation in this device's history (once, at start).
+   * @returns {Promise<void>}
+   * @private
+   */
+  async countUnread() {
+    try {
+      const marks = await sm.readState(`read:${this.me.id}`);
+      if (marks && typeof marks === 'object') this.readMarks = { ...marks, ...this.readMarks };
+      for (const line of await history.lines(this.me.id)) this.count(line.peer, line);
+    } catch (err) {
+      console.warn('unread', err);
+    }
+    this.unreadChanged();
+  }
+
+  /**
+   * Counts a line as unread when it is new, from someone else, and after the conversation's
+   * read mark.
+   * @param {string} key
+   * @param {Kept|Entry} line
+   * @returns {boolean} Whether it was counted.
+   * @private
+   */
+  count(key, line) {
+    if (this.counted.has(line.id)) return false;
+    this.counted.add(line.id);
+    if (line.dir !== 'in' || line.deleted || line.unverified || line.at <= (this.readMarks[key] || 0)) return false;
+    const unread = this.unread.get(key) || { count: 0, mentions: 0 };
+    unread.count += 1;
+    if (line.mentions && line.mentions.includes(this.me.id)) unread.mentions += 1;
+    this.unread.set(key, unread);
+    return true;
+  }
+
+  /**
+   * A line arrived or changed: counted as unread unless the user is looking at its conversation.
+   * @param {string} key
+   * @param {Entry} entry
+   * @private
+   */
+  arrived(key, entry) {
+    if (entry.dir !== 'in' || this.counted.has(entry.id)) return;
+    if (this.viewing === key && document.visibilityState === 'visible') {
+      this.counted.add(entry.id);
+      void this.markRead(key);
+      return;
+    }
+    if (this.count(key, entry)) this.unreadChanged();
+  }
+
+  /**
+   * Marks a conversation read up to now (the chat panel shows it).
+   * @param {string} key
+   * @returns {Promise<void>}
+   */
+  async markRead(key) {
+    const last = Math.max(Date.now(), ...this.transfers.conversation(key).map((e) => e.at));
+    const had = this.unread.delete(key);
+    if ((this.readMarks[key] || 0) >= last && !had) return;
+    this.readMarks[key] = last;
+    if (had) this.unreadChanged();
+    await sm.writeState(`read:${this.me.id}`, this.readMarks).catch((err) => console.warn('unread', err));
+  }
+
+  /**
+   * Unread lines in every conversation, and how many mention the user.
+   * @returns {{count: number, mentions: number}}
+   */
+  unreadTotal() {
+    let count = 0;
+    let mentions = 0;
+    for (const u of this.unread.values()) {
+      count += u.count;
+      mentions += u.mentions;
+    }
+    return { count, mentions };
+  }
+
+  /**
+   * Calls `fn` whenever an unread count changed.
+   * @param {() => void} fn
+   * @returns {() => void}
+   */
+  onUnread(fn) {
+    this.unreadListeners.add(fn);
+    return () => this.unreadListeners.delete(fn);
+  }
+
+  /** @private */
+  unreadChanged() {
+    for (const fn of [...this.unreadListeners]) fn();
   }
 
   /**
@@ -301,19 +487,22 @@ export class Mailbox {
    * Sends a text: peer to peer when the colleague is online, otherwise through the server.
    * @param {string} userId
    * @param {string} text
+   * @param {string} [replyTo] The message it answers.
    * @returns {Promise<void>}
    * @throws {sm.NoDeviceError} When the colleague is offline and has no device to encrypt to.
    */
-  async sendText(userId, text) {
+  async sendText(userId, text, replyTo) {
     if (this.online(userId)) {
       try {
-        return await this.transfers.sendMessage(userId, text);
+        return await this.transfers.sendMessage(userId, text, replyTo);
       } catch (err) {
         if (!(err instanceof OfflineError)) throw err;
       }
     }
-    const sent = await this.sendThroughServer(userId, { kind: 'text', text });
-    const entry = { id: sent.message_id, dir: /** @type {const} */ ('out'), kind: /** @type {const} */ ('message'), at: sent.at, text, via: /** @type {const} */ ('server') };
+    const sent = await this.sendThroughServer(userId, replyTo ? { kind: 'text', text, reply_to: replyTo } : { kind: 'text', text });
+    /** @type {Entry} */
+    const entry = { id: sent.message_id, dir: 'out', kind: 'message', at: sent.at, text, via: 'server' };
+    if (replyTo) entry.reply_to = replyTo;
     await this.add(userId, entry);
     await this.report(userId, 'message', new TextEncoder().encode(text).length).catch(() => {});
   }
@@ -398,6 +587,10 @@ async function entryOf(line) {
   if (line.via) entry.via = line.via;
   if (line.unverified) entry.unverified = line.unverified;
   if (line.from) entry.from = line.from;
+  if (line.reply_to) entry.reply_to = line.reply_to;
+  if (line.mentions) entry.mentions = line.mentions;
+  if (line.edited !== undefined) entry.edited = line.edited;
+  if (line.deleted) entry.deleted = true;
   if (line.file) {
     const bytes = /** @type {Uint8Array} */ (sm.unb64u(line.file.data));
     entry.file = fileLine(line.file.name, line.file.type, bytes, line.file.data, await sha256(bytes.slice().buffer), line.dir === 'out');

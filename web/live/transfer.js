@@ -29,6 +29,10 @@ const LOW_WATER = 1024 * 1024;
  * @property {'server'} [via] It came or went through the server (encrypted), not peer to peer.
  * @property {string} [from] In a group conversation: who wrote it (user id).
  * @property {string} [unverified] Why this message could not be verified (shown as such).
+ * @property {string} [reply_to] The id of the message this one answers.
+ * @property {string[]} [mentions] The users a group message mentions.
+ * @property {number} [edited] When its writer last changed it (Unix ms).
+ * @property {boolean} [deleted] Its writer deleted it: its text or file is gone.
  */
 
 /**
@@ -148,15 +152,64 @@ export class Transfers {
    * Sends a direct message.
    * @param {string} userId
    * @param {string} text
+   * @param {string} [replyTo] The message it answers.
    * @returns {Promise<void>}
    * @throws {OfflineError}
    */
-  async sendMessage(userId, text) {
+  async sendMessage(userId, text, replyTo) {
     const link = await this.open(userId);
-    const entry = { id: crypto.randomUUID(), dir: /** @type {const} */ ('out'), kind: /** @type {const} */ ('message'), at: Date.now(), text };
-    /** @type {RTCDataChannel} */ (link.chat).send(JSON.stringify({ t: 'msg', id: entry.id, text, at: entry.at }));
+    /** @type {Entry} */
+    const entry = { id: crypto.randomUUID(), dir: 'out', kind: 'message', at: Date.now(), text };
+    if (replyTo) entry.reply_to = replyTo;
+    /** @type {RTCDataChannel} */ (link.chat).send(JSON.stringify({ t: 'msg', id: entry.id, text, at: entry.at, ...(replyTo ? { reply_to: replyTo } : {}) }));
     this.push(userId, entry);
     await this.report(userId, 'message', new TextEncoder().encode(text).length).catch(() => {});
+  }
+
+  /**
+   * Sends the colleague an edit (`text`) or a deletion (no text) of one of the user's messages,
+   * over the data channel, and applies it here.
+   * @param {string} userId
+   * @param {string} target The message's id.
+   * @param {string} [text]
+   * @returns {Promise<void>}
+   * @throws {OfflineError}
+   */
+  async sendChange(userId, target, text) {
+    const link = await this.open(userId);
+    /** @type {RTCDataChannel} */ (link.chat).send(JSON.stringify(text === undefined ? { t: 'del', target } : { t: 'edit', target, text }));
+    this.applyChange(userId, target, 'out', Date.now(), text);
+  }
+
+  /**
+   * Applies an edit (`text`) or a deletion (no text) to a line of a conversation, when `by`
+   * wrote it (`out`: the user; `in`: the colleague, or in a group the member `from`).
+   * @param {string} key The conversation.
+   * @param {string} target The line's id.
+   * @param {'in'|'out'} dir Whether the user made the change.
+   * @param {number} at
+   * @param {string} [text]
+   * @param {string} [from] In a group: who made it.
+   * @returns {Entry|null} The changed line, or `null` when there is none the changer wrote.
+   */
+  applyChange(key, target, dir, at, text, from) {
+    const entry = this.conversation(key).find((e) => e.id === target);
+    if (!entry || entry.dir !== dir || entry.deleted || entry.unverified || (dir === 'in' && (entry.from || undefined) !== (from || undefined))) return null;
+    if (text === undefined) {
+      entry.deleted = true;
+      delete entry.text;
+      if (entry.file) {
+        if (entry.file.url) URL.revokeObjectURL(entry.file.url);
+        entry.file = { name: '', size: 0, done: 0, state: 'cancelled' };
+      }
+    } else if (entry.kind === 'message') {
+      entry.text = text.slice(0, 10000);
+    } else {
+      return null;
+    }
+    entry.edited = at;
+    this.changed(key, entry);
+    return entry;
   }
 
   /**
@@ -320,7 +373,12 @@ export class Transfers {
         return;
       }
       if (msg.t === 'msg' && typeof msg.text === 'string') {
-        this.push(link.userId, { id: String(msg.id), dir: 'in', kind: 'message', at: Date.now(), text: msg.text.slice(0, 10000) });
+        /** @type {Entry} */
+        const entry = { id: String(msg.id), dir: 'in', kind: 'message', at: Date.now(), text: msg.text.slice(0, 10000) };
+        if (typeof msg.reply_to === 'string' && msg.reply_to.length <= 100) entry.reply_to = msg.reply_to;
+        this.push(link.userId, entry);
+      } else if ((msg.t === 'edit' && typeof msg.text === 'string' && msg.text) || msg.t === 'del') {
+        this.applyChange(link.userId, String(msg.target), 'in', Date.now(), msg.t === 'edit' ? msg.text : undefined);
       }
     });
   }

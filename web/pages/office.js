@@ -45,7 +45,7 @@ export async function render(ctx) {
     restricted,
     h('section', { 'aria-labelledby': 'rooms-title', class: 'floor-section' }, h('h2', { id: 'rooms-title' }, 'Rooms'), shared),
     h('section', { 'aria-labelledby': 'offices-title', class: 'floor-section' }, h('h2', { id: 'offices-title' }, 'Offices'), offices),
-    ctx.me.role === 'guest' ? null : channelsCard(office, (id) => openGroupChat(office, id)),
+    ctx.me.role === 'guest' ? null : channelsCard(office, (id) => openGroupChat(office, id), (id) => openChat(office, id)),
     h('section', { class: 'card', 'aria-labelledby': 'calls-title' },
       h('div', { class: 'card-head' }, h('h2', { id: 'calls-title' }, 'My calls'),
         h('button', { type: 'button', class: 'button small', onclick: () => void drawCalls(office, calls) }, 'Refresh')),

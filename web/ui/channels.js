@@ -28,26 +28,47 @@ function colleagues(office, leaving = []) {
  * The "Team channels" card of the office page; it follows the list as it changes.
  * @param {Office} office
  * @param {(conversationId: string) => void} openChannel
+ * @param {(userId: string) => void} openDirect Opens the conversation with a colleague.
  * @returns {HTMLElement}
  */
-export function channelsCard(office, openChannel) {
+export function channelsCard(office, openChannel, openDirect) {
   const list = h('ul', { class: 'channel-list', 'aria-label': 'Team channels' });
+  const direct = h('ul', { class: 'channel-list', 'aria-label': 'Unread direct messages', hidden: true });
   const draw = () => {
     const groups = [...office.mailbox.groups.values()].sort((a, b) => a.name.localeCompare(b.name));
     list.replaceChildren(...(groups.length ? groups.map((g) => h('li', {},
-      h('button', { type: 'button', class: 'button small', onclick: () => openChannel(g.id) }, g.name),
+      h('button', { type: 'button', class: 'button small', onclick: () => openChannel(g.id) }, g.name, unreadBadge(office, 'group:' + g.id)),
       h('span', { class: 'muted' }, ` ${g.members.length} member${g.members.length === 1 ? '' : 's'}`)))
       : [h('li', { class: 'muted' }, 'No channels yet.')]));
+    const unreadDirect = [...office.mailbox.unread.keys()].filter((key) => !key.startsWith('group:'));
+    direct.hidden = unreadDirect.length === 0;
+    direct.replaceChildren(...unreadDirect.map((userId) => h('li', {},
+      h('button', { type: 'button', class: 'button small', onclick: () => openDirect(userId) }, office.nameOf(userId) || 'A colleague', unreadBadge(office, userId)))));
   };
-  const stop = office.mailbox.onGroups(() => {
-    if (!list.isConnected) return void stop();
+  const stops = [office.mailbox.onGroups(redraw), office.mailbox.onUnread(redraw)];
+  function redraw() {
+    if (!list.isConnected) return void stops.forEach((stop) => stop());
     draw();
-  });
+  }
   draw();
   return h('section', { class: 'card', 'aria-labelledby': 'channels-title' },
     h('div', { class: 'card-head' }, h('h2', { id: 'channels-title' }, 'Team channels'),
       h('button', { type: 'button', class: 'button small', 'aria-haspopup': 'dialog', onclick: () => openNewChannel(office, openChannel) }, 'New channel')),
-    list);
+    direct, list);
+}
+
+/**
+ * How many lines of a conversation the user has not read ("3"; with an at sign when some mention them),
+ * or nothing.
+ * @param {Office} office
+ * @param {string} key
+ * @returns {HTMLElement|null}
+ */
+function unreadBadge(office, key) {
+  const unread = office.mailbox.unread.get(key);
+  if (!unread || !unread.count) return null;
+  const words = `${unread.count} unread${unread.mentions ? `, ${unread.mentions} mentioning you` : ''}`;
+  return h('span', { class: 'unread-badge', title: words }, h('span', { 'aria-hidden': 'true' }, `${unread.count}${unread.mentions ? ' @' : ''}`), h('span', { class: 'sr-only' }, ` (${words})`));
 }
 
 /**

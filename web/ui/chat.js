@@ -1,9 +1,12 @@
 // The chat panel: direct messages and file transfers with one colleague — peer to peer while
 // both are online, otherwise encrypted for the colleague's devices and waiting on the server
 // (live/mailbox.js). A side panel that stays open across pages; a message from someone else
-// opens it when it is closed. The conversation's history on this device is shown first.
+// opens it when it is closed. The conversation's history on this device is shown first. Each
+// line can be answered (a reply quotes it); the user's own lines can be edited or deleted for
+// everyone; in a channel "@Name" mentions a member. What is not read yet is counted in the tab's
+// title.
 
-import { h, toast } from '/ui/dom.js';
+import { h, openDialog, toast } from '/ui/dom.js';
 import { NoDeviceError } from '/client/secure-messages.js';
 import { ApiError } from '/client/api.js';
 import { TooLargeToWaitError, groupKey } from '/live/mailbox.js';
@@ -21,7 +24,10 @@ import { icon } from '/ui/icons.js';
  * @typedef {import('/client/safety.js').Trust} Trust
  */
 
-/** @type {{office: Office, userId: string, trust?: Trust}|null} */
+/**
+ * The open conversation, and what the message box is doing: answering a line, or editing one.
+ * @type {{office: Office, userId: string, trust?: Trust, replyTo?: string, editing?: string}|null}
+ */
 let open = null;
 
 const RESULT_LABELS = {
@@ -84,6 +90,36 @@ export function mountChat(office) {
   office.mailbox.onGroups(() => {
     if (open && open.office === office && groupOf(office, open.userId) !== undefined) drawHead(office, open.userId);
   });
+  office.mailbox.onUnread(() => titleCount(office));
+  // Pages set the title as they open: the count is put back in front of it.
+  const title = document.querySelector('title');
+  if (title) new MutationObserver(() => titleCount(office)).observe(title, { childList: true });
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible' && open && open.office === office) void office.mailbox.markRead(open.userId);
+  });
+  titleCount(office);
+}
+
+/**
+ * Puts the number of unread messages in front of the tab's title: "(3) Office · Acme".
+ * @param {Office} office
+ */
+function titleCount(office) {
+  const { count } = office.mailbox.unreadTotal();
+  const bare = document.title.replace(/^\(\d+\) /, '');
+  const wanted = count ? `(${count}) ${bare}` : bare;
+  if (document.title !== wanted) document.title = wanted;
+}
+
+/**
+ * The members a channel message mentions: those whose name follows an "@" in the text.
+ * @param {Office} office
+ * @param {import('/client/api.js').Conversation} group
+ * @param {string} text
+ * @returns {string[]}
+ */
+export function mentionsIn(office, group, text) {
+  return group.members.filter((id) => id !== office.me.id && text.includes('@' + (office.nameOf(id) || '\0')));
 }
 
 /**
@@ -138,6 +174,7 @@ export function openChat(office, userId, focus = true) {
     h('div', { class: 'chat-actions' },
       group ? null : h('label', { for: 'chat-file', class: 'button small', tabindex: '0', role: 'button', onkeydown: (/** @type {KeyboardEvent} */ e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); fileInput.click(); } } }, 'Send file'),
       group ? null : fileInput, send));
+  const composing = h('div', { id: 'chat-composing', class: 'chat-composing', hidden: true });
   aside.replaceChildren(
     h('div', { class: 'chat-head', id: 'chat-head' }),
     h('p', { class: 'chat-note' }, group
@@ -145,31 +182,40 @@ export function openChat(office, userId, focus = true) {
       : `End-to-end encrypted. Peer to peer while ${name} is online; otherwise it waits on the server, encrypted for ${name}'s devices, until they fetch it.`),
     h('div', { id: 'chat-warning' }),
     h('ol', { class: 'chat-log', id: 'chat-log', 'aria-label': group ? `Conversation ${name}` : `Conversation with ${name}`, 'aria-live': 'polite' }),
+    composing,
     form);
   aside.dataset.userId = userId;
   aside.hidden = false;
   document.body.classList.add('chat-open');
   drawHead(office, userId);
   drawEntries(office, userId);
+  office.mailbox.viewing = userId;
+  if (document.visibilityState === 'visible') void office.mailbox.markRead(userId);
   office.mailbox.loadHistory(userId).then((added) => {
     if (added && open && open.office === office && open.userId === userId) drawEntries(office, userId);
   }).catch((err) => console.warn('history', err));
   if (!group) void checkTrust(office, userId);
   const submit = async () => {
     const text = input.value.trim();
-    if (!text) return;
+    if (!text || !open) return;
+    const { replyTo, editing } = open;
     send.disabled = true;
     try {
-      if (group) {
-        await office.mailbox.sendGroupText(userId.slice('group:'.length), text);
-        input.value = '';
-        return;
-      }
       // A change of the colleague's devices is shown before the next message goes.
-      const trust = await checkTrust(office, userId);
-      if (trust && trust.change) return;
-      await office.mailbox.sendText(userId, text);
+      if (!group) {
+        const trust = await checkTrust(office, userId);
+        if (trust && trust.change) return;
+      }
+      if (editing) {
+        await office.mailbox.change(userId, editing, text);
+      } else if (group) {
+        const conversation = groupOf(office, userId);
+        await office.mailbox.sendGroupText(userId.slice('group:'.length), text, { replyTo, mentions: conversation ? mentionsIn(office, conversation, text) : [] });
+      } else {
+        await office.mailbox.sendText(userId, text, replyTo);
+      }
       input.value = '';
+      compose(office, userId, {});
     } catch (err) {
       toast(notSent(err, name, 'message'), 'error');
     } finally {
@@ -182,6 +228,12 @@ export function openChat(office, userId, focus = true) {
     if (event.key === 'Enter' && !event.shiftKey) {
       event.preventDefault();
       void submit();
+    }
+    // Escape leaves a reply or an edit first, and closes the panel only after.
+    if (event.key === 'Escape' && open && (open.replyTo || open.editing)) {
+      event.stopPropagation();
+      if (open.editing) input.value = '';
+      compose(office, userId, {});
     }
   });
   fileInput.addEventListener('change', () => {
@@ -244,8 +296,63 @@ function drawWarning(office, userId, trust) {
       accept)));
 }
 
+/**
+ * Sets what the message box does (answer a line, edit one, or neither) and shows it above it.
+ * @param {Office} office
+ * @param {string} key
+ * @param {{replyTo?: string, editing?: string}} mode
+ */
+function compose(office, key, mode) {
+  if (!open || open.office !== office || open.userId !== key) return;
+  open.replyTo = mode.replyTo;
+  open.editing = mode.editing;
+  const host = document.getElementById('chat-composing');
+  const input = /** @type {HTMLTextAreaElement|null} */ (document.getElementById('chat-input'));
+  if (!host || !input) return;
+  const target = mode.replyTo || mode.editing;
+  const line = target ? office.transfers.conversation(key).find((e) => e.id === target) : undefined;
+  if (!line) {
+    host.hidden = true;
+    host.replaceChildren();
+    return;
+  }
+  const cancel = h('button', { type: 'button', class: 'icon-button', 'aria-label': mode.editing ? 'Stop editing' : 'Do not reply', onclick: () => {
+    if (mode.editing) input.value = '';
+    compose(office, key, {});
+    input.focus();
+  } }, '×');
+  host.replaceChildren(h('span', {}, mode.editing ? 'Editing your message' : `Replying to ${authorOf(office, key, line)}: `,
+    mode.editing ? null : h('q', {}, excerpt(line))), cancel);
+  host.hidden = false;
+  if (mode.editing) input.value = line.text || '';
+  input.focus();
+}
+
+/**
+ * Who wrote a line, in words.
+ * @param {Office} office
+ * @param {string} key
+ * @param {Entry} e
+ * @returns {string}
+ */
+function authorOf(office, key, e) {
+  return e.dir === 'out' ? 'you' : office.nameOf(e.from || key) || 'a colleague';
+}
+
+/**
+ * The start of a line's text (or its file's name), for a quote.
+ * @param {Entry} e
+ * @returns {string}
+ */
+function excerpt(e) {
+  if (e.deleted) return 'a deleted message';
+  const text = e.text !== undefined ? e.text : e.file ? e.file.name : '';
+  return text.length > 80 ? text.slice(0, 79) + '…' : text;
+}
+
 /** Closes the chat panel. */
 export function closeChat() {
+  if (open) open.office.mailbox.viewing = null;
   open = null;
   const aside = document.getElementById('chat');
   if (aside) aside.hidden = true;
@@ -303,12 +410,81 @@ function drawEntries(office, userId) {
       if (label) label.textContent = `${RESULT_LABELS[e.file.state]} ${percent} %`;
       return old;
     }
-    if (old && !e.file) return old;
+    if (old && !e.file && old.dataset.version === version(e, entries)) return old;
     return entryItem(office, userId, e);
   });
   if (items.length === 0) items.push(h('li', { class: 'chat-empty muted' }, 'No messages yet.'));
   if (items.length !== log.children.length || items.some((li, i) => log.children[i] !== li)) log.replaceChildren(...items);
   if (atBottom || entries.length === 0) log.scrollTop = log.scrollHeight;
+}
+
+/**
+ * What a drawn line shows changes with this: an edit or a deletion of it, or of the line it
+ * answers (its quote).
+ * @param {Entry} e
+ * @param {Entry[]} conversation
+ * @returns {string}
+ */
+function version(e, conversation) {
+  const own = `${e.edited || 0}${e.deleted ? 'd' : ''}`;
+  const quoted = e.reply_to ? conversation.find((line) => line.id === e.reply_to) : undefined;
+  return quoted ? `${own}:${quoted.edited || 0}${quoted.deleted ? 'd' : ''}` : own;
+}
+
+/**
+ * The buttons of a line: Reply, and on the user's own lines Edit (texts) and Delete.
+ * @param {Office} office
+ * @param {string} key
+ * @param {Entry} e
+ * @returns {HTMLElement|null}
+ */
+function lineActions(office, key, e) {
+  if (e.deleted || e.unverified || (e.file && (e.file.state === 'sending' || e.file.state === 'receiving'))) return null;
+  const own = e.dir === 'out';
+  const what = e.kind === 'file' ? 'file' : 'message';
+  return h('span', { class: 'chat-line-actions' },
+    h('button', { type: 'button', class: 'link-button', 'aria-label': `Reply to ${excerpt(e)}`, onclick: () => compose(office, key, { replyTo: e.id }) }, 'Reply'),
+    own && e.kind === 'message' ? h('button', { type: 'button', class: 'link-button', 'aria-label': `Edit ${excerpt(e)}`, onclick: () => compose(office, key, { editing: e.id }) }, 'Edit') : null,
+    own ? h('button', { type: 'button', class: 'link-button', 'aria-label': `Delete ${excerpt(e)}`, onclick: () => confirmDelete(office, key, e, what) }, 'Delete') : null);
+}
+
+/**
+ * Asks before deleting one of the user's lines for everyone.
+ * @param {Office} office
+ * @param {string} key
+ * @param {Entry} e
+ * @param {string} what
+ */
+function confirmDelete(office, key, e, what) {
+  const remove = h('button', { type: 'button', class: 'button danger' }, `Delete ${what}`);
+  const { close } = openDialog({
+    title: `Delete this ${what}?`,
+    body: [h('p', {}, `It is deleted for everyone in the conversation, on their devices too. Devices that are offline delete it when they next fetch their messages.`),
+      h('blockquote', {}, excerpt(e))],
+    footer: [h('button', { type: 'button', class: 'button', onclick: () => close() }, 'Keep it'), remove],
+  });
+  remove.addEventListener('click', async () => {
+    remove.disabled = true;
+    try {
+      await office.mailbox.change(key, e.id);
+      close();
+    } catch (err) {
+      remove.disabled = false;
+      toast(err instanceof Error ? err.message : `The ${what} was not deleted.`, 'error');
+    }
+  });
+}
+
+/**
+ * The quote of the line a reply answers.
+ * @param {Office} office
+ * @param {string} key
+ * @param {string} target
+ * @returns {HTMLElement}
+ */
+function replyQuote(office, key, target) {
+  const line = office.transfers.conversation(key).find((e) => e.id === target);
+  return h('span', { class: 'chat-reply' }, line ? [`↪ ${authorOf(office, key, line)}: `, h('q', {}, excerpt(line))] : '↪ an earlier message');
 }
 
 /**
@@ -321,20 +497,31 @@ function entryItem(office, userId, e) {
   const time = new Date(e.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   const who = e.dir === 'out' ? 'You' : office.nameOf(e.from || userId) || 'Colleague';
   const via = e.via === 'server' ? h('span', { class: 'chat-via', title: 'It waited on the server, encrypted for the devices of the conversation' }, 'via server') : null;
+  const dataset = { entryId: e.id, version: version(e, office.transfers.conversation(userId)) };
   if (e.unverified) {
-    return h('li', { class: 'chat-msg in unverified', dataset: { entryId: e.id } },
+    return h('li', { class: 'chat-msg in unverified', dataset },
       h('span', { class: 'chat-text' }, icon('warning'), ` A message that could not be verified (${e.unverified}). It is not shown: it may have been changed on the way.`),
       h('span', { class: 'chat-time' }, time));
   }
+  if (e.deleted) {
+    return h('li', { class: `chat-msg ${e.dir} deleted`, dataset },
+      h('span', { class: 'chat-text muted' }, e.dir === 'out' ? 'You deleted this message.' : `${who} deleted this message.`),
+      h('span', { class: 'chat-time' }, time));
+  }
   if (e.kind === 'message') {
-    return h('li', { class: `chat-msg ${e.dir}`, dataset: { entryId: e.id } },
+    const mentioned = e.dir === 'in' && Boolean(e.mentions && e.mentions.includes(office.me.id));
+    return h('li', { class: `chat-msg ${e.dir}${mentioned ? ' mention' : ''}`, dataset },
+      e.reply_to ? replyQuote(office, userId, e.reply_to) : null,
       e.from && e.dir === 'in' ? h('span', { class: 'chat-from' }, `${who}: `) : h('span', { class: 'sr-only' }, `${who}: `),
-      h('span', { class: 'chat-text' }, e.text || ''), via, h('span', { class: 'chat-time' }, time));
+      h('span', { class: 'chat-text' }, e.text || ''),
+      mentioned ? h('span', { class: 'chat-mention' }, ' mentions you') : null,
+      e.edited !== undefined ? h('span', { class: 'chat-edited muted' }, ' (edited)') : null,
+      via, h('span', { class: 'chat-time' }, time), lineActions(office, userId, e));
   }
   const f = /** @type {NonNullable<Entry['file']>} */ (e.file);
   const active = f.state === 'sending' || f.state === 'receiving';
   const percent = f.size ? Math.floor((f.done / f.size) * 100) : 100;
-  return h('li', { class: `chat-msg chat-file ${e.dir} state-${f.state}`, dataset: { entryId: e.id, state: f.state } },
+  return h('li', { class: `chat-msg chat-file ${e.dir} state-${f.state}`, dataset: { ...dataset, state: f.state } },
     h('div', { class: 'file-name' }, icon('file'), h('span', { class: 'sr-only' }, `${who} sent the file `), f.name,
       h('span', { class: 'muted' }, ` · ${formatSize(f.size)}`)),
     active ? h('progress', { max: '100', value: String(percent), 'aria-label': `Transfer of ${f.name}` }) : null,
@@ -343,5 +530,5 @@ function entryItem(office, userId, e) {
       active ? h('button', { type: 'button', class: 'button small', onclick: () => office.transfers.cancel(userId, e.id) }, 'Cancel') : null,
       f.url ? h('a', { class: 'button small', href: f.url, download: f.name }, 'Save') : null),
     f.hash && !active ? h('code', { class: 'file-hash', title: 'SHA-256 of the file' }, 'SHA-256 ' + f.hash.slice(0, 16) + '…') : null,
-    via, h('span', { class: 'chat-time' }, time));
+    via, h('span', { class: 'chat-time' }, time), lineActions(office, userId, e));
 }
