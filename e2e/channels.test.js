@@ -3,9 +3,12 @@
 // (the server pushes `inbox`; the message is opened with Ada's key of the epoch). Ada removes
 // Carol from the members dialog; her next message reaches Bob, and nothing of it is queued for
 // Carol's device (the server never had a copy for her: the new epoch's key went to Bob only).
+// Files go to the channel too: a small one inside the message, a larger one uploaded encrypted
+// and downloaded, checked, by Bob.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { startBureau } from './server.js';
 import { openBrowser, signIn, waitingFor } from './browser.js';
 
@@ -64,6 +67,22 @@ test('a channel of three: made in a dialog, read on the others\' open pages', LO
     assert.match(await line.innerText(), new RegExp(`${ADA.name}:`), 'the sender is named');
     await page.locator('#chat').getByRole('heading', { name: 'Launch' }).waitFor();
   }
+});
+
+test('files in a channel: a small one inside the message, a larger one uploaded encrypted', LONG, async () => {
+  const small = Buffer.from('Plan for the launch, page one\n');
+  const large = Buffer.from(Array.from({ length: 9000 }, (_, i) => `LAUNCH-DECK-LINE ${i}\n`).join(''));
+  await ada.locator('#chat-file').setInputFiles({ name: 'plan.txt', mimeType: 'text/plain', buffer: small });
+  await ada.locator('#chat .chat-file.out[data-state="queued"]', { hasText: 'plan.txt' }).waitFor();
+  await ada.locator('#chat-file').setInputFiles({ name: 'deck.txt', mimeType: 'text/plain', buffer: large });
+  await ada.locator('#chat .chat-file.out[data-state="queued"]', { hasText: 'deck.txt' }).waitFor();
+  const panel = bob.locator('#chat');
+  await panel.locator('.chat-file.in[data-state="verified"]', { hasText: 'plan.txt' }).waitFor();
+  const deck = panel.locator('.chat-file.in', { hasText: 'deck.txt' });
+  await deck.getByRole('button', { name: 'Download' }).click();
+  await panel.locator('.chat-file.in[data-state="verified"]', { hasText: 'deck.txt' }).waitFor();
+  const digest = createHash('sha256').update(large).digest('hex');
+  assert.match(await deck.locator('.file-hash').innerText(), new RegExp(`^SHA-256 ${digest.slice(0, 16)}`), 'the digest Bob checked is the file\'s');
 });
 
 test('after Carol is removed, the next message reaches Bob and nothing is queued for her', LONG, async () => {

@@ -66,11 +66,11 @@ async function ring(page, name) {
   await page.getByRole('dialog', { name }).getByRole('button', { name: 'Call' }).click();
 }
 
-test('an offline colleague cannot be called; a message or small file can wait for them', LONG, async () => {
+test('an offline colleague cannot be called; a message or a file can wait for them', LONG, async () => {
   await waitPresence(ada, CAROL.name, 'offline');
   await officeOf(ada, CAROL.name).locator('.owner-line').click();
   const card = ada.getByRole('dialog', { name: CAROL.name });
-  await card.getByText(`${CAROL.name} is offline. A message or a small file waits for ${CAROL.name}, encrypted; calls need both of you online.`).waitFor();
+  await card.getByText(`${CAROL.name} is offline. A message or a file waits for ${CAROL.name}, encrypted; calls need both of you online.`).waitFor();
   assert.equal(await card.getByRole('button', { name: 'Call' }).isDisabled(), true);
   for (const name of ['Message', 'Send file']) assert.equal(await card.getByRole('button', { name }).isDisabled(), false);
   await ada.keyboard.press('Escape');

@@ -1,8 +1,10 @@
 // Messages that wait, as users meet them in the chat panel (web/live/mailbox.js): Bob has used
 // Bureau once in his browser and signed out; Ada opens his card, writes him three messages and
-// sends a small file while he is offline — they go through the server, encrypted for his
-// device; the data folder holds none of the plaintexts (raw scan). Bob signs in again in his
-// own browser profile: the conversation opens with the four, the file can be saved, and the
+// sends a small file (inside a message) and a larger one (uploaded encrypted) while he is
+// offline — they go through the server, encrypted for his device; a file over the
+// organisation's limit is refused with the reason; the data folder holds none of the plaintexts
+// (raw scan). Bob signs in again in his own browser profile: the conversation opens with the
+// five, the small file can be saved, the larger one downloaded, checked and saved, and the
 // server's queue for his device is empty. After a reload the conversation is still there (this
 // device's history). While both are online, a message queued on the server reaches Bob's open
 // page at once (the `inbox` frame), and Bob's reply goes peer to peer.
@@ -11,7 +13,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { startBureau, filesUnder } from './server.js';
-import { openBrowser, signIn, signOut, waitingFor } from './browser.js';
+import { openBrowser, signIn, signOut, waitingFor, apiFromPage } from './browser.js';
 import { waitPresence, officeOf } from './office.js';
 
 const ADA = { email: 'ada@example.test', name: 'Ada Lovelace', password: 'analytical-engine', admin: true };
@@ -21,6 +23,8 @@ const LONG = { timeout: 120_000 };
 const TEXTS = ['Kestrel plaintext one c41e', 'Kestrel plaintext two 9a07', 'Kestrel plaintext three 2f6b'];
 const FILE_NAME = 'heron-minutes-77d2.txt';
 const FILE = Buffer.from(Array.from({ length: 40 }, (_, i) => `HERON-FILE-LINE ${i}\n`).join(''));
+const BIG_NAME = 'osprey-survey-5e19.txt';
+const BIG = Buffer.from(Array.from({ length: 12000 }, (_, i) => `OSPREY-BIG-LINE ${i}\n`).join(''));
 
 /** @type {import('./server.js').Bureau} */
 let bureau;
@@ -62,7 +66,7 @@ test('Ada writes to offline Bob: three messages and a file wait on the server, e
   await waitPresence(ada, BOB.name, 'offline');
   await officeOf(ada, BOB.name).locator('.owner-line').click();
   const card = ada.getByRole('dialog', { name: BOB.name });
-  await card.getByText(`${BOB.name} is offline. A message or a small file waits for ${BOB.name}, encrypted`, { exact: false }).waitFor();
+  await card.getByText(`${BOB.name} is offline. A message or a file waits for ${BOB.name}, encrypted`, { exact: false }).waitFor();
   await card.getByRole('button', { name: 'Message' }).click();
   const panel = ada.locator('#chat');
   await panel.getByText(`otherwise it waits on the server, encrypted for ${BOB.name}'s devices`, { exact: false }).waitFor();
@@ -76,11 +80,18 @@ test('Ada writes to offline Bob: three messages and a file wait on the server, e
   const sentFile = panel.locator('.chat-file.out[data-state="queued"]', { hasText: FILE_NAME });
   await sentFile.getByText('Encrypted, waiting on the server').waitFor();
 
-  // A file too large to wait is refused with the reason, before anything is sent.
-  await ada.locator('#chat-file').setInputFiles({ name: 'big.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(200 * 1024) });
-  await ada.getByText(`${BOB.name} is offline. Files larger than 128 KiB travel only while both of you are online.`).waitFor();
+  // A file larger than fits in a message is uploaded encrypted, and its key goes in the message.
+  assert.ok(BIG.length > 128 * 1024);
+  await ada.locator('#chat-file').setInputFiles({ name: BIG_NAME, mimeType: 'text/plain', buffer: BIG });
+  await panel.locator('.chat-file.out[data-state="queued"]', { hasText: BIG_NAME }).getByText('Encrypted, waiting on the server').waitFor();
+  // Over the organisation's limit (1 MiB here), a file is refused with the reason, and nothing waits.
+  assert.equal((await apiFromPage(ada, 'PATCH', '/api/org', { messages_max_file_mb: 1 })).status, 200);
+  await ada.locator('#chat-file').setInputFiles({ name: 'huge.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(1536 * 1024, 7) });
+  await ada.getByText(`${BOB.name} is offline, and the file is too large to wait on the server:`, { exact: false }).waitFor();
+  assert.equal(await panel.locator('.chat-file', { hasText: 'huge.bin' }).count(), 0);
+  assert.equal((await apiFromPage(ada, 'PATCH', '/api/org', { messages_max_file_mb: 25 })).status, 200);
 
-  const needles = [...TEXTS, FILE_NAME, 'HERON-FILE-LINE', FILE.subarray(0, 48).toString('base64url')].map((s) => Buffer.from(s));
+  const needles = [...TEXTS, FILE_NAME, BIG_NAME, 'HERON-FILE-LINE', 'OSPREY-BIG-LINE', FILE.subarray(0, 48).toString('base64url')].map((s) => Buffer.from(s));
   const files = await filesUnder(bureau.dataDir);
   assert.ok(files.some((f) => f.endsWith('.db') || f.includes('sqlite')), `the scan reads the database among ${files.join(', ')}`);
   for (const file of files) {
@@ -90,7 +101,7 @@ test('Ada writes to offline Bob: three messages and a file wait on the server, e
   assert.deepEqual(browserA.errors, []);
 });
 
-test('Bob signs in again: the conversation opens with the four, and the server keeps nothing', LONG, async () => {
+test('Bob signs in again: the conversation opens with the five, and the server keeps nothing', LONG, async () => {
   const bob = browserB.page;
   await signIn(bob, BOB.email, BOB.password);
   const panel = bob.locator('#chat');
@@ -102,6 +113,14 @@ test('Bob signs in again: the conversation opens with the four, and the server k
   assert.equal(download.suggestedFilename(), FILE_NAME);
   const path = await download.path();
   assert.ok(path && (await readFile(path)).equals(FILE), 'the saved file is the one Ada sent');
+  // The larger file: downloaded on demand, decrypted and checked here, then saved.
+  const big = panel.locator('.chat-file.in', { hasText: BIG_NAME });
+  await big.getByText('Encrypted on the server').waitFor();
+  await big.getByRole('button', { name: 'Download' }).click();
+  await panel.locator('.chat-file.in[data-state="verified"]', { hasText: BIG_NAME }).waitFor();
+  const [saved] = await Promise.all([bob.waitForEvent('download'), big.getByRole('link', { name: 'Save' }).click()]);
+  const bigPath = await saved.path();
+  assert.ok(bigPath && (await readFile(bigPath)).equals(BIG), 'the downloaded file is the one Ada sent');
   // In the order they were sent.
   const order = await panel.locator('.chat-msg.in').allInnerTexts();
   assert.deepEqual(TEXTS.map((t) => order.findIndex((line) => line.includes(t))), [0, 1, 2]);
@@ -114,6 +133,8 @@ test('Bob signs in again: the conversation opens with the four, and the server k
   await bob.getByRole('dialog', { name: ADA.name }).getByRole('button', { name: 'Message' }).click();
   for (const text of TEXTS) await panel.locator('.chat-msg.in', { hasText: text }).waitFor();
   await panel.locator('.chat-file.in', { hasText: FILE_NAME }).waitFor();
+  // The larger file is kept as its reference: it can be downloaded again.
+  await panel.locator('.chat-file.in', { hasText: BIG_NAME }).getByRole('button', { name: 'Download' }).waitFor();
   assert.deepEqual(browserB.errors, []);
 });
 

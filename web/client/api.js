@@ -51,6 +51,7 @@
  * @property {string|null} [support_email] Where support requests go; null: every administrator.
  * @property {boolean} [messages_store_and_forward] Messages may wait on the server for colleagues who are offline.
  * @property {number} [messages_retention_days] Days a waiting message is kept at most.
+ * @property {number} [messages_max_file_mb] The largest file that may wait on the server, uploaded encrypted (MiB).
  */
 
 /**
@@ -119,31 +120,54 @@ export async function request(method, path, body, headers = {}) {
     all['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body === undefined ? {} : body);
   }
-  let response;
+  const response = await reach(path, init);
+  const text = response.status === 204 ? '' : await response.text();
+  const data = parsed(text);
+  if (!response.ok) throw failure(response, data);
+  return data;
+}
+
+/**
+ * Sends a request; a network failure is an ApiError.
+ * @param {string} path
+ * @param {RequestInit} init
+ * @returns {Promise<Response>}
+ */
+async function reach(path, init) {
   try {
-    response = await fetch(path, init);
+    return await fetch(path, init);
   } catch {
     throw new ApiError(0, 'network', 'The server cannot be reached. Check your connection and try again.');
   }
-  const text = response.status === 204 ? '' : await response.text();
-  /** @type {any} */
-  let data = null;
-  if (text) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      data = null;
-    }
+}
+
+/**
+ * @param {string} text
+ * @returns {any} The JSON it holds, or null.
+ */
+function parsed(text) {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
   }
-  if (!response.ok) {
-    const code = data && typeof data.code === 'string' ? data.code : 'http_' + response.status;
-    const message = data && typeof data.message === 'string' ? data.message : response.statusText || 'Request failed';
-    const field = data && typeof data.field === 'string' ? data.field : undefined;
-    const retry = Number(response.headers.get('Retry-After'));
-    if (response.status === 401 && code === 'unauthenticated' && sessionEnded) sessionEnded();
-    throw new ApiError(response.status, code, message, field, Number.isFinite(retry) && retry > 0 ? retry : undefined);
-  }
-  return data;
+}
+
+/**
+ * The error of a response that is not OK, from its JSON body (`code`, `message`, `field`) and
+ * `Retry-After`; a 401 ends the session.
+ * @param {Response} response
+ * @param {any} data
+ * @returns {ApiError}
+ */
+function failure(response, data) {
+  const code = data && typeof data.code === 'string' ? data.code : 'http_' + response.status;
+  const message = data && typeof data.message === 'string' ? data.message : response.statusText || 'Request failed';
+  const field = data && typeof data.field === 'string' ? data.field : undefined;
+  const retry = Number(response.headers.get('Retry-After'));
+  if (response.status === 401 && code === 'unauthenticated' && sessionEnded) sessionEnded();
+  return new ApiError(response.status, code, message, field, Number.isFinite(retry) && retry > 0 ? retry : undefined);
 }
 
 /**
@@ -199,7 +223,7 @@ export function org() {
 }
 
 /**
- * @param {{name?: string, profile_mode?: ProfileMode, require_two_factor?: boolean, language?: 'en'|'de', support_email?: string|null, messages_store_and_forward?: boolean, messages_retention_days?: number}} patch
+ * @param {{name?: string, profile_mode?: ProfileMode, require_two_factor?: boolean, language?: 'en'|'de', support_email?: string|null, messages_store_and_forward?: boolean, messages_retention_days?: number, messages_max_file_mb?: number}} patch
  * @returns {Promise<Org>}
  */
 export function updateOrg(patch) {
@@ -649,6 +673,15 @@ export async function myDevices() {
 }
 
 /**
+ * Removes one of the signed-in user's devices: nothing is encrypted to it any more.
+ * @param {string} id
+ * @returns {Promise<void>}
+ */
+export async function removeDevice(id) {
+  await request('DELETE', '/api/me/devices/' + encodeURIComponent(id));
+}
+
+/**
  * @param {string} userId
  * @returns {Promise<DeviceRecord[]>} A user's devices (as the server says: check them).
  */
@@ -690,6 +723,40 @@ export async function acknowledgeInbox(deviceId, prove, ids) {
   const path = '/api/me/devices/' + encodeURIComponent(deviceId) + '/inbox/ack';
   const answer = await request('POST', path, { ids }, { 'Bureau-Device': await prove('POST', path) });
   return answer.removed;
+}
+
+/**
+ * Uploads an end-to-end encrypted file (the ciphertext this browser made; the key travels only
+ * inside messages). Kept until the organisation's retention for messages ends.
+ * @param {Uint8Array<ArrayBuffer>} ciphertext
+ * @returns {Promise<{id: string, size: number, expires_at: number}>}
+ */
+export async function uploadMessageFile(ciphertext) {
+  const response = await reach('/api/message-files', { method: 'POST', credentials: 'same-origin',
+    headers: { Accept: 'application/json', 'Content-Type': 'application/octet-stream' }, body: ciphertext });
+  const data = parsed(await response.text());
+  if (!response.ok) throw failure(response, data);
+  return data;
+}
+
+/**
+ * The ciphertext of an uploaded file.
+ * @param {string} id
+ * @returns {Promise<Uint8Array<ArrayBuffer>>}
+ */
+export async function downloadMessageFile(id) {
+  const response = await reach('/api/message-files/' + encodeURIComponent(id), { method: 'GET', credentials: 'same-origin', headers: { Accept: 'application/octet-stream' } });
+  if (!response.ok) throw failure(response, parsed(await response.text()));
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/**
+ * Deletes one of the user's uploads (its message was deleted).
+ * @param {string} id
+ * @returns {Promise<void>}
+ */
+export async function deleteMessageFile(id) {
+  await request('DELETE', '/api/message-files/' + encodeURIComponent(id));
 }
 
 /**

@@ -3,7 +3,8 @@
 // per signed-in user, so that it is still there after a reload or the next sign-in on this
 // browser profile. Messages from the server are written here before the inbox is acknowledged:
 // what the server deletes is already kept. Files that travel peer to peer are not kept (their
-// bytes may be large); small files that came through the server are. No DOM here.
+// bytes may be large); small files that came inside a message are, and uploaded ones as their
+// reference (id, key, digest: downloadable again until the server's retention ends). No DOM here.
 
 import { inStore } from '/client/idb.js';
 
@@ -22,7 +23,9 @@ const LABEL = 'message history';
  * @property {'message'|'file'} kind
  * @property {number} at Unix milliseconds (as the sender's header says, for messages that waited).
  * @property {string} [text]
- * @property {{name: string, type: string, size: number, data: string}} [file] `data`: base64url.
+ * @property {{name: string, type: string, size: number, data?: string, ref?: import('/client/secure-files.js').FileRef}} [file]
+ *   `data`: the bytes (base64url) of a file that travelled inside a message; `ref`: where an
+ *   uploaded one is and its key (its bytes are not kept).
  * @property {'server'} [via] It came or went through the server (encrypted) rather than peer to peer.
  * @property {string} [unverified] Why it could not be verified: shown as such, never as a message.
  * @property {string} [reply_to] The message it answers.

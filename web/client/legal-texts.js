@@ -26,7 +26,7 @@
 /** The address of each document in the app. */
 export const LEGAL_PATHS = /** @type {const} */ ({ privacy: '/privacy', terms: '/terms', 'local-storage': '/local-storage' });
 
-const VERSION = '2026-12-default';
+const VERSION = '2026-12-files';
 
 /**
  * @param {string} [orgName]
@@ -68,7 +68,7 @@ export function privacyPolicy(orgName) {
         ],
         after: [
           'Bureau never stores the contents of calls, and it cannot read messages or files. Audio, video, messages and files travel directly between the browsers, end-to-end encrypted; the server only helps the browsers find each other.',
-          'A message or a small file for a colleague who is offline waits on the server encrypted for the colleague’s devices, with keys that only those devices hold: the server cannot read it, and deletes it once every device fetched it, or after the retention period your organisation has set. The server keeps each device’s public keys and its name.',
+          'A message or a file for a colleague who is offline, and what is written in team channels, waits on the server encrypted for the recipients’ devices, with keys that only those devices hold: the server cannot read it. A message is deleted once every device fetched it; a larger file, uploaded encrypted, is deleted when its sender deletes it; both are deleted at the latest after the retention period your organisation has set. The server keeps each device’s public keys and its name.',
         ],
       },
       {

@@ -54,17 +54,22 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * What the caller sends: a text (perhaps a reply to an earlier message, perhaps naming the
- * members it mentions), or a small file whose bytes travel inside the message; an `edit` or a
+ * members it mentions), or a small file whose bytes travel inside the message, or a larger one
+ * uploaded encrypted (`file_ref`: its upload id, key and SHA-256, client/secure-files.js); an `edit` or a
  * `delete` of an earlier message of the same sender (receivers apply it only when its sender
  * wrote the message it names). A `sender_key` message carries a sender device's key of a group
  * conversation's epoch (client/groups.js): it is stored, never shown.
  * @typedef {{kind: 'text', text: string, reply_to?: string, mentions?: string[]} | {kind: 'file', name: string, type: string, data: Uint8Array}
+ *   | {kind: 'file_ref', id: string, key: string, name: string, type: string, size: number, sha256: string}
+ *   | {kind: 'history', id: string, key: string, sha256: string, size: number, count: number}
  *   | {kind: 'edit', target: string, text: string} | {kind: 'delete', target: string} | {kind: 'sender_key', epoch: number, key: string, generation?: number}} Outgoing
  */
 
 /**
  * What a message holds once opened (the canonical JSON that was encrypted).
  * @typedef {{kind: 'text', text: string, reply_to?: string, mentions?: string[]} | {kind: 'file', name: string, type: string, size: number, data: string}
+ *   | {kind: 'file_ref', id: string, key: string, name: string, type: string, size: number, sha256: string}
+ *   | {kind: 'history', id: string, key: string, sha256: string, size: number, count: number}
  *   | {kind: 'edit', target: string, text: string} | {kind: 'delete', target: string} | {kind: 'sender_key', epoch: number, key: string, generation?: number}} Content
  */
 
@@ -522,6 +527,16 @@ function contentOf(outgoing) {
     }
     return text;
   }
+  if (outgoing && outgoing.kind === 'file_ref') {
+    const ref = fileRefOf(outgoing);
+    if (!ref) throw new Error('secure messages: a file reference has an id, a 32-byte key, a name, a type, a size and a hex SHA-256');
+    return ref;
+  }
+  if (outgoing && outgoing.kind === 'history') {
+    const ref = historyRefOf(outgoing);
+    if (!ref) throw new Error('secure messages: a history has an upload id, a 32-byte key, a hex SHA-256, a size and a count');
+    return ref;
+  }
   if (outgoing && outgoing.kind === 'edit') {
     if (!isRef(outgoing.target) || typeof outgoing.text !== 'string' || !outgoing.text) throw new Error('secure messages: an edit names its message and has text');
     return { kind: 'edit', target: outgoing.target, text: outgoing.text };
@@ -544,7 +559,31 @@ function contentOf(outgoing) {
     if (outgoing.generation !== undefined && !(Number.isSafeInteger(outgoing.generation) && outgoing.generation >= 1)) throw new Error('secure messages: a rotated sender key\'s generation counts from 1');
     return { kind: 'sender_key', epoch: outgoing.epoch, key: outgoing.key, ...(outgoing.generation ? { generation: outgoing.generation } : {}) };
   }
-  throw new Error('secure messages: a message is {kind: "text"}, {kind: "file"}, {kind: "edit"}, {kind: "delete"} or {kind: "sender_key"}');
+  throw new Error('secure messages: a message is {kind: "text"}, {kind: "file"}, {kind: "file_ref"}, {kind: "history"}, {kind: "edit"}, {kind: "delete"} or {kind: "sender_key"}');
+}
+
+/**
+ * A file reference with every field right, or null.
+ * @param {any} c
+ * @returns {Content|null}
+ */
+function fileRefOf(c) {
+  const key = unb64u(c.key);
+  const ok = isRef(c.id) && key && key.length === 32 && typeof c.name === 'string' && c.name && typeof c.type === 'string'
+    && Number.isSafeInteger(c.size) && c.size >= 0 && typeof c.sha256 === 'string' && /^[0-9a-f]{64}$/.test(c.sha256);
+  return ok ? { kind: 'file_ref', id: c.id, key: c.key, name: c.name, type: c.type, size: c.size, sha256: c.sha256 } : null;
+}
+
+/**
+ * A history sent by another of the user's devices (client/history-transfer.js), or null.
+ * @param {any} c
+ * @returns {Content|null}
+ */
+function historyRefOf(c) {
+  const key = unb64u(c.key);
+  const ok = isRef(c.id) && key && key.length === 32 && typeof c.sha256 === 'string' && /^[0-9a-f]{64}$/.test(c.sha256)
+    && Number.isSafeInteger(c.size) && c.size >= 0 && Number.isSafeInteger(c.count) && c.count >= 0;
+  return ok ? { kind: 'history', id: c.id, key: c.key, sha256: c.sha256, size: c.size, count: c.count } : null;
 }
 
 /**
@@ -575,6 +614,8 @@ function parseContent(text) {
     }
     return text;
   }
+  if (c.kind === 'file_ref' && fields === 'id,key,kind,name,sha256,size,type') return fileRefOf(c);
+  if (c.kind === 'history' && fields === 'count,id,key,kind,sha256,size') return historyRefOf(c);
   if (c.kind === 'edit' && fields === 'kind,target,text' && isRef(c.target) && typeof c.text === 'string' && c.text) return { kind: 'edit', target: c.target, text: c.text };
   if (c.kind === 'delete' && fields === 'kind,target' && isRef(c.target)) return { kind: 'delete', target: c.target };
   if (c.kind === 'file' && fields === 'data,kind,name,size,type' && typeof c.name === 'string' && typeof c.type === 'string'

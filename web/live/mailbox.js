@@ -12,6 +12,8 @@ import * as history from '/client/history.js';
 import * as safety from '/client/safety.js';
 import * as groups from '/client/groups.js';
 import * as api from '/client/api.js';
+import * as files from '/client/secure-files.js';
+import * as transfer from '/client/history-transfer.js';
 import { OfflineError, sha256 } from '/live/transfer.js';
 
 /**
@@ -34,8 +36,20 @@ import { OfflineError, sha256 } from '/live/transfer.js';
  * @property {string} [from] In a group: who made it.
  */
 
-/** The largest file that can wait on the server (it travels inside the message). */
-export const MAX_WAITING_FILE = sm.MAX_INLINE_FILE;
+/**
+ * A history another of the user's devices sent, waiting for the user to compare the device code
+ * and import it.
+ * @typedef {object} HistoryOffer
+ * @property {string} message_id
+ * @property {string} from_device
+ * @property {files.FileRef} ref
+ * @property {number} count Lines in it.
+ * @property {number} size Bytes.
+ * @property {number} at When it was sent.
+ */
+
+/** The largest file that travels inside a message; larger ones are uploaded encrypted. */
+export const MAX_INLINE_FILE = sm.MAX_INLINE_FILE;
 
 /**
  * The id of the direct conversation of two users: the same on both sides.
@@ -54,14 +68,6 @@ export function directConversation(a, b) {
  */
 export function groupKey(conversationId) {
   return 'group:' + conversationId;
-}
-
-/** Raised when a file is too large to wait on the server for an offline colleague. */
-export class TooLargeToWaitError extends Error {
-  constructor() {
-    super(`Files larger than ${MAX_WAITING_FILE / 1024} KiB travel only while both of you are online.`);
-    this.name = 'TooLargeToWaitError';
-  }
 }
 
 export class Mailbox {
@@ -101,6 +107,10 @@ export class Mailbox {
     this.viewing = null;
     /** @type {Set<() => void>} */
     this.unreadListeners = new Set();
+    /** @type {HistoryOffer[]} Histories from the user's other devices, not imported yet. */
+    this.offers = [];
+    /** @type {Set<() => void>} */
+    this.offerListeners = new Set();
     if (me.role === 'guest') return;
     void this.countUnread();
     signal.on('welcome', () => {
@@ -213,6 +223,15 @@ export class Mailbox {
     }
     // A group's sender key is kept by secure-messages.js, not shown.
     if (result.content.kind === 'sender_key') return null;
+    if (result.content.kind === 'history') {
+      // Only the user's own devices send a history; it waits for the user (device code).
+      if (result.from_user === this.me.id) {
+        const c = result.content;
+        await this.setOffers([...this.offers.filter((o) => o.message_id !== result.message_id),
+          { message_id: result.message_id, from_device: result.from_device, ref: { id: c.id, key: c.key, sha256: c.sha256 }, count: c.count, size: c.size, at: result.sent_at }]);
+      }
+      return null;
+    }
     const mine = result.from_user === this.me.id;
     const group = result.epoch !== undefined;
     const peer = group ? groupKey(result.conversation_id) : mine ? otherOf(result.conversation_id, this.me.id) : result.from_user;
@@ -230,6 +249,11 @@ export class Mailbox {
       if (content.mentions) entry.mentions = content.mentions;
       return { peer, entry };
     }
+    if (content.kind === 'file_ref') {
+      const ref = { id: content.id, key: content.key, sha256: content.sha256 };
+      return { peer, entry: { ...base, kind: 'file', file: storedFile(content.name, content.type, content.size, ref) } };
+    }
+    if (content.kind !== 'file') return null;
     const bytes = /** @type {Uint8Array} */ (sm.unb64u(content.data));
     return { peer, entry: { ...base, kind: 'file', file: fileLine(content.name, content.type, bytes, content.data, await sha256(bytes.slice().buffer), mine) } };
   }
@@ -257,7 +281,11 @@ export class Mailbox {
     /** @type {Kept} */
     const line = { id: entry.id, owner: this.me.id, peer, dir: entry.dir, kind: entry.kind, at: entry.at };
     if (entry.text !== undefined) line.text = entry.text;
-    if (entry.file && entry.file.data !== undefined) line.file = { name: entry.file.name, type: entry.file.type || '', size: entry.file.size, data: entry.file.data };
+    if (entry.file && (entry.file.data !== undefined || entry.file.ref)) {
+      line.file = { name: entry.file.name, type: entry.file.type || '', size: entry.file.size };
+      if (entry.file.data !== undefined) line.file.data = entry.file.data;
+      if (entry.file.ref) line.file.ref = entry.file.ref;
+    }
     if (entry.via) line.via = entry.via;
     if (entry.unverified) line.unverified = entry.unverified;
     if (entry.from) line.from = entry.from;
@@ -340,6 +368,8 @@ export class Mailbox {
   async change(key, target, text) {
     /** @type {sm.Outgoing} */
     const outgoing = text === undefined ? { kind: 'delete', target } : { kind: 'edit', target, text };
+    const line = this.transfers.conversation(key).find((e) => e.id === target);
+    const upload = text === undefined && line && line.dir === 'out' && line.file && line.file.ref ? line.file.ref.id : null;
     if (key.startsWith('group:')) {
       await groups.sendToGroup(this.me, await this.device(), key.slice('group:'.length), outgoing);
     } else {
@@ -354,6 +384,8 @@ export class Mailbox {
     }
     const changed = this.transfers.applyChange(key, target, 'out', Date.now(), text);
     if (changed) await history.keep([this.kept(key, changed)]);
+    // The upload goes too (devices that fetch later get the deletion, not the file).
+    if (upload) await api.deleteMessageFile(upload).catch((err) => console.warn('file', err));
   }
 
   /**
@@ -363,8 +395,13 @@ export class Mailbox {
    */
   async countUnread() {
     try {
-      const marks = await sm.readState(`read:${this.me.id}`);
-      if (marks && typeof marks === 'object') this.readMarks = { ...marks, ...this.readMarks };
+      const offers = await sm.readState(`offers:${this.me.id}`);
+      if (offers && Array.isArray(offers.offers) && !this.offers.length) {
+        this.offers = offers.offers;
+        this.offersChanged();
+      }
+      const read = await sm.readState(`read:${this.me.id}`);
+      if (read && read.marks && typeof read.marks === 'object') this.readMarks = { ...read.marks, ...this.readMarks };
       for (const line of await history.lines(this.me.id)) this.count(line.peer, line);
     } catch (err) {
       console.warn('unread', err);
@@ -418,7 +455,7 @@ export class Mailbox {
     if ((this.readMarks[key] || 0) >= last && !had) return;
     this.readMarks[key] = last;
     if (had) this.unreadChanged();
-    await sm.writeState(`read:${this.me.id}`, this.readMarks).catch((err) => console.warn('unread', err));
+    await sm.writeState(`read:${this.me.id}`, { marks: this.readMarks }).catch((err) => console.warn('unread', err));
   }
 
   /**
@@ -448,6 +485,67 @@ export class Mailbox {
   /** @private */
   unreadChanged() {
     for (const fn of [...this.unreadListeners]) fn();
+  }
+
+  /**
+   * Sends this device's history to another device of the user, whose device code the user
+   * compared on both screens.
+   * @param {CheckedDevice} target
+   * @returns {Promise<number>} How many lines went.
+   */
+  async sendHistory(target) {
+    return transfer.sendHistory(this.me, await this.device(), target);
+  }
+
+  /**
+   * Imports a history offered by another device of the user (the user compared the code), and
+   * drops the offer.
+   * @param {string} messageId
+   * @returns {Promise<number>} How many lines were added.
+   */
+  async importOffer(messageId) {
+    const offer = this.offers.find((o) => o.message_id === messageId);
+    if (!offer) return 0;
+    const added = await transfer.importHistory(this.me, offer.ref);
+    // Conversations read their kept history again when next opened.
+    this.loaded.clear();
+    await this.setOffers(this.offers.filter((o) => o !== offer));
+    return added;
+  }
+
+  /**
+   * Drops a history offer without importing it.
+   * @param {string} messageId
+   * @returns {Promise<void>}
+   */
+  discardOffer(messageId) {
+    return this.setOffers(this.offers.filter((o) => o.message_id !== messageId));
+  }
+
+  /**
+   * Calls `fn` whenever the list of history offers changed.
+   * @param {() => void} fn
+   * @returns {() => void}
+   */
+  onOffers(fn) {
+    this.offerListeners.add(fn);
+    return () => this.offerListeners.delete(fn);
+  }
+
+  /**
+   * @param {HistoryOffer[]} offers
+   * @returns {Promise<void>}
+   * @private
+   */
+  async setOffers(offers) {
+    this.offers = offers;
+    await sm.writeState(`offers:${this.me.id}`, { offers }).catch((err) => console.warn('history offers', err));
+    this.offersChanged();
+  }
+
+  /** @private */
+  offersChanged() {
+    for (const fn of [...this.offerListeners]) fn();
   }
 
   /**
@@ -508,12 +606,12 @@ export class Mailbox {
   }
 
   /**
-   * Sends a file: peer to peer when the colleague is online, otherwise (when small enough)
-   * inside a message through the server.
+   * Sends a file: peer to peer when the colleague is online, otherwise through the server —
+   * inside the message when small, else uploaded encrypted (up to the organisation's limit).
    * @param {string} userId
    * @param {File} file
    * @returns {Promise<void>}
-   * @throws {TooLargeToWaitError|sm.NoDeviceError}
+   * @throws {sm.NoDeviceError|api.ApiError} `file_too_large` above the organisation's limit.
    */
   async sendFile(userId, file) {
     if (this.online(userId)) {
@@ -524,14 +622,79 @@ export class Mailbox {
         if (!(err instanceof OfflineError)) throw err;
       }
     }
-    if (file.size > MAX_WAITING_FILE) throw new TooLargeToWaitError();
+    const { outgoing, line } = await this.outgoingFile(file);
+    let sent;
+    try {
+      sent = await this.sendThroughServer(userId, outgoing);
+    } catch (err) {
+      if (outgoing.kind === 'file_ref') void api.deleteMessageFile(outgoing.id).catch(() => {});
+      throw err;
+    }
+    await this.add(userId, { id: sent.message_id, dir: 'out', kind: 'file', at: sent.at, via: 'server', file: line });
+    await this.report(userId, 'file', file.size).catch(() => {});
+  }
+
+  /**
+   * Sends a file to a group conversation (always through the server).
+   * @param {string} conversationId
+   * @param {File} file
+   * @returns {Promise<void>}
+   */
+  async sendGroupFile(conversationId, file) {
+    const { outgoing, line } = await this.outgoingFile(file);
+    const at = Date.now();
+    let sent;
+    try {
+      sent = await groups.sendToGroup(this.me, await this.device(), conversationId, outgoing);
+    } catch (err) {
+      if (outgoing.kind === 'file_ref') void api.deleteMessageFile(outgoing.id).catch(() => {});
+      throw err;
+    }
+    await this.add(groupKey(conversationId), { id: sent.message_id, dir: 'out', kind: 'file', at, via: 'server', from: this.me.id, file: line });
+  }
+
+  /**
+   * What goes out for a file, and its line here: inside the message when it is at most
+   * MAX_INLINE_FILE bytes, otherwise encrypted, uploaded and referenced.
+   * @param {File} file
+   * @returns {Promise<{outgoing: sm.Outgoing & {kind: 'file'|'file_ref'}, line: NonNullable<Entry['file']>}>}
+   * @private
+   */
+  async outgoingFile(file) {
     const bytes = new Uint8Array(await file.arrayBuffer());
     const type = file.type || 'application/octet-stream';
-    const sent = await this.sendThroughServer(userId, { kind: 'file', name: file.name, type, data: bytes });
-    const entry = { id: sent.message_id, dir: /** @type {const} */ ('out'), kind: /** @type {const} */ ('file'), at: sent.at, via: /** @type {const} */ ('server'),
-      file: fileLine(file.name, type, bytes, sm.b64u(bytes), await sha256(bytes.slice().buffer), true) };
-    await this.add(userId, entry);
-    await this.report(userId, 'file', file.size).catch(() => {});
+    const hash = await sha256(bytes.slice().buffer);
+    if (bytes.length <= MAX_INLINE_FILE) {
+      return { outgoing: { kind: 'file', name: file.name, type, data: bytes }, line: fileLine(file.name, type, bytes, sm.b64u(bytes), hash, true) };
+    }
+    const ref = await files.uploadEncrypted(bytes);
+    const line = fileLine(file.name, type, bytes, undefined, hash, true);
+    line.ref = ref;
+    return { outgoing: { kind: 'file_ref', id: ref.id, key: ref.key, name: file.name, type, size: bytes.length, sha256: ref.sha256 }, line };
+  }
+
+  /**
+   * Downloads an uploaded file of a line, decrypts and checks it; the line follows.
+   * @param {string} key
+   * @param {string} entryId
+   * @returns {Promise<void>}
+   */
+  async download(key, entryId) {
+    const entry = this.transfers.conversation(key).find((e) => e.id === entryId);
+    const file = entry && entry.file;
+    if (!entry || !file || !file.ref || file.state === 'downloading') return;
+    file.state = 'downloading';
+    this.transfers.changed(key, entry);
+    try {
+      const bytes = await files.downloadDecrypted(file.ref);
+      file.url = URL.createObjectURL(new Blob([bytes], { type: file.type || 'application/octet-stream' }));
+      file.done = bytes.length;
+      file.state = 'verified';
+    } catch (err) {
+      file.state = err instanceof files.FileCheckError ? 'corrupted' : err instanceof api.ApiError && err.status === 404 ? 'expired' : 'failed';
+      if (file.state === 'failed') console.warn('download', err);
+    }
+    this.transfers.changed(key, entry);
   }
 
   /**
@@ -565,14 +728,26 @@ function otherOf(conversationId, me) {
  * @param {string} name
  * @param {string} type
  * @param {Uint8Array} bytes
- * @param {string} data The bytes as base64url (kept in the history).
+ * @param {string|undefined} data The bytes as base64url (kept in the history; none for uploads).
  * @param {string} hash Hex SHA-256.
  * @param {boolean} sent
  * @returns {NonNullable<Entry['file']>}
  */
 function fileLine(name, type, bytes, data, hash, sent) {
   const url = URL.createObjectURL(new Blob([bytes.slice().buffer], { type }));
-  return { name, type, size: bytes.length, done: bytes.length, state: sent ? 'queued' : 'verified', hash, url, data };
+  return { name, type, size: bytes.length, done: bytes.length, state: sent ? 'queued' : 'verified', hash, url, ...(data !== undefined ? { data } : {}) };
+}
+
+/**
+ * The file part of a line for a file uploaded encrypted, not downloaded here (yet).
+ * @param {string} name
+ * @param {string} type
+ * @param {number} size
+ * @param {files.FileRef} ref
+ * @returns {NonNullable<Entry['file']>}
+ */
+function storedFile(name, type, size, ref) {
+  return { name, type, size, done: 0, state: 'stored', hash: ref.sha256, ref };
 }
 
 /**
@@ -591,7 +766,9 @@ async function entryOf(line) {
   if (line.mentions) entry.mentions = line.mentions;
   if (line.edited !== undefined) entry.edited = line.edited;
   if (line.deleted) entry.deleted = true;
-  if (line.file) {
+  if (line.file && line.file.data === undefined && line.file.ref) {
+    entry.file = storedFile(line.file.name, line.file.type, line.file.size, line.file.ref);
+  } else if (line.file && line.file.data !== undefined) {
     const bytes = /** @type {Uint8Array} */ (sm.unb64u(line.file.data));
     entry.file = fileLine(line.file.name, line.file.type, bytes, line.file.data, await sha256(bytes.slice().buffer), line.dir === 'out');
   }

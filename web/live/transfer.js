@@ -11,7 +11,7 @@ const LOW_WATER = 1024 * 1024;
 /**
  * @typedef {import('/client/protocol.js').SignalClient} SignalClient
  * @typedef {import('/client/protocol.js').UserPresence} UserPresence
- * @typedef {'sending'|'receiving'|'verified'|'corrupted'|'cancelled'|'failed'|'queued'} FileState
+ * @typedef {'sending'|'receiving'|'verified'|'corrupted'|'cancelled'|'failed'|'queued'|'stored'|'downloading'|'expired'} FileState
  *   `queued`: sent through the server, encrypted, for the colleague's devices to fetch.
  */
 
@@ -23,9 +23,10 @@ const LOW_WATER = 1024 * 1024;
  * @property {'message'|'file'} kind
  * @property {number} at Unix milliseconds.
  * @property {string} [text]
- * @property {{name: string, size: number, done: number, state: FileState, hash?: string, url?: string, type?: string, data?: string}} [file]
+ * @property {{name: string, size: number, done: number, state: FileState, hash?: string, url?: string, type?: string, data?: string, ref?: import('/client/secure-files.js').FileRef}} [file]
  *   `data`: the bytes (base64url) of a small file that came or went through the server, kept in
- *   this device's history.
+ *   this device's history; `ref`: an uploaded file's id, key and digest (its bytes are fetched
+ *   on demand and not kept).
  * @property {'server'} [via] It came or went through the server (encrypted), not peer to peer.
  * @property {string} [from] In a group conversation: who wrote it (user id).
  * @property {string} [unverified] Why this message could not be verified (shown as such).
@@ -105,9 +106,9 @@ export class Transfers {
   }
 
   /**
+   * Tells the listeners that a line changed (also the mailbox's downloads of uploaded files).
    * @param {string} userId
    * @param {Entry} entry
-   * @private
    */
   changed(userId, entry) {
     for (const fn of [...this.listeners]) fn(userId, entry);

@@ -259,7 +259,7 @@ export function openPersonCard(office, userId) {
       h('div', { class: 'detail-head' }, presenceAvatar(userId, name, p, 'lg', false),
         h('div', {}, h('h3', {}, name), presenceLine(p, (id) => office.nameOf(id)))),
       away ? h('p', { class: 'notice warning' }, `${name} is away until ${formatLastDay(away.until)}. ${standsIn(office, away)}${knock.rings ? ` — calls ring ${knock.rings}` : ''}.`) : null,
-      offline && !mine ? h('p', { class: 'notice' }, `${name} is offline. A message or a small file waits for ${name}, encrypted; calls need both of you online.`) : null,
+      offline && !mine ? h('p', { class: 'notice' }, `${name} is offline. A message or a file waits for ${name}, encrypted; calls need both of you online.`) : null,
       p && p.status === 'dnd' && !mine ? h('p', { class: 'notice warning' }, `${name} does not want to be disturbed.`) : null,
       p && p.meeting && !mine && !away ? h('p', { class: 'notice warning' }, p.meeting.rings
         ? `${inMeeting(name, p.meeting)}; calls still ring.`

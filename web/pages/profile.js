@@ -8,6 +8,8 @@ import { profileFields } from '/ui/editor.js';
 import { badges, fullName } from '/ui/people.js';
 import { pictureEditor } from '/ui/picture-editor.js';
 import { securityCard } from '/ui/security.js';
+import { devicesCard } from '/ui/devices.js';
+import { runningOffice } from '/live/live-office.js';
 import { calendarCard } from '/ui/calendar.js';
 
 /**
@@ -16,6 +18,7 @@ import { calendarCard } from '/ui/calendar.js';
  */
 export async function render(ctx) {
   const me = ctx.me || await api.me();
+  const office = runningOffice();
   const mode = ctx.org ? ctx.org.profile_mode : 'entry';
   const specs = editableFields(mode, false);
   const colleagues = mode === 'extended' && specs.some((s) => s.kind === 'deputy') ? await api.users('') : [];
@@ -53,6 +56,7 @@ export async function render(ctx) {
             h('div', {}, h('dt', {}, 'Rights'), h('dd', {}, rightsText(me)))),
           h('p', { class: 'hint space-top' }, 'Your email address, role and rights are managed by an administrator.')),
         securityCard(),
+        office && me.role !== 'guest' ? devicesCard(office) : null,
         signIns(entries, logError))));
 }
 

@@ -1,6 +1,6 @@
 // The administrators' messaging settings of the organisation (docs/messaging.md): whether
 // end-to-end encrypted messages may wait on the server for colleagues who are offline, and how
-// long a waiting message is kept at most.
+// long a waiting message is kept at most, and the largest file that may wait (uploaded encrypted).
 
 import * as api from '/client/api.js';
 import { h, field, clearErrors, setFieldError } from '/ui/dom.js';
@@ -8,6 +8,8 @@ import { saveOrgSettings } from '/ui/org-settings.js';
 
 /** The longest retention an organisation may choose (the server's bound too). */
 const MAX_DAYS = 365;
+/** The largest file limit an organisation may choose, in MiB (the server's bound too). */
+const MAX_FILE_MB = 100;
 
 /**
  * The "Messages" settings card.
@@ -21,7 +23,12 @@ export function messagesSettingsCard(ctx, org) {
   const days = field({
     name: 'messages_retention_days', label: 'Keep a waiting message at most (days)', type: 'number',
     value: String(org.messages_retention_days ?? 30), attrs: { min: '1', max: String(MAX_DAYS), inputmode: 'numeric' },
-    hint: 'A message no device of the recipient fetched in this time is deleted unread. Applies to messages sent from now on.',
+    hint: 'A message no device of the recipient fetched in this time is deleted unread, and an uploaded file after this time. Applies to messages sent from now on.',
+  });
+  const fileMb = field({
+    name: 'messages_max_file_mb', label: 'Largest file that may wait (MiB)', type: 'number',
+    value: String(org.messages_max_file_mb ?? 25), attrs: { min: '1', max: String(MAX_FILE_MB), inputmode: 'numeric' },
+    hint: 'Files for someone offline or for a channel are uploaded encrypted; larger ones travel only while both people are online.',
   });
   const form = h('form', { class: 'messages-form', novalidate: true, 'aria-label': 'Message settings' },
     h('div', { class: 'form-error', role: 'alert', hidden: true }),
@@ -29,8 +36,9 @@ export function messagesSettingsCard(ctx, org) {
       h('label', {},
         h('input', { type: 'checkbox', name: 'messages_store_and_forward', role: 'switch', checked: org.messages_store_and_forward !== false }),
         ' Messages wait for colleagues who are offline'),
-      h('p', { class: 'hint' }, 'A message or a small file for someone offline waits on this server, end-to-end encrypted for their devices: the server cannot read it, and deletes it once fetched. Off: messages travel only while both people are online.')),
+      h('p', { class: 'hint' }, 'A message or a file for someone offline waits on this server, end-to-end encrypted for their devices: the server cannot read it, and deletes it once fetched (files: once deleted by their sender or when the time below ends). Off: messages travel only while both people are online, and team channels cannot be written in.')),
     days,
+    fileMb,
     h('div', { class: 'form-actions' }, save));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -41,8 +49,13 @@ export function messagesSettingsCard(ctx, org) {
     if (!Number.isInteger(retention) || retention < 1 || retention > MAX_DAYS) {
       return void setFieldError(form, 'messages_retention_days', `Enter a whole number of days from 1 to ${MAX_DAYS}.`);
     }
-    /** @type {{messages_store_and_forward?: boolean, messages_retention_days?: number}} */
+    const maxFile = Number(String(data.get('messages_max_file_mb') || '').trim());
+    if (!Number.isInteger(maxFile) || maxFile < 1 || maxFile > MAX_FILE_MB) {
+      return void setFieldError(form, 'messages_max_file_mb', `Enter a whole number of MiB from 1 to ${MAX_FILE_MB}.`);
+    }
+    /** @type {{messages_store_and_forward?: boolean, messages_retention_days?: number, messages_max_file_mb?: number}} */
     const patch = {};
+    if (maxFile !== (current.messages_max_file_mb ?? 25)) patch.messages_max_file_mb = maxFile;
     if (storeAndForward !== (current.messages_store_and_forward !== false)) patch.messages_store_and_forward = storeAndForward;
     if (retention !== current.messages_retention_days) patch.messages_retention_days = retention;
     const saved = await saveOrgSettings(form, save, patch, 'Message settings saved.');

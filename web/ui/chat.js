@@ -9,7 +9,7 @@
 import { h, openDialog, toast } from '/ui/dom.js';
 import { NoDeviceError } from '/client/secure-messages.js';
 import { ApiError } from '/client/api.js';
-import { TooLargeToWaitError, groupKey } from '/live/mailbox.js';
+import { groupKey } from '/live/mailbox.js';
 import { openMembers } from '/ui/channels.js';
 import { openSafetyCode } from '/ui/safety-dialog.js';
 import { presenceAvatar, presenceLine } from '/ui/presence.js';
@@ -33,6 +33,7 @@ let open = null;
 const RESULT_LABELS = {
   sending: 'Sending…', receiving: 'Receiving…', verified: 'Verified ✓', corrupted: 'Corrupted: the checksum does not match',
   cancelled: 'Cancelled', failed: 'Failed', queued: 'Encrypted, waiting on the server',
+  stored: 'Encrypted on the server', downloading: 'Downloading and checking…', expired: 'No longer on the server (its time there ended, or it was deleted)',
 };
 
 /**
@@ -44,7 +45,7 @@ const RESULT_LABELS = {
  */
 export function notSent(err, name, what) {
   if (err instanceof NoDeviceError) return `${name} has not used Bureau on a browser that can receive encrypted messages yet; the ${what} was not sent.`;
-  if (err instanceof TooLargeToWaitError) return `${name} is offline. ${err.message}`;
+  if (err instanceof ApiError && err.code === 'file_too_large') return `${name} is offline, and the file is too large to wait on the server: ${err.message}`;
   if (err instanceof ApiError && err.code === 'peer_to_peer_only') return `${name} is offline, and your organisation delivers messages only while both people are online; the ${what} was not sent.`;
   return err instanceof Error ? err.message : `The ${what} was not sent.`;
 }
@@ -172,8 +173,8 @@ export function openChat(office, userId, focus = true) {
   const form = h('form', { class: 'chat-form', novalidate: true },
     input,
     h('div', { class: 'chat-actions' },
-      group ? null : h('label', { for: 'chat-file', class: 'button small', tabindex: '0', role: 'button', onkeydown: (/** @type {KeyboardEvent} */ e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); fileInput.click(); } } }, 'Send file'),
-      group ? null : fileInput, send));
+      h('label', { for: 'chat-file', class: 'button small', tabindex: '0', role: 'button', onkeydown: (/** @type {KeyboardEvent} */ e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); fileInput.click(); } } }, 'Send file'),
+      fileInput, send));
   const composing = h('div', { id: 'chat-composing', class: 'chat-composing', hidden: true });
   aside.replaceChildren(
     h('div', { class: 'chat-head', id: 'chat-head' }),
@@ -240,7 +241,8 @@ export function openChat(office, userId, focus = true) {
     const file = fileInput.files && fileInput.files[0];
     fileInput.value = '';
     if (!file) return;
-    office.mailbox.sendFile(userId, file).catch((err) => toast(notSent(err, name, 'file'), 'error'));
+    const sending = group ? office.mailbox.sendGroupFile(userId.slice('group:'.length), file) : office.mailbox.sendFile(userId, file);
+    sending.catch((err) => toast(group ? (err instanceof Error ? err.message : 'The file was not sent.') : notSent(err, name, 'file'), 'error'));
   });
   aside.addEventListener('keydown', (event) => { if (event.key === 'Escape') closeChat(); });
   if (focus) input.focus();
@@ -528,6 +530,7 @@ function entryItem(office, userId, e) {
     h('div', { class: 'file-state', role: active ? undefined : 'status' },
       h('span', { class: 'file-progress' }, active ? `${RESULT_LABELS[f.state]} ${percent} %` : RESULT_LABELS[f.state]),
       active ? h('button', { type: 'button', class: 'button small', onclick: () => office.transfers.cancel(userId, e.id) }, 'Cancel') : null,
+      f.state === 'stored' || (f.state === 'failed' && f.ref) ? h('button', { type: 'button', class: 'button small', onclick: () => void office.mailbox.download(userId, e.id) }, 'Download') : null,
       f.url ? h('a', { class: 'button small', href: f.url, download: f.name }, 'Save') : null),
     f.hash && !active ? h('code', { class: 'file-hash', title: 'SHA-256 of the file' }, 'SHA-256 ' + f.hash.slice(0, 16) + '…') : null,
     via, h('span', { class: 'chat-time' }, time), lineActions(office, userId, e));

@@ -66,6 +66,7 @@ impl Core {
             require_two_factor: false,
             messages_store_and_forward: true,
             messages_retention_days: self.policy.retention.messages_days,
+            messages_max_file_mb: crate::message_files::DEFAULT_MAX_FILE_MB,
         })
     }
 

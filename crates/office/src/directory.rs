@@ -34,6 +34,9 @@ pub struct OrgSettingsPatch {
     pub messages_store_and_forward: Option<bool>,
     /// Days a waiting message is kept at most (1–365); applies to messages queued afterwards.
     pub messages_retention_days: Option<u32>,
+    /// The largest file of a message members may upload, in MiB (1–100); applies to uploads
+    /// afterwards.
+    pub messages_max_file_mb: Option<u32>,
 }
 
 /// The organisation's settings and the directory of users: profiles and pictures (its store is
@@ -57,6 +60,7 @@ impl Directory {
         let messaging = self.messaging.settings(&actor.org_id).await?;
         view.messages_store_and_forward = messaging.store_and_forward;
         view.messages_retention_days = messaging.retention_days;
+        view.messages_max_file_mb = messaging.max_file_mb;
         Ok(view)
     }
 
@@ -92,8 +96,8 @@ impl Directory {
         if let Some(required) = patch.require_two_factor {
             self.two_factor.set_requires_two_factor(actor, required).await?;
         }
-        if patch.messages_store_and_forward.is_some() || patch.messages_retention_days.is_some() {
-            self.messaging.set_settings(actor, patch.messages_store_and_forward, patch.messages_retention_days).await?;
+        if patch.messages_store_and_forward.is_some() || patch.messages_retention_days.is_some() || patch.messages_max_file_mb.is_some() {
+            self.messaging.set_settings(actor, patch.messages_store_and_forward, patch.messages_retention_days, patch.messages_max_file_mb).await?;
         }
         self.org(actor).await
     }

@@ -58,6 +58,16 @@ pub enum OfficeError {
     /// The organisation turned store and forward off: messages travel only peer to peer.
     #[error("your organisation delivers messages only while both people are online: messages cannot wait on the server")]
     PeerToPeerOnly,
+    /// An uploaded file is larger than the organisation allows.
+    #[error("the file is larger than your organisation's limit of {max_mb} MiB")]
+    FileTooLarge {
+        /// The organisation's limit, in MiB.
+        max_mb: u32,
+    },
+    /// The user keeps as many uploaded files, or as many bytes of them, as one user may: they
+    /// must delete some (or wait for their retention to end) first.
+    #[error("{0}")]
+    QuotaExceeded(String),
     /// A link or token is unknown, used or expired.
     #[error("this link is invalid, already used or expired")]
     InvalidToken,

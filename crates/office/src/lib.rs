@@ -31,6 +31,7 @@ mod legal;
 mod limiter;
 mod mail;
 mod messaging;
+mod message_files;
 mod conversations;
 mod logs;
 mod password;
@@ -86,6 +87,7 @@ pub use calendar::{
 };
 pub use support::{Support, NewTicket, TicketMessage, TicketView};
 pub use conversations::{ConversationView, MAX_CONVERSATIONS_PER_USER, MAX_MEMBERS, NewConversation, NewMember};
+pub use message_files::{DEFAULT_MAX_FILE_MB, FileUploaded, MAX_FILE_MB, MAX_STORED_BYTES, MAX_STORED_FILES, MessageFileView, UPLOADS_PER_HOUR};
 pub use messaging::{DeviceProof, DeviceView, InboxEntry, MAX_BODY, MAX_DEVICES, MAX_WAITING, Messaging, NewDevice, NewMessage, Queued};
 
 use core::Core;
@@ -195,8 +197,11 @@ pub struct OrgView {
     /// End-to-end encrypted messages may wait on the server for colleagues who are offline
     /// (store and forward); off, messages travel only peer to peer while both are online.
     pub messages_store_and_forward: bool,
-    /// Days a waiting message that no device fetched is kept at most (then deleted unread).
+    /// Days a waiting message that no device fetched is kept at most (then deleted unread);
+    /// uploaded files of messages are kept as long.
     pub messages_retention_days: u32,
+    /// The largest file of a message members may upload, in MiB.
+    pub messages_max_file_mb: u32,
 }
 
 /// A user as the API shows them. Extended fields appear only in extended-profile mode.
@@ -297,7 +302,12 @@ impl Office {
             pair_limiter: limiter("account-ip", policy.login_failures_per_account, policy.login_window_ms),
             ip_limiter: limiter("ip", policy.login_failures_per_ip, policy.login_window_ms),
         });
-        let messaging = Arc::new(Messaging { core: core.clone(), store: store.clone(), send_limiter: limiter("message-send", messaging::SENDS_PER_MINUTE, 60_000) });
+        let messaging = Arc::new(Messaging {
+            core: core.clone(),
+            store: store.clone(),
+            send_limiter: limiter("message-send", messaging::SENDS_PER_MINUTE, 60_000),
+            upload_limiter: limiter("message-upload", message_files::UPLOADS_PER_HOUR, HOUR_MS),
+        });
         let directory = Arc::new(Directory { core: core.clone(), accounts: accounts.clone(), two_factor: two_factor.clone(), messaging: messaging.clone() });
         let working_day = Arc::new(WorkingDay {
             core: core.clone(),

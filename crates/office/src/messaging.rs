@@ -19,7 +19,7 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bureau_store::vault::Slot;
-use bureau_store::{DeviceKeyRow, MessageBodyRow, MessagingStore, OrgId, QueueRow};
+use bureau_store::{DeviceKeyRow, MessageBodyRow, MessagingStore, OrgId, OrgMessagingRow, QueueRow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -214,6 +214,8 @@ pub struct Messaging {
     pub(crate) store: Arc<dyn MessagingStore>,
     /// Messages each user sends to the queue.
     pub(crate) send_limiter: crate::Limiter,
+    /// Files each user uploads.
+    pub(crate) upload_limiter: crate::Limiter,
 }
 
 /// The longest an organisation may keep waiting messages, in days.
@@ -224,8 +226,10 @@ pub const MAX_RETENTION_DAYS: u32 = 365;
 pub struct MessagingSettings {
     /// Messages may wait on the server for devices that are offline.
     pub store_and_forward: bool,
-    /// Days a waiting message is kept at most.
+    /// Days a waiting message (and an uploaded file) is kept at most.
     pub retention_days: u32,
+    /// The largest file a member may upload, in MiB.
+    pub max_file_mb: u32,
 }
 
 fn envelope_slot(id: &str) -> Slot<'_> {
@@ -347,23 +351,37 @@ impl Messaging {
     /// The organisation's messaging choices (the node's defaults until an administrator sets them).
     pub(crate) async fn settings(&self, org_id: &str) -> Result<MessagingSettings> {
         Ok(match self.store.org_messaging(OrgId(org_id)).await? {
-            Some((store_and_forward, days)) => MessagingSettings { store_and_forward, retention_days: u32::try_from(days).unwrap_or(1) },
-            None => MessagingSettings { store_and_forward: true, retention_days: self.core.policy.retention.messages_days },
+            Some(row) => MessagingSettings {
+                store_and_forward: row.store_and_forward,
+                retention_days: u32::try_from(row.retention_days).unwrap_or(1),
+                max_file_mb: u32::try_from(row.max_file_mb).unwrap_or(1),
+            },
+            None => MessagingSettings {
+                store_and_forward: true,
+                retention_days: self.core.policy.retention.messages_days,
+                max_file_mb: crate::message_files::DEFAULT_MAX_FILE_MB,
+            },
         })
     }
 
     /// Changes the organisation's messaging choices (administrators only); absent ones stay.
-    /// Turning store and forward off leaves what already waits to be fetched or expire.
-    pub(crate) async fn set_settings(&self, actor: &Actor, store_and_forward: Option<bool>, retention_days: Option<u32>) -> Result<()> {
+    /// Turning store and forward off leaves what already waits to be fetched or expire; a new
+    /// retention or file limit applies to what is sent or uploaded afterwards.
+    pub(crate) async fn set_settings(&self, actor: &Actor, store_and_forward: Option<bool>, retention_days: Option<u32>, max_file_mb: Option<u32>) -> Result<()> {
         actor.require_admin()?;
         let current = self.settings(&actor.org_id).await?;
         let days = retention_days.unwrap_or(current.retention_days);
         if !(1..=MAX_RETENTION_DAYS).contains(&days) {
             return Err(invalid("messages_retention_days", &format!("must be 1 to {MAX_RETENTION_DAYS} days")));
         }
+        let max_file_mb = max_file_mb.unwrap_or(current.max_file_mb);
+        if !(1..=crate::message_files::MAX_FILE_MB).contains(&max_file_mb) {
+            return Err(invalid("messages_max_file_mb", &format!("must be 1 to {} MiB", crate::message_files::MAX_FILE_MB)));
+        }
         let store_and_forward = store_and_forward.unwrap_or(current.store_and_forward);
-        self.store.set_org_messaging(OrgId(&actor.org_id), store_and_forward, i64::from(days)).await?;
-        tracing::info!(org_id = %actor.org_id, store_and_forward, retention_days = days, "organisation messaging settings changed");
+        let row = OrgMessagingRow { store_and_forward, retention_days: i64::from(days), max_file_mb: i64::from(max_file_mb) };
+        self.store.set_org_messaging(OrgId(&actor.org_id), &row).await?;
+        tracing::info!(org_id = %actor.org_id, store_and_forward, retention_days = days, max_file_mb, "organisation messaging settings changed");
         Ok(())
     }
 

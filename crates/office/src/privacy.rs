@@ -139,6 +139,9 @@ pub struct Export {
     /// Devices of end-to-end encrypted messaging: names and public keys (private keys never
     /// leave the devices).
     pub devices: Vec<crate::DeviceView>,
+    /// Files uploaded for end-to-end encrypted messages and still kept: id, size and times (not
+    /// their bytes, ciphertext whose key only the recipients' devices have).
+    pub message_files: Vec<crate::MessageFileView>,
     /// Recipients personal data is passed to (for notification under art. 19).
     pub recipients: Vec<String>,
     /// Restriction and objections.
@@ -307,6 +310,7 @@ impl Privacy {
             attendance: self.working_day.exported_attendance(&actor.org_id, &actor.user_id).await?,
             calendar: self.working_day.exported_calendar(&actor.org_id, &actor.user_id).await?,
             devices: if actor.role == crate::Role::Guest { Vec::new() } else { self.messaging.devices(actor, &actor.user_id).await? },
+            message_files: self.messaging.files_of(&actor.org_id, &actor.user_id).await?,
             recipients: self.core.recipients.clone(),
             privacy_settings: self.privacy_settings(actor).await?,
             privacy_requests: self

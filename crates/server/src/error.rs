@@ -22,12 +22,18 @@ pub enum ApiError {
     TooLarge,
     /// A body was sent without `Content-Type: application/json`.
     NotJson,
+    /// A file's bytes were sent without `Content-Type: application/octet-stream`.
+    NotBytes,
+    /// The request body could not be read to its end (the client stopped sending).
+    Unreadable,
     /// A state-changing request came from another site.
     CrossOrigin,
     /// No such API route.
     NoRoute,
     /// This node is shutting down: connect again (the load balancer picks another node).
     Draining,
+    /// This node moves as many message files as it may at once: try again in a few seconds.
+    FilesBusy,
 }
 
 /// The JSON body of every error.
@@ -80,6 +86,8 @@ impl ApiError {
                 O::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
                 O::LinkFull(_) => (StatusCode::CONFLICT, "link_full"),
                 O::PeerToPeerOnly => (StatusCode::CONFLICT, "peer_to_peer_only"),
+                O::FileTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "file_too_large"),
+                O::QuotaExceeded(_) => (StatusCode::UNPROCESSABLE_ENTITY, "quota_exceeded"),
                 O::ChooseOrganisation(_) => (StatusCode::CONFLICT, "choose_organisation"),
                 O::InvalidToken => (StatusCode::GONE, "invalid_token"),
                 O::MailFailed => (StatusCode::BAD_GATEWAY, "mail_failed"),
@@ -89,10 +97,12 @@ impl ApiError {
             ApiError::BadJson(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::BadShape(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             ApiError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-            ApiError::NotJson => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            ApiError::NotJson | ApiError::NotBytes => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            ApiError::Unreadable => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::CrossOrigin => (StatusCode::FORBIDDEN, "cross_origin"),
             ApiError::NoRoute => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Draining => (StatusCode::SERVICE_UNAVAILABLE, "draining"),
+            ApiError::FilesBusy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
         }
     }
 
@@ -107,9 +117,12 @@ impl ApiError {
             ApiError::BadShape(detail) => format!("the request body does not have the expected shape: {detail}"),
             ApiError::TooLarge => "the request body is too large".into(),
             ApiError::NotJson => "send the body as JSON with Content-Type: application/json".into(),
+            ApiError::NotBytes => "send the file's bytes with Content-Type: application/octet-stream".into(),
+            ApiError::Unreadable => "the request body could not be read to its end".into(),
             ApiError::CrossOrigin => "cross-site requests are not allowed".into(),
             ApiError::NoRoute => "no such API endpoint".into(),
             ApiError::Draining => "this server is shutting down; connect again".into(),
+            ApiError::FilesBusy => "the server is moving as many files as it may at once; try again in a few seconds".into(),
         }
     }
 }
@@ -132,6 +145,9 @@ impl IntoResponse for ApiError {
             && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        if let ApiError::FilesBusy = self {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
         response
     }

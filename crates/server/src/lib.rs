@@ -57,6 +57,9 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Counters for `/metrics`.
     pub metrics: metrics::Metrics,
+    /// Message files being uploaded or downloaded now: each holds its whole file (up to 100
+    /// MiB) in memory, so a node moves at most `routes::message_files::MAX_AT_ONCE` at once.
+    pub file_transfers: Arc<tokio::sync::Semaphore>,
 }
 
 /// Facts about the connection a request arrived on.
@@ -188,7 +191,8 @@ impl Server {
         let live = live::Live::start(&config.signal, config.redis_url.as_deref(), &config.cluster, office.clone()).map_err(StartError::Redis)?;
         let turn_metrics = turn.as_ref().map(bureau_turn::Server::metrics);
         let config = Arc::new(config);
-        let state = Arc::new(AppState { config, office, live, ice, turn_metrics, clock, metrics: Default::default() });
+        let file_transfers = Arc::new(tokio::sync::Semaphore::new(routes::message_files::MAX_AT_ONCE));
+        let state = Arc::new(AppState { config, office, live, ice, turn_metrics, clock, metrics: Default::default(), file_transfers });
         Ok(Server { state, store, http, https, metrics, tls, turn, smtp, setup_token })
     }
 

@@ -113,9 +113,11 @@ pub fn clear_cookie(secure: bool) -> String {
     session_cookie("", 0, secure)
 }
 
-/// CSRF guard for state-changing requests: they must carry JSON (which a cross-site HTML form
-/// cannot send without a CORS preflight) and must not come from another origin. Together with
-/// SameSite=Strict cookies this closes cross-site request forgery.
+/// CSRF guard for state-changing requests: they must carry JSON, or raw bytes
+/// (`application/octet-stream`, the files of messages), neither of which a cross-site HTML form
+/// can send without a CORS preflight, and must not come from another origin. Together with
+/// SameSite=Strict cookies this closes cross-site request forgery. (A JSON route still refuses
+/// raw bytes: its extractor wants JSON.)
 pub async fn csrf_guard(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Result<Response, ApiError> {
     if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(next.run(request).await);
@@ -125,11 +127,10 @@ pub async fn csrf_guard(State(state): State<Arc<AppState>>, request: Request, ne
         return Err(ApiError::CrossOrigin);
     }
     check_origin(&state, headers, request.extensions().get::<Requester>())?;
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
-    if !is_json {
+    let preflighted = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json") || m.trim().eq_ignore_ascii_case("application/octet-stream"))
+    });
+    if !preflighted {
         return Err(ApiError::NotJson);
     }
     Ok(next.run(request).await)

@@ -110,12 +110,18 @@ pub const ORG_TABLES: &[(&str, &str)] = &[
     ("org_messaging", "SELECT * FROM org_messaging WHERE org_id = $1"),
     ("conversations", "SELECT * FROM conversations WHERE org_id = $1 ORDER BY created_at, id"),
     ("conversation_members", "SELECT * FROM conversation_members WHERE org_id = $1 ORDER BY conversation_id, user_id"),
+    // Which files of messages are kept, by whom, how large, until when; their bytes
+    // (`message_file_chunks`) are left out: see EXCLUDED_TABLES.
+    ("message_files", "SELECT * FROM message_files WHERE org_id = $1 ORDER BY created_at, id"),
 ];
 
 /// Organisation-scoped tables deliberately left out of a snapshot: the keys wrapped by the
 /// master key (the key file carries them), live sessions, pending two-factor sign-in
-/// challenges and calendar feed secrets (credentials, not data).
-pub const EXCLUDED_TABLES: &[&str] = &["org_keys", "sessions", "two_factor_challenges", "calendar_feeds"];
+/// challenges and calendar feed secrets (credentials, not data), and the bytes of files of
+/// messages: ciphertext whose keys only the recipients' devices hold, so nobody with the export
+/// and the organisation's key file could open it, while it may be gigabytes (up to 1 GiB per
+/// user) that the snapshot would hold in memory. Their metadata (`message_files`) is exported.
+pub const EXCLUDED_TABLES: &[&str] = &["org_keys", "sessions", "two_factor_challenges", "calendar_feeds", "message_file_chunks"];
 
 /// How a sealed column's plaintext reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -33,13 +33,13 @@ mod two_factor;
 pub mod vault;
 mod xchacha;
 
-pub use boundary::{AccountsStore, DirectoryStore, JoiningStore, MessagingStore, PrivacyStore, RoomsStore, SupportStore, WorkingDayStore};
+pub use boundary::{AccountsStore, DirectoryStore, FILE_CHUNK, JoiningStore, MessagingStore, PrivacyStore, RoomsStore, SupportStore, WorkingDayStore};
 pub use backend::{Backend, TEST_DATABASE_URL, is_postgres_url, postgres_test_database_url, test_database_url};
 pub use error::{ArchiveError, StoreError, VaultError};
 pub use keyring::Keyring;
 pub use kinds::{Right, Role, RoomKind, rights_to_column};
 pub use rows::{
-    AbsenceRow, AccessRow, AttendanceRow, AuditRow, CalendarEntryRow, CalendarRow, CallLogRow, ConversationRow, DeviceKeyRow, MessageBodyRow, QueueRow, ConsentRow, GuestLinkRow, GuestRow, InvitationRow, LegalRow, PrivacyRequestRow, OrgId, OrgKeyRow, OrgRow, Purge, Purged, RegistrationRow, RoomRow, SessionRow, TicketRow, TokenRow,
+    AbsenceRow, AccessRow, AttendanceRow, AuditRow, CalendarEntryRow, CalendarRow, CallLogRow, ConversationRow, DeviceKeyRow, FileUsage, MessageBodyRow, MessageFileRow, OrgMessagingRow, QueueRow, ConsentRow, GuestLinkRow, GuestRow, InvitationRow, LegalRow, PrivacyRequestRow, OrgId, OrgKeyRow, OrgRow, Purge, Purged, RegistrationRow, RoomRow, SessionRow, TicketRow, TokenRow,
     TransferRow, UserRow,
 };
 pub use postgres::PostgresStore;

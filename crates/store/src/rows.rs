@@ -258,7 +258,7 @@ pub struct Purge {
     pub attendance_before_day: i64,
     /// Calendar entries that ended before this go.
     pub calendar_entries_ended_before: i64,
-    /// Waiting messages that expire before this go.
+    /// Waiting messages and files of messages that expire before this go.
     pub messages_expired_before: i64,
 }
 
@@ -291,6 +291,8 @@ pub struct Purged {
     pub calendar_entries: u64,
     /// Waiting messages past their period (not fetched by every device).
     pub messages: u64,
+    /// Files of messages past their period (not deleted by their uploader before).
+    pub message_files: u64,
 }
 
 /// The attendance of one user on one day: the intervals they were present, sealed.
@@ -449,6 +451,44 @@ pub struct QueueRow {
     pub sealed_key: Vec<u8>,
     /// When it was queued, Unix milliseconds.
     pub queued_at: i64,
+}
+
+/// A file uploaded for end-to-end encrypted messages: its bytes (`message_file_chunks`) are
+/// ciphertext made by the uploader's browser, whose key travels only inside messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageFileRow {
+    /// File id: random, 128 bits, base64url.
+    pub id: String,
+    /// The organisation.
+    pub org_id: String,
+    /// Who uploaded it.
+    pub uploader: String,
+    /// Bytes of ciphertext.
+    pub size: i64,
+    /// When it was uploaded, Unix milliseconds.
+    pub created_at: i64,
+    /// When it is deleted (the organisation's message retention), Unix milliseconds.
+    pub expires_at: i64,
+}
+
+/// What one user's uploads hold at once.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FileUsage {
+    /// Files.
+    pub files: i64,
+    /// Bytes, all files together.
+    pub bytes: i64,
+}
+
+/// An organisation's choices for end-to-end encrypted messaging.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OrgMessagingRow {
+    /// Messages may wait on the server for devices that are offline.
+    pub store_and_forward: bool,
+    /// Days a waiting message (and an uploaded file) is kept at most.
+    pub retention_days: i64,
+    /// The largest file accepted, in MiB.
+    pub max_file_mb: i64,
 }
 
 /// A data-subject request to the organisation, due one month after it was made (art. 12(3)).

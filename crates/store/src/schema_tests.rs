@@ -23,6 +23,12 @@ pub(crate) const CLEAR_BLOBS: &[(&str, &str)] = &[
     ("device_keys", "sign_public"),
     ("device_keys", "self_signature"),
     ("message_queue", "sealed_key"),
+    // The bytes of files of messages: ciphertext the uploader's browser made (AES-GCM under a
+    // key that travels only inside end-to-end encrypted messages), not sealed again by the
+    // server. Sealing it would protect nothing more: unlike a waiting message's envelope, whose
+    // header names senders and devices, a file's bytes carry nothing but that ciphertext, and
+    // its metadata (uploader, size, times) is in clear columns anyway.
+    ("message_file_chunks", "data"),
 ];
 
 fn schema() -> (tempfile::TempDir, rusqlite::Connection) {

@@ -322,3 +322,153 @@ async fn a_waiting_message_changed_or_moved_in_the_database_is_left_out_and_the_
     assert_eq!(inbox.len(), 1, "only the untouched message arrives: {inbox:?}");
     assert_eq!(inbox[0].id, rows[2].0.id);
 }
+
+const MIB: usize = 1024 * 1024;
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+/// Random bytes where a browser's ciphertext of a file goes.
+fn ciphertext(len: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; len];
+    aws_lc_rs::rand::fill(&mut bytes).unwrap();
+    bytes
+}
+
+/// A guest of `admin`'s organisation, in through a link to a meeting room.
+async fn guest_of(office: &bureau_office::Office, admin: &Actor) -> Actor {
+    let room = bureau_office::NewRoom { name: "Client meeting".into(), kind: bureau_office::RoomKind::Meeting, capacity: None };
+    let room = office.rooms.create_room(admin, room).await.unwrap();
+    let link = bureau_office::NewGuestLink { expires_in_hours: None, max_guests: None, direct: true };
+    let link = office.joining.create_guest_link(admin, &room.id, link).await.unwrap();
+    let token = link.url.unwrap().split_once("#token=").unwrap().1.to_owned();
+    let join = bureau_office::GuestJoin { token, name: "Grace Guest".into(), email: None };
+    let (signed_in, _) = office.joining.join_as_guest(join, &client("10.0.0.9")).await.unwrap();
+    office.accounts.authenticate(&signed_in.token).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_file_goes_up_in_chunks_and_down_to_its_organisation_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let Alice { office, clock, acme, alice, .. } = alice_with_laptop(dir.path()).await;
+    let globex = org_with_admin(&office, "globex", "admin@globex.example").await;
+    let now = bureau_office::Clock::now_ms(clock.as_ref());
+
+    // 2.5 MiB: three chunks, back byte for byte to a colleague (and to Alice).
+    let file = ciphertext(5 * MIB / 2);
+    let uploaded = office.messaging.upload(&alice, file.clone()).await.unwrap();
+    assert_eq!((uploaded.size, uploaded.expires_at), (file.len() as i64, now + 30 * DAY_MS), "kept as long as waiting messages");
+    assert!(uploaded.id.len() >= 22 && uploaded.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "128 random bits, URL-safe: {}", uploaded.id);
+    assert!(office.messaging.download(&acme, &uploaded.id).await.unwrap() == file, "a colleague gets the same bytes");
+    assert!(office.messaging.download(&alice, &uploaded.id).await.unwrap() == file);
+    // More chunks than the store reads at once: 8 MiB and one byte.
+    let larger = ciphertext(8 * MIB + 1);
+    let larger_id = office.messaging.upload(&alice, larger.clone()).await.unwrap().id;
+    assert!(office.messaging.download(&acme, &larger_id).await.unwrap() == larger);
+
+    // Another organisation finds nothing, not even its administrator; a guest of Alice's is
+    // refused a file that exists and told an unknown one is not found; guests upload nothing.
+    assert!(matches!(office.messaging.download(&globex, &uploaded.id).await, Err(OfficeError::NotFound(_))));
+    assert!(matches!(office.messaging.delete_file(&globex, &uploaded.id).await, Err(OfficeError::NotFound(_))));
+    let guest = guest_of(&office, &acme).await;
+    assert!(matches!(office.messaging.download(&guest, &uploaded.id).await, Err(OfficeError::Forbidden)));
+    assert!(matches!(office.messaging.download(&guest, "no-such-file").await, Err(OfficeError::NotFound(_))));
+    assert!(matches!(office.messaging.upload(&guest, ciphertext(10)).await, Err(OfficeError::Forbidden)));
+    assert!(matches!(office.messaging.upload_limit(&guest).await, Err(OfficeError::Forbidden)));
+    // Nothing is not a file.
+    let empty = office.messaging.upload(&alice, Vec::new()).await;
+    assert!(matches!(empty, Err(OfficeError::Invalid { field: "body", .. })), "{empty:?}");
+
+    // Only the uploader deletes it; then it is gone for everyone.
+    assert!(matches!(office.messaging.delete_file(&acme, &uploaded.id).await, Err(OfficeError::NotFound(_))), "not even an administrator");
+    office.messaging.delete_file(&alice, &uploaded.id).await.unwrap();
+    assert!(matches!(office.messaging.download(&acme, &uploaded.id).await, Err(OfficeError::NotFound(_))));
+    assert!(matches!(office.messaging.delete_file(&alice, &uploaded.id).await, Err(OfficeError::NotFound(_))));
+
+    // Alice's export lists what is kept of hers: id, size and times, not the bytes.
+    let export = serde_json::to_value(office.privacy.export(&alice).await.unwrap()).unwrap();
+    let expected = serde_json::json!([{"id": larger_id, "size": larger.len(), "created_at": now, "expires_at": now + 30 * DAY_MS}]);
+    assert_eq!(export["message_files"], expected);
+    assert_eq!(serde_json::to_value(office.privacy.export(&acme).await.unwrap()).unwrap()["message_files"], serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn uploads_are_limited_in_size_per_hour_and_in_what_one_person_keeps() {
+    let dir = tempfile::tempdir().unwrap();
+    let Alice { office, clock, acme, alice, .. } = alice_with_laptop(dir.path()).await;
+    let patch = |json: &str| serde_json::from_str::<bureau_office::OrgSettingsPatch>(json).unwrap();
+
+    // The organisation's limit: 25 MiB until an administrator chooses 1 to 100.
+    assert_eq!(office.directory.org(&alice).await.unwrap().messages_max_file_mb, 25);
+    assert_eq!(office.messaging.upload_limit(&alice).await.unwrap(), 25 * MIB);
+    let by_member = office.directory.update_org(&alice, patch(r#"{"messages_max_file_mb": 1}"#)).await;
+    assert!(matches!(by_member, Err(OfficeError::Forbidden)), "{by_member:?}");
+    for mb in [0, 101] {
+        let out_of_bounds = office.directory.update_org(&acme, patch(&format!(r#"{{"messages_max_file_mb": {mb}}}"#))).await;
+        assert!(matches!(out_of_bounds, Err(OfficeError::Invalid { field: "messages_max_file_mb", .. })), "{out_of_bounds:?}");
+    }
+    let org = office.directory.update_org(&acme, patch(r#"{"messages_max_file_mb": 1}"#)).await.unwrap();
+    assert_eq!((org.messages_max_file_mb, org.messages_retention_days, org.messages_store_and_forward), (1, 30, true), "the others stay");
+    office.messaging.upload(&alice, ciphertext(MIB)).await.unwrap();
+    let too_large = office.messaging.upload(&alice, ciphertext(MIB + 1)).await;
+    assert!(matches!(&too_large, Err(e @ OfficeError::FileTooLarge { max_mb: 1 }) if e.to_string().contains("1 MiB")), "{too_large:?}");
+
+    // 60 uploads an hour (the refused one above does not count); then wait.
+    for _ in 1..bureau_office::UPLOADS_PER_HOUR {
+        office.messaging.upload(&alice, ciphertext(100)).await.unwrap();
+    }
+    let limited = office.messaging.upload(&alice, ciphertext(100)).await;
+    assert!(matches!(limited, Err(OfficeError::RateLimited(seconds)) if (3500..=3600).contains(&seconds)), "{limited:?}");
+    assert!(matches!(office.messaging.upload_limit(&alice).await, Err(OfficeError::RateLimited(_))), "told before the body is read");
+    assert!(matches!(office.messaging.upload(&acme, ciphertext(100)).await, Ok(_)), "others are not limited by Alice's uploads");
+    clock.advance_ms(3600 * 1000 + 1);
+    office.messaging.upload(&alice, ciphertext(100)).await.unwrap();
+
+    // 200 files kept at once: the next is refused until one goes.
+    let mut kept = bureau_office::UPLOADS_PER_HOUR + 1;
+    let mut last = String::new();
+    while kept < bureau_office::MAX_STORED_FILES as usize {
+        if kept % bureau_office::UPLOADS_PER_HOUR == 1 {
+            clock.advance_ms(3600 * 1000 + 1);
+        }
+        last = office.messaging.upload(&alice, ciphertext(10)).await.unwrap().id;
+        kept += 1;
+    }
+    clock.advance_ms(3600 * 1000 + 1);
+    let full = office.messaging.upload(&alice, ciphertext(10)).await;
+    assert!(matches!(&full, Err(e @ OfficeError::QuotaExceeded(_)) if e.to_string().contains("200")), "{full:?}");
+    office.messaging.delete_file(&alice, &last).await.unwrap();
+    office.messaging.upload(&alice, ciphertext(10)).await.unwrap();
+}
+
+#[tokio::test]
+async fn files_go_when_retention_ends_and_with_their_uploader_and_wait_for_nobody_peer_to_peer() {
+    let dir = tempfile::tempdir().unwrap();
+    let Alice { office, store, clock, acme, alice, .. } = alice_with_laptop(dir.path()).await;
+    let patch = |json: &str| serde_json::from_str::<bureau_office::OrgSettingsPatch>(json).unwrap();
+    office.directory.update_org(&acme, patch(r#"{"messages_retention_days": 2}"#)).await.unwrap();
+
+    // Kept for the organisation's two days, then deleted by the retention job.
+    let file = office.messaging.upload(&alice, ciphertext(3000)).await.unwrap();
+    let now = bureau_office::Clock::now_ms(clock.as_ref());
+    assert_eq!(file.expires_at, now + 2 * DAY_MS);
+    clock.advance_ms(2 * DAY_MS - 1);
+    assert_eq!(office.privacy.enforce_retention().await.unwrap().message_files, 0);
+    assert_eq!(office.messaging.download(&acme, &file.id).await.unwrap().len(), 3000);
+    clock.advance_ms(2);
+    assert!(matches!(office.messaging.download(&acme, &file.id).await, Err(OfficeError::NotFound(_))), "expired is gone");
+    assert_eq!(office.privacy.enforce_retention().await.unwrap().message_files, 1);
+    assert!(store.shared().message_file(OrgId(&acme.org_id), &file.id).await.unwrap().is_none());
+    assert!(store.shared().message_file_data(OrgId(&acme.org_id), &file.id).await.unwrap().is_none(), "its bytes too");
+
+    // Strict peer to peer: nothing new is uploaded; what was uploaded before stays until it expires.
+    let before = office.messaging.upload(&alice, ciphertext(3000)).await.unwrap();
+    office.directory.update_org(&acme, patch(r#"{"messages_store_and_forward": false}"#)).await.unwrap();
+    assert!(matches!(office.messaging.upload(&alice, ciphertext(3000)).await, Err(OfficeError::PeerToPeerOnly)));
+    assert!(matches!(office.messaging.upload_limit(&alice).await, Err(OfficeError::PeerToPeerOnly)));
+    assert_eq!(office.messaging.download(&acme, &before.id).await.unwrap().len(), 3000);
+
+    // Erasing Alice deletes her uploads with their bytes.
+    let erase = bureau_office::EraseRequest { password: "member password 1".into(), code: None, recovery_code: None };
+    office.privacy.erase_me(&alice, erase).await.unwrap();
+    assert!(store.shared().message_file_data(OrgId(&acme.org_id), &before.id).await.unwrap().is_none());
+    assert!(store.shared().message_files_of(OrgId(&acme.org_id), &alice.user_id).await.unwrap().is_empty());
+}

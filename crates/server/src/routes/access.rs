@@ -16,7 +16,7 @@ use axum::response::Response;
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use bureau_office::{Actor, OfficeError, Right, Role};
 
-use super::{absences, auth, calendar, conversations, joining, messaging, ops, privacy, rooms, two_factor, users};
+use super::{absences, auth, calendar, conversations, joining, message_files, messaging, ops, privacy, rooms, two_factor, users};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::session::Session;
@@ -124,6 +124,9 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route(M::POST, "/messages", Member, post(messaging::send)),
         route(M::GET, "/me/devices/{id}/inbox", Member, get(messaging::inbox)),
         route(M::POST, "/me/devices/{id}/inbox/ack", Member, post(messaging::acknowledge)),
+        route(M::POST, "/message-files", Member, post(message_files::upload)),
+        route(M::GET, "/message-files/{id}", Member, get(message_files::download)),
+        route(M::DELETE, "/message-files/{id}", Member, delete(message_files::delete)),
         route(M::GET, "/conversations", Member, get(conversations::mine)),
         route(M::POST, "/conversations", Member, post(conversations::create)),
         route(M::GET, "/conversations/{id}", Member, get(conversations::one)),

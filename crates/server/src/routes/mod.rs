@@ -7,6 +7,7 @@ mod calendar;
 mod joining;
 mod conversations;
 mod messaging;
+pub(crate) mod message_files;
 mod ops;
 mod privacy;
 mod rooms;
@@ -49,6 +50,7 @@ use crate::{AppState, session, web};
         calendar::mine, calendar::connect, calendar::disconnect, calendar::sync, calendar::settings, calendar::add_entry, calendar::remove_entry,
         messaging::register, messaging::mine, messaging::remove, messaging::of_user, messaging::send, messaging::inbox, messaging::acknowledge,
         conversations::create, conversations::mine, conversations::one, conversations::add, conversations::remove,
+        message_files::upload, message_files::download, message_files::delete,
     ),
     components(schemas(crate::error::ErrorBody))
 )]

@@ -5,7 +5,11 @@ use async_trait::async_trait;
 
 use crate::*;
 
-/// Messaging: devices and their public keys.
+/// The bytes of an uploaded file are stored in rows of this many bytes (the last one shorter).
+pub const FILE_CHUNK: usize = 1024 * 1024;
+
+/// Messaging: devices and their public keys, the queues of waiting messages, group
+/// conversations and the files of messages.
 #[async_trait]
 pub trait MessagingStore: Send + Sync + 'static {
     /// Stores a device.
@@ -25,11 +29,26 @@ pub trait MessagingStore: Send + Sync + 'static {
     /// Deletes the device's entries `ids` (fetched), and each message no entry waits for any
     /// more; how many entries went.
     async fn acknowledge(&self, org: OrgId<'_>, device_id: &str, ids: &[String]) -> Result<u64>;
-    /// The organisation's messaging choices: store and forward, retention in days (`None`:
-    /// never set, the node's defaults apply).
-    async fn org_messaging(&self, org: OrgId<'_>) -> Result<Option<(bool, i64)>>;
+    /// The organisation's messaging choices: store and forward, retention in days, the largest
+    /// file (`None`: never set, the node's defaults apply).
+    async fn org_messaging(&self, org: OrgId<'_>) -> Result<Option<OrgMessagingRow>>;
     /// Sets the organisation's messaging choices.
-    async fn set_org_messaging(&self, org: OrgId<'_>, store_and_forward: bool, retention_days: i64) -> Result<()>;
+    async fn set_org_messaging(&self, org: OrgId<'_>, settings: &OrgMessagingRow) -> Result<()>;
+    /// Stores an uploaded file with its bytes, in chunks of [`FILE_CHUNK`] bytes, in one
+    /// transaction, unless the uploader's files not expired at `file.created_at` would then be
+    /// more than `quota` allows (files or bytes): then nothing is stored and the answer is what
+    /// they hold already.
+    async fn insert_message_file(&self, file: &MessageFileRow, data: Vec<u8>, quota: FileUsage) -> Result<Option<FileUsage>>;
+    /// One file of the organisation (without its bytes).
+    async fn message_file(&self, org: OrgId<'_>, id: &str) -> Result<Option<MessageFileRow>>;
+    /// The bytes of one file of the organisation, read in one snapshot.
+    async fn message_file_data(&self, org: OrgId<'_>, id: &str) -> Result<Option<Vec<u8>>>;
+    /// Deletes one of the uploader's files with its bytes; false if there was none.
+    async fn delete_message_file(&self, org: OrgId<'_>, uploader: &str, id: &str) -> Result<bool>;
+    /// The uploader's files, oldest first.
+    async fn message_files_of(&self, org: OrgId<'_>, uploader: &str) -> Result<Vec<MessageFileRow>>;
+    /// What the uploader's files not expired at `now` hold.
+    async fn message_file_usage(&self, org: OrgId<'_>, uploader: &str, now: i64) -> Result<FileUsage>;
     /// Stores a new group conversation with its first members, in one transaction.
     async fn insert_conversation(&self, conversation: &ConversationRow, members: &[String]) -> Result<()>;
     /// One group conversation of the organisation.

@@ -15,7 +15,7 @@ mod working_day;
 pub use accounts::AccountsStore;
 pub use directory::DirectoryStore;
 pub use joining::JoiningStore;
-pub use messaging::MessagingStore;
+pub use messaging::{FILE_CHUNK, MessagingStore};
 pub use privacy::PrivacyStore;
 pub use rooms::RoomsStore;
 pub use support::SupportStore;

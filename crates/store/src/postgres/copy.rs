@@ -48,6 +48,8 @@ pub const COPY_ORDER: &[&str] = &[
     "org_messaging",
     "conversations",
     "conversation_members",
+    "message_files",
+    "message_file_chunks",
 ];
 
 impl PostgresStore {
@@ -72,17 +74,26 @@ impl PostgresStore {
         let tx = client.transaction().await?;
         let mut copied = Vec::new();
         for table in COPY_ORDER {
-            let (columns, rows) = read_table(&source, table)?;
+            let columns = column_names(&source, table)?;
             let names = columns.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
             let slots = (1..=columns.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
             let statement = tx.prepare(&format!("INSERT INTO \"{table}\" ({names}) VALUES ({slots})")).await?;
-            for row in &rows {
-                let values = row.iter().zip(statement.params()).map(|(cell, kind)| param(cell, kind)).collect::<Result<Vec<_>>>()?;
-                let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v.as_ref() as &(dyn ToSql + Sync)).collect();
-                tx.execute(&statement, &refs).await?;
+            let (mut after, mut count) = (i64::MIN, 0u64);
+            loop {
+                let (last, rows) = read_page(&source, table, columns.len(), after)?;
+                for row in &rows {
+                    let values = row.iter().zip(statement.params()).map(|(cell, kind)| param(cell, kind)).collect::<Result<Vec<_>>>()?;
+                    let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v.as_ref() as &(dyn ToSql + Sync)).collect();
+                    tx.execute(&statement, &refs).await?;
+                }
+                count += rows.len() as u64;
+                match last {
+                    Some(last) => after = last,
+                    None => break,
+                }
             }
-            progress(table, rows.len() as u64);
-            copied.push(((*table).to_owned(), rows.len() as u64));
+            progress(table, count);
+            copied.push(((*table).to_owned(), count));
         }
         tx.commit().await?;
         Ok(copied)
@@ -103,12 +114,24 @@ pub fn sqlite_row_count(sqlite: &Path, table: &str) -> Result<u64> {
     Ok(count as u64)
 }
 
-fn read_table(source: &rusqlite::Connection, table: &str) -> Result<(Vec<String>, Vec<Vec<Cell>>)> {
-    let mut statement = source.prepare(&format!("SELECT * FROM \"{table}\""))?;
-    let columns: Vec<String> = statement.column_names().map(str::to_owned).collect();
-    let width = columns.len();
-    let rows = statement.query_map([], |r| (0..width).map(|i| r.get::<_, Cell>(i)).collect::<rusqlite::Result<Vec<Cell>>>())?;
-    Ok((columns, rows.collect::<rusqlite::Result<Vec<_>>>()?))
+/// Rows of a table read from SQLite at once: a table is copied page by page, so that a large
+/// one (the files of messages, 1 MiB a row) is never held whole in memory.
+const PAGE_ROWS: i64 = 32;
+
+/// The column names of a table.
+fn column_names(source: &rusqlite::Connection, table: &str) -> Result<Vec<String>> {
+    let statement = source.prepare(&format!("SELECT * FROM \"{table}\" LIMIT 0"))?;
+    Ok(statement.column_names().map(str::to_owned).collect())
+}
+
+/// The next rows of a table after rowid `after`, in rowid order, with the last one's rowid
+/// (`None` once there are no more).
+fn read_page(source: &rusqlite::Connection, table: &str, width: usize, after: i64) -> Result<(Option<i64>, Vec<Vec<Cell>>)> {
+    let mut statement = source.prepare(&format!("SELECT rowid, * FROM \"{table}\" WHERE rowid > ?1 ORDER BY rowid LIMIT ?2"))?;
+    let rows = statement.query_map([after, PAGE_ROWS], |r| Ok((r.get::<_, i64>(0)?, (1..=width).map(|i| r.get::<_, Cell>(i)).collect::<rusqlite::Result<Vec<Cell>>>()?)))?;
+    let rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    let last = rows.last().map(|(rowid, _)| *rowid);
+    Ok((last, rows.into_iter().map(|(_, cells)| cells).collect()))
 }
 
 /// A SQLite value as a parameter of the PostgreSQL column's type.
@@ -143,5 +166,33 @@ mod tests {
             assert!(table == "schema_migrations" || COPY_ORDER.contains(&table.as_str()), "table {table} is not in COPY_ORDER");
         }
         assert_eq!(tables.len(), COPY_ORDER.len() + 1);
+    }
+
+    /// A table of more rows than one page (the chunks of a file of messages) arrives whole and
+    /// in order.
+    #[tokio::test]
+    #[ignore = "PostgreSQL only: scripts/test runs it with --include-ignored and BUREAU_TEST_DATABASE_URL"]
+    async fn a_table_larger_than_a_page_is_copied_whole() {
+        use crate::MessagingStore;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bureau.db");
+        crate::SqliteStore::open(&path).await.unwrap();
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "INSERT INTO orgs (id, slug, name, profile_mode, created_at) VALUES ('o', 'o', 'O', 'entry', 0);
+             INSERT INTO users (id, org_id, email_index, role, rights, active, profile, created_at, updated_at) VALUES ('u', 'o', x'01', 'member', '', 1, x'00', 0, 0);
+             INSERT INTO message_files (id, org_id, uploader, size, created_at, expires_at) VALUES ('f', 'o', 'u', 150, 0, 1);",
+        )
+        .unwrap();
+        let chunks = 3 * super::PAGE_ROWS + 2;
+        for idx in (0..chunks).rev() {
+            conn.execute("INSERT INTO message_file_chunks (file_id, idx, data) VALUES ('f', ?1, ?2)", rusqlite::params![idx, vec![idx as u8; 2]]).unwrap();
+        }
+        drop(conn);
+        let target = crate::PostgresStore::open(&crate::postgres_test_database_url().await).await.unwrap();
+        let copied = target.copy_from_sqlite(&path, &|_, _| {}).await.unwrap();
+        assert!(copied.contains(&("message_file_chunks".to_owned(), chunks as u64)), "{copied:?}");
+        let expected: Vec<u8> = (0..chunks).flat_map(|idx| [idx as u8; 2]).collect();
+        assert_eq!(target.message_file_data(crate::OrgId("o"), "f").await.unwrap(), Some(expected));
     }
 }

@@ -1,4 +1,5 @@
-//! Messaging: devices and their public keys ([`crate::MessagingStore`]).
+//! Messaging: devices and their public keys, waiting messages, group conversations and the
+//! files of messages ([`crate::MessagingStore`]).
 
 use async_trait::async_trait;
 
@@ -9,7 +10,15 @@ use crate::*;
 row!(body_row, BODY_COLUMNS, MessageBodyRow { id, org_id, sender_user, envelope, size, created_at, expires_at });
 row!(queue_row, QUEUE_COLUMNS, QueueRow { id, org_id, device_id, body_id, sealed_key, queued_at });
 row!(conversation_row, CONVERSATION_COLUMNS, ConversationRow { id, org_id, name, epoch, created_by, created_at });
+row!(file_row, FILE_COLUMNS, MessageFileRow { id, org_id, uploader, size, created_at, expires_at });
 row!(device_key_row, DEVICE_KEY_COLUMNS, DeviceKeyRow { id, org_id, user_id, name, hpke_public, sign_public, self_signature, created_at });
+
+/// What a user's files not expired at `$3` hold (the sum cast back from PostgreSQL's numeric).
+const USAGE: &str = "SELECT count(*), CAST(COALESCE(sum(size), 0) AS BIGINT) FROM message_files WHERE org_id = $1 AND uploader = $2 AND expires_at > $3";
+
+fn usage(r: &mut crate::sql::Reader) -> Result<FileUsage> {
+    Ok(FileUsage { files: r.get()?, bytes: r.get()? })
+}
 
 #[async_trait]
 impl MessagingStore for SqlStore {
@@ -82,15 +91,85 @@ impl MessagingStore for SqlStore {
             .await
     }
 
-    async fn org_messaging(&self, org: OrgId<'_>) -> Result<Option<(bool, i64)>> {
-        let sql = "SELECT store_and_forward, retention_days FROM org_messaging WHERE org_id = $1";
-        self.db.one(sql, params![org.0], |r| Ok((r.get()?, r.get()?))).await
+    async fn org_messaging(&self, org: OrgId<'_>) -> Result<Option<OrgMessagingRow>> {
+        let sql = "SELECT store_and_forward, retention_days, max_file_mb FROM org_messaging WHERE org_id = $1";
+        self.db.one(sql, params![org.0], |r| Ok(OrgMessagingRow { store_and_forward: r.get()?, retention_days: r.get()?, max_file_mb: r.get()? })).await
     }
 
-    async fn set_org_messaging(&self, org: OrgId<'_>, store_and_forward: bool, retention_days: i64) -> Result<()> {
-        let sql = "INSERT INTO org_messaging (org_id, store_and_forward, retention_days) VALUES ($1, $2, $3) \
-                   ON CONFLICT (org_id) DO UPDATE SET store_and_forward = excluded.store_and_forward, retention_days = excluded.retention_days";
-        self.db.execute(sql, params![org.0, store_and_forward, retention_days]).await.map(drop)
+    async fn set_org_messaging(&self, org: OrgId<'_>, m: &OrgMessagingRow) -> Result<()> {
+        let sql = "INSERT INTO org_messaging (org_id, store_and_forward, retention_days, max_file_mb) VALUES ($1, $2, $3, $4) \
+                   ON CONFLICT (org_id) DO UPDATE SET store_and_forward = excluded.store_and_forward, retention_days = excluded.retention_days, \
+                   max_file_mb = excluded.max_file_mb";
+        self.db.execute(sql, params![org.0, m.store_and_forward, m.retention_days, m.max_file_mb]).await.map(drop)
+    }
+
+    async fn insert_message_file(&self, file: &MessageFileRow, data: Vec<u8>, quota: FileUsage) -> Result<Option<FileUsage>> {
+        let f = file.clone();
+        self.db
+            .transaction(move |tx| {
+                boxed(async move {
+                    // Two uploads of one user at once: the second waits for the first's commit
+                    // (SQLite's write transaction already excludes every other).
+                    tx.lock("SELECT id FROM users WHERE org_id = $1 AND id = $2", params![f.org_id, f.uploader]).await?;
+                    let held = tx.one(USAGE, params![f.org_id, f.uploader, f.created_at], usage).await?.unwrap_or_default();
+                    if held.files + 1 > quota.files || held.bytes + f.size > quota.bytes {
+                        return Ok(Some(held));
+                    }
+                    let sql = "INSERT INTO message_files (id, org_id, uploader, size, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)";
+                    tx.execute(sql, params![f.id, f.org_id, f.uploader, f.size, f.created_at, f.expires_at]).await?;
+                    let sql = "INSERT INTO message_file_chunks (file_id, idx, data) VALUES ($1, $2, $3)";
+                    for (idx, chunk) in data.chunks(FILE_CHUNK).enumerate() {
+                        tx.execute(sql, params![f.id, idx as i64, chunk]).await?;
+                    }
+                    Ok(None)
+                })
+            })
+            .await
+    }
+
+    async fn message_file(&self, org: OrgId<'_>, id: &str) -> Result<Option<MessageFileRow>> {
+        self.db.one(format!("SELECT {FILE_COLUMNS} FROM message_files WHERE org_id = $1 AND id = $2"), params![org.0, id], file_row).await
+    }
+
+    async fn message_file_data(&self, org: OrgId<'_>, id: &str) -> Result<Option<Vec<u8>>> {
+        let (org, id) = (org.0.to_owned(), id.to_owned());
+        self.db
+            .snapshot(move |tx| {
+                boxed(async move {
+                    let sql = "SELECT size FROM message_files WHERE org_id = $1 AND id = $2";
+                    let Some(size): Option<i64> = tx.one(sql, params![org, id], |r| r.get()).await? else { return Ok(None) };
+                    // A few chunks at a time: the bytes are held once, not twice.
+                    let mut data = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+                    let sql = "SELECT data FROM message_file_chunks WHERE file_id = $1 AND idx >= $2 ORDER BY idx LIMIT 8";
+                    let mut next = 0i64;
+                    loop {
+                        let chunks: Vec<Vec<u8>> = tx.all(sql, params![id, next], |r| r.get()).await?;
+                        let read = chunks.len() as i64;
+                        for chunk in chunks {
+                            data.extend_from_slice(&chunk);
+                        }
+                        if read < 8 {
+                            return Ok(Some(data));
+                        }
+                        next += read;
+                    }
+                })
+            })
+            .await
+    }
+
+    async fn delete_message_file(&self, org: OrgId<'_>, uploader: &str, id: &str) -> Result<bool> {
+        let sql = "DELETE FROM message_files WHERE org_id = $1 AND uploader = $2 AND id = $3";
+        Ok(self.db.execute(sql, params![org.0, uploader, id]).await? == 1)
+    }
+
+    async fn message_files_of(&self, org: OrgId<'_>, uploader: &str) -> Result<Vec<MessageFileRow>> {
+        let sql = format!("SELECT {FILE_COLUMNS} FROM message_files WHERE org_id = $1 AND uploader = $2 ORDER BY created_at, id");
+        self.db.all(sql, params![org.0, uploader], file_row).await
+    }
+
+    async fn message_file_usage(&self, org: OrgId<'_>, uploader: &str, now: i64) -> Result<FileUsage> {
+        Ok(self.db.one(USAGE, params![org.0, uploader, now], usage).await?.unwrap_or_default())
     }
 
     async fn insert_conversation(&self, conversation: &ConversationRow, members: &[String]) -> Result<()> {
@@ -150,5 +229,53 @@ impl MessagingStore for SqlStore {
 
     async fn delete_conversation(&self, org: OrgId<'_>, id: &str) -> Result<()> {
         self.db.execute("DELETE FROM conversations WHERE org_id = $1 AND id = $2", params![org.0, id]).await.map(drop)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// A file is kept in rows of [`FILE_CHUNK`] bytes, read back whole and in order (more chunks
+    /// than one read takes), refused beyond the quota without a trace, and deleted with them.
+    #[tokio::test]
+    async fn a_file_is_kept_in_rows_of_one_mebibyte() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bureau.db");
+        let store = crate::SqliteStore::open(&path).await.unwrap();
+        let raw = rusqlite::Connection::open(&path).unwrap();
+        raw.execute_batch(
+            "INSERT INTO orgs (id, slug, name, profile_mode, created_at) VALUES ('o', 'o', 'O', 'entry', 0);
+             INSERT INTO users (id, org_id, email_index, role, rights, active, profile, created_at, updated_at) VALUES ('u', 'o', x'01', 'member', '', 1, x'00', 0, 0);",
+        )
+        .unwrap();
+        let chunks = |id: &str| -> Vec<i64> {
+            let mut statement = raw.prepare("SELECT length(data) FROM message_file_chunks WHERE file_id = ?1 ORDER BY idx").unwrap();
+            statement.query_map([id], |r| r.get(0)).unwrap().map(|r| r.unwrap()).collect()
+        };
+        let data: Vec<u8> = (0..9 * FILE_CHUNK + 5).map(|i| (i % 251) as u8).collect();
+        let file = |id: &str, size: usize| MessageFileRow { id: id.into(), org_id: "o".into(), uploader: "u".into(), size: size as i64, created_at: 10, expires_at: 100 };
+        let quota = FileUsage { files: 2, bytes: data.len() as i64 + 10 };
+
+        assert_eq!(store.insert_message_file(&file("f", data.len()), data.clone(), quota).await.unwrap(), None);
+        assert_eq!(chunks("f"), [vec![FILE_CHUNK as i64; 9], vec![5]].concat());
+        assert!(store.message_file_data(OrgId("o"), "f").await.unwrap() == Some(data.clone()));
+        assert_eq!(store.message_file_data(OrgId("elsewhere"), "f").await.unwrap(), None);
+        assert_eq!(store.message_file_usage(OrgId("o"), "u", 10).await.unwrap(), FileUsage { files: 1, bytes: data.len() as i64 });
+        assert_eq!(store.message_file_usage(OrgId("o"), "u", 100).await.unwrap(), FileUsage::default(), "expired files do not count");
+
+        // Eleven bytes more than the quota's bytes, then one file more than its files: refused,
+        // nothing stored.
+        let held = Some(FileUsage { files: 1, bytes: data.len() as i64 });
+        assert_eq!(store.insert_message_file(&file("g", 11), vec![1; 11], quota).await.unwrap(), held);
+        assert_eq!(store.insert_message_file(&file("g", 10), vec![1; 10], quota).await.unwrap(), None);
+        assert_eq!(store.insert_message_file(&file("h", 0), Vec::new(), quota).await.unwrap(), Some(FileUsage { files: 2, bytes: data.len() as i64 + 10 }));
+        assert!(store.message_file(OrgId("o"), "h").await.unwrap().is_none());
+
+        assert!(!store.delete_message_file(OrgId("o"), "someone else", "f").await.unwrap());
+        assert!(store.delete_message_file(OrgId("o"), "u", "f").await.unwrap());
+        assert!(chunks("f").is_empty(), "the chunks went with the file");
+        assert_eq!(chunks("g"), vec![10]);
     }
 }

@@ -85,6 +85,8 @@ impl PrivacyStore for SqlStore {
                         attendance_days: deleted("DELETE FROM attendance WHERE day < $1", p.attendance_before_day).await?,
                         calendar_entries: deleted("DELETE FROM calendar_entries WHERE ends_at < $1", p.calendar_entries_ended_before).await?,
                         messages: deleted("DELETE FROM message_bodies WHERE expires_at < $1", p.messages_expired_before).await?,
+                        // Their chunks go with them (cascade).
+                        message_files: deleted("DELETE FROM message_files WHERE expires_at < $1", p.messages_expired_before).await?,
                     })
                 })
             })

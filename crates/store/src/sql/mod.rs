@@ -45,6 +45,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (17, include_str!("../../migrations/0017_org_messaging.sql")),
     (18, include_str!("../../migrations/0018_conversations.sql")),
     (19, include_str!("../../migrations/0019_device_keys_unique.sql")),
+    (20, include_str!("../../migrations/0020_message_files.sql")),
 ];
 
 /// Which database engine.
