@@ -4,13 +4,14 @@
 // deletion, peer to peer. Bob signs out; Ada edits and deletes while he is away, through the
 // server; when Bob is back his page applies them to the lines his history kept. In a channel,
 // a line that mentions Carol while her panel shows another conversation counts as unread in
-// her tab's title and on the channel, with the mention, until she opens it.
+// her tab's title and on the channel, with the mention, until she opens it. In a meeting room,
+// "Room chat" opens the room's conversation: whoever opens it joins it and reads what follows.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBureau } from './server.js';
-import { openBrowser, signIn, signOut } from './browser.js';
-import { waitPresence, officeOf } from './office.js';
+import { openBrowser, signIn, signOut, apiFromPage } from './browser.js';
+import { waitPresence, officeOf, agreeToConsent } from './office.js';
 
 const ADA = { email: 'ada@example.test', name: 'Ada Lovelace', password: 'analytical-engine', admin: true };
 const BOB = { email: 'bob@example.test', name: 'Bob Kahn', password: 'transmission-control' };
@@ -174,5 +175,22 @@ test('a mention counts as unread in the title and on the channel until Carol ope
   assert.equal(await carol.locator('#chat .chat-msg.in.mention').count(), 1, 'only the line that names her');
   await carol.waitForFunction(() => !/^\(\d+\) /.test(document.title));
   assert.equal(await channel.locator('.unread-badge').count(), 0);
+  for (const b of browsers) assert.deepEqual(b.errors, []);
+});
+
+test('the chat of a meeting room: whoever opens it joins it', LONG, async () => {
+  const made = await apiFromPage(ada, 'POST', '/api/rooms', { name: 'Harbour' });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  for (const page of [ada, bob]) {
+    await agreeToConsent(page);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Office' }).click();
+    await page.getByRole('button', { name: 'Walk into Harbour' }).click();
+    await page.locator('#stage').getByRole('button', { name: 'Room chat' }).click();
+    await page.locator('#chat').getByRole('heading', { name: 'Harbour' }).waitFor();
+  }
+  await ada.locator('#chat').getByText('2 members').waitFor();
+  await say(ada, ada.getByRole('textbox', { name: 'Message to Harbour' }), 'Agenda is on the whiteboard');
+  await bob.locator('#chat .chat-msg.in', { hasText: 'Agenda is on the whiteboard' }).waitFor();
+  await bob.getByRole('list', { name: 'Team channels' }).getByText('room chat · 2 members').waitFor();
   for (const b of browsers) assert.deepEqual(b.errors, []);
 });

@@ -768,6 +768,7 @@ export async function deleteMessageFile(id) {
  * @property {string|null} [created_by]
  * @property {string[]} members User ids.
  * @property {number} created_at
+ * @property {string} [room_id] The meeting room whose chat it is (none for a team channel).
  */
 
 /** @returns {Promise<Conversation[]>} The signed-in user's group conversations. */
@@ -781,6 +782,15 @@ export async function conversations() {
  */
 export function conversation(id) {
   return request('GET', '/api/conversations/' + encodeURIComponent(id));
+}
+
+/**
+ * The chat of a meeting room, made or joined by opening it.
+ * @param {string} roomId
+ * @returns {Promise<Conversation>}
+ */
+export function roomConversation(roomId) {
+  return request('POST', '/api/rooms/' + encodeURIComponent(roomId) + '/conversation');
 }
 
 /**

@@ -325,6 +325,18 @@ export class Mailbox {
   }
 
   /**
+   * The chat of a meeting room, joined (or made) now; the list of conversations follows.
+   * @param {string} roomId
+   * @returns {Promise<api.Conversation>}
+   */
+  async roomConversation(roomId) {
+    const conversation = await api.roomConversation(roomId);
+    this.groups.set(conversation.id, conversation);
+    for (const fn of [...this.groupListeners]) fn();
+    return conversation;
+  }
+
+  /**
    * Calls `fn` whenever the list of group conversations changed.
    * @param {() => void} fn
    * @returns {() => void}

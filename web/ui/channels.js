@@ -38,7 +38,7 @@ export function channelsCard(office, openChannel, openDirect) {
     const groups = [...office.mailbox.groups.values()].sort((a, b) => a.name.localeCompare(b.name));
     list.replaceChildren(...(groups.length ? groups.map((g) => h('li', {},
       h('button', { type: 'button', class: 'button small', onclick: () => openChannel(g.id) }, g.name, unreadBadge(office, 'group:' + g.id)),
-      h('span', { class: 'muted' }, ` ${g.members.length} member${g.members.length === 1 ? '' : 's'}`)))
+      h('span', { class: 'muted' }, ` ${g.room_id ? 'room chat · ' : ''}${g.members.length} member${g.members.length === 1 ? '' : 's'}`)))
       : [h('li', { class: 'muted' }, 'No channels yet.')]));
     const unreadDirect = [...office.mailbox.unread.keys()].filter((key) => !key.startsWith('group:'));
     direct.hidden = unreadDirect.length === 0;

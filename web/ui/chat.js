@@ -148,6 +148,21 @@ function titleOf(office, key) {
 }
 
 /**
+ * Opens the chat of a meeting room (the user joins it by opening it).
+ * @param {Office} office
+ * @param {string} roomId
+ * @returns {Promise<void>}
+ */
+export async function openRoomChat(office, roomId) {
+  try {
+    const conversation = await office.mailbox.roomConversation(roomId);
+    openGroupChat(office, conversation.id);
+  } catch (err) {
+    toast(`The room's chat cannot be opened: ${err instanceof Error ? err.message : String(err)}`, 'error');
+  }
+}
+
+/**
  * Opens the chat panel with a group conversation.
  * @param {Office} office
  * @param {string} conversationId

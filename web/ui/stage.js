@@ -8,6 +8,7 @@ import { icon } from '/ui/icons.js';
 import { avatarFor } from '/ui/avatar.js';
 import { withdraw, storedConsent } from '/ui/consent.js';
 import { formatLastDay } from '/client/days.js';
+import { openRoomChat } from '/ui/chat.js';
 
 /**
  * @typedef {import('/live/live-office.js').Office} Office
@@ -89,8 +90,10 @@ export function mountStage(office) {
       tiles.clear();
       grid = h('div', { class: 'video-grid', role: 'list', 'aria-label': 'Participants' });
       stage.dataset.roomId = room.id;
+      const meeting = office.me.role !== 'guest' && office.rooms.some((r) => r.id === room.id && r.kind === 'meeting');
       stage.replaceChildren(
-        h('div', { class: 'stage-head' }, h('h2', { class: 'stage-title' }, room.title), h('span', { class: 'stage-count' })),
+        h('div', { class: 'stage-head' }, h('h2', { class: 'stage-title' }, room.title), h('span', { class: 'stage-count' }),
+          meeting ? h('button', { type: 'button', class: 'button small', onclick: () => void openRoomChat(office, room.id) }, 'Room chat') : null),
         grid, controls(office));
     }
     const title = /** @type {HTMLElement} */ (stage.querySelector('.stage-title'));

@@ -1,5 +1,6 @@
 //! Group conversations of end-to-end encrypted messaging (docs/messaging.md, "Groups"): named
-//! team channels and who is in them. The server keeps the members and an **epoch** that grows
+//! team channels, the chat of each meeting room (made when a member first opens it, joined by
+//! whoever opens it after), and who is in them. The server keeps the members and an **epoch** that grows
 //! with every change of membership; the members' browsers make a sender key per epoch and send
 //! it, sealed, to the devices of that epoch's members only, so a removed member cannot read what
 //! follows. The server also refuses a message about a group that goes to anyone who is not a
@@ -57,6 +58,9 @@ pub struct ConversationView {
     pub members: Vec<String>,
     /// Unix milliseconds.
     pub created_at: i64,
+    /// The meeting room whose chat it is (absent for a team channel).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub room_id: Option<String>,
 }
 
 fn name_slot(id: &str) -> Slot<'_> {
@@ -91,10 +95,55 @@ impl Messaging {
             epoch: 1,
             created_by: Some(actor.user_id.clone()),
             created_at: self.core.now(),
+            room_id: None,
         };
         self.store.insert_conversation(&row, &members).await?;
         self.core.emit(Change::ConversationsChanged { org_id: actor.org_id.clone(), user_ids: members });
         self.view(&row).await
+    }
+
+    /// The chat of a meeting room (`room_id` and `room_name` of a meeting room of the actor's
+    /// organisation, which any member may walk into): made with the actor as its first member
+    /// when nobody opened it before, and the actor added (a new epoch) when they are not in it.
+    pub async fn room_conversation(&self, actor: &Actor, room_id: &str, room_name: &str) -> Result<ConversationView> {
+        require_member(actor)?;
+        let org = OrgId(&actor.org_id);
+        let row = match self.store.room_conversation(org, room_id).await? {
+            Some(row) => row,
+            None => {
+                let keys = self.core.keys(&actor.org_id).await?;
+                let id = uuid::Uuid::new_v4().to_string();
+                let row = ConversationRow {
+                    name: keys.seal(name_slot(&id), room_name.as_bytes()),
+                    id,
+                    org_id: actor.org_id.clone(),
+                    epoch: 1,
+                    created_by: Some(actor.user_id.clone()),
+                    created_at: self.core.now(),
+                    room_id: Some(room_id.to_owned()),
+                };
+                self.check_room_for(actor, &actor.user_id, "room").await?;
+                match self.store.insert_conversation(&row, std::slice::from_ref(&actor.user_id)).await {
+                    Ok(()) => {
+                        self.core.emit(Change::ConversationsChanged { org_id: actor.org_id.clone(), user_ids: vec![actor.user_id.clone()] });
+                        tracing::info!(org_id = %actor.org_id, conversation_id = %row.id, "room conversation made");
+                        return self.view(&row).await;
+                    }
+                    // Someone else opened it at the same moment: theirs is the room's.
+                    Err(bureau_store::StoreError::Conflict(_)) => self.store.room_conversation(org, room_id).await?.ok_or(OfficeError::NotFound("conversation"))?,
+                    Err(err) => return Err(err.into()),
+                }
+            }
+        };
+        let view = self.view(&row).await?;
+        if view.members.contains(&actor.user_id) {
+            return Ok(view);
+        }
+        if view.members.len() >= MAX_MEMBERS {
+            return Err(OfficeError::Invalid { field: "room", message: format!("the room's chat has {MAX_MEMBERS} members already") });
+        }
+        self.check_room_for(actor, &actor.user_id, "room").await?;
+        self.change(actor, view, &[actor.user_id.clone()], &[]).await
     }
 
     /// The group conversations the actor is a member of.
@@ -195,7 +244,7 @@ impl Messaging {
         let keys = self.core.keys(&row.org_id).await?;
         let name = keys.open(name_slot(&row.id), &row.name).ok().and_then(|n| String::from_utf8(n).ok()).ok_or(OfficeError::Tampered)?;
         let members = self.store.conversation_members(OrgId(&row.org_id), &row.id).await?;
-        Ok(ConversationView { id: row.id.clone(), name, epoch: row.epoch, created_by: row.created_by.clone(), members, created_at: row.created_at })
+        Ok(ConversationView { id: row.id.clone(), name, epoch: row.epoch, created_by: row.created_by.clone(), members, created_at: row.created_at, room_id: row.room_id.clone() })
     }
 
     /// Refuses a new membership for a user already in [`MAX_CONVERSATIONS_PER_USER`].

@@ -434,6 +434,8 @@ pub struct ConversationRow {
     pub created_by: Option<String>,
     /// Unix milliseconds.
     pub created_at: i64,
+    /// The meeting room whose chat it is; `None` for a team channel.
+    pub room_id: Option<String>,
 }
 
 /// One recipient device's entry for a waiting message.

@@ -128,6 +128,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route(M::GET, "/message-files/{id}", Member, get(message_files::download)),
         route(M::DELETE, "/message-files/{id}", Member, delete(message_files::delete)),
         route(M::GET, "/conversations", Member, get(conversations::mine)),
+        route(M::POST, "/rooms/{id}/conversation", Member, post(conversations::of_room)),
         route(M::POST, "/conversations", Member, post(conversations::create)),
         route(M::GET, "/conversations/{id}", Member, get(conversations::one)),
         route(M::POST, "/conversations/{id}/members", Member, post(conversations::add)),

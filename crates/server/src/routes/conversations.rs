@@ -1,12 +1,13 @@
 //! Group conversations of end-to-end encrypted messaging (docs/messaging.md, "Groups"): named
-//! team channels and their members. What is said in them never reaches the server in clear.
+//! team channels, the chat of each meeting room, and their members. What is said in them never
+//! reaches the server in clear.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use bureau_office::{ConversationView, NewConversation, NewMember};
+use bureau_office::{ConversationView, NewConversation, NewMember, OfficeError, RoomKind};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -27,6 +28,20 @@ pub struct ConversationList {
     responses((status = 201, body = ConversationView), (status = 422, body = ErrorBody)))]
 pub async fn create(State(state): State<Arc<AppState>>, session: Session, ApiJson(new): ApiJson<NewConversation>) -> ApiResult<(StatusCode, Json<ConversationView>)> {
     Ok((StatusCode::CREATED, Json(state.office.messaging.create_conversation(&session.actor, new).await?)))
+}
+
+/// The chat of a meeting room: made with the signed-in member as its first member when nobody
+/// opened it before; the member joins it (a new epoch) when they are not in it yet. Any member
+/// may walk into a meeting room, so any member may open its chat; not the reception or offices.
+#[utoipa::path(post, path = "/api/rooms/{id}/conversation", tag = "messaging", params(("id" = String, Path, description = "Room id")),
+    responses((status = 200, body = ConversationView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn of_room(State(state): State<Arc<AppState>>, session: Session, Path(id): Path<String>) -> ApiResult<Json<ConversationView>> {
+    let rooms = state.office.rooms.rooms(&session.actor).await?;
+    let room = rooms.into_iter().find(|r| r.id == id).ok_or(OfficeError::NotFound("room"))?;
+    if room.kind != RoomKind::Meeting {
+        return Err(OfficeError::Invalid { field: "room", message: "only meeting rooms have a chat".into() }.into());
+    }
+    Ok(Json(state.office.messaging.room_conversation(&session.actor, &room.id, &room.name).await?))
 }
 
 /// The group conversations the signed-in member is in.

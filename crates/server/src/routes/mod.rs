@@ -49,7 +49,7 @@ use crate::{AppState, session, web};
         absences::feed_status, absences::renew_feed, absences::remove_feed, absences::feed,
         calendar::mine, calendar::connect, calendar::disconnect, calendar::sync, calendar::settings, calendar::add_entry, calendar::remove_entry,
         messaging::register, messaging::mine, messaging::remove, messaging::of_user, messaging::send, messaging::inbox, messaging::acknowledge,
-        conversations::create, conversations::mine, conversations::one, conversations::add, conversations::remove,
+        conversations::create, conversations::of_room, conversations::mine, conversations::one, conversations::add, conversations::remove,
         message_files::upload, message_files::download, message_files::delete,
     ),
     components(schemas(crate::error::ErrorBody))

@@ -17,6 +17,7 @@ mod message_files;
 mod multinode;
 mod origin;
 mod privacy;
+mod room_chat;
 mod sign_in;
 mod tls;
 mod turn_nodes;

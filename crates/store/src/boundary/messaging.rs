@@ -53,6 +53,8 @@ pub trait MessagingStore: Send + Sync + 'static {
     async fn insert_conversation(&self, conversation: &ConversationRow, members: &[String]) -> Result<()>;
     /// One group conversation of the organisation.
     async fn conversation(&self, org: OrgId<'_>, id: &str) -> Result<Option<ConversationRow>>;
+    /// The conversation of a meeting room, if one was made.
+    async fn room_conversation(&self, org: OrgId<'_>, room_id: &str) -> Result<Option<ConversationRow>>;
     /// The members of a group conversation, by user id.
     async fn conversation_members(&self, org: OrgId<'_>, id: &str) -> Result<Vec<String>>;
     /// The group conversations a user is a member of, oldest first.

@@ -9,7 +9,7 @@ use crate::*;
 
 row!(body_row, BODY_COLUMNS, MessageBodyRow { id, org_id, sender_user, envelope, size, created_at, expires_at });
 row!(queue_row, QUEUE_COLUMNS, QueueRow { id, org_id, device_id, body_id, sealed_key, queued_at });
-row!(conversation_row, CONVERSATION_COLUMNS, ConversationRow { id, org_id, name, epoch, created_by, created_at });
+row!(conversation_row, CONVERSATION_COLUMNS, ConversationRow { id, org_id, name, epoch, created_by, created_at, room_id });
 row!(file_row, FILE_COLUMNS, MessageFileRow { id, org_id, uploader, size, created_at, expires_at });
 row!(device_key_row, DEVICE_KEY_COLUMNS, DeviceKeyRow { id, org_id, user_id, name, hpke_public, sign_public, self_signature, created_at });
 
@@ -177,8 +177,8 @@ impl MessagingStore for SqlStore {
         self.db
             .transaction(move |tx| {
                 boxed(async move {
-                    let sql = "INSERT INTO conversations (id, org_id, name, epoch, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
-                    tx.execute(sql, params![c.id, c.org_id, c.name, c.epoch, c.created_by, c.created_at]).await?;
+                    let sql = "INSERT INTO conversations (id, org_id, name, epoch, created_by, created_at, room_id) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+                    tx.execute(sql, params![c.id, c.org_id, c.name, c.epoch, c.created_by, c.created_at, c.room_id]).await.map_err(conflict("the room's conversation"))?;
                     let sql = "INSERT INTO conversation_members (conversation_id, org_id, user_id, added_at) VALUES ($1, $2, $3, $4)";
                     for user in members {
                         tx.execute(sql, params![c.id, c.org_id, user, c.created_at]).await?;
@@ -191,6 +191,10 @@ impl MessagingStore for SqlStore {
 
     async fn conversation(&self, org: OrgId<'_>, id: &str) -> Result<Option<ConversationRow>> {
         self.db.one(format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE org_id = $1 AND id = $2"), params![org.0, id], conversation_row).await
+    }
+
+    async fn room_conversation(&self, org: OrgId<'_>, room_id: &str) -> Result<Option<ConversationRow>> {
+        self.db.one(format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE org_id = $1 AND room_id = $2"), params![org.0, room_id], conversation_row).await
     }
 
     async fn conversation_members(&self, org: OrgId<'_>, id: &str) -> Result<Vec<String>> {
