@@ -412,16 +412,21 @@ impl Messaging {
         let id = uuid::Uuid::new_v4().to_string();
         let mut entries = Vec::with_capacity(sealed_keys.len());
         let mut users = std::collections::BTreeSet::new();
+        // One query for every recipient device: that it exists here, its user is active, and
+        // how many entries wait for it.
+        let ids: Vec<String> = sealed_keys.iter().map(|(id, _)| id.clone()).collect();
+        let mut targets: std::collections::HashMap<String, bureau_store::QueueTarget> =
+            self.store.queue_targets(org, &ids).await?.into_iter().map(|t| (t.device.id.clone(), t)).collect();
         for (device_id, sealed_key) in sealed_keys {
-            let Some(device) = self.store.device_key(org, &device_id).await? else { return Err(invalid("keys", "names a device that does not exist")) };
-            if !self.core.store.user(org, &device.user_id).await?.is_some_and(|u| u.active) {
+            let Some(target) = targets.remove(&device_id) else { return Err(invalid("keys", "names a device that does not exist")) };
+            if !target.user_active {
                 continue;
             }
-            if self.store.queued_count(org, &device_id).await? >= MAX_WAITING {
+            if target.waiting >= MAX_WAITING {
                 return Err(invalid("keys", "a recipient device has too many messages waiting; it must fetch them first"));
             }
             entries.push(QueueRow { id: uuid::Uuid::new_v4().to_string(), org_id: actor.org_id.clone(), device_id, body_id: id.clone(), sealed_key, queued_at: now });
-            users.insert(device.user_id);
+            users.insert(target.device.user_id);
         }
         if let Some(conversation_id) = &header.conversation_id {
             self.check_group_message(actor, conversation_id, header.epoch, &users).await?;

@@ -39,7 +39,7 @@ pub use error::{ArchiveError, StoreError, VaultError};
 pub use keyring::Keyring;
 pub use kinds::{Right, Role, RoomKind, rights_to_column};
 pub use rows::{
-    AbsenceRow, AccessRow, AttendanceRow, AuditRow, CalendarEntryRow, CalendarRow, CallLogRow, ConversationRow, DeviceKeyRow, FileUsage, MessageBodyRow, MessageFileRow, OrgMessagingRow, QueueRow, ConsentRow, GuestLinkRow, GuestRow, InvitationRow, LegalRow, PrivacyRequestRow, OrgId, OrgKeyRow, OrgRow, Purge, Purged, RegistrationRow, RoomRow, SessionRow, TicketRow, TokenRow,
+    AbsenceRow, AccessRow, AttendanceRow, AuditRow, CalendarEntryRow, CalendarRow, CallLogRow, ConversationRow, DeviceKeyRow, FileUsage, QueueTarget, MessageBodyRow, MessageFileRow, OrgMessagingRow, QueueRow, ConsentRow, GuestLinkRow, GuestRow, InvitationRow, LegalRow, PrivacyRequestRow, OrgId, OrgKeyRow, OrgRow, Purge, Purged, RegistrationRow, RoomRow, SessionRow, TicketRow, TokenRow,
     TransferRow, UserRow,
 };
 pub use postgres::PostgresStore;

@@ -438,6 +438,17 @@ pub struct ConversationRow {
     pub room_id: Option<String>,
 }
 
+/// A recipient device of a message for the queue, with what the queue must know of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueTarget {
+    /// The device.
+    pub device: DeviceKeyRow,
+    /// Its user is active (devices of deactivated users get nothing).
+    pub user_active: bool,
+    /// Entries waiting for it now.
+    pub waiting: i64,
+}
+
 /// One recipient device's entry for a waiting message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QueueRow {

@@ -148,6 +148,44 @@ async fn the_same_keys_registered_twice_at_once_make_one_device() {
 }
 
 #[tokio::test]
+async fn a_message_is_queued_for_the_devices_of_active_members_only_and_never_for_unknown_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let Alice { office, store, acme, alice, laptop, pair, .. } = alice_with_laptop(dir.path()).await;
+    let mut colleagues = Vec::new();
+    for (name, email) in [("Bob Acme", "bob@acme.example"), ("Cleo Acme", "cleo@acme.example")] {
+        office.accounts.create_user(&acme, member(name, email)).await.unwrap();
+        let actor = signed_in(&office, email).await;
+        let (device, _) = laptop_of(&office, &actor).await;
+        colleagues.push((actor, device));
+    }
+    let to = |ids: &[&str]| {
+        let header = serde_json::to_vec(&serde_json::json!({"sender_user": alice.user_id, "sender_device": laptop.id, "recipients": ids})).unwrap();
+        bureau_office::NewMessage {
+            signature: URL_SAFE_NO_PAD.encode(pair.sign(&header).as_ref()),
+            header: URL_SAFE_NO_PAD.encode(&header),
+            body: URL_SAFE_NO_PAD.encode([1u8; 100]),
+            keys: ids.iter().map(|id| (id.to_string(), URL_SAFE_NO_PAD.encode([2u8; 80]))).collect(),
+        }
+    };
+    let (bob_device, cleo_device) = (colleagues[0].1.id.clone(), colleagues[1].1.id.clone());
+    let queued = office.messaging.send(&alice, to(&[&bob_device, &cleo_device])).await.unwrap();
+    assert_eq!(queued.devices, 2);
+
+    // Cleo is deactivated: her device gets nothing more, Bob's still does.
+    let deactivate: bureau_office::UserPatch = serde_json::from_str(r#"{"active":false}"#).unwrap();
+    office.directory.update_user(&acme, &colleagues[1].0.user_id, deactivate).await.unwrap();
+    let queued = office.messaging.send(&alice, to(&[&bob_device, &cleo_device])).await.unwrap();
+    assert_eq!(queued.devices, 1);
+    let waiting = |device: String| { let store = store.shared(); let org = acme.org_id.clone(); async move { store.queued_count(OrgId(&org), &device).await.unwrap() } };
+    assert_eq!((waiting(bob_device.clone()).await, waiting(cleo_device.clone()).await), (2, 1));
+
+    // A device that does not exist refuses the whole message.
+    let refused = office.messaging.send(&alice, to(&[&bob_device, "no-such-device"])).await;
+    assert!(matches!(refused, Err(OfficeError::Invalid { field: "keys", .. })), "{refused:?}");
+    assert_eq!(waiting(bob_device).await, 2, "nothing queued");
+}
+
+#[tokio::test]
 async fn a_message_nobody_fetched_is_deleted_when_its_retention_ends() {
     let dir = tempfile::tempdir().unwrap();
     let Alice { office, clock, alice, laptop, pair, .. } = alice_with_laptop(dir.path()).await;

@@ -20,6 +20,9 @@ pub trait MessagingStore: Send + Sync + 'static {
     async fn delete_device_key(&self, org: OrgId<'_>, user_id: &str, id: &str) -> Result<bool>;
     /// One device of the organisation.
     async fn device_key(&self, org: OrgId<'_>, id: &str) -> Result<Option<DeviceKeyRow>>;
+    /// The devices `ids` of the organisation that exist, each with whether its user is active
+    /// and how many entries wait for it: one query for a message's recipients (up to 500).
+    async fn queue_targets(&self, org: OrgId<'_>, ids: &[String]) -> Result<Vec<QueueTarget>>;
     /// Stores a waiting message and its entries, in one transaction.
     async fn queue_message(&self, body: &MessageBodyRow, entries: &[QueueRow]) -> Result<()>;
     /// How many entries wait for the device.

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::{SqlStore, row};
+use super::{SqlStore, qualified, row};
 use crate::sql::{boxed, conflict, params};
 use crate::*;
 
@@ -57,14 +57,30 @@ impl MessagingStore for SqlStore {
             .await
     }
 
+    async fn queue_targets(&self, org: OrgId<'_>, ids: &[String]) -> Result<Vec<QueueTarget>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let columns = qualified(DEVICE_KEY_COLUMNS, "d");
+        let placeholders = (2..ids.len() + 2).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT {columns}, u.active, (SELECT COUNT(*) FROM message_queue q WHERE q.device_id = d.id) \
+             FROM device_keys d JOIN users u ON u.id = d.user_id AND u.org_id = d.org_id \
+             WHERE d.org_id = $1 AND d.id IN ({placeholders})"
+        );
+        let mut values = params![org.0];
+        values.extend(ids.iter().map(|id| crate::sql::ToValue::to_value(id)));
+        self.db.all(sql, values, |r| Ok(QueueTarget { device: device_key_row(r)?, user_active: r.get()?, waiting: r.get()? })).await
+    }
+
     async fn queued_count(&self, org: OrgId<'_>, device_id: &str) -> Result<i64> {
         let sql = "SELECT count(*) FROM message_queue WHERE org_id = $1 AND device_id = $2";
         Ok(self.db.one(sql, params![org.0, device_id], |r| r.get()).await?.unwrap_or(0))
     }
 
     async fn inbox(&self, org: OrgId<'_>, device_id: &str, limit: u32) -> Result<Vec<(QueueRow, MessageBodyRow)>> {
-        let queue = QUEUE_COLUMNS.split(", ").map(|c| format!("q.{c}")).collect::<Vec<_>>().join(", ");
-        let body = BODY_COLUMNS.split(", ").map(|c| format!("b.{c}")).collect::<Vec<_>>().join(", ");
+        let queue = qualified(QUEUE_COLUMNS, "q");
+        let body = qualified(BODY_COLUMNS, "b");
         let sql = format!(
             "SELECT {queue}, {body} FROM message_queue q JOIN message_bodies b ON b.id = q.body_id
              WHERE q.org_id = $1 AND q.device_id = $2 ORDER BY q.queued_at, q.id LIMIT $3"
@@ -203,7 +219,7 @@ impl MessagingStore for SqlStore {
     }
 
     async fn conversations_of(&self, org: OrgId<'_>, user_id: &str) -> Result<Vec<ConversationRow>> {
-        let columns = CONVERSATION_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ");
+        let columns = qualified(CONVERSATION_COLUMNS, "c");
         let sql = format!(
             "SELECT {columns} FROM conversations c JOIN conversation_members m ON m.conversation_id = c.id \
              WHERE c.org_id = $1 AND m.user_id = $2 ORDER BY c.created_at, c.id"

@@ -55,3 +55,9 @@ macro_rules! row {
     };
 }
 pub(crate) use row;
+
+/// The columns of a `row!` list prefixed with a table's alias (`d.id, d.org_id, …`), for joins.
+/// (`stringify!` may break a long list across lines: each name is trimmed.)
+pub(crate) fn qualified(columns: &str, alias: &str) -> String {
+    columns.split(',').map(|c| format!("{alias}.{}", c.trim())).collect::<Vec<_>>().join(", ")
+}
