@@ -1,6 +1,6 @@
 // web/client/hpke.js (HPKE, RFC 9180, on WebCrypto) and web/client/device-keys.js in Chromium,
-// without Bureau: a tiny static server over web/ (so the test never depends on the client
-// embedded in the binary) and one page that imports the modules by their absolute paths.
+// without Bureau: a tiny static server over web/ (static-web.js) and one page that imports the
+// modules by their absolute paths.
 //
 // The known-answer values are RFC 9180 Appendix A.1.1, "DHKEM(X25519, HKDF-SHA256), HKDF-SHA256,
 // AES-128-GCM" (Base Setup Information, Encryptions, Exported Values), kept in hpke-vectors.json:
@@ -11,52 +11,19 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openBrowser } from './browser.js';
+import { serveWeb } from './static-web.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const WEB = path.resolve(HERE, '..', 'web');
 const VECTORS = JSON.parse(await readFile(path.join(HERE, 'hpke-vectors.json'), 'utf8'));
 
-/** @type {import('node:http').Server} */
+/** @type {{origin: string, close: () => Promise<void>}} */
 let server;
 /** @type {import('./browser.js').Browser} */
 let browser;
-
-/**
- * Serves web/ over plain HTTP on loopback (a secure context, so WebCrypto and IndexedDB work):
- * `/` is an empty page, everything else a file of web/.
- * @returns {Promise<string>} The origin.
- */
-function serveWeb() {
-  server = createServer(async (req, res) => {
-    const url = new URL(req.url || '/', 'http://localhost');
-    if (url.pathname === '/') {
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-      res.end('<!doctype html><meta charset="utf-8"><title>hpke</title>');
-      return;
-    }
-    const file = path.resolve(WEB, '.' + decodeURIComponent(url.pathname));
-    if (!file.startsWith(WEB + path.sep) || !file.endsWith('.js')) {
-      res.writeHead(404).end();
-      return;
-    }
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-store' });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
-    const address = server.address();
-    resolve(`http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`);
-  }));
-}
 
 /**
  * Loads the modules into a page with helpers: `globalThis.t = {hpke, device, un, hex}`.
@@ -76,14 +43,14 @@ async function loadModules(page) {
 }
 
 before(async () => {
-  const origin = await serveWeb();
+  server = await serveWeb('hpke');
   // No certificate here: the SPKI list only matters for Bureau's HTTPS address.
-  browser = await openBrowser({ baseUrl: origin, spki: '' });
+  browser = await openBrowser({ baseUrl: server.origin, spki: '' });
   await loadModules(browser.page);
 });
 after(async () => {
   if (browser) await browser.close();
-  if (server) await new Promise((resolve) => server.close(resolve));
+  if (server) await server.close();
 });
 
 test('A.1.1: the key pairs derive from ikmE and ikmR (DeriveKeyPair)', async () => {
