@@ -103,7 +103,8 @@ export class Mailbox {
     this.readMarks = {};
     /** @type {Set<string>} Lines counted (or seen) already. */
     this.counted = new Set();
-    /** @type {string|null} The conversation the user has open now (chat panel), if any. */
+    /** @type {string|null} The conversation the user is looking at now (the chat panel shows
+     * it and the page is visible: the panel says so), if any. */
     this.viewing = null;
     /** @type {Set<() => void>} */
     this.unreadListeners = new Set();
@@ -448,7 +449,7 @@ export class Mailbox {
    */
   arrived(key, entry) {
     if (entry.dir !== 'in' || this.counted.has(entry.id)) return;
-    if (this.viewing === key && document.visibilityState === 'visible') {
+    if (this.viewing === key) {
       this.counted.add(entry.id);
       void this.markRead(key);
       return;

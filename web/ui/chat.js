@@ -95,8 +95,12 @@ export function mountChat(office) {
   // Pages set the title as they open: the count is put back in front of it.
   const title = document.querySelector('title');
   if (title) new MutationObserver(() => titleCount(office)).observe(title, { childList: true });
+  // What arrives while the page is hidden stays unread until the user looks again.
   document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState === 'visible' && open && open.office === office) void office.mailbox.markRead(open.userId);
+    if (!open || open.office !== office) return;
+    const visible = document.visibilityState === 'visible';
+    office.mailbox.viewing = visible ? open.userId : null;
+    if (visible) void office.mailbox.markRead(open.userId);
   });
   titleCount(office);
 }
@@ -205,8 +209,9 @@ export function openChat(office, userId, focus = true) {
   document.body.classList.add('chat-open');
   drawHead(office, userId);
   drawEntries(office, userId);
-  office.mailbox.viewing = userId;
-  if (document.visibilityState === 'visible') void office.mailbox.markRead(userId);
+  const visible = document.visibilityState === 'visible';
+  office.mailbox.viewing = visible ? userId : null;
+  if (visible) void office.mailbox.markRead(userId);
   office.mailbox.loadHistory(userId).then((added) => {
     if (added && open && open.office === office && open.userId === userId) drawEntries(office, userId);
   }).catch((err) => console.warn('history', err));
