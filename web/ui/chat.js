@@ -227,16 +227,24 @@ export function openChat(office, userId, focus = true) {
         const trust = await checkTrust(office, userId);
         if (trust && trust.change) return;
       }
-      if (editing) {
-        await office.mailbox.change(userId, editing, text);
-      } else if (group) {
-        const conversation = groupOf(office, userId);
-        await office.mailbox.sendGroupText(userId.slice('group:'.length), text, { replyTo, mentions: conversation ? mentionsIn(office, conversation, text) : [] });
-      } else {
-        await office.mailbox.sendText(userId, text, replyTo);
-      }
-      input.value = '';
+      // The box is free again as the message goes: what the user types next is not cleared
+      // when the sending ends (unless they changed the box meanwhile, it held this message).
+      if (input.value.trim() === text) input.value = '';
       compose(office, userId, {});
+      try {
+        if (editing) {
+          await office.mailbox.change(userId, editing, text);
+        } else if (group) {
+          const conversation = groupOf(office, userId);
+          await office.mailbox.sendGroupText(userId.slice('group:'.length), text, { replyTo, mentions: conversation ? mentionsIn(office, conversation, text) : [] });
+        } else {
+          await office.mailbox.sendText(userId, text, replyTo);
+        }
+      } catch (err) {
+        // Not sent: the text comes back, unless the user typed something else since.
+        if (!input.value.trim()) input.value = text;
+        throw err;
+      }
     } catch (err) {
       toast(notSent(err, name, 'message'), 'error');
     } finally {
