@@ -10,7 +10,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { startBureau } from './server.js';
-import { openBrowser, signIn, waitingFor } from './browser.js';
+import { waitingFor } from './browser.js';
+import { messagingBrowsers } from './office.js';
 
 const ADA = { email: 'ada@example.test', name: 'Ada Lovelace', password: 'analytical-engine', admin: true };
 const BOB = { email: 'bob@example.test', name: 'Bob Kahn', password: 'transmission-control' };
@@ -28,12 +29,7 @@ const browsers = [];
 before(async () => {
   bureau = await startBureau();
   for (const u of [ADA, BOB, CAROL]) await bureau.createUser(u);
-  for (const u of [ADA, BOB, CAROL]) {
-    const b = await openBrowser(bureau);
-    browsers.push(b);
-    await signIn(b.page, u.email, u.password);
-    await b.page.evaluate(() => /** @type {any} */ (window).bureau.mailbox.device());
-  }
+  browsers.push(...await messagingBrowsers(bureau, [ADA, BOB, CAROL]));
   [ada, bob, carol] = browsers.map((b) => b.page);
 }, LONG);
 after(async () => {

@@ -10,8 +10,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBureau } from './server.js';
-import { openBrowser, signIn, signOut, apiFromPage } from './browser.js';
-import { waitPresence, officeOf, agreeToConsent } from './office.js';
+import { signIn, signOut, apiFromPage } from './browser.js';
+import { waitPresence, agreeToConsent, chatWith, messagingBrowsers } from './office.js';
 
 const ADA = { email: 'ada@example.test', name: 'Ada Lovelace', password: 'analytical-engine', admin: true };
 const BOB = { email: 'bob@example.test', name: 'Bob Kahn', password: 'transmission-control' };
@@ -29,29 +29,13 @@ const browsers = [];
 before(async () => {
   bureau = await startBureau();
   for (const u of [ADA, BOB, CAROL]) await bureau.createUser(u);
-  for (const u of [ADA, BOB, CAROL]) {
-    const b = await openBrowser(bureau);
-    browsers.push(b);
-    await signIn(b.page, u.email, u.password);
-    await b.page.evaluate(() => /** @type {any} */ (window).bureau.mailbox.device());
-  }
+  browsers.push(...await messagingBrowsers(bureau, [ADA, BOB, CAROL]));
   [ada, bob, carol] = browsers.map((b) => b.page);
 }, LONG);
 after(async () => {
   for (const b of browsers) await b.close().catch(() => {});
   if (bureau) await bureau.stop();
 });
-
-/**
- * Opens the chat with a colleague from their office card.
- * @param {import('playwright-core').Page} page
- * @param {string} name
- */
-async function chatWith(page, name) {
-  await officeOf(page, name).locator('.owner-line').click();
-  await page.getByRole('dialog', { name }).getByRole('button', { name: 'Message' }).click();
-  return page.getByRole('textbox', { name: `Message to ${name}` });
-}
 
 /**
  * Sends a line from the open chat panel and waits until it shows.

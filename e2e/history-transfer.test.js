@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { startBureau, filesUnder } from './server.js';
 import { openBrowser, signIn } from './browser.js';
-import { waitPresence, officeOf } from './office.js';
+import { waitPresence, chatWith } from './office.js';
 
 const ADA = { email: 'ada@example.test', name: 'Ada Lovelace', password: 'analytical-engine', admin: true };
 const BOB = { email: 'bob@example.test', name: 'Bob Kahn', password: 'transmission-control' };
@@ -36,17 +36,6 @@ after(async () => {
   for (const b of browsers) await b.close().catch(() => {});
   if (bureau) await bureau.stop();
 });
-
-/**
- * Opens the chat with a colleague from their office card.
- * @param {import('playwright-core').Page} page
- * @param {string} name
- */
-async function chatWith(page, name) {
-  await officeOf(page, name).locator('.owner-line').click();
-  await page.getByRole('dialog', { name }).getByRole('button', { name: 'Message' }).click();
-  return page.getByRole('textbox', { name: `Message to ${name}` });
-}
 
 /**
  * The devices card of "My profile", and the device code it shows for the other device.

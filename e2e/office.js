@@ -1,7 +1,7 @@
 // Steps the office tests share: signing several people in, reading WebRTC statistics from a
 // page's peer connections (window.bureau.peerConnections) and waiting for media to flow.
 
-import { signIn } from './browser.js';
+import { signIn, openBrowser } from './browser.js';
 
 /**
  * @typedef {object} PeerStats
@@ -80,6 +80,36 @@ export async function pollUntil(page, predicate, arg) {
     if (await page.evaluate(predicate, arg)) return;
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/**
+ * A browser for each user, signed in, with the device of its messaging registered (the live
+ * office does it too; asking waits for it).
+ * @param {import('./server.js').Bureau} bureau
+ * @param {{email: string, password: string}[]} users
+ * @returns {Promise<import('./browser.js').Browser[]>}
+ */
+export async function messagingBrowsers(bureau, users) {
+  const browsers = [];
+  for (const u of users) {
+    const b = await openBrowser(bureau);
+    browsers.push(b);
+    await signIn(b.page, u.email, u.password);
+    await b.page.evaluate(() => /** @type {any} */ (window).bureau.mailbox.device());
+  }
+  return browsers;
+}
+
+/**
+ * Opens the chat with a colleague from their office card.
+ * @param {import('playwright-core').Page} page
+ * @param {string} name
+ * @returns {Promise<import('playwright-core').Locator>} The message box.
+ */
+export async function chatWith(page, name) {
+  await officeOf(page, name).locator('.owner-line').click();
+  await page.getByRole('dialog', { name }).getByRole('button', { name: 'Message' }).click();
+  return page.getByRole('textbox', { name: `Message to ${name}` });
 }
 
 /**
