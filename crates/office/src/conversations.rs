@@ -86,17 +86,7 @@ impl Messaging {
         for user in &members {
             self.check_room_for(actor, user, "members").await?;
         }
-        let keys = self.core.keys(&actor.org_id).await?;
-        let id = uuid::Uuid::new_v4().to_string();
-        let row = ConversationRow {
-            name: keys.seal(name_slot(&id), name.as_bytes()),
-            id,
-            org_id: actor.org_id.clone(),
-            epoch: 1,
-            created_by: Some(actor.user_id.clone()),
-            created_at: self.core.now(),
-            room_id: None,
-        };
+        let row = self.new_row(actor, &name, None).await?;
         self.store.insert_conversation(&row, &members).await?;
         self.core.emit(Change::ConversationsChanged { org_id: actor.org_id.clone(), user_ids: members });
         self.view(&row).await
@@ -111,17 +101,7 @@ impl Messaging {
         let row = match self.store.room_conversation(org, room_id).await? {
             Some(row) => row,
             None => {
-                let keys = self.core.keys(&actor.org_id).await?;
-                let id = uuid::Uuid::new_v4().to_string();
-                let row = ConversationRow {
-                    name: keys.seal(name_slot(&id), room_name.as_bytes()),
-                    id,
-                    org_id: actor.org_id.clone(),
-                    epoch: 1,
-                    created_by: Some(actor.user_id.clone()),
-                    created_at: self.core.now(),
-                    room_id: Some(room_id.to_owned()),
-                };
+                let row = self.new_row(actor, room_name, Some(room_id)).await?;
                 self.check_room_for(actor, &actor.user_id, "room").await?;
                 match self.store.insert_conversation(&row, std::slice::from_ref(&actor.user_id)).await {
                     Ok(()) => {
@@ -232,6 +212,21 @@ impl Messaging {
             return Ok(ConversationView { members, ..self.view(&row).await? });
         }
         self.conversation(actor, &before.id).await
+    }
+
+    /// A new conversation made by the actor, in its first epoch, its name sealed.
+    async fn new_row(&self, actor: &Actor, name: &str, room_id: Option<&str>) -> Result<ConversationRow> {
+        let keys = self.core.keys(&actor.org_id).await?;
+        let id = uuid::Uuid::new_v4().to_string();
+        Ok(ConversationRow {
+            name: keys.seal(name_slot(&id), name.as_bytes()),
+            id,
+            org_id: actor.org_id.clone(),
+            epoch: 1,
+            created_by: Some(actor.user_id.clone()),
+            created_at: self.core.now(),
+            room_id: room_id.map(str::to_owned),
+        })
     }
 
     async fn membership(&self, org_id: &str, id: &str) -> Result<(ConversationRow, Vec<String>)> {
