@@ -6,6 +6,7 @@
 
 import * as api from '/client/api.js';
 import { b64u, unb64u } from '/client/secure-messages.js';
+import { sha256Hex } from '/client/digest.js';
 
 /** What the ciphertext's additional data says it is. */
 const FILE_LABEL = 'bureau-file-v1';
@@ -19,15 +20,6 @@ const FILE_LABEL = 'bureau-file-v1';
  * @property {string} key The 32-byte AES-256-GCM key, base64url.
  * @property {string} sha256 Hex SHA-256 of the file's bytes.
  */
-
-/**
- * @param {BufferSource} bytes
- * @returns {Promise<string>} Hex SHA-256.
- */
-export async function sha256Hex(bytes) {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-  return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 /**
  * Encrypts a file and uploads the ciphertext.

@@ -676,12 +676,13 @@ export class Mailbox {
   async outgoingFile(file) {
     const bytes = new Uint8Array(await file.arrayBuffer());
     const type = file.type || 'application/octet-stream';
-    const hash = await sha256(bytes.slice().buffer);
     if (bytes.length <= MAX_INLINE_FILE) {
+      const hash = await sha256(bytes.slice().buffer);
       return { outgoing: { kind: 'file', name: file.name, type, data: bytes }, line: fileLine(file.name, type, bytes, sm.b64u(bytes), hash, true) };
     }
+    // The upload hashes the file for the message; the line shows the same digest.
     const ref = await files.uploadEncrypted(bytes);
-    const line = fileLine(file.name, type, bytes, undefined, hash, true);
+    const line = fileLine(file.name, type, bytes, undefined, ref.sha256, true);
     line.ref = ref;
     return { outgoing: { kind: 'file_ref', id: ref.id, key: ref.key, name: file.name, type, size: bytes.length, sha256: ref.sha256 }, line };
   }

@@ -3,6 +3,7 @@
 // Files go in 16 KiB chunks with backpressure; the SHA-256 of the whole file is compared at the end.
 
 import { iceTransportPolicy } from '/live/rtc.js';
+import { sha256Hex } from '/client/digest.js';
 
 const CHUNK = 16 * 1024;
 const HIGH_WATER = 4 * 1024 * 1024;
@@ -56,14 +57,8 @@ export class OfflineError extends Error {
   }
 }
 
-/**
- * @param {ArrayBuffer} buffer
- * @returns {Promise<string>} hex SHA-256
- */
-export async function sha256(buffer) {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', buffer));
-  return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
+/** Hex SHA-256 of a file's bytes (client/digest.js). */
+export const sha256 = sha256Hex;
 
 /** Conversations with colleagues: messages and files. */
 export class Transfers {
