@@ -224,6 +224,15 @@ test('a ring nobody answers ends on both sides as not answered', LONG, async () 
   assert.equal(await bob.locator('#stage').isHidden(), true);
 });
 
+/**
+ * The CSS transform of the page's own video tile ('none' when it is not mirrored).
+ * @param {import('playwright-core').Page} page
+ * @returns {Promise<string>}
+ */
+function selfTransform(page) {
+  return page.locator('#stage .video-tile.self video').evaluate((video) => getComputedStyle(video).transform);
+}
+
 test('sharing the screen replaces the camera for the other side, and stopping brings it back', LONG, async () => {
   await callAndAccept(alice, bob, BOB.name, ALICE.name);
   await waitForFrames(bob, 1);
@@ -241,12 +250,15 @@ test('sharing the screen replaces the camera for the other side, and stopping br
     return { label: m.screen ? m.screen.label : '', surface: m.screen ? m.screen.getSettings().displaySurface : '' };
   });
   assert.equal(screen.surface, 'monitor', `a screen is shared (${screen.label})`);
+  // Alice sees her shared screen as Bob does, not mirrored like her camera.
+  assert.equal(await selfTransform(alice), 'none', 'the shared screen is not mirrored');
 
   await stop.click();
   await callControls(alice).getByRole('button', { name: 'Share screen' }).waitFor();
   await remoteTile(bob).getByText('sharing the screen').waitFor({ state: 'detached', timeout: 0 });
   await waitAspect(bob, 'below', 1.4);
   assert.equal(await alice.evaluate(() => /** @type {any} */ (window).bureau.media.screen), null, 'the screen capture stopped');
+  assert.equal(await selfTransform(alice), 'matrix(-1, 0, 0, 1, 0, 0)', 'the camera shows as a mirror again');
   await hangUp(alice, bob);
   assert.deepEqual(browsers[0].errors, []);
 });

@@ -224,6 +224,8 @@ function updateTile(office, id, tile) {
   /** @type {HTMLElement} */ (tile.querySelector('.tile-name')).textContent = name;
   const hasVideo = Boolean(state && (state.camera || state.screen));
   tile.classList.toggle('no-video', !hasVideo);
+  // One's own camera shows as a mirror; one's shared screen as others see it (text readable).
+  tile.classList.toggle('screen', Boolean(state && state.screen));
   tile.classList.toggle('speaking', Boolean(state && state.speaking && !state.muted));
   tile.classList.toggle('muted', Boolean(state && state.muted));
   tile.dataset.peerId = id;
