@@ -66,7 +66,7 @@ export async function sendHistory(me, deviceId, target) {
  * or of unknown shape are left out; lines this device has keep this device's version.
  * @param {{id: string}} me
  * @param {FileRef} ref
- * @returns {Promise<number>} How many lines were added.
+ * @returns {Promise<Kept[]>} The lines added.
  */
 export async function importHistory(me, ref) {
   const bytes = await files.downloadDecrypted(ref);
@@ -81,7 +81,7 @@ export async function importHistory(me, ref) {
   const have = new Set((await history.lines(me.id)).map((line) => line.id));
   const added = packed.lines.filter((/** @type {any} */ line) => isLine(line, me.id) && !have.has(line.id));
   await history.keep(added);
-  return added.length;
+  return added;
 }
 
 /**

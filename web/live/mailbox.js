@@ -51,6 +51,9 @@ import { OfflineError, sha256 } from '/live/transfer.js';
 /** The largest file that travels inside a message; larger ones are uploaded encrypted. */
 export const MAX_INLINE_FILE = sm.MAX_INLINE_FILE;
 
+/** The read mark of every conversation at once (the device's first count), among the marks. */
+const ALL = '*';
+
 /**
  * The id of the direct conversation of two users: the same on both sides.
  * @param {string} a
@@ -414,7 +417,14 @@ export class Mailbox {
         this.offersChanged();
       }
       const read = await sm.readState(`read:${this.me.id}`);
-      if (read && read.marks && typeof read.marks === 'object') this.readMarks = { ...read.marks, ...this.readMarks };
+      if (read && read.marks && typeof read.marks === 'object') {
+        this.readMarks = { ...read.marks, ...this.readMarks };
+      } else {
+        // The first time this device counts: what it kept before counts as read (its history
+        // would otherwise all show as unread at once).
+        this.readMarks[ALL] = Date.now();
+        await sm.writeState(`read:${this.me.id}`, { marks: this.readMarks });
+      }
       for (const line of await history.lines(this.me.id)) this.count(line.peer, line);
     } catch (err) {
       console.warn('unread', err);
@@ -433,7 +443,7 @@ export class Mailbox {
   count(key, line) {
     if (this.counted.has(line.id)) return false;
     this.counted.add(line.id);
-    if (line.dir !== 'in' || line.deleted || line.unverified || line.at <= (this.readMarks[key] || 0)) return false;
+    if (line.dir !== 'in' || line.deleted || line.unverified || line.at <= Math.max(this.readMarks[key] || 0, this.readMarks[ALL] || 0)) return false;
     const unread = this.unread.get(key) || { count: 0, mentions: 0 };
     unread.count += 1;
     if (line.mentions && line.mentions.includes(this.me.id)) unread.mentions += 1;
@@ -520,10 +530,16 @@ export class Mailbox {
     const offer = this.offers.find((o) => o.message_id === messageId);
     if (!offer) return 0;
     const added = await transfer.importHistory(this.me, offer.ref);
-    // Conversations read their kept history again when next opened.
+    // Conversations read their kept history again when next opened. What another of the
+    // user's devices had is not new: it counts as read.
     this.loaded.clear();
+    for (const line of added) {
+      this.counted.add(line.id);
+      this.readMarks[line.peer] = Math.max(this.readMarks[line.peer] || 0, line.at);
+    }
+    await sm.writeState(`read:${this.me.id}`, { marks: this.readMarks }).catch((err) => console.warn('unread', err));
     await this.setOffers(this.offers.filter((o) => o !== offer));
-    return added;
+    return added.length;
   }
 
   /**
