@@ -114,7 +114,7 @@ export class FakeHub {
     const c = { page, id, user, peer: randomUUID(), room: '' };
     this.conns.set(id, c);
     this.send(c, {
-      type: 'welcome', version: 1, peer_id: c.peer, user_id: user.id, ice_servers: [],
+      type: 'welcome', version: 2, peer_id: c.peer, user_id: user.id, ice_servers: [],
       presence: [...this.presence.values()], rooms: this.rooms.map((r) => this.roomState(r.id)),
     });
     this.announce();

@@ -166,7 +166,7 @@ test('after a drop the client reconnects with growing delays, then re-applies pr
   assert.equal(client.peerId, 'p2');
   assert.equal(client.status.state, 'open');
   assert.deepEqual(fresh.sent.slice(0, 3), [
-    { type: 'hello', version: 1 },
+    { type: 'hello', version: PROTOCOL_VERSION },
     { type: 'set_presence', status: 'busy', location: 'home_office', note: 'writing' },
     { type: 'join_room', room_id: 'r1' },
   ]);

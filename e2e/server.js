@@ -131,7 +131,7 @@ export async function startBureau(options = {}) {
   /** @type {NodeJS.ProcessEnv} */
   const env = {
     ...process.env, NO_COLOR: '1', RUST_LOG: process.env.RUST_LOG || 'info',
-    BUREAU_TURN_LISTEN: turnListen, BUREAU_TURN_ALLOW_LOOPBACK_PEERS: 'true',
+    BUREAU_TURN_LISTEN: turnListen, BUREAU_TURN_ALLOW_LOOPBACK_PEERS: 'true', BUREAU_SFU_LISTEN: '127.0.0.1:0',
   };
   if (options.presenceGraceSecs !== undefined) env.BUREAU_SIGNAL_PRESENCE_GRACE_SECS = String(options.presenceGraceSecs);
   if (WEB_DIR) env.BUREAU_WEB_DIR = WEB_DIR;

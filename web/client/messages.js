@@ -8,7 +8,8 @@
  * @typedef {'home_office'|'real_office'|'on_the_go'} Location
  * @typedef {'meeting'|'reception'|'office'|'call'} RoomKind
  * @typedef {'ringing'|'accepted'|'declined'|'busy'|'no_answer'|'cancelled'|'ended'} CallState
- * @typedef {'bad_message'|'too_big'|'unknown_peer'|'unknown_room'|'room_full'|'not_in_room'|'user_offline'|'busy'|'unknown_call'|'rate_limited'|'not_allowed'|'unknown_guest'} ErrorCode
+ * @typedef {'bad_message'|'too_big'|'unknown_peer'|'unknown_room'|'room_full'|'not_in_room'|'user_offline'|'busy'|'unknown_call'|'rate_limited'|'not_allowed'|'unknown_guest'|'media_server'} ErrorCode
+ * @typedef {'mesh'|'sfu'} MediaMode
  */
 
 /**
@@ -109,7 +110,10 @@
  * @typedef {{type: 'presence', user: UserPresence}} PresenceMsg
  * @typedef {{type: 'room', room: RoomState}} RoomMsg
  * @typedef {{type: 'rooms', rooms: RoomState[]}} RoomsMsg
- * @typedef {{type: 'joined', room_id: string, peers: PeerInfo[]}} JoinedMsg
+ * @typedef {{type: 'joined', room_id: string, peers: PeerInfo[], media_mode: MediaMode}} JoinedMsg
+ * @typedef {{type: 'media_mode', room_id: string, mode: MediaMode}} MediaModeMsg
+ * @typedef {{type: 'sfu_answer', sdp: string}} SfuAnswerMsg
+ * @typedef {{type: 'sfu_offer', sdp: string}} SfuOfferMsg
  * @typedef {{type: 'peer_joined', room_id: string, peer: PeerInfo}} PeerJoinedMsg
  * @typedef {{type: 'peer_left', room_id: string, peer_id: string}} PeerLeftMsg
  * @typedef {{type: 'ring', call_id: string, from_user: string, from_name: string, for_user?: string}} RingMsg
@@ -124,7 +128,7 @@
  * @typedef {{type: 'admitted', room_id: string}} AdmittedMsg
  * @typedef {{type: 'inbox'}} InboxMsg
  * @typedef {{type: 'conversations'}} ConversationsMsg
- * @typedef {WelcomeMsg|PresenceMsg|RoomMsg|RoomsMsg|JoinedMsg|PeerJoinedMsg|PeerLeftMsg|RingMsg|AwayMsg|CallUpdateMsg|SignalMsg|MediaStateMsg|ErrorMsg|PongMsg|GuestWaitingMsg|GuestLeftMsg|AdmittedMsg|InboxMsg|ConversationsMsg} ServerMsg
+ * @typedef {WelcomeMsg|PresenceMsg|RoomMsg|RoomsMsg|JoinedMsg|MediaModeMsg|SfuAnswerMsg|SfuOfferMsg|PeerJoinedMsg|PeerLeftMsg|RingMsg|AwayMsg|CallUpdateMsg|SignalMsg|MediaStateMsg|ErrorMsg|PongMsg|GuestWaitingMsg|GuestLeftMsg|AdmittedMsg|InboxMsg|ConversationsMsg} ServerMsg
  */
 
 /**
@@ -148,7 +152,9 @@
  * @typedef {{type: 'ping'}} PingRequest
  * @typedef {{type: 'admit_guest', user_id: string}} AdmitGuestRequest
  * @typedef {{type: 'refuse_guest', user_id: string}} RefuseGuestRequest
- * @typedef {HelloRequest|SetPresenceRequest|JoinRoomRequest|LeaveRoomRequest|CallRequest|CallAnswerRequest|CallCancelRequest|SignalRequest|MediaStateRequest|PingRequest|AdmitGuestRequest|RefuseGuestRequest} ClientMsg
+ * @typedef {{type: 'sfu_offer', sdp: string}} SfuOfferRequest
+ * @typedef {{type: 'sfu_answer', sdp: string}} SfuAnswerRequest
+ * @typedef {HelloRequest|SetPresenceRequest|JoinRoomRequest|LeaveRoomRequest|CallRequest|CallAnswerRequest|CallCancelRequest|SignalRequest|MediaStateRequest|PingRequest|AdmitGuestRequest|RefuseGuestRequest|SfuOfferRequest|SfuAnswerRequest} ClientMsg
  */
 
 /**
@@ -169,6 +175,9 @@
  * @property {RoomMsg} room
  * @property {RoomsMsg} rooms
  * @property {JoinedMsg} joined
+ * @property {MediaModeMsg} media_mode
+ * @property {SfuAnswerMsg} sfu_answer
+ * @property {SfuOfferMsg} sfu_offer
  * @property {PeerJoinedMsg} peer_joined
  * @property {PeerLeftMsg} peer_left
  * @property {RingMsg} ring

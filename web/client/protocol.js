@@ -3,7 +3,7 @@
 // No DOM here: the UI listens to events; node tests drive it with a fake WebSocket.
 
 /** The protocol version this client speaks. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /**
  * @typedef {import('/client/messages.js').Status} Status
@@ -389,6 +389,16 @@ export class SignalClient {
    */
   signal(peerId, payload) {
     return this.send({ type: 'signal', to_peer: peerId, payload });
+  }
+
+  /**
+   * Sends the media server an offer (in a room that uses it), or an answer to its offer.
+   * @param {'sfu_offer'|'sfu_answer'} type
+   * @param {string} sdp
+   * @returns {boolean}
+   */
+  sendToMediaServer(type, sdp) {
+    return this.send({ type, sdp });
   }
 
   /**

@@ -1,10 +1,17 @@
-// The room's full mesh: one RTCPeerConnection per other peer of the room. The newcomer offers to
-// the peers listed in `joined`; the others answer (docs/protocol.md). Renegotiation uses the
-// "perfect negotiation" pattern, so an offer collision never wedges a connection.
+// The room's media: a full mesh, one RTCPeerConnection per other peer of the room, until the
+// room grows past the organisation's threshold; then one connection to the media server
+// (sfu-link.js, docs/sfu.md). In the mesh the newcomer offers to the peers listed in `joined`;
+// the others answer (docs/protocol.md). Renegotiation uses the "perfect negotiation" pattern, so
+// an offer collision never wedges a connection. When the room switches to the media server the
+// mesh links stay until media flows through it, so that nobody sees a gap; when it switches
+// back, the peer with the smaller id offers.
+
+import { SfuLink } from '/live/sfu-link.js';
 
 /**
  * @typedef {import('/client/protocol.js').SignalClient} SignalClient
  * @typedef {import('/client/protocol.js').PeerInfo} PeerInfo
+ * @typedef {import('/client/messages.js').MediaMode} MediaMode
  * @typedef {import('/live/media.js').LocalMedia} LocalMedia
  */
 
@@ -12,7 +19,8 @@
  * One remote peer of the room.
  * @typedef {object} RemotePeer
  * @property {PeerInfo} info
- * @property {RTCPeerConnection} pc
+ * @property {RTCPeerConnection} pc Its own link in the mesh, or the connection to the media server.
+ * @property {boolean} viaSfu Its media comes through the media server.
  * @property {MediaStream} stream What the peer sends.
  * @property {boolean} polite Yields on an offer collision.
  * @property {boolean} makingOffer
@@ -54,11 +62,20 @@ export class Mesh {
     this.ready = Promise.resolve();
     /** @type {Set<() => void>} */
     this.listeners = new Set();
+    /** How the room's media travels. @type {MediaMode} */
+    this.mode = 'mesh';
+    /** The connection to the media server, in a room that uses it. @type {SfuLink|null} */
+    this.sfu = null;
 
-    signal.on('joined', (msg) => this.joined(msg.room_id, msg.peers));
+    signal.on('joined', (msg) => this.joined(msg.room_id, msg.peers, msg.media_mode || 'mesh'));
     signal.on('peer_joined', (msg) => {
-      if (msg.room_id === this.roomId && msg.peer.peer_id !== signal.peerId) this.add(msg.peer, false);
+      if (msg.room_id !== this.roomId || msg.peer.peer_id === signal.peerId) return;
+      if (this.mode === 'sfu') this.addViaSfu(msg.peer);
+      else this.add(msg.peer, false);
     });
+    signal.on('media_mode', (msg) => { if (msg.room_id === this.roomId) this.switchTo(msg.mode); });
+    signal.on('sfu_answer', (msg) => { if (this.sfu) this.sfu.answered(msg.sdp); });
+    signal.on('sfu_offer', (msg) => { if (this.sfu) this.sfu.offered(msg.sdp); });
     signal.on('peer_left', (msg) => {
       if (msg.room_id === this.roomId && msg.peer_id !== signal.peerId) this.remove(msg.peer_id);
     });
@@ -72,8 +89,10 @@ export class Mesh {
     signal.on('signal', (msg) => {
       if (!msg.payload || msg.payload.kind !== 'media') return;
       let peer = this.peers.get(msg.from_peer);
+      // A late mesh offer once the room uses the media server has nothing to connect.
+      if (peer && peer.viaSfu) return;
       if (!peer) {
-        if (!this.roomId || !msg.payload.description || msg.payload.description.type !== 'offer') return;
+        if (!this.roomId || this.mode === 'sfu' || !msg.payload.description || msg.payload.description.type !== 'offer') return;
         peer = this.add({ peer_id: msg.from_peer, user_id: msg.from_user, name: '', media_state: { muted: false, camera: true, screen: false, speaking: false } }, false);
       }
       const target = peer;
@@ -98,16 +117,110 @@ export class Mesh {
   }
 
   /**
-   * Entered a room: open the local media, then offer to everyone already there.
+   * Entered a room: open the local media, then offer to everyone already there (or to the
+   * media server).
    * @param {string} roomId
    * @param {PeerInfo[]} peers
+   * @param {MediaMode} mode
    * @private
    */
-  joined(roomId, peers) {
+  joined(roomId, peers, mode) {
     if (this.roomId && this.roomId !== roomId) this.closeAll();
     this.roomId = roomId;
+    this.mode = mode;
     this.ready = this.media.start();
-    for (const info of peers) if (info.peer_id !== this.signal.peerId) this.add(info, true);
+    if (mode === 'sfu') this.openSfu();
+    for (const info of peers) {
+      if (info.peer_id === this.signal.peerId) continue;
+      if (mode === 'sfu') this.addViaSfu(info);
+      else this.add(info, true);
+    }
+    this.changed();
+  }
+
+  /** @returns {RTCConfiguration} */
+  config() {
+    return { iceServers: this.signal.iceServers, iceTransportPolicy: iceTransportPolicy() };
+  }
+
+  /**
+   * The room switched between the mesh and the media server, with the call going on.
+   * @param {MediaMode} mode
+   * @private
+   */
+  switchTo(mode) {
+    if (mode === this.mode) return;
+    this.mode = mode;
+    if (mode === 'sfu') {
+      // The mesh links stay until media flows through the media server (see `openSfu`).
+      this.openSfu();
+    } else {
+      const link = this.sfu;
+      this.sfu = null;
+      for (const peer of [...this.peers.values()]) {
+        if (!peer.viaSfu) continue;
+        this.peers.delete(peer.info.peer_id);
+        this.add(peer.info, this.signal.peerId < peer.info.peer_id);
+      }
+      if (link) link.close();
+    }
+    this.changed();
+  }
+
+  /** Opens the connection to the media server. @private */
+  openSfu() {
+    if (this.sfu) this.sfu.close();
+    const link = new SfuLink(this.signal, this.media, this.config(), {
+      track: (peerId, track) => {
+        const peer = this.peers.get(peerId);
+        if (!peer || link !== this.sfu) return;
+        // During a switch the mesh link carries the peer until this track has media.
+        if (peer.viaSfu || !track.muted) this.useSfuTrack(peer, track);
+        else track.addEventListener('unmute', () => { if (link === this.sfu && this.peers.get(peerId) === peer) this.useSfuTrack(peer, track); }, { once: true });
+      },
+      changed: () => this.changed(),
+    });
+    this.sfu = link;
+    this.ready.then(() => link.start()).catch((err) => console.warn('could not connect to the media server', err));
+  }
+
+  /**
+   * Shows a track of a peer that came through the media server; once one does, the peer's mesh
+   * link of before the switch is no longer needed.
+   * @param {RemotePeer} peer
+   * @param {MediaStreamTrack} track
+   * @private
+   */
+  useSfuTrack(peer, track) {
+    if (!this.sfu) return;
+    if (!peer.viaSfu) {
+      peer.pc.close();
+      this.peerConnections.delete(peer.info.peer_id);
+      peer.pc = this.sfu.pc;
+      peer.viaSfu = true;
+      for (const t of peer.stream.getTracks()) peer.stream.removeTrack(t);
+    }
+    for (const t of peer.stream.getTracks()) if (t.kind === track.kind && t !== track) peer.stream.removeTrack(t);
+    if (!peer.stream.getTracks().includes(track)) peer.stream.addTrack(track);
+    this.changed();
+  }
+
+  /**
+   * A peer whose media comes through the media server.
+   * @param {PeerInfo} info
+   * @private
+   */
+  addViaSfu(info) {
+    const old = this.peers.get(info.peer_id);
+    if (old) {
+      old.info = info;
+      return;
+    }
+    if (!this.sfu) return;
+    this.peers.set(info.peer_id, {
+      info, pc: this.sfu.pc, viaSfu: true, stream: new MediaStream(), polite: true,
+      makingOffer: false, ignoreOffer: false, queue: Promise.resolve(),
+    });
     this.changed();
   }
 
@@ -123,10 +236,10 @@ export class Mesh {
       old.info = info;
       return old;
     }
-    const pc = new RTCPeerConnection({ iceServers: this.signal.iceServers, iceTransportPolicy: iceTransportPolicy() });
+    const pc = new RTCPeerConnection(this.config());
     /** @type {RemotePeer} */
     const peer = {
-      info, pc, stream: new MediaStream(), polite: this.signal.peerId < info.peer_id,
+      info, pc, viaSfu: false, stream: new MediaStream(), polite: this.signal.peerId < info.peer_id,
       makingOffer: false, ignoreOffer: false, queue: Promise.resolve(),
     };
     this.peers.set(info.peer_id, peer);
@@ -212,7 +325,9 @@ export class Mesh {
 
   /** Puts the current tracks on every sender (mute keeps the track; camera and screen swap it). @private */
   mediaChanged() {
+    if (this.sfu) this.sfu.mediaChanged();
     for (const peer of this.peers.values()) {
+      if (peer.viaSfu) continue;
       for (const t of peer.pc.getTransceivers()) {
         const track = t.receiver.track.kind === 'audio' ? this.media.audio : this.media.videoTrack;
         if (t.sender.track !== track) void t.sender.replaceTrack(track).catch(() => {});
@@ -229,7 +344,7 @@ export class Mesh {
   remove(peerId) {
     const peer = this.peers.get(peerId);
     if (!peer) return;
-    peer.pc.close();
+    if (!peer.viaSfu) peer.pc.close();
     this.peers.delete(peerId);
     this.peerConnections.delete(peerId);
     this.changed();
@@ -238,6 +353,9 @@ export class Mesh {
   /** Closes every connection and releases the camera and microphone. */
   closeAll() {
     for (const id of [...this.peers.keys()]) this.remove(id);
+    if (this.sfu) this.sfu.close();
+    this.sfu = null;
+    this.mode = 'mesh';
     this.roomId = '';
     this.media.stop();
     this.changed();

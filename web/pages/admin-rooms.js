@@ -8,8 +8,7 @@ const KINDS = [
   { value: 'meeting', label: 'Meeting room' },
   { value: 'reception', label: 'Reception' },
 ];
-const MESH_CAP = 8;
-const MAX_CAPACITY = 16;
+const MAX_CAPACITY = 1000;
 
 /**
  * The rooms card of the admin page.
@@ -28,7 +27,7 @@ export async function roomsCard() {
   return h('section', { class: 'card', 'aria-labelledby': 'rooms-admin-title' },
     h('div', { class: 'card-head' }, h('h2', { id: 'rooms-admin-title' }, 'Rooms'),
       h('button', { type: 'button', class: 'button primary', 'aria-haspopup': 'dialog', onclick: () => openAddRoom(reload) }, '+ Add room')),
-    h('p', { class: 'hint space-bottom' }, `Meeting rooms and the reception. Everyone's own office is created automatically. A room admits at most ${MESH_CAP} people at once by default, because each one connects to every other; leave the capacity empty for no limit of its own.`),
+    h('p', { class: 'hint space-bottom' }, `Meeting rooms and the reception. Everyone's own office is created automatically. Small meetings connect people directly; from five people on (the server's setting) a room's media goes through Bureau's media server, still end-to-end encrypted. Leave the capacity empty for no limit of its own.`),
     host);
 }
 
@@ -118,7 +117,7 @@ export function openAddRoom(reload) {
   const form = h('form', { id: 'add-room-form', novalidate: true },
     field({ name: 'name', label: 'Name', required: true, attrs: { maxlength: '100' }, placeholder: 'Meeting room 1' }),
     field({ name: 'kind', label: 'Kind', type: 'select', value: 'meeting', options: KINDS }),
-    field({ name: 'capacity', label: 'Capacity', type: 'number', value: '', placeholder: 'No limit', hint: `2 to ${MAX_CAPACITY} people, or empty for no limit of its own (at most ${MESH_CAP} meet at once).`, attrs: { min: '2', max: String(MAX_CAPACITY) } }));
+    field({ name: 'capacity', label: 'Capacity', type: 'number', value: '', placeholder: 'No limit', hint: `2 to ${MAX_CAPACITY} people, or empty for no limit of its own (the server's limit holds).`, attrs: { min: '2', max: String(MAX_CAPACITY) } }));
   const { close } = openDialog({
     title: 'Add room', body: form,
     footer: [h('button', { type: 'button', class: 'button', onclick: () => close() }, 'Cancel'), submit],

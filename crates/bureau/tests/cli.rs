@@ -36,6 +36,7 @@ fn config_example_is_printed_and_accepted() {
         .arg(dir.path().join("data"))
         .args(["--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0"])
         .env("BUREAU_TURN_LISTEN", "127.0.0.1:0")
+        .env("BUREAU_SFU_LISTEN", "127.0.0.1:0")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

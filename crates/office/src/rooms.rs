@@ -74,10 +74,14 @@ fn name_slot(room_id: &str) -> Slot<'_> {
     Slot { table: "rooms", column: "name", row: room_id }
 }
 
+/// The largest capacity a room may be given: the most the media server can hold in one room
+/// (`sfu.max_room_participants`, whose own bound a node's setting may lower).
+pub const MAX_CAPACITY: u32 = 1000;
+
 fn check_capacity(capacity: Option<u32>) -> Result<()> {
     match capacity {
-        Some(c) if !(2..=16).contains(&c) => {
-            Err(OfficeError::Invalid { field: "capacity", message: "must be between 2 and 16".into() })
+        Some(c) if !(2..=MAX_CAPACITY).contains(&c) => {
+            Err(OfficeError::Invalid { field: "capacity", message: format!("must be between 2 and {MAX_CAPACITY}") })
         }
         _ => Ok(()),
     }

@@ -21,6 +21,7 @@ mod requester;
 mod routes;
 mod serve;
 mod session;
+mod sfu;
 mod sms;
 mod tls;
 mod web;
@@ -121,6 +122,8 @@ pub struct Server {
     metrics: Option<TcpListener>,
     tls: TlsAcceptor,
     turn: Option<bureau_turn::Server>,
+    /// Where browsers send media to the media server, when it runs.
+    sfu_addr: Option<SocketAddr>,
     smtp: Option<Arc<mail::SmtpMailer>>,
     setup_token: Option<String>,
 }
@@ -188,12 +191,14 @@ impl Server {
         let turn_addr = turn.as_ref().map(|t| t.local_addrs().udp);
         let ice = ice::IceServers::new(&config.ice.urls, turn_addr, secret, config.ice.credential_ttl);
         let office = Arc::new(office);
-        let live = live::Live::start(&config.signal, config.redis_url.as_deref(), &config.cluster, office.clone()).map_err(StartError::Redis)?;
+        let media = start_media(&config).await;
+        let sfu_addr = media.as_ref().map(sfu::MediaServer::public_addr);
+        let live = live::Live::start(&config.signal, config.sfu.as_ref(), media, config.redis_url.as_deref(), &config.cluster, office.clone()).map_err(StartError::Redis)?;
         let turn_metrics = turn.as_ref().map(bureau_turn::Server::metrics);
         let config = Arc::new(config);
         let file_transfers = Arc::new(tokio::sync::Semaphore::new(routes::message_files::MAX_AT_ONCE));
         let state = Arc::new(AppState { config, office, live, ice, turn_metrics, clock, metrics: Default::default(), file_transfers });
-        Ok(Server { state, store, http, https, metrics, tls, turn, smtp, setup_token })
+        Ok(Server { state, store, http, https, metrics, tls, turn, sfu_addr, smtp, setup_token })
     }
 
     /// The bound plain HTTP address.
@@ -209,6 +214,11 @@ impl Server {
     /// The bound address of the embedded STUN/TURN server (UDP and TCP), when it runs.
     pub fn turn_addr(&self) -> Option<SocketAddr> {
         self.turn.as_ref().map(|t| t.local_addrs().udp)
+    }
+
+    /// The address of the media server (UDP), when it runs.
+    pub fn sfu_addr(&self) -> Option<SocketAddr> {
+        self.sfu_addr
     }
 
     /// The bound HTTPS address.
@@ -300,6 +310,19 @@ async fn retention_job(office: Arc<Office>, store: Backend, interval: std::time:
 
 /// Binds the embedded STUN/TURN server. A port that is taken (another TURN server on 3478, say)
 /// does not stop Bureau: calls then use direct connections only, and the log says how to fix it.
+/// Binds the media server; a port that cannot be had leaves rooms in the mesh, with an error in
+/// the log (as for TURN: the rest of Bureau serves on).
+async fn start_media(config: &Config) -> Option<sfu::MediaServer> {
+    let settings = config.sfu.as_ref()?;
+    match sfu::MediaServer::bind(settings).await {
+        Ok(media) => Some(media),
+        Err(err) => {
+            tracing::error!("media server disabled: cannot listen on {}: {err}; set sfu.listen to a free address or sfu.enabled = false", settings.listen);
+            None
+        }
+    }
+}
+
 async fn start_turn(config: &Config, dir: &data::DataDir) -> Result<(Option<bureau_turn::Server>, Option<String>), StartError> {
     let Some(turn) = &config.turn else {
         // Separate `bureau turn` nodes: credentials only work with the secret they share.

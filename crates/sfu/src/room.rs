@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
-use str0m::media::{Direction, MediaData, MediaKind, Mid};
+use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid};
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, IceConnectionState, Input, Rtc, RtcError};
 
@@ -71,6 +71,9 @@ struct Subscribed {
 
 struct Participant {
     id: ParticipantId,
+    /// What the participant's tracks are labelled with for the others (the stream id of their
+    /// m-lines): the driver's name for them, such as their signaling peer id.
+    label: String,
     rtc: Rtc,
     published: Vec<Published>,
     subscribed: Vec<Subscribed>,
@@ -90,12 +93,23 @@ pub struct Room {
     ready: VecDeque<Output>,
     /// The latest time the caller gave.
     now: Instant,
+    /// Sees every frame forwarded (the test switch of docs/sfu.md: it shows what the room holds).
+    recorder: Option<Recorder>,
 }
+
+/// Called with every frame the room forwards: its sender, kind and bytes.
+pub type Recorder = Box<dyn FnMut(ParticipantId, MediaKind, &[u8]) + Send>;
 
 impl Room {
     /// An empty room listening on `local`, at time `now`.
     pub fn new(local: SocketAddr, now: Instant) -> Room {
-        Room { local, participants: Vec::new(), next_id: 1, frames: VecDeque::new(), ready: VecDeque::new(), now }
+        Room { local, participants: Vec::new(), next_id: 1, frames: VecDeque::new(), ready: VecDeque::new(), now, recorder: None }
+    }
+
+    /// Hands every frame forwarded from now on to `recorder` as well (tests that show the
+    /// room holds only ciphertext).
+    pub fn record(&mut self, recorder: Recorder) {
+        self.recorder = Some(recorder);
     }
 
     /// The participants now, in the order they joined.
@@ -104,10 +118,12 @@ impl Room {
     }
 
     /// A participant joins with the offer of their browser: the room answers it, ICE-lite on its
-    /// address. The tracks others publish are offered to them once this first exchange is done.
-    pub fn join(&mut self, now: Instant, offer: SdpOffer) -> Result<(ParticipantId, SdpAnswer), JoinError> {
+    /// address. The tracks others publish are offered to them once this first exchange is done,
+    /// labelled `label` for the others. Only VP8 and Opus are negotiated: the frame layout of
+    /// end-to-end encryption knows their headers (docs/sfu.md).
+    pub fn join(&mut self, now: Instant, offer: SdpOffer, label: &str) -> Result<(ParticipantId, SdpAnswer), JoinError> {
         self.now = self.now.max(now);
-        let mut rtc = Rtc::builder().set_ice_lite(true).build(now);
+        let mut rtc = Rtc::builder().set_ice_lite(true).clear_codecs().enable_opus(true).enable_vp8(true).build(now);
         let candidate = Candidate::host(self.local, "udp").map_err(|e| JoinError::Address(e.to_string()))?;
         rtc.add_local_candidate(candidate);
         let answer = rtc.sdp_api().accept_offer(offer)?;
@@ -118,7 +134,7 @@ impl Room {
             .iter()
             .flat_map(|p| p.published.iter().map(move |t| Subscribed { from: p.id, from_mid: t.mid, kind: t.kind, mid: None, open: false }))
             .collect();
-        self.participants.push(Participant { id, rtc, published: Vec::new(), subscribed, pending: None });
+        self.participants.push(Participant { id, label: label.to_owned(), rtc, published: Vec::new(), subscribed, pending: None });
         Ok((id, answer))
     }
 
@@ -139,12 +155,31 @@ impl Room {
         let Some(p) = self.participants.iter_mut().find(|p| p.id == id) else { return Ok(()) };
         let Some(pending) = p.pending.take() else { return Ok(()) };
         p.rtc.sdp_api().accept_answer(pending, answer)?;
+        let mut opened = Vec::new();
         for s in &mut p.subscribed {
-            if s.mid.is_some() {
+            if s.mid.is_some() && !s.open {
                 s.open = true;
+                opened.push((s.from, s.from_mid));
             }
         }
+        // A receiver decodes nothing before a key frame: ask the senders for one.
+        for (from, mid) in opened {
+            self.request_keyframe(from, mid, KeyframeRequestKind::Pli);
+        }
         Ok(())
+    }
+
+    /// Asks a sender for a key frame of one of its tracks (video only: audio has none).
+    fn request_keyframe(&mut self, from: ParticipantId, mid: Mid, kind: KeyframeRequestKind) {
+        let Some(sender) = self.participants.iter_mut().find(|p| p.id == from) else { return };
+        if !sender.published.iter().any(|t| t.mid == mid && t.kind == MediaKind::Video) {
+            return;
+        }
+        if let Some(mut writer) = sender.rtc.writer(mid)
+            && let Err(err) = writer.request_keyframe(None, kind)
+        {
+            tracing::debug!(participant = from.0, "keyframe request not sent: {err}");
+        }
     }
 
     /// A datagram arrived on the room's address. Returns whether a participant took it (the
@@ -234,6 +269,13 @@ impl Room {
                 }
             }
             Event::MediaData(frame) => self.frames.push_back((from, frame)),
+            Event::KeyframeRequest(request) => {
+                // A receiver lost a frame: the request goes to the sender of that track.
+                let source = self.participants[index].subscribed.iter().find(|s| s.mid == Some(request.mid)).map(|s| (s.from, s.from_mid));
+                if let Some((sender, mid)) = source {
+                    self.request_keyframe(sender, mid, request.kind);
+                }
+            }
             Event::IceConnectionStateChange(IceConnectionState::Disconnected) => self.participants[index].rtc.disconnect(),
             _ => {}
         }
@@ -242,6 +284,8 @@ impl Room {
     /// Offers each participant the tracks they do not have yet, one offer at a time.
     fn offer_new_tracks(&mut self) -> bool {
         let mut offered = false;
+        let labels: Vec<(ParticipantId, String)> = self.participants.iter().map(|p| (p.id, p.label.clone())).collect();
+        let label_of = |id: ParticipantId| labels.iter().find(|(p, _)| *p == id).map(|(_, l)| l.clone());
         for p in &mut self.participants {
             if p.pending.is_some() || !p.rtc.is_alive() || p.subscribed.iter().all(|s| s.mid.is_some()) {
                 continue;
@@ -250,7 +294,7 @@ impl Room {
             let mut added = Vec::new();
             for (i, s) in p.subscribed.iter().enumerate() {
                 if s.mid.is_none() {
-                    added.push((i, change.add_media(s.kind, Direction::SendOnly, Some(format!("p{}", s.from.0)), None, None)));
+                    added.push((i, change.add_media(s.kind, Direction::SendOnly, label_of(s.from), None, None)));
                 }
             }
             let Some((offer, pending)) = change.apply() else { continue };
@@ -266,6 +310,12 @@ impl Room {
 
     /// Writes a frame of `from` to every participant who receives that track.
     fn forward(&mut self, from: ParticipantId, frame: &MediaData) {
+        if let Some(record) = &mut self.recorder {
+            let kind = self.participants.iter().find(|p| p.id == from).and_then(|p| p.published.iter().find(|t| t.mid == frame.mid)).map(|t| t.kind);
+            if let Some(kind) = kind {
+                record(from, kind, &frame.data);
+            }
+        }
         for p in &mut self.participants {
             if p.id == from {
                 continue;

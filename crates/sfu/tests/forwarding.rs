@@ -36,7 +36,7 @@ fn join(room: &mut Room, now: Instant, address: &str) -> Client {
     let mut change = rtc.sdp_api();
     let mid = change.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
     let (offer, pending) = change.apply().unwrap();
-    let (id, answer) = room.join(now, offer).unwrap();
+    let (id, answer) = room.join(now, offer, address).unwrap();
     rtc.sdp_api().accept_answer(pending, answer).unwrap();
     Client { addr, rtc, id, mid, connected: false, received: Vec::new(), sent: 0 }
 }

@@ -78,7 +78,7 @@ fn drain(hub: &mut Hub, now: Instant) {
                 assert!(serde_json::from_str::<serde_json::Value>(&frame).is_ok(), "the hub sent {frame}");
             }
             Output::Close { conn, .. } => hub.disconnect(now, conn),
-            Output::CallLog(_) | Output::Present { .. } => {}
+            Output::CallLog(_) | Output::Present { .. } | Output::Media(_) => {}
         }
     }
 }

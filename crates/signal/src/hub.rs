@@ -22,6 +22,7 @@
 mod calls;
 mod config;
 mod guests;
+mod media;
 mod output;
 mod presence;
 mod rooms;
@@ -42,6 +43,7 @@ use crate::error::ProtocolError;
 use calls::Call;
 pub use config::HubConfig;
 pub use guests::GuestAccess;
+pub use media::{MediaCommand, MediaEvent};
 pub use output::{CallLog, Output};
 use presence::User;
 use rooms::RoomEntry;
@@ -111,6 +113,8 @@ struct Conn {
     guest: Option<GuestInfo>,
     /// The session tag of [`ConnectInfo::session`].
     session: String,
+    /// How many times it connected to the media server (`sfu_offer`).
+    media_joins: u32,
 }
 
 /// Everything the hub knows about one organisation.
@@ -194,6 +198,7 @@ impl Hub {
                 bad_messages: 0,
                 guest: guest.clone(),
                 session,
+                media_joins: 0,
             },
         );
         let (presence, rooms) = match &guest {
@@ -401,6 +406,8 @@ impl Hub {
             ClientMsg::MediaState(state) => self.media_state(conn, state),
             ClientMsg::AdmitGuest { user_id } => self.admit_guest(conn, &user_id),
             ClientMsg::RefuseGuest { user_id } => self.refuse_guest(now, conn, &user_id),
+            ClientMsg::SfuOffer { sdp } => self.sfu_offer(conn, sdp),
+            ClientMsg::SfuAnswer { sdp } => self.sfu_answer(conn, sdp),
         }
     }
 

@@ -42,6 +42,7 @@
 //!         Output::Close { conn: _, code } => { let _ = (code.code(), code.reason()); }
 //!         Output::CallLog(_log) => { /* store the metadata */ }
 //!         Output::Present { .. } => { /* record attendance times */ }
+//!         Output::Media(_command) => { /* hand it to the media server */ }
 //!     }
 //! }
 //! // The socket closed; later, when the deadline comes, the hub turns the user offline.
@@ -57,9 +58,9 @@ pub mod hub;
 pub mod protocol;
 
 pub use error::ProtocolError;
-pub use hub::{CallLog, ConnId, ConnectInfo, GuestAccess, Hub, HubConfig, Output, Room};
+pub use hub::{CallLog, ConnId, ConnectInfo, GuestAccess, Hub, HubConfig, MediaCommand, MediaEvent, Output, Room};
 pub use protocol::{
     Availability, Away, CallState, Meeting, NextBusy, ClientMsg, CloseCode, ErrorCode, GuestInfo, Location,
-    MAX_MESSAGE_BYTES, MAX_PAYLOAD_BYTES, MediaState, Notice, PROTOCOL_VERSION, Payload, PeerId, PeerInfo,
+    MAX_MESSAGE_BYTES, MAX_PAYLOAD_BYTES, MediaMode, MediaState, Notice, PROTOCOL_VERSION, Payload, PeerId, PeerInfo,
     PresenceUpdate, RoomKind, RoomState, ServerMsg, Status, UserPresence, encode_server, parse_client,
 };

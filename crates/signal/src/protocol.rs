@@ -16,13 +16,13 @@ use serde_json::value::RawValue;
 pub use client::{Availability, CLIENT_TYPES, ClientMsg, Location, MediaState, PresenceUpdate};
 pub use close::CloseCode;
 pub use server::{
-    Away, CallState, Meeting, NextBusy, ErrorCode, GuestInfo, Notice, PeerInfo, RoomKind, RoomState, ServerMsg, Status, UserPresence,
+    Away, CallState, Meeting, MediaMode, NextBusy, ErrorCode, GuestInfo, Notice, PeerInfo, RoomKind, RoomState, ServerMsg, Status, UserPresence,
 };
 
 use crate::error::ProtocolError;
 
 /// The protocol version this crate speaks, sent in `welcome` and checked against `hello`.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// The largest client text frame accepted, in bytes (64 KiB).
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -186,6 +186,15 @@ fn validate(msg: &ClientMsg) -> Result<(), ProtocolError> {
                     Err(ProtocolError::InvalidValue { field: "note", reason: "too long" })
                 }
                 _ => Ok(()),
+            }
+        }
+        ClientMsg::SfuOffer { sdp } | ClientMsg::SfuAnswer { sdp } => {
+            if sdp.is_empty() {
+                Err(ProtocolError::InvalidValue { field: "sdp", reason: "empty" })
+            } else if sdp.len() > MAX_PAYLOAD_BYTES {
+                Err(ProtocolError::PayloadTooBig { len: sdp.len(), max: MAX_PAYLOAD_BYTES })
+            } else {
+                Ok(())
             }
         }
         ClientMsg::Hello { .. } | ClientMsg::LeaveRoom {} | ClientMsg::MediaState(_) => Ok(()),

@@ -14,7 +14,7 @@ use std::fmt::Debug;
 
 use bureau_signal::protocol::CLIENT_TYPES;
 use bureau_signal::{
-    Availability, Away, CallState, ClientMsg, ErrorCode, GuestInfo, Location, MediaState, Meeting, NextBusy,
+    Availability, Away, CallState, ClientMsg, ErrorCode, GuestInfo, Location, MediaMode, MediaState, Meeting, NextBusy,
     PeerId, PeerInfo, PresenceUpdate, RoomKind, RoomState, ServerMsg, Status, UserPresence,
 };
 use serde::Serialize;
@@ -87,7 +87,10 @@ fn server_examples() -> Vec<ServerMsg> {
         ServerMsg::Presence { user: user_presence() },
         ServerMsg::Room { room: room_state() },
         ServerMsg::Rooms { rooms: vec![room_state()] },
-        ServerMsg::Joined { room_id: "r1".into(), peers: vec![peer_info()] },
+        ServerMsg::Joined { room_id: "r1".into(), peers: vec![peer_info()], media_mode: MediaMode::Sfu },
+        ServerMsg::MediaMode { room_id: "r1".into(), mode: MediaMode::Sfu },
+        ServerMsg::SfuAnswer { sdp: "v=0".into() },
+        ServerMsg::SfuOffer { sdp: "v=0".into() },
         ServerMsg::PeerJoined { room_id: "r1".into(), peer: peer_info() },
         ServerMsg::PeerLeft { room_id: "r1".into(), peer_id: PeerId::new("p2") },
         ServerMsg::Ring { call_id: "c1".into(), from_user: "u2".into(), from_name: "Grace".into(), for_user: Some("u3".into()) },
@@ -140,6 +143,8 @@ fn client_examples() -> Vec<ClientMsg> {
         ClientMsg::Ping {},
         ClientMsg::AdmitGuest { user_id: "g1".into() },
         ClientMsg::RefuseGuest { user_id: "g1".into() },
+        ClientMsg::SfuOffer { sdp: "v=0".into() },
+        ClientMsg::SfuAnswer { sdp: "v=0".into() },
     ]
 }
 
@@ -154,6 +159,9 @@ fn server_type(msg: &ServerMsg) -> &'static str {
         ServerMsg::Room { .. } => "room",
         ServerMsg::Rooms { .. } => "rooms",
         ServerMsg::Joined { .. } => "joined",
+        ServerMsg::MediaMode { .. } => "media_mode",
+        ServerMsg::SfuAnswer { .. } => "sfu_answer",
+        ServerMsg::SfuOffer { .. } => "sfu_offer",
         ServerMsg::PeerJoined { .. } => "peer_joined",
         ServerMsg::PeerLeft { .. } => "peer_left",
         ServerMsg::Ring { .. } => "ring",
@@ -187,6 +195,8 @@ fn client_type(msg: &ClientMsg) -> &'static str {
         ClientMsg::Ping {} => "ping",
         ClientMsg::AdmitGuest { .. } => "admit_guest",
         ClientMsg::RefuseGuest { .. } => "refuse_guest",
+        ClientMsg::SfuOffer { .. } => "sfu_offer",
+        ClientMsg::SfuAnswer { .. } => "sfu_answer",
     }
 }
 
@@ -201,6 +211,7 @@ fn enums() -> Vec<(&'static str, BTreeSet<String>)> {
         ("RoomKind", variants::<RoomKind>(UNKNOWN)),
         ("CallState", variants::<CallState>(UNKNOWN)),
         ("ErrorCode", variants::<ErrorCode>(UNKNOWN)),
+        ("MediaMode", variants::<MediaMode>(UNKNOWN)),
     ]
 }
 

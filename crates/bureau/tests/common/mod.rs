@@ -17,7 +17,8 @@ pub fn serve(data: &Path, database_url: Option<&str>) -> (Child, String) {
         .args(["serve", "--data-dir"])
         .arg(data)
         .args(["--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0"])
-        .env("BUREAU_TURN_LISTEN", "127.0.0.1:0");
+        .env("BUREAU_TURN_LISTEN", "127.0.0.1:0")
+        .env("BUREAU_SFU_LISTEN", "127.0.0.1:0");
     if let Some(url) = database_url {
         command.env("BUREAU_DATABASE_URL", url);
     }

@@ -72,6 +72,8 @@ pub struct Config {
     pub turn: Option<bureau_turn::Config>,
     /// What browsers are told about STUN/TURN.
     pub ice: IceSettings,
+    /// The embedded media server; `None` when `sfu.enabled = false`.
+    pub sfu: Option<SfuSettings>,
     /// How second-factor codes are sent by SMS.
     pub sms: SmsSettings,
     /// How users' outside calendars are read (`[calendar]`).
@@ -107,6 +109,23 @@ pub struct ClusterSettings {
     pub home_lease: Duration,
     /// How often claims and liveness are renewed and other nodes checked.
     pub heartbeat: Duration,
+}
+
+/// The media server (`[sfu]`, docs/sfu.md).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SfuSettings {
+    /// Its UDP socket.
+    pub listen: SocketAddr,
+    /// The address browsers send media to.
+    pub public_ip: std::net::IpAddr,
+    /// Participants at which a room switches to it.
+    pub threshold: usize,
+    /// Most participants in one room through it.
+    pub max_room_participants: usize,
+    /// Connections it takes at once.
+    pub max_participants: usize,
+    /// Tests only: where to append the frames it forwards.
+    pub record_to: Option<PathBuf>,
 }
 
 /// STUN/TURN servers handed to browsers (`[ice]`).
@@ -377,6 +396,33 @@ impl Layers {
         Ok(Some(config))
     }
 
+    fn sfu(&self) -> Result<Option<SfuSettings>, ConfigError> {
+        if !self.boolean("sfu.enabled")? {
+            return Ok(None);
+        }
+        let listen = self.addr("sfu.listen")?;
+        let public_ip = match self.optional_parsed::<std::net::IpAddr>("sfu.public_ip", "an IP address")? {
+            Some(ip) if ip.is_unspecified() || ip.is_multicast() => {
+                let source = self.raw("sfu.public_ip").map_or(Source::Default, |(_, s)| s);
+                return Err(invalid("sfu.public_ip", source, "must be a unicast address browsers can reach"));
+            }
+            Some(ip) => ip,
+            None if listen.ip().is_unspecified() => {
+                let source = self.raw("sfu.listen").map_or(Source::Default, |(_, s)| s);
+                return Err(invalid("sfu.listen", source, "is a wildcard address: set sfu.public_ip to the address browsers reach"));
+            }
+            None => listen.ip(),
+        };
+        Ok(Some(SfuSettings {
+            listen,
+            public_ip,
+            threshold: self.integer("sfu.threshold", 2..=100)? as usize,
+            max_room_participants: self.integer("sfu.max_room_participants", 2..=1000)? as usize,
+            max_participants: self.integer("sfu.max_participants", 1..=100_000)? as usize,
+            record_to: self.path("sfu.record_to")?,
+        }))
+    }
+
     fn retention(&self) -> Result<bureau_office::RetentionPeriods, ConfigError> {
         let days = |key: &str| self.integer(key, 1..=3650).map(|d| d as u32);
         Ok(bureau_office::RetentionPeriods {
@@ -523,6 +569,7 @@ impl Layers {
                 },
             },
             turn: self.turn()?,
+            sfu: self.sfu()?,
             ice: IceSettings {
                 urls: self.list("ice.urls")?.0,
                 credential_ttl: self.seconds("ice.credential_ttl_secs", 60..=604_800)?,

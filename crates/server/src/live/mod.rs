@@ -25,7 +25,8 @@ use bureau_office::{Change, Office, RoomKind, RoomView};
 use bureau_signal::{ConnId, ConnectInfo, Hub, HubConfig, Notice};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::config::{ClusterSettings, SignalSettings};
+use crate::config::{ClusterSettings, SfuSettings, SignalSettings};
+use crate::sfu::MediaServer;
 pub use bus::{BusError, BusStats, Home};
 pub use permits::{ConnLimits, Permit, Permits};
 use bus::{Bus, LocalBus, TAG_SHIFT};
@@ -88,11 +89,15 @@ pub struct Live {
 impl Live {
     /// Starts the node task; call logs are stored through `office`. With `redis_url`, the node
     /// joins the other nodes sharing that Redis server.
-    pub fn start(settings: &SignalSettings, redis_url: Option<&str>, cluster: &ClusterSettings, office: Arc<Office>) -> Result<Arc<Live>, BusError> {
+    /// With `media`, rooms that reach `sfu.threshold` use the media server.
+    pub fn start(settings: &SignalSettings, sfu: Option<&SfuSettings>, media: Option<MediaServer>, redis_url: Option<&str>, cluster: &ClusterSettings, office: Arc<Office>) -> Result<Arc<Live>, BusError> {
+        let sfu = sfu.filter(|_| media.is_some());
         let config = HubConfig {
             presence_grace: settings.presence_grace,
             ring_timeout: settings.ring_timeout,
             mesh_cap: settings.mesh_cap,
+            sfu_threshold: sfu.map(|s| s.threshold),
+            sfu_room_cap: sfu.map_or(HubConfig::default().sfu_room_cap, |s| s.max_room_participants),
             ..HubConfig::default()
         };
         let (events, inbox) = mpsc::channel(EVENTS);
@@ -103,8 +108,10 @@ impl Live {
             None => Arc::new(LocalBus),
         };
         let loaded = Arc::new(Mutex::new(HashSet::new()));
-        let node = node::Node::new(Hub::new(config), bus.clone(), office.clone(), stats.clone(), loaded.clone(), events.clone(), cluster.heartbeat);
-        tokio::spawn(node.run(inbox, frames));
+        let (media_events, media_inbox) = mpsc::unbounded_channel();
+        let media = media.map(|m| m.start(media_events));
+        let node = node::Node::new(Hub::new(config), bus.clone(), office.clone(), stats.clone(), loaded.clone(), events.clone(), cluster.heartbeat, media);
+        tokio::spawn(node.run(inbox, frames, media_inbox));
         let permits = Permits::new(settings.limits);
         let changes = office.subscribe();
         let live = Arc::new(Live { events, bus, stats, next_conn: AtomicU64::new(1), loaded, draining: AtomicBool::new(false), permits });

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bureau_office::{FinishedCall, Office};
-use bureau_signal::{CloseCode, ConnId, Hub};
+use bureau_signal::{CloseCode, ConnId, Hub, MediaEvent};
 use tokio::sync::mpsc;
 
 use super::bus::{Bus, BusEvent, BusStats, Frame, NodeTag};
@@ -30,16 +30,19 @@ pub(super) struct Node {
     /// For the answers of the bus lookups.
     events: mpsc::Sender<Event>,
     outboxes: HashMap<ConnId, mpsc::Sender<Outbound>>,
+    /// The media server, when this node runs one.
+    media: Option<crate::sfu::MediaHandle>,
 }
 
 impl Node {
-    pub fn new(hub: Hub, bus: Arc<dyn Bus>, office: Arc<Office>, stats: Arc<BusStats>, loaded: Arc<Mutex<HashSet<String>>>, events: mpsc::Sender<Event>, heartbeat: Duration) -> Self {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(hub: Hub, bus: Arc<dyn Bus>, office: Arc<Office>, stats: Arc<BusStats>, loaded: Arc<Mutex<HashSet<String>>>, events: mpsc::Sender<Event>, heartbeat: Duration, media: Option<crate::sfu::MediaHandle>) -> Self {
         let config = RouterConfig { single: bus.single(), heartbeat };
         let router = Router::new(hub, config, Instant::now(), stats.clone(), loaded);
-        Node { router, bus, office, stats, events, outboxes: HashMap::new() }
+        Node { router, bus, office, stats, events, outboxes: HashMap::new(), media }
     }
 
-    pub async fn run(mut self, mut inbox: mpsc::Receiver<Event>, mut frames: mpsc::UnboundedReceiver<BusEvent>) {
+    pub async fn run(mut self, mut inbox: mpsc::Receiver<Event>, mut frames: mpsc::UnboundedReceiver<BusEvent>, mut media: mpsc::UnboundedReceiver<MediaEvent>) {
         loop {
             let deadline = self.router.poll_timeout();
             let sleep = async {
@@ -63,6 +66,7 @@ impl Node {
                     BusEvent::Frame(frame) => self.router.bus_frame(Instant::now(), frame),
                     BusEvent::Lost => self.router.bus_lost(),
                 },
+                Some(event) = media.recv() => self.router.media_event(event),
                 () = sleep => self.router.handle_timeout(Instant::now()),
             }
             self.carry_out().await;
@@ -117,6 +121,10 @@ impl Node {
                 RouterOutput::Check { homed, proxied, nodes } => self.check(homed, proxied, nodes),
                 RouterOutput::Release { orgs } => self.bus.release(&orgs).await,
                 RouterOutput::CallLog(log) => store_call_log(&self.office, log),
+                RouterOutput::Media(command) => match &self.media {
+                    Some(media) => media.send(command),
+                    None => tracing::warn!("a command for the media server, which this node does not run"),
+                },
                 RouterOutput::Present { org_id, user_id, present } => record_presence(&self.office, org_id, user_id, present),
             }
         }

@@ -165,11 +165,12 @@ impl Running {
             tls_listen: Some("127.0.0.1:0".into()),
             config: None,
         };
-        // Every server on its own TURN port, with loopback peers allowed for local calls, unless
+        // Every server on its own TURN and media server ports, with loopback peers allowed for local calls, unless
         // the test says otherwise.
         let env = |name: &str| {
             extra_env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()).or_else(|| match name {
                 "BUREAU_TURN_LISTEN" => Some("127.0.0.1:0".to_owned()),
+                "BUREAU_SFU_LISTEN" => Some("127.0.0.1:0".to_owned()),
                 "BUREAU_TURN_ALLOW_LOOPBACK_PEERS" => Some("true".to_owned()),
                 "BUREAU_SIGNAL_PRESENCE_GRACE_SECS" => Some("1".to_owned()),
                 "BUREAU_METRICS_LISTEN" => Some("127.0.0.1:0".to_owned()),

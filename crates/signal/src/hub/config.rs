@@ -14,6 +14,21 @@ pub struct HubConfig {
     pub mesh_cap: usize,
     /// How many malformed messages a connection may send; one more closes it.
     pub max_bad_messages: u32,
+    /// Participants at which a room switches from the mesh to the media server; `None` when
+    /// this node runs no media server (rooms then stay within the mesh cap).
+    pub sfu_threshold: Option<usize>,
+    /// The most participants in one room through the media server.
+    pub sfu_room_cap: usize,
+}
+
+impl HubConfig {
+    /// The most participants any organisation room may hold on this node.
+    pub fn room_cap(&self) -> usize {
+        match self.sfu_threshold {
+            Some(_) => self.sfu_room_cap.max(self.mesh_cap),
+            None => self.mesh_cap,
+        }
+    }
 }
 
 impl Default for HubConfig {
@@ -23,6 +38,8 @@ impl Default for HubConfig {
             ring_timeout: Duration::from_secs(30),
             mesh_cap: 8,
             max_bad_messages: 10,
+            sfu_threshold: None,
+            sfu_room_cap: 100,
         }
     }
 }

@@ -46,6 +46,8 @@ impl Hub {
                 | ClientMsg::LeaveRoom {}
                 | ClientMsg::Signal { .. }
                 | ClientMsg::MediaState(_)
+                | ClientMsg::SfuOffer { .. }
+                | ClientMsg::SfuAnswer { .. }
         )
     }
 

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::ConnId;
+use super::media::MediaCommand;
 use crate::protocol::{CloseCode, ServerMsg};
 
 /// What the hub asks the driver to do.
@@ -39,6 +40,9 @@ pub enum Output {
         /// Whether the user is present now.
         present: bool,
     },
+    /// Something for the media server (docs/sfu.md); its answers come back through
+    /// [`Hub::media_event`](super::Hub::media_event).
+    Media(MediaCommand),
 }
 
 /// Metadata of a finished call or room session (no content: who, where, when, how long).

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::time::Instant;
 
 use super::{CallLog, ConnId, Hub, Output, Room};
-use crate::protocol::{Away, ErrorCode, Meeting, MediaState, NextBusy, PeerInfo, RoomKind, RoomState, ServerMsg};
+use crate::protocol::{Away, ErrorCode, MediaMode, Meeting, MediaState, NextBusy, PeerInfo, RoomKind, RoomState, ServerMsg};
 
 /// The prefix of call room ids: `call:<call_id>`.
 pub(super) const CALL_ROOM_PREFIX: &str = "call:";
@@ -25,6 +25,8 @@ pub(super) struct RoomEntry {
     /// The peers in the room, in order of arrival.
     pub(super) members: Vec<ConnId>,
     session: Option<Session>,
+    /// Whether the room's media goes through the media server now (see the `media` module).
+    pub(super) media: MediaMode,
 }
 
 /// Two or more peers together in a room.
@@ -36,9 +38,11 @@ struct Session {
 }
 
 impl RoomEntry {
-    pub(super) fn new(room: Room, mesh_cap: usize) -> Self {
-        let capacity = room.capacity.unwrap_or(mesh_cap).min(mesh_cap);
-        Self { room, capacity, members: Vec::new(), session: None }
+    /// `cap`: the most participants any room of this kind may have on this node (the mesh cap,
+    /// or the media server's room cap when it serves big rooms).
+    pub(super) fn new(room: Room, cap: usize) -> Self {
+        let capacity = room.capacity.unwrap_or(cap).min(cap);
+        Self { room, capacity, members: Vec::new(), session: None, media: MediaMode::Mesh }
     }
 
     pub(super) fn kind(&self) -> RoomKind {
@@ -140,7 +144,8 @@ impl Hub {
         let members = self.members(&org_id, room_id);
         let others: Vec<ConnId> = members.iter().copied().filter(|m| *m != conn).collect();
         let peers = others.iter().filter_map(|m| self.peer_info(*m)).collect();
-        self.send(conn, ServerMsg::Joined { room_id: room_id.to_owned(), peers });
+        let media_mode = self.media_mode(&org_id, room_id);
+        self.send(conn, ServerMsg::Joined { room_id: room_id.to_owned(), peers, media_mode });
         if already {
             return;
         }
@@ -159,6 +164,11 @@ impl Hub {
     /// Takes a peer out of its room; returns whether it was in one. With `notify_self` the peer
     /// also gets a `peer_left` for itself (it was removed rather than leaving).
     pub(super) fn leave_room(&mut self, now: Instant, conn: ConnId, notify_self: bool) -> bool {
+        let Some(c) = self.conns.get_mut(&conn) else { return false };
+        if c.room.is_none() {
+            return false;
+        }
+        self.media_leave(conn);
         let Some(c) = self.conns.get_mut(&conn) else { return false };
         let Some(room_id) = c.room.take() else { return false };
         let (org_id, peer_id) = (c.org_id.clone(), c.peer_id.clone());
@@ -218,7 +228,7 @@ impl Hub {
         for gone in old.iter().filter(|id| !seen.contains(*id)) {
             self.remove_room(now, org_id, gone);
         }
-        let mesh_cap = self.config.mesh_cap;
+        let cap = self.config.room_cap();
         let org = self.orgs.entry(org_id.to_owned()).or_default();
         org.order = rooms.iter().map(|r| r.id.clone()).collect();
         // Offices whose absence or meeting began or ended: their owners' presence changes.
@@ -234,13 +244,14 @@ impl Hub {
             match org.rooms.get_mut(&room.id) {
                 Some(entry) => {
                     let members = std::mem::take(&mut entry.members);
-                    let session = entry.session.take();
-                    *entry = RoomEntry::new(room, mesh_cap);
+                    let (session, media) = (entry.session.take(), entry.media);
+                    *entry = RoomEntry::new(room, cap);
                     entry.members = members;
                     entry.session = session;
+                    entry.media = media;
                 }
                 None => {
-                    org.rooms.insert(room.id.clone(), RoomEntry::new(room, mesh_cap));
+                    org.rooms.insert(room.id.clone(), RoomEntry::new(room, cap));
                 }
             }
         }
@@ -281,6 +292,7 @@ impl Hub {
     /// After a membership change: session bookkeeping, `room` fan-out, presence of occupants.
     fn room_changed(&mut self, now: Instant, org_id: &str, room_id: &str) {
         self.update_session(now, org_id, room_id);
+        self.update_media_mode(org_id, room_id);
         self.broadcast_room(org_id, room_id);
         let users: BTreeSet<String> = self
             .members(org_id, room_id)

@@ -64,6 +64,18 @@ pub enum ClientMsg {
         /// The waiting guest, from `guest_waiting`.
         user_id: String,
     },
+    /// Connects the client to the media server of its room, once the room has switched to it
+    /// (`media_mode` `sfu`): the client's SDP offer (docs/sfu.md). Answered by `sfu_answer`;
+    /// sent again, it replaces the client's connection.
+    SfuOffer {
+        /// The offer's SDP.
+        sdp: String,
+    },
+    /// The client's answer to the media server's `sfu_offer` (others' tracks added or removed).
+    SfuAnswer {
+        /// The answer's SDP.
+        sdp: String,
+    },
 }
 
 impl ClientMsg {
@@ -82,12 +94,14 @@ impl ClientMsg {
             Self::Ping {} => "ping",
             Self::AdmitGuest { .. } => "admit_guest",
             Self::RefuseGuest { .. } => "refuse_guest",
+            Self::SfuOffer { .. } => "sfu_offer",
+            Self::SfuAnswer { .. } => "sfu_answer",
         }
     }
 }
 
 /// The wire names of every client message type, for error reporting.
-pub const CLIENT_TYPES: [&str; 12] = [
+pub const CLIENT_TYPES: [&str; 14] = [
     "hello",
     "set_presence",
     "join_room",
@@ -100,6 +114,8 @@ pub const CLIENT_TYPES: [&str; 12] = [
     "ping",
     "admit_guest",
     "refuse_guest",
+    "sfu_offer",
+    "sfu_answer",
 ];
 
 /// The fields of `set_presence`. `None` leaves a field unchanged; for `location` and `deputy_id`

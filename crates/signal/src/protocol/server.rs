@@ -44,12 +44,35 @@ pub enum ServerMsg {
         /// All rooms of the organisation.
         rooms: Vec<RoomState>,
     },
-    /// The client entered a room; it must send offers to each of `peers`.
+    /// The client entered a room. In a `mesh` room it must send offers to each of `peers`; in
+    /// an `sfu` room it sends its offer to the media server instead (`sfu_offer`).
     Joined {
         /// The room entered.
         room_id: String,
         /// The peers already in the room.
         peers: Vec<PeerInfo>,
+        /// How the room's media travels now.
+        #[serde(default)]
+        media_mode: MediaMode,
+    },
+    /// The client's room switched between the peer-to-peer mesh and the media server (it grew
+    /// past the organisation's threshold, or shrank well below it).
+    MediaMode {
+        /// The room.
+        room_id: String,
+        /// How its media travels from now on.
+        mode: MediaMode,
+    },
+    /// The media server's answer to the client's `sfu_offer`.
+    SfuAnswer {
+        /// The answer's SDP.
+        sdp: String,
+    },
+    /// The media server renegotiates the client's connection (others' tracks added or
+    /// removed); the client answers with `sfu_answer`.
+    SfuOffer {
+        /// The offer's SDP.
+        sdp: String,
     },
     /// A peer entered the client's room; it will send an offer.
     PeerJoined {
@@ -173,6 +196,9 @@ impl ServerMsg {
             Self::Room { .. } => "room",
             Self::Rooms { .. } => "rooms",
             Self::Joined { .. } => "joined",
+            Self::MediaMode { .. } => "media_mode",
+            Self::SfuAnswer { .. } => "sfu_answer",
+            Self::SfuOffer { .. } => "sfu_offer",
             Self::PeerJoined { .. } => "peer_joined",
             Self::PeerLeft { .. } => "peer_left",
             Self::Ring { .. } => "ring",
@@ -398,6 +424,17 @@ pub enum CallState {
     Ended,
 }
 
+/// How a room's media travels (docs/sfu.md).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaMode {
+    /// Peer to peer: every participant sends to every other.
+    #[default]
+    Mesh,
+    /// Through the media server, which forwards frames it cannot decrypt (SFrame).
+    Sfu,
+}
+
 /// The code of a non-fatal `error` message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -426,4 +463,7 @@ pub enum ErrorCode {
     NotAllowed,
     /// `admit_guest` or `refuse_guest` of a user who is not a guest waiting in the lobby.
     UnknownGuest,
+    /// The media server could not take the connection (`sfu_offer` outside a room that uses it,
+    /// an offer it cannot answer, or the server is full or off).
+    MediaServer,
 }

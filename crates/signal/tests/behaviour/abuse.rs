@@ -63,8 +63,8 @@ fn hello_with_another_version_closes_with_4000() {
     let (a, _) = office.connect("acme", "ada");
     let (b, _) = office.connect("acme", "bob");
     office.clear();
-    office.send(a, json!({"type": "hello", "version": 1}));
-    office.send(b, json!({"type": "hello", "version": 2}));
+    office.send(a, json!({"type": "hello", "version": bureau_signal::PROTOCOL_VERSION}));
+    office.send(b, json!({"type": "hello", "version": bureau_signal::PROTOCOL_VERSION - 1}));
     assert_eq!(office.closes(), [(b, CloseCode::BadVersion)]);
     assert_eq!(office.closes().first().map(|c| c.1.code()), None);
     assert_eq!(CloseCode::BadVersion.code(), 4000);
@@ -102,7 +102,7 @@ fn welcome_carries_the_drivers_ice_servers_and_the_rooms() {
     else {
         panic!("{got:?}")
     };
-    assert_eq!((*version, peer_id, user_id.as_str()), (1, &pa, "ada"));
+    assert_eq!((*version, peer_id, user_id.as_str()), (2, &pa, "ada"));
     assert_eq!(ice_servers, &json!([{"urls": ["stun:turn.example:3478"]}]));
     assert_eq!(rooms.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["hall"]);
 }

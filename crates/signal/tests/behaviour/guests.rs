@@ -263,7 +263,7 @@ fn guests_may_not_act_as_members() {
     }
     assert_eq!(errors(&office.take(g)), [ErrorCode::NotAllowed; 6]);
     office.send(g, json!({"type": "ping"}));
-    office.send(g, json!({"type": "hello", "version": 1}));
+    office.send(g, json!({"type": "hello", "version": bureau_signal::PROTOCOL_VERSION}));
     assert_eq!(office.take(g), [ServerMsg::Pong {}]);
     assert!(office.take(ada).is_empty());
 

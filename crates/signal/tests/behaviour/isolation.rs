@@ -57,6 +57,6 @@ fn rooms_users_and_calls_of_another_organisation_do_not_exist() {
     office.set_rooms("acme", vec![room("vault", RoomKind::Meeting, None)]);
     office.send(a, json!({"type": "join_room", "room_id": "vault"}));
     let to_a = office.take(a);
-    assert!(to_a.contains(&ServerMsg::Joined { room_id: "vault".into(), peers: vec![] }));
+    assert!(to_a.contains(&ServerMsg::Joined { room_id: "vault".into(), peers: vec![], media_mode: bureau_signal::MediaMode::Mesh }));
     assert!(office.take(g).is_empty(), "same room id, different organisation");
 }

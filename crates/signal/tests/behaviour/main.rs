@@ -9,6 +9,7 @@ mod calls;
 mod fuzz_corpus;
 mod guests;
 mod isolation;
+mod media;
 mod meetings;
 mod presence;
 mod random;
@@ -17,7 +18,7 @@ mod rooms;
 use std::time::{Duration, Instant};
 
 use bureau_signal::{
-    CallLog, CloseCode, ConnId, ConnectInfo, ErrorCode, GuestAccess, Hub, HubConfig, Output, PeerId,
+    CallLog, CloseCode, ConnId, ConnectInfo, ErrorCode, GuestAccess, Hub, HubConfig, MediaCommand, Output, PeerId,
     Room, RoomKind, ServerMsg,
 };
 use serde_json::Value;
@@ -161,6 +162,20 @@ impl Office {
             _ => true,
         });
         closes
+    }
+
+    /// Takes the commands for the media server emitted so far.
+    pub fn media_commands(&mut self) -> Vec<MediaCommand> {
+        self.pump();
+        let mut commands = Vec::new();
+        self.outbox.retain(|o| match o {
+            Output::Media(command) => {
+                commands.push(command.clone());
+                false
+            }
+            _ => true,
+        });
+        commands
     }
 
     /// Takes the presence flips emitted so far, as (org, user, present).

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use bureau_signal::{ErrorCode, HubConfig, RoomKind, ServerMsg};
+use bureau_signal::{ErrorCode, HubConfig, MediaMode, RoomKind, ServerMsg};
 use serde_json::json;
 
 use crate::{Office, errors, kinds, room};
@@ -28,7 +28,7 @@ fn joins_and_leaves_announce_peers_to_the_room_and_the_floor_plan() {
     office.clear();
 
     office.send(a, json!({"type": "join_room", "room_id": "meet"}));
-    assert_eq!(office.take(a)[0], ServerMsg::Joined { room_id: "meet".into(), peers: vec![] });
+    assert_eq!(office.take(a)[0], ServerMsg::Joined { room_id: "meet".into(), peers: vec![], media_mode: MediaMode::Mesh });
     office.clear();
     office.send(b, json!({"type": "join_room", "room_id": "meet"}));
     let to_b = office.take(b);

@@ -63,6 +63,7 @@ impl Router {
                 }
                 Output::CallLog(log) => self.out.push_back(RouterOutput::CallLog(log)),
                 Output::Present { org_id, user_id, present } => self.out.push_back(RouterOutput::Present { org_id, user_id, present }),
+                Output::Media(command) => self.out.push_back(RouterOutput::Media(command)),
             }
         }
         for (node, batch) in batches {

@@ -66,6 +66,8 @@ pub(super) enum RouterOutput {
         /// Present now.
         present: bool,
     },
+    /// A command for this node's media server (its organisation's hub runs here).
+    Media(bureau_signal::MediaCommand),
 }
 
 /// What a heartbeat check found.
@@ -277,6 +279,13 @@ impl Router {
                 self.send_to_home(org_id, other, frame);
             }
         }
+    }
+
+    /// What this node's media server tells a participant. The commands it answers came from
+    /// this node's hub, so the participant's hub is here.
+    pub fn media_event(&mut self, event: bureau_signal::MediaEvent) {
+        self.hub.media_event(event);
+        self.drain_hub();
     }
 
     /// Something waits on the server for these members (messages, changed conversations):

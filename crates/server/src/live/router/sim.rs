@@ -374,7 +374,7 @@ impl Sim {
                     }
                     self.redis.alive.remove(&tag);
                 }
-                RouterOutput::CallLog(_) | RouterOutput::Present { .. } => {}
+                RouterOutput::CallLog(_) | RouterOutput::Present { .. } | RouterOutput::Media(_) => {}
             }
         }
     }
