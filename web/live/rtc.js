@@ -7,6 +7,8 @@
 // back, the peer with the smaller id offers.
 
 import { SfuLink } from '/live/sfu-link.js';
+import { CallEncryption } from '/live/call-encryption.js';
+import { MediaEncryption } from '/live/media-encryption.js';
 
 /**
  * @typedef {import('/client/protocol.js').SignalClient} SignalClient
@@ -66,6 +68,10 @@ export class Mesh {
     this.mode = 'mesh';
     /** The connection to the media server, in a room that uses it. @type {SfuLink|null} */
     this.sfu = null;
+    /** The end-to-end encryption of what goes through it. @type {CallEncryption|null} */
+    this.encryption = null;
+    /** The browser cannot encrypt media in a worker, so it does not send through the media server. */
+    this.unsupported = false;
 
     signal.on('joined', (msg) => this.joined(msg.room_id, msg.peers, msg.media_mode || 'mesh'));
     signal.on('peer_joined', (msg) => {
@@ -77,7 +83,9 @@ export class Mesh {
     signal.on('sfu_answer', (msg) => { if (this.sfu) this.sfu.answered(msg.sdp); });
     signal.on('sfu_offer', (msg) => { if (this.sfu) this.sfu.offered(msg.sdp); });
     signal.on('peer_left', (msg) => {
-      if (msg.room_id === this.roomId && msg.peer_id !== signal.peerId) this.remove(msg.peer_id);
+      if (msg.room_id !== this.roomId || msg.peer_id === signal.peerId) return;
+      if (this.encryption) this.encryption.left(msg.peer_id);
+      this.remove(msg.peer_id);
     });
     signal.on('left', () => this.closeAll());
     signal.on('media_state', (msg) => {
@@ -87,6 +95,10 @@ export class Mesh {
       this.changed();
     });
     signal.on('signal', (msg) => {
+      if (msg.payload && (msg.payload.kind === 'call_pub' || msg.payload.kind === 'call_key')) {
+        if (this.encryption && this.peers.has(msg.from_peer)) this.encryption.received(msg.from_peer, msg.payload);
+        return;
+      }
       if (!msg.payload || msg.payload.kind !== 'media') return;
       let peer = this.peers.get(msg.from_peer);
       // A late mesh offer once the room uses the media server has nothing to connect.
@@ -135,6 +147,7 @@ export class Mesh {
       if (mode === 'sfu') this.addViaSfu(info);
       else this.add(info, true);
     }
+    if (this.encryption) this.encryption.announce([...this.peers.keys()]);
     this.changed();
   }
 
@@ -154,9 +167,12 @@ export class Mesh {
     if (mode === 'sfu') {
       // The mesh links stay until media flows through the media server (see `openSfu`).
       this.openSfu();
+      if (this.encryption) this.encryption.announce([...this.peers.keys()]);
     } else {
       const link = this.sfu;
       this.sfu = null;
+      if (this.encryption) this.encryption.close();
+      this.encryption = null;
       for (const peer of [...this.peers.values()]) {
         if (!peer.viaSfu) continue;
         this.peers.delete(peer.info.peer_id);
@@ -167,11 +183,25 @@ export class Mesh {
     this.changed();
   }
 
-  /** Opens the connection to the media server. @private */
+  /**
+   * Opens the connection to the media server, everything it carries end-to-end encrypted. A
+   * browser that cannot encrypt in a worker stays out of it (and says so) rather than send
+   * media the server could read.
+   * @private
+   */
   openSfu() {
     if (this.sfu) this.sfu.close();
+    if (this.encryption) this.encryption.close();
+    this.sfu = null;
+    this.encryption = null;
+    this.unsupported = !MediaEncryption.supported();
+    if (this.unsupported) return;
+    const encryption = new CallEncryption(this.signal, this.roomId, () => this.changed());
+    this.encryption = encryption;
     const link = new SfuLink(this.signal, this.media, this.config(), {
-      track: (peerId, track) => {
+      sending: (sender, kind) => encryption.attachSender(sender, kind),
+      track: (peerId, track, receiver) => {
+        encryption.attachReceiver(receiver, track.kind === 'audio' ? 'audio' : 'video', peerId);
         const peer = this.peers.get(peerId);
         if (!peer || link !== this.sfu) return;
         // During a switch the mesh link carries the peer until this track has media.
@@ -354,7 +384,10 @@ export class Mesh {
   closeAll() {
     for (const id of [...this.peers.keys()]) this.remove(id);
     if (this.sfu) this.sfu.close();
+    if (this.encryption) this.encryption.close();
     this.sfu = null;
+    this.encryption = null;
+    this.unsupported = false;
     this.mode = 'mesh';
     this.roomId = '';
     this.media.stop();

@@ -93,6 +93,7 @@ export function mountStage(office) {
       const meeting = office.me.role !== 'guest' && office.rooms.some((r) => r.id === room.id && r.kind === 'meeting');
       stage.replaceChildren(
         h('div', { class: 'stage-head' }, h('h2', { class: 'stage-title' }, room.title), h('span', { class: 'stage-count' }),
+          h('span', { class: 'stage-e2ee', role: 'status' }),
           meeting ? h('button', { type: 'button', class: 'button small', onclick: () => void openRoomChat(office, room.id) }, 'Room chat') : null),
         grid, controls(office));
     }
@@ -112,6 +113,7 @@ export function mountStage(office) {
     grid.dataset.count = String(tiles.size);
     const count = /** @type {HTMLElement} */ (stage.querySelector('.stage-count'));
     count.textContent = tiles.size === 1 ? 'Waiting for others…' : `${tiles.size} people`;
+    drawEncryption(office, /** @type {HTMLElement} */ (stage.querySelector('.stage-e2ee')));
     updateControls(office, stage);
   };
 
@@ -122,6 +124,31 @@ export function mountStage(office) {
   });
   drawBanner();
   draw();
+}
+
+/**
+ * Says how the room's media travels: through the media server it is end to end encrypted, with
+ * the call safety code everyone can compare aloud (a server that slipped in a key of its own
+ * would show a different one to someone).
+ * @param {Office} office
+ * @param {HTMLElement} note
+ */
+function drawEncryption(office, note) {
+  const mesh = office.mesh;
+  if (mesh.mode !== 'sfu') {
+    note.replaceChildren();
+    return;
+  }
+  if (mesh.unsupported) {
+    note.className = 'stage-e2ee error';
+    note.textContent = 'This browser cannot encrypt media end to end for a room this size; use a current Chromium, Chrome or Edge.';
+    return;
+  }
+  const code = mesh.encryption ? mesh.encryption.code : '';
+  note.className = 'stage-e2ee';
+  note.replaceChildren(h('span', { 'aria-hidden': 'true' }, '🔒 '), 'End-to-end encrypted through the media server',
+    code ? h('span', { class: 'e2ee-code' }, ' · safety code ', h('strong', { class: 'mono' }, code)) : '');
+  note.title = 'Everyone in the call sees the same safety code unless someone slipped in a key of their own.';
 }
 
 /**
