@@ -20,7 +20,7 @@ pub fn signal_json(data: &[u8]) {
     }
     let mut hub = Hub::with_seed(HubConfig::default(), 1);
     let start = Instant::now();
-    let room = |id: &str, kind| Room { id: id.into(), name: id.into(), kind, owner_user_id: None, capacity: Some(3), away: None, meeting: None, next_busy: None };
+    let room = |id: &str, kind| Room { id: id.into(), name: id.into(), kind, owner_user_id: None, capacity: Some(3), away: None, meeting: None, next_busy: None, media_threshold: None };
     hub.set_rooms(start, "acme", vec![room("meet", RoomKind::Meeting), room("hall", RoomKind::Reception)]);
     let conns = [ConnId(1), ConnId(2), ConnId(3)];
     for (conn, user) in conns.iter().zip(["ada", "bob", "gus"]) {

@@ -97,6 +97,10 @@ pub struct Room {
     pub meeting: Option<Meeting>,
     /// An office owner's next busy interval (shared by them): shown in their presence.
     pub next_busy: Option<NextBusy>,
+    /// Participants at which this room moves to the media server, when the organisation set
+    /// its own threshold or marked the room large (1: always); `None`: the node's
+    /// ([`HubConfig::sfu_threshold`]). Without a media server on the node it does nothing.
+    pub media_threshold: Option<usize>,
 }
 
 /// One open connection.

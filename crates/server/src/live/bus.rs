@@ -153,6 +153,8 @@ pub struct WireRoom {
     meeting: Option<bureau_signal::Meeting>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     next_busy: Option<bureau_signal::NextBusy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    media_threshold: Option<usize>,
 }
 
 impl From<&bureau_signal::Room> for WireRoom {
@@ -166,14 +168,15 @@ impl From<&bureau_signal::Room> for WireRoom {
             away: room.away.clone(),
             meeting: room.meeting.clone(),
             next_busy: room.next_busy.clone(),
+            media_threshold: room.media_threshold,
         }
     }
 }
 
 impl From<WireRoom> for bureau_signal::Room {
     fn from(room: WireRoom) -> Self {
-        let WireRoom { id, name, kind, owner, capacity, away, meeting, next_busy } = room;
-        bureau_signal::Room { id, name, kind, owner_user_id: owner, capacity, away, meeting, next_busy }
+        let WireRoom { id, name, kind, owner, capacity, away, meeting, next_busy, media_threshold } = room;
+        bureau_signal::Room { id, name, kind, owner_user_id: owner, capacity, away, meeting, next_busy, media_threshold }
     }
 }
 

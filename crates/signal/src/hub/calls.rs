@@ -133,6 +133,7 @@ impl Hub {
             away: None,
             meeting: None,
             next_busy: None,
+            media_threshold: None,
         };
         org.rooms.insert(room_id.clone(), RoomEntry::new(room, mesh_cap));
         let msg = update(call_id, CallState::Accepted, Some(room_id.clone()));

@@ -135,11 +135,12 @@ impl Hub {
     /// After a room's participants changed: switches it to the media server or back when its
     /// size crossed the threshold, and tells its participants.
     pub(super) fn update_media_mode(&mut self, org_id: &str, room_id: &str) {
-        let Some(threshold) = self.config.sfu_threshold else { return };
+        let Some(node_threshold) = self.config.sfu_threshold else { return };
         let Some(entry) = self.orgs.get_mut(org_id).and_then(|o| o.rooms.get_mut(room_id)) else { return };
         if entry.kind() == RoomKind::Call {
             return;
         }
+        let threshold = entry.media_threshold().unwrap_or(node_threshold).max(1);
         let count = entry.members.len();
         let mode = match entry.media {
             MediaMode::Mesh if count >= threshold => MediaMode::Sfu,

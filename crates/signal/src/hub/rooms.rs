@@ -49,6 +49,11 @@ impl RoomEntry {
         self.room.kind
     }
 
+    /// The room's own threshold for the media server, if it has one.
+    pub(super) fn media_threshold(&self) -> Option<usize> {
+        self.room.media_threshold
+    }
+
     /// The owner of an office is away.
     pub(super) fn away(&self) -> Option<&Away> {
         self.room.away.as_ref()
@@ -255,6 +260,11 @@ impl Hub {
                 }
             }
         }
+        // A threshold changed (the organisation's, or a room marked large): rooms follow now.
+        let occupied: Vec<String> = self.orgs.get(org_id).map(|o| o.rooms.iter().filter(|(_, r)| !r.members.is_empty()).map(|(id, _)| id.clone()).collect()).unwrap_or_default();
+        for room_id in occupied {
+            self.update_media_mode(org_id, &room_id);
+        }
         let msg = ServerMsg::Rooms { rooms: self.org_rooms(org_id) };
         self.broadcast(org_id, &msg, None);
         self.rooms_changed_for_guests(now, org_id, &guest_rooms);
@@ -373,6 +383,7 @@ mod tests {
             away: None,
             meeting: None,
             next_busy: None,
+            media_threshold: None,
         }
     }
 

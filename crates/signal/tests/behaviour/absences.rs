@@ -22,6 +22,7 @@ fn floor_plan(deputy: Option<&str>, bob_away: bool) -> Vec<Room> {
             away: (user == "bob" && bob_away).then(|| Away { until: BACK, deputy_id: deputy.map(str::to_owned) }),
             meeting: None,
             next_busy: None,
+            media_threshold: None,
         })
         .collect()
 }

@@ -215,7 +215,7 @@ impl Office {
 
 /// A room without owner.
 pub fn room(id: &str, kind: RoomKind, capacity: Option<usize>) -> Room {
-    Room { id: id.into(), name: format!("Room {id}"), kind, owner_user_id: None, capacity, away: None, meeting: None, next_busy: None }
+    Room { id: id.into(), name: format!("Room {id}"), kind, owner_user_id: None, capacity, away: None, meeting: None, next_busy: None, media_threshold: None }
 }
 
 /// The codes of the `error` messages among `msgs`.

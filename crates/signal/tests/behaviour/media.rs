@@ -168,3 +168,24 @@ fn a_guest_in_a_room_on_the_media_server_connects_to_it_too() {
     office.send(g, json!({"type": "sfu_offer", "sdp": "v=0"}));
     assert!(matches!(&office.media_commands()[..], [MediaCommand::Join { conn, peer_id, .. }] if *conn == g && *peer_id == pg));
 }
+
+#[test]
+fn a_room_of_its_own_threshold_or_marked_large_follows_it_and_a_change_applies_at_once() {
+    let mut office = office(Some(5));
+    let large = bureau_signal::Room { media_threshold: Some(1), ..room("hall", RoomKind::Meeting, None) };
+    office.set_rooms("acme", vec![large, room("meet", RoomKind::Meeting, None)]);
+    let alone = fill(&mut office, "hall", 1);
+    assert_eq!(modes(&office.take(alone[0].0)), [MediaMode::Sfu], "a room marked large uses the media server from the first");
+
+    let people = fill(&mut office, "meet", 3);
+    assert!(modes(&office.take(people[0].0)).is_empty(), "three of the node's five stay in the mesh");
+    // The organisation lowers its threshold to three: the room moves with the call going on.
+    let lowered = bureau_signal::Room { media_threshold: Some(3), ..room("meet", RoomKind::Meeting, None) };
+    office.set_rooms("acme", vec![room("hall", RoomKind::Meeting, None), lowered]);
+    for (conn, _) in &people {
+        assert_eq!(modes(&office.take(*conn)), [MediaMode::Sfu]);
+    }
+    // Back to the node's five: three is two below, so the room goes back to the mesh.
+    office.set_rooms("acme", vec![room("hall", RoomKind::Meeting, None), room("meet", RoomKind::Meeting, None)]);
+    assert_eq!(modes(&office.take(people[0].0)), [MediaMode::Mesh]);
+}

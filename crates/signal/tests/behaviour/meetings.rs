@@ -23,6 +23,7 @@ fn floor_plan(meeting: Option<bool>, next: bool) -> Vec<Room> {
             away: None,
             meeting: meeting.filter(|_| user == "bob").map(|rings| Meeting { until: UNTIL, title: Some("Client meeting".into()), rings }),
             next_busy: (next && user == "bob").then_some(NextBusy { starts_at: UNTIL + 3_600_000, ends_at: UNTIL + 7_200_000, title: None }),
+            media_threshold: None,
         })
         .collect()
 }
