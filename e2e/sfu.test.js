@@ -3,7 +3,7 @@
 // - three meet in the mesh; the fourth walking in moves the room to the media server with the
 //   call going on, and everyone still sees and hears everyone, now decrypting SFrame;
 // - six through the media server: every participant decodes every other's video, hears their
-//   audio and sees the same call safety code; mute and camera off reach everyone;
+//   audio and sees the same call safety code; mute, camera off and screen sharing reach everyone;
 // - the media server cannot see the media: with its test switch (`sfu.record_to`) it writes
 //   every frame it forwards; each is SFrame ciphertext after the clear codec header bytes, that
 //   only the participants' keys open, and random-looking where the opened frames are not;
@@ -203,7 +203,7 @@ test('three meet in the mesh; the fourth moves the room to the media server and 
   for (const b of browsers.slice(0, 4)) assert.deepEqual(b.errors, []);
 });
 
-test('six through the media server: everyone decodes everyone, hears everyone and sees the same safety code; mute and camera off reach all', LONG, async () => {
+test('six through the media server: everyone decodes everyone, hears everyone and sees the same safety code; mute, camera off and screen sharing reach all', LONG, async () => {
   const [ada, , , , eve, fay] = pages;
   await enter(eve);
   await enter(fay);
@@ -239,6 +239,24 @@ test('six through the media server: everyone decodes everyone, hears everyone an
       return frames > was + 10;
     }, [adaPeer, before[i][adaPeer] || 0]);
   }
+
+  // Ada shares her screen: everyone gets it through the media server, wider than the camera
+  // (Chromium's fake screen is wider than its 4:3 fake camera), and her tile says so.
+  await ada.evaluate(() => /** @type {any} */ (window).bureau.media.setScreen(true));
+  for (const page of pages.slice(1)) {
+    await page.locator(`#stage .video-tile.screen[data-peer-id="${adaPeer}"]`).waitFor({ timeout: 0 });
+    await pollUntil(page, async (peer) => {
+      const mesh = /** @type {any} */ (window).bureau.mesh;
+      const tracks = mesh.peers.get(peer)?.stream.getVideoTracks() || [];
+      let wide = false;
+      (await mesh.sfu.pc.getStats()).forEach((/** @type {any} */ r) => {
+        if (r.type === 'inbound-rtp' && tracks.some((/** @type {any} */ t) => t.id === r.trackIdentifier) && r.frameWidth && r.frameHeight) wide = r.frameWidth / r.frameHeight > 1.4;
+      });
+      return wide;
+    }, adaPeer);
+  }
+  await ada.evaluate(() => /** @type {any} */ (window).bureau.media.setScreen(false));
+  for (const page of pages.slice(1)) await page.locator(`#stage .video-tile.screen[data-peer-id="${adaPeer}"]`).waitFor({ state: 'detached', timeout: 0 });
   for (const b of browsers) assert.deepEqual(b.errors, []);
 });
 
