@@ -114,6 +114,7 @@
  * @typedef {{type: 'media_mode', room_id: string, mode: MediaMode}} MediaModeMsg
  * @typedef {{type: 'sfu_answer', sdp: string}} SfuAnswerMsg
  * @typedef {{type: 'sfu_offer', sdp: string}} SfuOfferMsg
+ * @typedef {{type: 'speakers', room_id: string, peer_ids: string[], video: string[]}} SpeakersMsg
  * @typedef {{type: 'peer_joined', room_id: string, peer: PeerInfo}} PeerJoinedMsg
  * @typedef {{type: 'peer_left', room_id: string, peer_id: string}} PeerLeftMsg
  * @typedef {{type: 'ring', call_id: string, from_user: string, from_name: string, for_user?: string}} RingMsg
@@ -128,7 +129,7 @@
  * @typedef {{type: 'admitted', room_id: string}} AdmittedMsg
  * @typedef {{type: 'inbox'}} InboxMsg
  * @typedef {{type: 'conversations'}} ConversationsMsg
- * @typedef {WelcomeMsg|PresenceMsg|RoomMsg|RoomsMsg|JoinedMsg|MediaModeMsg|SfuAnswerMsg|SfuOfferMsg|PeerJoinedMsg|PeerLeftMsg|RingMsg|AwayMsg|CallUpdateMsg|SignalMsg|MediaStateMsg|ErrorMsg|PongMsg|GuestWaitingMsg|GuestLeftMsg|AdmittedMsg|InboxMsg|ConversationsMsg} ServerMsg
+ * @typedef {WelcomeMsg|PresenceMsg|RoomMsg|RoomsMsg|JoinedMsg|MediaModeMsg|SfuAnswerMsg|SfuOfferMsg|SpeakersMsg|PeerJoinedMsg|PeerLeftMsg|RingMsg|AwayMsg|CallUpdateMsg|SignalMsg|MediaStateMsg|ErrorMsg|PongMsg|GuestWaitingMsg|GuestLeftMsg|AdmittedMsg|InboxMsg|ConversationsMsg} ServerMsg
  */
 
 /**
@@ -178,6 +179,7 @@
  * @property {MediaModeMsg} media_mode
  * @property {SfuAnswerMsg} sfu_answer
  * @property {SfuOfferMsg} sfu_offer
+ * @property {SpeakersMsg} speakers
  * @property {PeerJoinedMsg} peer_joined
  * @property {PeerLeftMsg} peer_left
  * @property {RingMsg} ring

@@ -72,6 +72,10 @@ export class Mesh {
     this.encryption = null;
     /** The browser cannot encrypt media in a worker, so it does not send through the media server. */
     this.unsupported = false;
+    /** Through the media server: peers, the most recent speaker first. @type {string[]} */
+    this.speakers = [];
+    /** Through the media server: the peers whose video it forwards (the last N speakers); null: all. @type {Set<string>|null} */
+    this.forwardedVideo = null;
 
     signal.on('joined', (msg) => this.joined(msg.room_id, msg.peers, msg.media_mode || 'mesh'));
     signal.on('peer_joined', (msg) => {
@@ -82,6 +86,12 @@ export class Mesh {
     signal.on('media_mode', (msg) => { if (msg.room_id === this.roomId) this.switchTo(msg.mode); });
     signal.on('sfu_answer', (msg) => { if (this.sfu) this.sfu.answered(msg.sdp); });
     signal.on('sfu_offer', (msg) => { if (this.sfu) this.sfu.offered(msg.sdp); });
+    signal.on('speakers', (msg) => {
+      if (msg.room_id !== this.roomId) return;
+      this.speakers = msg.peer_ids;
+      this.forwardedVideo = new Set(msg.video);
+      this.changed();
+    });
     signal.on('peer_left', (msg) => {
       if (msg.room_id !== this.roomId || msg.peer_id === signal.peerId) return;
       if (this.encryption) this.encryption.left(msg.peer_id);
@@ -173,6 +183,8 @@ export class Mesh {
       this.sfu = null;
       if (this.encryption) this.encryption.close();
       this.encryption = null;
+      this.speakers = [];
+      this.forwardedVideo = null;
       for (const peer of [...this.peers.values()]) {
         if (!peer.viaSfu) continue;
         this.peers.delete(peer.info.peer_id);
@@ -388,6 +400,8 @@ export class Mesh {
     this.sfu = null;
     this.encryption = null;
     this.unsupported = false;
+    this.speakers = [];
+    this.forwardedVideo = null;
     this.mode = 'mesh';
     this.roomId = '';
     this.media.stop();

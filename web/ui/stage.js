@@ -249,7 +249,12 @@ function updateTile(office, id, tile) {
   tile.classList.toggle('guest', guest);
   const userId = self ? office.me.id : peer ? peer.info.user_id : '';
   /** @type {HTMLElement} */ (tile.querySelector('.tile-name')).textContent = name;
-  const hasVideo = Boolean(state && (state.camera || state.screen));
+  // Through the media server only the last speakers' video goes round: the others show their picture.
+  const forwarded = self || office.mesh.mode !== 'sfu' || !office.mesh.forwardedVideo || office.mesh.forwardedVideo.has(id);
+  const hasVideo = Boolean(state && (state.camera || state.screen) && forwarded);
+  // The most recent speakers first.
+  const rank = office.mesh.mode === 'sfu' && !self ? office.mesh.speakers.indexOf(id) : -1;
+  tile.style.order = self ? '' : String(rank < 0 ? office.mesh.speakers.length : rank);
   tile.classList.toggle('no-video', !hasVideo);
   // One's own camera shows as a mirror; one's shared screen as others see it (text readable).
   tile.classList.toggle('screen', Boolean(state && state.screen));

@@ -69,6 +69,17 @@ pub enum MediaEvent {
         /// The offer's SDP.
         sdp: String,
     },
+    /// The order of speakers in a room changed.
+    Speakers {
+        /// The room's organisation.
+        org_id: String,
+        /// The room.
+        room_id: String,
+        /// Its participants, the most recent speaker first.
+        order: Vec<ConnId>,
+        /// How many of the first have their video forwarded.
+        last_n: usize,
+    },
     /// The participant's connection could not be made or ended.
     Failed {
         /// The participant.
@@ -86,9 +97,27 @@ impl Hub {
             MediaEvent::Answer { conn, sdp } => (conn, ServerMsg::SfuAnswer { sdp }),
             MediaEvent::Offer { conn, sdp } => (conn, ServerMsg::SfuOffer { sdp }),
             MediaEvent::Failed { conn, reason } => (conn, ServerMsg::error(ErrorCode::MediaServer, reason)),
+            MediaEvent::Speakers { org_id, room_id, order, last_n } => return self.speakers(&org_id, &room_id, &order, last_n),
         };
         if self.media_room(conn).is_some() {
             self.send(conn, msg);
+        }
+    }
+
+    /// Tells a room on the media server who spoke last and whose video goes round. Connections
+    /// no longer in the room are left out.
+    fn speakers(&mut self, org_id: &str, room_id: &str, order: &[ConnId], last_n: usize) {
+        let in_room: Vec<ConnId> = order.iter().copied().filter(|c| self.media_room(*c).is_some_and(|(o, r)| o == org_id && r == room_id)).collect();
+        let peer_ids: Vec<PeerId> = in_room.iter().filter_map(|c| self.conns.get(c).map(|c| c.peer_id.clone())).collect();
+        if peer_ids.is_empty() {
+            return;
+        }
+        let video = peer_ids.iter().take(last_n).cloned().collect();
+        let msg = ServerMsg::Speakers { room_id: room_id.to_owned(), peer_ids, video };
+        let members = self.orgs.get(org_id).and_then(|o| o.rooms.get(room_id)).map(|r| r.members.clone()).unwrap_or_default();
+        let shared = std::sync::Arc::new(msg);
+        for conn in members {
+            self.out.push_back(Output::Send { conn, msg: shared.clone() });
         }
     }
 

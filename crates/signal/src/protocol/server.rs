@@ -74,6 +74,16 @@ pub enum ServerMsg {
         /// The offer's SDP.
         sdp: String,
     },
+    /// Who spoke last in a room through the media server (from the audio levels browsers put
+    /// in clear beside the encrypted audio), and whose video it forwards (the last N speakers).
+    Speakers {
+        /// The room.
+        room_id: String,
+        /// Every participant, the most recent speaker first.
+        peer_ids: Vec<PeerId>,
+        /// The participants whose video the media server forwards now.
+        video: Vec<PeerId>,
+    },
     /// A peer entered the client's room; it will send an offer.
     PeerJoined {
         /// The room.
@@ -199,6 +209,7 @@ impl ServerMsg {
             Self::MediaMode { .. } => "media_mode",
             Self::SfuAnswer { .. } => "sfu_answer",
             Self::SfuOffer { .. } => "sfu_offer",
+            Self::Speakers { .. } => "speakers",
             Self::PeerJoined { .. } => "peer_joined",
             Self::PeerLeft { .. } => "peer_left",
             Self::Ring { .. } => "ring",

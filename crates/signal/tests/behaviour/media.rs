@@ -189,3 +189,18 @@ fn a_room_of_its_own_threshold_or_marked_large_follows_it_and_a_change_applies_a
     office.set_rooms("acme", vec![room("hall", RoomKind::Meeting, None), room("meet", RoomKind::Meeting, None)]);
     assert_eq!(modes(&office.take(people[0].0)), [MediaMode::Mesh]);
 }
+
+#[test]
+fn the_media_servers_speaker_order_reaches_the_room_as_peer_ids_without_those_who_left() {
+    let mut office = office(Some(2));
+    let people = fill(&mut office, "meet", 3);
+    let [(a, pa), (b, pb), (c, _)] = [people[0].clone(), people[1].clone(), people[2].clone()];
+    office.send(c, json!({"type": "leave_room"}));
+    let (outsider, _) = office.connect("acme", "out");
+    office.clear();
+    office.hub.media_event(MediaEvent::Speakers { org_id: "acme".into(), room_id: "meet".into(), order: vec![b, c, a], last_n: 1 });
+    let expected = ServerMsg::Speakers { room_id: "meet".into(), peer_ids: vec![pb.clone(), pa], video: vec![pb] };
+    assert_eq!(office.take(a), [expected.clone()]);
+    assert_eq!(office.take(b), [expected]);
+    assert!(office.take(c).is_empty() && office.take(outsider).is_empty(), "nobody outside the room hears of it");
+}
