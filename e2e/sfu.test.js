@@ -205,9 +205,26 @@ test('three meet in the mesh; the fourth moves the room to the media server and 
 
 test('six through the media server: everyone decodes everyone, hears everyone and sees the same safety code; mute, camera off and screen sharing reach all', LONG, async () => {
   const [ada, , , , eve, fay] = pages;
+  // Eve's browser may only use relayed candidates: she reaches the media server through
+  // Bureau's TURN server.
+  await eve.evaluate(() => localStorage.setItem('bureau.iceTransportPolicy', 'relay'));
   await enter(eve);
   await enter(fay);
   for (const page of pages) await waitForSfuMedia(page, 5);
+  const eveRoute = await eve.evaluate(async () => {
+    const pc = /** @type {any} */ (window).bureau.mesh.sfu.pc;
+    /** @type {Map<string, any>} */
+    const byId = new Map();
+    const stats = await pc.getStats();
+    stats.forEach((/** @type {any} */ s) => byId.set(s.id, s));
+    let local = '';
+    stats.forEach((/** @type {any} */ s) => {
+      if (s.type === 'transport' && s.selectedCandidatePairId) local = (byId.get(byId.get(s.selectedCandidatePairId)?.localCandidateId) || {}).candidateType || '';
+    });
+    return { policy: pc.getConfiguration().iceTransportPolicy, local };
+  });
+  assert.deepEqual(eveRoute, { policy: 'relay', local: 'relay' }, 'Eve reaches the media server through TURN');
+  await eve.evaluate(() => localStorage.removeItem('bureau.iceTransportPolicy'));
   const codes = await Promise.all(pages.map((p) => p.evaluate(() => /** @type {any} */ (window).bureau.mesh.encryption.code)));
   assert.match(codes[0], /^\d{4}( \d{4}){4}$/);
   assert.deepEqual(new Set(codes).size, 1, `one safety code for everyone: ${codes.join(' / ')}`);
