@@ -146,6 +146,28 @@ test('an admin adds, renames and deletes a room; colleagues see the floor plan c
   await alice.getByRole('button', { name: 'Save Library' }).click();
   await bob.locator('article.room-tile[aria-label="Quiet library"]').getByText('0/4').waitFor({ timeout: 0 });
 
+  // Marked large with the keyboard alone: the checkbox has a name, Tab reaches the row's Save.
+  const large = alice.getByRole('checkbox', { name: 'Quiet library: large, always through the media server' });
+  await large.focus();
+  await alice.keyboard.press('Space');
+  assert.equal(await large.isChecked(), true);
+  await alice.keyboard.press('Tab');
+  await alice.keyboard.press('Enter');
+  await pollUntil(alice, async (name) => (await (await fetch('/api/rooms')).json()).rooms.some((/** @type {any} */ r) => r.name === name && r.large === true), 'Quiet library');
+
+  // The organisation's threshold: refused out of bounds at the field, saved, and emptied again.
+  const media = alice.getByRole('form', { name: 'When rooms use the media server' });
+  const threshold = media.getByLabel('People at which a room uses the media server');
+  await threshold.fill('1');
+  await media.getByRole('button', { name: 'Save threshold' }).click();
+  await media.getByText('Enter a whole number of people from 2 to 100, or leave it empty.').waitFor();
+  await threshold.fill('3');
+  await media.getByRole('button', { name: 'Save threshold' }).click();
+  await pollUntil(alice, async (want) => (await (await fetch('/api/org')).json()).sfu_threshold === want, 3);
+  await threshold.fill('');
+  await media.getByRole('button', { name: 'Save threshold' }).click();
+  await pollUntil(alice, async (want) => (await (await fetch('/api/org')).json()).sfu_threshold === want, null);
+
   await alice.getByRole('button', { name: 'Delete Quiet library' }).click();
   await alice.getByRole('dialog', { name: 'Delete Quiet library?' }).getByRole('button', { name: 'Delete room' }).click();
   await bob.locator('article.room-tile[aria-label="Quiet library"]').waitFor({ state: 'detached', timeout: 0 });

@@ -52,6 +52,7 @@
  * @property {boolean} [messages_store_and_forward] Messages may wait on the server for colleagues who are offline.
  * @property {number} [messages_retention_days] Days a waiting message is kept at most.
  * @property {number} [messages_max_file_mb] The largest file that may wait on the server, uploaded encrypted (MiB).
+ * @property {number|null} [sfu_threshold] People at which a room's media goes through the media server; null: the server's default.
  */
 
 /**
@@ -223,7 +224,7 @@ export function org() {
 }
 
 /**
- * @param {{name?: string, profile_mode?: ProfileMode, require_two_factor?: boolean, language?: 'en'|'de', support_email?: string|null, messages_store_and_forward?: boolean, messages_retention_days?: number, messages_max_file_mb?: number}} patch
+ * @param {{name?: string, profile_mode?: ProfileMode, require_two_factor?: boolean, language?: 'en'|'de', support_email?: string|null, messages_store_and_forward?: boolean, messages_retention_days?: number, messages_max_file_mb?: number, sfu_threshold?: number|null}} patch
  * @returns {Promise<Org>}
  */
 export function updateOrg(patch) {
@@ -278,6 +279,7 @@ export async function accessLog() {
  * @property {string} name
  * @property {'meeting'|'reception'|'office'} kind
  * @property {number|null} capacity At most this many people; null: only the mesh cap limits it.
+ * @property {boolean} large Its media always goes through the media server (never for offices).
  * @property {string|null} owner_user_id
  */
 
@@ -297,7 +299,7 @@ export async function rooms() {
 }
 
 /**
- * @param {{name: string, kind: 'meeting'|'reception', capacity?: number}} form
+ * @param {{name: string, kind: 'meeting'|'reception', capacity?: number, large?: boolean}} form
  * @returns {Promise<Room>}
  */
 export function createRoom(form) {
@@ -306,7 +308,7 @@ export function createRoom(form) {
 
 /**
  * @param {string} id
- * @param {{name?: string, capacity?: number|null}} patch `capacity: null` removes the limit.
+ * @param {{name?: string, capacity?: number|null, large?: boolean}} patch `capacity: null` removes the limit.
  * @returns {Promise<Room>}
  */
 export function updateRoom(id, patch) {

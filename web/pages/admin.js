@@ -33,7 +33,7 @@ const MODES = [
 export async function render(ctx) {
   const org = ctx.org || await api.org();
   const users = await api.users('');
-  const [rooms, invitations, support, privacy] = await Promise.all([roomsCard(), invitationsSection(), supportSection(ctx), privacySummaryCard()]);
+  const [rooms, invitations, support, privacy] = await Promise.all([roomsCard(ctx, org), invitationsSection(), supportSection(ctx), privacySummaryCard()]);
   const tableHost = h('div', { class: 'table-wrap' });
 
   const reload = async () => {

@@ -122,6 +122,7 @@ impl Accounts {
             language: "en".into(),
             support_email: None,
             created_at: now,
+            sfu_threshold: None,
         };
         let (key_rows, keys) = self.core.keyring.new_org_keys(&org.id, now)?;
         self.core.store.create_org(&org, &key_rows).await?;

@@ -67,6 +67,7 @@ impl Core {
             messages_store_and_forward: true,
             messages_retention_days: self.policy.retention.messages_days,
             messages_max_file_mb: crate::message_files::DEFAULT_MAX_FILE_MB,
+            sfu_threshold: org.sfu_threshold.and_then(|t| u32::try_from(t).ok()),
         })
     }
 

@@ -37,6 +37,11 @@ pub struct OrgSettingsPatch {
     /// The largest file of a message members may upload, in MiB (1–100); applies to uploads
     /// afterwards.
     pub messages_max_file_mb: Option<u32>,
+    /// People at which a room moves from the peer-to-peer mesh to the media server (2–100);
+    /// `null` returns to the server's default. Applies at once, also to rooms in use.
+    #[serde(default, deserialize_with = "crate::profile::nullable")]
+    #[schema(value_type = Option<u32>)]
+    pub sfu_threshold: Option<Option<u32>>,
 }
 
 /// The organisation's settings and the directory of users: profiles and pictures (its store is
@@ -92,7 +97,21 @@ impl Directory {
                 None => None,
             };
         }
+        let threshold_before = org.sfu_threshold;
+        if let Some(threshold) = patch.sfu_threshold {
+            if threshold.is_some_and(|t| !crate::SFU_THRESHOLDS.contains(&t)) {
+                let (low, high) = (crate::SFU_THRESHOLDS.start(), crate::SFU_THRESHOLDS.end());
+                let message = format!("must be {low} to {high} people, or null for the server's default");
+                return Err(OfficeError::Invalid { field: "sfu_threshold", message });
+            }
+            org.sfu_threshold = threshold.map(i64::from);
+        }
         self.core.store.update_org(&org).await?;
+        if org.sfu_threshold != threshold_before {
+            // The hub reloads the floor plan, whose rooms carry the threshold: occupied rooms
+            // move to the media server or back at once.
+            self.core.floor_plan_changed(&actor.org_id);
+        }
         if let Some(required) = patch.require_two_factor {
             self.two_factor.set_requires_two_factor(actor, required).await?;
         }

@@ -76,7 +76,7 @@ pub use privacy::{Privacy, EXPORT_VERSION, EraseRequest, Export, Objection, Priv
 pub use requests::{AuditEntry, CloseRequest, NewPrivacyRequest, PrivacyRequestView, RequestKind};
 pub use rights::{Actor, Right, Role};
 pub use mail::{Language, Mail, MailError, Mailer, MemoryMailer, compose, html_escape};
-pub use rooms::{Rooms, NewRoom, RoomKind, RoomPatch, RoomView};
+pub use rooms::{Rooms, NewRoom, RoomKind, RoomPatch, RoomView, SFU_THRESHOLDS};
 pub use calendar_feed::{CalendarFeed, CalendarFeedStatus};
 pub use calendar_import::{Busy, ImportError, busy_intervals};
 pub use attendance::{AttendanceDay, AttendanceReport, Interval, WeekTotal};
@@ -202,6 +202,10 @@ pub struct OrgView {
     pub messages_retention_days: u32,
     /// The largest file of a message members may upload, in MiB.
     pub messages_max_file_mb: u32,
+    /// People at which a room's media moves from the peer-to-peer mesh to the media server
+    /// (2–100; still end-to-end encrypted); `null`: the server's default (`sfu.threshold`).
+    /// Rooms marked large use it always.
+    pub sfu_threshold: Option<u32>,
 }
 
 /// A user as the API shows them. Extended fields appear only in extended-profile mode.

@@ -28,6 +28,13 @@ pub struct RoomView {
     pub kind: RoomKind,
     /// Most participants, if limited.
     pub capacity: Option<u32>,
+    /// Marked large (meeting rooms and receptions): its media always goes through the media
+    /// server, whatever the number of people in it.
+    pub large: bool,
+    /// The organisation's threshold of the media server (`None`: the node's), for the hub; the
+    /// API shows it once, with the organisation's settings.
+    #[serde(skip)]
+    pub sfu_threshold: Option<u32>,
     /// The owner of an office.
     pub owner_user_id: Option<String>,
     /// The owner of an office is away (an absence): until when, and who stands in.
@@ -50,8 +57,12 @@ pub struct NewRoom {
     /// `meeting` (default) or `reception`.
     #[serde(default = "meeting")]
     pub kind: RoomKind,
-    /// Most participants (2–16); the mesh cap applies anyway.
+    /// Most participants (2–1000); the node's cap (the mesh cap, or the media server's room cap) applies anyway.
     pub capacity: Option<u32>,
+    /// Its media always goes through the media server (default `false`: from the
+    /// organisation's threshold on).
+    #[serde(default)]
+    pub large: bool,
 }
 
 fn meeting() -> RoomKind {
@@ -68,6 +79,8 @@ pub struct RoomPatch {
     #[serde(default, deserialize_with = "crate::profile::nullable")]
     #[schema(value_type = Option<u32>)]
     pub capacity: Option<Option<u32>>,
+    /// Whether its media always goes through the media server.
+    pub large: Option<bool>,
 }
 
 fn name_slot(room_id: &str) -> Slot<'_> {
@@ -77,6 +90,11 @@ fn name_slot(room_id: &str) -> Slot<'_> {
 /// The largest capacity a room may be given: the most the media server can hold in one room
 /// (`sfu.max_room_participants`, whose own bound a node's setting may lower).
 pub const MAX_CAPACITY: u32 = 1000;
+
+/// The thresholds of the media server an organisation may choose: the bounds of the node's own
+/// `sfu.threshold`. Below two a call between two people would leave the mesh; "always" is what
+/// rooms marked large are for.
+pub const SFU_THRESHOLDS: std::ops::RangeInclusive<u32> = 2..=100;
 
 fn check_capacity(capacity: Option<u32>) -> Result<()> {
     match capacity {
@@ -104,6 +122,7 @@ impl Rooms {
     /// (Used by the signaling hub, which serves the organisation's members.)
     pub async fn floor_plan(&self, org_id: &str) -> Result<Vec<RoomView>> {
         let keys = self.core.keys(org_id).await?;
+        let sfu_threshold = self.org_sfu_threshold(org_id).await?;
         let mut rooms = Vec::new();
         // A damaged room name or profile is logged and shown as unavailable; the rest of the
         // floor plan (and the live office built on it) keeps working.
@@ -117,6 +136,8 @@ impl Rooms {
                 name,
                 kind: row.kind,
                 capacity: row.capacity.and_then(|c| u32::try_from(c).ok()),
+                large: row.large,
+                sfu_threshold,
                 owner_user_id: None,
                 away: None,
                 meeting: None,
@@ -133,6 +154,8 @@ impl Rooms {
                 name: profile.name,
                 kind: RoomKind::Office,
                 capacity: None,
+                large: false,
+                sfu_threshold,
                 owner_user_id: Some(user.id.clone()),
                 away: away.remove(&user.id),
                 meeting: calendar.meeting,
@@ -167,13 +190,26 @@ impl Rooms {
             kind: room.kind,
             capacity: room.capacity.map(i64::from),
             created_at: self.core.now(),
+            large: room.large,
         };
         self.store.insert_room(&row).await?;
         self.core.floor_plan_changed(&actor.org_id);
-        Ok(RoomView { id, name, kind: room.kind, capacity: room.capacity, owner_user_id: None, away: None, meeting: None, next_busy: None })
+        let sfu_threshold = self.org_sfu_threshold(&actor.org_id).await?;
+        Ok(RoomView {
+            id,
+            name,
+            kind: room.kind,
+            capacity: room.capacity,
+            large: room.large,
+            sfu_threshold,
+            owner_user_id: None,
+            away: None,
+            meeting: None,
+            next_busy: None,
+        })
     }
 
-    /// Renames a room or changes its capacity.
+    /// Renames a room, changes its capacity or marks it large (or no longer).
     pub async fn update_room(&self, actor: &Actor, id: &str, patch: RoomPatch) -> Result<RoomView> {
         require_room_right(actor)?;
         let keys = self.core.keys(&actor.org_id).await?;
@@ -188,15 +224,23 @@ impl Rooms {
             check_capacity(capacity)?;
             row.capacity = capacity.map(i64::from);
         }
+        if let Some(large) = patch.large {
+            row.large = large;
+        }
         if !self.store.update_room(&row).await? {
             return Err(OfficeError::NotFound("room"));
         }
+        // The hub reloads the floor plan: a room marked large moves to the media server at once,
+        // with the people in it.
         self.core.floor_plan_changed(&actor.org_id);
+        let sfu_threshold = self.org_sfu_threshold(&actor.org_id).await?;
         Ok(RoomView {
             id: row.id,
             name,
             kind: row.kind,
             capacity: row.capacity.and_then(|c| u32::try_from(c).ok()),
+            large: row.large,
+            sfu_threshold,
             owner_user_id: None,
             away: None,
             meeting: None,
@@ -212,5 +256,10 @@ impl Rooms {
         }
         self.core.floor_plan_changed(&actor.org_id);
         Ok(())
+    }
+
+    /// The organisation's own threshold of the media server, if it chose one.
+    async fn org_sfu_threshold(&self, org_id: &str) -> Result<Option<u32>> {
+        Ok(self.core.org_row(org_id).await?.sfu_threshold.and_then(|t| u32::try_from(t).ok()))
     }
 }

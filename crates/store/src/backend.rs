@@ -118,7 +118,7 @@ mod tests {
     async fn two_concurrent_redemptions_never_both_succeed() {
         let dir = tempfile::tempdir().unwrap();
         let (store, _) = Backend::for_tests(dir.path()).await.unwrap();
-        let org = OrgRow { id: "o1".into(), slug: "acme".into(), name: "Acme".into(), profile_mode: "entry".into(), language: "en".into(), support_email: None, created_at: 1 };
+        let org = OrgRow { id: "o1".into(), slug: "acme".into(), name: "Acme".into(), profile_mode: "entry".into(), language: "en".into(), support_email: None, created_at: 1, sfu_threshold: None };
         store.create_org(&org, &[]).await.unwrap();
         for i in 0..20u8 {
             let token = TokenRow { token_hash: vec![i; 32], org_id: "o1".into(), purpose: "setup".into(), subject: None, created_at: 1, expires_at: 100, used_at: None };

@@ -21,6 +21,9 @@ pub struct OrgRow {
     pub support_email: Option<Vec<u8>>,
     /// Creation time, Unix milliseconds.
     pub created_at: i64,
+    /// People at which a room moves to the media server, if the organisation chose; `None`:
+    /// the node's `sfu.threshold`.
+    pub sfu_threshold: Option<i64>,
 }
 
 /// An organisation key wrapped by the master key.
@@ -133,6 +136,8 @@ pub struct RoomRow {
     pub name: Vec<u8>,
     /// Creation time, Unix milliseconds.
     pub created_at: i64,
+    /// Marked large: its media always goes through the media server.
+    pub large: bool,
 }
 
 /// The metadata of one call or room session: who, when, how long, where.

@@ -36,7 +36,7 @@ async fn users_rooms_and_sessions_tell_the_live_office_what_changed() {
     office.directory.update_user(&admin, &mia.id, rename).await.unwrap();
     assert_eq!(drained(&mut changes), ["floor plan", "profile Mia Wong false"]);
 
-    let room = office.rooms.create_room(&admin, NewRoom { name: "Board".into(), kind: RoomKind::Meeting, capacity: None }).await.unwrap();
+    let room = office.rooms.create_room(&admin, NewRoom { name: "Board".into(), kind: RoomKind::Meeting, capacity: None, large: false }).await.unwrap();
     office.rooms.delete_room(&admin, &room.id).await.unwrap();
     assert_eq!(drained(&mut changes), ["floor plan", "floor plan"]);
 

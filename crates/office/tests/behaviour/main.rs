@@ -6,6 +6,7 @@ mod changes;
 mod encryption_at_rest;
 mod fuzz_corpus;
 mod isolation;
+mod media_server;
 mod messaging;
 mod privacy;
 mod sign_in;

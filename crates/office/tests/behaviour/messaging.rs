@@ -373,7 +373,7 @@ fn ciphertext(len: usize) -> Vec<u8> {
 
 /// A guest of `admin`'s organisation, in through a link to a meeting room.
 async fn guest_of(office: &bureau_office::Office, admin: &Actor) -> Actor {
-    let room = bureau_office::NewRoom { name: "Client meeting".into(), kind: bureau_office::RoomKind::Meeting, capacity: None };
+    let room = bureau_office::NewRoom { name: "Client meeting".into(), kind: bureau_office::RoomKind::Meeting, capacity: None, large: false };
     let room = office.rooms.create_room(admin, room).await.unwrap();
     let link = bureau_office::NewGuestLink { expires_in_hours: None, max_guests: None, direct: true };
     let link = office.joining.create_guest_link(admin, &room.id, link).await.unwrap();

@@ -416,7 +416,7 @@ impl Layers {
         Ok(Some(SfuSettings {
             listen,
             public_ip,
-            threshold: self.integer("sfu.threshold", 2..=100)? as usize,
+            threshold: self.integer("sfu.threshold", sfu_thresholds())? as usize,
             max_room_participants: self.integer("sfu.max_room_participants", 2..=1000)? as usize,
             max_participants: self.integer("sfu.max_participants", 1..=100_000)? as usize,
             record_to: self.path("sfu.record_to")?,
@@ -586,6 +586,12 @@ impl Layers {
 
 fn invalid(key: &str, source: Source, message: &str) -> ConfigError {
     ConfigError::Invalid { key: key.into(), origin: source, message: message.into() }
+}
+
+/// The bounds of the node's `sfu.threshold`: those of an organisation's own.
+fn sfu_thresholds() -> std::ops::RangeInclusive<u64> {
+    let range = bureau_office::SFU_THRESHOLDS;
+    u64::from(*range.start())..=u64::from(*range.end())
 }
 
 #[cfg(test)]

@@ -302,7 +302,8 @@ fn hub_room(room: RoomView) -> bureau_signal::Room {
         away: room.away.map(|a| bureau_signal::Away { until: a.until, deputy_id: a.deputy_id }),
         meeting: room.meeting.map(|m| bureau_signal::Meeting { until: m.until, title: m.title, rings: m.rings }),
         next_busy: room.next_busy.map(|n| bureau_signal::NextBusy { starts_at: n.starts_at, ends_at: n.ends_at, title: n.title }),
-        // TODO(#17): the organisation's threshold and rooms marked large.
-        media_threshold: None,
+        // A room marked large uses the media server from its first participant on; the others
+        // at the organisation's threshold, or the node's when it chose none.
+        media_threshold: if room.large { Some(1) } else { room.sfu_threshold.map(|t| t as usize) },
     }
 }

@@ -87,7 +87,7 @@ async fn presence_signals_rooms_and_deactivation_over_the_websocket() {
 
     let mut ada = connect(&server, Some(&ada_cookie), None).await.unwrap();
     let welcome = next(&mut ada, "welcome").await;
-    assert_eq!(welcome["version"], 1);
+    assert_eq!(welcome["version"], bureau_signal::PROTOCOL_VERSION);
     let ice = &welcome["ice_servers"][0];
     assert!(ice["urls"].as_array().unwrap().iter().any(|u| u.as_str().unwrap().starts_with("turn:127.0.0.1:")), "{ice}");
     assert!(ice["username"].as_str().unwrap().ends_with(&format!(":{}", welcome["user_id"].as_str().unwrap())));

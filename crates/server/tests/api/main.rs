@@ -13,6 +13,7 @@ mod http_limits;
 mod limits;
 mod mail_tls;
 mod live;
+mod media_server;
 mod message_files;
 mod multinode;
 mod origin;

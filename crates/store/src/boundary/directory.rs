@@ -19,7 +19,8 @@ pub trait DirectoryStore: Send + Sync + 'static {
     async fn org(&self, org: OrgId<'_>) -> Result<Option<OrgRow>>;
     /// One organisation by its slug.
     async fn org_by_slug(&self, slug: &str) -> Result<Option<OrgRow>>;
-    /// Replaces an organisation's settings (name, profile mode, language, support address).
+    /// Replaces an organisation's settings (name, profile mode, language, support address,
+    /// threshold of the media server).
     async fn update_org(&self, org: &OrgRow) -> Result<()>;
     /// The wrapped keys of one organisation.
     async fn org_keys(&self, org: OrgId<'_>) -> Result<Vec<OrgKeyRow>>;

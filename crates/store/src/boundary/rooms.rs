@@ -11,7 +11,7 @@ pub trait RoomsStore: Send + Sync + 'static {
     async fn rooms(&self, org: OrgId<'_>) -> Result<Vec<RoomRow>>;
     /// Adds a room.
     async fn insert_room(&self, room: &RoomRow) -> Result<()>;
-    /// Changes a room's name and capacity; false if there is no such room.
+    /// Changes a room's name, capacity and whether it is large; false if there is no such room.
     async fn update_room(&self, room: &RoomRow) -> Result<bool>;
     /// Removes a room; false if there was no such room.
     async fn delete_room(&self, org: OrgId<'_>, id: &str) -> Result<bool>;

@@ -6,7 +6,7 @@ use super::{SqlStore, row};
 use crate::sql::{Reader, boxed, conflict, params};
 use crate::*;
 
-row!(org_row, ORG_COLUMNS, OrgRow { id, slug, name, profile_mode, language, support_email, created_at });
+row!(org_row, ORG_COLUMNS, OrgRow { id, slug, name, profile_mode, language, support_email, created_at, sfu_threshold });
 row!(key_row, KEY_COLUMNS, OrgKeyRow { org_id, kind, version, wrapped, created_at });
 
 /// The columns [`user_row`] reads, in its order (the picture itself is read on its own).
@@ -54,8 +54,8 @@ impl DirectoryStore for SqlStore {
         self.db
             .transaction(move |tx| {
                 boxed(async move {
-                    let sql = "INSERT INTO orgs (id, slug, name, profile_mode, language, support_email, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
-                    tx.execute(sql, params![org.id, org.slug, org.name, org.profile_mode, org.language, org.support_email, org.created_at])
+                    let sql = "INSERT INTO orgs (id, slug, name, profile_mode, language, support_email, created_at, sfu_threshold) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+                    tx.execute(sql, params![org.id, org.slug, org.name, org.profile_mode, org.language, org.support_email, org.created_at, org.sfu_threshold])
                         .await
                         .map_err(conflict("organisation slug"))?;
                     for k in &keys {
@@ -81,8 +81,8 @@ impl DirectoryStore for SqlStore {
     }
 
     async fn update_org(&self, o: &OrgRow) -> Result<()> {
-        let sql = "UPDATE orgs SET name = $2, profile_mode = $3, language = $4, support_email = $5 WHERE id = $1";
-        self.db.execute(sql, params![o.id, o.name, o.profile_mode, o.language, o.support_email]).await.map(drop)
+        let sql = "UPDATE orgs SET name = $2, profile_mode = $3, language = $4, support_email = $5, sfu_threshold = $6 WHERE id = $1";
+        self.db.execute(sql, params![o.id, o.name, o.profile_mode, o.language, o.support_email, o.sfu_threshold]).await.map(drop)
     }
 
     async fn org_keys(&self, org: OrgId<'_>) -> Result<Vec<OrgKeyRow>> {

@@ -6,7 +6,7 @@ use super::{SqlStore, row};
 use crate::sql::{boxed, params};
 use crate::*;
 
-row!(room_row, ROOM_COLUMNS, RoomRow { id, org_id, kind, capacity, name, created_at });
+row!(room_row, ROOM_COLUMNS, RoomRow { id, org_id, kind, capacity, name, created_at, large });
 row!(transfer_row, TRANSFER_COLUMNS, TransferRow { id, org_id, from_user, to_user, kind, size, at });
 
 #[async_trait]
@@ -16,13 +16,13 @@ impl RoomsStore for SqlStore {
     }
 
     async fn insert_room(&self, r: &RoomRow) -> Result<()> {
-        let sql = "INSERT INTO rooms (id, org_id, kind, capacity, name, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
-        self.db.execute(sql, params![r.id, r.org_id, r.kind, r.capacity, r.name, r.created_at]).await.map(drop)
+        let sql = "INSERT INTO rooms (id, org_id, kind, capacity, name, created_at, large) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        self.db.execute(sql, params![r.id, r.org_id, r.kind, r.capacity, r.name, r.created_at, r.large]).await.map(drop)
     }
 
     async fn update_room(&self, r: &RoomRow) -> Result<bool> {
-        let sql = "UPDATE rooms SET capacity = $3, name = $4 WHERE org_id = $1 AND id = $2";
-        Ok(self.db.execute(sql, params![r.org_id, r.id, r.capacity, r.name]).await? == 1)
+        let sql = "UPDATE rooms SET capacity = $3, name = $4, large = $5 WHERE org_id = $1 AND id = $2";
+        Ok(self.db.execute(sql, params![r.org_id, r.id, r.capacity, r.name, r.large]).await? == 1)
     }
 
     async fn delete_room(&self, org: OrgId<'_>, id: &str) -> Result<bool> {

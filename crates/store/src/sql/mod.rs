@@ -47,6 +47,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (19, include_str!("../../migrations/0019_device_keys_unique.sql")),
     (20, include_str!("../../migrations/0020_message_files.sql")),
     (21, include_str!("../../migrations/0021_room_conversations.sql")),
+    (22, include_str!("../../migrations/0022_media_thresholds.sql")),
 ];
 
 /// Which database engine.
