@@ -249,7 +249,7 @@ impl Driver {
     /// Sends everything the rooms ask for.
     async fn drain(&mut self) {
         let mut failed = Vec::new();
-        for room in self.rooms.values_mut() {
+        for (key, room) in &mut self.rooms {
             loop {
                 match room.room.poll_output() {
                     Output::Timeout(at) => {
@@ -270,6 +270,12 @@ impl Driver {
                         if let Some(conn) = room.conns.remove(&participant) {
                             failed.push(conn);
                         }
+                    }
+                    Output::Speakers(order) => {
+                        let order: Vec<ConnId> = order.iter().filter_map(|p| room.conns.get(p).copied()).collect();
+                        tracing::debug!(?order, "media server: speakers, most recent first");
+                        let (org_id, room_id) = key.clone();
+                        let _ = self.events.send(MediaEvent::Speakers { org_id, room_id, order, last_n: room.room.last_n() });
                     }
                 }
             }
