@@ -114,7 +114,7 @@
  * @typedef {{type: 'media_mode', room_id: string, mode: MediaMode}} MediaModeMsg
  * @typedef {{type: 'sfu_answer', sdp: string}} SfuAnswerMsg
  * @typedef {{type: 'sfu_offer', sdp: string}} SfuOfferMsg
- * @typedef {{type: 'speakers', room_id: string, peer_ids: string[], video: string[]}} SpeakersMsg
+ * @typedef {{type: 'speakers', room_id: string, peer_ids: string[], last_n: number}} SpeakersMsg
  * @typedef {{type: 'peer_joined', room_id: string, peer: PeerInfo}} PeerJoinedMsg
  * @typedef {{type: 'peer_left', room_id: string, peer_id: string}} PeerLeftMsg
  * @typedef {{type: 'ring', call_id: string, from_user: string, from_name: string, for_user?: string}} RingMsg

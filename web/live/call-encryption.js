@@ -82,8 +82,10 @@ export class CallEncryption {
         if (!key) return;
         const known = this.publicKeys.get(fromPeer);
         this.publicKeys.set(fromPeer, key);
-        // A newcomer announced itself: it learns this browser's key in turn (once).
-        if (!known && !payload.reply) this.send(fromPeer, { kind: 'call_pub', room: this.roomId, key: b64u(keys.publicBytes()), reply: true });
+        // A newcomer (or a participant who connected again, with new keys) announced itself:
+        // it learns this browser's key in turn, once.
+        const fresh = !known || known.some((b, i) => b !== key[i]);
+        if (fresh && !payload.reply) this.send(fromPeer, { kind: 'call_pub', room: this.roomId, key: b64u(keys.publicBytes()), reply: true });
         if (this.sendKey) await this.giveKey(keys, fromPeer, this.sendKey);
         await this.updateCode(keys);
       } else if (payload.kind === 'call_key') {

@@ -10,6 +10,9 @@ import { SfuLink } from '/live/sfu-link.js';
 import { CallEncryption } from '/live/call-encryption.js';
 import { MediaEncryption } from '/live/media-encryption.js';
 
+/** How many times a failed connection to the media server is made again. */
+const SFU_RETRIES = 5;
+
 /**
  * @typedef {import('/client/protocol.js').SignalClient} SignalClient
  * @typedef {import('/client/protocol.js').PeerInfo} PeerInfo
@@ -72,6 +75,10 @@ export class Mesh {
     this.encryption = null;
     /** The browser cannot encrypt media in a worker, so it does not send through the media server. */
     this.unsupported = false;
+    /** Reconnections to the media server since media last flowed through it. */
+    this.sfuRetries = 0;
+    /** @type {ReturnType<typeof setTimeout>|null} */
+    this.sfuRetryTimer = null;
     /** Through the media server: peers, the most recent speaker first. @type {string[]} */
     this.speakers = [];
     /** Through the media server: the peers whose video it forwards (the last N speakers); null: all. @type {Set<string>|null} */
@@ -86,10 +93,16 @@ export class Mesh {
     signal.on('media_mode', (msg) => { if (msg.room_id === this.roomId) this.switchTo(msg.mode); });
     signal.on('sfu_answer', (msg) => { if (this.sfu) this.sfu.answered(msg.sdp); });
     signal.on('sfu_offer', (msg) => { if (this.sfu) this.sfu.offered(msg.sdp); });
+    // The media server lost this browser's connection (or could not take it): connect again,
+    // a few times, with growing pauses.
+    signal.on('error', (msg) => { if (msg.code === 'media_server' && this.mode === 'sfu') this.reconnectSfu(); });
     signal.on('speakers', (msg) => {
       if (msg.room_id !== this.roomId) return;
       this.speakers = msg.peer_ids;
-      this.forwardedVideo = new Set(msg.video);
+      // The media server forwards the first last_n speakers besides oneself, and shared screens.
+      const me = this.signal.peerId;
+      this.forwardedVideo = new Set(msg.peer_ids.filter((p) => p !== me).slice(0, msg.last_n));
+      for (const [id, peer] of this.peers) if (peer.info.media_state.screen) this.forwardedVideo.add(id);
       this.changed();
     });
     signal.on('peer_left', (msg) => {
@@ -220,10 +233,41 @@ export class Mesh {
         if (peer.viaSfu || !track.muted) this.useSfuTrack(peer, track);
         else track.addEventListener('unmute', () => { if (link === this.sfu && this.peers.get(peerId) === peer) this.useSfuTrack(peer, track); }, { once: true });
       },
-      changed: () => this.changed(),
+      changed: () => {
+        if (link !== this.sfu) return;
+        if (link.connected()) this.sfuRetries = 0;
+        else if (link.pc.connectionState === 'failed') this.reconnectSfu();
+        this.changed();
+      },
     });
     this.sfu = link;
     this.ready.then(() => link.start()).catch((err) => console.warn('could not connect to the media server', err));
+  }
+
+  /**
+   * Connects to the media server again after its connection failed: a new connection (new
+   * keys too), after 1, 2, 4, 8 and 16 s; then the room shows the peers without media until
+   * the next change of the room.
+   * @private
+   */
+  reconnectSfu() {
+    if (this.sfuRetryTimer || this.sfuRetries >= SFU_RETRIES) return;
+    const delay = 1000 * 2 ** this.sfuRetries;
+    this.sfuRetries += 1;
+    const roomId = this.roomId;
+    this.sfuRetryTimer = setTimeout(() => {
+      this.sfuRetryTimer = null;
+      if (this.mode !== 'sfu' || this.roomId !== roomId) return;
+      const viaSfu = [...this.peers.values()].filter((p) => p.viaSfu).map((p) => p.info);
+      this.openSfu();
+      // The peers' tracks come again on the new connection.
+      for (const info of viaSfu) {
+        this.peers.delete(info.peer_id);
+        this.addViaSfu(info);
+      }
+      if (this.encryption) this.encryption.announce([...this.peers.keys()]);
+      this.changed();
+    }, delay);
   }
 
   /**
@@ -402,6 +446,9 @@ export class Mesh {
     this.unsupported = false;
     this.speakers = [];
     this.forwardedVideo = null;
+    if (this.sfuRetryTimer) clearTimeout(this.sfuRetryTimer);
+    this.sfuRetryTimer = null;
+    this.sfuRetries = 0;
     this.mode = 'mesh';
     this.roomId = '';
     this.media.stop();

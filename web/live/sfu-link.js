@@ -1,5 +1,6 @@
 // The one connection to the media server (docs/sfu.md) of a room that grew past the mesh: the
-// browser offers what it sends (one audio and one video transceiver, send-only), the media
+// browser offers what it sends (one audio and one video transceiver, send-only; the video in
+// three simulcast layers, of which the server forwards each receiver the one its link carries), the media
 // server answers, and then offers the tracks of the others as they come and go; the browser
 // answers those. Each incoming track carries the sender's peer id as its stream id. The media
 // server is ICE-lite and answers the browser's checks from any of its addresses, so the offer
@@ -9,6 +10,17 @@
  * @typedef {import('/client/protocol.js').SignalClient} SignalClient
  * @typedef {import('/live/media.js').LocalMedia} LocalMedia
  */
+
+/**
+ * The simulcast layers of the video: a quarter, half and full resolution (rids as docs/sfu.md
+ * names them). A shared screen goes on the same sender, so it is sent in the same layers.
+ * @type {RTCRtpEncodingParameters[]}
+ */
+const LAYERS = [
+  { rid: 'l', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { rid: 'm', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { rid: 'h', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
+];
 
 /**
  * What the link tells its owner.
@@ -44,7 +56,10 @@ export class SfuLink {
   async start() {
     for (const kind of /** @type {const} */ (['audio', 'video'])) {
       const track = kind === 'audio' ? this.media.audio : this.media.videoTrack;
-      const transceiver = this.pc.addTransceiver(track || kind, { direction: 'sendonly', streams: [this.media.stream] });
+      /** @type {RTCRtpTransceiverInit} */
+      const init = { direction: 'sendonly', streams: [this.media.stream] };
+      if (kind === 'video') init.sendEncodings = LAYERS.map((layer) => ({ ...layer }));
+      const transceiver = this.pc.addTransceiver(track || kind, init);
       if (this.events.sending) this.events.sending(transceiver.sender, kind);
     }
     await this.pc.setLocalDescription();

@@ -91,7 +91,7 @@ fn server_examples() -> Vec<ServerMsg> {
         ServerMsg::MediaMode { room_id: "r1".into(), mode: MediaMode::Sfu },
         ServerMsg::SfuAnswer { sdp: "v=0".into() },
         ServerMsg::SfuOffer { sdp: "v=0".into() },
-        ServerMsg::Speakers { room_id: "r1".into(), peer_ids: vec![PeerId::new("p1")], video: vec![PeerId::new("p1")] },
+        ServerMsg::Speakers { room_id: "r1".into(), peer_ids: vec![PeerId::new("p1")], last_n: 9 },
         ServerMsg::PeerJoined { room_id: "r1".into(), peer: peer_info() },
         ServerMsg::PeerLeft { room_id: "r1".into(), peer_id: PeerId::new("p2") },
         ServerMsg::Ring { call_id: "c1".into(), from_user: "u2".into(), from_name: "Grace".into(), for_user: Some("u3".into()) },

@@ -38,6 +38,15 @@ pub enum MediaCommand {
         /// The answer's SDP.
         sdp: String,
     },
+    /// A participant shares their screen, or stopped: browsers put the screen in place of the
+    /// camera on the same track, so only the client's media state tells (a shared screen goes
+    /// to everyone, whoever speaks).
+    Sharing {
+        /// The participant.
+        conn: ConnId,
+        /// Whether the screen is shared now.
+        sharing: bool,
+    },
     /// A participant left the room (or the connection closed).
     Leave {
         /// The participant.
@@ -112,8 +121,7 @@ impl Hub {
         if peer_ids.is_empty() {
             return;
         }
-        let video = peer_ids.iter().take(last_n).cloned().collect();
-        let msg = ServerMsg::Speakers { room_id: room_id.to_owned(), peer_ids, video };
+        let msg = ServerMsg::Speakers { room_id: room_id.to_owned(), peer_ids, last_n };
         let members = self.orgs.get(org_id).and_then(|o| o.rooms.get(room_id)).map(|r| r.members.clone()).unwrap_or_default();
         let shared = std::sync::Arc::new(msg);
         for conn in members {
@@ -141,8 +149,12 @@ impl Hub {
             return;
         }
         c.media_joins += 1;
-        let peer_id = c.peer_id.clone();
+        let (peer_id, sharing) = (c.peer_id.clone(), c.media.screen);
         self.out.push_back(Output::Media(MediaCommand::Join { org_id, room_id, conn, peer_id, sdp }));
+        // Already sharing when connecting (the room just switched, say): the server hears it now.
+        if sharing {
+            self.out.push_back(Output::Media(MediaCommand::Sharing { conn, sharing }));
+        }
     }
 
     /// `sfu_answer`: the client's answer to the media server's offer.
@@ -152,6 +164,13 @@ impl Hub {
             return;
         }
         self.out.push_back(Output::Media(MediaCommand::Answer { conn, sdp }));
+    }
+
+    /// A participant's screen sharing changed (from `media_state`).
+    pub(super) fn media_sharing(&mut self, conn: ConnId, sharing: bool) {
+        if self.media_room(conn).is_some() {
+            self.out.push_back(Output::Media(MediaCommand::Sharing { conn, sharing }));
+        }
     }
 
     /// A participant is about to leave a room that uses the media server.

@@ -292,6 +292,9 @@ impl Hub {
         if quiet(state) != quiet(before) {
             self.broadcast_room(&org_id, &room_id);
         }
+        if state.screen != before.screen {
+            self.media_sharing(conn, state.screen);
+        }
     }
 
     fn members(&self, org_id: &str, room_id: &str) -> Vec<ConnId> {

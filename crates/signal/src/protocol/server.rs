@@ -75,14 +75,16 @@ pub enum ServerMsg {
         sdp: String,
     },
     /// Who spoke last in a room through the media server (from the audio levels browsers put
-    /// in clear beside the encrypted audio), and whose video it forwards (the last N speakers).
+    /// in clear beside the encrypted audio), and how many speakers' videos it forwards: each
+    /// participant gets the video of the first `last_n` of `peer_ids` besides their own (and a
+    /// shared screen whoever speaks).
     Speakers {
         /// The room.
         room_id: String,
         /// Every participant, the most recent speaker first.
         peer_ids: Vec<PeerId>,
-        /// The participants whose video the media server forwards now.
-        video: Vec<PeerId>,
+        /// How many speakers' videos each participant receives.
+        last_n: usize,
     },
     /// A peer entered the client's room; it will send an offer.
     PeerJoined {

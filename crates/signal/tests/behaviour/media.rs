@@ -199,8 +199,34 @@ fn the_media_servers_speaker_order_reaches_the_room_as_peer_ids_without_those_wh
     let (outsider, _) = office.connect("acme", "out");
     office.clear();
     office.hub.media_event(MediaEvent::Speakers { org_id: "acme".into(), room_id: "meet".into(), order: vec![b, c, a], last_n: 1 });
-    let expected = ServerMsg::Speakers { room_id: "meet".into(), peer_ids: vec![pb.clone(), pa], video: vec![pb] };
+    let expected = ServerMsg::Speakers { room_id: "meet".into(), peer_ids: vec![pb, pa], last_n: 1 };
     assert_eq!(office.take(a), [expected.clone()]);
     assert_eq!(office.take(b), [expected]);
     assert!(office.take(c).is_empty() && office.take(outsider).is_empty(), "nobody outside the room hears of it");
+}
+
+#[test]
+fn screen_sharing_in_a_room_on_the_media_server_is_told_to_it_also_when_connecting_while_sharing() {
+    let mut office = office(Some(2));
+    let people = fill(&mut office, "meet", 2);
+    let (a, b) = (people[0].0, people[1].0);
+    let sharing = |on: bool| json!({"type": "media_state", "muted": false, "camera": true, "screen": on, "speaking": false});
+    office.send(a, sharing(true));
+    office.send(a, sharing(true));
+    office.send(a, sharing(false));
+    assert_eq!(office.media_commands(), [
+        MediaCommand::Sharing { conn: a, sharing: true },
+        MediaCommand::Sharing { conn: a, sharing: false },
+    ], "changes only");
+    office.send(b, sharing(true));
+    office.clear();
+    office.send(b, json!({"type": "sfu_offer", "sdp": "v=0"}));
+    let commands = office.media_commands();
+    assert!(matches!(&commands[..], [MediaCommand::Join { .. }, MediaCommand::Sharing { conn, sharing: true }] if *conn == b), "{commands:?}");
+
+    // In the mesh nothing goes to the media server.
+    let mut office = self::office(Some(5));
+    let a = fill(&mut office, "meet", 2)[0].0;
+    office.send(a, sharing(true));
+    assert!(office.media_commands().is_empty());
 }
