@@ -169,10 +169,10 @@ impl Hub {
     /// Takes a peer out of its room; returns whether it was in one. With `notify_self` the peer
     /// also gets a `peer_left` for itself (it was removed rather than leaving).
     pub(super) fn leave_room(&mut self, now: Instant, conn: ConnId, notify_self: bool) -> bool {
-        let Some(c) = self.conns.get_mut(&conn) else { return false };
-        if c.room.is_none() {
+        if self.conns.get(&conn).is_none_or(|c| c.room.is_none()) {
             return false;
         }
+        // While the connection is still in the room: the media server hears of it first.
         self.media_leave(conn);
         let Some(c) = self.conns.get_mut(&conn) else { return false };
         let Some(room_id) = c.room.take() else { return false };
