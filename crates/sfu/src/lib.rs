@@ -16,6 +16,6 @@
 
 mod room;
 
-pub use room::{JoinError, Output, ParticipantId, Recorder, Room};
+pub use room::{JoinError, MAX_TRACKS_PER_KIND, Output, ParticipantId, Recorder, Room};
 pub use str0m::change::{SdpAnswer, SdpOffer};
 pub use str0m::media::MediaKind;

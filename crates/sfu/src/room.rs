@@ -261,6 +261,13 @@ impl Room {
         match event {
             Event::MediaAdded(added) if matches!(added.direction, Direction::RecvOnly | Direction::SendRecv) => {
                 // The participant publishes a track: every other participant subscribes to it.
+                // Only a few of each kind: an offer of a hundred tracks would otherwise make the
+                // room offer a hundred m-lines to everyone else.
+                let same_kind = self.participants[index].published.iter().filter(|t| t.kind == added.kind).count();
+                if same_kind >= MAX_TRACKS_PER_KIND {
+                    tracing::debug!(participant = from.0, "a track over the limit is not forwarded");
+                    return;
+                }
                 self.participants[index].published.push(Published { mid: added.mid, kind: added.kind });
                 for p in &mut self.participants {
                     if p.id != from {
@@ -329,6 +336,10 @@ impl Room {
         }
     }
 }
+
+/// The tracks of one kind a participant may publish (a microphone; a camera or a screen, and one
+/// more for both at once).
+pub const MAX_TRACKS_PER_KIND: usize = 2;
 
 /// How long an empty room waits before it asks for time again.
 const IDLE: std::time::Duration = std::time::Duration::from_secs(1);

@@ -22,6 +22,8 @@ struct Client {
     /// The frames received, in order.
     received: Vec<Vec<u8>>,
     sent: u64,
+    /// The m-lines of the last offer the room made it.
+    offered_lines: usize,
 }
 
 fn addr(text: &str) -> SocketAddr {
@@ -30,15 +32,23 @@ fn addr(text: &str) -> SocketAddr {
 
 /// A client that joins `room` with an offer of one send-only audio track.
 fn join(room: &mut Room, now: Instant, address: &str) -> Client {
+    join_with_tracks(room, now, address, 1)
+}
+
+/// A client that joins with an offer of `tracks` send-only audio tracks (the first is `mid`).
+fn join_with_tracks(room: &mut Room, now: Instant, address: &str, tracks: usize) -> Client {
     let addr = addr(address);
     let mut rtc = Rtc::builder().build(now);
     rtc.add_local_candidate(Candidate::host(addr, "udp").unwrap());
     let mut change = rtc.sdp_api();
     let mid = change.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
+    for _ in 1..tracks {
+        change.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
+    }
     let (offer, pending) = change.apply().unwrap();
     let (id, answer) = room.join(now, offer, address).unwrap();
     rtc.sdp_api().accept_answer(pending, answer).unwrap();
-    Client { addr, rtc, id, mid, connected: false, received: Vec::new(), sent: 0 }
+    Client { addr, rtc, id, mid, connected: false, received: Vec::new(), sent: 0, offered_lines: 0 }
 }
 
 /// The frame a client sends as its `n`th: who and which, so that any mix-up shows.
@@ -77,6 +87,7 @@ fn exchange(room: &mut Room, clients: &mut [Client], room_addr: SocketAddr, now:
                 }
                 Output::Offer { participant, offer } => {
                     let c = clients.iter_mut().find(|c| c.id == participant).unwrap();
+                    c.offered_lines = offer.to_sdp_string().matches("\r\nm=").count();
                     let answer = c.rtc.sdp_api().accept_offer(offer).unwrap();
                     room.accept_answer(participant, answer).unwrap();
                     moved = true;
@@ -130,4 +141,25 @@ fn every_frame_of_one_participant_reaches_the_other_through_the_room() {
         assert_eq!(receiver.received, expected, "client {me} got the other's frames in order");
         assert!(receiver.received.len() as u64 + first + 5 >= sender.sent, "client {me} got {} of {} frames", receiver.received.len(), sender.sent);
     }
+}
+
+#[test]
+fn a_participant_offering_a_hundred_tracks_gets_two_forwarded_and_the_others_are_offered_two() {
+    let start = Instant::now();
+    let room_addr = addr("10.0.0.1:3479");
+    let mut room = Room::new(room_addr, start);
+    let mut clients = vec![join(&mut room, start, "10.0.0.2:5000"), join_with_tracks(&mut room, start, "10.0.0.3:5000", 100)];
+    let mut now = start;
+    for _ in 0..50 {
+        now += Duration::from_millis(10);
+        for c in clients.iter_mut() {
+            c.rtc.handle_input(Input::Timeout(now)).unwrap();
+        }
+        room.handle_timeout(now);
+        exchange(&mut room, &mut clients, room_addr, now);
+    }
+    assert!(clients.iter().all(|c| c.connected), "both connected");
+    // The first client received the room's offers: one m-line of its own, and of the other's
+    // hundred tracks only the limit.
+    assert_eq!(clients[0].offered_lines, 1 + bureau_sfu::MAX_TRACKS_PER_KIND, "m-lines offered to the first client");
 }
