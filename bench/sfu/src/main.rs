@@ -1,0 +1,289 @@
+//! Load generator for media servers (bench/sfu/run): str0m clients in one room of Bureau's SFU
+//! (`bureau serve`) or of Janus's VideoRoom, publishing Opus-sized audio and VP8-sized video
+//! and receiving each other through the server.
+//!
+//! `sfu-load bureau|janus --name value ...`
+//!
+//! - `--senders N` (4): participants that publish audio (20 ms frames); the first `--video V`
+//!   (all senders) publish video too (`--fps` 30, `--video-kbps` 500, `--key-bytes` 12000).
+//! - `--listeners M` (12): participants that publish nothing and receive every sender.
+//! - `--senders-receive 1` (0): senders also receive every other sender (a meeting where
+//!   everyone receives everyone; Bureau only).
+//! - `--bind IP` (127.0.0.1): the clients' address (Janus does not gather loopback candidates:
+//!   the script gives it and the clients the machine's own address, routed through `lo` too).
+//! - `--decoders D` (every receiver): only every n-th receiver, D in all, decodes what it
+//!   receives and measures loss and delay; the others count their RTP packets at the socket and
+//!   give str0m only STUN, DTLS and RTCP (the server's work is the same, the generator's far less).
+//! - `--seconds S` (20) measured after `--warmup W` (3) seconds of media; `--pid` is the
+//!   server's process, whose CPU time is read over the window; `--threads` (1) media threads.
+//! - bureau: `--http 127.0.0.1:PORT --email E --password P` (an administrator: the run creates
+//!   its room). janus: `--http 127.0.0.1:PORT --room 1234` (the HTTP transport; the room is in
+//!   bench/sfu/janus/janus.plugin.videoroom.jcfg).
+//!
+//! Prints a report, and one `RESULT key=value ...` line for the script.
+
+mod args;
+mod bureau;
+mod janus;
+mod media;
+mod proc;
+
+use std::collections::HashSet;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use args::Args;
+use media::{AUDIO, Engine, Handle, Load, PHASE, Role, VIDEO};
+
+fn main() {
+    let mut argv = std::env::args().skip(1);
+    let Some(server) = argv.next() else { fail("usage: sfu-load bureau|janus --name value ...") };
+    if server != "bureau" && server != "janus" {
+        fail("usage: sfu-load bureau|janus --name value ...");
+    }
+    let args = Args::parse(argv);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|e| fail(&format!("runtime: {e}")));
+    if let Err(e) = runtime.block_on(run(&server, &args)) {
+        fail(&e);
+    }
+}
+
+/// Prints an error and exits with status 1.
+pub fn fail(message: &str) -> ! {
+    eprintln!("sfu-load: {message}");
+    std::process::exit(1)
+}
+
+struct Plan {
+    senders: usize,
+    video: usize,
+    listeners: usize,
+    senders_receive: bool,
+    /// Every `stride`th receiver decodes what it receives.
+    stride: usize,
+}
+
+impl Plan {
+    /// The receivers in order: the senders (when they receive), then the listeners.
+    fn receiver_rank(&self, i: usize) -> Option<usize> {
+        if i < self.senders {
+            self.senders_receive.then_some(i)
+        } else {
+            Some(i - self.senders + if self.senders_receive { self.senders } else { 0 })
+        }
+    }
+
+    fn role(&self, i: usize) -> Role {
+        let decodes = self.receiver_rank(i).is_some_and(|r| r % self.stride == 0);
+        if i < self.senders {
+            Role { audio: true, video: i < self.video, receives: self.senders_receive, decodes }
+        } else {
+            Role { audio: false, video: false, receives: true, decodes }
+        }
+    }
+
+    fn receivers(&self) -> usize {
+        self.listeners + if self.senders_receive { self.senders } else { 0 }
+    }
+
+    fn decoders(&self) -> usize {
+        self.receivers().div_ceil(self.stride)
+    }
+
+    /// The streams participant `i` should receive.
+    fn streams_for(&self, i: usize) -> usize {
+        let role = self.role(i);
+        if !role.receives {
+            return 0;
+        }
+        let own = usize::from(role.audio) + usize::from(role.video);
+        self.senders + self.video - own
+    }
+}
+
+async fn run(server: &str, args: &Args) -> Result<(), String> {
+    let plan = Plan {
+        senders: args.num("senders", 4),
+        video: args.num("video", usize::MAX),
+        listeners: args.num("listeners", 12),
+        senders_receive: args.num("senders-receive", 0u8) == 1,
+        stride: 1,
+    };
+    let receivers = plan.receivers();
+    let decoders: usize = args.num("decoders", receivers).clamp(1, receivers.max(1));
+    let plan = Plan { video: plan.video.min(plan.senders), stride: receivers.max(1).div_ceil(decoders), ..plan };
+    if server == "janus" && plan.senders_receive {
+        return Err("--senders-receive is for bureau only".into());
+    }
+    let fps: u32 = args.num("fps", 30);
+    let kbps: usize = args.num("video-kbps", 500);
+    let load = Load { audio_bytes: args.num("audio-bytes", 80), video_bytes: kbps * 1000 / 8 / fps as usize, key_bytes: args.num("key-bytes", 12_000), fps };
+    let seconds: f64 = args.num("seconds", 20.0);
+    let warmup: f64 = args.num("warmup", 3.0);
+    let pid = args.num("pid", String::new());
+    let http = args.str("http");
+    let total = plan.senders + plan.listeners;
+    println!(
+        "sfu-load {server}: {} senders ({} with video, {} kbit/s at {fps} fps, {}-byte frames; audio {}-byte frames every 20 ms) x {} listeners{}; {} of {} receivers decode; load {}",
+        plan.senders,
+        plan.video,
+        kbps,
+        load.video_bytes,
+        load.audio_bytes,
+        plan.listeners,
+        if plan.senders_receive { ", senders receive each other" } else { "" },
+        plan.decoders(),
+        plan.receivers(),
+        proc::loadavg()
+    );
+
+    let engine = Engine::start(args.num("threads", 1), load)?;
+    let ip: std::net::IpAddr = args.num("bind", std::net::IpAddr::from([127, 0, 0, 1]));
+    let clients: Vec<Handle> = (0..total).map(|i| engine.add(i as u16, plan.role(i), ip)).collect::<Result<_, _>>()?;
+    let began = Instant::now();
+    let signaling = async {
+    match server {
+        "bureau" => {
+            let cookie = bureau::login(&http, &args.str("email"), &args.str("password")).await?;
+            let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            let room = bureau::create_room(&http, &cookie, &format!("SFU bench {stamp}"), total.max(2)).await?;
+            // In order; each waits for its `joined`, then all for their media connection.
+            let mut answers = Vec::new();
+            for c in &clients {
+                answers.push(bureau::join(&http, &cookie, &room, c.clone()).await.map_err(|e| format!("participant {}: {e}", c.index))?);
+            }
+            for (c, answer) in clients.iter().zip(answers) {
+                answer.await.map_err(|_| "signaling ended".to_owned()).and_then(|r| r).map_err(|e| format!("participant {}: {e}", c.index))?;
+            }
+        }
+        _ => {
+            let room: u64 = args.num("room", 1234);
+            let janus = janus::Janus::connect(&http).await?;
+            let mut feeds = Vec::new();
+            for c in &clients[..plan.senders] {
+                feeds.push(janus.publish(room, c).await.map_err(|e| format!("publisher {}: {e}", c.index))?);
+            }
+            for c in &clients[plan.senders..] {
+                janus.subscribe(room, &feeds, c).await.map_err(|e| format!("subscriber {}: {e}", c.index))?;
+            }
+        }
+    }
+    Ok::<(), String>(())
+    };
+    tokio::time::timeout(Duration::from_secs(120), signaling).await.map_err(|_| "signaling took over 120 s".to_owned())??;
+    println!("signaling done for {total} participants in {:.1} s", began.elapsed().as_secs_f64());
+
+    // Every receiver gets a frame of every stream it should receive (or 30 s pass: an overloaded
+    // server is measured as it is, its missing streams counting as lost).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let missing: Vec<String> = clients
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| !c.connected() || if c.role.decodes { c.streams_seen() < plan.streams_for(*i) } else { c.role.receives && c.rtp_in() == 0 })
+            .map(|(i, c)| format!("{i}: {}/{}{}", c.streams_seen(), plan.streams_for(i), if c.connected() { "" } else { " (not connected)" }))
+            .collect();
+        if missing.is_empty() {
+            println!("every receiver has every stream {:.1} s after the start; warming up {warmup} s", began.elapsed().as_secs_f64());
+            break;
+        }
+        if Instant::now() > deadline {
+            println!("WARNING: after 30 s, participants without every stream (measured anyway): {}", missing.join(", "));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs_f64(warmup)).await;
+
+    // The window.
+    let ports: HashSet<u16> = clients.iter().map(|c| c.port).collect();
+    let (drops0, client_drops0) = proc::udp_drops(&ports);
+    let (server0, self0) = (proc::cpu_seconds(&pid), proc::cpu_seconds("self"));
+    let start = Instant::now();
+    PHASE.store(1, Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+    PHASE.store(2, Ordering::Relaxed);
+    let elapsed = start.elapsed().as_secs_f64();
+    let (server1, self1) = (proc::cpu_seconds(&pid), proc::cpu_seconds("self"));
+    let (drops1, client_drops1) = proc::udp_drops(&ports);
+    // Frames sent at the end of the window are still on their way.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    let s = &engine.shared;
+    let rtp_received = s.rtp_received.load(Ordering::Relaxed);
+    let rtp_bytes = s.rtp_received_bytes.load(Ordering::Relaxed);
+    let rtp_sent = s.rtp_sent.load(Ordering::Relaxed);
+    let server_cpu = server1 - server0;
+    let gen_cpu = self1 - self0;
+    let per_cpu_second = if server_cpu > 0.0 { rtp_received as f64 / server_cpu } else { 0.0 };
+    let decoders = plan.decoders() as u64;
+    let delays = s.delays.lock().unwrap_or_else(|e| e.into_inner());
+    println!("window {elapsed:.1} s; load {}", proc::loadavg());
+    println!(
+        "RTP packets sent by the senders: {:.0}/s; received by all receivers (forwarded by the server): {:.0}/s, {:.1} Mbit/s",
+        rtp_sent as f64 / elapsed,
+        rtp_received as f64 / elapsed,
+        rtp_bytes as f64 * 8.0 / elapsed / 1e6
+    );
+    println!(
+        "server CPU {server_cpu:.2} s ({:.1}% of a core) -> {per_cpu_second:.0} forwarded packets per CPU-second; generator CPU {:.1}% of a core",
+        server_cpu / elapsed * 100.0,
+        gen_cpu / elapsed * 100.0
+    );
+    let mut result = format!(
+        "RESULT server={server} senders={} video={} listeners={} senders_receive={} decoders={} seconds={elapsed:.1} pkts_per_s={:.0} server_cpu_pct={:.1} pkts_per_cpu_s={per_cpu_second:.0} gen_cpu_pct={:.1}",
+        plan.senders,
+        plan.video,
+        plan.listeners,
+        u8::from(plan.senders_receive),
+        plan.decoders(),
+        rtp_received as f64 / elapsed,
+        server_cpu / elapsed * 100.0,
+        gen_cpu / elapsed * 100.0
+    );
+    for (kind, name) in [(AUDIO, "audio"), (VIDEO, "video")] {
+        let sent = s.frames_sent[kind].load(Ordering::Relaxed);
+        // Each frame reaches every decoding receiver but its own sender.
+        let expected = sent * decoders - s.frames_sent_by_decoders[kind].load(Ordering::Relaxed);
+        let received = s.frames_received[kind].load(Ordering::Relaxed);
+        if expected == 0 {
+            continue;
+        }
+        let loss = 100.0 * (1.0 - received as f64 / expected as f64);
+        let h = &delays[kind];
+        let ms = |us: u64| us as f64 / 1000.0;
+        println!(
+            "{name}: {sent} frames sent, {received} of {expected} receptions ({loss:.3}% lost); delay sender -> server -> receiver p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} samples)",
+            ms(h.quantile(0.5)),
+            ms(h.quantile(0.9)),
+            ms(h.quantile(0.99)),
+            ms(h.max()),
+            h.count()
+        );
+        result.push_str(&format!(
+            " {name}_loss_pct={loss:.3} {name}_p50_ms={:.2} {name}_p99_ms={:.2} {name}_max_ms={:.2}",
+            ms(h.quantile(0.5)),
+            ms(h.quantile(0.99)),
+            ms(h.max())
+        ));
+    }
+    println!(
+        "key frames sent {}, keyframe requests received {}; UDP receive-buffer drops in the window: {} on the machine, {} at the clients' sockets; client send errors {}",
+        s.keyframes_sent.load(Ordering::Relaxed),
+        s.keyframe_requests.load(Ordering::Relaxed),
+        drops1 - drops0,
+        client_drops1 - client_drops0,
+        s.send_errors.load(Ordering::Relaxed)
+    );
+    let failed = clients.iter().filter(|c| c.failed()).count();
+    if failed > 0 {
+        println!("WARNING: {failed} of {total} clients lost their media connection (ended by the server, or ICE/DTLS failed)");
+    }
+    let disconnected = clients.iter().filter(|c| c.ice_disconnected()).count();
+    if disconnected > 0 {
+        println!("WARNING: {disconnected} of {total} clients see ICE disconnected at the end (consent checks unanswered)");
+    }
+    result.push_str(&format!(" udp_drops={} client_drops={} failed_clients={failed}", drops1 - drops0, client_drops1 - client_drops0));
+    println!("{result}");
+    Ok(())
+}
