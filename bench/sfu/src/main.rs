@@ -20,7 +20,9 @@
 //!   its room). janus: `--http 127.0.0.1:PORT --room 1234` (the HTTP transport; the room is in
 //!   bench/sfu/janus/janus.plugin.videoroom.jcfg).
 //!
-//! Prints a report, and one `RESULT key=value ...` line for the script.
+//! Prints a report, and one `RESULT key=value ...` line for the script. `SFU_LOAD_DUMP=N` in the
+//! environment prints the clear RTP header of each client's first N packets (to look into a
+//! server's forwarding).
 
 mod args;
 mod bureau;
@@ -34,6 +36,9 @@ use std::time::{Duration, Instant};
 
 use args::Args;
 use media::{AUDIO, Engine, Handle, Load, PHASE, Role, VIDEO};
+
+/// How long after the window frames sent in it may still arrive and count.
+const GRACE: Duration = Duration::from_secs(3);
 
 fn main() {
     let mut argv = std::env::args().skip(1);
@@ -206,8 +211,17 @@ async fn run(server: &str, args: &Args) -> Result<(), String> {
     let elapsed = start.elapsed().as_secs_f64();
     let (server1, self1) = (proc::cpu_seconds(&pid), proc::cpu_seconds("self"));
     let (drops1, client_drops1) = proc::udp_drops(&ports);
-    // Frames sent at the end of the window are still on their way.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Frames sent at the end of the window are still on their way: those that arrive within
+    // GRACE count, later ones are lost.
+    tokio::time::sleep(GRACE).await;
+    // Nothing is counted from here on; the delays are copied out at once (a media thread
+    // recording a frame holds its client's lock while it waits for this one).
+    PHASE.store(3, Ordering::Relaxed);
+    let (delays, frames_received) = {
+        let delays = engine.shared.delays.lock().unwrap_or_else(|e| e.into_inner());
+        let received = [AUDIO, VIDEO].map(|k| engine.shared.frames_received[k].load(Ordering::Relaxed));
+        ([delays[AUDIO].summary(), delays[VIDEO].summary()], received)
+    };
 
     let s = &engine.shared;
     let rtp_received = s.rtp_received.load(Ordering::Relaxed);
@@ -217,7 +231,6 @@ async fn run(server: &str, args: &Args) -> Result<(), String> {
     let gen_cpu = self1 - self0;
     let per_cpu_second = if server_cpu > 0.0 { rtp_received as f64 / server_cpu } else { 0.0 };
     let decoders = plan.decoders() as u64;
-    let delays = s.delays.lock().unwrap_or_else(|e| e.into_inner());
     println!("window {elapsed:.1} s; load {}", proc::loadavg());
     println!(
         "RTP packets sent by the senders: {:.0}/s; received by all receivers (forwarded by the server): {:.0}/s, {:.1} Mbit/s",
@@ -245,26 +258,25 @@ async fn run(server: &str, args: &Args) -> Result<(), String> {
         let sent = s.frames_sent[kind].load(Ordering::Relaxed);
         // Each frame reaches every decoding receiver but its own sender.
         let expected = sent * decoders - s.frames_sent_by_decoders[kind].load(Ordering::Relaxed);
-        let received = s.frames_received[kind].load(Ordering::Relaxed);
+        let received = frames_received[kind];
         if expected == 0 {
             continue;
         }
         let loss = 100.0 * (1.0 - received as f64 / expected as f64);
-        let h = &delays[kind];
+        let [count, p50, p90, p99, max] = delays[kind];
         let ms = |us: u64| us as f64 / 1000.0;
         println!(
-            "{name}: {sent} frames sent, {received} of {expected} receptions ({loss:.3}% lost); delay sender -> server -> receiver p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} samples)",
-            ms(h.quantile(0.5)),
-            ms(h.quantile(0.9)),
-            ms(h.quantile(0.99)),
-            ms(h.max()),
-            h.count()
+            "{name}: {sent} frames sent, {received} of {expected} receptions ({loss:.3}% lost); delay sender -> server -> receiver p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({count} samples)",
+            ms(p50),
+            ms(p90),
+            ms(p99),
+            ms(max),
         );
         result.push_str(&format!(
             " {name}_loss_pct={loss:.3} {name}_p50_ms={:.2} {name}_p99_ms={:.2} {name}_max_ms={:.2}",
-            ms(h.quantile(0.5)),
-            ms(h.quantile(0.99)),
-            ms(h.max())
+            ms(p50),
+            ms(p99),
+            ms(max)
         ));
     }
     println!(

@@ -45,8 +45,9 @@ const STAMP_AT: usize = 10;
 /// Stamp: send time (µs, u64), sequence (u64), sender (u16), kind (u8), in the window (u8).
 const STAMP_LEN: usize = 20;
 
-/// 0 warm-up, 1 measuring, 2 after the window. Frames sent while measuring are marked; RTP
-/// packets received while measuring are counted.
+/// 0 warm-up, 1 measuring, 2 after the window (marked frames still arriving are counted), 3
+/// counted (nothing more is). Frames sent while measuring are marked; RTP packets received
+/// while measuring are counted.
 pub static PHASE: AtomicU8 = AtomicU8::new(0);
 
 fn measuring() -> bool {
@@ -109,12 +110,13 @@ impl Histogram {
         self.max = self.max.max(us);
     }
 
-    pub fn count(&self) -> u64 {
-        self.count
+    /// Count, p50, p90, p99 and max, in µs.
+    pub fn summary(&self) -> [u64; 5] {
+        [self.count, self.quantile(0.5), self.quantile(0.9), self.quantile(0.99), self.max]
     }
 
     /// The `q` quantile in µs (upper bound of its bucket).
-    pub fn quantile(&self, q: f64) -> u64 {
+    fn quantile(&self, q: f64) -> u64 {
         if self.count == 0 {
             return 0;
         }
@@ -126,10 +128,6 @@ impl Histogram {
                 return ((i as u64 + 1) * BUCKET_US).min(self.max);
             }
         }
-        self.max
-    }
-
-    pub fn max(&self) -> u64 {
         self.max
     }
 }
@@ -538,9 +536,12 @@ impl Client {
         let now = micros(Instant::now());
         self.seen.insert((stamp.sender, stamp.kind as u8));
         if stamp.window {
-            self.shared.frames_received[stamp.kind].fetch_add(1, Ordering::Relaxed);
+            // Under the lock: once the report has taken it with the phase at 3, nothing changes.
             let mut delays = self.shared.delays.lock().unwrap_or_else(|e| e.into_inner());
-            delays[stamp.kind].add(now.saturating_sub(stamp.sent));
+            if PHASE.load(Ordering::Relaxed) < 3 {
+                self.shared.frames_received[stamp.kind].fetch_add(1, Ordering::Relaxed);
+                delays[stamp.kind].add(now.saturating_sub(stamp.sent));
+            }
         }
     }
 

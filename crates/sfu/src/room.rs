@@ -297,13 +297,24 @@ impl Room {
             if p.pending.is_some() || !p.rtc.is_alive() || p.subscribed.iter().all(|s| s.mid.is_some()) {
                 continue;
             }
-            let mut change = p.rtc.sdp_api();
-            let mut added = Vec::new();
-            for (i, s) in p.subscribed.iter().enumerate() {
-                if s.mid.is_none() {
-                    added.push((i, change.add_media(s.kind, Direction::SendOnly, label_of(s.from), None, None)));
+            // str0m draws each new mid at random, unique against the m-lines already negotiated
+            // but not against the others of the same change: with dozens added at once two may
+            // collide (three characters of 60), and the browser would refuse the offer. A change with
+            // a collision is dropped (nothing of it is kept) and drawn again.
+            let mut attempt = 0;
+            let (change, added) = loop {
+                let mut change = p.rtc.sdp_api();
+                let mut added = Vec::new();
+                for (i, s) in p.subscribed.iter().enumerate() {
+                    if s.mid.is_none() {
+                        added.push((i, change.add_media(s.kind, Direction::SendOnly, label_of(s.from), None, None)));
+                    }
                 }
-            }
+                attempt += 1;
+                if mids_are_distinct(added.iter().map(|(_, mid)| *mid)) || attempt == 16 {
+                    break (change, added);
+                }
+            };
             let Some((offer, pending)) = change.apply() else { continue };
             for (i, mid) in added {
                 p.subscribed[i].mid = Some(mid);
@@ -335,6 +346,18 @@ impl Room {
             }
         }
     }
+}
+
+/// Whether no two of `mids` are the same.
+fn mids_are_distinct(mids: impl Iterator<Item = Mid>) -> bool {
+    let mut seen = Vec::new();
+    for mid in mids {
+        if seen.contains(&mid) {
+            return false;
+        }
+        seen.push(mid);
+    }
+    true
 }
 
 /// The tracks of one kind a participant may publish (a microphone; a camera or a screen, and one

@@ -40,11 +40,15 @@ fn join_with_tracks(room: &mut Room, now: Instant, address: &str, tracks: usize)
     let addr = addr(address);
     let mut rtc = Rtc::builder().build(now);
     rtc.add_local_candidate(Candidate::host(addr, "udp").unwrap());
-    let mut change = rtc.sdp_api();
-    let mid = change.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
-    for _ in 1..tracks {
-        change.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
-    }
+    // str0m's random mids are unique against negotiated m-lines only, not within one change:
+    // a hundred at once collide about once in fifty, so a change with a collision is drawn again.
+    let (change, mid) = loop {
+        let mut change = rtc.sdp_api();
+        let mids: Vec<Mid> = (0..tracks).map(|_| change.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None)).collect();
+        if (1..mids.len()).all(|i| !mids[..i].contains(&mids[i])) {
+            break (change, mids[0]);
+        }
+    };
     let (offer, pending) = change.apply().unwrap();
     let (id, answer) = room.join(now, offer, address).unwrap();
     rtc.sdp_api().accept_answer(pending, answer).unwrap();
