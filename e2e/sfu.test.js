@@ -42,9 +42,7 @@ before(async () => {
   bureau = await startBureau({ env: { BUREAU_SFU_THRESHOLD: String(THRESHOLD), BUREAU_SFU_RECORD_TO: recording } });
   for (const [i, u] of PEOPLE.entries()) await bureau.createUser({ ...u, admin: i === 0 });
   for (const u of PEOPLE) {
-    // Six browsers encoding and decoding five videos each share two cores: the fake cameras
-    // run at 15 frames a second.
-    const b = await openBrowser(bureau, { args: ['--use-fake-device-for-media-stream=fps=15'] });
+    const b = await openBrowser(bureau);
     browsers.push(b);
     await enterOffice(b.page, u);
   }
@@ -57,14 +55,6 @@ after(async () => {
   for (const b of browsers) await b.close().catch(() => {});
   if (bureau) await bureau.stop();
 });
-
-/**
- * Says where the test is (a test that runs out of time shows its last step).
- * @param {string} what
- */
-function step(what) {
-  console.log(`sfu.test ${new Date().toISOString().slice(11, 19)} ${what}`);
-}
 
 /** @param {import('playwright-core').Page} page */
 function enter(page) {
@@ -84,7 +74,6 @@ function leave(page) {
  * @param {number} senders
  */
 async function waitForSfuMedia(page, senders) {
-  step(`waiting for media from ${senders} on ${await page.evaluate(() => /** @type {any} */ (window).bureau.office.me.name)}`);
   await pollUntil(page, async (n) => {
     const mesh = /** @type {any} */ (window).bureau.mesh;
     if (mesh.mode !== 'sfu' || !mesh.sfu || !mesh.encryption || mesh.peerConnections.size !== 0) return false;
@@ -241,7 +230,6 @@ test('six through the media server: everyone decodes everyone, hears everyone an
   assert.deepEqual(new Set(codes).size, 1, `one safety code for everyone: ${codes.join(' / ')}`);
   await ada.locator('#stage .e2ee-code strong').getByText(codes[0]).waitFor({ timeout: 0 });
 
-  step('Ada mutes and turns her camera off');
   // Ada mutes and turns her camera off: every other tile of Ada shows it.
   await ada.evaluate(async () => {
     const media = /** @type {any} */ (window).bureau.media;
@@ -257,7 +245,6 @@ test('six through the media server: everyone decodes everyone, hears everyone an
     media.setMuted(false);
     await media.setCamera(true);
   });
-  step('Ada\'s camera comes back');
   // Ada's video comes back for everyone: frames decoded from her grow again.
   const before = await Promise.all(pages.slice(1).map((p) => framesByPeer(p)));
   for (const [i, page] of pages.slice(1).entries()) {
@@ -272,7 +259,6 @@ test('six through the media server: everyone decodes everyone, hears everyone an
 
   // Ada shares her screen: everyone gets it through the media server, wider than the camera
   // (Chromium's fake screen is wider than its 4:3 fake camera), and her tile says so.
-  step('Ada shares her screen');
   await ada.evaluate(() => /** @type {any} */ (window).bureau.media.setScreen(true));
   for (const page of pages.slice(1)) {
     await page.locator(`#stage .video-tile.screen[data-peer-id="${adaPeer}"]`).waitFor({ timeout: 0 });

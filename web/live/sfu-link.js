@@ -22,9 +22,6 @@ const LAYERS = [
   { rid: 'h', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
 ];
 
-/** Whether to send the layers (off: one layer, forwarded as it is). */
-const SIMULCAST = false;
-
 /**
  * What the link tells its owner.
  * @typedef {object} SfuLinkEvents
@@ -61,7 +58,7 @@ export class SfuLink {
       const track = kind === 'audio' ? this.media.audio : this.media.videoTrack;
       /** @type {RTCRtpTransceiverInit} */
       const init = { direction: 'sendonly', streams: [this.media.stream] };
-      if (kind === 'video' && SIMULCAST) init.sendEncodings = LAYERS.map((layer) => ({ ...layer }));
+      if (kind === 'video') init.sendEncodings = LAYERS.map((layer) => ({ ...layer }));
       const transceiver = this.pc.addTransceiver(track || kind, init);
       if (this.events.sending) this.events.sending(transceiver.sender, kind);
     }

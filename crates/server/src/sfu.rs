@@ -77,6 +77,7 @@ impl MediaServer {
             socket: self.socket,
             public: self.public,
             max_participants: self.settings.max_participants,
+            last_n: self.settings.last_n,
             rooms: HashMap::new(),
             participants: HashMap::new(),
             sources: HashMap::new(),
@@ -100,6 +101,8 @@ struct Driver {
     socket: UdpSocket,
     public: SocketAddr,
     max_participants: usize,
+    /// How many speakers' videos each receiver gets.
+    last_n: usize,
     rooms: HashMap<RoomKey, MediaRoom>,
     /// Each participant's room.
     participants: HashMap<ConnId, (RoomKey, ParticipantId)>,
@@ -180,10 +183,11 @@ impl Driver {
                 };
                 let key = (org_id, room_id);
                 let public = self.public;
-                let room = self.rooms.entry(key.clone()).or_insert_with(|| MediaRoom {
-                    room: Room::new(public, now),
-                    conns: HashMap::new(),
-                    timeout: now,
+                let last_n = self.last_n;
+                let room = self.rooms.entry(key.clone()).or_insert_with(|| {
+                    let mut room = Room::new(public, now);
+                    room.set_last_n(last_n);
+                    MediaRoom { room, conns: HashMap::new(), timeout: now }
                 });
                 if let Some(recording) = &self.recorder
                     && room.conns.is_empty()
@@ -214,9 +218,13 @@ impl Driver {
                 }
             }
             MediaCommand::Leave { conn } => self.leave(conn),
-            // Frame by frame, every video goes to everyone: a shared screen needs nothing more.
-            // (Last N and simulcast layers, which would, are not in this forwarding yet.)
-            MediaCommand::Sharing { .. } => {}
+            MediaCommand::Sharing { conn, sharing } => {
+                let Some((key, participant)) = self.participants.get(&conn) else { return };
+                if let Some(room) = self.rooms.get_mut(key) {
+                    room.room.set_sharing_screen(*participant, sharing);
+                    room.timeout = now;
+                }
+            }
             MediaCommand::Close { org_id, room_id } => {
                 let key = (org_id, room_id);
                 if let Some(room) = self.rooms.remove(&key) {
@@ -252,7 +260,7 @@ impl Driver {
     /// Sends everything the rooms ask for.
     async fn drain(&mut self) {
         let mut failed = Vec::new();
-        for room in self.rooms.values_mut() {
+        for (key, room) in &mut self.rooms {
             loop {
                 match room.room.poll_output() {
                     Output::Timeout(at) => {
@@ -273,6 +281,12 @@ impl Driver {
                         if let Some(conn) = room.conns.remove(&participant) {
                             failed.push(conn);
                         }
+                    }
+                    Output::Speakers(order) => {
+                        let order: Vec<ConnId> = order.iter().filter_map(|p| room.conns.get(p).copied()).collect();
+                        tracing::debug!(?order, "media server: speakers, most recent first");
+                        let (org_id, room_id) = key.clone();
+                        let _ = self.events.send(MediaEvent::Speakers { org_id, room_id, order, last_n: room.room.last_n() });
                     }
                 }
             }

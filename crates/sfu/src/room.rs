@@ -1,18 +1,21 @@
-//! One room of the media server: its participants, the tracks they publish, and who receives
-//! which (see the crate's documentation).
+//! One room of the media server: its participants, the tracks they publish, and the loop that
+//! carries datagrams, time and events between them (see the crate's documentation).
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
-use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid};
+use str0m::bwe::{Bitrate, BweKind};
+use str0m::change::{SdpAnswer, SdpOffer};
+use str0m::media::{Direction, KeyframeRequestKind, MediaKind, Mid};
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, IceConnectionState, Input, Rtc, RtcError};
 
-/// A participant of a room, numbered in the order they joined.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ParticipantId(pub u64);
+use crate::participant::{Participant, ParticipantId, Published, Subscribed};
+use crate::recorder::{Recorder, Recording};
+use crate::sdp::{listed_ssrcs, simulcast_mids};
+use crate::simulcast::{Layer, LinkEstimate, Scratch};
+use crate::speakers::{Speakers, Voice};
 
 /// Why a participant could not join.
 #[derive(Debug, thiserror::Error)]
@@ -45,71 +48,91 @@ pub enum Output {
     },
     /// A participant's connection ended (it failed, or they left).
     Left(ParticipantId),
+    /// The order of speakers changed: everyone, the most recent dominant speaker first (then
+    /// those who spoke before, then those who have not spoken, in the order they joined). Told
+    /// at most every half second.
+    Speakers(Vec<ParticipantId>),
     /// Nothing more until this time, or until a datagram arrives.
     Timeout(Instant),
 }
 
-/// A track a participant publishes.
-#[derive(Debug, Clone, Copy)]
-struct Published {
-    mid: Mid,
-    kind: MediaKind,
-}
-
-/// A track a participant receives: another participant's published track, and where the
-/// negotiation of its m-line stands.
-#[derive(Debug, Clone, Copy)]
-struct Subscribed {
-    from: ParticipantId,
-    from_mid: Mid,
-    kind: MediaKind,
-    /// `None` until offered; then the m-line here.
-    mid: Option<Mid>,
-    /// The participant accepted the offer that added it.
-    open: bool,
-}
-
-struct Participant {
-    id: ParticipantId,
-    /// What the participant's tracks are labelled with for the others (the stream id of their
-    /// m-lines): the driver's name for them, such as their signaling peer id.
-    label: String,
-    rtc: Rtc,
-    published: Vec<Published>,
-    subscribed: Vec<Subscribed>,
-    /// The offer waiting for the participant's answer.
-    pending: Option<SdpPendingOffer>,
-}
+/// What str0m's bandwidth estimator starts from for each participant: two videos in their high
+/// layer and audio, so that a call starts sharp and str0m's first probes climb from there.
+pub(crate) const INITIAL_ESTIMATE: Bitrate = Bitrate::kbps(1000);
+/// How often the layers each receiver gets are chosen again (and lost key frame requests of a
+/// pending switch repeated).
+pub(crate) const ALLOCATION_INTERVAL: Duration = Duration::from_millis(500);
+/// A sender is not asked for a key frame of the same layer more often than this.
+const KEYFRAME_INTERVAL: Duration = Duration::from_millis(500);
+/// How often str0m reports the loss each participant sees (the input to layer choice besides
+/// the estimate).
+const STATS_INTERVAL: Duration = Duration::from_secs(1);
+/// The share of packets lost, as a receiver reports it, from which they get the low layers.
+const HEAVY_LOSS: f32 = 0.1;
+/// How long after the last report of heavy loss the low layers stay.
+const LOSSY_HOLD: Duration = Duration::from_secs(5);
+/// What str0m keeps of each video sent to a receiver, to answer NACKs: its default number of
+/// packets and age, and a higher cap of retransmissions (see `Room::accept_answer`).
+const RTX_PACKETS: usize = 1024;
+const RTX_AGE: Duration = Duration::from_secs(3);
+const RTX_RATIO_CAP: f32 = 0.3;
+/// The tracks of one kind a participant may publish (a microphone; a camera or a screen, and one
+/// more for both at once).
+pub const MAX_TRACKS_PER_KIND: usize = 2;
+/// How many speakers' videos each receiver gets unless told otherwise ([`Room::set_last_n`]).
+pub const DEFAULT_LAST_N: usize = 9;
 
 /// A room of the media server (see the crate's documentation).
 pub struct Room {
     /// The address the driver listens on: every participant's one host candidate.
     local: SocketAddr,
-    participants: Vec<Participant>,
+    pub(crate) participants: Vec<Participant>,
     next_id: u64,
-    /// Frames received and not yet forwarded, with their sender.
-    frames: VecDeque<(ParticipantId, MediaData)>,
     /// Outputs made while handling input, handed out by `poll_output`.
-    ready: VecDeque<Output>,
+    pub(crate) ready: VecDeque<Output>,
     /// The latest time the caller gave.
-    now: Instant,
-    /// Sees every frame forwarded (the test switch of docs/sfu.md: it shows what the room holds).
-    recorder: Option<Recorder>,
+    pub(crate) now: Instant,
+    /// When the layers are chosen next.
+    next_allocation: Instant,
+    /// The buffers of layer choice, kept from one round to the next.
+    pub(crate) scratch: Scratch,
+    /// The test switch of docs/sfu.md: every frame forwarded, put together again.
+    pub(crate) recording: Option<Recording>,
+    /// Who speaks, in the order last N follows.
+    pub(crate) speakers: Speakers,
+    /// How many speakers' videos each receiver gets.
+    pub(crate) last_n: usize,
 }
-
-/// Called with every frame the room forwards: its sender, kind and bytes.
-pub type Recorder = Box<dyn FnMut(ParticipantId, MediaKind, &[u8]) + Send>;
 
 impl Room {
     /// An empty room listening on `local`, at time `now`.
     pub fn new(local: SocketAddr, now: Instant) -> Room {
-        Room { local, participants: Vec::new(), next_id: 1, frames: VecDeque::new(), ready: VecDeque::new(), now, recorder: None }
+        Room {
+            local,
+            participants: Vec::new(),
+            next_id: 1,
+            ready: VecDeque::new(),
+            now,
+            next_allocation: now,
+            scratch: Scratch::default(),
+            recording: None,
+            speakers: Speakers::new(now),
+            last_n: DEFAULT_LAST_N,
+        }
+    }
+
+    /// Each receiver gets the videos of the `n` most recent speakers (besides their own) and
+    /// the audio of everyone; a shared screen goes to everyone whoever speaks. A video that
+    /// starts being forwarded again waits for a key frame, which the room asks its sender for.
+    pub fn set_last_n(&mut self, n: usize) {
+        self.last_n = n;
+        self.next_allocation = self.now;
     }
 
     /// Hands every frame forwarded from now on to `recorder` as well (tests that show the
     /// room holds only ciphertext).
     pub fn record(&mut self, recorder: Recorder) {
-        self.recorder = Some(recorder);
+        self.recording = Some(Recording::new(recorder));
     }
 
     /// The participants now, in the order they joined.
@@ -120,21 +143,41 @@ impl Room {
     /// A participant joins with the offer of their browser: the room answers it, ICE-lite on its
     /// address. The tracks others publish are offered to them once this first exchange is done,
     /// labelled `label` for the others. Only VP8 and Opus are negotiated: the frame layout of
-    /// end-to-end encryption knows their headers (docs/sfu.md).
+    /// end-to-end encryption knows their headers (docs/sfu.md). A video offered with simulcast
+    /// (`a=simulcast:send l;m;h`) is received in all its layers.
     pub fn join(&mut self, now: Instant, offer: SdpOffer, label: &str) -> Result<(ParticipantId, SdpAnswer), JoinError> {
         self.now = self.now.max(now);
-        let mut rtc = Rtc::builder().set_ice_lite(true).clear_codecs().enable_opus(true).enable_vp8(true).build(now);
+        let mut rtc = Rtc::builder()
+            .set_ice_lite(true)
+            .set_rtp_mode(true)
+            .clear_codecs()
+            .enable_opus(true)
+            .enable_vp8(true)
+            .enable_bwe(Some(INITIAL_ESTIMATE))
+            .set_stats_interval(Some(STATS_INTERVAL))
+            .build(now);
         let candidate = Candidate::host(self.local, "udp").map_err(|e| JoinError::Address(e.to_string()))?;
         rtc.add_local_candidate(candidate);
+        let simulcast_mids = simulcast_mids(&offer.to_sdp_string());
         let answer = rtc.sdp_api().accept_offer(offer)?;
         let id = ParticipantId(self.next_id);
         self.next_id += 1;
-        let subscribed = self
-            .participants
-            .iter()
-            .flat_map(|p| p.published.iter().map(move |t| Subscribed { from: p.id, from_mid: t.mid, kind: t.kind, mid: None, open: false }))
-            .collect();
-        self.participants.push(Participant { id, label: label.to_owned(), rtc, published: Vec::new(), subscribed, pending: None });
+        let subscribed = self.participants.iter().flat_map(|p| p.published.iter().map(move |t| Subscribed::new(p.id, t.mid, t.kind))).collect();
+        self.participants.push(Participant {
+            id,
+            label: label.to_owned(),
+            rtc,
+            published: Vec::new(),
+            subscribed,
+            pending: None,
+            link: LinkEstimate::new(INITIAL_ESTIMATE.as_u64()),
+            lossy_until: None,
+            desired: 0,
+            simulcast_mids,
+            sources: Vec::new(),
+            voice: Voice::default(),
+        });
+        self.speakers.joined(self.now, id);
         Ok((id, answer))
     }
 
@@ -147,38 +190,101 @@ impl Room {
         for p in &mut self.participants {
             p.subscribed.retain(|s| s.from != id);
         }
+        if let Some(recording) = &mut self.recording {
+            recording.forget(id);
+        }
+        self.speakers.left(self.now, id);
         self.ready.push_back(Output::Left(id));
+        self.next_allocation = self.now;
     }
 
     /// A participant's answer to the room's last offer to them.
     pub fn accept_answer(&mut self, id: ParticipantId, answer: SdpAnswer) -> Result<(), RtcError> {
         let Some(p) = self.participants.iter_mut().find(|p| p.id == id) else { return Ok(()) };
         let Some(pending) = p.pending.take() else { return Ok(()) };
+        let listed = listed_ssrcs(&answer.to_sdp_string());
         p.rtc.sdp_api().accept_answer(pending, answer)?;
-        let mut opened = Vec::new();
-        for s in &mut p.subscribed {
-            if s.mid.is_some() && !s.open {
-                s.open = true;
-                opened.push((s.from, s.from_mid));
+        // SSRCs the answer lists for a line sent in simulcast were bound without a rid: unbound,
+        // the rid of their packets binds each to its layer (see `crate::sdp`).
+        for (mid, ssrc) in listed {
+            if !p.simulcast_mids.contains(&mid) {
+                continue;
+            }
+            let mut direct = p.rtc.direct_api();
+            if direct.stream_rx(&ssrc.into()).is_some_and(|s| s.rid().is_none()) {
+                direct.remove_stream_rx(ssrc.into());
             }
         }
-        // A receiver decodes nothing before a key frame: ask the senders for one.
-        for (from, mid) in opened {
-            self.request_keyframe(from, mid, KeyframeRequestKind::Pli);
+        for s in &mut p.subscribed {
+            if let (Some(mid), false) = (s.mid, s.open) {
+                s.opened();
+                if s.kind == MediaKind::Video
+                    && let Some(stream) = p.rtc.direct_api().stream_tx_by_mid(mid, None)
+                {
+                    // str0m stops answering NACKs when retransmissions pass 15 % of what it
+                    // sends; a receiver losing that much gets the low layers, whose
+                    // retransmissions cost little: up to 30 %.
+                    stream.set_rtx_cache(RTX_PACKETS, RTX_AGE, Some(RTX_RATIO_CAP));
+                }
+            }
         }
+        // Videos just opened get a layer (and their senders a key frame request) at once.
+        self.next_allocation = self.now;
         Ok(())
     }
 
-    /// Asks a sender for a key frame of one of its tracks (video only: audio has none).
-    fn request_keyframe(&mut self, from: ParticipantId, mid: Mid, kind: KeyframeRequestKind) {
+    /// Caps the layer `subscriber` gets of `sender`'s video: the size they show it at (a small
+    /// tile needs no full resolution). [`Layer::High`] lifts the cap.
+    pub fn set_max_layer(&mut self, subscriber: ParticipantId, sender: ParticipantId, max: Layer) {
+        let Some(p) = self.participants.iter_mut().find(|p| p.id == subscriber) else { return };
+        for s in p.subscribed.iter_mut().filter(|s| s.from == sender && s.kind == MediaKind::Video) {
+            s.forwarding.max = max;
+        }
+        self.next_allocation = self.now;
+    }
+
+    /// How many speakers' videos each receiver gets ([`Room::set_last_n`]).
+    pub fn last_n(&self) -> usize {
+        self.last_n
+    }
+
+    /// Whether a participant shares their screen on their video track (browsers put the screen
+    /// in place of the camera, without renegotiating: only the client knows). A shared screen
+    /// goes to everyone whoever speaks, first in every receiver's budget.
+    pub fn set_sharing_screen(&mut self, participant: ParticipantId, sharing: bool) {
+        let Some(p) = self.participants.iter_mut().find(|p| p.id == participant) else { return };
+        if let Some(track) = p.published.iter_mut().find(|t| t.kind == MediaKind::Video) {
+            track.screen = sharing;
+        }
+        self.next_allocation = self.now;
+    }
+
+    /// The order of speakers now (as [`Output::Speakers`] tells it).
+    pub fn speakers(&self) -> &[ParticipantId] {
+        self.speakers.order()
+    }
+
+    /// The layer of `sender`'s (first) video that `subscriber` gets now, if any.
+    pub fn forwarded_layer(&self, subscriber: ParticipantId, sender: ParticipantId) -> Option<Layer> {
+        let p = self.participants.iter().find(|p| p.id == subscriber)?;
+        p.subscribed.iter().find(|s| s.from == sender && s.kind == MediaKind::Video).and_then(|s| s.forwarding.current)
+    }
+
+    /// Asks a sender for a key frame of one layer of a track (video only: audio has none),
+    /// unless it was asked lately (`force` asks anyway: a receiver waits for it).
+    pub(crate) fn request_keyframe(&mut self, from: ParticipantId, mid: Mid, layer: Layer, kind: KeyframeRequestKind, force: bool) {
+        let now = self.now;
         let Some(sender) = self.participants.iter_mut().find(|p| p.id == from) else { return };
-        if !sender.published.iter().any(|t| t.mid == mid && t.kind == MediaKind::Video) {
+        let Some(track) = sender.published.iter_mut().find(|t| t.mid == mid && t.kind == MediaKind::Video) else { return };
+        let asked = &mut track.keyframe_asked[layer.index()];
+        if !force && asked.is_some_and(|t| now.saturating_duration_since(t) < KEYFRAME_INTERVAL) {
             return;
         }
-        if let Some(mut writer) = sender.rtc.writer(mid)
-            && let Err(err) = writer.request_keyframe(None, kind)
-        {
-            tracing::debug!(participant = from.0, "keyframe request not sent: {err}");
+        *asked = Some(now);
+        let rid = layer.rid(track.simulcast);
+        match sender.rtc.direct_api().stream_rx_by_mid(mid, rid) {
+            Some(stream) => stream.request_keyframe(kind),
+            None => tracing::debug!(participant = from.0, "keyframe request not sent: no stream for {mid} {rid:?}"),
         }
     }
 
@@ -188,12 +294,38 @@ impl Room {
         self.now = self.now.max(now);
         let Ok(receive) = Receive::new(Protocol::Udp, source, self.local, contents) else { return false };
         let input = Input::Receive(now, receive);
-        let Some(p) = self.participants.iter_mut().find(|p| p.rtc.accepts(&input)) else { return false };
+        let Some(index) = self.participants.iter().position(|p| p.rtc.accepts(&input)) else { return false };
+        let p = &mut self.participants[index];
         if let Err(err) = p.rtc.handle_input(input) {
             tracing::debug!(participant = p.id.0, "media connection failed: {err}");
             p.rtc.disconnect();
+            return true;
         }
+        // In RTP mode str0m holds one received packet until the next `poll_output`: the next
+        // datagram would overwrite it. Each is forwarded before another is read (a browser
+        // sends a video frame as a burst of packets, which the driver reads in one batch).
+        self.drain(index);
         true
+    }
+
+    /// Handles everything participant `index`'s connection has for now: events, datagrams to
+    /// send. Returns when it next wants time (`None` if it failed) and whether it had anything
+    /// (an event may give another participant work: a packet to send on).
+    fn drain(&mut self, index: usize) -> (Option<Instant>, bool) {
+        let mut worked = false;
+        loop {
+            match self.participants[index].rtc.poll_output() {
+                Ok(str0m::Output::Timeout(t)) => return (Some(t), worked),
+                Ok(str0m::Output::Transmit(t)) => self.ready.push_back(Output::Transmit { destination: t.destination, contents: t.contents.into() }),
+                Ok(str0m::Output::Event(event)) => self.on_event(index, event),
+                Err(err) => {
+                    tracing::debug!(participant = self.participants[index].id.0, "media connection failed: {err}");
+                    self.participants[index].rtc.disconnect();
+                    return (None, true);
+                }
+            }
+            worked = true;
+        }
     }
 
     /// Time passed.
@@ -213,45 +345,43 @@ impl Room {
             if let Some(out) = self.ready.pop_front() {
                 return out;
             }
-            if let Some((from, frame)) = self.frames.pop_front() {
-                self.forward(from, &frame);
-                continue;
-            }
             if self.offer_new_tracks() {
                 continue;
             }
-            let mut earliest: Option<Instant> = None;
+            let now = self.now;
+            if now >= self.speakers.next_tick && self.speakers.tick(now, self.participants.iter().map(|p| (p.id, p.voice.loudness(now)))) {
+                // Someone else speaks: last N follows at once.
+                self.next_allocation = now;
+            }
+            if let Some(order) = self.speakers.poll(now) {
+                return Output::Speakers(order);
+            }
+            if now >= self.next_allocation {
+                self.next_allocation = now + ALLOCATION_INTERVAL;
+                self.allocate_layers();
+                continue;
+            }
+            let mut earliest = self.next_allocation.min(self.speakers.due());
             let mut progressed = false;
-            let mut left = Vec::new();
-            for i in 0..self.participants.len() {
+            let mut i = 0;
+            while i < self.participants.len() {
                 if !self.participants[i].rtc.is_alive() {
-                    left.push(self.participants[i].id);
+                    let id = self.participants[i].id;
+                    self.leave(id);
+                    progressed = true;
                     continue;
                 }
-                match self.participants[i].rtc.poll_output() {
-                    Ok(str0m::Output::Timeout(t)) => earliest = Some(earliest.map_or(t, |e| e.min(t))),
-                    Ok(str0m::Output::Transmit(t)) => {
-                        self.ready.push_back(Output::Transmit { destination: t.destination, contents: t.contents.into() });
-                        progressed = true;
-                    }
-                    Ok(str0m::Output::Event(event)) => {
-                        self.on_event(i, event);
-                        progressed = true;
-                    }
-                    Err(err) => {
-                        tracing::debug!(participant = self.participants[i].id.0, "media connection failed: {err}");
-                        self.participants[i].rtc.disconnect();
-                        progressed = true;
-                    }
+                let (next, worked) = self.drain(i);
+                if let Some(t) = next {
+                    earliest = earliest.min(t);
                 }
+                progressed |= worked;
+                i += 1;
             }
-            for id in left {
-                self.leave(id);
-                progressed = true;
-            }
+            // Draining one participant can give another work (a forwarded packet to send, a key
+            // frame to ask for): the room waits once a whole round had nothing.
             if !progressed {
-                // With no participant, nothing is due until one joins.
-                return Output::Timeout(earliest.unwrap_or(self.now + IDLE));
+                return Output::Timeout(earliest);
             }
         }
     }
@@ -259,6 +389,7 @@ impl Room {
     fn on_event(&mut self, index: usize, event: Event) {
         let from = self.participants[index].id;
         match event {
+            Event::RtpPacket(packet) => self.forward_rtp(index, &packet),
             Event::MediaAdded(added) if matches!(added.direction, Direction::RecvOnly | Direction::SendRecv) => {
                 // The participant publishes a track: every other participant subscribes to it.
                 // Only a few of each kind: an offer of a hundred tracks would otherwise make the
@@ -268,20 +399,27 @@ impl Room {
                     tracing::debug!(participant = from.0, "a track over the limit is not forwarded");
                     return;
                 }
-                self.participants[index].published.push(Published { mid: added.mid, kind: added.kind });
+                let simulcast = added.simulcast.is_some();
+                let published = &mut self.participants[index].published;
+                let screen = added.kind == MediaKind::Video && published.iter().any(|t| t.kind == MediaKind::Video);
+                published.push(Published::new(added.mid, added.kind, simulcast, screen));
                 for p in &mut self.participants {
                     if p.id != from {
-                        p.subscribed.push(Subscribed { from, from_mid: added.mid, kind: added.kind, mid: None, open: false });
+                        p.subscribed.push(Subscribed::new(from, added.mid, added.kind));
                     }
                 }
             }
-            Event::MediaData(frame) => self.frames.push_back((from, frame)),
             Event::KeyframeRequest(request) => {
-                // A receiver lost a frame: the request goes to the sender of that track.
-                let source = self.participants[index].subscribed.iter().find(|s| s.mid == Some(request.mid)).map(|s| (s.from, s.from_mid));
-                if let Some((sender, mid)) = source {
-                    self.request_keyframe(sender, mid, request.kind);
+                // A receiver lost a frame: the request goes to the sender of that track, for the
+                // layer this receiver gets (or is about to get).
+                let source = self.participants[index].subscribed.iter().find(|s| s.mid == Some(request.mid)).map(|s| (s.from, s.from_mid, s.forwarding.current.or(s.forwarding.target)));
+                if let Some((sender, mid, Some(layer))) = source {
+                    self.request_keyframe(sender, mid, layer, request.kind, false);
                 }
+            }
+            Event::EgressBitrateEstimate(BweKind::Twcc(estimate)) => self.participants[index].link.on_estimate(estimate.as_u64()),
+            Event::PeerStats(stats) if stats.egress_loss_fraction.unwrap_or(0.0) >= HEAVY_LOSS => {
+                self.participants[index].lossy_until = Some(self.now + LOSSY_HOLD);
             }
             Event::IceConnectionStateChange(IceConnectionState::Disconnected) => self.participants[index].rtc.disconnect(),
             _ => {}
@@ -290,17 +428,20 @@ impl Room {
 
     /// Offers each participant the tracks they do not have yet, one offer at a time.
     fn offer_new_tracks(&mut self) -> bool {
-        let mut offered = false;
+        let waiting = |p: &Participant| p.pending.is_none() && p.rtc.is_alive() && p.subscribed.iter().any(|s| s.mid.is_none());
+        if !self.participants.iter().any(waiting) {
+            return false;
+        }
         let labels: Vec<(ParticipantId, String)> = self.participants.iter().map(|p| (p.id, p.label.clone())).collect();
         let label_of = |id: ParticipantId| labels.iter().find(|(p, _)| *p == id).map(|(_, l)| l.clone());
         for p in &mut self.participants {
-            if p.pending.is_some() || !p.rtc.is_alive() || p.subscribed.iter().all(|s| s.mid.is_some()) {
+            if !waiting(p) {
                 continue;
             }
             // str0m draws each new mid at random, unique against the m-lines already negotiated
             // but not against the others of the same change: with dozens added at once two may
-            // collide (three characters of 60), and the browser would refuse the offer. A change with
-            // a collision is dropped (nothing of it is kept) and drawn again.
+            // collide (three characters of 60), and the browser would refuse the offer. A change
+            // with a collision is dropped (nothing of it is kept) and drawn again.
             let mut attempt = 0;
             let (change, added) = loop {
                 let mut change = p.rtc.sdp_api();
@@ -321,30 +462,22 @@ impl Room {
             }
             p.pending = Some(pending);
             self.ready.push_back(Output::Offer { participant: p.id, offer });
-            offered = true;
         }
-        offered
+        true
     }
 
-    /// Writes a frame of `from` to every participant who receives that track.
-    fn forward(&mut self, from: ParticipantId, frame: &MediaData) {
-        if let Some(record) = &mut self.recorder {
-            let kind = self.participants.iter().find(|p| p.id == from).and_then(|p| p.published.iter().find(|t| t.mid == frame.mid)).map(|t| t.kind);
-            if let Some(kind) = kind {
-                record(from, kind, &frame.data);
-            }
-        }
-        for p in &mut self.participants {
-            if p.id == from {
-                continue;
-            }
-            let Some(mid) = p.subscribed.iter().find(|s| s.from == from && s.from_mid == frame.mid && s.open).and_then(|s| s.mid) else { continue };
-            let Some(writer) = p.rtc.writer(mid) else { continue };
-            let Some(pt) = writer.match_params(frame.params) else { continue };
-            if let Err(err) = writer.write(pt, frame.network_time, frame.time, frame.data.clone()) {
-                tracing::debug!(participant = p.id.0, "forwarding failed: {err}");
-            }
-        }
+    /// A receiver reported heavy loss lately: they get the low layers.
+    pub(crate) fn lossy(&self, index: usize) -> bool {
+        self.participants[index].lossy_until.is_some_and(|t| self.now < t)
+    }
+
+    /// Whether `receiver` gets the camera of `sender`: one of the last N speakers besides
+    /// themselves.
+    pub(crate) fn in_last_n(&self, receiver: ParticipantId, sender: ParticipantId) -> bool {
+        let rank = self.speakers.rank(sender);
+        let own = self.speakers.rank(receiver);
+        let rank = if own < rank { rank - 1 } else { rank };
+        rank < self.last_n
     }
 }
 
@@ -359,10 +492,3 @@ fn mids_are_distinct(mids: impl Iterator<Item = Mid>) -> bool {
     }
     true
 }
-
-/// The tracks of one kind a participant may publish (a microphone; a camera or a screen, and one
-/// more for both at once).
-pub const MAX_TRACKS_PER_KIND: usize = 2;
-
-/// How long an empty room waits before it asks for time again.
-const IDLE: std::time::Duration = std::time::Duration::from_secs(1);

@@ -4,11 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use bureau_sfu::{Output, ParticipantId, Room};
-use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid};
+use bureau_sfu::{MediaKind, Output, ParticipantId, Room};
+use str0m::media::{Direction, Frequency, MediaTime, Mid};
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, Input, Rtc};
 
@@ -96,6 +98,7 @@ fn exchange(room: &mut Room, clients: &mut [Client], room_addr: SocketAddr, now:
                     room.accept_answer(participant, answer).unwrap();
                     moved = true;
                 }
+                Output::Speakers(_) => {}
                 Output::Left(id) => panic!("participant {id:?} left"),
             }
         }
@@ -144,6 +147,30 @@ fn every_frame_of_one_participant_reaches_the_other_through_the_room() {
         let expected: Vec<Vec<u8>> = (first..first + receiver.received.len() as u64).map(|n| frame(sender, n)).collect();
         assert_eq!(receiver.received, expected, "client {me} got the other's frames in order");
         assert!(receiver.received.len() as u64 + first + 5 >= sender.sent, "client {me} got {} of {} frames", receiver.received.len(), sender.sent);
+    }
+}
+
+#[test]
+fn the_recorder_gets_every_forwarded_frame_whole() {
+    use std::sync::{Arc, Mutex};
+    let mut w = common::World::new(&[3, 3]);
+    type Frames = Arc<Mutex<Vec<(ParticipantId, MediaKind, Vec<u8>)>>>;
+    let frames: Frames = Arc::default();
+    let sink = frames.clone();
+    w.room.record(Box::new(move |from, kind, bytes| sink.lock().unwrap().push((from, kind, bytes.to_vec()))));
+    w.run(Duration::from_secs(3));
+    let frames = frames.lock().unwrap();
+    let video: Vec<&Vec<u8>> = frames.iter().filter(|(_, k, _)| *k == MediaKind::Video).map(|(_, _, b)| b).collect();
+    let audio = frames.iter().filter(|(_, k, _)| *k == MediaKind::Audio).count();
+    assert!(video.len() > 50 && audio > 100, "{} video and {audio} audio frames", video.len());
+    for frame in video {
+        // As the sender wrote it: the VP8 header byte, then per packet a tag and filler.
+        assert!(frame[0] == 0x10 || frame[0] == 0x11, "a VP8 frame: {:02x?}", &frame[..8]);
+        assert_eq!(frame[1], 0xA7, "the first packet's tag follows");
+        let (_, size) = common::LAYERS.iter().find(|(rid, _)| rid.as_bytes()[0] == frame[3]).copied().unwrap();
+        let size = if frame[0] == 0x10 { size * 2 } else { size };
+        let packets = size.div_ceil(1000);
+        assert_eq!(frame.len(), 1 + packets * 7 + size, "the whole frame, layer {}", frame[3] as char);
     }
 }
 

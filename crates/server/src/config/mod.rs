@@ -124,7 +124,8 @@ pub struct SfuSettings {
     pub max_room_participants: usize,
     /// Connections it takes at once.
     pub max_participants: usize,
-
+    /// How many speakers' videos each receiver gets.
+    pub last_n: usize,
     /// Tests only: where to append the frames it forwards.
     pub record_to: Option<PathBuf>,
 }
@@ -420,6 +421,7 @@ impl Layers {
             threshold: self.integer("sfu.threshold", sfu_thresholds())? as usize,
             max_room_participants: self.integer("sfu.max_room_participants", 2..=1000)? as usize,
             max_participants: self.integer("sfu.max_participants", 1..=100_000)? as usize,
+            last_n: self.integer("sfu.last_n", 1..=100)? as usize,
             record_to: self.path("sfu.record_to")?,
         }))
     }
