@@ -119,6 +119,9 @@ struct Conn {
     session: String,
     /// How many times it connected to the media server (`sfu_offer`).
     media_joins: u32,
+    /// The media server's offers this connection has not answered yet: an `sfu_answer` without
+    /// one is refused before it costs the media server a parse.
+    media_offers_open: u32,
 }
 
 /// Everything the hub knows about one organisation.
@@ -203,6 +206,7 @@ impl Hub {
                 guest: guest.clone(),
                 session,
                 media_joins: 0,
+                media_offers_open: 0,
             },
         );
         let (presence, rooms) = match &guest {

@@ -30,6 +30,15 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 /// The largest `signal` payload accepted, serialized, in bytes (32 KiB: ample for SDP).
 pub const MAX_PAYLOAD_BYTES: usize = 32 * 1024;
 
+/// The largest `sdp` of `sfu_offer` and `sfu_answer`, in bytes (256 KiB). An SDP holds an m-line
+/// per track the browser receives from the media server, about 1.2 KB each in Chromium's
+/// answers: a room of 100 (the most `sfu.max_room_participants` allows) gives a late joiner 198.
+pub const MAX_SFU_SDP_BYTES: usize = 256 * 1024;
+
+/// The largest client text frame accepted when it is an `sfu_offer` or `sfu_answer`: the SDP
+/// escaped as JSON (each line end of 2 bytes becomes 4) in its envelope.
+pub const MAX_SFU_MESSAGE_BYTES: usize = MAX_SFU_SDP_BYTES + MAX_SFU_SDP_BYTES / 4;
+
 /// The longest `note` in `set_presence`, in characters.
 pub const MAX_NOTE_CHARS: usize = 280;
 
@@ -122,11 +131,22 @@ impl fmt::Display for PeerId {
 /// Parses one client text frame.
 ///
 /// Checks the size first, then that the frame is a JSON object with a known `type`, then the
-/// fields and their values (lengths of ids, notes and signal payloads).
+/// fields and their values (lengths of ids, notes and signal payloads). Frames up to
+/// [`MAX_MESSAGE_BYTES`] are accepted, and SDP for the media server up to
+/// [`MAX_SFU_MESSAGE_BYTES`].
 pub fn parse_client(text: &str) -> Result<ClientMsg, ProtocolError> {
-    if text.len() > MAX_MESSAGE_BYTES {
+    if text.len() > MAX_SFU_MESSAGE_BYTES {
         return Err(ProtocolError::TooBig { len: text.len(), max: MAX_MESSAGE_BYTES });
     }
+    let parsed = parse_within_size(text);
+    let sfu_sdp = matches!(parsed, Ok(ClientMsg::SfuOffer { .. } | ClientMsg::SfuAnswer { .. }) | Err(ProtocolError::PayloadTooBig { max: MAX_SFU_SDP_BYTES, .. }));
+    if text.len() > MAX_MESSAGE_BYTES && !sfu_sdp {
+        return Err(ProtocolError::TooBig { len: text.len(), max: MAX_MESSAGE_BYTES });
+    }
+    parsed
+}
+
+fn parse_within_size(text: &str) -> Result<ClientMsg, ProtocolError> {
     // The hot path: a well-formed `signal` keeps its payload as text. Anything else, including
     // a malformed `signal`, takes the general path below, which words the errors.
     if let Ok(frame) = serde_json::from_str::<SignalFrame<'_>>(text)
@@ -191,8 +211,8 @@ fn validate(msg: &ClientMsg) -> Result<(), ProtocolError> {
         ClientMsg::SfuOffer { sdp } | ClientMsg::SfuAnswer { sdp } => {
             if sdp.is_empty() {
                 Err(ProtocolError::InvalidValue { field: "sdp", reason: "empty" })
-            } else if sdp.len() > MAX_PAYLOAD_BYTES {
-                Err(ProtocolError::PayloadTooBig { len: sdp.len(), max: MAX_PAYLOAD_BYTES })
+            } else if sdp.len() > MAX_SFU_SDP_BYTES {
+                Err(ProtocolError::PayloadTooBig { len: sdp.len(), max: MAX_SFU_SDP_BYTES })
             } else {
                 Ok(())
             }
@@ -310,6 +330,22 @@ mod tests {
         let payload = "x".repeat(MAX_PAYLOAD_BYTES);
         let text = format!(r#"{{"type":"signal","to_peer":"p","payload":"{payload}"}}"#);
         assert!(matches!(parse_client(&text), Err(ProtocolError::PayloadTooBig { .. })));
+        // SDP for the media server may be longer than other frames, up to its own limit.
+        let line = r"a=rtcp-fb:96 transport-cc\r\n"; // 27 bytes once read, 29 as JSON
+        let sdp = line.repeat(MAX_SFU_SDP_BYTES / 27);
+        let text = format!(r#"{{"type":"sfu_answer","sdp":"{sdp}"}}"#);
+        assert!(text.len() > MAX_MESSAGE_BYTES && text.len() <= MAX_SFU_MESSAGE_BYTES, "{}", text.len());
+        assert!(matches!(parse_client(&text), Ok(ClientMsg::SfuAnswer { .. })));
+        let text = format!(r#"{{"type":"sfu_offer","sdp":"{}"}}"#, line.repeat(MAX_SFU_SDP_BYTES / 27 + 1));
+        assert!(matches!(parse_client(&text), Err(ProtocolError::PayloadTooBig { .. })), "an SDP over its limit");
+        let text = format!(r#"{{"type":"sfu_answer","sdp":"{}"}}"#, "x".repeat(MAX_SFU_MESSAGE_BYTES));
+        assert!(matches!(parse_client(&text), Err(ProtocolError::TooBig { .. })), "a frame over the SDP frame limit");
+        // Other messages are held to the general limit, whatever the size of the SDP limit.
+        let text = format!(r#"{{"type":"set_presence","note":"{}"}}"#, "x".repeat(MAX_MESSAGE_BYTES));
+        assert!(matches!(parse_client(&text), Err(ProtocolError::TooBig { .. })));
+        let payload = "x".repeat(MAX_MESSAGE_BYTES);
+        let text = format!(r#"{{"type":"signal","to_peer":"p","payload":"{payload}"}}"#);
+        assert!(matches!(parse_client(&text), Err(ProtocolError::TooBig { .. })), "a signal over the general limit");
         let note = "é".repeat(MAX_NOTE_CHARS + 1);
         let text = format!(r#"{{"type":"set_presence","note":"{note}"}}"#);
         assert!(matches!(parse_client(&text), Err(ProtocolError::InvalidValue { .. })));

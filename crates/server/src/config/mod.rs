@@ -419,7 +419,7 @@ impl Layers {
             listen,
             public_ip,
             threshold: self.integer("sfu.threshold", sfu_thresholds())? as usize,
-            max_room_participants: self.integer("sfu.max_room_participants", 2..=1000)? as usize,
+            max_room_participants: self.integer("sfu.max_room_participants", 2..=100)? as usize,
             max_participants: self.integer("sfu.max_participants", 1..=100_000)? as usize,
             last_n: self.integer("sfu.last_n", 1..=100)? as usize,
             record_to: self.path("sfu.record_to")?,

@@ -10,7 +10,7 @@ use axum::Extension;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use bureau_office::Actor;
-use bureau_signal::{CloseCode, ConnectInfo, GuestAccess, ErrorCode, MAX_MESSAGE_BYTES, ServerMsg, encode_server};
+use bureau_signal::{CloseCode, ConnectInfo, GuestAccess, ErrorCode, MAX_MESSAGE_BYTES, MAX_SFU_MESSAGE_BYTES, ServerMsg, encode_server};
 use tokio::sync::mpsc;
 
 use super::{Home, Live, OUTBOX, Outbound, Permit};
@@ -122,7 +122,9 @@ pub async fn upgrade(
     };
     let live = state.live.clone();
     Ok(upgrade
-        .max_message_size(MAX_MESSAGE_BYTES * 2)
+        // Above the largest frame accepted, so that a frame too big gets a worded error (the
+        // hub's) rather than a socket cut.
+        .max_message_size(MAX_SFU_MESSAGE_BYTES + MAX_MESSAGE_BYTES)
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
         .on_upgrade(move |socket| run_socket(socket, live, actor, info, home, permit, session_end)))

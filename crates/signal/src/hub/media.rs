@@ -108,9 +108,15 @@ impl Hub {
             MediaEvent::Failed { conn, reason } => (conn, ServerMsg::error(ErrorCode::MediaServer, reason)),
             MediaEvent::Speakers { org_id, room_id, order, last_n } => return self.speakers(&org_id, &room_id, &order, last_n),
         };
-        if self.media_room(conn).is_some() {
-            self.send(conn, msg);
+        if self.media_room(conn).is_none() {
+            return;
         }
+        if matches!(msg, ServerMsg::SfuOffer { .. })
+            && let Some(c) = self.conns.get_mut(&conn)
+        {
+            c.media_offers_open = c.media_offers_open.saturating_add(1);
+        }
+        self.send(conn, msg);
     }
 
     /// Tells a room on the media server who spoke last and whose video goes round. Connections
@@ -149,6 +155,8 @@ impl Hub {
             return;
         }
         c.media_joins += 1;
+        // A new connection to the media server: offers made on the last one are moot.
+        c.media_offers_open = 0;
         let (peer_id, sharing) = (c.peer_id.clone(), c.media.screen);
         self.out.push_back(Output::Media(MediaCommand::Join { org_id, room_id, conn, peer_id, sdp }));
         // Already sharing when connecting (the room just switched, say): the server hears it now.
@@ -163,6 +171,12 @@ impl Hub {
             self.send(conn, ServerMsg::error(ErrorCode::MediaServer, "your room does not use the media server"));
             return;
         }
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        if c.media_offers_open == 0 {
+            self.send(conn, ServerMsg::error(ErrorCode::MediaServer, "the media server made no offer to answer"));
+            return;
+        }
+        c.media_offers_open -= 1;
         self.out.push_back(Output::Media(MediaCommand::Answer { conn, sdp }));
     }
 

@@ -82,6 +82,10 @@ fn offers_and_answers_go_to_the_media_server_and_its_replies_to_the_right_partic
     assert!(office.take(b).is_empty(), "nothing of a's connection reaches b");
     office.send(a, json!({"type": "sfu_answer", "sdp": "v=0 answer of a"}));
     assert_eq!(office.media_commands(), [MediaCommand::Answer { conn: a, sdp: "v=0 answer of a".into() }]);
+    // One answer per offer: more would only cost the media server parses of SDP.
+    office.send(a, json!({"type": "sfu_answer", "sdp": "v=0 answer again"}));
+    assert!(office.media_commands().is_empty(), "an answer without an offer goes nowhere");
+    assert_eq!(errors(&office.take(a)), [ErrorCode::MediaServer]);
 
     office.hub.media_event(MediaEvent::Failed { conn: b, reason: "the offer has no media".into() });
     assert_eq!(errors(&office.take(b)), [ErrorCode::MediaServer]);
