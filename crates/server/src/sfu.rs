@@ -11,6 +11,8 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use bureau_sfu::{Output, ParticipantId, Room, SdpAnswer, SdpOffer};
@@ -40,6 +42,7 @@ pub struct MediaServer {
 #[derive(Clone)]
 pub struct MediaHandle {
     commands: mpsc::UnboundedSender<MediaCommand>,
+    participants: Arc<AtomicUsize>,
 }
 
 impl MediaHandle {
@@ -47,6 +50,11 @@ impl MediaHandle {
     pub fn send(&self, command: MediaCommand) {
         // The task ends only with the process.
         let _ = self.commands.send(command);
+    }
+
+    /// The participants connected now: the load by which rooms are placed on nodes.
+    pub fn load(&self) -> usize {
+        self.participants.load(Ordering::Relaxed)
     }
 }
 
@@ -73,7 +81,9 @@ impl MediaServer {
                 None
             }
         });
+        let participants = Arc::new(AtomicUsize::new(0));
         let driver = Driver {
+            load: participants.clone(),
             socket: self.socket,
             public: self.public,
             max_participants: self.settings.max_participants,
@@ -85,7 +95,7 @@ impl MediaServer {
             recorder,
         };
         tokio::spawn(driver.run(inbox));
-        MediaHandle { commands }
+        MediaHandle { commands, participants }
     }
 }
 
@@ -98,6 +108,8 @@ struct MediaRoom {
 }
 
 struct Driver {
+    /// How many participants there are, for [`MediaHandle::load`].
+    load: Arc<AtomicUsize>,
     socket: UdpSocket,
     public: SocketAddr,
     max_participants: usize,
@@ -116,6 +128,7 @@ impl Driver {
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<MediaCommand>) {
         let mut buf = vec![0u8; MAX_DATAGRAM];
         loop {
+            self.load.store(self.participants.len(), Ordering::Relaxed);
             let deadline = self.rooms.values().map(|r| r.timeout).min();
             let sleep = async {
                 match deadline {

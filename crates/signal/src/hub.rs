@@ -52,7 +52,8 @@ use rooms::RoomEntry;
 const MAX_DELAY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The driver's handle for one WebSocket connection; any value unique among open connections.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct ConnId(pub u64);
 
 /// What the driver knows about a new, authenticated connection.

@@ -130,6 +130,20 @@ pub enum Frame {
         /// What to fetch.
         notice: bureau_signal::Notice,
     },
+    /// Home → the node whose media server holds the room: a command of the hub.
+    Media {
+        /// The room's organisation: events go back to its home.
+        org: String,
+        /// The command.
+        command: bureau_signal::MediaCommand,
+    },
+    /// Media server's node → home: what the media server tells a participant.
+    MediaEvent {
+        /// The organisation.
+        org: String,
+        /// The event.
+        event: bureau_signal::MediaEvent,
+    },
     /// Home → proxy: what the hub emitted for the proxy's connections in one cycle.
     Deliver {
         /// Each text with the connections it goes to, in the hub's order.
@@ -242,6 +256,9 @@ pub trait Bus: Send + Sync + 'static {
     async fn renew(&self, org_ids: &[String]) -> Result<Vec<String>, BusError>;
     /// Which of these nodes have stopped renewing their liveness.
     async fn dead(&self, nodes: &[NodeTag]) -> Result<Vec<NodeTag>, BusError>;
+    /// Tells the other nodes this node's media server load (`mine`, when it runs one) and
+    /// answers the loads of every live node that runs one, this one included.
+    async fn media_loads(&self, mine: Option<usize>) -> Result<Vec<(NodeTag, usize)>, BusError>;
     /// Gives up this node's claims and liveness after the frames already sent (graceful drain).
     async fn release(&self, org_ids: &[String]);
 }
@@ -281,6 +298,11 @@ impl Bus for LocalBus {
         Ok(Vec::new())
     }
 
+    async fn media_loads(&self, _mine: Option<usize>) -> Result<Vec<(NodeTag, usize)>, BusError> {
+        // One node: its own media server takes every room.
+        Ok(Vec::new())
+    }
+
     async fn release(&self, _org_ids: &[String]) {}
 }
 
@@ -295,5 +317,21 @@ mod tests {
         assert_eq!(serde_json::from_str::<Frame>(&text).ok(), Some(frame));
         assert!(text.len() < 100, "{text}");
         assert_eq!(node_of(ConnId(0xabcdef << TAG_SHIFT | 5)), 0xabcdef);
+    }
+
+    #[test]
+    fn media_frames_round_trip() {
+        let command = bureau_signal::MediaCommand::Join {
+            org_id: "acme".into(),
+            room_id: "meet".into(),
+            conn: ConnId(1 << TAG_SHIFT | 7),
+            peer_id: bureau_signal::PeerId::new("p1"),
+            sdp: "v=0\r\n".into(),
+        };
+        let event = bureau_signal::MediaEvent::Speakers { org_id: "acme".into(), room_id: "meet".into(), order: vec![ConnId(3), ConnId(4)], last_n: 9 };
+        for frame in [Frame::Media { org: "acme".into(), command }, Frame::MediaEvent { org: "acme".into(), event }] {
+            let text = serde_json::to_string(&frame).unwrap_or_default();
+            assert_eq!(serde_json::from_str::<Frame>(&text).ok(), Some(frame), "{text}");
+        }
     }
 }

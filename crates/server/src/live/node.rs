@@ -17,7 +17,7 @@ use bureau_office::{FinishedCall, Office};
 use bureau_signal::{CloseCode, ConnId, Hub, MediaEvent};
 use tokio::sync::mpsc;
 
-use super::bus::{Bus, BusEvent, BusStats, Frame, NodeTag};
+use super::bus::{Bus, BusEvent, BusStats, Frame, Home, NodeTag};
 use super::router::{CheckResult, Router, RouterConfig, RouterOutput};
 use super::{Event, Outbound};
 
@@ -158,6 +158,7 @@ impl Node {
     /// proxied organisations and the liveness of the nodes serving this hub's remote connections.
     fn check(&self, homed: Vec<String>, proxied: Vec<(String, NodeTag)>, nodes: Vec<NodeTag>) {
         let (bus, events) = (self.bus.clone(), self.events.clone());
+        let media_load = self.media.as_ref().map(crate::sfu::MediaHandle::load);
         tokio::spawn(async move {
             let mut result = CheckResult::default();
             if bus.ready() {
@@ -170,6 +171,10 @@ impl Node {
                 }
                 if let Ok(dead) = bus.dead(&nodes).await {
                     result.dead = dead;
+                }
+                let me = bus.node();
+                if let Ok(loads) = bus.media_loads(media_load).await {
+                    result.media = Some(loads.into_iter().map(|(node, load)| (if Some(node) == me { Home::Here } else { Home::Node(node) }, load)).collect());
                 }
             }
             let _ = events.send(Event::Checked(result)).await;

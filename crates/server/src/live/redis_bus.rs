@@ -7,7 +7,10 @@
 //! - `bureau:home:<org id>`: the tag of the organisation's home, claimed with `SET NX PX` by the
 //!   first node that needs it and renewed by the home every heartbeat (only while it still holds
 //!   it: a Lua script compares before extending or deleting);
-//! - channel `bureau:node:<tag>`: the [`Frame`]s for that node, as JSON.
+//! - channel `bureau:node:<tag>`: the [`Frame`]s for that node, as JSON;
+//! - `bureau:node:<tag>:media`: how many participants the node's media server serves, set every
+//!   heartbeat and expiring after the lease; `bureau:media-nodes`, the set of the tags of nodes
+//!   that run one (a tag whose load key expired is dropped from it by whoever reads it).
 //!
 //! A supervisor task keeps one pub/sub connection (the node's channel) and one multiplexed
 //! connection for commands. When either fails (Redis restarted, network cut) the node task hears
@@ -24,6 +27,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::bus::{Bus, BusError, BusEvent, BusStats, Frame, Home, NodeTag};
 use crate::config::ClusterSettings;
+
+/// The set of the tags of nodes that run a media server.
+const MEDIA_NODES: &str = "bureau:media-nodes";
 
 /// Claims the home of an organisation unless another node holds it; answers the holder.
 const CLAIM: &str = r"
@@ -104,6 +110,10 @@ impl RedisBus {
 
     fn alive_key(tag: NodeTag) -> String {
         format!("bureau:node:{}:alive", Self::tag_text(tag))
+    }
+
+    fn media_key(tag: NodeTag) -> String {
+        format!("bureau:node:{}:media", Self::tag_text(tag))
     }
 
     fn home_key(org_id: &str) -> String {
@@ -264,6 +274,7 @@ impl RedisBus {
             pipe.cmd("EVAL").arg(RELEASE).arg(1).arg(Self::home_key(org)).arg(&tag).ignore();
         }
         pipe.cmd("DEL").arg(Self::alive_key(self.tag.load(Ordering::Acquire))).ignore();
+        pipe.cmd("DEL").arg(Self::media_key(self.tag.load(Ordering::Acquire))).ignore();
         if let Err(err) = pipe.query_async::<()>(&mut conn).await {
             tracing::warn!("releasing this node's homes failed (they expire by themselves): {err}");
         }
@@ -339,6 +350,37 @@ impl Bus for RedisBus {
         }
         let alive: Vec<i64> = pipe.query_async(&mut conn).await?;
         Ok(nodes.iter().zip(alive).filter(|(_, a)| *a == 0).map(|(n, _)| *n).collect())
+    }
+
+    async fn media_loads(&self, mine: Option<usize>) -> Result<Vec<(NodeTag, usize)>, BusError> {
+        let mut conn = self.conn()?;
+        let tag = self.tag.load(Ordering::Acquire);
+        if let Some(load) = mine {
+            let mut pipe = redis::pipe();
+            pipe.cmd("SET").arg(Self::media_key(tag)).arg(load).arg("PX").arg(self.lease_ms()).ignore();
+            pipe.cmd("SADD").arg(MEDIA_NODES).arg(Self::tag_text(tag)).ignore();
+            pipe.query_async::<()>(&mut conn).await?;
+        }
+        let members: Vec<String> = redis::cmd("SMEMBERS").arg(MEDIA_NODES).query_async(&mut conn).await?;
+        let tags: Vec<NodeTag> = members.iter().filter_map(|m| NodeTag::from_str_radix(m, 16).ok()).collect();
+        if tags.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for t in &tags {
+            pipe.cmd("GET").arg(Self::media_key(*t));
+        }
+        let loads: Vec<Option<usize>> = pipe.query_async(&mut conn).await?;
+        let mut live = Vec::new();
+        for (t, load) in tags.into_iter().zip(loads) {
+            match load {
+                Some(load) => live.push((t, load)),
+                None => {
+                    let _: Result<(), _> = redis::cmd("SREM").arg(MEDIA_NODES).arg(Self::tag_text(t)).query_async(&mut conn).await;
+                }
+            }
+        }
+        Ok(live)
     }
 
     async fn release(&self, org_ids: &[String]) {

@@ -274,6 +274,12 @@ impl Redis {
         self.dir.path().join("redis.sock")
     }
 
+    /// What `redis-cli` prints for one command.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new("redis-cli").arg("-s").arg(self.socket()).args(args).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     fn spawn(&mut self) {
         let child = std::process::Command::new("redis-server")
             .args(["--port", "0", "--unixsocket"])

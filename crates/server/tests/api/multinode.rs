@@ -323,3 +323,34 @@ async fn first_connections_arriving_on_both_nodes_at_once_are_all_welcomed() {
     b.stop().await;
     a.stop().await;
 }
+
+#[tokio::test]
+async fn every_node_reports_its_media_servers_load_and_a_stopped_one_drops_out() {
+    let redis = Redis::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut a, mut b, _, _, _) = office(&redis, dir.path()).await;
+    // Each heartbeat (200 ms here) sets the node's load and adds it to the set the homes place
+    // rooms from (docs/sfu.md).
+    let members = within("both media servers reported", async {
+        loop {
+            let members: Vec<String> = redis.cli(&["SMEMBERS", "bureau:media-nodes"]).lines().map(str::to_owned).collect();
+            if members.len() == 2 {
+                return members;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    for tag in &members {
+        assert_eq!(redis.cli(&["GET", &format!("bureau:node:{tag}:media")]).trim(), "0", "node {tag}: nobody on its media server");
+    }
+    // A drained node deletes its load; the other's next heartbeat drops it from the set.
+    b.stop().await;
+    within("the stopped node dropped from the set", async {
+        while redis.cli(&["SMEMBERS", "bureau:media-nodes"]).lines().count() != 1 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    a.stop().await;
+}

@@ -15,8 +15,10 @@ use crate::protocol::{ErrorCode, MediaMode, PeerId, RoomKind, ServerMsg};
 /// connection (a DTLS certificate, ICE), so a client cannot make it do that without end.
 const MAX_MEDIA_JOINS: u32 = 20;
 
-/// What the hub asks the media server to do ([`Output::Media`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the hub asks the media server to do ([`Output::Media`]). Serializable: with several
+/// nodes, a room's media server may run on another node than its hub.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "c", rename_all = "snake_case")]
 pub enum MediaCommand {
     /// Connect a participant with their offer (replacing an earlier connection of theirs).
     Join {
@@ -62,7 +64,8 @@ pub enum MediaCommand {
 }
 
 /// What the media server tells a participant, through the hub ([`Hub::media_event`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "e", rename_all = "snake_case")]
 pub enum MediaEvent {
     /// The answer to the participant's offer.
     Answer {

@@ -63,7 +63,7 @@ impl Router {
                 }
                 Output::CallLog(log) => self.out.push_back(RouterOutput::CallLog(log)),
                 Output::Present { org_id, user_id, present } => self.out.push_back(RouterOutput::Present { org_id, user_id, present }),
-                Output::Media(command) => self.out.push_back(RouterOutput::Media(command)),
+                Output::Media(command) => self.route_media(command),
             }
         }
         for (node, batch) in batches {

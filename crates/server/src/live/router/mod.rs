@@ -23,9 +23,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::Utf8Bytes;
-use bureau_signal::{CallLog, CloseCode, ConnId, ConnectInfo, GuestAccess, Hub, Notice, Room};
+use bureau_signal::{CallLog, CloseCode, ConnId, ConnectInfo, GuestAccess, Hub, MediaCommand, MediaEvent, Notice, Room};
 
 mod hub_out;
+mod media;
 #[cfg(test)]
 mod sim;
 #[cfg(test)]
@@ -66,8 +67,9 @@ pub(super) enum RouterOutput {
         /// Present now.
         present: bool,
     },
-    /// A command for this node's media server (its organisation's hub runs here).
-    Media(bureau_signal::MediaCommand),
+    /// A command for this node's media server (from this node's hub, or another node's for a
+    /// room placed here).
+    Media(MediaCommand),
 }
 
 /// What a heartbeat check found.
@@ -79,6 +81,9 @@ pub(super) struct CheckResult {
     pub moved: Vec<String>,
     /// Nodes that stopped renewing their liveness.
     pub dead: Vec<NodeTag>,
+    /// The live nodes' media servers and their loads (participants), this node's as
+    /// [`Home::Here`]; `None` when the bus could not tell.
+    pub media: Option<Vec<(Home, usize)>>,
 }
 
 /// How the router is set up.
@@ -114,6 +119,8 @@ pub(super) struct Router {
     /// Other nodes' connections waiting for the bus to say whether this node is their home.
     pending: BTreeSet<ConnId>,
     stopped: bool,
+    /// Where rooms' media servers run.
+    media: media::MediaRoutes,
     out: VecDeque<RouterOutput>,
 }
 
@@ -132,6 +139,7 @@ impl Router {
             remote: BTreeMap::new(),
             pending: BTreeSet::new(),
             stopped: false,
+            media: media::MediaRoutes::default(),
             out: VecDeque::new(),
         }
     }
@@ -193,6 +201,9 @@ impl Router {
         for conn in gone {
             self.remote.remove(&conn);
             self.hub.disconnect(now, conn);
+        }
+        if let Some(loads) = result.media {
+            self.media.set_loads(loads);
         }
     }
 
@@ -281,11 +292,27 @@ impl Router {
         }
     }
 
-    /// What this node's media server tells a participant. The commands it answers came from
-    /// this node's hub, so the participant's hub is here.
-    pub fn media_event(&mut self, event: bureau_signal::MediaEvent) {
-        self.hub.media_event(event);
-        self.drain_hub();
+    /// What this node's media server tells a participant: to this node's hub, or to the home of
+    /// a room placed here by another node.
+    pub fn media_event(&mut self, event: MediaEvent) {
+        match self.media.served_org(&event) {
+            Some(org) => {
+                let home = self.home_of(&org);
+                self.send_to_home(&org, home, Frame::MediaEvent { org: org.clone(), event });
+            }
+            None => {
+                self.hub.media_event(event);
+                self.drain_hub();
+            }
+        }
+    }
+
+    /// A command of this node's hub goes to the media server of the node its room is placed on.
+    fn route_media(&mut self, command: MediaCommand) {
+        match self.media.place(&command) {
+            Some((Home::Node(node), org)) => self.publish(node, Frame::Media { org, command }),
+            Some((Home::Here, _)) | None => self.out.push_back(RouterOutput::Media(command)),
+        }
     }
 
     /// Something waits on the server for these members (messages, changed conversations):
@@ -384,6 +411,15 @@ impl Router {
                     for user in &users {
                         self.hub.notify(&org, user, notice);
                     }
+                }
+            }
+            Frame::Media { org: _, command } => {
+                self.media.serve(&command);
+                self.out.push_back(RouterOutput::Media(command));
+            }
+            Frame::MediaEvent { org, event } => {
+                if self.home_of(&org) == Some(Home::Here) {
+                    self.hub.media_event(event);
                 }
             }
             Frame::Deliver { texts, closes } => {

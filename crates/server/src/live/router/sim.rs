@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bureau_signal::{ConnId, ConnectInfo, Hub, HubConfig};
+use bureau_signal::{ConnId, ConnectInfo, Hub, HubConfig, MediaCommand, MediaEvent, Room, RoomKind};
 use serde_json::Value;
 
 use super::super::bus::{BusStats, Frame, Home, NodeTag, TAG_SHIFT};
@@ -61,6 +61,7 @@ enum Input {
     Message(ConnId, String),
     Checked(CheckResult),
     CheckedConnect { frame: Frame, ours: bool },
+    Media(MediaEvent),
     Shutdown,
     Frame(Frame),
     Lost,
@@ -76,6 +77,10 @@ struct Node {
     frames: VecDeque<Input>,
     /// The process runs (a killed node reads nothing, sends nothing, renews nothing).
     running: bool,
+    /// The commands its media server got, in order.
+    pub media: Vec<MediaCommand>,
+    /// How many participants its media server reports (`None`: it runs none).
+    media_load: Option<usize>,
 }
 
 /// A client's connection and everything it was told.
@@ -121,11 +126,35 @@ pub struct Sim {
     nodes: Vec<Node>,
     pub clients: BTreeMap<ConnId, Client>,
     next_conn: u64,
+    /// The organisation's floor plan.
+    rooms: Vec<Room>,
 }
 
 impl Sim {
     /// `nodes` nodes sharing one Redis; `seed` chooses the order in which the node tasks read.
     pub fn new(nodes: usize, seed: u64) -> Sim {
+        Sim::build(nodes, seed, &[])
+    }
+
+    /// Nodes that each run a media server with these loads, and a meeting room `meet` that
+    /// moves to a media server from two participants on.
+    pub fn with_media_servers(seed: u64, loads: &[usize]) -> Sim {
+        let mut sim = Sim::build(loads.len(), seed, loads);
+        sim.rooms.push(Room {
+            id: "meet".into(),
+            name: "Meet".into(),
+            kind: RoomKind::Meeting,
+            owner_user_id: None,
+            capacity: None,
+            away: None,
+            meeting: None,
+            next_busy: None,
+            media_threshold: None,
+        });
+        sim
+    }
+
+    fn build(nodes: usize, seed: u64, media_loads: &[usize]) -> Sim {
         let now = Instant::now();
         let mut sim = Sim {
             now,
@@ -134,14 +163,17 @@ impl Sim {
             nodes: Vec::new(),
             clients: BTreeMap::new(),
             next_conn: 1,
+            rooms: Vec::new(),
         };
         for i in 0..nodes {
             let tag = 0x100 + i as NodeTag;
             let loaded = Arc::new(Mutex::new(HashSet::new()));
-            let config = HubConfig { presence_grace: GRACE, ..HubConfig::default() };
+            let media_load = media_loads.get(i).copied();
+            let sfu_threshold = media_load.map(|_| 2);
+            let config = HubConfig { presence_grace: GRACE, sfu_threshold, ..HubConfig::default() };
             let hub = Hub::with_seed(config, seed ^ tag as u64);
             let router = Router::new(hub, RouterConfig { single: false, heartbeat: HEARTBEAT }, now, Arc::new(BusStats::default()), loaded.clone());
-            sim.nodes.push(Node { tag, router, loaded, events: VecDeque::new(), frames: VecDeque::new(), running: true });
+            sim.nodes.push(Node { tag, router, loaded, events: VecDeque::new(), frames: VecDeque::new(), running: true, media: Vec::new(), media_load });
             sim.redis.alive.insert(tag, now + LEASE);
         }
         sim
@@ -174,6 +206,16 @@ impl Sim {
         n.events.push_back(Input::Connect { conn, user: user.to_owned(), home });
         self.clients.insert(conn, Client { user: user.to_owned(), node, received: Vec::new(), closed: None, replaced: false });
         Some(conn)
+    }
+
+    /// Node `node`'s media server tells a participant something.
+    pub fn media_event(&mut self, node: usize, event: MediaEvent) {
+        self.nodes[node].events.push_back(Input::Media(event));
+    }
+
+    /// The commands node `node`'s media server got.
+    pub fn media_commands(&self, node: usize) -> &[MediaCommand] {
+        &self.nodes[node].media
     }
 
     /// The client sends a text frame.
@@ -308,7 +350,7 @@ impl Sim {
         let now = self.now;
         let router = &mut self.nodes[i].router;
         match input {
-            Input::Rooms { org, home } => router.rooms(now, &org, Vec::new(), Some(home)),
+            Input::Rooms { org, home } => router.rooms(now, &org, self.rooms.clone(), Some(home)),
             Input::Connect { conn, user, home } => {
                 let info = ConnectInfo {
                     org_id: ORG.to_owned(),
@@ -325,6 +367,7 @@ impl Sim {
             Input::Message(conn, text) => router.message(now, conn, &text),
             Input::Checked(result) => router.checked(now, result),
             Input::CheckedConnect { frame, ours } => router.checked_connect(now, frame, ours),
+            Input::Media(event) => router.media_event(event),
             Input::Shutdown => router.shutdown(now),
             Input::Frame(frame) => router.bus_frame(now, frame),
             Input::Lost => router.bus_lost(),
@@ -374,7 +417,8 @@ impl Sim {
                     }
                     self.redis.alive.remove(&tag);
                 }
-                RouterOutput::CallLog(_) | RouterOutput::Present { .. } | RouterOutput::Media(_) => {}
+                RouterOutput::Media(command) => self.nodes[i].media.push(command),
+                RouterOutput::CallLog(_) | RouterOutput::Present { .. } => {}
             }
         }
     }
@@ -395,7 +439,10 @@ impl Sim {
         }
         let moved = proxied.into_iter().filter(|(org, was)| self.redis.holder(org, now) != Some(*was)).map(|(org, _)| org).collect();
         let dead = nodes.into_iter().filter(|n| self.redis.alive.get(n).is_none_or(|until| *until <= now)).collect();
-        CheckResult { lost, moved, dead }
+        // Every live node's media server load (a node's key expires with its liveness).
+        let alive = |t: &NodeTag| self.redis.alive.get(t).is_some_and(|until| *until > now);
+        let media = self.nodes.iter().filter(|n| alive(&n.tag)).filter_map(|n| n.media_load.map(|l| (if n.tag == tag { Home::Here } else { Home::Node(n.tag) }, l))).collect();
+        CheckResult { lost, moved, dead, media: Some(media) }
     }
 
     /// Pub/sub: the frame reaches the node if Redis is up and the node runs.

@@ -204,3 +204,56 @@ fn the_same_seed_gives_the_same_run() {
     };
     assert_eq!(run(7), run(7));
 }
+
+/// The media server commands of `kind` (`join`, `answer`, …) a node got, by connection.
+fn media_of(sim: &Sim, node: usize, kind: &str) -> Vec<ConnId> {
+    sim.media_commands(node)
+        .iter()
+        .filter_map(|c| {
+            let value = serde_json::to_value(c).unwrap();
+            (value["c"] == kind).then(|| ConnId(value["conn"].as_u64().unwrap()))
+        })
+        .collect()
+}
+
+#[test]
+fn a_room_goes_to_the_least_loaded_media_server_and_its_answers_come_back_to_the_home() {
+    for seed in 0..SEEDS {
+        // Node 0 (the home: ada connects first) serves 10 participants, node 1 none.
+        let mut sim = Sim::with_media_servers(seed, &[10, 0]);
+        let ada = sim.connect(0, "ada").unwrap();
+        sim.settle();
+        let max = sim.connect(1, "max").unwrap();
+        sim.advance(HEARTBEAT * 2); // the loads are known
+        for conn in [ada, max] {
+            sim.send(conn, r#"{"type":"join_room","room_id":"meet"}"#);
+        }
+        sim.settle();
+        assert!(sim.clients[&ada].received.iter().any(|m| m["type"] == "media_mode" && m["mode"] == "sfu"), "seed {seed}: the room uses a media server");
+        sim.send(ada, r#"{"type":"sfu_offer","sdp":"v=0 ada"}"#);
+        sim.send(max, r#"{"type":"sfu_offer","sdp":"v=0 max"}"#);
+        sim.settle();
+        assert!(media_of(&sim, 0, "join").is_empty(), "seed {seed}: nothing on the busy node");
+        let mut joined = media_of(&sim, 1, "join");
+        joined.sort();
+        assert_eq!(joined, [ada, max], "seed {seed}: both on the idle node's media server");
+
+        // Node 1's media server answers; the answers reach each client through the home.
+        for conn in [ada, max] {
+            sim.media_event(1, bureau_signal::MediaEvent::Answer { conn, sdp: format!("v=0 for {}", conn.0) });
+        }
+        sim.settle();
+        for conn in [ada, max] {
+            let answers: Vec<&serde_json::Value> = sim.clients[&conn].received.iter().filter(|m| m["type"] == "sfu_answer").collect();
+            assert_eq!(answers.len(), 1, "seed {seed}: one answer for {}", conn.0);
+            assert_eq!(answers[0]["sdp"], format!("v=0 for {}", conn.0));
+        }
+
+        // Node 1 dies: once its load stops being reported, ada's reconnection goes to node 0.
+        sim.kill(1);
+        sim.advance(LEASE + HEARTBEAT * 2);
+        sim.send(ada, r#"{"type":"sfu_offer","sdp":"v=0 ada again"}"#);
+        sim.settle();
+        assert_eq!(media_of(&sim, 0, "join"), [ada], "seed {seed}: placed again, on the node that is left");
+    }
+}
