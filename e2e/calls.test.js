@@ -176,12 +176,16 @@ test('the callee declines with the Decline button; the caller is told and nobody
   assert.equal(await bob.locator('#stage').isHidden(), true, 'the callee has no stage');
 });
 
-test('a busy colleague: first on do not disturb, then in another call', LONG, async () => {
+test('do not disturb leaves a note to call back; a colleague in another call is busy', LONG, async () => {
   await setPresence(bob, { status: 'dnd' });
   await waitPresence(alice, BOB.name, 'dnd');
   await ring(alice, BOB.name);
-  await outgoing(alice).getByText(`${BOB.name} is busy.`).waitFor({ timeout: 0 });
+  await outgoing(alice).getByText(`${BOB.name} does not want to be disturbed: nothing rang, they will see that you knocked.`).waitFor({ timeout: 0 });
   assert.equal(await ringDialog(bob).count(), 0, 'do not disturb: nothing rings');
+  const notes = bob.getByRole('region', { name: 'Knocks while you did not want to be disturbed' });
+  await notes.getByText(`${ALICE.name} knocked at`).waitFor({ timeout: 0 });
+  await notes.getByRole('button', { name: `Dismiss the knock of ${ALICE.name}` }).click();
+  await notes.waitFor({ state: 'detached' });
   await dismiss(alice);
   await setPresence(bob, { status: 'online' });
   await waitPresence(alice, BOB.name, 'online');

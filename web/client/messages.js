@@ -7,9 +7,10 @@
  * @typedef {'online'|'away'|'busy'|'dnd'} Availability
  * @typedef {'home_office'|'real_office'|'on_the_go'} Location
  * @typedef {'meeting'|'reception'|'office'|'call'} RoomKind
- * @typedef {'ringing'|'accepted'|'declined'|'busy'|'no_answer'|'cancelled'|'ended'} CallState
- * @typedef {'bad_message'|'too_big'|'unknown_peer'|'unknown_room'|'room_full'|'not_in_room'|'user_offline'|'busy'|'unknown_call'|'rate_limited'|'not_allowed'|'unknown_guest'|'media_server'} ErrorCode
+ * @typedef {'ringing'|'accepted'|'declined'|'busy'|'noted'|'no_answer'|'cancelled'|'ended'} CallState
+ * @typedef {'bad_message'|'too_big'|'unknown_peer'|'unknown_room'|'room_full'|'not_in_room'|'user_offline'|'busy'|'unknown_call'|'rate_limited'|'not_allowed'|'unknown_guest'|'media_server'|'door_closed'|'do_not_disturb'} ErrorCode
  * @typedef {'mesh'|'sfu'} MediaMode
+ * @typedef {'open'|'closed'} Door
  */
 
 /**
@@ -35,6 +36,7 @@
  * @property {Meeting} [meeting] In a meeting now (their calendar or an entry by hand).
  * @property {NextBusy} [next_busy] Their next busy interval, only when they share it.
  * @property {string|null} note
+ * @property {Door} [door] Who may walk into their office (do-not-disturb closes it too).
  * @property {string[]} peers
  */
 
@@ -94,6 +96,7 @@
  * @property {boolean} [out_of_office]
  * @property {string|null} [deputy_id]
  * @property {string} [note]
+ * @property {Door} [door]
  */
 
 /**
@@ -118,6 +121,7 @@
  * @typedef {{type: 'peer_joined', room_id: string, peer: PeerInfo}} PeerJoinedMsg
  * @typedef {{type: 'peer_left', room_id: string, peer_id: string}} PeerLeftMsg
  * @typedef {{type: 'ring', call_id: string, from_user: string, from_name: string, for_user?: string}} RingMsg
+ * @typedef {{type: 'knocked', from_user: string, from_name: string}} KnockedMsg
  * @typedef {{type: 'away', user_id: string, until: number, deputy_id: string|null}} AwayMsg
  * @typedef {{type: 'call_update', call_id: string, state: CallState, room_id?: string}} CallUpdateMsg
  * @typedef {{type: 'signal', from_peer: string, from_user: string, payload: any}} SignalMsg
@@ -129,7 +133,7 @@
  * @typedef {{type: 'admitted', room_id: string}} AdmittedMsg
  * @typedef {{type: 'inbox'}} InboxMsg
  * @typedef {{type: 'conversations'}} ConversationsMsg
- * @typedef {WelcomeMsg|PresenceMsg|RoomMsg|RoomsMsg|JoinedMsg|MediaModeMsg|SfuAnswerMsg|SfuOfferMsg|SpeakersMsg|PeerJoinedMsg|PeerLeftMsg|RingMsg|AwayMsg|CallUpdateMsg|SignalMsg|MediaStateMsg|ErrorMsg|PongMsg|GuestWaitingMsg|GuestLeftMsg|AdmittedMsg|InboxMsg|ConversationsMsg} ServerMsg
+ * @typedef {WelcomeMsg|PresenceMsg|RoomMsg|RoomsMsg|JoinedMsg|MediaModeMsg|SfuAnswerMsg|SfuOfferMsg|SpeakersMsg|PeerJoinedMsg|PeerLeftMsg|RingMsg|KnockedMsg|AwayMsg|CallUpdateMsg|SignalMsg|MediaStateMsg|ErrorMsg|PongMsg|GuestWaitingMsg|GuestLeftMsg|AdmittedMsg|InboxMsg|ConversationsMsg} ServerMsg
  */
 
 /**
@@ -184,6 +188,7 @@
  * @property {PeerLeftMsg} peer_left
  * @property {RingMsg} ring
  * @property {AwayMsg} away
+ * @property {KnockedMsg} knocked
  * @property {CallUpdateMsg} call_update
  * @property {SignalMsg} signal
  * @property {MediaStateMsg} media_state

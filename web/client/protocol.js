@@ -249,7 +249,7 @@ export class SignalClient {
         }
         break;
       case 'error':
-        if ((msg.code === 'unknown_room' || msg.code === 'room_full') && this.roomId && !this.joinedRoom) {
+        if (['unknown_room', 'room_full', 'door_closed', 'do_not_disturb'].includes(msg.code) && this.roomId && !this.joinedRoom) {
           const room = this.roomId;
           this.roomId = '';
           this.emit('error', msg);

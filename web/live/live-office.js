@@ -24,8 +24,9 @@ import { notePictures, notePresencePicture } from '/client/pictures.js';
  * @property {string} id '' until the server names it.
  * @property {string} userId The other party.
  * @property {string} name
- * @property {'calling'|'ringing'|'accepted'|'declined'|'busy'|'no_answer'|'cancelled'|'ended'|'offline'|'failed'|'away'} state
- *   `away`: the colleague knocked on is away and nobody else stands in.
+ * @property {'calling'|'ringing'|'accepted'|'declined'|'busy'|'noted'|'no_answer'|'cancelled'|'ended'|'offline'|'failed'|'away'} state
+ *   `away`: the colleague knocked on is away and nobody else stands in; `noted`: they do not
+ *   want to be disturbed, nothing rang, they see that you knocked.
  * @property {boolean} answered This tab accepted it.
  * @property {AwayKnock} [away] Outgoing: the colleague knocked on is away; `userId` is then their
  *   deputy, whom the knock rings instead.
@@ -39,6 +40,14 @@ import { notePictures, notePresencePicture } from '/client/pictures.js';
  * @property {string} name
  * @property {number} until When they are back (Unix ms, the end of the absence).
  * @property {string|null} deputyId
+ */
+
+/**
+ * A knock that did not ring because this user did not want to be disturbed.
+ * @typedef {object} MissedKnock
+ * @property {string} userId
+ * @property {string} name
+ * @property {number} at When (Unix ms).
  */
 
 /**
@@ -58,6 +67,10 @@ export class Office {
     this.mailbox = new Mailbox(me, this.signal, this.transfers, (id) => this.isOnline(id), api.reportTransfer);
     /** @type {Map<string, UserPresence>} */
     this.presence = new Map();
+    /** @type {MissedKnock[]} Knocks while this user did not want to be disturbed, newest first. */
+    this.knocks = [];
+    /** Why the server kept this user out of the room they tried last (a closed door), or ''. */
+    this.refusal = '';
     /** @type {RoomState[]} */
     this.rooms = [];
     /** @type {Map<string, string>} Names from the directory, for people the hub has not seen yet. */
@@ -170,7 +183,7 @@ export class Office {
     s.on('call_update', (msg) => {
       const call = this.call;
       if (!call) return;
-      if (call.dir === 'out' && !call.id && ['ringing', 'busy', 'declined', 'no_answer'].includes(msg.state)) call.id = msg.call_id;
+      if (call.dir === 'out' && !call.id && ['ringing', 'busy', 'noted', 'declined', 'no_answer'].includes(msg.state)) call.id = msg.call_id;
       if (call.id !== msg.call_id) return;
       if (msg.state === 'accepted') {
         call.state = 'accepted';
@@ -184,7 +197,16 @@ export class Office {
       }
       this.changed('call');
     });
+    // A colleague knocked while we did not want to be disturbed: nothing rang; kept as a note.
+    s.on('knocked', (msg) => {
+      this.knocks = [{ userId: msg.from_user, name: msg.from_name, at: Date.now() }, ...this.knocks].slice(0, 20);
+      this.changed('call');
+    });
     s.on('error', (msg) => {
+      if (msg.code === 'door_closed' || msg.code === 'do_not_disturb') {
+        this.refusal = msg.message;
+        this.changed('room');
+      }
       if (this.call && this.call.dir === 'out' && !this.call.id && (msg.code === 'user_offline' || msg.code === 'busy')) {
         this.endCall(msg.code === 'user_offline' ? 'offline' : 'failed');
       }
@@ -289,6 +311,34 @@ export class Office {
   }
 
   /** Forgets the outcome of a finished outgoing call. */
+  /**
+   * Opens or closes the door of this user's office: colleagues walk in, or knock.
+   * @param {'open'|'closed'} door
+   */
+  setDoor(door) {
+    this.signal.setPresence({ door });
+  }
+
+  /** The door of this user's office as colleagues see it. @returns {'open'|'closed'} */
+  myDoor() {
+    return this.presence.get(this.me.id)?.door || 'open';
+  }
+
+  /**
+   * Forgets a knock note (after calling back, or dismissed).
+   * @param {MissedKnock} knock
+   */
+  dismissKnock(knock) {
+    this.knocks = this.knocks.filter((k) => k !== knock);
+    this.changed('call');
+  }
+
+  /** Forgets why the last room refused us. */
+  dismissRefusal() {
+    this.refusal = '';
+    this.changed('room');
+  }
+
   dismissCall() {
     if (this.call && this.call.state !== 'accepted' && this.call.state !== 'calling' && this.call.state !== 'ringing') {
       this.call = null;
@@ -315,6 +365,7 @@ export class Office {
    */
   enter(roomId) {
     if (this.call && this.call.state === 'accepted') this.call = null;
+    this.refusal = '';
     this.signal.joinRoom(roomId);
   }
 

@@ -34,6 +34,7 @@ export async function render(ctx) {
   const shared = h('ul', { class: 'floor', 'aria-label': 'Meeting rooms and reception' });
   const offices = h('ul', { class: 'floor floor-offices', 'aria-label': 'Offices' });
   const calls = h('div', { id: 'my-calls' });
+  const notes = h('div', { class: 'office-notes' });
   const restricted = h('div', { class: 'card restricted-state', role: 'status', hidden: true },
     h('h2', {}, 'Your data processing is restricted'),
     h('p', {}, 'While it is restricted, colleagues do not see you and you cannot join rooms, call, message or send files.'),
@@ -43,6 +44,7 @@ export async function render(ctx) {
       ctx.me.role === 'admin' || ctx.me.rights.includes('create_rooms')
         ? h('button', { type: 'button', class: 'button', 'aria-haspopup': 'dialog', onclick: () => openAddRoom(() => {}) }, '+ Add room') : null),
     restricted,
+    notes,
     h('section', { 'aria-labelledby': 'rooms-title', class: 'floor-section' }, h('h2', { id: 'rooms-title' }, 'Rooms'), shared),
     h('section', { 'aria-labelledby': 'offices-title', class: 'floor-section' }, h('h2', { id: 'offices-title' }, 'Offices'), offices),
     ctx.me.role === 'guest' ? null : channelsCard(office, (id) => openGroupChat(office, id), (id) => openChat(office, id)),
@@ -58,6 +60,11 @@ export async function render(ctx) {
       ? `${online} of ${office.presence.size} ${office.presence.size === 1 ? 'person' : 'people'} online.`
       : 'Connecting to the office…';
     restricted.hidden = !office.restricted;
+    const refusal = office.refusal
+      ? h('p', { class: 'card refusal', role: 'status' }, office.refusal, ' ',
+        h('button', { type: 'button', class: 'button small', onclick: () => office.dismissRefusal() }, 'Dismiss'))
+      : null;
+    notes.replaceChildren(...[refusal, knockNotes(office)].filter((n) => n !== null));
     section.querySelectorAll('.floor-section').forEach((el) => { /** @type {HTMLElement} */ (el).hidden = office.restricted; });
     const rooms = [...office.rooms].sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || a.name.localeCompare(b.name));
     shared.replaceChildren(...rooms.filter((r) => r.kind !== 'office').map((r) => h('li', {}, roomTile(office, r))));
@@ -76,7 +83,7 @@ export async function render(ctx) {
       stop();
       return;
     }
-    if (topic === 'presence' || topic === 'rooms' || topic === 'room' || topic === 'status') draw();
+    if (topic === 'presence' || topic === 'rooms' || topic === 'room' || topic === 'status' || topic === 'call') draw();
     if (topic === 'room' && !office.roomId) void drawCalls(office, calls);
   });
   void drawCalls(office, calls);
@@ -94,12 +101,16 @@ function roomTile(office, room) {
   const owner = room.owner_user_id ? office.presence.get(room.owner_user_id) : undefined;
   const title = room.kind === 'office' && room.owner_user_id ? `${office.nameOf(room.owner_user_id) || room.name}` : room.name;
   const full = room.participants.length >= room.capacity;
+  // A colleague's door: closed, or do-not-disturb, keeps others out (the server refuses too).
+  const mine = room.kind === 'office' && room.owner_user_id === office.me.id;
+  const shut = room.kind === 'office' && !mine && owner ? (owner.status === 'dnd' ? 'Do not disturb' : owner.door === 'closed' ? 'Door closed' : '') : '';
   const walk = h('button', {
-    type: 'button', class: 'button small' + (here ? '' : ' primary'), disabled: !here && full,
+    type: 'button', class: 'button small' + (here || shut ? '' : ' primary'), disabled: !here && (full || Boolean(shut)),
     dataset: { focusKey: 'walk-' + room.id, action: here ? 'leave' : 'enter' },
-    'aria-label': here ? `Leave ${title}` : `Walk into ${title}`,
+    'aria-label': here ? `Leave ${title}` : shut ? `${title}: ${shut.toLowerCase()}` : `Walk into ${title}`,
     onclick: () => (here ? office.leave() : office.enter(room.id)),
-  }, here ? 'Leave' : full ? 'Full' : 'Walk in');
+  }, here ? 'Leave' : full ? 'Full' : shut || 'Walk in');
+  const door = mine ? doorButton(office) : null;
   const people = room.participants.map((p) => h('li', {}, occupant(office, p)));
   const away = room.kind === 'office' && room.owner_user_id ? room.away : undefined;
   const knock = room.kind === 'office' && room.owner_user_id && room.owner_user_id !== office.me.id
@@ -124,7 +135,38 @@ function roomTile(office, room) {
       }, 'Guest link')
       : null,
     knock,
+    door,
     walk));
+}
+
+/**
+ * Opens or closes the door of the user's own office.
+ * @param {Office} office
+ * @returns {HTMLElement}
+ */
+function doorButton(office) {
+  const closed = office.myDoor() === 'closed';
+  return h('button', {
+    type: 'button', class: 'button small', 'aria-pressed': String(closed), dataset: { focusKey: 'door', action: 'door' },
+    title: closed ? 'Colleagues knock to come in' : 'Colleagues may walk in',
+    onclick: () => office.setDoor(closed ? 'open' : 'closed'),
+  }, closed ? 'Open the door' : 'Close the door');
+}
+
+/**
+ * Knocks that did not ring while the user did not want to be disturbed, each with Call back.
+ * @param {Office} office
+ * @returns {HTMLElement|null}
+ */
+function knockNotes(office) {
+  if (office.knocks.length === 0) return null;
+  const time = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+  return h('section', { class: 'card knock-notes', 'aria-labelledby': 'knocks-title' },
+    h('h2', { id: 'knocks-title' }, 'Knocks while you did not want to be disturbed'),
+    h('ul', {}, ...office.knocks.map((k) => h('li', {},
+      h('span', {}, `${k.name} knocked at ${time.format(k.at)}.`), ' ',
+      h('button', { type: 'button', class: 'button small primary', onclick: () => { office.dismissKnock(k); office.ring(k.userId); } }, 'Call back'), ' ',
+      h('button', { type: 'button', class: 'button small', 'aria-label': `Dismiss the knock of ${k.name}`, onclick: () => office.dismissKnock(k) }, 'Dismiss')))));
 }
 
 /**

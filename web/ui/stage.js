@@ -18,7 +18,7 @@ import { openRoomChat } from '/ui/chat.js';
 const OUTGOING = {
   calling: 'Calling…', ringing: 'Ringing…', accepted: 'Connecting…', declined: 'declined the call.', busy: 'is busy.',
   no_answer: 'did not answer.', cancelled: 'Call cancelled.', ended: 'Call ended.', offline: 'is offline.', failed: 'The call could not be placed.',
-  away: 'is away.',
+  away: 'is away.', noted: 'does not want to be disturbed: nothing rang, they will see that you knocked.',
 };
 
 /**

@@ -60,7 +60,7 @@ pub mod protocol;
 pub use error::ProtocolError;
 pub use hub::{CallLog, ConnId, ConnectInfo, GuestAccess, Hub, HubConfig, MediaCommand, MediaEvent, Output, Room};
 pub use protocol::{
-    Availability, Away, CallState, Meeting, NextBusy, ClientMsg, CloseCode, ErrorCode, GuestInfo, Location,
+    Availability, Away, CallState, Door, Meeting, NextBusy, ClientMsg, CloseCode, ErrorCode, GuestInfo, Location,
     MAX_MESSAGE_BYTES, MAX_PAYLOAD_BYTES, MAX_SFU_MESSAGE_BYTES, MAX_SFU_SDP_BYTES, MediaMode, MediaState, Notice, PROTOCOL_VERSION, Payload, PeerId, PeerInfo,
     PresenceUpdate, RoomKind, RoomState, ServerMsg, Status, UserPresence, encode_server, parse_client,
 };

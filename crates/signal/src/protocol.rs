@@ -16,7 +16,7 @@ use serde_json::value::RawValue;
 pub use client::{Availability, CLIENT_TYPES, ClientMsg, Location, MediaState, PresenceUpdate};
 pub use close::CloseCode;
 pub use server::{
-    Away, CallState, Meeting, MediaMode, NextBusy, ErrorCode, GuestInfo, Notice, PeerInfo, RoomKind, RoomState, ServerMsg, Status, UserPresence,
+    Away, CallState, Door, Meeting, MediaMode, NextBusy, ErrorCode, GuestInfo, Notice, PeerInfo, RoomKind, RoomState, ServerMsg, Status, UserPresence,
 };
 
 use crate::error::ProtocolError;

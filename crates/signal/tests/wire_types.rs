@@ -14,7 +14,7 @@ use std::fmt::Debug;
 
 use bureau_signal::protocol::CLIENT_TYPES;
 use bureau_signal::{
-    Availability, Away, CallState, ClientMsg, ErrorCode, GuestInfo, Location, MediaMode, MediaState, Meeting, NextBusy,
+    Availability, Away, CallState, ClientMsg, Door, ErrorCode, GuestInfo, Location, MediaMode, MediaState, Meeting, NextBusy,
     PeerId, PeerInfo, PresenceUpdate, RoomKind, RoomState, ServerMsg, Status, UserPresence,
 };
 use serde::Serialize;
@@ -54,6 +54,7 @@ fn user_presence() -> UserPresence {
         meeting: Some(Meeting { until: 1_767_229_200_000, title: Some("Client meeting".into()), rings: false }),
         next_busy: Some(NextBusy { starts_at: 1_767_232_800_000, ends_at: 1_767_236_400_000, title: Some("Review".into()) }),
         note: Some("back at three".into()),
+        door: Door::Closed,
         peers: vec![PeerId::new("p1")],
     }
 }
@@ -96,6 +97,7 @@ fn server_examples() -> Vec<ServerMsg> {
         ServerMsg::PeerLeft { room_id: "r1".into(), peer_id: PeerId::new("p2") },
         ServerMsg::Ring { call_id: "c1".into(), from_user: "u2".into(), from_name: "Grace".into(), for_user: Some("u3".into()) },
         ServerMsg::Away { user_id: "u3".into(), until: 1_767_225_600_000, deputy_id: Some("u1".into()) },
+        ServerMsg::Knocked { from_user: "u2".into(), from_name: "Grace".into() },
         ServerMsg::CallUpdate {
             call_id: "c1".into(),
             state: CallState::Accepted,
@@ -133,6 +135,7 @@ fn client_examples() -> Vec<ClientMsg> {
             out_of_office: Some(true),
             deputy_id: Some(Some("u2".into())),
             note: Some("back at three".into()),
+            door: Some(Door::Closed),
         }),
         ClientMsg::JoinRoom { room_id: "r1".into() },
         ClientMsg::LeaveRoom {},
@@ -168,6 +171,7 @@ fn server_type(msg: &ServerMsg) -> &'static str {
         ServerMsg::PeerLeft { .. } => "peer_left",
         ServerMsg::Ring { .. } => "ring",
         ServerMsg::Away { .. } => "away",
+        ServerMsg::Knocked { .. } => "knocked",
         ServerMsg::CallUpdate { .. } => "call_update",
         ServerMsg::Signal { .. } => "signal",
         ServerMsg::MediaState { .. } => "media_state",
@@ -212,6 +216,7 @@ fn enums() -> Vec<(&'static str, BTreeSet<String>)> {
         ("Location", variants::<Location>(UNKNOWN)),
         ("RoomKind", variants::<RoomKind>(UNKNOWN)),
         ("CallState", variants::<CallState>(UNKNOWN)),
+        ("Door", variants::<Door>(UNKNOWN)),
         ("ErrorCode", variants::<ErrorCode>(UNKNOWN)),
         ("MediaMode", variants::<MediaMode>(UNKNOWN)),
     ]

@@ -10,7 +10,9 @@
 //! A knock on a colleague who is away (an absence on the floor plan) tells the caller until
 //! when, and rings the absent colleague's deputy instead, telling them for whom they answer.
 //! A knock on a colleague in a meeting (their calendar) does not ring, unless they chose so:
-//! the caller hears busy, as with do-not-disturb.
+//! the caller hears busy. A knock on a colleague who does not want to be disturbed does not
+//! ring either: it rings their deputy (the one they chose in their presence) instead, or,
+//! without one, becomes a note for them (`knocked`) and the caller hears `noted`.
 
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -63,6 +65,16 @@ impl Hub {
                 }
             }
         };
+        // Do not disturb: the deputy answers, or the knock is left as a note.
+        let dnd = self.orgs.get(&org_id).and_then(|o| o.users.get(&to_user)).filter(|u| u.is_dnd() && for_user.is_none());
+        let (to_user, for_user) = match dnd.map(|u| u.deputy().map(str::to_owned)) {
+            None => (to_user, for_user),
+            Some(Some(deputy)) if deputy != user_id => (deputy, Some(to_user)),
+            Some(_) => {
+                self.leave_note(conn, &org_id, &to_user, &user_id, &name);
+                return;
+            }
+        };
         let to_user = to_user.as_str();
         let Some(org) = self.orgs.get(&org_id) else { return };
         if org.calls.values().any(|call| call.involves(&user_id)) {
@@ -102,6 +114,22 @@ impl Hub {
             self.send(callee_conn, ring.clone());
         }
         self.send(conn, update(&call_id, CallState::Ringing, None));
+    }
+
+    /// A knock on a colleague who does not want to be disturbed, without a deputy: their
+    /// connections are told quietly, and the caller hears that it was noted.
+    fn leave_note(&mut self, conn: ConnId, org_id: &str, to_user: &str, from_user: &str, from_name: &str) {
+        let callee_conns: Vec<ConnId> = self.orgs.get(org_id).and_then(|o| o.users.get(to_user)).map(|u| u.conns.iter().copied().collect()).unwrap_or_default();
+        if callee_conns.is_empty() {
+            self.send(conn, ServerMsg::error(ErrorCode::UserOffline, "user is not online"));
+            return;
+        }
+        let note = ServerMsg::Knocked { from_user: from_user.to_owned(), from_name: from_name.to_owned() };
+        for callee_conn in callee_conns {
+            self.send(callee_conn, note.clone());
+        }
+        let call_id = self.fresh_id();
+        self.send(conn, update(&call_id, CallState::Noted, None));
     }
 
     pub(super) fn call_answer(&mut self, now: Instant, conn: ConnId, call_id: &str, accept: bool) {

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use super::{ConnId, Hub, Output};
 use crate::protocol::{
-    Availability, Away, ErrorCode, Meeting, Location, PresenceUpdate, ServerMsg, Status, UserPresence,
+    Availability, Away, Door, ErrorCode, Meeting, Location, PresenceUpdate, ServerMsg, Status, UserPresence,
 };
 
 /// What the hub keeps about a user of an organisation.
@@ -26,6 +26,7 @@ pub(super) struct User {
     out_of_office: bool,
     deputy_id: Option<String>,
     note: Option<String>,
+    door: Door,
     /// Open connections of the user.
     pub(super) conns: BTreeSet<ConnId>,
     /// When the grace period of a user without connections runs out.
@@ -46,6 +47,7 @@ impl User {
             out_of_office: false,
             deputy_id: None,
             note: None,
+            door: Door::Open,
             conns: BTreeSet::new(),
             offline_at: None,
             online: false,
@@ -91,6 +93,17 @@ impl User {
         self.chosen == Availability::Dnd
     }
 
+    /// Whether colleagues may walk into the user's office: the door is open and the user does
+    /// not want to be left undisturbed.
+    pub(super) fn door(&self) -> Door {
+        self.door
+    }
+
+    /// The colleague the user chose to stand in for them.
+    pub(super) fn deputy(&self) -> Option<&str> {
+        self.deputy_id.as_deref()
+    }
+
     fn apply(&mut self, update: PresenceUpdate) {
         if let Some(status) = update.status {
             self.chosen = status;
@@ -106,6 +119,9 @@ impl User {
         }
         if let Some(note) = update.note {
             self.note = Some(note).filter(|n| !n.is_empty());
+        }
+        if let Some(door) = update.door {
+            self.door = door;
         }
     }
 }
@@ -149,6 +165,7 @@ impl Hub {
             meeting: office.and_then(|o| o.meeting()).cloned(),
             next_busy: office.and_then(|o| o.next_busy()).cloned(),
             note: user.note.clone(),
+            door: user.door,
             peers: peers.collect(),
         })
     }

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::time::Instant;
 
 use super::{CallLog, ConnId, Hub, Output, Room};
-use crate::protocol::{Away, ErrorCode, MediaMode, Meeting, MediaState, NextBusy, PeerInfo, RoomKind, RoomState, ServerMsg};
+use crate::protocol::{Away, Door, ErrorCode, MediaMode, Meeting, MediaState, NextBusy, PeerInfo, RoomKind, RoomState, ServerMsg};
 
 /// The prefix of call room ids: `call:<call_id>`.
 pub(super) const CALL_ROOM_PREFIX: &str = "call:";
@@ -127,6 +127,13 @@ impl Hub {
         };
         let is_call = entry.kind() == RoomKind::Call;
         let full = entry.members.len() >= entry.capacity;
+        let owner = entry.room.owner_user_id.clone().filter(|o| entry.kind() == RoomKind::Office && *o != user_id);
+        if !already && let Some(owner) = owner
+            && let Err((code, text)) = self.may_walk_in(&org_id, &owner)
+        {
+            self.send(conn, ServerMsg::error(code, text));
+            return;
+        }
         if is_call && !self.may_join_call(&org_id, room_id, &user_id) {
             self.send(conn, ServerMsg::error(ErrorCode::UnknownRoom, "no such room"));
             return;
@@ -164,6 +171,20 @@ impl Hub {
         if is_call {
             self.call_room_joined(&org_id, room_id);
         }
+    }
+
+    /// Whether a colleague may walk into `owner`'s office: not while they do not want to be
+    /// disturbed, nor while their door is closed (knocking is the way in then).
+    fn may_walk_in(&self, org_id: &str, owner: &str) -> Result<(), (ErrorCode, String)> {
+        let Some(user) = self.orgs.get(org_id).and_then(|o| o.users.get(owner)) else { return Ok(()) };
+        let name = self.presence_of(org_id, owner).map(|p| p.name).unwrap_or_default();
+        if user.is_dnd() {
+            return Err((ErrorCode::DoNotDisturb, format!("{name} does not want to be disturbed")));
+        }
+        if user.door() == Door::Closed {
+            return Err((ErrorCode::DoorClosed, format!("{name}'s door is closed: knock to ask to come in")));
+        }
+        Ok(())
     }
 
     /// Takes a peer out of its room; returns whether it was in one. With `notify_self` the peer

@@ -138,6 +138,9 @@ pub struct PresenceUpdate {
     /// A short free-text note; the empty string clears it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The door of the user's office.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub door: Option<super::Door>,
 }
 
 /// Distinguishes an absent field (`None`, by `default`) from an explicit `null` (`Some(None)`).

@@ -113,6 +113,14 @@ pub enum ServerMsg {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         for_user: Option<String>,
     },
+    /// A colleague knocked while this user did not want to be disturbed: nothing rang; the
+    /// client keeps it as a note, with a way to call back.
+    Knocked {
+        /// The colleague's user id.
+        from_user: String,
+        /// Their display name.
+        from_name: String,
+    },
     /// The colleague the client knocked on is away (an absence): until when, and who stands in.
     /// With a deputy the knock rings them instead (a `call_update` follows); without one it
     /// ends here.
@@ -216,6 +224,7 @@ impl ServerMsg {
             Self::PeerLeft { .. } => "peer_left",
             Self::Ring { .. } => "ring",
             Self::Away { .. } => "away",
+            Self::Knocked { .. } => "knocked",
             Self::CallUpdate { .. } => "call_update",
             Self::Signal { .. } => "signal",
             Self::MediaState { .. } => "media_state",
@@ -284,6 +293,9 @@ pub struct UserPresence {
     pub next_busy: Option<NextBusy>,
     /// A short free-text note.
     pub note: Option<String>,
+    /// The door of the user's office.
+    #[serde(default)]
+    pub door: Door,
     /// The user's connected peers (tabs, devices), to open direct data channels to.
     pub peers: Vec<PeerId>,
 }
@@ -427,8 +439,11 @@ pub enum CallState {
     Accepted,
     /// The callee declined.
     Declined,
-    /// The callee is in do-not-disturb, in a call, or already ringing.
+    /// The callee is in a call, already ringing, or in a meeting that does not let knocks ring.
     Busy,
+    /// The callee does not want to be disturbed and has no deputy: nothing rang, they were
+    /// told that the caller knocked (`knocked`).
+    Noted,
     /// Nobody answered within the ring timeout.
     NoAnswer,
     /// The caller hung up before an answer.
@@ -479,4 +494,20 @@ pub enum ErrorCode {
     /// The media server could not take the connection (`sfu_offer` outside a room that uses it,
     /// an offer it cannot answer, or the server is full or off).
     MediaServer,
+    /// `join_room` of a colleague's office whose door is closed: knock instead.
+    DoorClosed,
+    /// `join_room` of the office of a colleague who does not want to be disturbed.
+    DoNotDisturb,
+}
+
+/// The door of a user's office, as they set it: who may walk in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Door {
+    /// Colleagues may walk in.
+    #[default]
+    Open,
+    /// Colleagues knock (a call) to come in. Do-not-disturb closes it too, and more: knocks do
+    /// not ring.
+    Closed,
 }

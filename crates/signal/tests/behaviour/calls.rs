@@ -92,7 +92,7 @@ fn declining_tells_both_sides() {
 }
 
 #[test]
-fn do_not_disturb_and_a_second_call_are_busy() {
+fn do_not_disturb_leaves_a_note_and_a_second_call_is_busy() {
     let mut office = Office::default();
     let (a, _) = office.connect("acme", "ada");
     let (b, _) = office.connect("acme", "bob");
@@ -100,8 +100,8 @@ fn do_not_disturb_and_a_second_call_are_busy() {
     office.send(b, json!({"type": "set_presence", "status": "dnd"}));
     office.clear();
     office.send(a, json!({"type": "call", "to_user": "bob"}));
-    assert_eq!(states(&mut office, a), [CallState::Busy]);
-    assert!(office.take(b).is_empty(), "dnd does not ring");
+    assert_eq!(states(&mut office, a), [CallState::Noted]);
+    assert_eq!(office.take(b), [ServerMsg::Knocked { from_user: "ada".into(), from_name: "Name of ada".into() }], "dnd does not ring: a note");
 
     office.send(b, json!({"type": "set_presence", "status": "online"}));
     office.clear();

@@ -6,6 +6,7 @@
 mod absences;
 mod abuse;
 mod calls;
+mod doors;
 mod fuzz_corpus;
 mod guests;
 mod isolation;

@@ -1,0 +1,100 @@
+// Doors against a real `bureau serve` (issue #18): Bob closes the door of his office from its
+// card; Ada's card shows it closed and offers no way in but the knock, and the server refuses
+// her `join_room` sent straight over the socket (as a hostile page would), with the reason on her
+// page. Opened again, she walks in. Do-not-disturb shuts it whatever it says; her knock then
+// rings nobody but leaves Bob a note, from which he calls her back.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startBureau } from './server.js';
+import { openBrowser } from './browser.js';
+import { enterOffice, waitPresence, officeOf, setPresence, pollUntil } from './office.js';
+
+const ADA = { email: 'ada@example.test', name: 'Ada Lovelace', password: 'analytical-engine', admin: true };
+const BOB = { email: 'bob@example.test', name: 'Bob Kahn', password: 'transmission-control' };
+const LONG = { timeout: 180_000 };
+
+/** @type {import('./server.js').Bureau} */
+let bureau;
+/** @type {import('./browser.js').Browser[]} */
+const browsers = [];
+/** @type {import('playwright-core').Page} */ let ada;
+/** @type {import('playwright-core').Page} */ let bob;
+
+before(async () => {
+  bureau = await startBureau({});
+  for (const u of [ADA, BOB]) await bureau.createUser(u);
+  for (let i = 0; i < 2; i++) browsers.push(await openBrowser(bureau));
+  [ada, bob] = browsers.map((b) => b.page);
+  await enterOffice(ada, ADA);
+  await enterOffice(bob, BOB);
+  await waitPresence(ada, BOB.name, 'online');
+  await waitPresence(bob, ADA.name, 'online');
+}, { timeout: 120_000 });
+after(async () => {
+  for (const b of browsers) await b.close().catch(() => {});
+  if (bureau) await bureau.stop();
+});
+
+/**
+ * The id of a colleague's office, from the page's floor plan.
+ * @param {import('playwright-core').Page} page
+ * @param {string} name
+ * @returns {Promise<string>}
+ */
+async function officeId(page, name) {
+  return /** @type {string} */ (await officeOf(page, name).getAttribute('data-room-id'));
+}
+
+test('a closed door keeps colleagues out, in the page and at the server; opened, they walk in', LONG, async () => {
+  const door = officeOf(bob, BOB.name).getByRole('button', { name: 'Close the door' });
+  await door.focus();
+  await bob.keyboard.press('Enter');
+  const open = officeOf(bob, BOB.name).getByRole('button', { name: 'Open the door' });
+  await open.waitFor();
+  assert.equal(await open.getAttribute('aria-pressed'), 'true');
+
+  const walk = officeOf(ada, BOB.name).locator('[data-action="enter"]');
+  await ada.waitForFunction((id) => document.querySelector(`[data-room-id="${id}"] [data-action="enter"]:disabled`) !== null, await officeId(ada, BOB.name), { timeout: 0 });
+  assert.equal(await walk.textContent(), 'Door closed');
+  assert.equal(await walk.isDisabled(), true);
+  assert.equal(await officeOf(ada, BOB.name).getByRole('button', { name: `Knock on the door of ${BOB.name}` }).isEnabled(), true, 'the knock stays');
+
+  // A page that ignores the button: the server refuses, and the page says why.
+  const room = await officeId(ada, BOB.name);
+  await ada.evaluate((id) => /** @type {any} */ (window).bureau.office.enter(id), room);
+  await ada.getByRole('status').filter({ hasText: `${BOB.name}'s door is closed: knock to ask to come in` }).waitFor();
+  assert.equal(await ada.evaluate(() => /** @type {any} */ (window).bureau.office.roomId), '', 'Ada is in no room');
+  assert.equal(await bob.locator('#stage').isHidden(), true, 'nobody walked in on Bob');
+
+  await open.click();
+  await officeOf(bob, BOB.name).getByRole('button', { name: 'Close the door' }).waitFor();
+  await ada.waitForFunction((id) => document.querySelector(`[data-room-id="${id}"] [data-action="enter"]:disabled`) === null, room, { timeout: 0 });
+  await walk.click();
+  await pollUntil(ada, async (id) => /** @type {any} */ (window).bureau.office.roomId === id, room);
+  await ada.getByRole('button', { name: /^Leave/ }).first().click();
+  await pollUntil(ada, async () => /** @type {any} */ (window).bureau.office.roomId === '', null);
+});
+
+test('do not disturb shuts the door; a knock leaves a note and Bob calls back from it', LONG, async () => {
+  await setPresence(bob, { status: 'dnd' });
+  await waitPresence(ada, BOB.name, 'dnd');
+  assert.equal(await officeOf(ada, BOB.name).locator('[data-action="enter"]').textContent(), 'Do not disturb');
+  const room = await officeId(ada, BOB.name);
+  await ada.evaluate((id) => /** @type {any} */ (window).bureau.office.enter(id), room);
+  await ada.getByRole('status').filter({ hasText: `${BOB.name} does not want to be disturbed` }).first().waitFor();
+
+  await officeOf(ada, BOB.name).getByRole('button', { name: `Knock on the door of ${BOB.name}` }).click();
+  await ada.getByText(`${BOB.name} does not want to be disturbed: nothing rang, they will see that you knocked.`).waitFor();
+  assert.equal(await bob.getByRole('dialog', { name: 'Incoming call' }).count(), 0, 'nothing rang');
+  const notes = bob.getByRole('region', { name: 'Knocks while you did not want to be disturbed' });
+  await notes.getByText(`${ADA.name} knocked at`).waitFor();
+
+  await setPresence(bob, { status: 'online' });
+  await waitPresence(ada, BOB.name, 'online');
+  await notes.getByRole('button', { name: 'Call back' }).click();
+  const ring = ada.getByRole('dialog', { name: 'Incoming call' });
+  await ring.getByText(`${BOB.name} is calling you.`).waitFor();
+  await ring.getByRole('button', { name: 'Decline' }).click();
+  await notes.waitFor({ state: 'detached' });
+});
