@@ -2,7 +2,8 @@
 // card; Ada's card shows it closed and offers no way in but the knock, and the server refuses
 // her `join_room` sent straight over the socket (as a hostile page would), with the reason on her
 // page. Opened again, she walks in. Do-not-disturb shuts it whatever it says; her knock then
-// rings nobody but leaves Bob a note, from which he calls her back.
+// rings nobody but leaves Bob a note, from which he calls her back. A knock that is answered takes
+// the stage on both sides: in view however far the page was scrolled, with focus on it.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -97,4 +98,37 @@ test('do not disturb shuts the door; a knock leaves a note and Bob calls back fr
   await ring.getByText(`${BOB.name} is calling you.`).waitFor();
   await ring.getByRole('button', { name: 'Decline' }).click();
   await notes.waitFor({ state: 'detached' });
+});
+
+/**
+ * Whether the page's call stage is in view and holds the focus.
+ * @param {import('playwright-core').Page} page
+ * @returns {Promise<{focused: boolean, inView: boolean}>}
+ */
+function stageState(page) {
+  return page.evaluate(() => {
+    const stage = document.getElementById('stage');
+    const top = stage ? stage.getBoundingClientRect().top : -1;
+    return { focused: Boolean(stage && stage.contains(document.activeElement)), inView: top >= 0 && top < window.innerHeight };
+  });
+}
+
+test('an answered knock takes the stage with focus, for the caller and the callee', LONG, async () => {
+  await ada.setViewportSize({ width: 1440, height: 500 });
+  await bob.setViewportSize({ width: 1440, height: 500 });
+  for (const page of [ada, bob]) await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+  const knock = officeOf(ada, BOB.name).getByRole('button', { name: `Knock on the door of ${BOB.name}` });
+  await knock.focus();
+  await ada.keyboard.press('Enter');
+  const ring = bob.getByRole('dialog', { name: 'Incoming call' });
+  await ring.getByRole('button', { name: 'Accept' }).click();
+  /** @type {[import('playwright-core').Page, string][]} */
+  const sides = [[ada, 'the caller'], [bob, 'the callee']];
+  for (const [page, who] of sides) {
+    await page.locator('#stage .video-grid').waitFor();
+    await page.waitForFunction(() => document.activeElement?.classList.contains('stage-title'), null, { timeout: 0 });
+    assert.deepEqual(await stageState(page), { focused: true, inView: true }, who);
+  }
+  await ada.getByRole('toolbar', { name: 'Call controls' }).getByRole('button', { name: /Leave/ }).click();
+  await pollUntil(bob, async () => /** @type {any} */ (window).bureau.office.roomId === '', null);
 });

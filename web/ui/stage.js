@@ -91,11 +91,16 @@ export function mountStage(office) {
       grid = h('div', { class: 'video-grid', role: 'list', 'aria-label': 'Participants' });
       stage.dataset.roomId = room.id;
       const meeting = office.me.role !== 'guest' && office.rooms.some((r) => r.id === room.id && r.kind === 'meeting');
+      const heading = h('h2', { class: 'stage-title', tabindex: '-1' }, room.title);
       stage.replaceChildren(
-        h('div', { class: 'stage-head' }, h('h2', { class: 'stage-title' }, room.title), h('span', { class: 'stage-count' }),
+        h('div', { class: 'stage-head' }, heading, h('span', { class: 'stage-count' }),
           h('span', { class: 'stage-e2ee', role: 'status' }),
           meeting ? h('button', { type: 'button', class: 'button small', onclick: () => void openRoomChat(office, room.id) }, 'Room chat') : null),
         grid, controls(office));
+      // The call takes the stage: in view, with keyboard and screen-reader focus on it (the page
+      // may be scrolled, and focus may still be on the card that knocked).
+      stage.scrollIntoView({ block: 'start' });
+      heading.focus({ preventScroll: true });
     }
     const title = /** @type {HTMLElement} */ (stage.querySelector('.stage-title'));
     title.textContent = room.title;
