@@ -182,7 +182,7 @@ test('do not disturb leaves a note to call back; a colleague in another call is 
   await ring(alice, BOB.name);
   await outgoing(alice).getByText(`${BOB.name} does not want to be disturbed: nothing rang, they will see that you knocked.`).waitFor({ timeout: 0 });
   assert.equal(await ringDialog(bob).count(), 0, 'do not disturb: nothing rings');
-  const notes = bob.getByRole('region', { name: 'Knocks while you did not want to be disturbed' });
+  const notes = bob.getByRole('region', { name: 'Missed knocks' });
   await notes.getByText(`${ALICE.name} knocked at`).waitFor({ timeout: 0 });
   await notes.getByRole('button', { name: `Dismiss the knock of ${ALICE.name}` }).click();
   await notes.waitFor({ state: 'detached' });

@@ -88,7 +88,7 @@ test('do not disturb shuts the door; a knock leaves a note and Bob calls back fr
   await officeOf(ada, BOB.name).getByRole('button', { name: `Knock on the door of ${BOB.name}` }).click();
   await ada.getByText(`${BOB.name} does not want to be disturbed: nothing rang, they will see that you knocked.`).waitFor();
   assert.equal(await bob.getByRole('dialog', { name: 'Incoming call' }).count(), 0, 'nothing rang');
-  const notes = bob.getByRole('region', { name: 'Knocks while you did not want to be disturbed' });
+  const notes = bob.getByRole('region', { name: 'Missed knocks' });
   await notes.getByText(`${ADA.name} knocked at`).waitFor();
 
   await setPresence(bob, { status: 'online' });

@@ -8,6 +8,7 @@ import { applyTheme, savedTheme, saveTheme } from '/ui/theme.js';
 import { startOffice, stopOffice, runningOffice } from '/live/live-office.js';
 import { presenceControl } from '/ui/presence.js';
 import { mountStage } from '/ui/stage.js';
+import { mountAlerts } from '/ui/alerts.js';
 import { mountChat, closeChat } from '/ui/chat.js';
 import { mountLobby } from '/ui/lobby.js';
 import { installConsentGate } from '/ui/consent.js';
@@ -117,6 +118,7 @@ function goLive() {
   const office = startOffice(ctx.me);
   installConsentGate(office.media, () => ctx.org);
   mountStage(office);
+  mountAlerts(office);
   mountLobby(office);
   mountChat(office);
 }
@@ -381,6 +383,8 @@ function sessionEnded() {
 
 async function boot() {
   takeSetupToken();
+  // Installable as an app (web/sw.js keeps nothing of the user's); browsers allow it over HTTPS.
+  if ('serviceWorker' in navigator && window.isSecureContext) navigator.serviceWorker.register('/sw.js').catch(() => {});
   api.onSessionEnded(sessionEnded);
   applyTheme(savedTheme());
   interceptLinks();

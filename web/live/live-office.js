@@ -43,16 +43,18 @@ import { notePictures, notePresencePicture } from '/client/pictures.js';
  */
 
 /**
- * A knock that did not ring because this user did not want to be disturbed.
+ * A knock this user missed: it rang and nobody answered (or the caller gave up), or it did not
+ * ring because they did not want to be disturbed.
  * @typedef {object} MissedKnock
  * @property {string} userId
  * @property {string} name
  * @property {number} at When (Unix ms).
+ * @property {'unanswered'|'dnd'} why
  */
 
 /**
  * What changed, so that views redraw only what they show.
- * @typedef {'presence'|'rooms'|'call'|'room'|'status'|'media'} Topic
+ * @typedef {'presence'|'rooms'|'call'|'room'|'status'|'media'|'knocks'} Topic
  */
 
 export class Office {
@@ -192,16 +194,15 @@ export class Office {
       } else if (msg.state === 'ringing') {
         call.state = 'ringing';
       } else {
+        // A knock that rang here and ended unanswered stays as a missed knock, to call back.
+        if (call.dir === 'in' && call.state === 'ringing' && (msg.state === 'no_answer' || msg.state === 'cancelled')) this.noteKnock(call.userId, call.name, 'unanswered');
         this.endCall(msg.state);
         return;
       }
       this.changed('call');
     });
     // A colleague knocked while we did not want to be disturbed: nothing rang; kept as a note.
-    s.on('knocked', (msg) => {
-      this.knocks = [{ userId: msg.from_user, name: msg.from_name, at: Date.now() }, ...this.knocks].slice(0, 20);
-      this.changed('call');
-    });
+    s.on('knocked', (msg) => this.noteKnock(msg.from_user, msg.from_name, 'dnd'));
     s.on('error', (msg) => {
       if (msg.code === 'door_closed' || msg.code === 'do_not_disturb') {
         this.refusal = msg.message;
@@ -310,7 +311,6 @@ export class Office {
     this.leave();
   }
 
-  /** Forgets the outcome of a finished outgoing call. */
   /**
    * Opens or closes the door of this user's office: colleagues walk in, or knock.
    * @param {'open'|'closed'} door
@@ -325,12 +325,24 @@ export class Office {
   }
 
   /**
+   * Keeps a missed knock (the newest first, at most 20).
+   * @param {string} userId
+   * @param {string} name
+   * @param {MissedKnock['why']} why
+   * @private
+   */
+  noteKnock(userId, name, why) {
+    this.knocks = [{ userId, name, at: Date.now(), why }, ...this.knocks].slice(0, 20);
+    this.changed('knocks');
+  }
+
+  /**
    * Forgets a knock note (after calling back, or dismissed).
    * @param {MissedKnock} knock
    */
   dismissKnock(knock) {
     this.knocks = this.knocks.filter((k) => k !== knock);
-    this.changed('call');
+    this.changed('knocks');
   }
 
   /** Forgets why the last room refused us. */
@@ -339,6 +351,7 @@ export class Office {
     this.changed('room');
   }
 
+  /** Forgets the outcome of a finished outgoing call. */
   dismissCall() {
     if (this.call && this.call.state !== 'accepted' && this.call.state !== 'calling' && this.call.state !== 'ringing') {
       this.call = null;

@@ -11,6 +11,7 @@ import { icon } from '/ui/icons.js';
 import { openAddRoom } from '/pages/admin-rooms.js';
 import { openGuestLinks } from '/ui/guest-links.js';
 import { formatLastDay } from '/client/days.js';
+import { mayOfferNotifications, askForNotifications, declineNotifications } from '/ui/alerts.js';
 
 /**
  * @typedef {import('/live/live-office.js').Office} Office
@@ -64,7 +65,7 @@ export async function render(ctx) {
       ? h('p', { class: 'card refusal', role: 'status' }, office.refusal, ' ',
         h('button', { type: 'button', class: 'button small', onclick: () => office.dismissRefusal() }, 'Dismiss'))
       : null;
-    notes.replaceChildren(...[refusal, knockNotes(office)].filter((n) => n !== null));
+    notes.replaceChildren(...[refusal, knockNotes(office), notificationOffer(draw)].filter((n) => n !== null));
     section.querySelectorAll('.floor-section').forEach((el) => { /** @type {HTMLElement} */ (el).hidden = office.restricted; });
     const rooms = [...office.rooms].sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || a.name.localeCompare(b.name));
     shared.replaceChildren(...rooms.filter((r) => r.kind !== 'office').map((r) => h('li', {}, roomTile(office, r))));
@@ -83,7 +84,7 @@ export async function render(ctx) {
       stop();
       return;
     }
-    if (topic === 'presence' || topic === 'rooms' || topic === 'room' || topic === 'status' || topic === 'call') draw();
+    if (topic === 'presence' || topic === 'rooms' || topic === 'room' || topic === 'status' || topic === 'knocks') draw();
     if (topic === 'room' && !office.roomId) void drawCalls(office, calls);
   });
   void drawCalls(office, calls);
@@ -140,6 +141,24 @@ function roomTile(office, room) {
 }
 
 /**
+ * The offer to turn on desktop notifications for knocks, until the user answers it.
+ * @param {() => void} redraw
+ * @returns {HTMLElement|null}
+ */
+function notificationOffer(redraw) {
+  if (!mayOfferNotifications()) return null;
+  return h('section', { class: 'card notification-offer', 'aria-labelledby': 'notify-title' },
+    h('h2', { id: 'notify-title' }, 'Desktop notifications'),
+    h('p', {}, 'Get a notification when someone knocks while Bureau is in the background. Your browser asks you first; nothing goes through a server.'),
+    h('button', { type: 'button', class: 'button small primary', onclick: async () => {
+      const answer = await askForNotifications();
+      if (answer === 'denied') toast('Notifications are off. You can turn them on in your browser\'s site settings.');
+      redraw();
+    } }, 'Turn on'), ' ',
+    h('button', { type: 'button', class: 'button small', onclick: () => { declineNotifications(); redraw(); } }, 'Not now'));
+}
+
+/**
  * Opens or closes the door of the user's own office.
  * @param {Office} office
  * @returns {HTMLElement}
@@ -154,7 +173,8 @@ function doorButton(office) {
 }
 
 /**
- * Knocks that did not ring while the user did not want to be disturbed, each with Call back.
+ * Knocks the user missed (unanswered, or while they did not want to be disturbed), each with
+ * Call back.
  * @param {Office} office
  * @returns {HTMLElement|null}
  */
@@ -162,9 +182,10 @@ function knockNotes(office) {
   if (office.knocks.length === 0) return null;
   const time = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
   return h('section', { class: 'card knock-notes', 'aria-labelledby': 'knocks-title' },
-    h('h2', { id: 'knocks-title' }, 'Knocks while you did not want to be disturbed'),
+    h('h2', { id: 'knocks-title' }, 'Missed knocks'),
     h('ul', {}, ...office.knocks.map((k) => h('li', {},
-      h('span', {}, `${k.name} knocked at ${time.format(k.at)}.`), ' ',
+      h('span', {}, `${k.name} knocked at ${time.format(k.at)}`,
+        k.why === 'dnd' ? ' while you did not want to be disturbed.' : '; nobody answered.'), ' ',
       h('button', { type: 'button', class: 'button small primary', onclick: () => { office.dismissKnock(k); office.ring(k.userId); } }, 'Call back'), ' ',
       h('button', { type: 'button', class: 'button small', 'aria-label': `Dismiss the knock of ${k.name}`, onclick: () => office.dismissKnock(k) }, 'Dismiss')))));
 }

@@ -6,6 +6,7 @@
 // everyone; in a channel "@Name" mentions a member. What is not read yet is counted in the tab's
 // title.
 
+import { BELL } from '/ui/alerts.js';
 import { h, openDialog, toast } from '/ui/dom.js';
 import { NoDeviceError } from '/client/secure-messages.js';
 import { ApiError } from '/client/api.js';
@@ -111,8 +112,10 @@ export function mountChat(office) {
  */
 function titleCount(office) {
   const { count } = office.mailbox.unreadTotal();
-  const bare = document.title.replace(/^\(\d+\) /, '');
-  const wanted = count ? `(${count}) ${bare}` : bare;
+  // A ringing knock's bell stays in front (web/ui/alerts.js).
+  const bell = document.title.startsWith(BELL) ? BELL : '';
+  const bare = document.title.slice(bell.length).replace(/^\(\d+\) /, '');
+  const wanted = bell + (count ? `(${count}) ${bare}` : bare);
   if (document.title !== wanted) document.title = wanted;
 }
 
