@@ -159,3 +159,19 @@ test('a refused guest sees a friendly explanation', LONG, async () => {
   await linus.getByRole('heading', { name: 'You were not let in' }).waitFor({ timeout: 0 });
   await desk.waitFor({ state: 'hidden', timeout: 0 });
 });
+
+test('guests are not in the directory or the users list; administrators find them under Guests', LONG, async () => {
+  await ada.goto('/directory');
+  await ada.getByRole('heading', { name: 'Directory', level: 1 }).waitFor();
+  await ada.getByText('Ada Lovelace').first().waitFor();
+  assert.equal(await ada.getByText('Grace Hopper').count(), 0, 'no guest in the directory');
+  await ada.goto('/admin');
+  const guests = ada.getByRole('region', { name: 'Guests' });
+  await guests.getByRole('cell', { name: 'Grace Hopper', exact: true }).waitFor();
+  assert.equal(await ada.getByRole('region', { name: 'Users' }).getByText('Grace Hopper').count(), 0, 'no guest among the users');
+  await guests.getByRole('button', { name: 'Erase the guest Linus Torvalds' }).click();
+  const confirm = ada.getByRole('dialog', { name: 'Erase the guest Linus Torvalds?' });
+  await confirm.getByRole('button', { name: 'Erase' }).click();
+  await guests.getByRole('cell', { name: 'Linus Torvalds', exact: true }).waitFor({ state: 'detached' });
+  await ada.goto('/');
+});

@@ -243,6 +243,15 @@ export async function users(query) {
 }
 
 /**
+ * The organisation's guests (administrators): never in the directory itself.
+ * @returns {Promise<User[]>}
+ */
+export async function guests() {
+  const answer = await request('GET', '/api/users?guests=true');
+  return answer && Array.isArray(answer.users) ? answer.users : [];
+}
+
+/**
  * @param {string} id
  * @returns {Promise<User>}
  */

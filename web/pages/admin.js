@@ -2,7 +2,7 @@
 // /user-dialogs.js.
 
 import * as api from '/client/api.js';
-import { h, field, clearErrors, toast } from '/ui/dom.js';
+import { h, field, clearErrors, toast, openDialog } from '/ui/dom.js';
 import { saveOrgSettings } from '/ui/org-settings.js';
 import { roleLabel } from '/client/fields.js';
 import { radioGroup } from '/ui/editor.js';
@@ -33,7 +33,7 @@ const MODES = [
 export async function render(ctx) {
   const org = ctx.org || await api.org();
   const users = await api.users('');
-  const [rooms, invitations, support, privacy] = await Promise.all([roomsCard(ctx, org), invitationsSection(), supportSection(ctx), privacySummaryCard()]);
+  const [rooms, invitations, support, privacy, guests] = await Promise.all([roomsCard(ctx, org), invitationsSection(), supportSection(ctx), privacySummaryCard(), guestsCard()]);
   const tableHost = h('div', { class: 'table-wrap' });
 
   const reload = async () => {
@@ -60,10 +60,70 @@ export async function render(ctx) {
     h('section', { class: 'card', 'aria-labelledby': 'users-title' },
       h('div', { class: 'card-head' }, h('h2', { id: 'users-title' }, 'Users'), addButton),
       tableHost),
+    guests,
     rooms,
     invitations,
     support,
     privacy);
+}
+
+/**
+ * The organisation's guests, apart from its users: who visited through a guest link, and when.
+ * @returns {Promise<HTMLElement>}
+ */
+async function guestsCard() {
+  const host = h('div', {});
+  const draw = async () => {
+    /** @type {api.User[]} */
+    let list = [];
+    try {
+      list = await api.guests();
+    } catch (err) {
+      host.replaceChildren(h('p', { class: 'error' }, api.describeError(err)));
+      return;
+    }
+    if (list.length === 0) {
+      host.replaceChildren(h('p', { class: 'muted' }, 'No guests yet. Guests come in through the guest links of meeting rooms and the reception.'));
+      return;
+    }
+    const date = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+    host.replaceChildren(h('table', { class: 'responsive guests-table' },
+      h('caption', { class: 'sr-only' }, 'Guests of the organisation'),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Came in'), h('th', { scope: 'col' }, 'Status'),
+        h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')))),
+      h('tbody', {}, [...list].sort((a, b) => b.created_at - a.created_at).map((g) => h('tr', { dataset: { userId: g.id } },
+        h('td', {}, g.name),
+        h('td', {}, date.format(g.created_at)),
+        h('td', {}, g.active ? h('span', { class: 'badge active' }, 'Active') : h('span', { class: 'badge inactive' }, 'Ended')),
+        h('td', { class: 'actions' }, h('button', {
+          type: 'button', class: 'button small danger', 'aria-label': `Erase the guest ${g.name}`,
+          onclick: () => {
+            const erase = h('button', { type: 'button', class: 'button danger' }, 'Erase');
+            const cancel = h('button', { type: 'button', class: 'button' }, 'Cancel');
+            const { close } = openDialog({
+              title: `Erase the guest ${g.name}?`,
+              body: h('p', {}, 'Their account and data go; call logs keep an anonymous entry.'),
+              footer: [cancel, erase],
+            });
+            cancel.addEventListener('click', close);
+            erase.addEventListener('click', async () => {
+              try {
+                await api.eraseUser(g.id);
+                close();
+                toast(`${g.name} was erased.`);
+                await draw();
+              } catch (err) {
+                toast(api.describeError(err), 'error');
+              }
+            });
+          },
+        }, 'Erase')))))));
+  };
+  await draw();
+  return h('section', { class: 'card', 'aria-labelledby': 'guests-title' },
+    h('div', { class: 'card-head' }, h('h2', { id: 'guests-title' }, 'Guests')),
+    h('p', { class: 'muted' }, 'Guests are not in the directory or the users above: they belong to the room they visited.'),
+    host);
 }
 
 /**

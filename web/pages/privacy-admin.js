@@ -23,7 +23,8 @@ export async function render(ctx) {
   const [requests, entries, users, legal] = await Promise.all([
     privacy.requests(),
     privacy.audit(),
-    api.users('').catch(() => /** @type {api.User[]} */ ([])),
+    // Guests ask for their data too: their names come from the administrators' list of guests.
+    Promise.all([api.users(''), admin ? api.guests() : Promise.resolve([])]).then(([a, b]) => [...a, ...b]).catch(() => /** @type {api.User[]} */ ([])),
     admin ? privacy.legal(ctx.org ? ctx.org.slug : undefined) : Promise.resolve(null),
   ]);
   const names = new Map(users.map((u) => [u.id, u.name]));

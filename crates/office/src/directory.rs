@@ -123,8 +123,20 @@ impl Directory {
 
     /// The directory of the actor's organisation, optionally filtered by a search text that
     /// matches name, email, username, role, location or qualification. Members see active
-    /// colleagues; administrators also see deactivated accounts; guests see no directory.
+    /// colleagues; administrators also see deactivated accounts; guests see no directory, and
+    /// are in none: they belong to the room they visited ([`Directory::guests`]).
     pub async fn users(&self, actor: &Actor, search: Option<&str>) -> Result<Vec<UserView>> {
+        self.list(actor, search, false).await
+    }
+
+    /// The guests of the organisation, for its administrators.
+    pub async fn guests(&self, actor: &Actor, search: Option<&str>) -> Result<Vec<UserView>> {
+        actor.require_admin()?;
+        self.list(actor, search, true).await
+    }
+
+    /// Members (`guests` false) or guests, as the actor may see them.
+    async fn list(&self, actor: &Actor, search: Option<&str>, guests: bool) -> Result<Vec<UserView>> {
         if actor.role == Role::Guest {
             return Err(OfficeError::Forbidden);
         }
@@ -135,7 +147,7 @@ impl Directory {
         let rows = self.core.store.users(OrgId(&actor.org_id)).await?;
         let mut out = Vec::with_capacity(rows.len());
         let visible = |row: &&bureau_store::UserRow| {
-            actor.is_admin() || row.id == actor.user_id || (row.active && !row.restricted && row.role != Role::Guest)
+            (row.role == Role::Guest) == guests && (actor.is_admin() || row.id == actor.user_id || (row.active && !row.restricted))
         };
         for row in rows.iter().filter(visible) {
             let (profile, unavailable) = self.core.open_profile_or_placeholder(&keys, row);

@@ -61,6 +61,18 @@ pub struct AppState {
     /// Message files being uploaded or downloaded now: each holds its whole file (up to 100
     /// MiB) in memory, so a node moves at most `routes::message_files::MAX_AT_ONCE` at once.
     pub file_transfers: Arc<tokio::sync::Semaphore>,
+    /// The sessions whose listings were audited already (`routes::audit_read_once`).
+    pub audited_reads: AuditedReads,
+}
+
+/// Sessions (a keyed hash of their token and the action) with the end of each, for audit
+/// entries written once per session.
+#[derive(Default)]
+pub struct AuditedReads {
+    /// The key of the hash, random per process.
+    pub keys: std::collections::hash_map::RandomState,
+    /// Hash → when the session ends (Unix ms); ended ones are dropped as new ones come.
+    pub seen: std::sync::Mutex<std::collections::HashMap<u64, i64>>,
 }
 
 /// Facts about the connection a request arrived on.
@@ -197,7 +209,7 @@ impl Server {
         let turn_metrics = turn.as_ref().map(bureau_turn::Server::metrics);
         let config = Arc::new(config);
         let file_transfers = Arc::new(tokio::sync::Semaphore::new(routes::message_files::MAX_AT_ONCE));
-        let state = Arc::new(AppState { config, office, live, ice, turn_metrics, clock, metrics: Default::default(), file_transfers });
+        let state = Arc::new(AppState { config, office, live, ice, turn_metrics, clock, metrics: Default::default(), file_transfers, audited_reads: AuditedReads::default() });
         Ok(Server { state, store, http, https, metrics, tls, turn, sfu_addr, smtp, setup_token })
     }
 

@@ -92,6 +92,25 @@ pub(crate) fn audit_read(state: &AppState, actor: &bureau_office::Actor, action:
     });
 }
 
+/// [`audit_read`] of a listing an administrator makes on many page views (the directory): once
+/// per session and action on this node, so the log says who looked without a line per page.
+pub(crate) fn audit_read_once(state: &AppState, session: &crate::session::Session, action: &'static str) {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    // The session is known by a keyed hash of its token: the raw token is not kept.
+    let mut hasher = state.audited_reads.keys.build_hasher();
+    (session.token.as_str(), action).hash(&mut hasher);
+    let key = hasher.finish();
+    let now = state.clock.now_ms();
+    let first = {
+        let Ok(mut seen) = state.audited_reads.seen.lock() else { return audit_read(state, &session.actor, action, None) };
+        seen.retain(|_, until| *until > now);
+        seen.insert(key, session.expires_at).is_none()
+    };
+    if first {
+        audit_read(state, &session.actor, action, None);
+    }
+}
+
 /// Writes an audit-log entry of a change made for someone else before the answer goes out, so
 /// that whoever reads the log next finds it (reads are logged in the background instead).
 pub(crate) async fn audit_change(state: &AppState, actor: &bureau_office::Actor, action: &'static str, target: Option<&str>) {

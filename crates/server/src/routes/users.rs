@@ -25,6 +25,9 @@ pub struct UserList {
 pub struct Search {
     /// Text matched against name, email, username, role, location and qualification.
     pub q: Option<String>,
+    /// `true`: the organisation's guests instead of its members (administrators only). Guests
+    /// are never in the directory itself.
+    pub guests: Option<bool>,
 }
 
 /// One access-log entry.
@@ -82,10 +85,16 @@ pub async fn patch_org(State(state): State<Arc<AppState>>, session: Session, Api
 #[utoipa::path(get, path = "/api/users", tag = "directory", params(Search),
     responses((status = 200, body = UserList), (status = 401, body = ErrorBody)))]
 pub async fn list(State(state): State<Arc<AppState>>, session: Session, Query(search): Query<Search>) -> ApiResult<Json<UserList>> {
+    if search.guests == Some(true) {
+        let users = state.office.directory.guests(&session.actor, search.q.as_deref()).await?;
+        super::audit_read_once(&state, &session, "list_guests");
+        return Ok(Json(UserList { users }));
+    }
     let mut users = state.office.directory.users(&session.actor, search.q.as_deref()).await?;
     with_next_busy(&state, &session.actor.org_id, &mut users).await?;
     if session.actor.is_admin() {
-        super::audit_read(&state, &session.actor, "list_users", None);
+        // Pages list the directory on every view: once per sign-in says as much.
+        super::audit_read_once(&state, &session, "list_users");
     }
     Ok(Json(UserList { users }))
 }

@@ -35,9 +35,17 @@ async fn a_guest_joins_through_a_link_waits_and_is_let_in() {
     assert_eq!(call(guest.get(server.url("/api/users"))).await.0, 403);
     assert_eq!(call(guest.get(server.url("/api/rooms"))).await.0, 403);
     assert_eq!(call(guest.post(server.url(&format!("/api/rooms/{room_id}/guest-links"))).json(&json!({}))).await.0, 403);
-    // ...and the directory does not list them to members.
+    // ...and the directory does not list them, not even to administrators: they have a list of
+    // their own, for administrators only.
     let (_, directory) = call(admin.get(server.url("/api/users"))).await;
-    assert!(directory["users"].as_array().unwrap().iter().any(|u| u["role"] == "guest"), "admins see guests");
+    assert!(!directory["users"].as_array().unwrap().iter().any(|u| u["role"] == "guest"), "no guest in the directory: {directory}");
+    let (status, guests) = call(admin.get(server.url("/api/users?guests=true"))).await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = guests["users"].as_array().unwrap().iter().map(|u| u["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Grace Guest"]);
+    let (max, _) = crate::member(&server, &admin, "Max Member", "max@example.org").await;
+    assert_eq!(call(max.get(server.url("/api/users?guests=true"))).await.0, 403, "members do not list guests");
+    assert_eq!(call(guest.get(server.url("/api/users?guests=true"))).await.0, 403, "nor do guests");
 
     // The member is at the reception desk; the guest waits in the lobby until let in.
     let ada_cookie = cookie(&server, "ada@example.org", "ada password 1").await;

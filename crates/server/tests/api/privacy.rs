@@ -247,3 +247,34 @@ async fn erasure_needs_the_right_is_idempotent_and_ends_a_running_call() {
     assert_eq!(status, 204, "a second erasure changes nothing and is not an error");
     server.stop().await;
 }
+
+/// The `list_users` entries of the audit log.
+async fn listings(server: &Running, admin: &reqwest::Client) -> usize {
+    let (_, audit) = call(admin.get(server.url("/api/privacy/audit"))).await;
+    audit["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "list_users").count()
+}
+
+#[tokio::test]
+async fn an_administrators_directory_listing_is_audited_once_per_session() {
+    let mut server = Running::start().await;
+    let admin = server.admin().await;
+    for _ in 0..3 {
+        assert_eq!(call(admin.get(server.url("/api/users"))).await.0, 200);
+    }
+    // A second sign-in of the same administrator is another session.
+    let again = Running::client();
+    let (status, _) = call(again.post(server.url("/api/auth/login")).json(&serde_json::json!({"email": "ada@example.org", "password": "ada password 1"}))).await;
+    assert_eq!(status, 200);
+    for _ in 0..2 {
+        assert_eq!(call(again.get(server.url("/api/users?q=ada"))).await.0, 200);
+    }
+    // The entries are written in the background: wait for two, then see that no more come.
+    while listings(&server, &admin).await < 2 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    for _ in 0..10 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert_eq!(listings(&server, &admin).await, 2, "one listing per session");
+    }
+    server.stop().await;
+}
