@@ -155,6 +155,11 @@ test('an admin adds, renames and deletes a room; colleagues see the floor plan c
   await alice.keyboard.press('Enter');
   await pollUntil(alice, async (name) => (await (await fetch('/api/rooms')).json()).rooms.some((/** @type {any} */ r) => r.name === name && r.large === true), 'Quiet library');
 
+  // The reception becomes a meeting room: Bob's floor plan moves it among the meeting rooms.
+  await alice.getByLabel('Kind of Quiet library').selectOption('meeting');
+  await alice.getByRole('button', { name: 'Save Quiet library' }).click();
+  await bob.locator('article.room-meeting[aria-label="Quiet library"]').waitFor({ timeout: 0 });
+
   // The organisation's threshold: refused out of bounds at the field, saved, and emptied again.
   const media = alice.getByRole('form', { name: 'When rooms use the media server' });
   const threshold = media.getByLabel('People at which a room uses the media server');

@@ -317,7 +317,7 @@ export function createRoom(form) {
 
 /**
  * @param {string} id
- * @param {{name?: string, capacity?: number|null, large?: boolean}} patch `capacity: null` removes the limit.
+ * @param {{name?: string, capacity?: number|null, large?: boolean, kind?: 'meeting'|'reception'}} patch `capacity: null` removes the limit.
  * @returns {Promise<Room>}
  */
 export function updateRoom(id, patch) {

@@ -1,5 +1,5 @@
 // Administration of the organisation's rooms: meeting rooms and the reception (people's own
-// offices are made by the server and not managed here). Create, rename, change capacity, mark
+// offices are made by the server and not managed here). Create, rename, change kind and capacity, mark
 // large (always through the media server), delete; and the organisation's threshold of the media
 // server (docs/sfu.md, "When a room uses the SFU").
 
@@ -97,7 +97,7 @@ function draw(host, rooms, reload) {
 }
 
 /**
- * One editable row: name, capacity and "large" save on Save; Delete asks first.
+ * One editable row: name, kind, capacity and "large" save on Save; Delete asks first.
  * @param {api.Room} room
  * @param {() => Promise<void>} reload
  * @returns {HTMLElement}
@@ -110,10 +110,13 @@ function row(room, reload) {
   });
   // The label is visible in the cell too: narrow screens hide the table's header.
   const large = h('input', { type: 'checkbox', checked: room.large === true, 'aria-label': `${room.name}: large, always through the media server` });
+  const kind = /** @type {HTMLSelectElement} */ (h('select', { 'aria-label': `Kind of ${room.name}` },
+    KINDS.map((k) => h('option', { value: k.value, selected: k.value === room.kind }, k.label))));
   const save = h('button', { type: 'button', class: 'button small', 'aria-label': `Save ${room.name}` }, 'Save');
   save.addEventListener('click', () => busy(save, async () => {
-    /** @type {{name?: string, capacity?: number|null, large?: boolean}} */
+    /** @type {{name?: string, capacity?: number|null, large?: boolean, kind?: 'meeting'|'reception'}} */
     const patch = {};
+    if (kind.value !== room.kind) patch.kind = /** @type {'meeting'|'reception'} */ (kind.value);
     if (name.value.trim() !== room.name) patch.name = name.value.trim();
     const cap = capacity.value.trim() === '' ? null : Number(capacity.value);
     if (cap !== room.capacity) patch.capacity = cap;
@@ -130,7 +133,7 @@ function row(room, reload) {
   const remove = h('button', { type: 'button', class: 'button small danger', 'aria-label': `Delete ${room.name}`, 'aria-haspopup': 'dialog', onclick: () => confirmDelete(room, reload) }, 'Delete');
   return h('tr', { dataset: { roomId: room.id } },
     h('td', {}, name),
-    h('td', {}, KINDS.find((k) => k.value === room.kind)?.label || room.kind),
+    h('td', {}, kind),
     h('td', {}, capacity),
     h('td', {}, h('label', { class: 'check' }, large, h('span', {}, 'Large'))),
     h('td', { class: 'actions' }, save, ' ', remove));

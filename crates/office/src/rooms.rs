@@ -81,6 +81,8 @@ pub struct RoomPatch {
     pub capacity: Option<Option<u32>>,
     /// Whether its media always goes through the media server.
     pub large: Option<bool>,
+    /// What the room is for: `meeting` or `reception` (offices belong to users).
+    pub kind: Option<RoomKind>,
 }
 
 fn name_slot(room_id: &str) -> Slot<'_> {
@@ -209,7 +211,31 @@ impl Rooms {
         })
     }
 
-    /// Renames a room, changes its capacity or marks it large (or no longer).
+    /// Gives an organisation without rooms a meeting room and the reception (its first
+    /// administrator sets it up); an organisation with rooms keeps them.
+    pub async fn create_default_rooms(&self, org_id: &str) -> Result<()> {
+        if !self.store.rooms(OrgId(org_id)).await?.is_empty() {
+            return Ok(());
+        }
+        let keys = self.core.keys(org_id).await?;
+        for (name, kind) in [("Meeting room", RoomKind::Meeting), ("Reception", RoomKind::Reception)] {
+            let id = uuid::Uuid::new_v4().to_string();
+            let row = RoomRow {
+                name: keys.seal(name_slot(&id), name.as_bytes()),
+                id,
+                org_id: org_id.to_owned(),
+                kind,
+                capacity: None,
+                created_at: self.core.now(),
+                large: false,
+            };
+            self.store.insert_room(&row).await?;
+        }
+        self.core.floor_plan_changed(org_id);
+        Ok(())
+    }
+
+    /// Renames a room, changes its capacity, its kind, or marks it large (or no longer).
     pub async fn update_room(&self, actor: &Actor, id: &str, patch: RoomPatch) -> Result<RoomView> {
         require_room_right(actor)?;
         let keys = self.core.keys(&actor.org_id).await?;
@@ -226,6 +252,12 @@ impl Rooms {
         }
         if let Some(large) = patch.large {
             row.large = large;
+        }
+        if let Some(kind) = patch.kind {
+            if !matches!(kind, RoomKind::Meeting | RoomKind::Reception) {
+                return Err(OfficeError::Invalid { field: "kind", message: "a room is a meeting room or a reception; offices belong to users".into() });
+            }
+            row.kind = kind;
         }
         if !self.store.update_room(&row).await? {
             return Err(OfficeError::NotFound("room"));

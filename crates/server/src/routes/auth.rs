@@ -126,5 +126,10 @@ pub async fn setup(
         .office
         .accounts.complete_setup(&body.token, &body.name, &body.email, &body.password, &client(&headers, &requester))
         .await?;
+    // The office the administrator walks into is not empty: a meeting room and the reception.
+    // (Failing that, the administrator adds rooms by hand: not a reason to fail the setup.)
+    if let Err(err) = state.office.rooms.create_default_rooms(&signed_in.org_id).await {
+        tracing::error!("could not create the default rooms: {err}");
+    }
     Ok(signed_in_response(StatusCode::CREATED, signed_in, state.clock.now_ms(), requester.secure))
 }

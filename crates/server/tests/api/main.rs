@@ -19,6 +19,7 @@ mod multinode;
 mod origin;
 mod privacy;
 mod room_chat;
+mod rooms;
 mod sign_in;
 mod tls;
 mod turn_nodes;

@@ -21,8 +21,8 @@ impl RoomsStore for SqlStore {
     }
 
     async fn update_room(&self, r: &RoomRow) -> Result<bool> {
-        let sql = "UPDATE rooms SET capacity = $3, name = $4, large = $5 WHERE org_id = $1 AND id = $2";
-        Ok(self.db.execute(sql, params![r.org_id, r.id, r.capacity, r.name, r.large]).await? == 1)
+        let sql = "UPDATE rooms SET capacity = $3, name = $4, large = $5, kind = $6 WHERE org_id = $1 AND id = $2";
+        Ok(self.db.execute(sql, params![r.org_id, r.id, r.capacity, r.name, r.large, r.kind]).await? == 1)
     }
 
     async fn delete_room(&self, org: OrgId<'_>, id: &str) -> Result<bool> {
