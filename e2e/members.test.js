@@ -8,6 +8,8 @@ import { openBrowser, apiFromPage, signIn } from './browser.js';
 
 const ADMIN = { email: 'admin@example.test', name: 'Katherine Johnson', password: 'orbital-mechanics', admin: true };
 const MEMBER = { email: 'dorothy@example.test', name: 'Dorothy Vaughan', password: 'fortran-for-all' };
+/** The first password, which the administrator chooses and the member replaces. */
+const INITIAL = 'given by the admin 1';
 
 /** @type {import('./server.js').Bureau} */
 let bureau;
@@ -34,7 +36,7 @@ test('admin adds a member, who appears in the directory and has no admin powers'
     await dialog.getByLabel('Email').fill(MEMBER.email);
     await dialog.getByLabel('Role').selectOption('member');
     await dialog.getByLabel('Create rooms').check();
-    await dialog.getByLabel('Initial password').fill(MEMBER.password);
+    await dialog.getByLabel('Initial password').fill(INITIAL);
     await dialog.getByRole('button', { name: 'Add user' }).click();
     await dialog.waitFor({ state: 'detached' });
     const row = page.locator('.users-table tbody tr', { hasText: MEMBER.name });
@@ -62,8 +64,18 @@ test('admin adds a member, who appears in the directory and has no admin powers'
     await page.getByRole('searchbox', { name: 'Search the directory' }).fill('no-such-person-xyz');
     await page.getByText('Nobody matches this search.').waitFor();
 
+    // The first password was the administrator's: the member chooses their own first.
     const mp = member.page;
-    await signIn(mp, MEMBER.email, MEMBER.password);
+    await mp.goto('/login');
+    await mp.getByLabel('Email').fill(MEMBER.email);
+    await mp.getByLabel('Password').fill(INITIAL);
+    await mp.getByRole('button', { name: 'Sign in' }).click();
+    const choose = mp.getByRole('form', { name: 'Choose my password' });
+    await choose.getByLabel('Current password').fill(INITIAL);
+    await choose.getByLabel('New password', { exact: true }).fill(MEMBER.password);
+    await choose.getByLabel('New password again').fill(MEMBER.password);
+    await choose.getByRole('button', { name: 'Choose my password' }).click();
+    await mp.getByRole('heading', { name: 'Office', level: 1 }).waitFor();
     await mp.getByRole('link', { name: 'My profile' }).waitFor();
     assert.equal(await mp.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).count(), 0);
     const me = await apiFromPage(mp, 'GET', '/api/me');

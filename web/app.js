@@ -52,6 +52,7 @@ const ROUTES = {
   '/privacy-centre': { title: 'Privacy centre', load: () => import('/pages/privacy-centre.js'), access: 'user' },
   '/privacy-admin': { title: 'Privacy requests', load: () => import('/pages/privacy-admin.js'), access: 'user' },
   '/guest': { title: 'Join as a guest', load: () => import('/pages/guest.js'), access: 'public' },
+  '/choose-password': { title: 'Choose your password', load: () => import('/pages/choose-password.js'), access: 'user' },
 };
 
 /** @type {Context} */
@@ -109,7 +110,7 @@ async function refresh() {
 
 /** Starts the live office (signaling, calls, messages) once a user is signed in. */
 function goLive() {
-  if (!ctx.me || isGuest()) return;
+  if (!ctx.me || isGuest() || ctx.me.must_change_password) return;
   const running = runningOffice();
   if (running && running.me.id === ctx.me.id) {
     running.me = ctx.me;
@@ -265,6 +266,11 @@ async function render() {
   } else if (route && route.access !== 'public' && !ctx.me) {
     history.replaceState(null, '', '/login');
     path = '/login';
+    route = ROUTES[path];
+  } else if (ctx.me && ctx.me.must_change_password && route && route.access !== 'public' && path !== '/choose-password' || path === '/login' && ctx.me && ctx.me.must_change_password) {
+    // An administrator chose the password: the server serves nothing else until it is changed.
+    history.replaceState(null, '', '/choose-password');
+    path = '/choose-password';
     route = ROUTES[path];
   } else if (path === '/login' && ctx.me) {
     history.replaceState(null, '', '/office');

@@ -33,6 +33,7 @@
  * @property {string} [device]
  * @property {number} [office_hours_weekly]
  * @property {number} [home_office_hours_weekly]
+ * @property {boolean} [must_change_password] An administrator chose the password: the user chooses their own before anything else.
  */
 
 /**
@@ -240,6 +241,26 @@ export async function users(query) {
   const q = (query || '').trim();
   const answer = await request('GET', q ? '/api/users?q=' + encodeURIComponent(q) : '/api/users');
   return answer && Array.isArray(answer.users) ? answer.users : [];
+}
+
+/**
+ * Changes the signed-in user's password; their other sessions end.
+ * @param {string} current
+ * @param {string} password
+ * @returns {Promise<void>}
+ */
+export async function changePassword(current, password) {
+  await request('POST', '/api/me/password', { current_password: current, password });
+}
+
+/**
+ * Sets a member's password (administrators): they choose their own at the next sign-in.
+ * @param {string} id
+ * @param {string} password
+ * @returns {Promise<void>}
+ */
+export async function setPassword(id, password) {
+  await request('PUT', '/api/users/' + encodeURIComponent(id) + '/password', { password });
 }
 
 /**

@@ -2,6 +2,7 @@
 // organisation requires it, and the "Security" card of the profile page (authenticator with a
 // QR code drawn here, SMS, recovery codes shown once, turning it off).
 
+import { passwordForm } from '/ui/password-form.js';
 import * as api from '/client/api.js';
 import * as tf from '/client/two-factor-api.js';
 import { h, field, busy, clearErrors, setFormError, setFieldError, showError, toast } from '/ui/dom.js';
@@ -200,8 +201,10 @@ export function recoveryCodesView(codes, done) {
  */
 export function securityCard() {
   const body = h('div', { 'aria-live': 'polite' });
+  const password = passwordForm('Change password', () => toast('Your password was changed. Other devices were signed out.', 'success'));
   const card = h('section', { class: 'card security', 'aria-labelledby': 'security-title' },
-    h('h2', { id: 'security-title' }, 'Security'), body);
+    h('h2', { id: 'security-title' }, 'Security'), body,
+    h('details', { class: 'change-password' }, h('summary', {}, 'Change password'), password));
   const redraw = async () => {
     try {
       body.replaceChildren(overview(await tf.status(), body, redraw));

@@ -23,7 +23,7 @@ export function openAddUser(onCreated) {
       h('div', { class: 'span-2' }, checkboxGroup('rights', 'Rights', RIGHTS, [])),
       h('div', { class: 'span-2' }, field({
         name: 'password', label: 'Initial password', type: 'password', autocomplete: 'new-password',
-        hint: 'Optional, at least 10 characters. Hand it over in person and ask for a change; without one the person cannot sign in yet.',
+        hint: 'Optional, at least 10 characters. Hand it over in person: at the first sign-in the person chooses their own. Without one they cannot sign in yet.',
       }))));
   const { close } = openDialog({
     title: 'Add user',
@@ -99,11 +99,15 @@ export async function openEditUser(user, colleagues, ctx, onSaved) {
     type: 'button', class: 'button danger', hidden: self,
     onclick: () => void eraseUser(),
   }, 'Erase…');
+  const reset = h('button', {
+    type: 'button', class: 'button', hidden: self || fresh.role === 'guest', 'aria-haspopup': 'dialog',
+    onclick: () => openSetPassword(fresh),
+  }, 'Set a new password…');
   const { close } = openDialog({
     title: `Edit ${fresh.name}`,
     className: 'wide',
     body: form,
-    footer: [erase, h('button', { type: 'button', class: 'button', onclick: () => close() }, 'Cancel'), submit],
+    footer: [erase, reset, h('button', { type: 'button', class: 'button', onclick: () => close() }, 'Cancel'), submit],
   });
   const eraseUser = async () => {
     const sure = confirm(`Erase ${fresh.name}? Their account and personal data are deleted for good; `
@@ -173,5 +177,37 @@ function syncRights(form, role) {
       delete box.dataset.before;
     }
     box.disabled = admin;
+  });
+}
+
+/**
+ * Sets a new password for a member who forgot theirs: they choose their own at the next sign-in.
+ * @param {api.User} user
+ */
+function openSetPassword(user) {
+  const submit = h('button', { type: 'submit', class: 'button primary', form: 'set-password-form' }, 'Set password');
+  const form = h('form', { id: 'set-password-form', novalidate: true, 'aria-label': `New password for ${user.name}` },
+    h('div', { class: 'form-error', role: 'alert', hidden: true }),
+    field({ name: 'password', label: 'New password', type: 'password', required: true, autocomplete: 'new-password',
+      hint: `At least 10 characters. ${user.name} is signed out everywhere and chooses their own password at the next sign-in.` }));
+  const { close } = openDialog({
+    title: `New password for ${user.name}`,
+    body: form,
+    footer: [h('button', { type: 'button', class: 'button', onclick: () => close() }, 'Cancel'), submit],
+  });
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void busy(submit, async () => {
+      clearErrors(form);
+      const password = String(new FormData(form).get('password') || '');
+      if ([...password].length < 10) return void setFieldError(form, 'password', 'Choose at least 10 characters.');
+      try {
+        await api.setPassword(user.id, password);
+        close();
+        toast(`${user.name} has a new password and chooses their own at the next sign-in.`, 'success');
+      } catch (err) {
+        showError(form, err, api.describeError);
+      }
+    });
   });
 }

@@ -62,6 +62,18 @@ fn member() -> Role {
     Role::Member
 }
 
+/// A request's session, checked.
+#[derive(Debug)]
+pub struct Authenticated {
+    /// Who.
+    pub actor: Actor,
+    /// When the session ends (Unix milliseconds): what it opens (a signaling socket, TURN
+    /// credentials) must not outlive it.
+    pub expires_at: i64,
+    /// An administrator chose the password; the session serves only changing it.
+    pub must_change_password: bool,
+}
+
 /// The outcome of a successful sign-in.
 #[derive(Debug)]
 pub struct SignedIn {
@@ -174,14 +186,16 @@ impl Accounts {
         let (name, email) = (valid_name(name)?, normalise_email(email)?);
         let row = self.store.redeem_token(&token_hash(token), SETUP, self.core.now()).await?.ok_or(OfficeError::InvalidToken)?;
         let user = NewUser { name, email, role: Role::Admin, rights: vec![], password: Some(pass.into()) };
-        let created = self.insert_user(&row.org_id, user).await?;
+        let created = self.insert_user(&row.org_id, user, false).await?;
         self.start_session(&row.org_id, created, client, "setup").await
     }
 
-    /// Creates a user in the actor's organisation (administrators only).
+    /// Creates a user in the actor's organisation (administrators only). A password chosen by
+    /// the administrator is only a start: the user must choose their own at the first sign-in.
     pub async fn create_user(&self, actor: &Actor, user: NewUser) -> Result<UserView> {
         actor.require_admin()?;
-        self.insert_user(&actor.org_id, user).await
+        let initial = user.password.is_some();
+        self.insert_user(&actor.org_id, user, initial).await
     }
 
     /// Creates a user in the organisation with this slug (the `bureau admin` CLI).
@@ -191,10 +205,11 @@ impl Accounts {
             None => self.core.store.orgs().await?.into_iter().next(),
         };
         let org = org.ok_or(OfficeError::NotFound("organisation"))?;
-        self.insert_user(&org.id, user).await
+        // The operator at the server's console chose it with the user, or for themself.
+        self.insert_user(&org.id, user, false).await
     }
 
-    pub(crate) async fn insert_user(&self, org_id: &str, user: NewUser) -> Result<UserView> {
+    pub(crate) async fn insert_user(&self, org_id: &str, user: NewUser, must_change_password: bool) -> Result<UserView> {
         let profile = Profile { name: valid_name(&user.name)?, email: normalise_email(&user.email)?, ..Profile::default() };
         let password_hash = match user.password {
             Some(pass) => {
@@ -221,6 +236,7 @@ impl Accounts {
             password_hash,
             created_at: now,
             updated_at: now,
+            must_change_password,
         };
         Core::seal_profile(&keys, &mut row, &profile);
         self.core.store.insert_user(&row).await?;
@@ -383,12 +399,12 @@ impl Accounts {
 
     /// The actor behind a session token; deactivated users and expired sessions are refused.
     pub async fn authenticate(&self, token: &str) -> Result<Actor> {
-        Ok(self.authenticate_session(token).await?.0)
+        Ok(self.authenticate_session(token).await?.actor)
     }
 
-    /// [`Accounts::authenticate`], with when the session ends (Unix milliseconds): what it opens
-    /// (a signaling socket, TURN credentials) must not outlive it.
-    pub async fn authenticate_session(&self, token: &str) -> Result<(Actor, i64)> {
+    /// [`Accounts::authenticate`], with when the session ends and whether the user must choose
+    /// their password first.
+    pub async fn authenticate_session(&self, token: &str) -> Result<Authenticated> {
         if token.len() > 128 {
             return Err(OfficeError::Unauthenticated);
         }
@@ -399,11 +415,47 @@ impl Accounts {
             Core::check_grant(user, &profile)?;
         }
         match user {
-            Some(user) if user.active => Ok((
-                Actor { org_id: user.org_id, user_id: user.id, role: user.role, rights: user.rights },
-                session.expires_at,
-            )),
+            Some(user) if user.active => Ok(Authenticated {
+                must_change_password: user.must_change_password,
+                actor: Actor { org_id: user.org_id, user_id: user.id, role: user.role, rights: user.rights },
+                expires_at: session.expires_at,
+            }),
             _ => Err(OfficeError::Unauthenticated),
         }
+    }
+
+    /// The signed-in user changes their password: the current one proves it is them. Their
+    /// other sessions end (whoever knew the old password is signed out); the one that changed
+    /// it (`token`) goes on, now without the duty to change it.
+    pub async fn change_password(&self, actor: &Actor, token: &str, current: &str, new: &str) -> Result<()> {
+        let user = self.core.store.user(OrgId(&actor.org_id), &actor.user_id).await?.ok_or(OfficeError::Unauthenticated)?;
+        let Some(hash) = user.password_hash.clone() else { return Err(OfficeError::Forbidden) };
+        if !password::verify(current.to_owned(), hash).await {
+            return Err(OfficeError::Invalid { field: "current_password", message: "is not your current password".into() });
+        }
+        if new == current {
+            return Err(OfficeError::Invalid { field: "password", message: "must differ from the current one".into() });
+        }
+        password::check_policy(new)?;
+        let hash = password::hash(new.to_owned()).await?;
+        let keep = token_hash(token);
+        if !self.store.set_password(OrgId(&actor.org_id), &actor.user_id, &hash, false, Some(&keep), self.core.now()).await? {
+            return Err(OfficeError::Forbidden);
+        }
+        tracing::info!(user_id = %actor.user_id, "password changed");
+        Ok(())
+    }
+
+    /// An administrator sets a member's password (they forgot theirs): the member's sessions
+    /// end, and they must choose their own at the next sign-in.
+    pub async fn set_password(&self, actor: &Actor, user_id: &str, new: &str) -> Result<()> {
+        actor.require_admin()?;
+        password::check_policy(new)?;
+        let hash = password::hash(new.to_owned()).await?;
+        if !self.store.set_password(OrgId(&actor.org_id), user_id, &hash, true, None, self.core.now()).await? {
+            return Err(OfficeError::NotFound("user"));
+        }
+        tracing::info!(user_id, "password set by an administrator");
+        Ok(())
     }
 }

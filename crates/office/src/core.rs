@@ -170,6 +170,7 @@ impl Core {
             created_at: row.created_at,
             next_busy: None,
             unavailable: false,
+            must_change_password: row.must_change_password,
         }
     }
 

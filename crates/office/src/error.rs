@@ -35,6 +35,9 @@ pub enum OfficeError {
     /// The signed-in user lacks the right for this operation.
     #[error("you are not allowed to do this")]
     Forbidden,
+    /// An administrator chose the user's password: they choose their own before anything else.
+    #[error("choose your own password first")]
+    PasswordChangeRequired,
     /// The user restricted the processing of their data, which this needs.
     #[error("processing of your data is restricted; lift the restriction in your privacy settings to use the live office")]
     Restricted,

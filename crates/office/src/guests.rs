@@ -206,6 +206,7 @@ impl Joining {
             objections: String::new(),
             created_at: now,
             updated_at: now,
+            must_change_password: false,
         };
         Core::seal_profile(&keys, &mut row, &profile);
         self.core.store.insert_user(&row).await?;

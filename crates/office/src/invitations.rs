@@ -305,7 +305,7 @@ impl Joining {
         }
         let role = row.role;
         let user = NewUser { name, email: invitee.email, role, rights: vec![], password: Some(request.password) };
-        let created = self.accounts.insert_user(&row.org_id, user).await?;
+        let created = self.accounts.insert_user(&row.org_id, user, false).await?;
         let access = AccessDetails::new("register", client);
         let details = RegistrationDetails {
             ip: access.ip,

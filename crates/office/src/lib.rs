@@ -56,7 +56,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 pub use access::{AccessDetails, Client, browser};
-pub use accounts::{Accounts, NewUser, SignedIn, session_tag};
+pub use accounts::{Accounts, Authenticated, NewUser, SignedIn, session_tag};
 pub use challenge::{CHALLENGE_TTL_MS, Challenge, Proof, SecondFactorMethod, SignInStep};
 pub use sms::{SmsError, SmsProvider, normalise_phone};
 pub use totp::{base32_decode, code_at_step, step_at};
@@ -238,6 +238,10 @@ pub struct UserView {
     /// a backup. The server log names the record.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unavailable: bool,
+    /// An administrator chose the password: the user must choose their own at the next
+    /// sign-in, and until then their session serves only that.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub must_change_password: bool,
 }
 
 /// Emails a member or guest may cause per hour (support notices, consent confirmations).

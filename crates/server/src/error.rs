@@ -80,6 +80,7 @@ impl ApiError {
                 O::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
                 O::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
                 O::Restricted => (StatusCode::FORBIDDEN, "restricted"),
+                O::PasswordChangeRequired => (StatusCode::FORBIDDEN, "password_change_required"),
                 O::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
                 O::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
                 O::FieldDisabled(_) => (StatusCode::UNPROCESSABLE_ENTITY, "field_disabled"),

@@ -29,6 +29,9 @@ pub struct ApiJson<T>(pub T);
 pub struct Session {
     /// Who is acting.
     pub actor: Actor,
+    /// An administrator chose the password: until the user chose theirs, the session serves
+    /// only that (`routes::access`).
+    pub must_change_password: bool,
     /// The raw token (to end the session on logout).
     pub token: String,
     /// When the session ends, Unix milliseconds.
@@ -68,8 +71,8 @@ impl Session {
     /// Signs in the caller of a request with these headers by the session cookie.
     pub async fn from_headers(state: &AppState, headers: &HeaderMap) -> Result<Session, ApiError> {
         let token = token_from_headers(headers).ok_or(ApiError::Office(bureau_office::OfficeError::Unauthenticated))?;
-        let (actor, expires_at) = state.office.accounts.authenticate_session(&token).await?;
-        Ok(Session { actor, token, expires_at })
+        let auth = state.office.accounts.authenticate_session(&token).await?;
+        Ok(Session { actor: auth.actor, token, expires_at: auth.expires_at, must_change_password: auth.must_change_password })
     }
 }
 

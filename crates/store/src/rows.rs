@@ -70,6 +70,8 @@ pub struct UserRow {
     pub created_at: i64,
     /// Last change, Unix milliseconds.
     pub updated_at: i64,
+    /// An administrator chose the password: the user must choose their own at the next sign-in.
+    pub must_change_password: bool,
 }
 
 /// A signed-in session. Only the SHA-256 of the cookie token is stored.

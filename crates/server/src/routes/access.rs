@@ -97,6 +97,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route(M::GET, "/openapi.json", Anyone, get(ops::openapi)),
         route(M::GET, "/me", Guest, get(users::me)),
         route(M::PATCH, "/me", Member, patch(users::patch_me)),
+        route(M::POST, "/me/password", Member, post(users::change_password)),
         route(M::DELETE, "/me", Member, delete(users::erase_me)),
         route(M::GET, "/me/export", Guest, get(users::export)),
         route(M::GET, "/me/privacy", Guest, get(privacy::settings)),
@@ -175,6 +176,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route(M::PATCH, "/org", Admin, patch(users::patch_org)),
         route(M::POST, "/users", Admin, post(users::create)),
         route(M::PATCH, "/users/{id}", Admin, patch(users::patch)),
+        route(M::PUT, "/users/{id}/password", Admin, put(users::set_password)),
         route(M::DELETE, "/users/{id}", Admin, delete(users::erase)),
     ]
 }
@@ -182,7 +184,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
 /// The API router: each route behind the guard for its access.
 pub fn api_router(state: &Arc<AppState>) -> axum::Router<Arc<AppState>> {
     api_routes().into_iter().fold(axum::Router::new(), |router, route| {
-        let guarded = route.handler.route_layer(middleware::from_fn_with_state((state.clone(), route.access), guard));
+        let guarded = route.handler.route_layer(middleware::from_fn_with_state((state.clone(), route.access, route.path), guard));
         router.route(route.path, guarded)
     })
 }
@@ -190,15 +192,25 @@ pub fn api_router(state: &Arc<AppState>) -> axum::Router<Arc<AppState>> {
 /// Signs the caller in and refuses those the route does not admit: 401 without a session,
 /// 403 for a caller of the wrong kind. The session is handed to the handler, which does not
 /// look it up again.
-async fn guard(State((state, access)): State<(Arc<AppState>, Access)>, mut request: Request, next: Next) -> Result<Response, ApiError> {
+async fn guard(State((state, access, path)): State<(Arc<AppState>, Access, &'static str)>, mut request: Request, next: Next) -> Result<Response, ApiError> {
     if access != Access::Anyone {
         let session = Session::from_headers(&state, request.headers()).await?;
         if !access.admits(&session.actor) {
             return Err(OfficeError::Forbidden.into());
         }
+        if session.must_change_password && !serves_a_password_change(request.method(), path) {
+            return Err(OfficeError::PasswordChangeRequired.into());
+        }
         request.extensions_mut().insert(session);
     }
     Ok(next.run(request).await)
+}
+
+/// What a session whose password an administrator chose may do before its user chooses their
+/// own: read who they are and their organisation's name, and change the password (signing out
+/// needs no session). `path` as in [`api_routes`].
+fn serves_a_password_change(method: &Method, path: &str) -> bool {
+    matches!((method, path), (&Method::GET, "/me" | "/org") | (&Method::POST, "/me/password"))
 }
 
 /// Method, full path (`/api/...`) and access of every API route.

@@ -35,7 +35,7 @@ use crate::{AppState, session, web};
     info(title = "Bureau API", description = "The REST API of Bureau, the privacy-first virtual office. Errors are {\"code\",\"message\"} objects."),
     paths(
         auth::login, auth::logout, auth::setup_check, auth::setup,
-        users::me, users::patch_me, users::access_log, users::org, users::patch_org,
+        users::me, users::patch_me, users::change_password, users::set_password, users::access_log, users::org, users::patch_org,
         users::list, users::create, users::get, users::patch,
         users::put_picture, users::delete_picture, users::picture, users::export, users::erase_me, users::erase,
         joining::invite, joining::invitations, joining::resend, joining::revoke, joining::check, joining::register,

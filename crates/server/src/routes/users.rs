@@ -54,6 +54,43 @@ pub async fn me(State(state): State<Arc<AppState>>, session: Session) -> ApiResu
     Ok(Json(state.office.directory.user(&session.actor, &session.actor.user_id).await?))
 }
 
+/// Body of `POST /api/me/password`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    /// The password now.
+    pub current_password: String,
+    /// The new one (at least 10 characters).
+    pub password: String,
+}
+
+/// Body of `PUT /api/users/{id}/password`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordSet {
+    /// The new password, which the user must change at their next sign-in.
+    pub password: String,
+}
+
+/// Changes the signed-in user's password; their other sessions end.
+#[utoipa::path(post, path = "/api/me/password", tag = "auth", request_body = PasswordChange,
+    responses((status = 204), (status = 422, body = ErrorBody)))]
+pub async fn change_password(State(state): State<Arc<AppState>>, session: Session, ApiJson(body): ApiJson<PasswordChange>) -> ApiResult<StatusCode> {
+    state.office.accounts.change_password(&session.actor, &session.token, &body.current_password, &body.password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sets a member's password (administrators): their sessions end and they must choose their
+/// own at the next sign-in.
+#[utoipa::path(put, path = "/api/users/{id}/password", tag = "directory", request_body = PasswordSet,
+    params(("id" = String, Path, description = "User id")),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_password(State(state): State<Arc<AppState>>, session: Session, Path(id): Path<String>, ApiJson(body): ApiJson<PasswordSet>) -> ApiResult<StatusCode> {
+    state.office.accounts.set_password(&session.actor, &id, &body.password).await?;
+    super::audit_change(&state, &session.actor, "set_password", Some(&id)).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Edits the signed-in user's own profile.
 #[utoipa::path(patch, path = "/api/me", tag = "directory", request_body = UserPatch,
     responses((status = 200, body = UserView), (status = 422, body = ErrorBody)))]

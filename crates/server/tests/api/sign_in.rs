@@ -200,3 +200,55 @@ async fn a_sign_in_marks_the_browser_as_a_known_device_for_the_sign_in_endpoints
     assert_eq!(status, 200, "the known device signs in");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_user_given_a_password_by_an_administrator_chooses_their_own_before_anything_else() {
+    let mut server = Running::start().await;
+    let admin = server.admin().await;
+    let (status, max) = call(admin.post(server.url("/api/users")).json(&serde_json::json!({"name": "Max", "email": "max@example.org", "password": "initial password 1"}))).await;
+    assert_eq!((status, max["must_change_password"].as_bool()), (201, Some(true)), "{max}");
+    let max_id = max["id"].as_str().unwrap().to_owned();
+
+    let client = Running::client();
+    let (status, _) = call(client.post(server.url("/api/auth/login")).json(&serde_json::json!({"email": "max@example.org", "password": "initial password 1"}))).await;
+    assert_eq!(status, 200);
+    // The session serves who Max is and the change, nothing else (not the live office either).
+    let (status, me) = call(client.get(server.url("/api/me"))).await;
+    assert_eq!((status, me["must_change_password"].as_bool()), (200, Some(true)));
+    assert_eq!(call(client.get(server.url("/api/org"))).await.0, 200);
+    for path in ["/api/users", "/api/rooms", "/api/ws", "/api/me/export"] {
+        let (status, err) = call(client.get(server.url(path))).await;
+        assert_eq!((status, err["code"].as_str()), (403, Some("password_change_required")), "{path}");
+    }
+    let (status, err) = call(client.post(server.url("/api/me/password")).json(&serde_json::json!({"current_password": "wrong password 1", "password": "my own password 1"}))).await;
+    assert_eq!((status, err["field"].as_str()), (422, Some("current_password")), "{err}");
+    let (status, err) = call(client.post(server.url("/api/me/password")).json(&serde_json::json!({"current_password": "initial password 1", "password": "short"}))).await;
+    assert_eq!((status, err["field"].as_str()), (422, Some("password")), "{err}");
+    let (status, err) = call(client.post(server.url("/api/me/password")).json(&serde_json::json!({"current_password": "initial password 1", "password": "initial password 1"}))).await;
+    assert_eq!((status, err["field"].as_str()), (422, Some("password")), "the same again: {err}");
+    // A second session of Max, signed in before the change, ends with it.
+    let other = Running::client();
+    assert_eq!(call(other.post(server.url("/api/auth/login")).json(&serde_json::json!({"email": "max@example.org", "password": "initial password 1"}))).await.0, 200);
+    let (status, _) = call(client.post(server.url("/api/me/password")).json(&serde_json::json!({"current_password": "initial password 1", "password": "my own password 1"}))).await;
+    assert_eq!(status, 204);
+    let (status, me) = call(client.get(server.url("/api/me"))).await;
+    assert_eq!((status, me.get("must_change_password")), (200, None), "{me}");
+    assert_eq!(call(client.get(server.url("/api/users"))).await.0, 200, "the session that changed it goes on");
+    assert_eq!(call(other.get(server.url("/api/me"))).await.0, 401, "the other session ended");
+    let (status, _) = call(Running::client().post(server.url("/api/auth/login")).json(&serde_json::json!({"email": "max@example.org", "password": "initial password 1"}))).await;
+    assert_eq!(status, 401, "the old password is gone");
+
+    // Max forgot it: the administrator sets one, which ends Max's sessions and must be changed.
+    let (member, _) = crate::member(&server, &admin, "Mia", "mia@example.org").await;
+    let (status, _) = call(member.put(server.url(&format!("/api/users/{max_id}/password"))).json(&serde_json::json!({"password": "reset password 1"}))).await;
+    assert_eq!(status, 403, "members do not set passwords");
+    let (status, _) = call(admin.put(server.url(&format!("/api/users/{max_id}/password"))).json(&serde_json::json!({"password": "reset password 1"}))).await;
+    assert_eq!(status, 204);
+    assert_eq!(call(client.get(server.url("/api/me"))).await.0, 401, "Max's session ended");
+    let again = Running::client();
+    assert_eq!(call(again.post(server.url("/api/auth/login")).json(&serde_json::json!({"email": "max@example.org", "password": "reset password 1"}))).await.0, 200);
+    assert_eq!(call(again.get(server.url("/api/rooms"))).await.0, 403);
+    let (_, audit) = call(admin.get(server.url("/api/privacy/audit"))).await;
+    assert!(audit["entries"].as_array().unwrap().iter().any(|e| e["action"] == "set_password" && e["target_id"] == max_id.as_str()), "{audit}");
+    server.stop().await;
+}

@@ -15,6 +15,10 @@ pub trait AccountsStore: Send + Sync + 'static {
     async fn delete_session(&self, token_hash: &[u8]) -> Result<()>;
     /// Ends every session of a user (deactivation, password change).
     async fn delete_user_sessions(&self, org: OrgId<'_>, user_id: &str) -> Result<()>;
+    /// Sets a member's password hash and whether they must change it at the next sign-in, and
+    /// ends their sessions but `keep` (the session that changed it); false if there is no such
+    /// member (guests have no password).
+    async fn set_password(&self, org: OrgId<'_>, user_id: &str, password_hash: &str, must_change: bool, keep: Option<&[u8]>, now: i64) -> Result<bool>;
     /// Stores a one-time token (setup link, invitation, ...).
     async fn insert_token(&self, token: &TokenRow) -> Result<()>;
     /// Marks an unused, unexpired token of that purpose as used and returns it; `None` if the

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use super::{SqlStore, row};
-use crate::sql::params;
+use crate::sql::{boxed, params};
 use crate::*;
 
 row!(session_row, SESSION_COLUMNS, SessionRow { token_hash, org_id, user_id, created_at, expires_at });
@@ -28,6 +28,24 @@ impl AccountsStore for SqlStore {
 
     async fn delete_user_sessions(&self, org: OrgId<'_>, user_id: &str) -> Result<()> {
         self.db.execute("DELETE FROM sessions WHERE org_id = $1 AND user_id = $2", params![org.0, user_id]).await.map(drop)
+    }
+
+    async fn set_password(&self, org: OrgId<'_>, user_id: &str, password_hash: &str, must_change: bool, keep: Option<&[u8]>, now: i64) -> Result<bool> {
+        let (org_id, user_id, hash, keep) = (org.0.to_owned(), user_id.to_owned(), password_hash.to_owned(), keep.map(<[u8]>::to_vec));
+        self.db
+            .transaction(move |tx| {
+                boxed(async move {
+                    let sql = "UPDATE users SET password_hash = $3, must_change_password = $4, updated_at = $5 WHERE org_id = $1 AND id = $2 AND role <> 'guest'";
+                    if tx.execute(sql, params![org_id, user_id, hash, must_change, now]).await? != 1 {
+                        return Ok(false);
+                    }
+                    // Whoever knew the old password is signed out everywhere else.
+                    let sql = "DELETE FROM sessions WHERE org_id = $1 AND user_id = $2 AND token_hash <> $3";
+                    tx.execute(sql, params![org_id, user_id, keep.unwrap_or_default()]).await?;
+                    Ok(true)
+                })
+            })
+            .await
     }
 
     async fn insert_token(&self, t: &TokenRow) -> Result<()> {

@@ -11,7 +11,7 @@ row!(key_row, KEY_COLUMNS, OrgKeyRow { org_id, kind, version, wrapped, created_a
 
 /// The columns [`user_row`] reads, in its order (the picture itself is read on its own).
 const USER_COLUMNS: &str = "id, org_id, email_index, role, rights, active, profile, picture IS NOT NULL AS has_picture,
-     password_hash, restricted, objections, created_at, updated_at";
+     password_hash, restricted, objections, created_at, updated_at, must_change_password";
 
 /// Reads a row of [`USER_COLUMNS`].
 fn user_row(r: &mut Reader) -> Result<UserRow> {
@@ -29,6 +29,7 @@ fn user_row(r: &mut Reader) -> Result<UserRow> {
         objections: r.get()?,
         created_at: r.get()?,
         updated_at: r.get()?,
+        must_change_password: r.get()?,
     })
 }
 
@@ -111,9 +112,9 @@ impl DirectoryStore for SqlStore {
     }
 
     async fn insert_user(&self, u: &UserRow) -> Result<()> {
-        let sql = "INSERT INTO users (id, org_id, email_index, role, rights, active, profile, password_hash, restricted, objections, created_at, updated_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
-        let values = params![u.id, u.org_id, u.email_index, u.role, u.rights, u.active, u.profile, u.password_hash, u.restricted, u.objections, u.created_at, u.updated_at];
+        let sql = "INSERT INTO users (id, org_id, email_index, role, rights, active, profile, password_hash, restricted, objections, created_at, updated_at, must_change_password)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+        let values = params![u.id, u.org_id, u.email_index, u.role, u.rights, u.active, u.profile, u.password_hash, u.restricted, u.objections, u.created_at, u.updated_at, u.must_change_password];
         self.db.execute(sql, values).await.map_err(conflict("email")).map(drop)
     }
 

@@ -48,6 +48,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (20, include_str!("../../migrations/0020_message_files.sql")),
     (21, include_str!("../../migrations/0021_room_conversations.sql")),
     (22, include_str!("../../migrations/0022_media_thresholds.sql")),
+    (23, include_str!("../../migrations/0023_password_change.sql")),
 ];
 
 /// Which database engine.
