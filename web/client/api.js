@@ -72,6 +72,7 @@
  * @property {Role} [role]
  * @property {Right[]} [rights]
  * @property {string} [password]
+ * @property {boolean} [must_change_password] With a password: they choose their own at the first sign-in (default true).
  */
 
 /** An error answered by the server (or a network failure, with code `network`). */

@@ -23,8 +23,12 @@ export function openAddUser(onCreated) {
       h('div', { class: 'span-2' }, checkboxGroup('rights', 'Rights', RIGHTS, [])),
       h('div', { class: 'span-2' }, field({
         name: 'password', label: 'Initial password', type: 'password', autocomplete: 'new-password',
-        hint: 'Optional, at least 10 characters. Hand it over in person: at the first sign-in the person chooses their own. Without one they cannot sign in yet.',
-      }))));
+        hint: 'Optional, at least 10 characters. Hand it over in person. Without one they cannot sign in yet.',
+      })),
+      h('div', { class: 'span-2' }, h('label', { class: 'check' },
+        h('input', { type: 'checkbox', name: 'must_change_password', checked: true }),
+        h('span', {}, 'Ask them to choose their own password at the first sign-in',
+          h('small', {}, 'Untick only if the person chose this password with you.'))))));
   const { close } = openDialog({
     title: 'Add user',
     body: form,
@@ -46,7 +50,10 @@ export function openAddUser(onCreated) {
     const body = { name: v.name.trim(), email: v.email.trim(), role: /** @type {api.Role} */ (v.role) };
     const rights = /** @type {api.Right[]} */ (checkedValues(form, 'rights'));
     if (v.role !== 'admin') body.rights = rights;
-    if (v.password) body.password = v.password;
+    if (v.password) {
+      body.password = v.password;
+      body.must_change_password = /** @type {HTMLInputElement} */ (form.querySelector('input[name="must_change_password"]')).checked;
+    }
     await busy(submit, async () => {
       try {
         const user = await api.createUser(body);

@@ -56,6 +56,10 @@ pub struct NewUser {
     /// Initial password; without one the user cannot sign in until one is set.
     #[serde(default)]
     pub password: Option<String>,
+    /// With a `password`: whether the user must choose their own at the first sign-in
+    /// (default true; an administrator who handed over a password the person chose says false).
+    #[serde(default)]
+    pub must_change_password: Option<bool>,
 }
 
 fn member() -> Role {
@@ -185,7 +189,7 @@ impl Accounts {
         password::check_policy(pass)?;
         let (name, email) = (valid_name(name)?, normalise_email(email)?);
         let row = self.store.redeem_token(&token_hash(token), SETUP, self.core.now()).await?.ok_or(OfficeError::InvalidToken)?;
-        let user = NewUser { name, email, role: Role::Admin, rights: vec![], password: Some(pass.into()) };
+        let user = NewUser { name, email, role: Role::Admin, rights: vec![], password: Some(pass.into()), must_change_password: None };
         let created = self.insert_user(&row.org_id, user, false).await?;
         self.start_session(&row.org_id, created, client, "setup").await
     }
@@ -194,7 +198,7 @@ impl Accounts {
     /// the administrator is only a start: the user must choose their own at the first sign-in.
     pub async fn create_user(&self, actor: &Actor, user: NewUser) -> Result<UserView> {
         actor.require_admin()?;
-        let initial = user.password.is_some();
+        let initial = user.password.is_some() && user.must_change_password != Some(false);
         self.insert_user(&actor.org_id, user, initial).await
     }
 

@@ -304,7 +304,7 @@ impl Joining {
             return Err(OfficeError::InvalidToken);
         }
         let role = row.role;
-        let user = NewUser { name, email: invitee.email, role, rights: vec![], password: Some(request.password) };
+        let user = NewUser { name, email: invitee.email, role, rights: vec![], password: Some(request.password), must_change_password: None };
         let created = self.accounts.insert_user(&row.org_id, user, false).await?;
         let access = AccessDetails::new("register", client);
         let details = RegistrationDetails {

@@ -127,7 +127,7 @@ pub async fn create_user(data_dir: &Path, database_url: Option<&str>, org: Optio
     let dir = DataDir::create(data_dir)?.with_database(database_url);
     let (office, store) = dir.open(Policy::default(), Arc::new(SystemClock)).await?;
     let role = if admin { Role::Admin } else { Role::Member };
-    let user = NewUser { name: name.into(), email: email.into(), role, rights: vec![], password: Some(password) };
+    let user = NewUser { name: name.into(), email: email.into(), role, rights: vec![], password: Some(password), must_change_password: None };
     if store_has_no_org(&office).await? {
         office.accounts.create_org("default", "Bureau", bureau_office::ProfileMode::Entry).await?;
     }

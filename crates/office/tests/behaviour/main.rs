@@ -70,6 +70,7 @@ pub async fn org_with_admin(office: &Office, slug: &str, email: &str) -> Actor {
         role: Role::Admin,
         rights: vec![],
         password: Some("correct horse battery".into()),
+        must_change_password: None,
     };
     office.accounts.create_user_in(Some(slug), user).await.unwrap();
     let signed_in = office.accounts.login(email, "correct horse battery", &client("10.0.0.1")).await.unwrap();
@@ -78,5 +79,5 @@ pub async fn org_with_admin(office: &Office, slug: &str, email: &str) -> Actor {
 
 /// A member to create.
 pub fn member(name: &str, email: &str) -> NewUser {
-    NewUser { name: name.into(), email: email.into(), role: Role::Member, rights: vec![], password: Some("member password 1".into()) }
+    NewUser { name: name.into(), email: email.into(), role: Role::Member, rights: vec![], password: Some("member password 1".into()), must_change_password: Some(false) }
 }

@@ -29,7 +29,7 @@ async fn every_route_admits_exactly_the_callers_the_table_names() {
     let member = Running::client();
     let rights = json!(["invite", "create_rooms", "see_attendance", "manage_privacy", "manage_absences"]);
     for (email, granted) in [("max@example.org", json!([])), ("rita@example.org", rights)] {
-        let (status, user) = call(admin.post(server.url("/api/users")).json(&json!({"name": "M", "email": email, "password": "member password 1"}))).await;
+        let (status, user) = call(admin.post(server.url("/api/users")).json(&json!({"must_change_password": false, "name": "M", "email": email, "password": "member password 1"}))).await;
         assert_eq!(status, 201, "{user}");
         let id = user["id"].as_str().unwrap();
         let (status, _) = call(admin.patch(server.url(&format!("/api/users/{id}"))).json(&json!({"rights": granted}))).await;

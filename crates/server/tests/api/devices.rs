@@ -28,7 +28,7 @@ fn device(user_id: &str, name: &str) -> Value {
 async fn a_member_registers_devices_that_colleagues_can_encrypt_to() {
     let server = Running::start().await;
     let admin = server.admin().await;
-    let (status, bob) = call(admin.post(server.url("/api/users")).json(&json!({"name": "Bob", "email": "bob@example.org", "password": "member password 1"}))).await;
+    let (status, bob) = call(admin.post(server.url("/api/users")).json(&json!({"must_change_password": false, "name": "Bob", "email": "bob@example.org", "password": "member password 1"}))).await;
     assert_eq!(status, 201);
     let bob_id = bob["id"].as_str().unwrap().to_owned();
     let bob_client = Running::client();
@@ -104,7 +104,7 @@ async fn a_message_waits_for_an_offline_device_until_that_device_fetched_it() {
     let admin = server.admin().await;
     let (_, me) = call(admin.get(server.url("/api/me"))).await;
     let ada_id = me["id"].as_str().unwrap().to_owned();
-    let (_, bob) = call(admin.post(server.url("/api/users")).json(&json!({"name": "Bob", "email": "bob@example.org", "password": "member password 1"}))).await;
+    let (_, bob) = call(admin.post(server.url("/api/users")).json(&json!({"must_change_password": false, "name": "Bob", "email": "bob@example.org", "password": "member password 1"}))).await;
     let bob_id = bob["id"].as_str().unwrap().to_owned();
     let bob_client = Running::client();
     call(bob_client.post(server.url("/api/auth/login")).json(&json!({"email": "bob@example.org", "password": "member password 1"}))).await;

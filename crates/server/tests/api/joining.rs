@@ -91,7 +91,7 @@ async fn invitations_can_be_resent_and_revoked_by_admins_only() {
     // Inviting an existing user's email is a conflict; members without the right may not invite.
     let (status, err) = call(admin.post(server.url("/api/invitations")).json(&json!({"name": "Ada", "email": "ada@example.org"}))).await;
     assert_eq!((status, err["field"].as_str()), (409, Some("email")));
-    call(admin.post(server.url("/api/users")).json(&json!({"name": "Mia", "email": "mia@example.org", "password": "mia password 1"}))).await;
+    call(admin.post(server.url("/api/users")).json(&json!({"must_change_password": false, "name": "Mia", "email": "mia@example.org", "password": "mia password 1"}))).await;
     let mia = Running::client();
     call(mia.post(server.url("/api/auth/login")).json(&json!({"email": "mia@example.org", "password": "mia password 1"}))).await;
     let (status, _) = call(mia.post(server.url("/api/invitations")).json(&json!({"name": "X", "email": "x@example.org"}))).await;
@@ -103,7 +103,7 @@ async fn invitations_can_be_resent_and_revoked_by_admins_only() {
 async fn support_tickets_reach_admins_and_answers_reach_the_author() {
     let mut server = Running::start().await;
     let admin = server.admin().await;
-    call(admin.post(server.url("/api/users")).json(&json!({"name": "Mia", "email": "mia@example.org", "password": "mia password 1"}))).await;
+    call(admin.post(server.url("/api/users")).json(&json!({"must_change_password": false, "name": "Mia", "email": "mia@example.org", "password": "mia password 1"}))).await;
     let mia = Running::client();
     call(mia.post(server.url("/api/auth/login")).json(&json!({"email": "mia@example.org", "password": "mia password 1"}))).await;
 

@@ -36,7 +36,7 @@ async fn settle(server: &Running, name: &str, want: u64) {
 async fn connections_beyond_the_per_user_limit_are_refused_and_counts_return() {
     let mut server = Running::start_with(&[("BUREAU_SIGNAL_MAX_CONNECTIONS_PER_USER", "4".into())]).await;
     let admin = server.admin().await;
-    call(admin.post(server.url("/api/users")).json(&json!({"name": "Max", "email": "max@example.org", "password": "max password 1"}))).await;
+    call(admin.post(server.url("/api/users")).json(&json!({"must_change_password": false, "name": "Max", "email": "max@example.org", "password": "max password 1"}))).await;
     let ada_cookie = cookie(&server, "ada@example.org", "ada password 1").await;
     let max_cookie = cookie(&server, "max@example.org", "max password 1").await;
     assert_eq!(metric(&server, "bureau_live_connections").await, 0);

@@ -81,7 +81,7 @@ pub async fn send(socket: &mut Socket, msg: Value) {
 async fn presence_signals_rooms_and_deactivation_over_the_websocket() {
     let mut server = Running::start().await;
     let admin = server.admin().await;
-    let (_, max) = call(admin.post(server.url("/api/users")).json(&json!({"name": "Max", "email": "max@example.org", "password": "max password 1"}))).await;
+    let (_, max) = call(admin.post(server.url("/api/users")).json(&json!({"must_change_password": false, "name": "Max", "email": "max@example.org", "password": "max password 1"}))).await;
     let ada_cookie = cookie(&server, "ada@example.org", "ada password 1").await;
     let max_cookie = cookie(&server, "max@example.org", "max password 1").await;
 
@@ -154,7 +154,7 @@ async fn the_websocket_needs_a_session_and_the_same_origin() {
 async fn call_history_and_transfer_reports() {
     let mut server = Running::start().await;
     let admin = server.admin().await;
-    let (_, max) = call(admin.post(server.url("/api/users")).json(&json!({"name": "Max", "email": "max@example.org", "password": "max password 1"}))).await;
+    let (_, max) = call(admin.post(server.url("/api/users")).json(&json!({"must_change_password": false, "name": "Max", "email": "max@example.org", "password": "max password 1"}))).await;
     let ada_cookie = cookie(&server, "ada@example.org", "ada password 1").await;
     let max_cookie = cookie(&server, "max@example.org", "max password 1").await;
     let mut ada = connect(&server, Some(&ada_cookie), None).await.unwrap();

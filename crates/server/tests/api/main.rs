@@ -237,7 +237,7 @@ pub fn now_ms() -> i64 {
 /// Creates a member (password "member password 1") through `admin` and signs them in: their
 /// client and user id.
 pub async fn member(server: &Running, admin: &reqwest::Client, name: &str, email: &str) -> (reqwest::Client, String) {
-    let (status, user) = call(admin.post(server.url("/api/users")).json(&serde_json::json!({"name": name, "email": email, "password": "member password 1"}))).await;
+    let (status, user) = call(admin.post(server.url("/api/users")).json(&serde_json::json!({"must_change_password": false, "name": name, "email": email, "password": "member password 1"}))).await;
     assert_eq!(status, 201, "{user}");
     let client = Running::client();
     let (status, _) = call(client.post(server.url("/api/auth/login")).json(&serde_json::json!({"email": email, "password": "member password 1"}))).await;

@@ -35,6 +35,7 @@ async fn globex_admin(server: &Running) -> reqwest::Client {
         role: bureau_office::Role::Admin,
         rights: vec![],
         password: Some("globex password 1".into()),
+        must_change_password: None,
     };
     office.accounts.create_user_in(Some("globex"), user).await.unwrap();
     store.close().await;

@@ -37,7 +37,7 @@ async fn office_with(redis: &Redis, dir: &std::path::Path, more: &[(&'static str
     let env = [env(redis), more.to_vec()].concat();
     let a = Running::start_node(dir, &env).await;
     let admin = a.admin().await;
-    let (status, max) = call(admin.post(a.url("/api/users")).json(&json!({"name": "Max", "email": "max@example.org", "password": "max password 1"}))).await;
+    let (status, max) = call(admin.post(a.url("/api/users")).json(&json!({"must_change_password": false, "name": "Max", "email": "max@example.org", "password": "max password 1"}))).await;
     assert_eq!(status, 201, "{max}");
     let b = Running::start_node(dir, &env).await;
     let ada = cookie(&a, "ada@example.org", "ada password 1").await;

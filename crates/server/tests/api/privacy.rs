@@ -12,7 +12,7 @@ async fn export_everything_then_erase() {
     let mut server = Running::start().await;
     let admin = server.admin().await;
     call(admin.patch(server.url("/api/org")).json(&json!({"profile_mode": "extended"}))).await;
-    let (_, max) = call(admin.post(server.url("/api/users")).json(&json!({"name": "Max Privacy", "email": "max@example.org", "password": "max password 1"}))).await;
+    let (_, max) = call(admin.post(server.url("/api/users")).json(&json!({"must_change_password": false, "name": "Max Privacy", "email": "max@example.org", "password": "max password 1"}))).await;
     let max_id = max["id"].as_str().unwrap().to_owned();
     let member = Running::client();
     call(member.post(server.url("/api/auth/login")).json(&json!({"email": "max@example.org", "password": "max password 1"}))).await;
@@ -88,7 +88,7 @@ async fn restriction_objection_requests_and_the_audit_log() {
     let mut server = Running::start().await;
     let admin = server.admin().await;
     call(admin.patch(server.url("/api/org")).json(&json!({"profile_mode": "extended"}))).await;
-    let (_, max) = call(admin.post(server.url("/api/users")).json(&json!({"name": "Max", "email": "max@example.org", "password": "max password 1"}))).await;
+    let (_, max) = call(admin.post(server.url("/api/users")).json(&json!({"must_change_password": false, "name": "Max", "email": "max@example.org", "password": "max password 1"}))).await;
     let max_id = max["id"].as_str().unwrap().to_owned();
     let member = Running::client();
     call(member.post(server.url("/api/auth/login")).json(&json!({"email": "max@example.org", "password": "max password 1"}))).await;
@@ -104,7 +104,7 @@ async fn restriction_objection_requests_and_the_audit_log() {
     assert_eq!(status, 422);
 
     // Restriction hides Max from colleagues and keeps him out of the live office.
-    call(admin.post(server.url("/api/users")).json(&json!({"name": "Zoe", "email": "zoe@example.org", "password": "zoe password 1"}))).await;
+    call(admin.post(server.url("/api/users")).json(&json!({"must_change_password": false, "name": "Zoe", "email": "zoe@example.org", "password": "zoe password 1"}))).await;
     let zoe = Running::client();
     call(zoe.post(server.url("/api/auth/login")).json(&json!({"email": "zoe@example.org", "password": "zoe password 1"}))).await;
     let (_, settings) = call(member.patch(server.url("/api/me/privacy")).json(&json!({"restricted": true}))).await;
@@ -174,7 +174,7 @@ async fn legal_texts_are_public_versioned_and_admin_edited() {
     let huge = "x".repeat(100_001);
     let (status, err) = call(admin.put(server.url("/api/legal")).json(&json!({"terms_markdown": huge}))).await;
     assert_eq!((status, err["field"].as_str()), (422, Some("terms_markdown")));
-    call(admin.post(server.url("/api/users")).json(&json!({"name": "Mia", "email": "mia@example.org", "password": "mia password 1"}))).await;
+    call(admin.post(server.url("/api/users")).json(&json!({"must_change_password": false, "name": "Mia", "email": "mia@example.org", "password": "mia password 1"}))).await;
     let mia = Running::client();
     call(mia.post(server.url("/api/auth/login")).json(&json!({"email": "mia@example.org", "password": "mia password 1"}))).await;
     assert_eq!(call(mia.put(server.url("/api/legal")).json(&json!({"terms_markdown": "mine"}))).await.0, 403);
@@ -190,7 +190,7 @@ async fn consent_is_recorded_confirmed_withdrawn_and_exported() {
     let (status, saved) = call(admin.put(server.url("/api/legal")).json(&json!({"consent_markdown": "We record nothing of your call."}))).await;
     assert_eq!((status, saved["consent"]["version"].as_u64()), (200, Some(1)));
 
-    call(admin.post(server.url("/api/users")).json(&json!({"name": "Mia", "email": "mia@example.org", "password": "mia password 1"}))).await;
+    call(admin.post(server.url("/api/users")).json(&json!({"must_change_password": false, "name": "Mia", "email": "mia@example.org", "password": "mia password 1"}))).await;
     let mia = Running::client();
     call(mia.post(server.url("/api/auth/login")).json(&json!({"email": "mia@example.org", "password": "mia password 1"}))).await;
     let (status, err) = call(mia.post(server.url("/api/consents")).json(&json!({"template_version": 0, "camera": true, "microphone": true}))).await;
@@ -218,8 +218,8 @@ async fn consent_is_recorded_confirmed_withdrawn_and_exported() {
 async fn erasure_needs_the_right_is_idempotent_and_ends_a_running_call() {
     let mut server = Running::start().await;
     let admin = server.admin().await;
-    let (_, max) = call(admin.post(server.url("/api/users")).json(&json!({"name": "Max", "email": "max@example.org", "password": "max password 1"}))).await;
-    let (_, zoe) = call(admin.post(server.url("/api/users")).json(&json!({"name": "Zoe", "email": "zoe@example.org", "password": "zoe password 1"}))).await;
+    let (_, max) = call(admin.post(server.url("/api/users")).json(&json!({"must_change_password": false, "name": "Max", "email": "max@example.org", "password": "max password 1"}))).await;
+    let (_, zoe) = call(admin.post(server.url("/api/users")).json(&json!({"must_change_password": false, "name": "Zoe", "email": "zoe@example.org", "password": "zoe password 1"}))).await;
     let max_id = max["id"].as_str().unwrap().to_owned();
     let zoe_client = Running::client();
     call(zoe_client.post(server.url("/api/auth/login")).json(&json!({"email": "zoe@example.org", "password": "zoe password 1"}))).await;

@@ -12,7 +12,7 @@ async fn setup_sign_in_directory_and_logout() {
     assert_eq!((status, me["role"].as_str()), (200, Some("admin")));
 
     // The admin creates a member, who signs in and sees the directory but cannot administer.
-    let new_member = json!({"name": "Max Member", "email": "Max@Example.org", "password": "max password 1"});
+    let new_member = json!({"must_change_password": false, "name": "Max Member", "email": "Max@Example.org", "password": "max password 1"});
     let (status, max) = call(admin.post(server.url("/api/users")).json(&new_member)).await;
     assert_eq!(status, 201, "{max}");
     assert_eq!(max["email"], "max@example.org");

@@ -121,7 +121,7 @@ async fn login(server: &Running, client: &reqwest::Client, email: &str, password
 async fn sms_through_twilio_and_totp_complete_the_sign_in() {
     let (mut server, twilio) = server_with_twilio().await;
     let admin = server.admin().await;
-    let new_member = json!({"name": "Max Member", "email": "max@example.org", "password": "max password 1"});
+    let new_member = json!({"must_change_password": false, "name": "Max Member", "email": "max@example.org", "password": "max password 1"});
     assert_eq!(call(admin.post(server.url("/api/users")).json(&new_member)).await.0, 201);
     let max = Running::client();
     assert_eq!(login(&server, &max, "max@example.org", "max password 1").await.0, 200);
@@ -200,7 +200,7 @@ async fn sms_through_twilio_and_totp_complete_the_sign_in() {
 async fn an_organisation_requiring_2fa_enrols_users_at_sign_in() {
     let (mut server, _) = server_with_twilio().await;
     let admin = server.admin().await;
-    let new_member = json!({"name": "Mia Member", "email": "mia@example.org", "password": "mia password 1"});
+    let new_member = json!({"must_change_password": false, "name": "Mia Member", "email": "mia@example.org", "password": "mia password 1"});
     assert_eq!(call(admin.post(server.url("/api/users")).json(&new_member)).await.0, 201);
     let (status, org) = call(admin.patch(server.url("/api/org")).json(&json!({"require_two_factor": true}))).await;
     assert_eq!((status, org["require_two_factor"].as_bool()), (200, Some(true)));
