@@ -68,13 +68,18 @@ const WINDOW: Duration = Duration::from_millis(500);
 /// A layer with no packet for this long is not flowing (the browser paused it).
 const INACTIVE_AFTER: Duration = Duration::from_millis(1500);
 
-/// The bitrate one layer arrives at, over the last half second or so; updated per packet with
-/// two additions, no allocation.
+/// The bitrate one layer arrives at, measured per half second and smoothed over about two
+/// seconds; updated per packet with two additions, no allocation.
+///
+/// Smoothed because a sender's key frame (which every layer switch and every receiver's loss
+/// brings) lifts a layer's rate by half for one window: measured raw, that burst pushed the
+/// high layer over healthy receivers' budgets and moved them down for nothing (seen in
+/// `e2e/sfu-lossy.test.js`).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct RateMeter {
     window_start: Option<Instant>,
     window_bytes: u64,
-    /// Bits per second over the last complete window, if there was one.
+    /// Bits per second, smoothed over the complete windows so far, if there was one.
     last_rate: Option<u64>,
     last_packet: Option<Instant>,
 }
@@ -85,7 +90,9 @@ impl RateMeter {
         let elapsed = now.saturating_duration_since(start);
         if elapsed >= WINDOW {
             // A gap of several windows counts as one long window: the rate falls accordingly.
-            self.last_rate = Some(self.window_bytes * 8 * 1000 / elapsed.as_millis().max(1) as u64);
+            let rate = self.window_bytes * 8 * 1000 / elapsed.as_millis().max(1) as u64;
+            // An exponential average with a quarter of weight for the newest window.
+            self.last_rate = Some(self.last_rate.map_or(rate, |before| (before * 3 + rate) / 4));
             self.window_start = Some(now);
             self.window_bytes = 0;
         }
@@ -132,11 +139,14 @@ pub(crate) struct Want {
 /// Share of the budget an upward switch may fill: a layer just above what the link carries
 /// would be dropped again at once.
 const UP_HEADROOM: f64 = 0.85;
+/// How far over the budget the layers a receiver gets now may be before one is lowered.
+const KEEP_TOLERANCE: f64 = 1.1;
 
 /// Chooses a layer for each video from `budget` bits per second, in the order given (the
 /// first videos are served first: the speakers). Every video gets its lowest flowing layer
 /// (or none if none flows); then, round after round, each is raised one layer while the sum
-/// fits. Raising a video above the layer it has now needs headroom; keeping it does not.
+/// fits. Raising a video above the layer it has now needs headroom; keeping it may go a tenth
+/// over.
 pub(crate) fn allocate(budget: u64, wants: &mut [Want]) {
     let mut spent = 0u64;
     for w in wants.iter_mut() {
@@ -150,7 +160,9 @@ pub(crate) fn allocate(budget: u64, wants: &mut [Want]) {
             let Some(chosen) = w.chosen else { continue };
             let Some(next) = Layer::ALL.into_iter().find(|l| *l > chosen && *l <= w.max && w.rates[l.index()].is_some()) else { continue };
             let extra = w.rates[next.index()].unwrap_or(0).saturating_sub(w.rates[chosen.index()].unwrap_or(0));
-            let limit = if w.current.is_some_and(|c| next <= c) { budget as f64 } else { budget as f64 * UP_HEADROOM };
+            // Keeping what flows tolerates a little over the budget (the estimate itself moves);
+            // going higher needs room to spare.
+            let limit = if w.current.is_some_and(|c| next <= c) { budget as f64 * KEEP_TOLERANCE } else { budget as f64 * UP_HEADROOM };
             if (spent + extra) as f64 <= limit {
                 w.chosen = Some(next);
                 spent += extra;
@@ -418,5 +430,26 @@ mod tests {
         fresh.record(t0, 1000);
         assert_eq!(fresh.bitrate(t0 + Duration::from_millis(50)), None, "not measured yet");
         assert_eq!(fresh.bitrate(t0 + Duration::from_millis(200)), Some(40_000));
+    }
+
+    #[test]
+    fn a_key_frame_burst_lifts_the_measured_rate_by_a_little_not_by_half() {
+        let t0 = Instant::now();
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        let mut meter = RateMeter::default();
+        // Four seconds at 480 kbit/s (600 bytes every 10 ms)...
+        for i in 0..400u64 {
+            meter.record(ms(i * 10), 600);
+        }
+        let steady = meter.bitrate(ms(3995)).unwrap_or(0);
+        // ...then half a second with a key frame: 50 % more.
+        for i in 400..450u64 {
+            meter.record(ms(i * 10), 900);
+        }
+        meter.record(ms(4500), 600);
+        let burst = meter.bitrate(ms(4505)).unwrap_or(0);
+        assert!((470_000..=490_000).contains(&steady), "{steady}");
+        assert!(burst < steady * 115 / 100, "{steady} -> {burst}: the burst counts a quarter");
+        assert!(burst > steady, "but it counts");
     }
 }
