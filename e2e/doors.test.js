@@ -132,3 +132,21 @@ test('an answered knock takes the stage with focus, for the caller and the calle
   await ada.getByRole('toolbar', { name: 'Call controls' }).getByRole('button', { name: /Leave/ }).click();
   await pollUntil(bob, async () => /** @type {any} */ (window).bureau.office.roomId === '', null);
 });
+
+test('from the directory, a colleague\'s card shows their presence and offers Call and Message', LONG, async () => {
+  await ada.goto('/directory');
+  const card = ada.locator(`article.person[aria-label="${BOB.name}"]`);
+  await card.locator('.person-presence').getByText('Online').waitFor();
+  assert.equal(await ada.locator(`article.person[aria-label="${ADA.name}"] .person-actions`).count(), 0, 'nothing to call oneself with');
+  // Bob's status reaches the card without a reload.
+  await setPresence(bob, { status: 'busy' });
+  await card.locator('.person-presence').getByText('Busy').waitFor();
+  await setPresence(bob, { status: 'online' });
+  await card.getByRole('button', { name: `Call ${BOB.name}` }).click();
+  const ring = bob.getByRole('dialog', { name: 'Incoming call' });
+  await ring.getByText(`${ADA.name} is calling you.`).waitFor();
+  await ring.getByRole('button', { name: 'Decline' }).click();
+  await card.getByRole('button', { name: `Message ${BOB.name}` }).click();
+  await ada.getByRole('complementary').getByText(BOB.name).first().waitFor();
+  await ada.goto('/office');
+});

@@ -148,7 +148,7 @@ test('a member uploads a picture, a colleague sees it, the member removes it', L
     // The address may carry the version of the picture, so that a new one is fetched anew.
     assert.match(String(await cardImg.getAttribute('src')), new RegExp(`^/api/users/${me.id}/picture(\\?v=v\\d+)?$`));
     assert.equal(await cardImg.getAttribute('alt'), '');
-    await card.getByRole('button', { name: GRACE.name }).click();
+    await card.getByRole('button', { name: GRACE.name, exact: true }).click();
     const detail = ada.page.getByRole('dialog', { name: 'Colleague' });
     assert.equal(await loadedWidth(detail.locator('.avatar img')), 8);
     await ada.page.keyboard.press('Escape');

@@ -1,9 +1,12 @@
-// The directory: search colleagues and see their cards. The search text goes to the API only;
-// it never appears in the page's own address.
+// The directory: search colleagues and see their cards, each with their presence and Call and
+// Message. The search text goes to the API only; it never appears in the page's own address.
 
 import * as api from '/client/api.js';
 import { h, debounce } from '/ui/dom.js';
 import { personCard } from '/ui/people.js';
+import { runningOffice } from '/live/live-office.js';
+import { dot, presenceLine } from '/ui/presence.js';
+import { openChat } from '/ui/chat.js';
 
 const SEARCH_ICON = '<svg viewBox="0 0 20 20" fill="none" stroke="currentColor" stroke-width="2" aria-hidden="true"><circle cx="8.5" cy="8.5" r="5.5"/><path d="m13 13 4.5 4.5" stroke-linecap="round"/></svg>';
 
@@ -25,6 +28,32 @@ export async function render(ctx) {
     h('label', { for: 'directory-search', class: 'sr-only' }, 'Search the directory'), input);
   searchBox.insertAdjacentHTML('beforeend', SEARCH_ICON);
   const count = h('p', { class: 'result-count', 'aria-live': 'polite', id: 'directory-count' });
+  const office = runningOffice();
+  /** @type {Map<string, import('/client/api.js').User>} the users shown now */
+  const shown = new Map();
+
+  /**
+   * A colleague's presence with Call and Message: none for oneself, a deactivated account, or
+   * without the live office.
+   * @param {HTMLElement} host
+   * @param {import('/client/api.js').User} user
+   */
+  const drawReach = (host, user) => {
+    if (!office || user.id === ctx.me?.id || !user.active) return void host.replaceChildren();
+    const p = office.presence.get(user.id);
+    const online = Boolean(p && p.status !== 'offline');
+    host.replaceChildren(
+      h('div', { class: 'person-presence' }, dot(p, false), presenceLine(p, (id) => office.nameOf(id))),
+      h('div', { class: 'person-actions' },
+        h('button', {
+          type: 'button', class: 'button small primary', disabled: !online, 'aria-label': `Call ${user.name}`,
+          title: online ? undefined : `${user.name} is offline`, dataset: { focusKey: 'call-' + user.id }, onclick: () => office.ring(user.id),
+        }, 'Call'),
+        h('button', {
+          type: 'button', class: 'button small', 'aria-label': `Message ${user.name}`, dataset: { focusKey: 'message-' + user.id },
+          onclick: () => openChat(office, user.id),
+        }, 'Message')));
+  };
   const results = h('div', { id: 'directory-results' });
 
   /**
@@ -48,8 +77,16 @@ export async function render(ctx) {
       return;
     }
     const sorted = [...list].sort((a, b) => Number(b.active) - Number(a.active) || a.name.localeCompare(b.name));
+    shown.clear();
     results.replaceChildren(h('ul', { class: 'grid', 'aria-label': 'Colleagues' },
-      sorted.map((u) => h('li', {}, personCard(u, deputyName)))));
+      sorted.map((u) => {
+        shown.set(u.id, u);
+        const card = personCard(u, deputyName);
+        const reach = h('div', { class: 'person-reach', dataset: { reachOf: u.id } });
+        drawReach(reach, u);
+        card.append(reach);
+        return h('li', {}, card);
+      })));
     void loadMissingDeputies(sorted, names, () => show(list, query));
   };
 
@@ -76,12 +113,27 @@ export async function render(ctx) {
   });
 
   show(initial, '');
-  return h('section', { class: 'page' },
+  const section = h('section', { class: 'page' },
     h('div', { class: 'page-head' },
       h('div', {}, h('h1', {}, 'Directory'), h('p', {}, `Everyone at ${ctx.org ? ctx.org.name : 'your organisation'}.`)),
       searchBox),
     count,
     results);
+  // A presence change redraws only the presence and buttons of the cards, keeping the focus.
+  let seen = false;
+  const stop = office ? office.onChange((topic) => {
+    if (section.isConnected) seen = true;
+    else if (seen) return void stop();
+    if (topic !== 'presence') return;
+    const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.focusKey : undefined;
+    for (const el of results.querySelectorAll('[data-reach-of]')) {
+      const host = /** @type {HTMLElement} */ (el);
+      const user = shown.get(host.dataset.reachOf || '');
+      if (user) drawReach(host, user);
+    }
+    if (focused) /** @type {HTMLElement|null} */ (results.querySelector(`[data-focus-key="${CSS.escape(focused)}"]`))?.focus();
+  }) : () => {};
+  return section;
 }
 
 /**
