@@ -105,6 +105,7 @@ pub async fn join(http: &str, cookie: &str, room_id: &str, client: Handle) -> Re
                     }
                 }
                 "media_mode" => sfu = field("mode") == "sfu",
+                "speakers" => client.speakers(msg.get("last_n").and_then(Value::as_u64)),
                 "sfu_answer" => finish(client.accept_answer(&field("sdp"))),
                 "sfu_offer" if client.role.receives => match client.accept_offer(&field("sdp")) {
                     Ok(sdp) => reply = Some(json!({"type": "sfu_answer", "sdp": sdp})),

@@ -6,6 +6,11 @@
 //!
 //! - `--senders N` (4): participants that publish audio (20 ms frames); the first `--video V`
 //!   (all senders) publish video too (`--fps` 30, `--video-kbps` 500, `--key-bytes` 12000).
+//! - `--simulcast 1` (0): video in three simulcast layers as Chromium sends it (rids `l`, `m`,
+//!   `h` at `--layer-kbps` 150,500,1500; key frames `--key-bytes` scaled by each layer's rate
+//!   against `--video-kbps`; 320x180, 640x360, 1280x720 in their headers). Each receiver is
+//!   expected to get every frame of every video in one layer or another: with Bureau, the
+//!   script sets `sfu.last_n` so that every receiver gets every video.
 //! - `--listeners M` (12): participants that publish nothing and receive every sender.
 //! - `--senders-receive 1` (0): senders also receive every other sender (a meeting where
 //!   everyone receives everyone; Bureau only).
@@ -13,7 +18,8 @@
 //!   the script gives it and the clients the machine's own address, routed through `lo` too).
 //! - `--decoders D` (every receiver): only every n-th receiver, D in all, decodes what it
 //!   receives and measures loss and delay; the others count their RTP packets at the socket and
-//!   give str0m only STUN, DTLS and RTCP (the server's work is the same, the generator's far less).
+//!   give str0m only STUN, DTLS and RTCP (the generator's work is far less; but they send no
+//!   receiver reports or transport-wide feedback, from which Bureau chooses layers and paces).
 //! - `--seconds S` (20) measured after `--warmup W` (3) seconds of media; `--pid` is the
 //!   server's process, whose CPU time is read over the window; `--threads` (1) media threads.
 //! - bureau: `--http 127.0.0.1:PORT --email E --password P` (an administrator: the run creates
@@ -35,7 +41,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use args::Args;
-use media::{AUDIO, Engine, Handle, Load, PHASE, Role, VIDEO};
+use media::{AGE, AUDIO, Engine, Handle, Load, PHASE, RIDS, Role, SINGLE, Stream, VIDEO, VideoLosses};
 
 /// How long after the window frames sent in it may still arrive and count.
 const GRACE: Duration = Duration::from_secs(3);
@@ -122,18 +128,30 @@ async fn run(server: &str, args: &Args) -> Result<(), String> {
     }
     let fps: u32 = args.num("fps", 30);
     let kbps: usize = args.num("video-kbps", 500);
-    let load = Load { audio_bytes: args.num("audio-bytes", 80), video_bytes: kbps * 1000 / 8 / fps as usize, key_bytes: args.num("key-bytes", 12_000), fps };
+    let key_bytes: usize = args.num("key-bytes", 12_000);
+    let simulcast = (args.num("simulcast", 0u8) == 1).then(|| {
+        let rates: Vec<usize> = args.num("layer-kbps", "150,500,1500".to_owned()).split(',').map(|r| r.trim().parse().unwrap_or_else(|_| fail("--layer-kbps: three numbers"))).collect();
+        let [l, m, h] = rates[..] else { fail("--layer-kbps: three numbers") };
+        let stream = |layer_kbps: usize, width: u16, height: u16| Stream { bytes: layer_kbps * 1000 / 8 / fps as usize, key_bytes: key_bytes * layer_kbps / kbps.max(1), width, height };
+        [stream(l, 320, 180), stream(m, 640, 360), stream(h, 1280, 720)]
+    });
+    let load = Load { audio_bytes: args.num("audio-bytes", 80), video_bytes: kbps * 1000 / 8 / fps as usize, key_bytes, fps, simulcast };
     let seconds: f64 = args.num("seconds", 20.0);
     let warmup: f64 = args.num("warmup", 3.0);
     let pid = args.num("pid", String::new());
     let http = args.str("http");
     let total = plan.senders + plan.listeners;
+    let video = match &load.simulcast {
+        Some(layers) => format!(
+            "3 simulcast layers at {fps} fps: {}",
+            RIDS.iter().zip(layers).map(|(rid, l)| format!("{rid} {}x{} {} kbit/s, {}-byte frames, {}-byte key frames", l.width, l.height, l.bytes * 8 * fps as usize / 1000, l.bytes, l.key_bytes)).collect::<Vec<_>>().join("; ")
+        ),
+        None => format!("{kbps} kbit/s at {fps} fps, {}-byte frames, {key_bytes}-byte key frames", load.video_bytes),
+    };
     println!(
-        "sfu-load {server}: {} senders ({} with video, {} kbit/s at {fps} fps, {}-byte frames; audio {}-byte frames every 20 ms) x {} listeners{}; {} of {} receivers decode; load {}",
+        "sfu-load {server}: {} senders ({} with video, {video}; audio {}-byte frames every 20 ms) x {} listeners{}; {} of {} receivers decode; load {}",
         plan.senders,
         plan.video,
-        kbps,
-        load.video_bytes,
         load.audio_bytes,
         plan.listeners,
         if plan.senders_receive { ", senders receive each other" } else { "" },
@@ -217,11 +235,18 @@ async fn run(server: &str, args: &Args) -> Result<(), String> {
     // Nothing is counted from here on; the delays are copied out at once (a media thread
     // recording a frame holds its client's lock while it waits for this one).
     PHASE.store(3, Ordering::Relaxed);
-    let (delays, frames_received) = {
+    let (delays, frames_received, layer_frames) = {
         let delays = engine.shared.delays.lock().unwrap_or_else(|e| e.into_inner());
         let received = [AUDIO, VIDEO].map(|k| engine.shared.frames_received[k].load(Ordering::Relaxed));
-        ([delays[AUDIO].summary(), delays[VIDEO].summary()], received)
+        let layers = [0, 1, 2, SINGLE].map(|l| engine.shared.layer_frames_received[l].load(Ordering::Relaxed));
+        (delays.each_ref().map(|h| h.summary()), received, layers)
     };
+    // Where the video frames of the window were lost, receiver by receiver.
+    let windows = engine.shared.video_window.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let mut losses = VideoLosses::default();
+    for c in clients.iter().filter(|c| c.role.receives && c.role.decodes) {
+        losses += c.video_losses(&windows);
+    }
 
     let s = &engine.shared;
     let rtp_received = s.rtp_received.load(Ordering::Relaxed);
@@ -238,6 +263,12 @@ async fn run(server: &str, args: &Args) -> Result<(), String> {
         rtp_received as f64 / elapsed,
         rtp_bytes as f64 * 8.0 / elapsed / 1e6
     );
+    // What each receiver got: a server that paces its sending shows as a ceiling here.
+    let mut rates: Vec<f64> = clients.iter().filter(|c| c.role.receives).map(|c| c.window_bytes() as f64 * 8.0 / elapsed / 1e6).collect();
+    rates.sort_by(f64::total_cmp);
+    if let (Some(low), Some(high)) = (rates.first(), rates.last()) {
+        println!("per receiver: {low:.2} / {:.2} / {high:.2} Mbit/s of RTP (least / median / most)", rates[rates.len() / 2]);
+    }
     println!(
         "server CPU {server_cpu:.2} s ({:.1}% of a core) -> {per_cpu_second:.0} forwarded packets per CPU-second; generator CPU {:.1}% of a core",
         server_cpu / elapsed * 100.0,
@@ -254,9 +285,12 @@ async fn run(server: &str, args: &Args) -> Result<(), String> {
         server_cpu / elapsed * 100.0,
         gen_cpu / elapsed * 100.0
     );
+    // Milliseconds; beyond the histograms' 10 s, only that.
+    let ms = |us: u64| if us == u64::MAX { ">10000".to_owned() } else { format!("{:.2}", us as f64 / 1000.0) };
     for (kind, name) in [(AUDIO, "audio"), (VIDEO, "video")] {
         let sent = s.frames_sent[kind].load(Ordering::Relaxed);
-        // Each frame reaches every decoding receiver but its own sender.
+        // Each frame reaches every decoding receiver but its own sender (a video frame in one
+        // of its layers).
         let expected = sent * decoders - s.frames_sent_by_decoders[kind].load(Ordering::Relaxed);
         let received = frames_received[kind];
         if expected == 0 {
@@ -264,25 +298,75 @@ async fn run(server: &str, args: &Args) -> Result<(), String> {
         }
         let loss = 100.0 * (1.0 - received as f64 / expected as f64);
         let [count, p50, p90, p99, max] = delays[kind];
-        let ms = |us: u64| us as f64 / 1000.0;
         println!(
-            "{name}: {sent} frames sent, {received} of {expected} receptions ({loss:.3}% lost); delay sender -> server -> receiver p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({count} samples)",
+            "{name}: {sent} frames sent, {received} of {expected} receptions ({loss:.3}% lost); delay sender -> server -> receiver p50 {} ms, p90 {} ms, p99 {} ms, max {} ms ({count} samples)",
             ms(p50),
             ms(p90),
             ms(p99),
             ms(max),
         );
         result.push_str(&format!(
-            " {name}_loss_pct={loss:.3} {name}_p50_ms={:.2} {name}_p99_ms={:.2} {name}_max_ms={:.2}",
+            " {name}_loss_pct={loss:.3} {name}_p50_ms={} {name}_p99_ms={} {name}_max_ms={}",
             ms(p50),
             ms(p99),
             ms(max)
         ));
     }
+    for (kind, name) in [(AUDIO, "audio"), (VIDEO, "video")] {
+        let [n, p50, _, p99, max] = delays[AGE + kind];
+        if n > 0 {
+            println!("  {name} frames that arrived in the window, whenever sent: {n}, sent p50 {} ms, p99 {} ms, max {} ms before", ms(p50), ms(p99), ms(max));
+            result.push_str(&format!(" {name}_age_p50_ms={}", ms(p50)));
+        }
+    }
+    let count = |counters: &[std::sync::atomic::AtomicU64; 4]| counters.iter().map(|c| c.load(Ordering::Relaxed)).collect::<Vec<_>>();
+    let (keyframes, requests) = (count(&s.keyframes_sent), count(&s.keyframe_requests));
+    if load.simulcast.is_some() {
+        // Each layer: the frames receivers got in it, those lost while they got it (the frames
+        // missing between two of the same layer, and after the last one), its delay.
+        for (l, rid) in RIDS.iter().enumerate() {
+            let got = layer_frames[l];
+            let lost = losses.on_layer[l];
+            let loss = if got + lost > 0 { 100.0 * lost as f64 / (got + lost) as f64 } else { 0.0 };
+            let [n, p50, _, p99, max] = delays[2 + l];
+            println!(
+                "  layer {rid}: {got} frames received, {lost} lost while receiving it ({loss:.3}%); p50 {} ms, p99 {} ms, max {} ms ({n} samples); {} videos x receivers on it at the end; key frames sent {}, requests received {} in the window",
+                ms(p50),
+                ms(p99),
+                ms(max),
+                losses.receiving[l],
+                keyframes[l],
+                requests[l]
+            );
+            result.push_str(&format!(" {rid}_frames={got} {rid}_loss_pct={loss:.3} {rid}_p50_ms={} {rid}_keyframes={}", ms(p50), keyframes[l]));
+        }
+    } else {
+        println!("  video lost while receiving it: {} frames; key frames sent {}, requests received {} in the window", losses.on_layer[SINGLE], keyframes[SINGLE], requests[SINGLE]);
+    }
     println!(
-        "key frames sent {}, keyframe requests received {}; UDP receive-buffer drops in the window: {} on the machine, {} at the clients' sockets; client send errors {}",
-        s.keyframes_sent.load(Ordering::Relaxed),
-        s.keyframe_requests.load(Ordering::Relaxed),
+        "  video frames lost at a switch of layer {}, of senders never received {}; frames received again in another layer {}; layer switches in the window {}",
+        losses.at_switch,
+        losses.never,
+        s.video_repeats.load(Ordering::Relaxed),
+        s.layer_switches.load(Ordering::Relaxed)
+    );
+    result.push_str(&format!(" switches={} switch_lost={}", s.layer_switches.load(Ordering::Relaxed), losses.at_switch));
+    if server == "bureau" {
+        let last_n = s.last_n.load(Ordering::Relaxed);
+        println!(
+            "speakers messages to participant 0 in the window: {}; last N: {}; offers of the server answered in the window: {}",
+            s.speakers_messages.load(Ordering::Relaxed),
+            if last_n == u64::MAX { "not told".to_owned() } else { last_n.to_string() },
+            s.offers_answered.load(Ordering::Relaxed)
+        );
+        // Bureau's last N ranks every participant, with a camera or not: only N at least the
+        // others' number makes sure that every receiver gets every video.
+        if last_n != u64::MAX && (last_n as usize) < total - 1 && plan.video > 0 {
+            println!("NOTE: last N {last_n} < {} others: a receiver may not get every video; those frames count as lost", total - 1);
+        }
+    }
+    println!(
+        "UDP receive-buffer drops in the window: {} on the machine, {} at the clients' sockets; client send errors {}",
         drops1 - drops0,
         client_drops1 - client_drops0,
         s.send_errors.load(Ordering::Relaxed)

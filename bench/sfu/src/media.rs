@@ -2,21 +2,33 @@
 //! driven by a few threads (one `mio` poller each).
 //!
 //! Senders write Opus-sized audio frames every 20 ms and VP8-sized video frames at 30 fps; the
-//! first bytes of each frame are a plausible codec header (a VP8 key frame's start code, the P
-//! bit of a delta frame, an Opus TOC byte) so that servers that look at them (keyframe
+//! first bytes of each frame are a plausible codec header (a VP8 key frame's start code and size,
+//! the P bit of a delta frame, an Opus TOC byte) so that servers that look at them (keyframe
 //! detection) see what a browser sends. After those 10 bytes each frame carries its send time,
-//! its sequence number, its sender and kind, and whether it was sent inside the measuring
-//! window: receivers compute loss and one-way delay through the server from them (sender and
-//! receivers share this process's clock).
+//! its sequence number, its sender and kind, whether it was sent inside the measuring window,
+//! and its simulcast layer: receivers compute loss and one-way delay through the server from them
+//! (sender and receivers share this process's clock).
+//!
+//! Video is one stream, or (`Load::simulcast`) three simulcast layers as Chromium sends them:
+//! `a=simulcast:send l;m;h` in the offer, each layer (rid `l`, `m`, `h`: ¼, ½ and full size)
+//! on its own SSRC with its own sequence numbers, timestamp base and VP8 picture ids, str0m
+//! putting the mid and rid header extensions on its packets. Every layer encodes the same frame
+//! instants: frame n of `l`, `m` and `h` share the stamp's sequence number n, so a receiver gets
+//! frame n of whichever layer the server forwards it, and a switch of layer neither loses nor
+//! repeats a frame (a repeat, the old layer's frame after the new one's, is counted and
+//! dropped). A key frame is sent per layer: the first, and one per keyframe request for that
+//! rid, at most one per 300 ms.
 //!
 //! The clients run str0m in RTP mode (no packetizing or depacketizing inside str0m, whose
 //! per-packet cost on the receiving side grows with the number of tracks): a sender packetizes
 //! itself (an Opus frame per packet; VP8 with the payload descriptor Chromium writes, a 15-bit
 //! picture id, S bit on the first packet of a frame, marker on the last, at most 1,100 bytes of
-//! frame per packet); a receiver
-//! reads the stamp from the first packet of a frame and counts the frame when its last packet
-//! (marker) arrives with no sequence gap since the first. SRTP and RTCP (receiver reports, NACK,
-//! PLI, transport-wide feedback) are str0m's as usual.
+//! frame per packet); a receiver reads the stamp from the first packet of a frame and counts the
+//! frame when its last packet (marker) arrives with no sequence gap since the first. For video it
+//! also keeps, per sender, the last frame it counted and its layer: the frames missing between
+//! two it counted are lost on that layer (or at a switch, if the layers differ), and so are those
+//! of the window after the last it counted. SRTP and RTCP (receiver reports, NACK, PLI,
+//! transport-wide feedback) are str0m's as usual.
 //!
 //! Each client is an `Arc<Mutex<Client>>`: its media thread drives it, and the signaling
 //! (tokio tasks in the main thread) takes the lock for the SDP exchanges.
@@ -31,7 +43,7 @@ use std::time::{Duration, Instant};
 use mio::net::UdpSocket;
 use mio::{Events, Interest, Poll, Token, Waker};
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
-use str0m::media::{Direction, MediaKind, Mid, Pt};
+use str0m::media::{Direction, MediaKind, Mid, Pt, Rid, Simulcast, SimulcastLayer};
 use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite, SeqNo, Ssrc};
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
@@ -40,10 +52,20 @@ use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 pub const AUDIO: usize = 0;
 pub const VIDEO: usize = 1;
 
+/// The simulcast layers, lowest first, by their rids; the layer of a stream sent without
+/// simulcast is [`SINGLE`].
+pub const RIDS: [&str; 3] = ["l", "m", "h"];
+pub const SINGLE: usize = 3;
+
 /// Where a frame's stamp starts: after the clear codec header bytes (10 for a VP8 key frame).
 const STAMP_AT: usize = 10;
-/// Stamp: send time (µs, u64), sequence (u64), sender (u16), kind (u8), in the window (u8).
-const STAMP_LEN: usize = 20;
+/// Stamp: send time (µs, u64), sequence (u64), sender (u16), kind (u8), in the window (u8),
+/// layer (u8: 0–2 for `l`, `m`, `h`, [`SINGLE`]).
+const STAMP_LEN: usize = 21;
+/// Where [`Shared::delays`] keeps the age of arriving frames, by kind.
+pub const AGE: usize = 5;
+/// The shortest time between two key frames of one stream.
+const KEYFRAME_GAP: Duration = Duration::from_millis(300);
 
 /// 0 warm-up, 1 measuring, 2 after the window (marked frames still arriving are counted), 3
 /// counted (nothing more is). Frames sent while measuring are marked; RTP packets received
@@ -87,6 +109,29 @@ pub struct Load {
     /// Bytes of a VP8 key frame (the first, and one per keyframe request, at most one per 300 ms).
     pub key_bytes: usize,
     pub fps: u32,
+    /// Video in three simulcast layers (`l`, `m`, `h`) instead of one stream of the sizes above.
+    pub simulcast: Option<[Stream; 3]>,
+}
+
+/// What one video stream (a simulcast layer, or the one stream) sends.
+#[derive(Clone, Copy, Debug)]
+pub struct Stream {
+    /// Bytes of a delta frame and of a key frame.
+    pub bytes: usize,
+    pub key_bytes: usize,
+    /// The picture size a key frame's header announces.
+    pub width: u16,
+    pub height: u16,
+}
+
+impl Load {
+    /// The streams a video sender sends, with their layers (`SINGLE` without simulcast).
+    fn streams(&self) -> Vec<(usize, Stream)> {
+        match self.simulcast {
+            Some(layers) => layers.into_iter().enumerate().collect(),
+            None => vec![(SINGLE, Stream { bytes: self.video_bytes, key_bytes: self.key_bytes, width: 640, height: 360 })],
+        }
+    }
 }
 
 /// Delays in 10 µs buckets up to 10 s, and the largest.
@@ -115,7 +160,8 @@ impl Histogram {
         [self.count, self.quantile(0.5), self.quantile(0.9), self.quantile(0.99), self.max]
     }
 
-    /// The `q` quantile in µs (upper bound of its bucket).
+    /// The `q` quantile in µs (upper bound of its bucket); `u64::MAX` if it is beyond the
+    /// last bucket's 10 s.
     fn quantile(&self, q: f64) -> u64 {
         if self.count == 0 {
             return 0;
@@ -125,6 +171,9 @@ impl Histogram {
         for (i, n) in self.buckets.iter().enumerate() {
             seen += n;
             if seen >= rank {
+                if i + 1 == self.buckets.len() {
+                    return u64::MAX;
+                }
                 return ((i as u64 + 1) * BUCKET_US).min(self.max);
             }
         }
@@ -140,17 +189,40 @@ pub struct Shared {
     /// RTP packets sent by clients while measuring.
     pub rtp_sent: AtomicU64,
     /// Frames sent while measuring, by kind: by every sender, and by senders that decode what
-    /// they receive (whose own frames do not come back to them).
+    /// they receive (whose own frames do not come back to them). A video frame counts once
+    /// whatever the number of layers it is sent in.
     pub frames_sent: [AtomicU64; 2],
     pub frames_sent_by_decoders: [AtomicU64; 2],
-    /// Frames received that were sent while measuring, by kind.
+    /// Frames received that were sent while measuring, by kind (a video frame once, in
+    /// whichever layer came first), and video frames by layer (`RIDS`, then `SINGLE`).
     pub frames_received: [AtomicU64; 2],
-    pub keyframes_sent: AtomicU64,
-    pub keyframe_requests: AtomicU64,
+    pub layer_frames_received: [AtomicU64; 4],
+    /// Video frames of the window received a second time, in another layer (around a switch).
+    pub video_repeats: AtomicU64,
+    /// Times a receiver got a sender's video in another layer than its last frame, in the window.
+    pub layer_switches: AtomicU64,
+    /// Key frames sent and keyframe requests received while measuring, by layer.
+    pub keyframes_sent: [AtomicU64; 4],
+    pub keyframe_requests: [AtomicU64; 4],
     /// Datagrams a client could not send (its socket buffer full).
     pub send_errors: AtomicU64,
-    /// One-way delay of the frames received that were sent while measuring, by kind.
-    pub delays: Mutex<[Histogram; 2]>,
+    /// The first and last video frame (stamp sequence) each sender sent while measuring.
+    pub video_window: Mutex<HashMap<u16, (u64, u64)>>,
+    /// `speakers` messages participant 0 got over signaling while measuring (Bureau), and the
+    /// last N the last one said (`u64::MAX`: none came).
+    pub speakers_messages: AtomicU64,
+    pub last_n: AtomicU64,
+    /// Offers of the server (renegotiations) all participants answered while measuring.
+    pub offers_answered: AtomicU64,
+    /// One-way delay of the frames received that were sent while measuring: audio, video, and
+    /// video by simulcast layer; then ([`AGE`] + kind) the age of the frames that arrived while
+    /// measuring, whenever they were sent (a server whose queues grow shows it here even when
+    /// nothing of the window arrives in time).
+    pub delays: Mutex<[Histogram; 7]>,
+}
+
+fn counters<const N: usize>() -> [AtomicU64; N] {
+    std::array::from_fn(|_| AtomicU64::new(0))
 }
 
 impl Shared {
@@ -159,13 +231,20 @@ impl Shared {
             rtp_received: AtomicU64::new(0),
             rtp_received_bytes: AtomicU64::new(0),
             rtp_sent: AtomicU64::new(0),
-            frames_sent: [AtomicU64::new(0), AtomicU64::new(0)],
-            frames_sent_by_decoders: [AtomicU64::new(0), AtomicU64::new(0)],
-            frames_received: [AtomicU64::new(0), AtomicU64::new(0)],
-            keyframes_sent: AtomicU64::new(0),
-            keyframe_requests: AtomicU64::new(0),
+            frames_sent: counters(),
+            frames_sent_by_decoders: counters(),
+            frames_received: counters(),
+            layer_frames_received: counters(),
+            video_repeats: AtomicU64::new(0),
+            layer_switches: AtomicU64::new(0),
+            keyframes_sent: counters(),
+            keyframe_requests: counters(),
             send_errors: AtomicU64::new(0),
-            delays: Mutex::new([Histogram::new(), Histogram::new()]),
+            video_window: Mutex::new(HashMap::new()),
+            speakers_messages: AtomicU64::new(0),
+            last_n: AtomicU64::new(u64::MAX),
+            offers_answered: AtomicU64::new(0),
+            delays: Mutex::new(std::array::from_fn(|_| Histogram::new())),
         }
     }
 }
@@ -191,19 +270,56 @@ pub struct Client {
     video_seq: u64,
     /// The payload type of each kind sent, once connected.
     pts: [Option<Pt>; 2],
-    /// The next RTP sequence number of each kind sent.
-    rtp_seq: [u64; 2],
+    /// The next RTP sequence number of the audio sent.
+    audio_rtp_seq: u64,
+    /// The video streams sent: one, or a simulcast layer each.
+    video: Vec<VideoOut>,
     /// What each received stream (SSRC) is at.
     rx: HashMap<Ssrc, RxStream>,
-    keyframe_wanted: bool,
-    last_keyframe: Option<Instant>,
     /// The (sender, kind) streams this client has received a frame of.
     seen: HashSet<(u16, u8)>,
+    /// Per sender, the last video frame counted and its layer; the frames lost between two.
+    video_from: HashMap<u16, VideoFrom>,
+    gaps: Vec<Gap>,
     /// RTP packets received, decoded or not.
     rtp_in: u64,
+    /// Bytes of the RTP packets received while measuring.
+    window_bytes: u64,
     shared: Arc<Shared>,
     load: Load,
     filler: Arc<[u8]>,
+}
+
+/// One video stream a sender sends (a simulcast layer, or its one stream).
+struct VideoOut {
+    /// `RIDS` index, or `SINGLE`.
+    layer: usize,
+    rid: Option<Rid>,
+    stream: Stream,
+    /// The next RTP sequence number, the VP8 picture id of the last frame, the timestamp base.
+    rtp_seq: u64,
+    picture: u16,
+    time_base: u32,
+    keyframe_wanted: bool,
+    last_keyframe: Option<Instant>,
+}
+
+/// Where a receiver is with one sender's video: the last frame counted (stamp sequence), its
+/// layer.
+#[derive(Clone, Copy)]
+struct VideoFrom {
+    last: u64,
+    layer: usize,
+}
+
+/// Frames of a sender's video a receiver did not get between two it did: `first..=last`, lost
+/// on `layer`, or at a switch of layer (`None`).
+#[derive(Clone, Copy)]
+pub struct Gap {
+    pub sender: u16,
+    pub first: u64,
+    pub last: u64,
+    pub layer: Option<usize>,
 }
 
 /// A received stream: the highest sequence number so far and the frame being received.
@@ -222,9 +338,11 @@ struct RxFrame {
 #[derive(Clone, Copy)]
 struct Stamp {
     sent: u64,
+    seq: u64,
     sender: u16,
     kind: usize,
     window: bool,
+    layer: usize,
 }
 
 impl Stamp {
@@ -233,9 +351,11 @@ impl Stamp {
         let stamp = frame.get(STAMP_AT..STAMP_AT + STAMP_LEN)?;
         Some(Stamp {
             sent: u64::from_be_bytes(stamp[0..8].try_into().ok()?),
+            seq: u64::from_be_bytes(stamp[8..16].try_into().ok()?),
             sender: u16::from_be_bytes([stamp[16], stamp[17]]),
             kind: usize::from(stamp[18]).min(VIDEO),
             window: stamp[19] == 1,
+            layer: usize::from(stamp[20]).min(SINGLE),
         })
     }
 }
@@ -315,6 +435,7 @@ impl Client {
                             );
                         }
                         if measuring() {
+                            self.window_bytes += n as u64;
                             self.shared.rtp_received.fetch_add(1, Ordering::Relaxed);
                             self.shared.rtp_received_bytes.fetch_add(n as u64, Ordering::Relaxed);
                         }
@@ -361,9 +482,12 @@ impl Client {
         if self.audio_mid.is_some() {
             while self.next_audio <= now {
                 let seq = self.audio_seq;
-                let frame = self.frame(AUDIO, seq, self.load.audio_bytes, false);
-                let sent = self.write_rtp(AUDIO, frame, (seq * 960) as u32, false);
-                self.count_frame(AUDIO, sent);
+                let window = measuring();
+                let frame = self.frame(AUDIO, seq, self.load.audio_bytes, false, window, SINGLE, (0, 0));
+                let rtp_seq = self.audio_rtp_seq;
+                let sent = self.write_rtp(AUDIO, None, rtp_seq, frame, (seq * 960) as u32, false);
+                self.audio_rtp_seq += u64::from(sent);
+                self.count_frame(AUDIO, seq, sent, window);
                 self.audio_seq += 1;
                 self.next_audio += Duration::from_millis(20);
             }
@@ -372,66 +496,88 @@ impl Client {
             let period = Duration::from_secs(1) / self.load.fps;
             while self.next_video <= now {
                 let seq = self.video_seq;
-                let key = self.last_keyframe.is_none()
-                    || (self.keyframe_wanted && self.last_keyframe.is_some_and(|t| now.duration_since(t) >= Duration::from_millis(300)));
-                let size = if key { self.load.key_bytes } else { self.load.video_bytes };
-                let frame = self.frame(VIDEO, seq, size, key);
-                if key {
-                    self.keyframe_wanted = false;
-                    self.last_keyframe = Some(now);
-                    self.shared.keyframes_sent.fetch_add(1, Ordering::Relaxed);
-                }
-                let time = (seq * 90_000 / u64::from(self.load.fps)) as u32;
-                let chunks = frame.len().div_ceil(MAX_VIDEO_CHUNK);
+                // One decision for every layer of the frame: in the window or not.
+                let window = measuring();
                 let mut sent = true;
-                // The payload descriptor Chromium writes (RFC 7741 §4.2): X and S (first packet)
-                // bits, then I, then a 15-bit picture id, one per frame.
-                let picture = (seq & 0x7fff) as u16;
-                for (i, chunk) in frame.chunks(MAX_VIDEO_CHUNK).enumerate() {
-                    let mut payload = Vec::with_capacity(chunk.len() + 4);
-                    payload.extend_from_slice(&[if i == 0 { 0x90 } else { 0x80 }, 0x80, 0x80 | (picture >> 8) as u8, picture as u8]);
-                    payload.extend_from_slice(chunk);
-                    sent &= self.write_rtp(VIDEO, payload, time, i + 1 == chunks);
+                for v in 0..self.video.len() {
+                    sent &= self.send_video_frame(v, seq, now, window);
                 }
-                self.count_frame(VIDEO, sent);
+                self.count_frame(VIDEO, seq, sent, window);
                 self.video_seq += 1;
                 self.next_video += period;
             }
         }
     }
 
-    fn count_frame(&self, kind: usize, sent: bool) {
-        if sent && measuring() {
+    /// Sends frame `seq` of video stream `v` (a layer, or the one stream): a key frame if it
+    /// has sent none yet, or one was asked for and the last is 300 ms old.
+    fn send_video_frame(&mut self, v: usize, seq: u64, now: Instant, window: bool) -> bool {
+        let out = &mut self.video[v];
+        let key = out.last_keyframe.is_none() || (out.keyframe_wanted && out.last_keyframe.is_some_and(|t| now.duration_since(t) >= KEYFRAME_GAP));
+        if key {
+            out.keyframe_wanted = false;
+            out.last_keyframe = Some(now);
+            if window {
+                self.shared.keyframes_sent[out.layer].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        // The payload descriptor Chromium writes (RFC 7741 §4.2): X and S (first packet) bits,
+        // then I, then a 15-bit picture id, one per frame and layer.
+        out.picture = (out.picture + 1) & 0x7fff;
+        let (layer, rid, stream, picture) = (out.layer, out.rid, out.stream, out.picture);
+        let time = out.time_base.wrapping_add((seq * 90_000 / u64::from(self.load.fps)) as u32);
+        let frame = self.frame(VIDEO, seq, if key { stream.key_bytes } else { stream.bytes }, key, window, layer, (stream.width, stream.height));
+        let chunks = frame.len().div_ceil(MAX_VIDEO_CHUNK);
+        let mut sent = true;
+        for (i, chunk) in frame.chunks(MAX_VIDEO_CHUNK).enumerate() {
+            let mut payload = Vec::with_capacity(chunk.len() + 4);
+            payload.extend_from_slice(&[if i == 0 { 0x90 } else { 0x80 }, 0x80, 0x80 | (picture >> 8) as u8, picture as u8]);
+            payload.extend_from_slice(chunk);
+            let rtp_seq = self.video[v].rtp_seq;
+            let written = self.write_rtp(VIDEO, rid, rtp_seq, payload, time, i + 1 == chunks);
+            self.video[v].rtp_seq += u64::from(written);
+            sent &= written;
+        }
+        sent
+    }
+
+    fn count_frame(&self, kind: usize, seq: u64, sent: bool, window: bool) {
+        if sent && window {
             self.shared.frames_sent[kind].fetch_add(1, Ordering::Relaxed);
             if self.role.receives && self.role.decodes {
                 self.shared.frames_sent_by_decoders[kind].fetch_add(1, Ordering::Relaxed);
             }
+            if kind == VIDEO {
+                let mut windows = self.shared.video_window.lock().unwrap_or_else(|e| e.into_inner());
+                let range = windows.entry(self.index).or_insert((seq, seq));
+                range.1 = seq;
+            }
         }
     }
 
-    /// Writes one RTP packet of `kind` and drains str0m (its contract: every mutation is followed
-    /// by draining `poll_output` to its timeout before the next one).
-    fn write_rtp(&mut self, kind: usize, payload: Vec<u8>, time: u32, marker: bool) -> bool {
+    /// Writes one RTP packet of `kind` (of the simulcast layer `rid`) and drains str0m (its
+    /// contract: every mutation is followed by draining `poll_output` to its timeout before the
+    /// next one).
+    fn write_rtp(&mut self, kind: usize, rid: Option<Rid>, seq: u64, payload: Vec<u8>, time: u32, marker: bool) -> bool {
         let mid = if kind == AUDIO { self.audio_mid } else { self.video_mid };
         let (Some(mid), Some(pt)) = (mid, self.pts[kind]) else { return false };
-        let seq = SeqNo::from(self.rtp_seq[kind]);
         let now = Instant::now();
         let mut api = self.rtc.direct_api();
-        let Some(tx) = api.stream_tx_by_mid(mid, None) else { return false };
-        let mut write = RtpWrite::new(pt, seq, time, now, payload).marker(marker).nackable(kind == VIDEO);
+        let Some(tx) = api.stream_tx_by_mid(mid, rid) else { return false };
+        let mut write = RtpWrite::new(pt, SeqNo::from(seq), time, now, payload).marker(marker).nackable(kind == VIDEO);
         if kind == AUDIO {
             // The audio level a browser puts on every packet (RFC 6464): servers read it to
             // follow the speakers.
             write = write.ext_vals(ExtensionValues { audio_level: Some(-30), voice_activity: Some(true), ..ExtensionValues::default() });
         }
         tx.write_rtp(write);
-        self.rtp_seq[kind] += 1;
         self.drive();
         true
     }
 
     /// A frame: the codec's first bytes, the stamp, then bytes that look like ciphertext.
-    fn frame(&self, kind: usize, seq: u64, size: usize, key: bool) -> Vec<u8> {
+    #[allow(clippy::too_many_arguments)]
+    fn frame(&self, kind: usize, seq: u64, size: usize, key: bool, window: bool, layer: usize, (width, height): (u16, u16)) -> Vec<u8> {
         let size = size.max(STAMP_AT + STAMP_LEN);
         let mut f = Vec::with_capacity(size);
         if kind == AUDIO {
@@ -441,11 +587,14 @@ impl Client {
         } else {
             // VP8 payload header (RFC 6386 §9.1): frame tag with the P bit (bit 0) clear for a
             // key frame and set for a delta frame, version 0, show_frame 1, first partition
-            // size 100; a key frame goes on with the start code 9d 01 2a and 640x360.
+            // size 100; a key frame goes on with the start code 9d 01 2a and its width and height
+            // (14 bits each, little-endian, no scaling).
             let tag: u32 = (100 << 5) | (1 << 4) | u32::from(!key);
             f.extend_from_slice(&tag.to_le_bytes()[..3]);
             if key {
-                f.extend_from_slice(&[0x9d, 0x01, 0x2a, 0x80, 0x02, 0x68, 0x01]);
+                f.extend_from_slice(&[0x9d, 0x01, 0x2a]);
+                f.extend_from_slice(&width.to_le_bytes());
+                f.extend_from_slice(&height.to_le_bytes());
             } else {
                 f.extend_from_slice(&self.filler[..STAMP_AT - 3]);
             }
@@ -454,7 +603,8 @@ impl Client {
         f.extend_from_slice(&seq.to_be_bytes());
         f.extend_from_slice(&self.index.to_be_bytes());
         f.push(kind as u8);
-        f.push(u8::from(measuring()));
+        f.push(u8::from(window));
+        f.push(layer as u8);
         let rest = size - f.len();
         f.extend_from_slice(&self.filler[..rest]);
         f
@@ -499,9 +649,14 @@ impl Client {
             // A transient state: consent checks may succeed again (an overloaded server answers
             // late); whether the server keeps the participant is for it to say.
             Event::IceConnectionStateChange(state) => self.ice = state,
-            Event::KeyframeRequest(_) => {
-                self.keyframe_wanted = true;
-                self.shared.keyframe_requests.fetch_add(1, Ordering::Relaxed);
+            Event::KeyframeRequest(request) => {
+                // For one layer (its rid), or for the one stream.
+                for out in self.video.iter_mut().filter(|o| request.rid.is_none() || o.rid == request.rid) {
+                    out.keyframe_wanted = true;
+                    if measuring() {
+                        self.shared.keyframe_requests[out.layer].fetch_add(1, Ordering::Relaxed);
+                    }
+                }
             }
             Event::RtpPacket(packet) => self.received(&packet),
             _ => {}
@@ -535,14 +690,55 @@ impl Client {
         let Some(stamp) = complete else { return };
         let now = micros(Instant::now());
         self.seen.insert((stamp.sender, stamp.kind as u8));
+        if PHASE.load(Ordering::Relaxed) >= 3 {
+            // Counted: the report reads what stands now.
+            return;
+        }
+        if measuring() {
+            let mut delays = self.shared.delays.lock().unwrap_or_else(|e| e.into_inner());
+            delays[AGE + stamp.kind].add(now.saturating_sub(stamp.sent));
+        }
+        if stamp.kind == VIDEO && !self.video_frame(&stamp) {
+            return;
+        }
         if stamp.window {
             // Under the lock: once the report has taken it with the phase at 3, nothing changes.
             let mut delays = self.shared.delays.lock().unwrap_or_else(|e| e.into_inner());
             if PHASE.load(Ordering::Relaxed) < 3 {
+                let delay = now.saturating_sub(stamp.sent);
                 self.shared.frames_received[stamp.kind].fetch_add(1, Ordering::Relaxed);
-                delays[stamp.kind].add(now.saturating_sub(stamp.sent));
+                delays[stamp.kind].add(delay);
+                if stamp.kind == VIDEO {
+                    self.shared.layer_frames_received[stamp.layer].fetch_add(1, Ordering::Relaxed);
+                    if stamp.layer < SINGLE {
+                        delays[2 + stamp.layer].add(delay);
+                    }
+                }
             }
         }
+    }
+
+    /// A complete video frame: whether it is one this receiver had not counted yet (not the
+    /// same frame again in another layer). The frames missing since the last one from that
+    /// sender are a gap, lost on the layer of both, or at a switch of layer.
+    fn video_frame(&mut self, stamp: &Stamp) -> bool {
+        if let Some(before) = self.video_from.get(&stamp.sender).copied() {
+            if stamp.seq <= before.last {
+                if stamp.window {
+                    self.shared.video_repeats.fetch_add(1, Ordering::Relaxed);
+                }
+                return false;
+            }
+            if stamp.seq > before.last + 1 {
+                let layer = (before.layer == stamp.layer).then_some(stamp.layer);
+                self.gaps.push(Gap { sender: stamp.sender, first: before.last + 1, last: stamp.seq - 1, layer });
+            }
+            if before.layer != stamp.layer && stamp.window {
+                self.shared.layer_switches.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.video_from.insert(stamp.sender, VideoFrom { last: stamp.seq, layer: stamp.layer });
+        true
     }
 
     fn fail(&mut self, why: &str) {
@@ -577,15 +773,24 @@ pub struct Handle {
 }
 
 impl Handle {
-    /// The client's offer: a send-only audio and video track for what it publishes; a client
-    /// that publishes nothing offers one receive-only audio m-line (an offer needs one).
+    /// The client's offer: a send-only audio and video track for what it publishes (the video
+    /// in three layers with `a=simulcast:send l;m;h`, as Chromium offers it, if the load says
+    /// so); a client that publishes nothing offers one receive-only audio m-line (an offer needs
+    /// one).
     pub fn offer(&self) -> Result<String, String> {
         let mut c = lock(&self.client);
         let role = c.role;
         let label = format!("bench-{}", c.index);
+        let simulcast = c.load.simulcast.map(|_| {
+            let mut s = Simulcast::new();
+            for rid in RIDS {
+                s.add_send_layer(SimulcastLayer::new(rid));
+            }
+            s
+        });
         let mut change = c.rtc.sdp_api();
         let audio = role.audio.then(|| change.add_media(MediaKind::Audio, Direction::SendOnly, Some(label.clone()), None, None));
-        let video = role.video.then(|| change.add_media(MediaKind::Video, Direction::SendOnly, Some(label.clone()), None, None));
+        let video = role.video.then(|| change.add_media(MediaKind::Video, Direction::SendOnly, Some(label.clone()), None, simulcast));
         if !role.audio && !role.video {
             change.add_media(MediaKind::Audio, Direction::RecvOnly, None, None, None);
         }
@@ -614,6 +819,9 @@ impl Handle {
         let offer = SdpOffer::from_sdp_string(sdp).map_err(|e| format!("offer: {e}"))?;
         let mut c = lock(&self.client);
         let answer = c.rtc.sdp_api().accept_offer(offer).map_err(|e| format!("offer: {e}"))?;
+        if measuring() {
+            c.shared.offers_answered.fetch_add(1, Ordering::Relaxed);
+        }
         c.drive();
         drop(c);
         let _ = self.waker.wake();
@@ -649,6 +857,78 @@ impl Handle {
     /// RTP packets received so far, decoded or not.
     pub fn rtp_in(&self) -> u64 {
         lock(&self.client).rtp_in
+    }
+
+    /// Bytes of RTP received in the window (what the server sent this receiver).
+    pub fn window_bytes(&self) -> u64 {
+        lock(&self.client).window_bytes
+    }
+
+    /// A `speakers` message came (Bureau's signaling), saying how many speakers' videos each
+    /// participant gets.
+    pub fn speakers(&self, last_n: Option<u64>) {
+        let c = lock(&self.client);
+        if c.index == 0 && measuring() {
+            c.shared.speakers_messages.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Some(n) = last_n {
+            c.shared.last_n.store(n, Ordering::Relaxed);
+        }
+    }
+
+    /// The video frames of the window this receiver did not get, from every sender's window
+    /// (`windows`: first and last frame) but its own, by where they were lost; call once the
+    /// phase is 3.
+    pub fn video_losses(&self, windows: &HashMap<u16, (u64, u64)>) -> VideoLosses {
+        let c = lock(&self.client);
+        let mut losses = VideoLosses::default();
+        let within = |first: u64, last: u64, (from, to): (u64, u64)| (last.min(to) + 1).saturating_sub(first.max(from));
+        for gap in &c.gaps {
+            let Some(window) = windows.get(&gap.sender) else { continue };
+            let lost = within(gap.first, gap.last, *window);
+            match gap.layer {
+                Some(layer) => losses.on_layer[layer] += lost,
+                None => losses.at_switch += lost,
+            }
+        }
+        for (sender, &(from, to)) in windows {
+            if *sender == c.index {
+                continue;
+            }
+            match c.video_from.get(sender) {
+                Some(v) => {
+                    // Frames after the last counted, up to the window's end, never came.
+                    losses.on_layer[v.layer] += within(v.last + 1, u64::MAX - 1, (from, to));
+                    losses.receiving[v.layer] += 1;
+                }
+                None => losses.never += to - from + 1,
+            }
+        }
+        losses
+    }
+}
+
+/// Video frames of the window a receiver did not get ([`Handle::video_losses`]).
+#[derive(Default, Debug, Clone, Copy)]
+pub struct VideoLosses {
+    /// Lost while it got that layer (`RIDS`, then `SINGLE`).
+    pub on_layer: [u64; 4],
+    /// Lost at a switch between two layers.
+    pub at_switch: u64,
+    /// From senders it got no video frame of at all.
+    pub never: u64,
+    /// The videos it gets, by the layer of the last frame.
+    pub receiving: [u64; 4],
+}
+
+impl std::ops::AddAssign for VideoLosses {
+    fn add_assign(&mut self, o: VideoLosses) {
+        for i in 0..4 {
+            self.on_layer[i] += o.on_layer[i];
+            self.receiving[i] += o.receiving[i];
+        }
+        self.at_switch += o.at_switch;
+        self.never += o.never;
     }
 }
 
@@ -705,6 +985,25 @@ impl Engine {
         let now = Instant::now();
         let mut rtc = Rtc::builder().clear_codecs().enable_opus(true).enable_vp8(true).set_rtp_mode(true).build(now);
         rtc.add_local_candidate(Candidate::host(local, "udp").map_err(|e| e.to_string())?);
+        // Each layer numbered on its own (sequence numbers, timestamps, picture ids), as
+        // browsers' encoders do; the one stream without simulcast as before.
+        let video = if role.video { self.load.streams() } else { Vec::new() };
+        let video = video
+            .into_iter()
+            .map(|(layer, stream)| {
+                let l = layer as u64 % 3;
+                VideoOut {
+                    layer,
+                    rid: (layer < SINGLE).then(|| Rid::from(RIDS[layer])),
+                    stream,
+                    rtp_seq: (u64::from(index) * 1000 + 1 + if layer < SINGLE { l * 20_000 } else { 0 }) % 65_000,
+                    picture: if layer < SINGLE { ((u64::from(index) * 100 + l * 9000) & 0x7fff) as u16 } else { 0x7fff },
+                    time_base: if layer < SINGLE { ((l + 1) * 7 * 90_000 + u64::from(index) * 4321) as u32 } else { 0 },
+                    keyframe_wanted: false,
+                    last_keyframe: None,
+                }
+            })
+            .collect();
         let client = Client {
             index,
             role,
@@ -723,12 +1022,14 @@ impl Engine {
             audio_seq: 0,
             video_seq: 0,
             pts: [None, None],
-            rtp_seq: [u64::from(index) * 1000 + 1, u64::from(index) * 1000 + 1],
+            audio_rtp_seq: u64::from(index) * 1000 + 1,
+            video,
             rx: HashMap::new(),
-            keyframe_wanted: false,
-            last_keyframe: None,
             seen: HashSet::new(),
+            video_from: HashMap::new(),
+            gaps: Vec::new(),
             rtp_in: 0,
+            window_bytes: 0,
             shared: self.shared.clone(),
             load: self.load,
             filler: self.filler.clone(),
