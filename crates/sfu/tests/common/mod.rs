@@ -553,7 +553,9 @@ impl World {
             (self.meter)(None);
             match output {
                 Output::Timeout(t) => {
-                    self.room_timeout = t;
+                    // The driver's timer (Tokio's) fires on whole milliseconds.
+                    let ms = t.saturating_duration_since(self.start).as_micros().div_ceil(1000);
+                    self.room_timeout = self.start + Duration::from_millis(ms as u64);
                     return;
                 }
                 Output::Transmit { destination, contents } => self.net.send(self.net.room, destination, contents, now),

@@ -1,0 +1,31 @@
+//! A big room: every receiver gets everyone's audio as it comes, however many packets a second
+//! that makes. The room's timer fires on whole milliseconds, as the driver's does.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::World;
+use str0m::media::MediaKind;
+
+#[test]
+fn each_of_thirty_one_participants_gets_the_audio_of_the_thirty_others() {
+    // Audio only: 30 senders at 50 packets a second, 1,500 a second for each receiver (str0m's
+    // pacer, given the time at the driver's timer alone, let about 1,200 through here).
+    let n = 31;
+    let mut w = World::new(&[0; 31]);
+    w.run(Duration::from_secs(4));
+    let since = w.now - Duration::from_secs(1);
+    for (i, c) in w.clients.iter().enumerate() {
+        let mut per_sender = vec![0usize; n];
+        for r in c.received.iter().filter(|r| r.kind == MediaKind::Audio && r.at >= since) {
+            per_sender[r.from.expect("tagged")] += 1;
+        }
+        let others: Vec<usize> = (0..n).filter(|j| *j != i).map(|j| per_sender[j]).collect();
+        // 50 frames a second each, give or take the one at either end of the second.
+        assert!(others.iter().all(|n| (49..=51).contains(n)), "participant {i} got, per sender, in the last second: {others:?}");
+    }
+}
+
