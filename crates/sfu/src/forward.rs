@@ -54,6 +54,9 @@ struct Numbering {
     last_at: Instant,
 }
 
+/// The audio level (RFC 6464, as str0m reads it) of digital silence: what a muted microphone sends.
+const SILENCE: i8 = -127;
+
 /// VP8 picture ids are 15 bits (or 7: the patch keeps the sender's width).
 const PICTURE_ID_MASK: u16 = 0x7fff;
 
@@ -106,6 +109,12 @@ impl Forwarding {
             return Some(true);
         }
         (self.current == Some(layer) && seq >= self.run_start).then_some(false)
+    }
+
+    /// Stops what flows until the next packet [`Forwarding::admit`] takes as the start of a run
+    /// (audio: the next one that is not silence).
+    pub(crate) fn pause(&mut self) {
+        self.current = None;
     }
 
     /// Whether the target differs from what flows, so that a key frame is wanted.
@@ -214,6 +223,11 @@ impl Room {
             video_orientation: packet.header.ext_vals.video_orientation,
             ..ExtensionValues::default()
         };
+        // A muted microphone still sends a packet every 20 ms, of digital silence (level -127
+        // dBov): those go to nobody. In a big room most microphones are muted, and their packets
+        // would be most of what the server sends; the receiver's numbering goes on without a
+        // gap when the voice comes back, as after a pause of a video.
+        let silent = kind == MediaKind::Audio && packet.header.ext_vals.audio_level == Some(SILENCE);
         let mut forwarded = false;
         for (j, receiver) in self.participants.iter_mut().enumerate() {
             if j == index {
@@ -221,6 +235,10 @@ impl Room {
             }
             let Some(s) = receiver.subscribed.iter_mut().find(|s| s.from == from && s.from_mid == from_mid && s.open) else { continue };
             let Some(mid) = s.mid else { continue };
+            if silent {
+                s.forwarding.pause();
+                continue;
+            }
             let Some(switched) = s.forwarding.admit(layer, keyframe, incoming.seq) else { continue };
             let rtc = &mut receiver.rtc;
             let Some(pt) = s.forwarding.pt(pt_in, || params_in.and_then(|p| rtc.codec_config().match_params(p)).map(|p| p.pt())) else { continue };

@@ -29,3 +29,30 @@ fn each_of_thirty_one_participants_gets_the_audio_of_the_thirty_others() {
     }
 }
 
+
+#[test]
+fn a_muted_microphone_goes_to_nobody_and_its_voice_comes_back_without_a_gap_in_numbers() {
+    let mut w = World::new(&[0, 0, 0]);
+    w.run(Duration::from_secs(2));
+    // Ada mutes: her browser goes on sending digital silence (-127 dBov) every 20 ms.
+    w.clients[0].level = 127;
+    w.run(Duration::from_millis(500));
+    let muted = w.now;
+    w.run(Duration::from_secs(1));
+    for (receiver, other) in [(1, 2), (2, 1)] {
+        let heard = w.clients[receiver].received.iter().filter(|r| r.from == Some(0) && r.at > muted).count();
+        assert_eq!(heard, 0, "silence is not forwarded");
+        let open = w.clients[receiver].received.iter().filter(|r| r.from == Some(other) && r.at > muted).count();
+        assert!(open >= 49, "an open microphone in a quiet room still is: {open} packets");
+    }
+    // She speaks again: her packets flow, numbered on from the last one before the silence.
+    w.clients[0].level = 30;
+    let back = w.now;
+    w.run(Duration::from_secs(1));
+    for receiver in [1, 2] {
+        let from_ada: Vec<u64> = w.clients[receiver].received.iter().filter(|r| r.from == Some(0)).map(|r| r.seq).collect();
+        let after = w.clients[receiver].received.iter().filter(|r| r.from == Some(0) && r.at > back).count();
+        assert!(after >= 49, "her voice is back: {after} packets");
+        assert!(from_ada.windows(2).all(|p| p[1] == p[0] + 1), "one numbering, no gap: {from_ada:?}");
+    }
+}

@@ -29,7 +29,7 @@ fn audio_from(w: &World, receiver: usize, since: Instant) -> Vec<usize> {
 #[test]
 fn the_loudest_speaker_comes_first_and_last_n_follows_the_speakers() {
     let mut w = World::new(&[3, 3, 3]);
-    // Ada speaks at -20 dBov, Bea murmurs at -60, Cyd is silent.
+    // Ada speaks at -20 dBov, Bea murmurs at -60, Cyd's microphone hears a quiet room (-100).
     w.clients[0].level = 20;
     w.clients[1].level = 60;
     w.run(Duration::from_secs(4));

@@ -79,7 +79,8 @@ pub struct Client {
     pub audio: Mid,
     pub video: Option<Mid>,
     pub connected: bool,
-    /// The level it speaks at, in -dBov (RFC 6464: 0 loudest, 127 silence).
+    /// The level it speaks at, in -dBov (RFC 6464: 0 loudest, 127 silence: a muted microphone).
+    /// 100 to begin with: an open microphone in a quiet room.
     pub level: u8,
     /// Whether it sends video at all.
     pub sending_video: bool,
@@ -137,7 +138,7 @@ pub fn join(room: &mut Room, now: Instant, index: usize, layers: usize) -> Clien
         audio,
         video,
         connected: false,
-        level: 127,
+        level: 100,
         sending_video: true,
         layers: outs,
         audio_seq: 5000,
