@@ -10,6 +10,7 @@
  * @typedef {'ringing'|'accepted'|'declined'|'busy'|'noted'|'no_answer'|'cancelled'|'ended'} CallState
  * @typedef {'bad_message'|'too_big'|'unknown_peer'|'unknown_room'|'room_full'|'not_in_room'|'user_offline'|'busy'|'unknown_call'|'rate_limited'|'not_allowed'|'unknown_guest'|'media_server'|'door_closed'|'do_not_disturb'} ErrorCode
  * @typedef {'mesh'|'sfu'} MediaMode
+ * @typedef {'l'|'m'|'h'} VideoLayer
  * @typedef {'open'|'closed'} Door
  */
 
@@ -159,7 +160,8 @@
  * @typedef {{type: 'refuse_guest', user_id: string}} RefuseGuestRequest
  * @typedef {{type: 'sfu_offer', sdp: string}} SfuOfferRequest
  * @typedef {{type: 'sfu_answer', sdp: string}} SfuAnswerRequest
- * @typedef {HelloRequest|SetPresenceRequest|JoinRoomRequest|LeaveRoomRequest|CallRequest|CallAnswerRequest|CallCancelRequest|SignalRequest|MediaStateRequest|PingRequest|AdmitGuestRequest|RefuseGuestRequest|SfuOfferRequest|SfuAnswerRequest} ClientMsg
+ * @typedef {{type: 'sfu_layers', layers: Record<string, VideoLayer>}} SfuLayersRequest
+ * @typedef {HelloRequest|SetPresenceRequest|JoinRoomRequest|LeaveRoomRequest|CallRequest|CallAnswerRequest|CallCancelRequest|SignalRequest|MediaStateRequest|PingRequest|AdmitGuestRequest|RefuseGuestRequest|SfuOfferRequest|SfuAnswerRequest|SfuLayersRequest} ClientMsg
  */
 
 /**

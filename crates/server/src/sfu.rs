@@ -15,7 +15,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use bureau_sfu::{Output, ParticipantId, Room, SdpAnswer, SdpOffer};
+use bureau_sfu::{Layer, Output, ParticipantId, Room, SdpAnswer, SdpOffer};
+use bureau_signal::protocol::VideoLayer;
 use bureau_signal::{ConnId, MediaCommand, MediaEvent};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
@@ -238,6 +239,19 @@ impl Driver {
                     room.timeout = now;
                 }
             }
+            MediaCommand::Layers { conn, layers } => {
+                let Some((key, subscriber)) = self.participants.get(&conn) else { return };
+                let Some(room) = self.rooms.get_mut(key) else { return };
+                for (sender, layer) in layers {
+                    // Only senders of the same room: the hub names no other.
+                    if let Some((sender_key, sender)) = self.participants.get(&sender)
+                        && sender_key == key
+                    {
+                        room.room.set_max_layer(*subscriber, *sender, sfu_layer(layer));
+                    }
+                }
+                room.timeout = now;
+            }
             MediaCommand::Close { org_id, room_id } => {
                 let key = (org_id, room_id);
                 if let Some(room) = self.rooms.remove(&key) {
@@ -337,5 +351,14 @@ impl Recording {
                 let _ = file.write_all(&record);
             }
         })
+    }
+}
+
+/// The media server's layer for the one a client asked for.
+fn sfu_layer(layer: VideoLayer) -> Layer {
+    match layer {
+        VideoLayer::L => Layer::Low,
+        VideoLayer::M => Layer::Medium,
+        VideoLayer::H => Layer::High,
     }
 }

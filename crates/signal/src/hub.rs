@@ -417,6 +417,7 @@ impl Hub {
             ClientMsg::RefuseGuest { user_id } => self.refuse_guest(now, conn, &user_id),
             ClientMsg::SfuOffer { sdp } => self.sfu_offer(conn, sdp),
             ClientMsg::SfuAnswer { sdp } => self.sfu_answer(conn, sdp),
+            ClientMsg::SfuLayers { layers } => self.sfu_layers(conn, &layers),
         }
     }
 

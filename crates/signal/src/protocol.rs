@@ -13,7 +13,7 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 
-pub use client::{Availability, CLIENT_TYPES, ClientMsg, Location, MediaState, PresenceUpdate};
+pub use client::{Availability, CLIENT_TYPES, ClientMsg, Location, MediaState, PresenceUpdate, VideoLayer};
 pub use close::CloseCode;
 pub use server::{
     Away, CallState, Door, Meeting, MediaMode, NextBusy, ErrorCode, GuestInfo, Notice, PeerInfo, RoomKind, RoomState, ServerMsg, Status, UserPresence,
@@ -44,6 +44,9 @@ pub const MAX_NOTE_CHARS: usize = 280;
 
 /// The longest id accepted in a client message (room, user, call, peer ids), in bytes.
 pub const MAX_ID_BYTES: usize = 128;
+
+/// The most videos one `sfu_layers` names: a room on the media server has at most 100 people.
+pub const MAX_SFU_LAYERS: usize = 100;
 
 /// How much of a peer's input an error message may quote.
 const MAX_QUOTE_CHARS: usize = 40;
@@ -217,6 +220,12 @@ fn validate(msg: &ClientMsg) -> Result<(), ProtocolError> {
                 Ok(())
             }
         }
+        ClientMsg::SfuLayers { layers } => {
+            if layers.len() > MAX_SFU_LAYERS {
+                return Err(ProtocolError::InvalidValue { field: "layers", reason: "too many" });
+            }
+            layers.keys().try_for_each(|peer| id("layers", peer.as_str()))
+        }
         ClientMsg::Hello { .. } | ClientMsg::LeaveRoom {} | ClientMsg::MediaState(_) => Ok(()),
         ClientMsg::Ping {} => Ok(()),
     }
@@ -287,6 +296,21 @@ mod tests {
             ok(r#"{"type":"media_state","muted":true,"camera":false,"screen":false,"speaking":true}"#),
             ClientMsg::MediaState(MediaState { muted: true, speaking: true, ..Default::default() })
         );
+    }
+
+    #[test]
+    fn sfu_layers_name_peers_and_layers() {
+        let m = ok(r#"{"type":"sfu_layers","layers":{"p1":"l","p2":"h"}}"#);
+        let ClientMsg::SfuLayers { layers } = m else { panic!("not sfu_layers") };
+        assert_eq!(layers.get(&PeerId::new("p1")), Some(&VideoLayer::L));
+        assert_eq!(layers.get(&PeerId::new("p2")), Some(&VideoLayer::H));
+        let many: Vec<String> = (0..=MAX_SFU_LAYERS).map(|i| format!(r#""p{i}":"m""#)).collect();
+        let text = format!(r#"{{"type":"sfu_layers","layers":{{{}}}}}"#, many.join(","));
+        assert!(matches!(parse_client(&text), Err(ProtocolError::InvalidValue { field: "layers", .. })), "more videos than a room has");
+        for bad in [r#"{"type":"sfu_layers","layers":{"p1":"x"}}"#, r#"{"type":"sfu_layers","layers":{"p1":2}}"#, r#"{"type":"sfu_layers","layers":["l"]}"#, r#"{"type":"sfu_layers"}"#] {
+            assert!(parse_client(bad).is_err(), "{bad}");
+        }
+        assert!(matches!(parse_client(r#"{"type":"sfu_layers","layers":{"":"l"}}"#), Err(ProtocolError::InvalidValue { field: "layers", .. })));
     }
 
     #[test]

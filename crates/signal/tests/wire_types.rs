@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
 
-use bureau_signal::protocol::CLIENT_TYPES;
+use bureau_signal::protocol::{CLIENT_TYPES, VideoLayer};
 use bureau_signal::{
     Availability, Away, CallState, ClientMsg, Door, ErrorCode, GuestInfo, Location, MediaMode, MediaState, Meeting, NextBusy,
     PeerId, PeerInfo, PresenceUpdate, RoomKind, RoomState, ServerMsg, Status, UserPresence,
@@ -149,6 +149,7 @@ fn client_examples() -> Vec<ClientMsg> {
         ClientMsg::RefuseGuest { user_id: "g1".into() },
         ClientMsg::SfuOffer { sdp: "v=0".into() },
         ClientMsg::SfuAnswer { sdp: "v=0".into() },
+        ClientMsg::SfuLayers { layers: [(PeerId::new("p1"), VideoLayer::L)].into_iter().collect() },
     ]
 }
 
@@ -203,6 +204,7 @@ fn client_type(msg: &ClientMsg) -> &'static str {
         ClientMsg::RefuseGuest { .. } => "refuse_guest",
         ClientMsg::SfuOffer { .. } => "sfu_offer",
         ClientMsg::SfuAnswer { .. } => "sfu_answer",
+        ClientMsg::SfuLayers { .. } => "sfu_layers",
     }
 }
 
@@ -219,6 +221,7 @@ fn enums() -> Vec<(&'static str, BTreeSet<String>)> {
         ("Door", variants::<Door>(UNKNOWN)),
         ("ErrorCode", variants::<ErrorCode>(UNKNOWN)),
         ("MediaMode", variants::<MediaMode>(UNKNOWN)),
+        ("VideoLayer", variants::<VideoLayer>(UNKNOWN)),
     ]
 }
 
@@ -259,8 +262,9 @@ const NESTED: &[(&str, &str, &str)] = &[
     ("PeerInfo", "media_state", "MediaState"),
 ];
 
-/// Keys whose objects are free-form JSON, described by no typedef of web/client/messages.js.
-const OPAQUE: &[(&str, &str)] = &[("welcome", "ice_servers"), ("signal", "payload")];
+/// Keys whose objects are free-form JSON or maps keyed by ids (`sfu_layers`: peer id to layer),
+/// described by no typedef of web/client/messages.js.
+const OPAQUE: &[(&str, &str)] = &[("welcome", "ice_servers"), ("signal", "payload"), ("sfu_layers", "layers")];
 
 /// The keys the Rust examples serialize.
 #[derive(Debug, Default)]

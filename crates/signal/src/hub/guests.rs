@@ -48,6 +48,7 @@ impl Hub {
                 | ClientMsg::MediaState(_)
                 | ClientMsg::SfuOffer { .. }
                 | ClientMsg::SfuAnswer { .. }
+                | ClientMsg::SfuLayers { .. }
         )
     }
 

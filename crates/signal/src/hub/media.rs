@@ -9,7 +9,9 @@
 //! what the media server says back ([`Hub::media_event`]). The hub never reads the SDP.
 
 use super::{ConnId, Hub, Output};
-use crate::protocol::{ErrorCode, MediaMode, PeerId, RoomKind, ServerMsg};
+use std::collections::BTreeMap;
+
+use crate::protocol::{ErrorCode, MediaMode, PeerId, RoomKind, ServerMsg, VideoLayer};
 
 /// The most `sfu_offer`s one connection may send: each makes the media server set up a new
 /// connection (a DTLS certificate, ICE), so a client cannot make it do that without end.
@@ -48,6 +50,13 @@ pub enum MediaCommand {
         conn: ConnId,
         /// Whether the screen is shared now.
         sharing: bool,
+    },
+    /// The largest layer a participant wants of others' videos (`sfu_layers`), by sender.
+    Layers {
+        /// The participant receiving.
+        conn: ConnId,
+        /// Senders in the same room, and the layer wanted of each.
+        layers: Vec<(ConnId, VideoLayer)>,
     },
     /// A participant left the room (or the connection closed).
     Leave {
@@ -181,6 +190,24 @@ impl Hub {
         }
         c.media_offers_open -= 1;
         self.out.push_back(Output::Media(MediaCommand::Answer { conn, sdp }));
+    }
+
+    /// `sfu_layers`: the sizes a client shows others' videos at. Peers not in the client's room
+    /// are left out (a stale id, or one of another room: nothing to say about them); outside a
+    /// room on the media server the whole message is (a hint sent as the room went back to the
+    /// mesh: an error would make the client reconnect to the media server).
+    pub(super) fn sfu_layers(&mut self, conn: ConnId, layers: &BTreeMap<PeerId, VideoLayer>) {
+        let Some((org_id, room_id)) = self.media_room(conn) else { return };
+        let Some(room) = self.orgs.get(&org_id).and_then(|o| o.rooms.get(&room_id)) else { return };
+        let layers: Vec<(ConnId, VideoLayer)> = room
+            .members
+            .iter()
+            .filter(|m| **m != conn)
+            .filter_map(|m| self.conns.get(m).and_then(|c| layers.get(&c.peer_id)).map(|layer| (*m, *layer)))
+            .collect();
+        if !layers.is_empty() {
+            self.out.push_back(Output::Media(MediaCommand::Layers { conn, layers }));
+        }
     }
 
     /// A participant's screen sharing changed (from `media_state`).

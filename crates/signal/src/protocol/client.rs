@@ -76,6 +76,26 @@ pub enum ClientMsg {
         /// The answer's SDP.
         sdp: String,
     },
+    /// The largest simulcast layer the client wants of others' videos through the media server,
+    /// by the size it shows them at (a small tile needs no full resolution), by peer id. Peers
+    /// not named keep what they had (`h` to begin with). At most [`super::MAX_SFU_LAYERS`].
+    SfuLayers {
+        /// Peer id to layer.
+        layers: std::collections::BTreeMap<PeerId, VideoLayer>,
+    },
+}
+
+/// A simulcast layer, by the rid browsers send it with: `l` (a quarter of the size), `m` (half)
+/// or `h` (full).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VideoLayer {
+    /// Low: a quarter of the camera's size.
+    L,
+    /// Medium: half.
+    M,
+    /// High: full size.
+    H,
 }
 
 impl ClientMsg {
@@ -96,12 +116,13 @@ impl ClientMsg {
             Self::RefuseGuest { .. } => "refuse_guest",
             Self::SfuOffer { .. } => "sfu_offer",
             Self::SfuAnswer { .. } => "sfu_answer",
+            Self::SfuLayers { .. } => "sfu_layers",
         }
     }
 }
 
 /// The wire names of every client message type, for error reporting.
-pub const CLIENT_TYPES: [&str; 14] = [
+pub const CLIENT_TYPES: [&str; 15] = [
     "hello",
     "set_presence",
     "join_room",
@@ -116,6 +137,7 @@ pub const CLIENT_TYPES: [&str; 14] = [
     "refuse_guest",
     "sfu_offer",
     "sfu_answer",
+    "sfu_layers",
 ];
 
 /// The fields of `set_presence`. `None` leaves a field unchanged; for `location` and `deputy_id`

@@ -2,6 +2,7 @@
 //! signaling a client exchanges with the media server through the hub, and what a client may
 //! not make it do.
 
+use bureau_signal::protocol::VideoLayer;
 use bureau_signal::{ConnId, ErrorCode, HubConfig, MediaCommand, MediaEvent, MediaMode, PeerId, RoomKind, ServerMsg};
 use serde_json::json;
 
@@ -232,5 +233,33 @@ fn screen_sharing_in_a_room_on_the_media_server_is_told_to_it_also_when_connecti
     let mut office = self::office(Some(5));
     let a = fill(&mut office, "meet", 2)[0].0;
     office.send(a, sharing(true));
+    assert!(office.media_commands().is_empty());
+}
+
+#[test]
+fn the_sizes_a_client_shows_videos_at_reach_the_media_server_for_peers_of_its_room_only() {
+    let mut office = office(Some(2));
+    let people = fill(&mut office, "meet", 3);
+    let [(a, _), (b, pb), (c, pc)] = [people[0].clone(), people[1].clone(), people[2].clone()];
+    let (elsewhere, pe) = office.connect("acme", "elsewhere");
+    office.send(elsewhere, json!({"type": "join_room", "room_id": "small"}));
+    office.clear();
+    office.send(a, json!({"type": "sfu_layers", "layers": {pb.as_str(): "l", pc.as_str(): "m", pe.as_str(): "h", "gone": "h"}}));
+    let commands = office.media_commands();
+    assert_eq!(commands.len(), 1, "{commands:?}");
+    let MediaCommand::Layers { conn, layers } = &commands[0] else { panic!("{commands:?}") };
+    assert_eq!(*conn, a);
+    let mut layers = layers.clone();
+    layers.sort_by_key(|(c, _)| c.0);
+    let mut want = vec![(b, VideoLayer::L), (c, VideoLayer::M)];
+    want.sort_by_key(|(c, _)| c.0);
+    assert_eq!(layers, want, "a peer of another room and an unknown id are left out");
+    // Naming oneself, or nobody of the room, asks nothing of the media server.
+    office.send(a, json!({"type": "sfu_layers", "layers": {"gone": "l"}}));
+    assert!(office.media_commands().is_empty());
+    // Outside a room on the media server it is ignored, without an error (a client that gets
+    // `media_server` connects to the media server again).
+    office.send(elsewhere, json!({"type": "sfu_layers", "layers": {pb.as_str(): "l"}}));
+    assert!(office.take(elsewhere).is_empty());
     assert!(office.media_commands().is_empty());
 }

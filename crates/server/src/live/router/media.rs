@@ -76,7 +76,7 @@ impl MediaRoutes {
                 }
                 self.rooms.get(&(org_id.clone(), room_id.clone())).map(|p| (p.at, org_id.clone()))
             }
-            MediaCommand::Answer { conn, .. } | MediaCommand::Sharing { conn, .. } => {
+            MediaCommand::Answer { conn, .. } | MediaCommand::Sharing { conn, .. } | MediaCommand::Layers { conn, .. } => {
                 let key = self.participants.get(conn)?;
                 self.rooms.get(key).map(|p| (p.at, key.0.clone()))
             }
@@ -105,7 +105,7 @@ impl MediaRoutes {
                 self.served.remove(conn);
             }
             MediaCommand::Close { org_id, room_id } => self.served.retain(|_, (o, r)| o != org_id || r != room_id),
-            MediaCommand::Answer { .. } | MediaCommand::Sharing { .. } => {}
+            MediaCommand::Answer { .. } | MediaCommand::Sharing { .. } | MediaCommand::Layers { .. } => {}
         }
     }
 
