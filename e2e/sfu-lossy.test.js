@@ -73,6 +73,16 @@ function cameraAt(size) {
   };
 }
 
+/**
+ * Says the screen has four device pixels to the CSS pixel, so that every tile asks the media
+ * server for the highest layer (`sfu_layers`, by the tile's size in device pixels): the layer
+ * each gets then depends on the link alone (e2e/sfu-tiles.test.js tests the sizes).
+ * @returns {void}
+ */
+function denseScreen() {
+  Object.defineProperty(window, 'devicePixelRatio', { get: () => 4 });
+}
+
 before(async () => {
   const sfuPort = await freeUdpPort();
   bureau = await startBureau({ env: { BUREAU_SFU_THRESHOLD: '2', BUREAU_SFU_LISTEN: `127.0.0.1:${sfuPort}` } });
@@ -83,6 +93,7 @@ before(async () => {
     const b = await openBrowser(bureau, { args: ['--use-fake-device-for-media-stream=fps=15'] });
     browsers.push(b);
     await b.page.addInitScript(cameraAt, CAMERA);
+    await b.page.addInitScript(denseScreen);
     if (i === 2) await b.page.addInitScript(pointMediaServerAtRelay, link.port);
     await enterOffice(b.page, u);
   }

@@ -402,6 +402,16 @@ export class SignalClient {
   }
 
   /**
+   * Tells the media server the largest simulcast layer wanted of each peer's video (by the
+   * size the page shows it at).
+   * @param {Record<string, import('/client/messages.js').VideoLayer>} layers By peer id.
+   * @returns {boolean}
+   */
+  sendVideoLayers(layers) {
+    return this.send({ type: 'sfu_layers', layers });
+  }
+
+  /**
    * Tells the room about the microphone, camera, screen and voice activity.
    * @param {MediaState} state
    * @returns {boolean}

@@ -17,6 +17,7 @@ const SFU_RETRIES = 5;
  * @typedef {import('/client/protocol.js').SignalClient} SignalClient
  * @typedef {import('/client/protocol.js').PeerInfo} PeerInfo
  * @typedef {import('/client/messages.js').MediaMode} MediaMode
+ * @typedef {import('/client/messages.js').VideoLayer} VideoLayer
  * @typedef {import('/live/media.js').LocalMedia} LocalMedia
  */
 
@@ -83,6 +84,8 @@ export class Mesh {
     this.speakers = [];
     /** Through the media server: the peers whose video it forwards (the last N speakers); null: all. @type {Set<string>|null} */
     this.forwardedVideo = null;
+    /** The layer last asked of the media server for each peer's video. @type {Map<string, VideoLayer>} */
+    this.videoLayers = new Map();
 
     signal.on('joined', (msg) => this.joined(msg.room_id, msg.peers, msg.media_mode || 'mesh'));
     signal.on('peer_joined', (msg) => {
@@ -134,6 +137,24 @@ export class Mesh {
       target.queue = target.queue.then(() => this.handle(target, msg.payload)).catch((err) => console.warn('negotiation failed', err));
     });
     media.onChange(() => this.mediaChanged());
+  }
+
+  /**
+   * The height each peer's video is shown at, in device pixels: through the media server a
+   * small tile gets a small simulcast layer (docs/sfu.md). Sends what changed.
+   * @param {Map<string, number>} heights By peer id.
+   */
+  showVideos(heights) {
+    if (this.mode !== 'sfu' || !this.sfu) return;
+    /** @type {Record<string, VideoLayer>} */
+    const changed = {};
+    for (const [peerId, height] of heights) {
+      const layer = layerForHeight(height);
+      if (this.videoLayers.get(peerId) === layer) continue;
+      changed[peerId] = layer;
+      this.videoLayers.set(peerId, layer);
+    }
+    if (Object.keys(changed).length > 0) this.signal.sendVideoLayers(changed);
   }
 
   /**
@@ -221,12 +242,16 @@ export class Mesh {
     this.encryption = null;
     this.unsupported = !MediaEncryption.supported();
     if (this.unsupported) return;
+    // A new connection starts at the highest layer of every video: say the sizes again.
+    this.videoLayers.clear();
     const encryption = new CallEncryption(this.signal, this.roomId, () => this.changed());
     this.encryption = encryption;
     const link = new SfuLink(this.signal, this.media, this.config(), {
       sending: (sender, kind) => encryption.attachSender(sender, kind),
       track: (peerId, track, receiver) => {
         encryption.attachReceiver(receiver, track.kind === 'audio' ? 'audio' : 'video', peerId);
+        // A new track of the peer starts at the highest layer: its size is said again.
+        if (track.kind === 'video') this.videoLayers.delete(peerId);
         const peer = this.peers.get(peerId);
         if (!peer || link !== this.sfu) return;
         // During a switch the mesh link carries the peer until this track has media.
@@ -454,4 +479,16 @@ export class Mesh {
     this.media.stop();
     this.changed();
   }
+}
+
+/**
+ * The simulcast layer that fills a video shown this many device pixels high: `l` (a quarter of
+ * a 720p camera: 180 rows) up to 240, `m` (360 rows) up to 480, `h` above.
+ * @param {number} height
+ * @returns {VideoLayer}
+ */
+export function layerForHeight(height) {
+  if (height <= 240) return 'l';
+  if (height <= 480) return 'm';
+  return 'h';
 }

@@ -36,6 +36,23 @@ export function mountStage(office) {
   const tiles = new Map();
   /** @type {{close: () => void, callId: string}|null} */
   let ringing = null;
+  // Through the media server each video comes in the layer that fills its tile: the sizes go
+  // to the media server when tiles change size (a window resized, people coming and going).
+  let sizesDue = false;
+  const reportSizes = () => {
+    if (sizesDue) return;
+    sizesDue = true;
+    requestAnimationFrame(() => {
+      sizesDue = false;
+      /** @type {Map<string, number>} */
+      const heights = new Map();
+      for (const [id, tile] of tiles) {
+        if (id !== 'self') heights.set(id, tile.getBoundingClientRect().height * window.devicePixelRatio);
+      }
+      office.mesh.showVideos(heights);
+    });
+  };
+  const resized = new ResizeObserver(reportSizes);
 
   const drawBanner = () => {
     const s = office.signal.status;
@@ -76,10 +93,12 @@ export function mountStage(office) {
     document.body.classList.toggle('in-room', Boolean(room));
     if (stage.hidden) {
       stage.replaceChildren();
+      resized.disconnect();
       tiles.clear();
       return;
     }
     if (!room && outgoing) {
+      resized.disconnect();
       tiles.clear();
       stage.replaceChildren(outgoingBar(office, outgoing));
       return;
@@ -87,6 +106,7 @@ export function mountStage(office) {
     if (!room) return;
     let grid = /** @type {HTMLElement|null} */ (stage.querySelector('.video-grid'));
     if (!grid || stage.dataset.roomId !== room.id) {
+      resized.disconnect();
       tiles.clear();
       grid = h('div', { class: 'video-grid', role: 'list', 'aria-label': 'Participants' });
       stage.dataset.roomId = room.id;
@@ -105,13 +125,14 @@ export function mountStage(office) {
     const title = /** @type {HTMLElement} */ (stage.querySelector('.stage-title'));
     title.textContent = room.title;
     const wanted = new Map([['self', null], ...[...office.mesh.peers.keys()].map((id) => /** @type {[string, null]} */ ([id, null]))]);
-    for (const [id, tile] of tiles) if (!wanted.has(id)) { tile.remove(); tiles.delete(id); }
+    for (const [id, tile] of tiles) if (!wanted.has(id)) { resized.unobserve(tile); tile.remove(); tiles.delete(id); }
     for (const id of wanted.keys()) {
       let tile = tiles.get(id);
       if (!tile) {
         tile = videoTile(id === 'self');
         tiles.set(id, tile);
         grid.append(tile);
+        if (id !== 'self') resized.observe(tile);
       }
       updateTile(office, id, tile);
     }
@@ -120,6 +141,7 @@ export function mountStage(office) {
     count.textContent = tiles.size === 1 ? 'Waiting for others…' : `${tiles.size} people`;
     drawEncryption(office, /** @type {HTMLElement} */ (stage.querySelector('.stage-e2ee')));
     updateControls(office, stage);
+    reportSizes();
   };
 
   office.onChange((topic) => {

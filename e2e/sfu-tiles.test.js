@@ -1,0 +1,134 @@
+// Through the media server each video comes in the simulcast layer that fills its tile (issue
+// #17, docs/sfu.md "Simulcast layers"): the page tells the media server how large it shows
+// each peer's video (`sfu_layers`), and a small tile gets a small layer. Against a real
+// `bureau serve` and two Chromium participants with fake cameras at 960x540 (from which
+// Chromium sends all three layers: 240, 480 and 960 wide): Ada's window is made wide, narrow,
+// then wide again, and the width of Bea's video as Ada's browser decodes it follows the height
+// of Bea's tile (up to 240 device pixels the low layer, up to 480 the middle one).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startBureau } from './server.js';
+import { openBrowser, apiFromPage } from './browser.js';
+import { enterOffice } from './office.js';
+
+const LONG = { timeout: 300_000 };
+/** How long a layer may take to follow (a bound, not a measure). */
+const SETTLE_MS = 60_000;
+const CAMERA = { width: 960, height: 540 };
+const PEOPLE = ['Ada', 'Bea'].map((name) => ({
+  name: `${name} Example`, email: `${name.toLowerCase()}@example.test`, password: `${name.toLowerCase()}-long-password`,
+}));
+
+/** @type {import('./server.js').Bureau} */
+let bureau;
+/** @type {import('./browser.js').Browser[]} */
+const browsers = [];
+/** @type {string[]} */
+let peerIds = [];
+
+/**
+ * Makes every getUserMedia ask for a camera of `size` (Chromium's fake one gives 640x480
+ * otherwise, too small for three simulcast layers).
+ * @param {{width: number, height: number}} size
+ * @returns {void}
+ */
+function cameraAt(size) {
+  const devices = navigator.mediaDevices;
+  const original = devices.getUserMedia.bind(devices);
+  devices.getUserMedia = (constraints) => {
+    if (constraints && constraints.video) {
+      const video = constraints.video === true ? {} : constraints.video;
+      constraints = { ...constraints, video: { ...video, width: { ideal: size.width }, height: { ideal: size.height } } };
+    }
+    return original(constraints);
+  };
+}
+
+before(async () => {
+  bureau = await startBureau({ env: { BUREAU_SFU_THRESHOLD: '2' } });
+  for (const [i, u] of PEOPLE.entries()) await bureau.createUser({ ...u, admin: i === 0 });
+  for (const u of PEOPLE) {
+    const b = await openBrowser(bureau, { args: ['--use-fake-device-for-media-stream=fps=15'] });
+    browsers.push(b);
+    await b.page.addInitScript(cameraAt, CAMERA);
+    await enterOffice(b.page, u);
+  }
+  peerIds = await Promise.all(browsers.map((b) => b.page.evaluate(() => /** @type {any} */ (window).bureau.signal.peerId)));
+  const created = await apiFromPage(browsers[0].page, 'POST', '/api/rooms', { name: 'Corridor', kind: 'meeting', capacity: 10 });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  for (const b of browsers) await b.page.evaluate((id) => /** @type {any} */ (window).bureau.office.enter(id), created.body.id);
+}, LONG);
+after(async () => {
+  for (const b of browsers) await b.close().catch(() => {});
+  if (bureau) await bureau.stop();
+});
+
+/**
+ * What Ada's page shows of Bea: her tile's height in device pixels, the width of the frames
+ * decoded of her video (0 before any), and the layer the page last asked for.
+ * @param {import('playwright-core').Page} page
+ * @param {string} peerId
+ * @returns {Promise<{tile: number, width: number, asked: string, mode: string}>}
+ */
+function shownOf(page, peerId) {
+  return page.evaluate(async (peerId) => {
+    const mesh = /** @type {any} */ (window).bureau.mesh;
+    const tile = document.querySelector(`#stage .video-tile[data-peer-id="${peerId}"]`);
+    const out = { tile: tile ? tile.getBoundingClientRect().height * window.devicePixelRatio : 0, width: 0, asked: mesh.videoLayers.get(peerId) || '', mode: mesh.mode };
+    const peer = mesh.peers.get(peerId);
+    if (!mesh.sfu || !peer) return out;
+    const ids = new Set(peer.stream.getVideoTracks().map((/** @type {MediaStreamTrack} */ t) => t.id));
+    const stats = await mesh.sfu.pc.getStats();
+    stats.forEach((/** @type {any} */ r) => {
+      if (r.type === 'inbound-rtp' && r.kind === 'video' && ids.has(r.trackIdentifier) && r.framesDecoded > 0) out.width = r.frameWidth || 0;
+    });
+    return out;
+  }, peerId);
+}
+
+/** The width of the layer (of a 960-wide camera) that fills a tile this high, as the page chooses. @param {number} tile */
+function widthFor(tile) {
+  return tile <= 240 ? 240 : tile <= 480 ? 480 : 960;
+}
+
+/**
+ * Waits until Ada decodes Bea's video in the layer that fills Bea's tile on Ada's page; returns
+ * what was seen then.
+ * @returns {Promise<{tile: number, width: number, asked: string, mode: string}>}
+ */
+async function adaDecodesBeaToFit() {
+  const page = browsers[0].page;
+  const deadline = Date.now() + SETTLE_MS;
+  let last = await shownOf(page, peerIds[1]);
+  while (last.mode !== 'sfu' || last.tile === 0 || last.width !== widthFor(last.tile)) {
+    if (Date.now() > deadline) assert.fail(`Ada never decoded Bea's video in the layer that fills the tile; last seen: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 500));
+    last = await shownOf(page, peerIds[1]);
+  }
+  return last;
+}
+
+test('a small tile gets the low layer, a larger one a larger layer', LONG, async () => {
+  const ada = browsers[0].page;
+  // A wide window: a tile of a few hundred pixels (the stage caps its height), a middle or
+  // high layer.
+  await ada.setViewportSize({ width: 1600, height: 1000 });
+  const large = await adaDecodesBeaToFit();
+  assert.ok(large.tile > 240 && large.width > 240, `a larger tile, a larger layer: ${JSON.stringify(large)}`);
+  assert.equal(large.asked, large.width === 960 ? 'h' : 'm');
+  // A narrow window: Bea's tile is small, and her video comes in the low layer.
+  await ada.setViewportSize({ width: 420, height: 700 });
+  const small = await adaDecodesBeaToFit();
+  assert.ok(small.tile <= 240, `the tile is small: ${JSON.stringify(small)}`);
+  assert.equal(small.width, 240);
+  assert.equal(small.asked, 'l');
+  // Bea, whose window did not change, gets Ada's video as her own tile asks.
+  const bea = await shownOf(browsers[1].page, peerIds[0]);
+  assert.equal(bea.width, widthFor(bea.tile), JSON.stringify(bea));
+  // Wide again: back to the larger layer.
+  await ada.setViewportSize({ width: 1600, height: 1000 });
+  const again = await adaDecodesBeaToFit();
+  assert.equal(again.width, large.width);
+  for (const b of browsers) assert.deepEqual(b.errors, []);
+});
