@@ -105,7 +105,14 @@ pub async fn join(http: &str, cookie: &str, room_id: &str, client: Handle) -> Re
                     }
                 }
                 "media_mode" => sfu = field("mode") == "sfu",
-                "speakers" => client.speakers(msg.get("last_n").and_then(Value::as_u64)),
+                "speakers" => {
+                    client.speakers(msg.get("last_n").and_then(Value::as_u64));
+                    // The tiles' sizes, as a browser says them, for everyone in the room.
+                    if let (Some(layer), Some(peers)) = (client.tile_layer(), msg.get("peer_ids").and_then(Value::as_array)) {
+                        let layers: serde_json::Map<String, Value> = peers.iter().filter_map(Value::as_str).map(|p| (p.to_owned(), json!(layer))).collect();
+                        reply = Some(json!({"type": "sfu_layers", "layers": layers}));
+                    }
+                }
                 "sfu_answer" => finish(client.accept_answer(&field("sdp"))),
                 "sfu_offer" if client.role.receives => match client.accept_offer(&field("sdp")) {
                     Ok(sdp) => reply = Some(json!({"type": "sfu_answer", "sdp": sdp})),

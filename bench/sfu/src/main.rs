@@ -11,6 +11,13 @@
 //!   against `--video-kbps`; 320x180, 640x360, 1280x720 in their headers). Each receiver is
 //!   expected to get every frame of every video in one layer or another: with Bureau, the
 //!   script sets `sfu.last_n` so that every receiver gets every video.
+//! - `--speaking K` (every sender): once every receiver has every stream, all senders but the
+//!   first K mute their microphones, sending digital silence (RFC 6464 level -127 dBov) as a
+//!   browser with its track disabled does; the silence is counted apart (sent, and forwarded by
+//!   the server), never as owed or lost.
+//! - `--tile-layer l|m|h` (none; Bureau only): every receiver asks the server for that layer of
+//!   every video (`sfu_layers`, sent again with each `speakers` message, which names everyone in
+//!   the room), as a browser does by the size of its tiles: in a grid of 50, small ones.
 //! - `--listeners M` (12): participants that publish nothing and receive every sender.
 //! - `--senders-receive 1` (0): senders also receive every other sender (a meeting where
 //!   everyone receives everyone; Bureau only).
@@ -41,7 +48,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use args::Args;
-use media::{AGE, AUDIO, Engine, Handle, Load, PHASE, RIDS, Role, SINGLE, Stream, VIDEO, VideoLosses};
+use media::{AGE, AUDIO, Engine, Handle, Load, MUTED, PHASE, RIDS, Role, SINGLE, Stream, VIDEO, VideoLosses};
 
 /// How long after the window frames sent in it may still arrive and count.
 const GRACE: Duration = Duration::from_secs(3);
@@ -135,7 +142,15 @@ async fn run(server: &str, args: &Args) -> Result<(), String> {
         let stream = |layer_kbps: usize, width: u16, height: u16| Stream { bytes: layer_kbps * 1000 / 8 / fps as usize, key_bytes: key_bytes * layer_kbps / kbps.max(1), width, height };
         [stream(l, 320, 180), stream(m, 640, 360), stream(h, 1280, 720)]
     });
-    let load = Load { audio_bytes: args.num("audio-bytes", 80), video_bytes: kbps * 1000 / 8 / fps as usize, key_bytes, fps, simulcast };
+    let speaking: usize = args.num("speaking", plan.senders);
+    let tile_layer = match args.num("tile-layer", String::new()).as_str() {
+        "" => None,
+        "l" => Some("l"),
+        "m" => Some("m"),
+        "h" => Some("h"),
+        other => fail(&format!("--tile-layer {other}: l, m or h")),
+    };
+    let load = Load { audio_bytes: args.num("audio-bytes", 80), video_bytes: kbps * 1000 / 8 / fps as usize, key_bytes, fps, simulcast, speaking, tile_layer };
     let seconds: f64 = args.num("seconds", 20.0);
     let warmup: f64 = args.num("warmup", 3.0);
     let pid = args.num("pid", String::new());
@@ -216,6 +231,10 @@ async fn run(server: &str, args: &Args) -> Result<(), String> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    if speaking < plan.senders {
+        println!("all but the first {speaking} senders mute their microphones now (digital silence from then on)");
+    }
+    MUTED.store(true, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs_f64(warmup)).await;
 
     // The window.
@@ -364,6 +383,10 @@ async fn run(server: &str, args: &Args) -> Result<(), String> {
         if last_n != u64::MAX && (last_n as usize) < total - 1 && plan.video > 0 {
             println!("NOTE: last N {last_n} < {} others: a receiver may not get every video; those frames count as lost", total - 1);
         }
+    }
+    let silence = s.silence_sent.load(Ordering::Relaxed);
+    if silence > 0 {
+        println!("silence of muted microphones: {silence} frames sent in the window, {} receptions of them (not counted above)", s.silence_received.load(Ordering::Relaxed));
     }
     println!(
         "UDP receive-buffer drops in the window: {} on the machine, {} at the clients' sockets; client send errors {}",

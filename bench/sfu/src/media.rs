@@ -36,7 +36,7 @@
 use std::collections::{HashMap, HashSet};
 use std::io::ErrorKind;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
@@ -71,6 +71,10 @@ const KEYFRAME_GAP: Duration = Duration::from_millis(300);
 /// counted (nothing more is). Frames sent while measuring are marked; RTP packets received
 /// while measuring are counted.
 pub static PHASE: AtomicU8 = AtomicU8::new(0);
+
+/// Set once every receiver has every stream (everyone has said hello): from then on the senders
+/// beyond [`Load::speaking`] are muted.
+pub static MUTED: AtomicBool = AtomicBool::new(false);
 
 fn measuring() -> bool {
     PHASE.load(Ordering::Relaxed) == 1
@@ -111,6 +115,12 @@ pub struct Load {
     pub fps: u32,
     /// Video in three simulcast layers (`l`, `m`, `h`) instead of one stream of the sizes above.
     pub simulcast: Option<[Stream; 3]>,
+    /// The senders that speak (the first `speaking`); once [`MUTED`] is set the others' microphones
+    /// are muted: they send digital silence, as a browser with its track disabled does.
+    pub speaking: usize,
+    /// The layer each receiver asks of every video (Bureau's `sfu_layers`, as a browser does by
+    /// the size of its tiles); `None`: none asked, every video may come in its highest.
+    pub tile_layer: Option<&'static str>,
 }
 
 /// What one video stream (a simulcast layer, or the one stream) sends.
@@ -206,6 +216,9 @@ pub struct Shared {
     pub keyframe_requests: [AtomicU64; 4],
     /// Datagrams a client could not send (its socket buffer full).
     pub send_errors: AtomicU64,
+    /// Audio frames of muted microphones sent in the window, and the receptions of them.
+    pub silence_sent: AtomicU64,
+    pub silence_received: AtomicU64,
     /// The first and last video frame (stamp sequence) each sender sent while measuring.
     pub video_window: Mutex<HashMap<u16, (u64, u64)>>,
     /// `speakers` messages participant 0 got over signaling while measuring (Bureau), and the
@@ -240,6 +253,8 @@ impl Shared {
             keyframes_sent: counters(),
             keyframe_requests: counters(),
             send_errors: AtomicU64::new(0),
+            silence_sent: AtomicU64::new(0),
+            silence_received: AtomicU64::new(0),
             video_window: Mutex::new(HashMap::new()),
             speakers_messages: AtomicU64::new(0),
             last_n: AtomicU64::new(u64::MAX),
@@ -542,6 +557,11 @@ impl Client {
     }
 
     fn count_frame(&self, kind: usize, seq: u64, sent: bool, window: bool) {
+        if sent && window && kind == AUDIO && self.muted() {
+            // Silence: no server owes anyone these.
+            self.shared.silence_sent.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
         if sent && window {
             self.shared.frames_sent[kind].fetch_add(1, Ordering::Relaxed);
             if self.role.receives && self.role.decodes {
@@ -555,6 +575,11 @@ impl Client {
         }
     }
 
+    /// Whether this sender's microphone is muted now.
+    fn muted(&self) -> bool {
+        usize::from(self.index) >= self.load.speaking && MUTED.load(Ordering::Relaxed)
+    }
+
     /// Writes one RTP packet of `kind` (of the simulcast layer `rid`) and drains str0m (its
     /// contract: every mutation is followed by draining `poll_output` to its timeout before the
     /// next one).
@@ -562,13 +587,15 @@ impl Client {
         let mid = if kind == AUDIO { self.audio_mid } else { self.video_mid };
         let (Some(mid), Some(pt)) = (mid, self.pts[kind]) else { return false };
         let now = Instant::now();
+        // A muted microphone's packets say digital silence (-127 dBov).
+        let muted = self.muted();
         let mut api = self.rtc.direct_api();
         let Some(tx) = api.stream_tx_by_mid(mid, rid) else { return false };
         let mut write = RtpWrite::new(pt, SeqNo::from(seq), time, now, payload).marker(marker).nackable(kind == VIDEO);
         if kind == AUDIO {
             // The audio level a browser puts on every packet (RFC 6464): servers read it to
             // follow the speakers.
-            write = write.ext_vals(ExtensionValues { audio_level: Some(-30), voice_activity: Some(true), ..ExtensionValues::default() });
+            write = write.ext_vals(ExtensionValues { audio_level: Some(if muted { -127 } else { -30 }), voice_activity: Some(!muted), ..ExtensionValues::default() });
         }
         tx.write_rtp(write);
         self.drive();
@@ -699,6 +726,12 @@ impl Client {
             delays[AGE + stamp.kind].add(now.saturating_sub(stamp.sent));
         }
         if stamp.kind == VIDEO && !self.video_frame(&stamp) {
+            return;
+        }
+        if stamp.window && stamp.kind == AUDIO && usize::from(stamp.sender) >= self.load.speaking {
+            // Silence of a muted microphone, sent in the window (everyone beyond `speaking` is
+            // muted by then): counted apart, neither owed nor lost.
+            self.shared.silence_received.fetch_add(1, Ordering::Relaxed);
             return;
         }
         if stamp.window {
@@ -857,6 +890,11 @@ impl Handle {
     /// RTP packets received so far, decoded or not.
     pub fn rtp_in(&self) -> u64 {
         lock(&self.client).rtp_in
+    }
+
+    /// The layer this receiver asks of every video, if any ([`Load::tile_layer`]).
+    pub fn tile_layer(&self) -> Option<&'static str> {
+        lock(&self.client).load.tile_layer
     }
 
     /// Bytes of RTP received in the window (what the server sent this receiver).
