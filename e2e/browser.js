@@ -161,3 +161,21 @@ export function waitingFor(page) {
     return (await api.deviceInbox(device, sm.prover(device))).length;
   });
 }
+
+/**
+ * Page script: the page's camera is asked for at a given size (the client asks for any camera;
+ * Chromium's fake one then gives 640x480, too small for three simulcast layers).
+ * @param {{width: number, height: number}} size
+ * @returns {void}
+ */
+export function cameraAt(size) {
+  const devices = navigator.mediaDevices;
+  const original = devices.getUserMedia.bind(devices);
+  devices.getUserMedia = (constraints) => {
+    if (constraints && constraints.video) {
+      const video = constraints.video === true ? {} : constraints.video;
+      constraints = { ...constraints, video: { ...video, width: { ideal: size.width }, height: { ideal: size.height } } };
+    }
+    return original(constraints);
+  };
+}

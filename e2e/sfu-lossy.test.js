@@ -18,7 +18,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBureau } from './server.js';
-import { openBrowser, apiFromPage } from './browser.js';
+import { openBrowser, apiFromPage, cameraAt } from './browser.js';
 import { enterOffice } from './office.js';
 import { startLossyLink, freeUdpPort, pointMediaServerAtRelay } from './lossy-link.js';
 
@@ -53,24 +53,6 @@ let peerIds = [];
 /** @param {string} text */
 function log(text) {
   console.log(`${new Date().toISOString().slice(11, 19)} ${text}`);
-}
-
-/**
- * Page script: the page's camera is asked for at a given size (the client asks for any camera;
- * Chromium's fake one then gives 640x480, too small for three simulcast layers).
- * @param {{width: number, height: number}} size
- * @returns {void}
- */
-function cameraAt(size) {
-  const devices = navigator.mediaDevices;
-  const original = devices.getUserMedia.bind(devices);
-  devices.getUserMedia = (constraints) => {
-    if (constraints && constraints.video) {
-      const video = constraints.video === true ? {} : constraints.video;
-      constraints = { ...constraints, video: { ...video, width: { ideal: size.width }, height: { ideal: size.height } } };
-    }
-    return original(constraints);
-  };
 }
 
 /**

@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBureau } from './server.js';
-import { openBrowser, apiFromPage } from './browser.js';
+import { openBrowser, apiFromPage, cameraAt } from './browser.js';
 import { enterOffice } from './office.js';
 
 const LONG = { timeout: 300_000 };
@@ -26,24 +26,6 @@ let bureau;
 const browsers = [];
 /** @type {string[]} */
 let peerIds = [];
-
-/**
- * Makes every getUserMedia ask for a camera of `size` (Chromium's fake one gives 640x480
- * otherwise, too small for three simulcast layers).
- * @param {{width: number, height: number}} size
- * @returns {void}
- */
-function cameraAt(size) {
-  const devices = navigator.mediaDevices;
-  const original = devices.getUserMedia.bind(devices);
-  devices.getUserMedia = (constraints) => {
-    if (constraints && constraints.video) {
-      const video = constraints.video === true ? {} : constraints.video;
-      constraints = { ...constraints, video: { ...video, width: { ideal: size.width }, height: { ideal: size.height } } };
-    }
-    return original(constraints);
-  };
-}
 
 before(async () => {
   bureau = await startBureau({ env: { BUREAU_SFU_THRESHOLD: '2' } });
