@@ -1,10 +1,12 @@
-// Through the media server each video comes in the simulcast layer that fills its tile (issue
-// #17, docs/sfu.md "Simulcast layers"): the page tells the media server how large it shows
-// each peer's video (`sfu_layers`), and a small tile gets a small layer. Against a real
-// `bureau serve` and two Chromium participants with fake cameras at 960x540 (from which
-// Chromium sends all three layers: 240, 480 and 960 wide): Ada's window is made wide, narrow,
-// then wide again, and the width of Bea's video as Ada's browser decodes it follows the height
-// of Bea's tile (up to 240 device pixels the low layer, up to 480 the middle one).
+// Two through the media server (issue #17, docs/sfu.md), against a real `bureau serve` and two
+// Chromium participants with fake cameras at 960x540 (from which Chromium sends all three
+// simulcast layers: 240, 480 and 960 wide):
+// - each video comes in the layer that fills its tile: the page tells the media server how large
+//   it shows each peer's video (`sfu_layers`). Ada's window is made wide, narrow, then wide
+//   again, and the width of Bea's video as Ada's browser decodes it follows the height of Bea's
+//   tile (up to 240 device pixels the low layer, up to 480 the middle one);
+// - each per-call key is signed by a device of its sender, checked against the sender's device
+//   list; a key signed by anything else is refused, and the call goes on with the real one.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -127,4 +129,45 @@ test('a small tile gets the low layer, a larger one a larger layer', LONG, async
   const again = await decodesToFit(0);
   assert.equal(again.width, large.width);
   for (const b of browsers) assert.deepEqual(b.errors, []);
+});
+
+test('each per-call key is signed by a device of its sender, and a forged one is refused', LONG, async () => {
+  const [ada, bea] = browsers.map((b) => b.page);
+  // Both checked the other's key against their devices.
+  for (const i of [0, 1]) {
+    await pollUntil(browsers[i].page, async (other) => /** @type {any} */ (window).bureau.mesh.encryption?.checks.get(other) === 'device', peerIds[1 - i]);
+  }
+  const warnings = /** @type {string[]} */ ([]);
+  ada.on('console', (m) => { if (m.type() === 'warning') warnings.push(m.text()); });
+  const codeBefore = await ada.evaluate(() => /** @type {any} */ (window).bureau.mesh.encryption.code);
+  // Bea's page announces a key of its own making for Bea's peer, signed by a key that is none of
+  // Bea's devices, naming her real device (what a server slipping in a key would have to do).
+  const forged = await bea.evaluate(async ({ adaPeer, roomId }) => {
+    const w = /** @type {any} */ (window);
+    const device = await w.bureau.office.mailbox.device();
+    const key = crypto.getRandomValues(new Uint8Array(32));
+    const signer = /** @type {CryptoKeyPair} */ (await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']));
+    const label = new TextEncoder().encode(`bureau-call-pub-v1\n${roomId}\n${w.bureau.signal.peerId}\n`);
+    const signed = new Uint8Array([...label, ...key]);
+    const sig = new Uint8Array(await crypto.subtle.sign('Ed25519', signer.privateKey, signed));
+    /** @param {Uint8Array} b */
+    const b64u = (b) => btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    w.bureau.signal.signal(adaPeer, { kind: 'call_pub', room: roomId, key: b64u(key), device, sig: b64u(sig), reply: true });
+    return b64u(key);
+  }, { adaPeer: peerIds[0], roomId: await ada.evaluate(() => /** @type {any} */ (window).bureau.mesh.roomId) });
+  const deadline = Date.now() + 30_000;
+  while (!warnings.some((w) => w.includes('not signed by a device of its sender'))) {
+    if (Date.now() > deadline) assert.fail(`Ada never refused the forged key; warnings: ${JSON.stringify(warnings)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const after = await ada.evaluate((bea) => {
+    const enc = /** @type {any} */ (window).bureau.mesh.encryption;
+    const key = enc.publicKeys.get(bea);
+    return { key: btoa(String.fromCharCode(...key)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''), code: enc.code, check: enc.checks.get(bea) };
+  }, peerIds[1]);
+  assert.notEqual(after.key, forged, 'the forged key is not taken');
+  assert.equal(after.code, codeBefore, 'the safety code stays');
+  assert.equal(after.check, 'device');
+  // The call goes on: Ada still decodes Bea.
+  await decodesToFit(0);
 });

@@ -67,6 +67,12 @@ export class Office {
     this.transfers = new Transfers(this.signal, (id) => this.presence.get(id), api.reportTransfer);
     /** Messages that wait for offline colleagues, and this device's inbox and history. */
     this.mailbox = new Mailbox(me, this.signal, this.transfers, (id) => this.isOnline(id), api.reportTransfer);
+    // Per-call keys through the media server are signed by this device and checked against the
+    // sender's devices; a guest has none.
+    this.mesh.identity = {
+      device: () => (me.role === 'guest' ? Promise.resolve(null) : this.mailbox.device()),
+      devicesOf: me.role === 'guest' ? null : (userId) => api.userDevices(userId),
+    };
     /** @type {Map<string, UserPresence>} */
     this.presence = new Map();
     /** @type {MissedKnock[]} Knocks while this user did not want to be disturbed, newest first. */

@@ -18,6 +18,7 @@ const SFU_RETRIES = 5;
  * @typedef {import('/client/protocol.js').PeerInfo} PeerInfo
  * @typedef {import('/client/messages.js').MediaMode} MediaMode
  * @typedef {import('/client/messages.js').VideoLayer} VideoLayer
+ * @typedef {import('/live/call-encryption.js').CallIdentity} CallIdentity
  * @typedef {import('/live/media.js').LocalMedia} LocalMedia
  */
 
@@ -84,6 +85,8 @@ export class Mesh {
     this.speakers = [];
     /** Through the media server: the peers whose video it forwards (the last N speakers); null: all. @type {Set<string>|null} */
     this.forwardedVideo = null;
+    /** This browser's device and others' device lists, to sign and check per-call keys (set by the office). @type {CallIdentity|null} */
+    this.identity = null;
     /** The layer last asked of the media server for each peer's video. @type {Map<string, VideoLayer>} */
     this.videoLayers = new Map();
 
@@ -122,7 +125,7 @@ export class Mesh {
     });
     signal.on('signal', (msg) => {
       if (msg.payload && (msg.payload.kind === 'call_pub' || msg.payload.kind === 'call_key')) {
-        if (this.encryption && this.peers.has(msg.from_peer)) this.encryption.received(msg.from_peer, msg.payload);
+        if (this.encryption && this.peers.has(msg.from_peer)) this.encryption.received(msg.from_peer, msg.from_user, msg.payload);
         return;
       }
       if (!msg.payload || msg.payload.kind !== 'media') return;
@@ -244,7 +247,7 @@ export class Mesh {
     if (this.unsupported) return;
     // A new connection starts at the highest layer of every video: say the sizes again.
     this.videoLayers.clear();
-    const encryption = new CallEncryption(this.signal, this.roomId, () => this.changed());
+    const encryption = new CallEncryption(this.signal, this.roomId, () => this.changed(), this.identity);
     this.encryption = encryption;
     const link = new SfuLink(this.signal, this.media, this.config(), {
       sending: (sender, kind) => encryption.attachSender(sender, kind),

@@ -172,10 +172,13 @@ function drawEncryption(office, note) {
     return;
   }
   const code = mesh.encryption ? mesh.encryption.code : '';
+  // Keys not signed by a device of their sender (guests'): only the safety code covers them.
+  const unchecked = mesh.encryption ? [...mesh.encryption.checks.values()].filter((c) => c !== 'device').length : 0;
   note.className = 'stage-e2ee';
   note.replaceChildren(h('span', { 'aria-hidden': 'true' }, '🔒 '), 'End-to-end encrypted through the media server',
-    code ? h('span', { class: 'e2ee-code' }, ' · safety code ', h('strong', { class: 'mono' }, code)) : '');
-  note.title = 'Everyone in the call sees the same safety code unless someone slipped in a key of their own.';
+    code ? h('span', { class: 'e2ee-code' }, ' · safety code ', h('strong', { class: 'mono' }, code)) : '',
+    unchecked ? h('span', { class: 'e2ee-unchecked' }, ` · ${unchecked === 1 ? 'one key' : `${unchecked} keys`} without a device (compare the code aloud)`) : '');
+  note.title = 'Each member\'s call key is signed by one of their devices; everyone in the call sees the same safety code unless someone slipped in a key of their own.';
 }
 
 /**
