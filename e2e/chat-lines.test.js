@@ -168,7 +168,7 @@ test('the chat of a meeting room: whoever opens it joins it', LONG, async () => 
   for (const page of [ada, bob]) {
     await agreeToConsent(page);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Office' }).click();
-    await page.getByRole('button', { name: 'Walk into Harbour' }).click();
+    await page.getByRole('button', { name: 'Walk in: Harbour' }).click();
     await page.locator('#stage').getByRole('button', { name: 'Room chat' }).click();
     await page.locator('#chat').getByRole('heading', { name: 'Harbour' }).waitFor();
   }

@@ -33,7 +33,7 @@ after(async () => {
 test('a member consents before the first room, then it is remembered; withdrawal stops the devices', LONG, async () => {
   const page = browser.page;
   const media = () => page.evaluate(() => { const m = /** @type {any} */ (window).bureau.media; return { audio: Boolean(m.audio), camera: Boolean(m.camera) }; });
-  await page.getByRole('button', { name: `Walk into ${ROOM}` }).click();
+  await page.getByRole('button', { name: `Walk in: ${ROOM}` }).click();
   let dialog = page.getByRole('dialog', { name: 'Camera and microphone' });
   await dialog.getByText('Before your camera or microphone is used').waitFor({ timeout: 0 });
   assert.deepEqual(await media(), { audio: false, camera: false }, 'nothing opens before consent');
@@ -42,7 +42,7 @@ test('a member consents before the first room, then it is remembered; withdrawal
   assert.deepEqual(await media(), { audio: false, camera: false });
   await page.getByRole('toolbar', { name: 'Call controls' }).getByRole('button', { name: 'Leave' }).click();
 
-  await page.getByRole('button', { name: `Walk into ${ROOM}` }).click();
+  await page.getByRole('button', { name: `Walk in: ${ROOM}` }).click();
   dialog = page.getByRole('dialog', { name: 'Camera and microphone' });
   await dialog.getByRole('button', { name: 'I agree' }).click();
   await dialog.getByText('Tick the camera, the microphone or both.').waitFor();
@@ -59,7 +59,7 @@ test('a member consents before the first room, then it is remembered; withdrawal
 
   // Remembered: leaving and walking in again asks nothing.
   await page.getByRole('toolbar', { name: 'Call controls' }).getByRole('button', { name: 'Leave' }).click();
-  await page.getByRole('button', { name: `Walk into ${ROOM}` }).click();
+  await page.getByRole('button', { name: `Walk in: ${ROOM}` }).click();
   await page.waitForFunction(() => Boolean(/** @type {any} */ (window).bureau.media.audio), null, { timeout: 0 });
   assert.equal(await page.getByRole('dialog', { name: 'Camera and microphone' }).count(), 0);
 

@@ -106,7 +106,7 @@ async function mediaFlows() {
 
 test('a guest opens the link, consents, waits in the lobby, is let in; video and audio flow both ways', LONG, async () => {
   const url = await createLinkInUi();
-  await ada.getByRole('button', { name: `Walk into ${ROOM}` }).click();
+  await ada.getByRole('button', { name: `Walk in: ${ROOM}` }).click();
   await ada.locator('#stage .video-tile.self').waitFor({ timeout: 0 });
 
   const grace = await guestArrives(url, 'Grace Hopper');

@@ -115,7 +115,7 @@ test('the consent text: a member is asked again with the new text, the email nam
   await admin.getByText('The consent text was saved.').waitFor();
 
   // Bob agreed to version 0: walking into a room asks him again, with the organisation's text.
-  await bob.getByRole('button', { name: `Walk into ${ROOM}` }).click();
+  await bob.getByRole('button', { name: `Walk in: ${ROOM}` }).click();
   const dialog = bob.getByRole('dialog', { name: 'Camera and microphone' });
   const text = dialog.getByRole('region', { name: 'Consent text' });
   await text.getByRole('heading', { name: 'Cameras in the Boardroom' }).waitFor({ timeout: 0 });

@@ -113,7 +113,7 @@ test('three meet in a room; one leaves; the other two keep their call', LONG, as
   const carol = carolBrowser.page;
   await enterOffice(carol, CAROL);
   for (const page of [alice, bob, carol]) {
-    await page.getByRole('button', { name: 'Walk into Fishbowl' }).click();
+    await page.getByRole('button', { name: 'Walk in: Fishbowl' }).click();
   }
   const stats = await Promise.all([alice, bob, carol].map((p) => waitForFrames(p, 2)));
   for (const s of stats) assert.equal(s.length, 2);

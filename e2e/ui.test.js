@@ -116,7 +116,7 @@ test('a dropped connection shows the banner, then presence and the room are re-a
   const presence = bob.getByRole('dialog', { name: 'My presence' });
   await presence.getByLabel('Status').selectOption('away');
   await presence.getByRole('button', { name: 'Save' }).click();
-  await ada.getByRole('button', { name: 'Walk into Fishbowl' }).click();
+  await ada.getByRole('button', { name: 'Walk in: Fishbowl' }).click();
   await ada.locator('#stage .stage-title').getByText('Fishbowl').waitFor();
   const before = hub.received.length;
 

@@ -108,7 +108,8 @@ function roomTile(office, room) {
   const walk = h('button', {
     type: 'button', class: 'button small' + (here || shut ? '' : ' primary'), disabled: !here && (full || Boolean(shut)),
     dataset: { focusKey: 'walk-' + room.id, action: here ? 'leave' : 'enter' },
-    'aria-label': here ? `Leave ${title}` : shut ? `${title}: ${shut.toLowerCase()}` : `Walk into ${title}`,
+    // The visible words start the accessible name (WCAG 2.5.3): what one sees is what one says.
+    'aria-label': here ? `Leave ${title}` : shut ? `${shut}: ${title}` : full ? `Full: ${title}` : `Walk in: ${title}`,
     onclick: () => (here ? office.leave() : office.enter(room.id)),
   }, here ? 'Leave' : full ? 'Full' : shut || 'Walk in');
   const door = mine ? doorButton(office) : null;
