@@ -83,6 +83,27 @@ export async function pollUntil(page, predicate, arg) {
 }
 
 /**
+ * Enters a room through the page's live office, once the office knows the room (a room created
+ * a moment ago reaches the page's office a little later, and a join before that is refused),
+ * and again after 5 s while the page is not in it.
+ * @param {import('playwright-core').Page} page
+ * @param {string} roomId
+ * @returns {Promise<void>}
+ */
+export async function enterRoom(page, roomId) {
+  await pollUntil(page, async (id) => {
+    const w = /** @type {any} */ (window);
+    const office = w.bureau.office;
+    if (office.roomId === id) return true;
+    if (office.rooms.some((/** @type {{id: string}} */ r) => r.id === id) && !(Date.now() - (w.__enteredAt || 0) < 5000)) {
+      w.__enteredAt = Date.now();
+      office.enter(id);
+    }
+    return false;
+  }, roomId);
+}
+
+/**
  * A browser for each user, signed in, with the device of its messaging registered (the live
  * office does it too; asking waits for it).
  * @param {import('./server.js').Bureau} bureau

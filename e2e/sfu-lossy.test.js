@@ -19,7 +19,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBureau } from './server.js';
 import { openBrowser, apiFromPage, cameraAt } from './browser.js';
-import { enterOffice } from './office.js';
+import { enterOffice, enterRoom } from './office.js';
 import { startLossyLink, freeUdpPort, pointMediaServerAtRelay } from './lossy-link.js';
 
 const LONG = { timeout: 600_000 };
@@ -83,7 +83,7 @@ before(async () => {
   peerIds = await Promise.all(pages.map((p) => p.evaluate(() => /** @type {any} */ (window).bureau.signal.peerId)));
   const created = await apiFromPage(pages[0], 'POST', '/api/rooms', { name: 'Corridor', kind: 'meeting', capacity: 10 });
   assert.equal(created.status, 201, JSON.stringify(created.body));
-  for (const page of pages) await page.evaluate((id) => /** @type {any} */ (window).bureau.office.enter(id), created.body.id);
+  for (const page of pages) await enterRoom(page, created.body.id);
 }, LONG);
 after(async () => {
   for (const b of browsers) await b.close().catch(() => {});

@@ -12,7 +12,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBureau } from './server.js';
 import { openBrowser, apiFromPage, cameraAt } from './browser.js';
-import { enterOffice, pollUntil } from './office.js';
+import { enterOffice, enterRoom, pollUntil } from './office.js';
 
 const LONG = { timeout: 300_000 };
 /** How long a layer may take to follow (a bound, not a measure). */
@@ -41,20 +41,7 @@ before(async () => {
   peerIds = await Promise.all(browsers.map((b) => b.page.evaluate(() => /** @type {any} */ (window).bureau.signal.peerId)));
   const created = await apiFromPage(browsers[0].page, 'POST', '/api/rooms', { name: 'Corridor', kind: 'meeting', capacity: 10 });
   assert.equal(created.status, 201, JSON.stringify(created.body));
-  for (const b of browsers) {
-    // Entered once the page's office knows the new room (a join before would be refused), and
-    // again until the page is in it.
-    await pollUntil(b.page, async (id) => {
-      const w = /** @type {any} */ (window);
-      const office = w.bureau.office;
-      if (office.roomId === id) return true;
-      if (office.rooms.some((/** @type {{id: string}} */ r) => r.id === id) && !(Date.now() - (w.__enteredAt || 0) < 5000)) {
-        w.__enteredAt = Date.now();
-        office.enter(id);
-      }
-      return false;
-    }, created.body.id);
-  }
+  for (const b of browsers) await enterRoom(b.page, created.body.id);
 }, LONG);
 after(async () => {
   for (const b of browsers) await b.close().catch(() => {});
