@@ -80,6 +80,11 @@ pub struct Live {
     next_conn: AtomicU64,
     /// Organisations whose rooms this node's hub has been given.
     loaded: Arc<Mutex<HashSet<String>>>,
+    /// Held while a floor plan is read and handed to the hub: the clock's refresh and the
+    /// office's changes each read and send, and one that read first must not send last (a plan
+    /// without a room just added would stand until the next change). Within this node; a change
+    /// made on another node reaches the home over the bus.
+    floor_plans: tokio::sync::Mutex<()>,
     /// Set when shutdown begins: no new connections, and `/readyz` tells the load balancer.
     draining: AtomicBool,
     /// The connections open on this node, against the limits.
@@ -114,7 +119,7 @@ impl Live {
         tokio::spawn(node.run(inbox, frames, media_inbox));
         let permits = Permits::new(settings.limits);
         let changes = office.subscribe();
-        let live = Arc::new(Live { events, bus, stats, next_conn: AtomicU64::new(1), loaded, draining: AtomicBool::new(false), permits });
+        let live = Arc::new(Live { events, bus, stats, next_conn: AtomicU64::new(1), loaded, floor_plans: tokio::sync::Mutex::new(()), draining: AtomicBool::new(false), permits });
         tokio::spawn(live.clone().watch_absences(office.clone()));
         tokio::spawn(live.clone().follow(office, changes));
         Ok(live)
@@ -215,6 +220,7 @@ impl Live {
             // rooms follow, broadcast to everyone connected by then).
             let first = self.loaded.lock().map(|mut l| l.insert(org_id.to_owned())).unwrap_or(false);
             if first {
+                let _one_at_a_time = self.floor_plans.lock().await;
                 let rooms = match office.rooms.floor_plan(org_id).await {
                     Ok(rooms) => rooms.into_iter().map(hub_room).collect(),
                     Err(err) => {
@@ -233,6 +239,7 @@ impl Live {
     /// Reloads the organisation's floor plan (after rooms or users changed); the home's hub
     /// gets it, wherever it runs.
     async fn refresh_rooms(&self, office: &Office, org_id: &str) -> bureau_office::Result<()> {
+        let _one_at_a_time = self.floor_plans.lock().await;
         let rooms = office.rooms.floor_plan(org_id).await?.into_iter().map(hub_room).collect();
         self.send(Event::Rooms { org_id: org_id.to_owned(), rooms, home: None }).await;
         Ok(())
