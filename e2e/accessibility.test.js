@@ -1,6 +1,7 @@
 // Accessibility checked by a tool nobody here wrote (issue #18): axe-core (Deque's engine, the npm
-// package `axe-core`) runs on every page of the web client — signed out, as a member and as an
-// administrator, wide and at 390 px — and finds no violation of serious or critical impact.
+// package `axe-core`) runs on the pages of the web client — signed out, as a member and as an
+// administrator, wide and at 390 px — and finds no violation of serious or critical impact. Not
+// yet: the guest's pages, open dialogs, the call stage.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
