@@ -22,6 +22,8 @@ test('own profile edits persist and extended fields appear after switching the m
     const { page } = b;
     const nav = page.getByRole('navigation', { name: 'Main' });
     await signIn(page, ADMIN.email, ADMIN.password);
+    // A wide screen shows the links themselves, no Menu button.
+    assert.equal(await page.getByRole('button', { name: 'Menu', exact: true }).isVisible(), false);
     await nav.getByRole('link', { name: 'My profile' }).click();
     await page.waitForURL('**/profile');
     const form = page.getByRole('form', { name: 'Edit my profile' });
@@ -112,12 +114,27 @@ test('every page fits a 360 px wide screen without sideways scrolling', async ()
     await page.goto('/directory');
     await page.locator('.person').first().waitFor();
     await fits('directory');
+    // The main navigation folds behind a Menu button: opened, its first link takes the focus;
+    // Escape closes it, back on the button; a link followed closes it too.
     const nav = page.getByRole('navigation', { name: 'Main' });
+    const menu = page.getByRole('button', { name: 'Menu', exact: true });
+    assert.equal(await nav.isVisible(), false, 'folded');
+    assert.equal(await menu.getAttribute('aria-expanded'), 'false');
+    await menu.click();
+    assert.equal(await menu.getAttribute('aria-expanded'), 'true');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Office');
+    await fits('open menu');
+    await page.keyboard.press('Escape');
+    assert.equal(await nav.isVisible(), false, 'closed by Escape');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Menu');
+    await menu.click();
     await nav.getByRole('link', { name: 'My profile' }).click();
     await page.getByRole('form', { name: 'Edit my profile' }).waitFor();
+    assert.equal(await nav.isVisible(), false, 'closed after following a link');
     // Extended profile (the first test switched it on): the Calendar card with its forms too.
     await page.getByRole('form', { name: 'Add a busy time' }).waitFor();
     await fits('profile');
+    await menu.click();
     await nav.getByRole('link', { name: 'Admin' }).click();
     await page.locator('.users-table').waitFor();
     await fits('admin');

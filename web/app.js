@@ -170,6 +170,7 @@ async function signOut() {
 function drawShell() {
   const header = /** @type {HTMLElement} */ (document.getElementById('topbar'));
   header.replaceChildren();
+  header.classList.remove('nav-open');
   const path = location.pathname;
   const brand = h('a', { class: 'brand', href: isGuest() ? '/guest' : ctx.me ? '/office' : '/login' },
     h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, 'B'),
@@ -180,14 +181,44 @@ function drawShell() {
   const me = ctx.me;
   /** @param {string} href @param {string} label */
   const link = (href, label) => h('a', { href, class: 'nav-link', 'aria-current': path === href ? 'page' : undefined }, label);
-  header.append(h('nav', { class: 'mainnav', 'aria-label': 'Main' },
+  const nav = h('nav', { class: 'mainnav', id: 'mainnav', 'aria-label': 'Main' },
     link('/office', 'Office'),
     link('/directory', 'Directory'),
     link('/profile', 'My profile'),
-    me.role === 'admin' ? link('/admin', 'Admin') : null));
+    me.role === 'admin' ? link('/admin', 'Admin') : null);
+  header.append(navToggle(header, nav), nav);
   const office = runningOffice();
   if (office) header.append(presenceControl(office));
   header.append(userMenu(me));
+}
+
+/**
+ * The Menu button that shows and hides the main navigation on a narrow screen (CSS shows the
+ * links themselves on a wide one and hides the button): Escape closes it, back on the button.
+ * @param {HTMLElement} header
+ * @param {HTMLElement} nav
+ * @returns {HTMLElement}
+ */
+function navToggle(header, nav) {
+  const button = h('button', { type: 'button', class: 'nav-toggle', 'aria-expanded': 'false', 'aria-controls': 'mainnav' },
+    h('span', { class: 'nav-toggle-bars', 'aria-hidden': 'true' }), 'Menu');
+  /** @param {boolean} open */
+  const show = (open) => {
+    header.classList.toggle('nav-open', open);
+    button.setAttribute('aria-expanded', String(open));
+  };
+  button.addEventListener('click', () => {
+    const open = !header.classList.contains('nav-open');
+    show(open);
+    if (open) /** @type {HTMLElement|null} */ (nav.querySelector('a'))?.focus();
+  });
+  nav.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && header.classList.contains('nav-open')) {
+      show(false);
+      button.focus();
+    }
+  });
+  return button;
 }
 
 /** The footer: links to the legal pages (public) and to help. */
