@@ -10,7 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBureau } from './server.js';
 import { openBrowser, apiFromPage } from './browser.js';
-import { enterOffice, waitPresence, officeOf, callControls, waitForFrames, pollUntil } from './office.js';
+import { enterOffice, waitPresence, officeOf, callControls, waitForFrames, pollUntil, setPresence } from './office.js';
 import { dayStart, isoDay } from '../web/client/days.js';
 
 const ADA = { email: 'ada@example.test', name: 'Ada Lovelace', password: 'analytical-engine', admin: true };
@@ -174,6 +174,22 @@ test('without a deputy: the knock is disabled and, tried anyway, only tells that
   await ada.locator('#stage').waitFor({ state: 'hidden', timeout: 0 });
   assert.equal((await apiFromPage(bob, 'DELETE', `/api/absences/${created.body.id}`)).status, 204);
   await officeOf(ada, BOB.name).locator('.room-away').waitFor({ state: 'detached', timeout: 0 });
+  assert.deepEqual(browsers.map((b) => b.errors), [[], [], []]);
+});
+
+test('Bob does not want to be disturbed and chose Cleo as deputy: Ada\'s knock rings Cleo, and Ada is told so', LONG, async () => {
+  // The deputy is chosen with "Out of office", as the presence dialog offers it.
+  await setPresence(bob, { status: 'dnd', outOfOffice: true, deputy: CLEO.name });
+  await waitPresence(ada, BOB.name, 'dnd');
+  await officeOf(ada, BOB.name).getByRole('button', { name: `Knock on the door of ${BOB.name}`, exact: true }).click();
+  await ada.locator('#stage .outgoing').getByText(`${BOB.name} does not want to be disturbed: ringing their deputy, ${CLEO.name}…`).waitFor();
+  const ring = cleo.getByRole('dialog', { name: 'Incoming call' });
+  await ring.waitFor();
+  assert.equal(await bob.getByRole('dialog', { name: 'Incoming call' }).count(), 0, 'nothing rings for Bob');
+  await ring.getByRole('button', { name: 'Decline' }).click();
+  await ada.locator('#stage .outgoing').getByText(`${CLEO.name} declined the call.`).waitFor();
+  await setPresence(bob, { status: 'online', outOfOffice: false });
+  await waitPresence(ada, BOB.name, 'online');
   assert.deepEqual(browsers.map((b) => b.errors), [[], [], []]);
 });
 

@@ -124,7 +124,7 @@
  * @typedef {{type: 'ring', call_id: string, from_user: string, from_name: string, for_user?: string}} RingMsg
  * @typedef {{type: 'knocked', from_user: string, from_name: string}} KnockedMsg
  * @typedef {{type: 'away', user_id: string, until: number, deputy_id: string|null}} AwayMsg
- * @typedef {{type: 'call_update', call_id: string, state: CallState, room_id?: string}} CallUpdateMsg
+ * @typedef {{type: 'call_update', call_id: string, state: CallState, room_id?: string, deputy_id?: string}} CallUpdateMsg
  * @typedef {{type: 'signal', from_peer: string, from_user: string, payload: any}} SignalMsg
  * @typedef {{type: 'media_state', peer_id: string} & MediaState} MediaStateMsg
  * @typedef {{type: 'error', code: ErrorCode, message: string}} ErrorMsg

@@ -30,6 +30,8 @@ import { notePictures, notePresencePicture } from '/client/pictures.js';
  * @property {boolean} answered This tab accepted it.
  * @property {AwayKnock} [away] Outgoing: the colleague knocked on is away; `userId` is then their
  *   deputy, whom the knock rings instead.
+ * @property {{userId: string, name: string}} [dndFor] Outgoing: the colleague knocked on does not
+ *   want to be disturbed; `userId` is then their deputy, whom the knock rings instead.
  * @property {string} [forUserId] Incoming: the absent colleague this knock was meant for.
  */
 
@@ -193,6 +195,12 @@ export class Office {
       if (!call) return;
       if (call.dir === 'out' && !call.id && ['ringing', 'busy', 'noted', 'declined', 'no_answer'].includes(msg.state)) call.id = msg.call_id;
       if (call.id !== msg.call_id) return;
+      // Do not disturb: the server rings their deputy instead, and says whom.
+      if (call.dir === 'out' && msg.deputy_id && msg.deputy_id !== call.userId) {
+        call.dndFor = { userId: call.userId, name: call.name };
+        call.userId = msg.deputy_id;
+        call.name = this.nameOf(msg.deputy_id) || 'their deputy';
+      }
       if (msg.state === 'accepted') {
         call.state = 'accepted';
         if ((call.dir === 'out' || call.answered) && msg.room_id) s.joinRoom(msg.room_id);

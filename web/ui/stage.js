@@ -221,6 +221,8 @@ function outgoingBar(office, call) {
   const live = call.state === 'calling' || call.state === 'ringing';
   let text = live ? `${OUTGOING[call.state]} ${call.name}` : call.state === 'failed' || call.state === 'cancelled' ? OUTGOING[call.state] : `${call.name} ${OUTGOING[call.state]}`;
   if (call.away && (live || call.state === 'away')) text = awayNotice(office, call.away);
+  if (call.dndFor && live) text = `${call.dndFor.name} does not want to be disturbed: ringing their deputy, ${call.name}…`;
+  if (call.dndFor && call.state === 'busy') text = `${call.dndFor.name} does not want to be disturbed, and their deputy, ${call.name}, is busy.`;
   // A knock on a colleague in a meeting is answered busy (unless they let meetings ring): say why.
   const meeting = office.presence.get(call.userId)?.meeting;
   if (call.state === 'busy' && !call.away && meeting && !meeting.rings) {

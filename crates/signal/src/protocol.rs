@@ -381,6 +381,7 @@ mod tests {
             call_id: "c".into(),
             state: CallState::NoAnswer,
             room_id: None,
+            deputy_id: None,
         };
         assert_eq!(encode_server(&m), r#"{"type":"call_update","call_id":"c","state":"no_answer"}"#);
         assert_eq!(encode_server(&ServerMsg::Pong {}), r#"{"type":"pong"}"#);

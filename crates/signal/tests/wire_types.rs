@@ -102,6 +102,7 @@ fn server_examples() -> Vec<ServerMsg> {
             call_id: "c1".into(),
             state: CallState::Accepted,
             room_id: Some("call:c1".into()),
+            deputy_id: Some("u3".into()),
         },
         ServerMsg::Signal {
             from_peer: PeerId::new("p2"),

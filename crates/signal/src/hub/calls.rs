@@ -67,9 +67,14 @@ impl Hub {
         };
         // Do not disturb: the deputy answers, or the knock is left as a note.
         let dnd = self.orgs.get(&org_id).and_then(|o| o.users.get(&to_user)).filter(|u| u.is_dnd() && for_user.is_none());
+        // The caller hears whom the knock rings instead (an absence says so in `away`).
+        let mut dnd_deputy = None;
         let (to_user, for_user) = match dnd.map(|u| u.deputy().map(str::to_owned)) {
             None => (to_user, for_user),
-            Some(Some(deputy)) if deputy != user_id => (deputy, Some(to_user)),
+            Some(Some(deputy)) if deputy != user_id => {
+                dnd_deputy = Some(deputy.clone());
+                (deputy, Some(to_user))
+            }
             Some(_) => {
                 self.leave_note(conn, &org_id, &to_user, &user_id, &name);
                 return;
@@ -94,8 +99,9 @@ impl Hub {
             || org.calls.values().any(|call| call.involves(to_user))
             || self.in_call(&org_id, to_user);
         let call_id = self.fresh_id();
+        let to_caller = |state| ServerMsg::CallUpdate { call_id: call_id.clone(), state, room_id: None, deputy_id: dnd_deputy.clone() };
         if busy {
-            self.send(conn, update(&call_id, CallState::Busy, None));
+            self.send(conn, to_caller(CallState::Busy));
             return;
         }
         let call = Call {
@@ -113,7 +119,7 @@ impl Hub {
         for callee_conn in callee_conns {
             self.send(callee_conn, ring.clone());
         }
-        self.send(conn, update(&call_id, CallState::Ringing, None));
+        self.send(conn, to_caller(CallState::Ringing));
     }
 
     /// A knock on a colleague who does not want to be disturbed, without a deputy: their
@@ -292,5 +298,5 @@ impl Hub {
 }
 
 fn update(call_id: &str, state: CallState, room_id: Option<String>) -> ServerMsg {
-    ServerMsg::CallUpdate { call_id: call_id.to_owned(), state, room_id }
+    ServerMsg::CallUpdate { call_id: call_id.to_owned(), state, room_id, deputy_id: None }
 }

@@ -141,6 +141,10 @@ pub enum ServerMsg {
         /// With `accepted`: the room both sides join.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         room_id: Option<String>,
+        /// To the caller, when the colleague knocked on does not want to be disturbed and their
+        /// deputy is rung instead: the deputy (whom the rest of the call is with).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deputy_id: Option<String>,
     },
     /// A payload relayed from another peer.
     Signal {

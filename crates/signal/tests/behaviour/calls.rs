@@ -11,7 +11,7 @@ use crate::{Office, errors};
 fn updates(msgs: &[ServerMsg]) -> Vec<(String, CallState, Option<String>)> {
     msgs.iter()
         .filter_map(|m| match m {
-            ServerMsg::CallUpdate { call_id, state, room_id } => {
+            ServerMsg::CallUpdate { call_id, state, room_id, .. } => {
                 Some((call_id.clone(), *state, room_id.clone()))
             }
             _ => None,

@@ -101,7 +101,9 @@ fn a_knock_on_do_not_disturb_rings_the_chosen_deputy_or_becomes_a_note() {
     let to_cleo = office.take(c);
     let Some(ServerMsg::Ring { from_user, for_user, .. }) = to_cleo.first() else { panic!("{to_cleo:?}") };
     assert_eq!((from_user.as_str(), for_user.as_deref()), ("ada", Some("bob")));
-    assert!(office.take(a).iter().any(|m| matches!(m, ServerMsg::CallUpdate { state: CallState::Ringing, .. })));
+    // Ada hears that cleo, bob's deputy, is rung.
+    let to_ada = office.take(a);
+    assert!(to_ada.iter().any(|m| matches!(m, ServerMsg::CallUpdate { state: CallState::Ringing, deputy_id: Some(d), .. } if d == "cleo")), "{to_ada:?}");
 
     // The deputy knocking on bob is not sent back to themself: it is a note for bob.
     let mut office = Office::default();
